@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# setup.sh — installs what the engine needs outside npm, only where it is missing:
+#   1. a Vulkan driver Dawn accepts. On a machine without a GPU that is Mesa >= 24 lavapipe; on Debian
+#      bookworm that comes from bookworm-backports (bookworm's own Mesa 22.3 fails Dawn's adapter check).
+#   2. the Fashion-MNIST IDX files (Debian package dataset-fashion-mnist -> /usr/share/datasets/fashion-mnist).
+# Idempotent: `--check` only reports; without root or off Debian it prints the commands to run instead.
+# Usage: bash scripts/setup.sh [--check] [--no-data] [--quiet]
+set -euo pipefail
+check=0; data=1; quiet=0
+for a in "$@"; do
+  case "$a" in
+    --check) check=1 ;;
+    --no-data) data=0 ;;
+    --quiet) quiet=1 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup.sh: unknown flag '$a' (try --help)" >&2; exit 2 ;;
+  esac
+done
+say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
+
+# --- what is there already -------------------------------------------------------------------------------
+data_dir=/usr/share/datasets/fashion-mnist
+have_data() {
+  for d in "${FASHION_MNIST_DIR:-}" ./data "$data_dir"; do
+    [ -n "$d" ] && [ -f "$d/train-images-idx3-ubyte.gz" ] && [ -f "$d/t10k-labels-idx1-ubyte.gz" ] && return 0
+  done
+  return 1
+}
+# Mesa's lavapipe ICD version (0 when absent). A hardware Vulkan ICD (e.g. NVIDIA) also counts as usable.
+mesa_major() {
+  local v
+  v=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+  v=${v#*:}; echo "${v%%.*}" | grep -E '^[0-9]+$' || echo 0
+}
+have_vulkan() {
+  local icd
+  [ "$(mesa_major)" -ge 24 ] && ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' && return 0
+  for icd in /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json \
+             /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json "${VK_DRIVER_FILES:-/nonexistent}"; do
+    [ -f "$icd" ] && ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' && return 0
+  done
+  return 1
+}
+
+need_vk=0; need_data=0
+have_vulkan || need_vk=1
+[ "$data" = 1 ] && ! have_data && need_data=1
+if [ "$need_vk" = 0 ] && [ "$need_data" = 0 ]; then say "Vulkan driver and dataset present; nothing to do"; exit 0; fi
+[ "$need_vk" = 1 ] && say "missing: a Vulkan driver Dawn accepts (Mesa >= 24 lavapipe or a GPU driver); found Mesa $(mesa_major)"
+[ "$need_data" = 1 ] && say "missing: Fashion-MNIST IDX files (looked in \$FASHION_MNIST_DIR, ./data, $data_dir)"
+[ "$check" = 1 ] && exit 1
+
+# --- can we install? -------------------------------------------------------------------------------------
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+if [ "$(id -u)" != 0 ] || [ "$codename" != bookworm ] || ! command -v apt-get >/dev/null; then
+  cat >&2 <<MSG
+setup: cannot install automatically here (needs root on Debian bookworm; this is ${codename:-not Debian}, uid $(id -u)).
+Run these yourself (Debian/Ubuntu shown; elsewhere install Mesa >= 24 'lavapipe' Vulkan or a GPU Vulkan driver):
+  echo 'deb http://deb.debian.org/debian bookworm-backports main' | sudo tee /etc/apt/sources.list.d/backports.list
+  sudo apt-get update
+  sudo apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1
+  sudo apt-get install dataset-fashion-mnist     # or put the 4 IDX .gz files in ./data or \$FASHION_MNIST_DIR
+MSG
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+if [ "$need_vk" = 1 ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  # take the mirror from the machine's own Debian source (deb822 or one-line format)
+  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  [ -n "$uri" ] || uri=$(awk '$1=="deb" && $3 ~ /^bookworm$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+  [ -n "$uri" ] || uri=http://deb.debian.org/debian
+  printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" \
+    > /etc/apt/sources.list.d/backports.sources
+  say "added bookworm-backports from $uri"
+fi
+say "apt-get update"
+apt-get update -qq
+if [ "$need_vk" = 1 ]; then
+  say "installing mesa-vulkan-drivers and libvulkan1 from bookworm-backports"
+  apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
+fi
+if [ "$need_data" = 1 ]; then
+  say "installing dataset-fashion-mnist"
+  apt-get install -y -qq dataset-fashion-mnist >/dev/null
+fi
+say "done: Mesa $(mesa_major).x lavapipe; data in $data_dir"

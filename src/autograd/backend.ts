@@ -1,0 +1,62 @@
+// backend.ts — the primitive kernels every backend provides. The autograd ops (ops.ts) are written once on top of
+// these, so the same model runs on the GPU (src/kernels) and on the float64 CPU reference (src/cpu), and the CPU
+// run is the oracle for the GPU one. Storage is opaque to the autograd layer; shapes are row-major, contiguous.
+
+export type DType = 'f32' | 'i32';
+/** Opaque per-backend storage (a pooled GPU buffer, or a Float64Array/Int32Array on the CPU). */
+export type Store = object;
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'relu' | 'leaky_relu'
+  | 'add_s' | 'mul_s' | 'rsub_s' | 'square' | 'sqrt' | 'recip' | 'abs';
+/** a (op) b with broadcasting; sigmoid_sub = sigmoid(a) − b; bce_logits = max(a,0) − a·b + log(1+e^−|a|) */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'sigmoid_sub' | 'bce_logits';
+
+export const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'leaky_relu', 'add_s', 'mul_s', 'rsub_s', 'square', 'sqrt', 'recip', 'abs'];
+export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'sigmoid_sub', 'bce_logits'];
+
+export interface MatmulDims {
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  /** A is stored [batch][K][M] instead of [batch][M][K] */
+  transA: boolean;
+  /** B is stored [batch][N][K] instead of [batch][K][N] */
+  transB: boolean;
+  /** element stride between batches (0 broadcasts one matrix over the batch) */
+  strideA: number;
+  strideB: number;
+}
+
+export interface Backend {
+  readonly kind: 'gpu' | 'cpu';
+  readonly name: string;
+  /** storage for n elements; contents undefined (poisoned in tests) */
+  alloc(n: number, dtype: DType): Store;
+  upload(data: ArrayLike<number>, dtype: DType): Store;
+  read(s: Store, n: number, dtype: DType): Promise<Float32Array | Float64Array | Int32Array>;
+  free(s: Store): void;
+
+  fill(out: Store, n: number, value: number): void;
+  /** out = op(x) (alpha: the slope of leaky_relu, the scalar of *_s ops) */
+  unary(op: UnaryOp, x: Store, out: Store, n: number, alpha: number): void;
+  /** gx = gy · op'(x), given x and y = op(x) */
+  unaryGrad(op: UnaryOp, x: Store, y: Store, gy: Store, gx: Store, n: number, alpha: number): void;
+  /** out[outShape] = a[aShape] (op) b[bShape]; a and b broadcast to outShape (numpy rules, shapes padded left) */
+  binary(op: BinaryOp, a: Store, aShape: readonly number[], b: Store, bShape: readonly number[], out: Store, outShape: readonly number[]): void;
+  /** out = sum of x over `axes` (out has x's shape with those axes set to 1) */
+  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store): void;
+  /** dst[dstOffset + Σ i_k·dstStrides_k] = src[srcOffset + Σ i_k·srcStrides_k] over `shape` (transpose, slice, concat) */
+  copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void;
+  /** out[batch][M][N] = op(A) · op(B) */
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims): void;
+  /** per-row cross-entropy of softmax(logits[N][C]) against integer labels[N] */
+  softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void;
+  /** gLogits[i][c] = gRow[i] · (softmax(logits_i)_c − [c = label_i]) */
+  softmaxXentGrad(logits: Store, labels: Store, gRow: Store, gLogits: Store, N: number, C: number): void;
+  /** counter-based random numbers: element i uses counter offset+i of stream `seed` */
+  random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void;
+  /** out = keep_i ? x_i / (1 − p) : 0, keep_i from counter offset+i of stream `seed` (same mask forward and backward) */
+  dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void;
+}

@@ -1,0 +1,289 @@
+// tensor.ts — the Tensor (shape, dtype, storage on some backend), its lifetime (refcounted storage, dispose,
+// `tidy` scopes) and the reverse-mode tape (`backward`). Ops live in ops.ts; each records a backward closure
+// here when gradients are on and an input requires them.
+import type { Backend, DType, Store } from './backend.js';
+
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`bad shape [${shape.join(', ')}]: dimensions must be non-negative integers`);
+    n *= d;
+  }
+  return n;
+}
+
+export function stridesOf(shape: Shape): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+/** refcounted backend storage: reshape/detach share it, the last release frees it */
+class Storage {
+  refs = 1;
+  constructor(readonly backend: Backend, readonly store: Store, readonly n: number, readonly dtype: DType) {}
+  release(): void {
+    if (--this.refs === 0) this.backend.free(this.store);
+  }
+}
+
+interface TapeNode {
+  name: string;
+  inputs: Tensor[];
+  /** maps the output gradient to one gradient per input (null where not needed) */
+  backward: (g: Tensor, needs: boolean[]) => (Tensor | null)[];
+}
+
+// ------------------------------------------------------------------ grad mode and scopes
+let gradEnabled = true;
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+/** run fn without recording the tape */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+const scopes: Set<Tensor>[] = [];
+
+/**
+ * Run fn and dispose every tensor it created, except those in its result (a tensor, or arrays/objects of them)
+ * and those passed to `keep`. A training step runs inside one scope, so its temporaries go back to the pool.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+    if (result instanceof Promise) throw new Error('tidy(fn): fn must be synchronous (record GPU work, read back outside)');
+  } finally {
+    scopes.pop();
+  }
+  const keepers = new Set<Tensor>();
+  collect(result, keepers);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (keepers.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+function collect(v: unknown, into: Set<Tensor>): void {
+  if (v instanceof Tensor) into.add(v);
+  else if (Array.isArray(v)) for (const x of v) collect(x, into);
+  else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, into);
+}
+/** take a tensor out of every enclosing scope (it lives until disposed explicitly) */
+export function keep<T extends Tensor>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+let nextId = 1;
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly size: number;
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  /** how this tensor was made (null for leaves and when no gradient was needed) */
+  node: TapeNode | null = null;
+  name = '';
+  private storage: Storage | null;
+
+  private constructor(storage: Storage, readonly shape: Shape, readonly dtype: DType) {
+    this.storage = storage;
+    this.size = sizeOf(shape);
+    scopes[scopes.length - 1]?.add(this);
+  }
+
+  get backend(): Backend {
+    return this.live().backend;
+  }
+  /** the backend storage (for kernels) */
+  get store(): Store {
+    return this.live().store;
+  }
+  get disposed(): boolean {
+    return this.storage === null;
+  }
+  private live(): Storage {
+    if (!this.storage) throw new Error(`tensor #${this.id}${this.name ? ` (${this.name})` : ''} [${this.shape.join(', ')}] used after dispose`);
+    return this.storage;
+  }
+
+  /** a new tensor with uninitialised storage */
+  static empty(backend: Backend, shape: Shape, dtype: DType = 'f32'): Tensor {
+    const n = sizeOf(shape);
+    return new Tensor(new Storage(backend, backend.alloc(n, dtype), n, dtype), [...shape], dtype);
+  }
+  static from(backend: Backend, data: ArrayLike<number>, shape: Shape, dtype: DType = 'f32'): Tensor {
+    const n = sizeOf(shape);
+    if (data.length !== n) throw new Error(`Tensor.from: ${data.length} values for shape [${shape.join(', ')}] (needs ${n})`);
+    return new Tensor(new Storage(backend, backend.upload(data, dtype), n, dtype), [...shape], dtype);
+  }
+  static full(backend: Backend, shape: Shape, value: number): Tensor {
+    const t = Tensor.empty(backend, shape);
+    backend.fill(t.store, t.size, value);
+    return t;
+  }
+  static zeros(backend: Backend, shape: Shape): Tensor {
+    return Tensor.full(backend, shape, 0);
+  }
+
+  /** a view with another shape over the same storage (no copy; its gradient flows back through reshape) */
+  view(shape: Shape): Tensor {
+    const s = this.live();
+    const resolved = resolveShape(shape, this.size);
+    s.refs++;
+    return new Tensor(s, resolved, this.dtype);
+  }
+
+  /** same storage, cut off from the tape */
+  detach(): Tensor {
+    return this.view(this.shape);
+  }
+
+  /** read the data back (the only readback path); throws at once if the tensor was disposed */
+  toArray(): Promise<Float32Array | Float64Array | Int32Array> {
+    const s = this.live();
+    return s.backend.read(s.store, this.size, this.dtype);
+  }
+  /** read a one-element tensor */
+  item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item(): tensor has ${this.size} elements`);
+    return this.toArray().then((a) => a[0]);
+  }
+
+  dispose(): void {
+    if (!this.storage) return;
+    this.storage.release();
+    this.storage = null;
+    this.node = null;
+    for (const s of scopes) s.delete(this);
+  }
+
+  setRequiresGrad(on = true): this {
+    this.requiresGrad = on;
+    return this;
+  }
+
+  /**
+   * Reverse-mode differentiation from this tensor. Without `grad` the tensor must hold one element (seed 1).
+   * Gradients accumulate into `.grad` of every leaf that requires them; intermediate gradients are freed.
+   */
+  backward(grad?: Tensor): void {
+    if (!this.requiresGrad) throw new Error('backward(): this tensor does not require grad (no input had requiresGrad, or it was made under noGrad)');
+    let seed: Tensor;
+    if (!grad) {
+      if (this.size !== 1) throw new Error(`backward(): tensor has ${this.size} elements; pass the output gradient`);
+      seed = Tensor.full(this.backend, this.shape, 1);
+    } else {
+      if (grad.size !== this.size) throw new Error(`backward(grad): grad [${grad.shape}] does not match [${this.shape}]`);
+      seed = grad.view(this.shape); // our own handle: every gradient in `grads` is ours to free
+    }
+    const order = topoOrder(this);
+    const grads = new Map<Tensor, Tensor>([[this, seed]]);
+    noGrad(() => {
+      for (let i = order.length - 1; i >= 0; i--) {
+        const t = order[i];
+        const g = grads.get(t);
+        if (!g) continue;
+        grads.delete(t);
+        if (t.node) {
+          const needs = t.node.inputs.map((x) => x.requiresGrad);
+          const gs = t.node.backward(g, needs);
+          const handed = new Set<Tensor>();
+          t.node.inputs.forEach((inp, k) => {
+            let gi = gs[k];
+            if (!gi || !needs[k]) return;
+            // a closure may pass g (or one tensor) through to several inputs: give each holder its own handle
+            if (gi === g || handed.has(gi)) gi = gi.view(gi.shape);
+            handed.add(gi);
+            const prev = grads.get(inp);
+            if (prev) {
+              grads.set(inp, accumulate(prev, gi));
+              prev.dispose();
+              gi.dispose();
+            } else grads.set(inp, gi);
+          });
+          for (const x of gs) if (x && x !== g && !handed.has(x)) x.dispose();
+          g.dispose();
+        } else {
+          // a leaf: accumulate into .grad, which outlives every scope
+          let r = g;
+          if (g.shape.length !== t.shape.length || g.shape.some((d, k) => d !== t.shape[k])) {
+            r = g.view(t.shape);
+            g.dispose();
+          }
+          if (t.grad) {
+            const sum = accumulate(t.grad, r);
+            t.grad.dispose();
+            r.dispose();
+            t.grad = keep(sum);
+          } else t.grad = keep(r);
+        }
+      }
+    });
+  }
+}
+
+/** gradient accumulation: a + b (same shape) */
+let addImpl: ((a: Tensor, b: Tensor) => Tensor) | null = null;
+export function setAccumulate(fn: (a: Tensor, b: Tensor) => Tensor): void {
+  addImpl = fn;
+}
+function accumulate(a: Tensor, b: Tensor): Tensor {
+  return addImpl!(a, b);
+}
+
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, boolean][] = [[root, false]];
+  while (stack.length) {
+    const [t, done] = stack.pop()!;
+    if (done) {
+      order.push(t);
+      continue;
+    }
+    if (seen.has(t)) continue;
+    seen.add(t);
+    stack.push([t, true]);
+    if (t.node) for (const i of t.node.inputs) if (i.requiresGrad && !seen.has(i)) stack.push([i, false]);
+  }
+  return order;
+}
+
+/** attach a backward closure to `out` (only when gradients are on and some input needs one) */
+export function record(out: Tensor, name: string, inputs: Tensor[], backward: (g: Tensor, needs: boolean[]) => (Tensor | null)[]): Tensor {
+  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = { name, inputs, backward };
+  }
+  return out;
+}
+
+export function resolveShape(shape: Shape, size: number): number[] {
+  const s = [...shape];
+  const neg = s.indexOf(-1);
+  if (neg >= 0) {
+    const rest = s.reduce((a, d, i) => (i === neg ? a : a * d), 1);
+    s[neg] = rest === 0 ? 0 : size / rest;
+  }
+  if (sizeOf(s) !== size || !Number.isInteger(s[neg] ?? 0)) throw new Error(`cannot view ${size} elements as [${shape.join(', ')}]`);
+  return s;
+}

@@ -1,0 +1,194 @@
+// cpu/backend.ts — the float64 CPU reference backend: every primitive kernel as plain loops, written for clarity.
+// It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
+import type { Backend, BinaryOp, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
+import { dropThreshold, normalAt, randomBits, uniformAt } from '../autograd/random.js';
+
+type Arr = Float64Array | Int32Array;
+const arr = (s: Store) => s as Arr;
+const f64 = (s: Store) => s as Float64Array;
+
+export function unaryRef(op: UnaryOp, x: number, a: number): number {
+  switch (op) {
+    case 'neg': return -x;
+    case 'exp': return Math.exp(x);
+    case 'log': return Math.log(x);
+    case 'tanh': return Math.tanh(x);
+    case 'sigmoid': return 1 / (1 + Math.exp(-x));
+    case 'relu': return x > 0 ? x : 0;
+    case 'leaky_relu': return x > 0 ? x : a * x;
+    case 'add_s': return x + a;
+    case 'mul_s': return x * a;
+    case 'rsub_s': return a - x;
+    case 'square': return x * x;
+    case 'sqrt': return Math.sqrt(x);
+    case 'recip': return 1 / x;
+    case 'abs': return Math.abs(x);
+  }
+}
+/** d op(x) / dx, given x and y = op(x) */
+export function unaryDerivRef(op: UnaryOp, x: number, y: number, a: number): number {
+  switch (op) {
+    case 'neg': return -1;
+    case 'exp': return y;
+    case 'log': return 1 / x;
+    case 'tanh': return 1 - y * y;
+    case 'sigmoid': return y * (1 - y);
+    case 'relu': return x > 0 ? 1 : 0;
+    case 'leaky_relu': return x > 0 ? 1 : a;
+    case 'add_s': return 1;
+    case 'mul_s': return a;
+    case 'rsub_s': return -1;
+    case 'square': return 2 * x;
+    case 'sqrt': return 0.5 / y;
+    case 'recip': return -y * y;
+    case 'abs': return x > 0 ? 1 : x < 0 ? -1 : 0;
+  }
+}
+export function binaryRef(op: BinaryOp, a: number, b: number): number {
+  switch (op) {
+    case 'add': return a + b;
+    case 'sub': return a - b;
+    case 'mul': return a * b;
+    case 'div': return a / b;
+    case 'sigmoid_sub': return 1 / (1 + Math.exp(-a)) - b;
+    case 'bce_logits': return Math.max(a, 0) - a * b + Math.log1p(Math.exp(-Math.abs(a)));
+  }
+}
+
+/** strides of `shape` broadcast into `out` (0 where broadcast), left-padded */
+export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
+  const lead = out.length - shape.length;
+  const s = new Array<number>(out.length).fill(0);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i + lead] = shape[i] === 1 ? 0 : acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+/** visit every multi-index of `shape`, calling fn with the two strided offsets */
+function forEachIndex(shape: readonly number[], sa: readonly number[], sb: readonly number[], oa: number, ob: number, fn: (ia: number, ib: number) => void): void {
+  const r = shape.length;
+  if (shape.some((d) => d === 0)) return;
+  const idx = new Array<number>(r).fill(0);
+  let ia = oa;
+  let ib = ob;
+  for (;;) {
+    fn(ia, ib);
+    let k = r - 1;
+    while (k >= 0) {
+      idx[k]++;
+      ia += sa[k];
+      ib += sb[k];
+      if (idx[k] < shape[k]) break;
+      ia -= sa[k] * shape[k];
+      ib -= sb[k] * shape[k];
+      idx[k] = 0;
+      k--;
+    }
+    if (k < 0) return;
+  }
+}
+
+export class CpuBackend implements Backend {
+  readonly kind = 'cpu' as const;
+  readonly name = 'cpu-float64';
+
+  alloc(n: number, dtype: DType): Store {
+    return dtype === 'f32' ? new Float64Array(n).fill(NaN) : new Int32Array(n).fill(-0x7fffffff);
+  }
+  upload(data: ArrayLike<number>, dtype: DType): Store {
+    return dtype === 'f32' ? Float64Array.from(data) : Int32Array.from(data);
+  }
+  async read(s: Store, n: number): Promise<Float64Array | Int32Array> {
+    return arr(s).slice(0, n);
+  }
+  free(): void {}
+
+  fill(out: Store, n: number, value: number): void {
+    arr(out).fill(value, 0, n);
+  }
+  unary(op: UnaryOp, x: Store, out: Store, n: number, alpha: number): void {
+    const X = f64(x), O = f64(out);
+    for (let i = 0; i < n; i++) O[i] = unaryRef(op, X[i], alpha);
+  }
+  unaryGrad(op: UnaryOp, x: Store, y: Store, gy: Store, gx: Store, n: number, alpha: number): void {
+    const X = f64(x), Y = f64(y), G = f64(gy), O = f64(gx);
+    for (let i = 0; i < n; i++) O[i] = G[i] * unaryDerivRef(op, X[i], Y[i], alpha);
+  }
+  binary(op: BinaryOp, a: Store, aShape: readonly number[], b: Store, bShape: readonly number[], out: Store, outShape: readonly number[]): void {
+    const A = f64(a), B = f64(b), O = f64(out);
+    const sa = broadcastStrides(aShape, outShape);
+    const sb = broadcastStrides(bShape, outShape);
+    let o = 0;
+    forEachIndex(outShape, sa, sb, 0, 0, (ia, ib) => (O[o++] = binaryRef(op, A[ia], B[ib])));
+  }
+  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store): void {
+    const X = f64(x), O = f64(out);
+    const oshape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const n = oshape.reduce((a, d) => a * d, 1);
+    O.fill(0, 0, n);
+    const os = broadcastStrides(oshape, shape);
+    const xs = broadcastStrides(shape, shape);
+    forEachIndex(shape, xs, os, 0, 0, (ix, io) => (O[io] += X[ix]));
+  }
+  copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void {
+    const S = arr(src), D = arr(dst);
+    forEachIndex(shape, srcStrides, dstStrides, srcOffset, dstOffset, (is, id) => (D[id] = S[is]));
+  }
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims): void {
+    const A = f64(a), B = f64(b), C = f64(out);
+    const { M, N, K } = d;
+    for (let z = 0; z < d.batch; z++) {
+      const oa = z * d.strideA, ob = z * d.strideB, oc = z * M * N;
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) {
+            const av = d.transA ? A[oa + k * M + i] : A[oa + i * K + k];
+            const bv = d.transB ? B[ob + j * K + k] : B[ob + k * N + j];
+            s += av * bv;
+          }
+          C[oc + i * N + j] = s;
+        }
+    }
+  }
+  softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void {
+    const L = f64(logits), Y = labels as Int32Array, O = f64(out);
+    for (let i = 0; i < N; i++) {
+      const y = checkLabel(Y[i], C, i);
+      let m = -Infinity;
+      for (let c = 0; c < C; c++) m = Math.max(m, L[i * C + c]);
+      let s = 0;
+      for (let c = 0; c < C; c++) s += Math.exp(L[i * C + c] - m);
+      O[i] = m + Math.log(s) - L[i * C + y];
+    }
+  }
+  softmaxXentGrad(logits: Store, labels: Store, gRow: Store, gLogits: Store, N: number, C: number): void {
+    const L = f64(logits), Y = labels as Int32Array, G = f64(gRow), O = f64(gLogits);
+    for (let i = 0; i < N; i++) {
+      const y = checkLabel(Y[i], C, i);
+      let m = -Infinity;
+      for (let c = 0; c < C; c++) m = Math.max(m, L[i * C + c]);
+      let s = 0;
+      for (let c = 0; c < C; c++) s += Math.exp(L[i * C + c] - m);
+      for (let c = 0; c < C; c++) O[i * C + c] = G[i] * (Math.exp(L[i * C + c] - m) / s - (c === y ? 1 : 0));
+    }
+  }
+  random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
+    const O = f64(out);
+    for (let i = 0; i < n; i++) O[i] = dist === 'uniform' ? uniformAt(seed, offset + i) : normalAt(seed, offset + i);
+  }
+  dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void {
+    const X = f64(x), O = f64(out);
+    const t = dropThreshold(p);
+    const scale = 1 / (1 - p);
+    for (let i = 0; i < n; i++) O[i] = randomBits(seed, offset + i) >>> 8 >= t ? X[i] * scale : 0;
+  }
+}
+
+function checkLabel(y: number, C: number, row: number): number {
+  if (!(y >= 0 && y < C)) throw new Error(`label ${y} at row ${row} is outside [0, ${C})`);
+  return y;
+}

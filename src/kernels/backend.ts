@@ -1,0 +1,69 @@
+// kernels/backend.ts — the GPU backend: the Backend primitives (src/autograd/backend.ts) mapped onto the WGSL
+// kernels. Storage is a pooled GPU buffer; f32 data is uploaded as float32, i32 as int32.
+import type { Backend, BinaryOp, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
+import { Gpu, GBuf } from './gpu.js';
+import * as ew from './elementwise.js';
+import { reduceSum } from './reduce.js';
+import { copyStrided } from './copy_strided.js';
+import { matmul } from './matmul.js';
+import { softmaxXent, softmaxXentGrad } from './softmax_xent.js';
+import { random, dropout } from './random.js';
+
+const g = (s: Store) => s as GBuf;
+
+export class GpuBackend implements Backend {
+  readonly kind = 'gpu' as const;
+  readonly name: string;
+  constructor(readonly gpu: Gpu) {
+    this.name = `webgpu:${gpu.adapter.description}`;
+  }
+  alloc(n: number): Store {
+    return this.gpu.acquire(Math.max(4, n * 4));
+  }
+  upload(data: ArrayLike<number>, dtype: DType): Store {
+    const b = this.gpu.acquire(Math.max(4, data.length * 4));
+    if (data.length) this.gpu.upload(b, dtype === 'f32' ? Float32Array.from(data) : Int32Array.from(data));
+    return b;
+  }
+  async read(s: Store, n: number, dtype: DType): Promise<Float32Array | Int32Array> {
+    const buf = await this.gpu.read(g(s), n * 4);
+    return dtype === 'f32' ? new Float32Array(buf) : new Int32Array(buf);
+  }
+  free(s: Store): void {
+    this.gpu.release(g(s));
+  }
+  fill(out: Store, n: number, value: number): void {
+    const bits = new Uint32Array(new Float32Array([value]).buffer)[0];
+    this.gpu.fillWords(g(out), bits, n);
+  }
+  unary(op: UnaryOp, x: Store, out: Store, n: number, alpha: number): void {
+    ew.unary(this.gpu, op, g(x), g(out), n, alpha);
+  }
+  unaryGrad(op: UnaryOp, x: Store, y: Store, gy: Store, gx: Store, n: number, alpha: number): void {
+    ew.unaryGrad(this.gpu, op, g(x), g(y), g(gy), g(gx), n, alpha);
+  }
+  binary(op: BinaryOp, a: Store, aShape: readonly number[], b: Store, bShape: readonly number[], out: Store, outShape: readonly number[]): void {
+    ew.binary(this.gpu, op, g(a), aShape, g(b), bShape, g(out), outShape);
+  }
+  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store): void {
+    reduceSum(this.gpu, g(x), shape, axes, g(out));
+  }
+  copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void {
+    copyStrided(this.gpu, g(src), srcOffset, srcStrides, g(dst), dstOffset, dstStrides, shape);
+  }
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims): void {
+    matmul(this.gpu, g(a), g(b), g(out), d);
+  }
+  softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void {
+    softmaxXent(this.gpu, g(logits), g(labels), g(out), N, C);
+  }
+  softmaxXentGrad(logits: Store, labels: Store, gRow: Store, gLogits: Store, N: number, C: number): void {
+    softmaxXentGrad(this.gpu, g(logits), g(labels), g(gRow), g(gLogits), N, C);
+  }
+  random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
+    random(this.gpu, g(out), n, dist, seed, offset);
+  }
+  dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void {
+    dropout(this.gpu, g(x), g(out), n, p, seed, offset);
+  }
+}

@@ -1,0 +1,340 @@
+// gpu.ts — the GPU context every kernel records into. It owns the device, the buffer pool, the pipeline and
+// bind-group caches, and one shared command encoder with one open compute pass. Kernels call `dispatch`; nothing
+// is submitted until a sync point (`read`, `flush`, `sync`) or until `autoFlushEvery` dispatches have piled up.
+// Per-dispatch parameters go into one uniform buffer through dynamic offsets (256 bytes a dispatch); the whole
+// batch of parameters is written with one queue.writeBuffer right before its submit, which the queue orders after
+// every earlier submit, so one uniform buffer serves every batch.
+// No Node.js imports here: the engine core runs unchanged on a browser's WebGPU.
+import { BufferPool, GBuf, PoolStats } from './pool.js';
+export type { GBuf } from './pool.js';
+import FILL_WGSL from '../../wgsl/fill.wgsl';
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  software: boolean;
+}
+
+export interface Kernel {
+  /** shader file, e.g. 'wgsl/matmul.wgsl' (named in every error) */
+  file: string;
+  code: string;
+  entry: string;
+  /** access of bindings 1..n (binding 0 is the uniform parameter block) */
+  bindings: readonly ('read' | 'rw')[];
+  /** pipeline-overridable constants (part of the cache key) */
+  constants?: Record<string, number>;
+}
+
+export interface GpuStats {
+  dispatches: number;
+  submits: number;
+  readbacks: number;
+  uploads: number;
+  pipelines: number;
+  bindGroups: number;
+  pool: PoolStats;
+}
+
+const PARAM_BYTES = 256; // one dispatch's parameter slot (minUniformBufferOffsetAlignment)
+const PARAM_WORDS = PARAM_BYTES / 4;
+
+/** Parameter block writer: fields in the order the WGSL struct declares them (vec4 fields take 4 words). */
+export class Params {
+  readonly u32: Uint32Array;
+  readonly f32: Float32Array;
+  readonly i32: Int32Array;
+  n = 0;
+  constructor(buf: ArrayBuffer, offset: number) {
+    this.u32 = new Uint32Array(buf, offset, PARAM_WORDS);
+    this.f32 = new Float32Array(buf, offset, PARAM_WORDS);
+    this.i32 = new Int32Array(buf, offset, PARAM_WORDS);
+  }
+  u(...v: number[]): this {
+    for (const x of v) this.u32[this.n++] = x >>> 0;
+    return this;
+  }
+  i(...v: number[]): this {
+    for (const x of v) this.i32[this.n++] = x | 0;
+    return this;
+  }
+  f(...v: number[]): this {
+    for (const x of v) this.f32[this.n++] = x;
+    return this;
+  }
+  /** pad to the next 16-byte boundary (before a vec4 field) */
+  align4(): this {
+    while (this.n % 4) this.u32[this.n++] = 0;
+    return this;
+  }
+  /** a vec4<u32> field (up to 4 values, rest 0) */
+  vec4u(v: readonly number[]): this {
+    this.align4();
+    for (let k = 0; k < 4; k++) this.u32[this.n++] = (v[k] ?? 0) >>> 0;
+    return this;
+  }
+}
+
+export class GpuError extends Error {}
+
+export class Gpu {
+  readonly pool: BufferPool;
+  private staging: BufferPool;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0; // dispatches + copies in the open encoder
+  private paramCapacity: number;
+  private paramHost: ArrayBuffer;
+  private paramBuf: GPUBuffer;
+  private slot = 0;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private layouts = new Map<string, GPUBindGroupLayout>();
+  private pipelineLayouts = new Map<string, GPUPipelineLayout>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private errors: string[] = [];
+  private lostReason: string | null = null;
+  readonly counters = { dispatches: 0, submits: 0, readbacks: 0, uploads: 0 };
+  /** submit automatically after this many dispatches (keeps the GPU busy during long recordings) */
+  autoFlushEvery = 2048;
+  /** max bind groups kept (LRU); a steady training loop needs far fewer */
+  bindGroupCacheSize = 8192;
+  /** tests: fill every newly acquired buffer with NaN so that an element a kernel fails to write shows up */
+  poison = false;
+  private poisonKernel: Kernel | null = null;
+
+  constructor(readonly device: GPUDevice, readonly adapter: AdapterDescription, readonly features: ReadonlySet<string>) {
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    this.pool = new BufferPool(device, usage, 'tensor');
+    this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
+    this.paramCapacity = this.autoFlushEvery;
+    this.paramHost = new ArrayBuffer(this.paramCapacity * PARAM_BYTES);
+    this.paramBuf = device.createBuffer({ size: this.paramCapacity * PARAM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' });
+    device.addEventListener?.('uncapturederror', (ev: Event) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      this.errors.push(e?.message ?? String(e));
+    });
+    device.lost.then((info) => {
+      if (info.reason !== 'destroyed') this.lostReason = `GPU device lost (${info.reason}): ${info.message}`;
+    });
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  // ---------------------------------------------------------------- pipelines and bind groups (cached)
+  private layoutFor(bindings: readonly ('read' | 'rw')[]): GPUBindGroupLayout {
+    const key = bindings.join(',');
+    let l = this.layouts.get(key);
+    if (!l) {
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PARAM_BYTES } },
+      ];
+      bindings.forEach((b, i) =>
+        entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: b === 'read' ? 'read-only-storage' : 'storage' } }),
+      );
+      l = this.device.createBindGroupLayout({ entries, label: `layout(${key})` });
+      this.layouts.set(key, l);
+      this.pipelineLayouts.set(key, this.device.createPipelineLayout({ bindGroupLayouts: [l] }));
+    }
+    return l;
+  }
+
+  pipeline(k: Kernel): GPUComputePipeline {
+    const ck = k.constants ? Object.entries(k.constants).map(([a, b]) => `${a}=${b}`).join(',') : '';
+    const key = `${k.file}:${k.entry}:${ck}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      this.layoutFor(k.bindings);
+      const module = this.device.createShaderModule({ code: k.code, label: k.file });
+      module.getCompilationInfo?.().then((info) => {
+        for (const m of info.messages)
+          if (m.type === 'error') this.errors.push(`WGSL error in ${k.file}:${m.lineNum}:${m.linePos}: ${m.message}`);
+      });
+      p = this.device.createComputePipeline({
+        layout: this.pipelineLayouts.get(k.bindings.join(','))!,
+        compute: { module, entryPoint: k.entry, constants: k.constants },
+        label: `${k.file}:${k.entry}${ck ? `(${ck})` : ''}`,
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private bindGroup(k: Kernel, bufs: readonly GBuf[]): GPUBindGroup {
+    let key = k.bindings.join(',');
+    for (const b of bufs) key += ':' + b.id;
+    let g = this.bindGroups.get(key);
+    if (g) {
+      this.bindGroups.delete(key); // LRU: move to the end
+      this.bindGroups.set(key, g);
+      return g;
+    }
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramBuf, offset: 0, size: PARAM_BYTES } }];
+    bufs.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b.buffer } }));
+    g = this.device.createBindGroup({ layout: this.layoutFor(k.bindings), entries, label: k.file });
+    this.bindGroups.set(key, g);
+    if (this.bindGroups.size > this.bindGroupCacheSize) this.bindGroups.delete(this.bindGroups.keys().next().value!);
+    return g;
+  }
+
+  /** Forget cached bind groups that name a buffer (called when the pool destroys it). */
+  private forgetBuffer(b: GBuf): void {
+    for (const key of [...this.bindGroups.keys()]) if (key.split(':').slice(1).includes(String(b.id))) this.bindGroups.delete(key);
+  }
+
+  // ---------------------------------------------------------------- recording
+  private pass_(): GPUComputePassEncoder {
+    this.checkLost();
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  private endPass(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    return this.encoder;
+  }
+
+  /**
+   * Record one dispatch. `setParams` writes the kernel's uniform struct; `bufs` are bindings 1..n in order.
+   * `groups` is the workgroup count [x, y, z].
+   */
+  dispatch(k: Kernel, bufs: readonly GBuf[], setParams: (p: Params) => void, groups: readonly [number, number?, number?]): void {
+    if (bufs.length !== k.bindings.length) throw new GpuError(`${k.file}:${k.entry}: ${bufs.length} buffers bound, ${k.bindings.length} declared`);
+    const [x, y = 1, z = 1] = groups;
+    if (x === 0 || y === 0 || z === 0) return;
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) throw new GpuError(`${k.file}:${k.entry}: dispatch ${x}×${y}×${z} exceeds ${max} workgroups per dimension`);
+    if (this.slot >= this.paramCapacity) this.flush();
+    const p = new Params(this.paramHost, this.slot * PARAM_BYTES);
+    new Uint32Array(this.paramHost, this.slot * PARAM_BYTES, PARAM_WORDS).fill(0);
+    setParams(p);
+    const pipeline = this.pipeline(k);
+    const group = this.bindGroup(k, bufs);
+    const pass = this.pass_();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group, [this.slot * PARAM_BYTES]);
+    pass.dispatchWorkgroups(x, y, z);
+    this.slot++;
+    this.pending++;
+    this.counters.dispatches++;
+    if (this.pending >= this.autoFlushEvery) this.flush();
+  }
+
+  /** Record a buffer-to-buffer copy into the shared encoder. */
+  copy(src: GBuf, srcOffset: number, dst: GBuf, dstOffset: number, bytes: number): void {
+    this.checkLost();
+    this.endPass().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    this.pending++;
+  }
+
+  /** Submit what has been recorded (no wait). */
+  flush(): void {
+    if (!this.encoder) return;
+    const enc = this.endPass();
+    if (this.slot > 0) this.device.queue.writeBuffer(this.paramBuf, 0, this.paramHost, 0, this.slot * PARAM_BYTES);
+    this.device.queue.submit([enc.finish()]);
+    this.encoder = null;
+    this.pending = 0;
+    this.slot = 0;
+    this.counters.submits++;
+  }
+
+  /** Submit and wait for the GPU to finish; throws any WGSL/validation error seen so far. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwErrors();
+  }
+
+  // ---------------------------------------------------------------- memory
+  acquire(bytes: number): GBuf {
+    const b = this.pool.acquire(bytes);
+    if (this.poison) this.fillWords(b, 0x7fc00000, b.size / 4);
+    return b;
+  }
+
+  release(b: GBuf): void {
+    this.pool.release(b);
+  }
+
+  /** Write host data into a buffer. Pending work is submitted first so the write lands after it in queue order. */
+  upload(dst: GBuf, data: ArrayBufferView, dstOffset = 0): void {
+    this.checkLost();
+    if (this.encoder) this.flush();
+    this.device.queue.writeBuffer(dst.buffer, dstOffset, data.buffer, data.byteOffset, data.byteLength);
+    this.counters.uploads++;
+  }
+
+  /** Read `bytes` from a buffer: the only way data comes back to the host. */
+  async read(src: GBuf, bytes: number, srcOffset = 0): Promise<ArrayBuffer> {
+    const nbytes = Math.ceil(bytes / 4) * 4;
+    const st = this.staging.acquire(nbytes);
+    this.copy(src, srcOffset, st, 0, nbytes);
+    this.flush();
+    this.counters.readbacks++;
+    try {
+      await st.buffer.mapAsync(GPUMapMode.READ, 0, nbytes);
+    } catch (e) {
+      this.checkLost();
+      this.throwErrors();
+      throw e;
+    }
+    const out = st.buffer.getMappedRange(0, nbytes).slice(0, bytes);
+    st.buffer.unmap();
+    this.staging.release(st);
+    this.throwErrors();
+    return out;
+  }
+
+  /** Fill `words` u32 words of a buffer with a bit pattern (used for poisoning and zeroing). */
+  fillWords(b: GBuf, bits: number, words: number): void {
+    if (!this.poisonKernel) this.poisonKernel = { file: 'wgsl/fill.wgsl', code: FILL_WGSL, entry: 'fill_words', bindings: ['rw'] };
+    const wg = Math.ceil(words / 256);
+    const gx = Math.min(wg, 65535);
+    this.dispatch(this.poisonKernel, [b], (p) => p.u(words, bits, gx), [gx, Math.ceil(wg / gx)]);
+  }
+
+  // ---------------------------------------------------------------- errors and stats
+  private checkLost(): void {
+    if (this.lostReason) throw new GpuError(this.lostReason);
+  }
+
+  throwErrors(): void {
+    this.checkLost();
+    if (this.errors.length) {
+      const msg = this.errors.join('\n');
+      this.errors = [];
+      throw new GpuError(msg);
+    }
+  }
+
+  /** Free pooled buffers that nothing holds (and the bind groups naming them). */
+  trim(): number {
+    this.flush();
+    return this.pool.trim((b) => this.forgetBuffer(b)) + this.staging.trim();
+  }
+
+  stats(): GpuStats {
+    return { ...this.counters, pipelines: this.pipelines.size, bindGroups: this.bindGroups.size, pool: this.pool.stats() };
+  }
+
+  destroy(): void {
+    this.flush();
+    this.device.destroy();
+  }
+}
+
+/** 1-D workgroup count split over x and y (x ≤ 65535); kernels rebuild the linear id as x + y·nx. */
+export function grid(workgroups: number): [number, number] {
+  const gx = Math.min(Math.max(workgroups, 1), 65535);
+  return [gx, Math.ceil(workgroups / gx)];
+}
+

@@ -1,0 +1,89 @@
+// pool.ts — GPU buffer pool. Buffers are reused by size class so that a training step, once warm, allocates
+// nothing. Counters: live bytes (handed out now), peak live bytes, bytes allocated on the device in total.
+// Reuse is safe without waiting for the GPU: WebGPU executes the queue in order, so a buffer released after
+// kernel A read it and acquired by kernel B recorded later is only overwritten after A has run.
+
+export interface GBuf {
+  readonly buffer: GPUBuffer;
+  readonly size: number; // bytes (the size class, >= what was asked)
+  readonly id: number; // stable id, used in bind-group cache keys
+}
+
+/** Round a byte count up to its size class: powers of two up to 4 KiB, then four classes per octave. */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(256, Math.ceil(bytes / 256) * 256);
+  if (b <= 4096) return 2 ** Math.ceil(Math.log2(b));
+  const oct = 2 ** Math.floor(Math.log2(b));
+  const step = oct / 4;
+  return Math.ceil(b / step) * step;
+}
+
+export interface PoolStats {
+  liveBytes: number;
+  peakLiveBytes: number;
+  allocatedBytes: number;
+  buffers: number;
+  freeBuffers: number;
+  allocations: number;
+}
+
+export class BufferPool {
+  private free = new Map<number, GBuf[]>();
+  private nextId = 1;
+  private live = 0;
+  private peak = 0;
+  private allocated = 0;
+  private count = 0;
+  private freeCount = 0;
+  private allocations = 0;
+
+  constructor(private device: GPUDevice, private usage: number, private label: string) {}
+
+  acquire(bytes: number): GBuf {
+    const size = sizeClass(bytes);
+    const list = this.free.get(size);
+    let b = list?.pop();
+    if (b) this.freeCount--;
+    else {
+      b = { buffer: this.device.createBuffer({ size, usage: this.usage, label: `${this.label}#${this.nextId}` }), size, id: this.nextId++ };
+      this.allocated += size;
+      this.count++;
+      this.allocations++;
+    }
+    this.live += size;
+    if (this.live > this.peak) this.peak = this.live;
+    return b;
+  }
+
+  release(b: GBuf): void {
+    this.live -= b.size;
+    let list = this.free.get(b.size);
+    if (!list) this.free.set(b.size, (list = []));
+    list.push(b);
+    this.freeCount++;
+  }
+
+  /** Destroy every free buffer (returns the bytes given back). */
+  trim(onDestroy?: (b: GBuf) => void): number {
+    let bytes = 0;
+    for (const list of this.free.values())
+      for (const b of list) {
+        onDestroy?.(b);
+        b.buffer.destroy();
+        bytes += b.size;
+        this.count--;
+      }
+    this.allocated -= bytes;
+    this.free.clear();
+    this.freeCount = 0;
+    return bytes;
+  }
+
+  resetPeak(): void {
+    this.peak = this.live;
+  }
+
+  stats(): PoolStats {
+    return { liveBytes: this.live, peakLiveBytes: this.peak, allocatedBytes: this.allocated, buffers: this.count, freeBuffers: this.freeCount, allocations: this.allocations };
+  }
+}

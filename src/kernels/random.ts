@@ -1,0 +1,17 @@
+// random.ts — dispatch of wgsl/random.wgsl (counter-based uniform/normal numbers, dropout masks).
+import src from '../../wgsl/random.wgsl';
+import { dropThreshold } from '../autograd/random.js';
+import { Gpu, GBuf, Kernel, grid } from './gpu.js';
+
+const UNIFORM: Kernel = { file: 'wgsl/random.wgsl', code: src, entry: 'random', bindings: ['rw'], constants: { DIST: 0 } };
+const NORMAL: Kernel = { ...UNIFORM, constants: { DIST: 1 } };
+const DROPOUT: Kernel = { file: 'wgsl/random.wgsl', code: src, entry: 'dropout', bindings: ['read', 'rw'] };
+
+export function random(gpu: Gpu, out: GBuf, n: number, dist: 'uniform' | 'normal', key: number, offset: number): void {
+  const [gx, gy] = grid(Math.ceil(n / 256));
+  gpu.dispatch(dist === 'uniform' ? UNIFORM : NORMAL, [out], (p) => p.u(n, gx, key, offset, 0).f(0), [gx, gy]);
+}
+export function dropout(gpu: Gpu, x: GBuf, out: GBuf, n: number, prob: number, key: number, offset: number): void {
+  const [gx, gy] = grid(Math.ceil(n / 256));
+  gpu.dispatch(DROPOUT, [x, out], (p) => p.u(n, gx, key, offset, dropThreshold(prob)).f(1 / (1 - prob)), [gx, gy]);
+}

@@ -1,0 +1,35 @@
+// node/gpu.ts — the Node.js edge of the engine: creates Dawn's WebGPU (the `webgpu` npm package) and turns
+// "no adapter" into advice on which driver to install. Everything else in the engine is browser-clean.
+import { create, globals } from 'webgpu';
+import { createGpu, NoAdapterError, DeviceOptions } from '../kernels/device.js';
+import type { Gpu } from '../kernels/gpu.js';
+
+let navigatorGpu: GPU | null = null;
+
+export const NO_ADAPTER_HELP = [
+  'No WebGPU adapter: Dawn found no usable Vulkan driver.',
+  'On a machine without a GPU, install Mesa >= 24 lavapipe (Debian bookworm: run `sudo bash scripts/setup.sh`,',
+  'which adds bookworm-backports and installs mesa-vulkan-drivers). With an NVIDIA GPU, install its driver',
+  'with Vulkan support (nvidia_icd.json). Check with `vulkaninfo --summary`.',
+].join('\n');
+
+/** Create the GPU context in Node. Options also come from env: WEBGPU_ADAPTER, WEBGPU_POWER. */
+export async function nodeGpu(opts: DeviceOptions = {}): Promise<Gpu> {
+  Object.assign(globalThis, globals);
+  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp'; // silences a lavapipe warning
+  const adapter = opts.adapter ?? process.env.WEBGPU_ADAPTER;
+  const power = (opts.powerPreference ?? process.env.WEBGPU_POWER) as GPUPowerPreference | undefined;
+  if (!navigatorGpu) navigatorGpu = create([]) as unknown as GPU;
+  try {
+    return await createGpu(navigatorGpu, { adapter, powerPreference: power });
+  } catch (e) {
+    if (e instanceof NoAdapterError && !opts.adapter && !process.env.WEBGPU_ADAPTER) throw new NoAdapterError(NO_ADAPTER_HELP);
+    throw e;
+  }
+}
+
+/** Drop the reference to Dawn so the process can exit. */
+export function releaseNodeGpu(g?: Gpu): void {
+  g?.destroy();
+  navigatorGpu = null;
+}

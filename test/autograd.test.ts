@@ -1,0 +1,76 @@
+// autograd.test.ts — the tape: scalar backward, accumulation across calls, noGrad, detach, zeroGrad-style reset,
+// tidy scopes, and errors for misuse.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as F from '../src/autograd/ops.js';
+import { Tensor, keep, noGrad, tidy } from '../src/autograd/tensor.js';
+import { cpu, gpuBackend } from './harness.js';
+
+test('backward from a scalar: d/dx Σ x² = 2x', async () => {
+  for (const be of [cpu, await gpuBackend()]) {
+    const x = Tensor.from(be, [1, -2, 3], [3]).setRequiresGrad();
+    F.sum(F.square(x)).backward();
+    assert.equal([...(await x.grad!.toArray())], [2, -4, 6]);
+  }
+});
+
+test('gradients accumulate over two backward calls and reset when cleared', async () => {
+  const be = await gpuBackend();
+  const x = Tensor.from(be, [1, 2], [2]).setRequiresGrad();
+  F.sum(F.mul(x, 3)).backward();
+  F.sum(F.mul(x, 3)).backward();
+  assert.equal([...(await x.grad!.toArray())], [6, 6]);
+  x.grad!.dispose();
+  x.grad = null;
+  F.sum(x).backward();
+  assert.equal([...(await x.grad!.toArray())], [1, 1]);
+});
+
+test('noGrad records nothing; detach cuts the tape', async () => {
+  const x = Tensor.from(cpu, [1, 2], [2]).setRequiresGrad();
+  const y = noGrad(() => F.mul(x, 2));
+  assert.is(y.requiresGrad, false);
+  assert.throws(() => F.sum(y).backward(), /does not require grad/);
+  const z = F.add(F.mul(x.detach(), x), 0); // d/dx (c·x) with c = x held constant = c
+  F.sum(z).backward();
+  assert.equal([...(await x.grad!.toArray())], [1, 2]);
+});
+
+test('backward without a gradient on a non-scalar is an error', () => {
+  const x = Tensor.from(cpu, [1, 2], [2]).setRequiresGrad();
+  assert.throws(() => F.mul(x, 2).backward(), /pass the output gradient/);
+});
+
+test('tidy frees temporaries, keeps results and leaf gradients', async () => {
+  const be = await gpuBackend();
+  const w = Tensor.from(be, [0.5, -1], [2]).setRequiresGrad();
+  const before = be.gpu.pool.stats().liveBytes;
+  const loss = tidy(() => {
+    const a = F.mul(w, 2);
+    const b = F.exp(a);
+    const l = F.sum(b);
+    l.backward();
+    return l;
+  });
+  assert.ok(!loss.disposed && w.grad && !w.grad.disposed);
+  const after = be.gpu.pool.stats().liveBytes;
+  // live now: the loss (1 element) and w.grad (2 elements), each one smallest buffer
+  assert.is(after - before, 2 * 256);
+  loss.dispose();
+  const inner = tidy(() => keep(F.mul(w, 1)));
+  assert.ok(!inner.disposed);
+  inner.dispose();
+  assert.throws(() => inner.toArray(), /used after dispose/);
+});
+
+test('ops reject mismatched shapes and backends with clear messages', async () => {
+  const a = Tensor.from(cpu, [1, 2, 3], [3]);
+  const b = Tensor.from(cpu, [1, 2], [2]);
+  assert.throws(() => F.add(a, b), /do not broadcast/);
+  assert.throws(() => F.matmul(Tensor.from(cpu, [1, 2], [1, 2]), Tensor.from(cpu, [1, 2, 3], [3, 1])), /do not match/);
+  const g = await gpuBackend();
+  assert.throws(() => F.add(a, Tensor.from(g, [1, 2, 3], [3])), /mix backends/);
+  assert.throws(() => Tensor.from(cpu, [1, 2, 3], [2, 2]), /3 values for shape \[2, 2\]/);
+});
+
+test.run();

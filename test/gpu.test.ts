@@ -1,0 +1,114 @@
+// gpu.test.ts — the GPU context itself: poisoning catches unwritten elements, the pool reuses buffers (a repeated
+// step does not grow peak memory), dispatches are batched into few submits, WGSL errors name their file.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as F from '../src/autograd/ops.js';
+import { Tensor, tidy } from '../src/autograd/tensor.js';
+import { Generator } from '../src/autograd/random.js';
+import { gpuBackend, assertClose, relError } from './harness.js';
+import { sizeClass } from '../src/kernels/pool.js';
+
+test('an element no kernel wrote reads as NaN and fails the comparison', async () => {
+  const be = await gpuBackend();
+  const t = Tensor.empty(be, [17]);
+  const v = await t.toArray();
+  assert.ok(v.every((x) => Number.isNaN(x)));
+  assert.is(relError(v, new Float64Array(17)), Infinity);
+  let msg = '';
+  try {
+    assertClose(v, new Float64Array(17), 1e-4, 'poisoned');
+  } catch (e) {
+    msg = String((e as Error).message);
+  }
+  assert.match(msg, /relative error Infinity/);
+  t.dispose();
+});
+
+test('size classes: powers of two to 4 KiB, then quarter octaves', () => {
+  assert.is(sizeClass(1), 256);
+  assert.is(sizeClass(4000), 4096);
+  assert.is(sizeClass(4097), 5120);
+  assert.is(sizeClass(1 << 20), 1 << 20);
+  assert.is(sizeClass((1 << 20) + 1), 1.25 * (1 << 20));
+});
+
+function step(be: Awaited<ReturnType<typeof gpuBackend>>, w: Tensor, x: Tensor, gen: Generator): Tensor {
+  return tidy(() => {
+    const h = F.dropout(F.relu(F.matmul(x, w)), 0.1, gen);
+    const loss = F.mean(F.square(h));
+    loss.backward();
+    return loss;
+  });
+}
+
+test('the same training step twice does not grow peak bytes or allocate', async () => {
+  const be = await gpuBackend();
+  const gen = new Generator(1);
+  const w = F.randomNormal(be, [33, 17], gen).setRequiresGrad();
+  const x = F.randomNormal(be, [65, 33], gen);
+  await be.gpu.sync();
+  be.gpu.pool.resetPeak();
+  for (let i = 0; i < 2; i++) {
+    step(be, w, x, gen).dispose();
+    w.grad!.dispose();
+    w.grad = null;
+  }
+  await be.gpu.sync();
+  const s0 = be.gpu.pool.stats(); // peak over the two warm-up steps
+  be.gpu.pool.resetPeak();
+  for (let i = 0; i < 5; i++) {
+    step(be, w, x, gen).dispose();
+    w.grad!.dispose();
+    w.grad = null;
+  }
+  await be.gpu.sync();
+  const s1 = be.gpu.pool.stats();
+  assert.is(s1.allocations, s0.allocations, 'no new buffers');
+  assert.ok(s1.peakLiveBytes <= s0.peakLiveBytes, `peak grew: ${s0.peakLiveBytes} → ${s1.peakLiveBytes}`);
+  assert.is(s1.liveBytes, s0.liveBytes);
+  w.dispose();
+  x.dispose();
+});
+
+test('dispatches are batched: a step records many dispatches and submits once', async () => {
+  const be = await gpuBackend();
+  await be.gpu.sync();
+  const gen = new Generator(2);
+  const w = F.randomNormal(be, [9, 5], gen).setRequiresGrad();
+  const x = F.randomNormal(be, [7, 9], gen);
+  await be.gpu.sync();
+  const c0 = { ...be.gpu.counters };
+  const loss = step(be, w, x, gen);
+  const c1 = { ...be.gpu.counters };
+  assert.ok(c1.dispatches - c0.dispatches >= 8, `dispatches ${c1.dispatches - c0.dispatches}`);
+  assert.is(c1.submits - c0.submits, 0, 'nothing submitted while recording');
+  await loss.item();
+  assert.is(be.gpu.counters.submits - c1.submits, 1, 'one submit at the readback');
+  loss.dispose();
+  w.grad?.dispose();
+  w.dispose();
+  x.dispose();
+});
+
+test('a WGSL compile error is thrown at the next sync, naming the file', async () => {
+  const be = await gpuBackend();
+  const bad = { file: 'wgsl/broken_on_purpose.wgsl', code: 'fn oops( {', entry: 'main', bindings: ['rw'] as const };
+  const t = Tensor.empty(be, [4]);
+  try {
+    be.gpu.dispatch(bad, [t.store as never], (p) => p.u(1), [1]);
+  } catch (e) {
+    assert.match(String(e), /broken_on_purpose/);
+    t.dispose();
+    return;
+  }
+  let msg = '';
+  try {
+    await be.gpu.sync();
+  } catch (e) {
+    msg = String(e);
+  }
+  t.dispose();
+  assert.match(msg, /broken_on_purpose\.wgsl/);
+});
+
+test.run();

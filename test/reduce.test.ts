@@ -1,0 +1,26 @@
+// reduce.test.ts — sum and mean over axes (small and large reductions), plus expand (their backward).
+import { test } from 'uvu';
+import * as F from '../src/autograd/ops.js';
+import { checkOp } from './harness.js';
+
+const cases: [number[], number[] | undefined, boolean][] = [
+  [[3, 17], undefined, false],
+  [[3, 17], [1], false],
+  [[3, 17], [0], true],
+  [[5, 3, 13, 13], [0, 2, 3], true], // batchnorm-style: per-channel over N, H, W
+  [[2, 65, 3], [1], false],
+  [[1], [0], false],
+  [[300, 7], [0], false], // 300 ≥ the workgroup reduction threshold
+  [[4, 1, 9], [2], true],
+];
+for (const [shape, axes, keep] of cases) {
+  test(`sum ${JSON.stringify(shape)} axes ${JSON.stringify(axes)} keep=${keep}`, () =>
+    checkOp({ name: 'sum', inputs: [{ shape }], fn: ([x]) => F.sum(x, axes, keep) }));
+  test(`mean ${JSON.stringify(shape)} axes ${JSON.stringify(axes)} keep=${keep}`, () =>
+    checkOp({ name: 'mean', inputs: [{ shape }], fn: ([x]) => F.mean(x, axes, keep) }));
+}
+
+test('expand [3,1] → [2,3,5]', () => checkOp({ name: 'expand', inputs: [{ shape: [3, 1] }], fn: ([x]) => F.expand(x, [2, 3, 5]) }));
+test('expand [17] → [3,17]', () => checkOp({ name: 'expand', inputs: [{ shape: [17] }], fn: ([x]) => F.expand(x, [3, 17]) }));
+
+test.run();

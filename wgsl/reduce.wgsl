@@ -1,0 +1,67 @@
+// reduce.wgsl — reduce_sum: out[o] = Σ_r x[base(o) + off(r)] over any set of axes of a row-major f32 tensor.
+// The kept axes (shape ks, input strides kst) index the output o; the reduced axes (shape rs, strides rst)
+// index r in [0, R). Rank ≤ 8 each. Two entry points:
+//   reduce_wg:    one 256-thread workgroup per output element, strided partial sums then a tree in workgroup
+//                 memory (deterministic, no atomics); for large R. Workgroups split over x/y (o = x + y·nx).
+//   reduce_small: one thread per output element, a plain loop over R; for small R.
+// Bindings: 0 uniform P, 1 x (read), 2 out (rw).
+
+struct P {
+  outN: u32, R: u32, nx: u32, kr: u32,   // kr: number of kept axes
+  rr: u32, _p0: u32, _p1: u32, _p2: u32, // rr: number of reduced axes
+  ks: array<vec4<u32>, 2>, kst: array<vec4<u32>, 2>,
+  rs: array<vec4<u32>, 2>, rst: array<vec4<u32>, 2>,
+}
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+fn base(o: u32) -> u32 {
+  var rest = o;
+  var off = 0u;
+  for (var k = i32(p.kr) - 1; k >= 0; k--) {
+    let d = p.ks[k / 4][k % 4];
+    off += (rest % d) * p.kst[k / 4][k % 4];
+    rest = rest / d;
+  }
+  return off;
+}
+fn roff(r: u32) -> u32 {
+  var rest = r;
+  var off = 0u;
+  for (var k = i32(p.rr) - 1; k >= 0; k--) {
+    let d = p.rs[k / 4][k % 4];
+    off += (rest % d) * p.rst[k / 4][k % 4];
+    rest = rest / d;
+  }
+  return off;
+}
+
+var<workgroup> part: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn reduce_wg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let o = wg.x + wg.y * p.nx;
+  var s = 0.0;
+  if (o < p.outN) {
+    let b = base(o);
+    for (var r = li; r < p.R; r += 256u) { s += x[b + roff(r)]; }
+  }
+  part[li] = s;
+  workgroupBarrier();
+  for (var w = 128u; w > 0u; w = w >> 1u) {
+    if (li < w) { part[li] += part[li + w]; }
+    workgroupBarrier();
+  }
+  if (li == 0u && o < p.outN) { out[o] = part[0]; }
+}
+
+@compute @workgroup_size(256)
+fn reduce_small(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let o = (wg.x + wg.y * p.nx) * 256u + li;
+  if (o >= p.outN) { return; }
+  let b = base(o);
+  var s = 0.0;
+  for (var r = 0u; r < p.R; r++) { s += x[b + roff(r)]; }
+  out[o] = s;
+}
