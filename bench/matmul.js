@@ -4,7 +4,8 @@
 // reference on sampled output elements. Runs with plain `node bench/matmul.js` right after `npm ci`.
 // Flags: --quick (small set, for lavapipe), --json FILE, --shapes 512x512x512,64x1152x128 (M x K x N).
 import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu } from '../dist/index.js';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const args = process.argv.slice(2);
 const flag = (name) => {
@@ -96,5 +97,6 @@ console.log('| shape | M×K×N | ms | GFLOP/s | max rel err vs f64 |');
 console.log('|---|---|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.name} | ${r.M}×${r.K}×${r.N} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(1)} | ${r.maxRelErr.toExponential(1)} |`);
 const json = flag('json');
+if (json) mkdirSync(dirname(json), { recursive: true });
 if (json) writeFileSync(json, JSON.stringify({ bench: 'matmul', device, adapter: gpu.adapter, date: new Date().toISOString(), method: 'median of batches; R dispatches per submit, wall clock / R', rows }, null, 2));
 releaseNodeGpu(gpu);

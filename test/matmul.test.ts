@@ -1,7 +1,9 @@
 // matmul.test.ts — tiled matmul, all transpose combinations, batched and shared-B, shapes off the 64-tile grid.
 import { test } from 'uvu';
 import * as F from '../src/autograd/ops.js';
-import { checkOp } from './harness.js';
+import { Tensor } from '../src/autograd/tensor.js';
+import { matmul as matmulKernel, MatmulVariant } from '../src/kernels/matmul.js';
+import { assertClose, checkOp, cpu, gpuBackend, randomData, toF32 } from './harness.js';
 
 const dims: [number, number, number][] = [[1, 1, 1], [3, 17, 5], [65, 3, 70], [17, 65, 129]];
 for (const [M, K, N] of dims)
@@ -40,5 +42,26 @@ test('linear layer x·W + b then relu (composition)', () =>
     fn: ([x, w, b]) => F.relu(F.add(F.matmul(x, w), b)),
     seed: 3,
   }));
+
+
+// Each tiling variant directly (the op picks one by shape; here both see odd shapes, batches and transposes).
+for (const variant of ['matmul', 'matmul_big'] as MatmulVariant[])
+  for (const [batch, M, K, N] of [[1, 1, 1, 1], [2, 65, 17, 130], [1, 129, 33, 3], [3, 7, 129, 257]])
+    for (const tA of [false, true])
+      for (const tB of [false, true])
+        test(`${variant} kernel batch ${batch} ${M}×${K}×${N} tA=${tA} tB=${tB}`, async () => {
+          const g = await gpuBackend();
+          const a = toF32(randomData(batch * M * K, 11));
+          const b = toF32(randomData(batch * N * K, 12));
+          const d = { batch, M, N, K, transA: tA, transB: tB, strideA: M * K, strideB: K * N };
+          const want = cpu.alloc(batch * M * N, 'f32');
+          cpu.matmul(cpu.upload(a, 'f32'), cpu.upload(b, 'f32'), want, d);
+          const A = Tensor.from(g, a, [a.length]);
+          const B = Tensor.from(g, b, [b.length]);
+          const C = Tensor.empty(g, [batch * M * N]);
+          matmulKernel(g.gpu, A.store as never, B.store as never, C.store as never, d, variant);
+          assertClose(await C.toArray(), want as Float64Array, 1e-4, `${variant}`);
+          for (const t of [A, B, C]) t.dispose();
+        });
 
 test.run();

@@ -2,10 +2,11 @@
 // op(A) is [M][K]: A stored [M][K], or [K][M] when TRANS_A = 1; op(B) is [K][N]: B stored [K][N], or [N][K] when
 // TRANS_B = 1 (so backward passes need no transpose copies). strideA/strideB step between batch matrices
 // (0 shares one matrix across the batch).
-// Tiling: a 16×16 workgroup computes a 64×64 tile of C; each thread owns a 4×4 register block at rows ty+16i,
-// cols tx+16j (i,j < 4), so stores and shared-memory reads of B are contiguous across tx. The K loop steps by 16:
-// all 256 threads cooperatively load a 64×16 tile of op(A) and a 16×64 tile of op(B) into workgroup memory
-// (loads ordered along each matrix's contiguous axis; out-of-range elements read as 0), then accumulate.
+// Tiling: a 16×16 workgroup computes a 64×64 tile of C; thread (tx, ty) owns the 4×4 register block at rows
+// 4·ty..4·ty+3 and cols 4·tx..4·tx+3, held as four vec4 accumulators. The K loop steps by BK = 32: the 256 threads
+// load a 64×32 tile of op(A) and a 32×64 tile of op(B) into workgroup memory, stored k-major as vec4s
+// (As[k][m/4], Bs[k][n/4]), so each k step is one vec4 read of A, one of B and four vec4 FMAs. Global loads run
+// along each matrix's contiguous axis; out-of-range elements read as 0, out-of-range outputs are not stored.
 // Grid: (ceil(N/64), ceil(M/64), batch). Bindings: 0 uniform P, 1 A (read), 2 B (read), 3 C (rw).
 override TRANS_A: u32 = 0u;
 override TRANS_B: u32 = 0u;
@@ -18,9 +19,20 @@ struct P { M: u32, N: u32, K: u32, strideA: u32, strideB: u32 }
 
 const BM = 64u;
 const BN = 64u;
-const BK = 16u;
-var<workgroup> As: array<f32, 1024>; // [BK][BM]
-var<workgroup> Bs: array<f32, 1024>; // [BK][BN]
+const BK = 32u;
+var<workgroup> As: array<vec4<f32>, 512>; // [BK][BM/4]
+var<workgroup> Bs: array<vec4<f32>, 512>; // [BK][BN/4]
+
+fn loadA(base: u32, m: u32, k: u32) -> f32 {
+  if (m >= p.M || k >= p.K) { return 0.0; }
+  if (TRANS_A == 0u) { return A[base + m * p.K + k]; }
+  return A[base + k * p.M + m];
+}
+fn loadB(base: u32, k: u32, n: u32) -> f32 {
+  if (n >= p.N || k >= p.K) { return 0.0; }
+  if (TRANS_B == 0u) { return B[base + k * p.N + n]; }
+  return B[base + n * p.K + k];
+}
 
 @compute @workgroup_size(16, 16)
 fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -29,54 +41,107 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   let col0 = wg.x * BN;
   let aBase = wg.z * p.strideA;
   let bBase = wg.z * p.strideB;
-  let tx = lid.x;
-  let ty = lid.y;
-  var acc: array<array<f32, 4>, 4>;
-  for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i][j] = 0.0; } }
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
 
   for (var k0 = 0u; k0 < p.K; k0 += BK) {
-    for (var l = 0u; l < 4u; l++) {
-      let e = t + 256u * l;
-      // A tile
-      var m: u32; var k: u32;
-      if (TRANS_A == 0u) { m = e / BK; k = e % BK; } else { k = e / BM; m = e % BM; }
-      let gm = row0 + m;
-      let gk = k0 + k;
-      var av = 0.0;
-      if (gm < p.M && gk < p.K) {
-        if (TRANS_A == 0u) { av = A[aBase + gm * p.K + gk]; } else { av = A[aBase + gk * p.M + gm]; }
-      }
-      As[k * BM + m] = av;
-      // B tile
-      var n: u32; var kb: u32;
-      if (TRANS_B == 0u) { kb = e / BN; n = e % BN; } else { n = e / BK; kb = e % BK; }
-      let gn = col0 + n;
-      let gkb = k0 + kb;
-      var bv = 0.0;
-      if (gn < p.N && gkb < p.K) {
-        if (TRANS_B == 0u) { bv = B[bBase + gkb * p.N + gn]; } else { bv = B[bBase + gn * p.K + gkb]; }
-      }
-      Bs[kb * BN + n] = bv;
+    // each thread fills 2 vec4 slots of As and 2 of Bs (512 each)
+    for (var l = 0u; l < 2u; l++) {
+      let s = t + 256u * l;
+      // As slot s = (k, m4): four rows m = 4·m4 + 0..3 at one k
+      var ak: u32; var am4: u32;
+      if (TRANS_A == 0u) { am4 = s / BK; ak = s % BK; } else { ak = s / (BM / 4u); am4 = s % (BM / 4u); }
+      let am = row0 + 4u * am4;
+      As[ak * (BM / 4u) + am4] = vec4<f32>(loadA(aBase, am, k0 + ak), loadA(aBase, am + 1u, k0 + ak),
+                                           loadA(aBase, am + 2u, k0 + ak), loadA(aBase, am + 3u, k0 + ak));
+      // Bs slot s = (k, n4): four columns n = 4·n4 + 0..3 at one k
+      var bk: u32; var bn4: u32;
+      if (TRANS_B == 0u) { bk = s / (BN / 4u); bn4 = s % (BN / 4u); } else { bn4 = s / BK; bk = s % BK; }
+      let bn = col0 + 4u * bn4;
+      Bs[bk * (BN / 4u) + bn4] = vec4<f32>(loadB(bBase, k0 + bk, bn), loadB(bBase, k0 + bk, bn + 1u),
+                                           loadB(bBase, k0 + bk, bn + 2u), loadB(bBase, k0 + bk, bn + 3u));
     }
     workgroupBarrier();
     for (var k = 0u; k < BK; k++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) { a[i] = As[k * BM + ty + 16u * i]; }
-      for (var j = 0u; j < 4u; j++) { b[j] = Bs[k * BN + tx + 16u * j]; }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
+      let a = As[k * (BM / 4u) + lid.y];
+      let b = Bs[k * (BN / 4u) + lid.x];
+      acc0 = fma(vec4<f32>(a.x), b, acc0);
+      acc1 = fma(vec4<f32>(a.y), b, acc1);
+      acc2 = fma(vec4<f32>(a.z), b, acc2);
+      acc3 = fma(vec4<f32>(a.w), b, acc3);
+    }
+    workgroupBarrier();
+  }
+  let cBase = wg.z * p.M * p.N;
+  let r = row0 + 4u * lid.y;
+  let c = col0 + 4u * lid.x;
+  store(cBase, r, c, acc0);
+  store(cBase, r + 1u, c, acc1);
+  store(cBase, r + 2u, c, acc2);
+  store(cBase, r + 3u, c, acc3);
+}
+
+fn store(base: u32, r: u32, c: u32, v: vec4<f32>) {
+  if (r >= p.M) { return; }
+  let o = base + r * p.N + c;
+  if (c < p.N) { C[o] = v.x; }
+  if (c + 1u < p.N) { C[o + 1u] = v.y; }
+  if (c + 2u < p.N) { C[o + 2u] = v.z; }
+  if (c + 3u < p.N) { C[o + 3u] = v.w; }
+}
+
+// matmul_big: the same product with a 128×128 tile per 16×16 workgroup; thread (tx, ty) owns the 8×8 block at
+// rows 8·ty..8·ty+7, cols 8·tx..8·tx+7 (sixteen vec4 accumulators), BK = 16. Twice the FMAs per workgroup-memory
+// read of `matmul`; used for large outputs (kernels/matmul.ts picks by shape). Grid: (ceil(N/128), ceil(M/128), batch).
+const GM = 128u;
+const GK = 16u;
+var<workgroup> As2: array<vec4<f32>, 512>; // [GK][GM/4]
+var<workgroup> Bs2: array<vec4<f32>, 512>; // [GK][GM/4]
+
+@compute @workgroup_size(16, 16)
+fn matmul_big(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+              @builtin(local_invocation_index) t: u32) {
+  let row0 = wg.y * GM;
+  let col0 = wg.x * GM;
+  let aBase = wg.z * p.strideA;
+  let bBase = wg.z * p.strideB;
+  var acc: array<vec4<f32>, 16>; // acc[2·i + h]: row 8·ty+i, cols 8·tx + 4h..4h+3
+  for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
+
+  for (var k0 = 0u; k0 < p.K; k0 += GK) {
+    for (var l = 0u; l < 2u; l++) {
+      let s = t + 256u * l;
+      var ak: u32; var am4: u32;
+      if (TRANS_A == 0u) { am4 = s / GK; ak = s % GK; } else { ak = s / (GM / 4u); am4 = s % (GM / 4u); }
+      let am = row0 + 4u * am4;
+      As2[ak * (GM / 4u) + am4] = vec4<f32>(loadA(aBase, am, k0 + ak), loadA(aBase, am + 1u, k0 + ak),
+                                            loadA(aBase, am + 2u, k0 + ak), loadA(aBase, am + 3u, k0 + ak));
+      var bk: u32; var bn4: u32;
+      if (TRANS_B == 0u) { bk = s / (GM / 4u); bn4 = s % (GM / 4u); } else { bn4 = s / GK; bk = s % GK; }
+      let bn = col0 + 4u * bn4;
+      Bs2[bk * (GM / 4u) + bn4] = vec4<f32>(loadB(bBase, k0 + bk, bn), loadB(bBase, k0 + bk, bn + 1u),
+                                            loadB(bBase, k0 + bk, bn + 2u), loadB(bBase, k0 + bk, bn + 3u));
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < GK; k++) {
+      let a0 = As2[k * (GM / 4u) + 2u * lid.y];
+      let a1 = As2[k * (GM / 4u) + 2u * lid.y + 1u];
+      let b0 = Bs2[k * (GM / 4u) + 2u * lid.x];
+      let b1 = Bs2[k * (GM / 4u) + 2u * lid.x + 1u];
+      let a = array<f32, 8>(a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w);
+      for (var i = 0u; i < 8u; i++) {
+        acc[2u * i] = fma(vec4<f32>(a[i]), b0, acc[2u * i]);
+        acc[2u * i + 1u] = fma(vec4<f32>(a[i]), b1, acc[2u * i + 1u]);
       }
     }
     workgroupBarrier();
   }
   let cBase = wg.z * p.M * p.N;
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + ty + 16u * i;
-    if (r >= p.M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + tx + 16u * j;
-      if (c < p.N) { C[cBase + r * p.N + c] = acc[i][j]; }
-    }
+  for (var i = 0u; i < 8u; i++) {
+    let r = row0 + 8u * lid.y + i;
+    store(cBase, r, col0 + 8u * lid.x, acc[2u * i]);
+    store(cBase, r, col0 + 8u * lid.x + 4u, acc[2u * i + 1u]);
   }
 }

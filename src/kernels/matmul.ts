@@ -1,20 +1,29 @@
-// matmul.ts — dispatch of wgsl/matmul.wgsl (64×64 tiles, 4×4 register blocks, transposes read in place).
+// matmul.ts — dispatch of wgsl/matmul.wgsl. Two tilings: `matmul` (64×64 tile, 4×4 per thread) and `matmul_big`
+// (128×128 tile, 8×8 per thread), picked by output size; transposes are read in place (override constants).
 import src from '../../wgsl/matmul.wgsl';
 import type { MatmulDims } from '../autograd/backend.js';
 import { Gpu, GBuf, Kernel } from './gpu.js';
 
-const kernels = new Map<number, Kernel>();
-function kernel(tA: boolean, tB: boolean): Kernel {
-  const key = (tA ? 1 : 0) + (tB ? 2 : 0);
+export type MatmulVariant = 'matmul' | 'matmul_big';
+const TILE: Record<MatmulVariant, number> = { matmul: 64, matmul_big: 128 };
+
+const kernels = new Map<string, Kernel>();
+function kernel(entry: MatmulVariant, tA: boolean, tB: boolean): Kernel {
+  const key = `${entry}:${tA}:${tB}`;
   let k = kernels.get(key);
-  if (!k) kernels.set(key, (k = { file: 'wgsl/matmul.wgsl', code: src, entry: 'matmul', bindings: ['read', 'read', 'rw'], constants: { TRANS_A: tA ? 1 : 0, TRANS_B: tB ? 1 : 0 } }));
+  if (!k) kernels.set(key, (k = { file: 'wgsl/matmul.wgsl', code: src, entry, bindings: ['read', 'read', 'rw'], constants: { TRANS_A: tA ? 1 : 0, TRANS_B: tB ? 1 : 0 } }));
   return k;
 }
 
-export const MATMUL_TILE = 64;
+/** the big tile only pays when there are enough 128×128 tiles to fill the device */
+export function chooseMatmul(d: MatmulDims): MatmulVariant {
+  const bigTiles = Math.ceil(d.M / 128) * Math.ceil(d.N / 128) * d.batch;
+  return d.M >= 128 && d.N >= 128 && bigTiles >= 16 ? 'matmul_big' : 'matmul';
+}
 
-export function matmul(gpu: Gpu, a: GBuf, b: GBuf, c: GBuf, d: MatmulDims): void {
+export function matmul(gpu: Gpu, a: GBuf, b: GBuf, c: GBuf, d: MatmulDims, variant: MatmulVariant = chooseMatmul(d)): void {
   if (d.M === 0 || d.N === 0 || d.batch === 0) return;
-  gpu.dispatch(kernel(d.transA, d.transB), [a, b, c], (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB),
-    [Math.ceil(d.N / MATMUL_TILE), Math.ceil(d.M / MATMUL_TILE), d.batch]);
+  const T = TILE[variant];
+  gpu.dispatch(kernel(variant, d.transA, d.transB), [a, b, c], (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB),
+    [Math.ceil(d.N / T), Math.ceil(d.M / T), d.batch]);
 }
