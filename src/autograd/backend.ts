@@ -29,6 +29,20 @@ export interface MatmulDims {
   strideB: number;
 }
 
+/** activation fused into a kernel's epilogue */
+export type Activation = 'none' | 'relu' | 'leaky_relu' | 'tanh' | 'sigmoid';
+export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'leaky_relu', 'tanh', 'sigmoid'];
+
+/**
+ * A 2-D convolution, NCHW: x [N][C][H][W] * w [K][C][R][S] → y [N][K][P][Q], stride (sh, sw), top/left padding
+ * (ph, pw); bottom/right padding is whatever P and Q imply (so TensorFlow's asymmetric 'same' fits).
+ */
+export interface ConvDims {
+  N: number; C: number; H: number; W: number;
+  K: number; R: number; S: number; P: number; Q: number;
+  sh: number; sw: number; ph: number; pw: number;
+}
+
 export interface Backend {
   readonly kind: 'gpu' | 'cpu';
   readonly name: string;
@@ -59,4 +73,11 @@ export interface Backend {
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void;
   /** out = keep_i ? x_i / (1 − p) : 0, keep_i from counter offset+i of stream `seed` (same mask forward and backward) */
   dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void;
+
+  /** y = act(conv(x, w) + bias) */
+  conv2d(x: Store, w: Store, bias: Store | null, y: Store, d: ConvDims, act: Activation, alpha: number): void;
+  /** gx = ∂/∂x of conv given gy (gather form); with bias/act it is also the transposed convolution's forward */
+  conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void;
+  /** gw = ∂/∂w of conv given x and gy */
+  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void;
 }

@@ -1,6 +1,7 @@
 // cpu/backend.ts — the float64 CPU reference backend: every primitive kernel as plain loops, written for clarity.
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
-import type { Backend, BinaryOp, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { Activation, Backend, BinaryOp, ConvDims, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
+import { conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
 import { dropThreshold, normalAt, randomBits, uniformAt } from '../autograd/random.js';
 
 type Arr = Float64Array | Int32Array;
@@ -185,6 +186,15 @@ export class CpuBackend implements Backend {
     const t = dropThreshold(p);
     const scale = 1 / (1 - p);
     for (let i = 0; i < n; i++) O[i] = randomBits(seed, offset + i) >>> 8 >= t ? X[i] * scale : 0;
+  }
+  conv2d(x: Store, w: Store, bias: Store | null, y: Store, d: ConvDims, act: Activation, alpha: number): void {
+    conv2dRef(f64(x), f64(w), bias && f64(bias), f64(y), d, act, alpha);
+  }
+  conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void {
+    conv2dGradInputRef(f64(gy), f64(w), f64(gx), d, bias && f64(bias), act, alpha);
+  }
+  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void {
+    conv2dGradWeightRef(f64(x), f64(gy), f64(gw), d);
   }
 }
 

@@ -1,6 +1,6 @@
 // kernels/backend.ts — the GPU backend: the Backend primitives (src/autograd/backend.ts) mapped onto the WGSL
 // kernels. Storage is a pooled GPU buffer; f32 data is uploaded as float32, i32 as int32.
-import type { Backend, BinaryOp, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { Activation, Backend, BinaryOp, ConvDims, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
 import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
@@ -8,6 +8,7 @@ import { copyStrided } from './copy_strided.js';
 import { matmul } from './matmul.js';
 import { softmaxXent, softmaxXentGrad } from './softmax_xent.js';
 import { random, dropout } from './random.js';
+import * as conv from './conv2d.js';
 
 const g = (s: Store) => s as GBuf;
 
@@ -65,5 +66,14 @@ export class GpuBackend implements Backend {
   }
   dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void {
     dropout(this.gpu, g(x), g(out), n, p, seed, offset);
+  }
+  conv2d(x: Store, w: Store, bias: Store | null, y: Store, d: ConvDims, act: Activation, alpha: number): void {
+    conv.conv2d(this.gpu, g(x), g(w), bias && g(bias), g(y), d, act, alpha);
+  }
+  conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void {
+    conv.conv2dGradInput(this.gpu, g(gy), g(w), g(gx), d, bias && g(bias), act, alpha);
+  }
+  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void {
+    conv.conv2dGradWeight(this.gpu, g(x), g(gy), g(gw), d);
   }
 }

@@ -1,0 +1,73 @@
+// conv2d.ts — dispatch of wgsl/conv2d.wgsl (implicit-GEMM convolution: forward, input and weight gradients).
+// The weight gradient's reduction runs over N·P·Q (long) into a small K × C·R·S output, so it is split over
+// workgroup z ("split-K") and the partial sums are added by the reduce kernel.
+import src from '../../wgsl/conv2d.wgsl';
+import { ACTIVATIONS, Activation, ConvDims } from '../autograd/backend.js';
+import { Gpu, GBuf, Kernel } from './gpu.js';
+import { reduceSum } from './reduce.js';
+
+const TILE = 64;
+const BK = 32;
+const MODES = { forward: 0, gradInput: 1, gradWeight: 2 } as const;
+type Mode = keyof typeof MODES;
+
+const kernels = new Map<string, Kernel>();
+function kernel(mode: Mode, hasBias: boolean, act: Activation): Kernel {
+  const key = `${mode}:${hasBias}:${act}`;
+  let k = kernels.get(key);
+  if (!k)
+    kernels.set(key, (k = {
+      file: 'wgsl/conv2d.wgsl', code: src, entry: 'conv2d', bindings: ['read', 'read', 'read', 'rw'],
+      constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act) },
+    }));
+  return k;
+}
+
+let dummy: GBuf | null = null;
+function biasOrDummy(gpu: Gpu, bias: GBuf | null): GBuf {
+  if (bias) return bias;
+  if (!dummy) {
+    dummy = gpu.pool.acquire(4);
+    gpu.upload(dummy, new Float32Array(1));
+  }
+  return dummy;
+}
+
+function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number, gm: number, gn: number, splits = 1, kChunk = 0): void {
+  if (gm === 0 || gn === 0) return;
+  gpu.dispatch(kernel(mode, bias !== null, act), [a, b, biasOrDummy(gpu, bias), out],
+    (p) => p.u(d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.sh, d.sw, d.ph, d.pw, kChunk).f(alpha),
+    [Math.ceil(gn / TILE), Math.ceil(gm / TILE), splits]);
+}
+
+export function conv2d(gpu: Gpu, x: GBuf, w: GBuf, bias: GBuf | null, y: GBuf, d: ConvDims, act: Activation, alpha: number): void {
+  run(gpu, 'forward', x, w, bias, y, d, act, alpha, d.N * d.P * d.Q, d.K);
+}
+
+export function conv2dGradInput(gpu: Gpu, gy: GBuf, w: GBuf, gx: GBuf, d: ConvDims, bias: GBuf | null, act: Activation, alpha: number): void {
+  run(gpu, 'gradInput', gy, w, bias, gx, d, act, alpha, d.N * d.H * d.W, d.C);
+}
+
+/** how many slices to split the weight gradient's reduction into */
+export function gradWeightSplits(gpu: Gpu, d: ConvDims): number {
+  const tiles = Math.ceil(d.K / TILE) * Math.ceil((d.C * d.R * d.S) / TILE);
+  const target = gpu.adapter.software ? 4 : 264; // workgroups wanted in flight
+  const gk = d.N * d.P * d.Q;
+  return Math.max(1, Math.min(Math.ceil(target / tiles), Math.floor(gk / 512), 64));
+}
+
+export function conv2dGradWeight(gpu: Gpu, x: GBuf, gy: GBuf, gw: GBuf, d: ConvDims, splits = gradWeightSplits(gpu, d)): void {
+  const gm = d.K;
+  const gn = d.C * d.R * d.S;
+  const gk = d.N * d.P * d.Q;
+  const kChunk = Math.ceil(gk / splits / BK) * BK;
+  const z = Math.ceil(gk / kChunk);
+  if (z <= 1) {
+    run(gpu, 'gradWeight', gy, x, null, gw, d, 'none', 0, gm, gn, 1, Math.max(gk, 1));
+    return;
+  }
+  const part = gpu.acquire(z * gm * gn * 4);
+  run(gpu, 'gradWeight', gy, x, null, part, d, 'none', 0, gm, gn, z, kChunk);
+  reduceSum(gpu, part, [z, gm * gn], [0], gw);
+  gpu.release(part);
+}

@@ -1,0 +1,199 @@
+// conv2d.wgsl — 2-D convolution as an implicit GEMM (no im2col buffer): forward, input gradient, weight gradient.
+// Layouts (NCHW, as PyTorch): x [N][C][H][W], w [K][C][R][S], bias [K], y [N][K][P][Q].
+// y[n,k,p,q] = bias[k] + Σ_{c,r,s} x[n, c, p·sh − ph + r, q·sw − pw + s] · w[k,c,r,s]  (out-of-range x reads 0;
+// ph/pw are the top/left padding, so asymmetric 'same' padding is P, Q plus ph, pw).
+// MODE (override) picks what the GEMM rows (gm), columns (gn) and reduction (gk) are:
+//   0 forward:      gm = (n,p,q)  gn = k  gk = (c,r,s)   A = x gathered, B = w;  out = y (+bias, activation)
+//   1 grad input:   gm = (n,h,w)  gn = c  gk = (k,r,s)   A = gy gathered where (h+ph−r)/sh and (w+pw−s)/sw are
+//                   whole and in range (gather form, no atomics), B = w; out = gx [N][C][H][W] (+bias, activation:
+//                   this mode is also the transposed convolution's forward)
+//   2 grad weight:  gm = k  gn = (c,r,s)  gk = (n,p,q)   A = gy, B = x gathered; out = gw [K][C][R][S], split-K over
+//                   workgroup z: slice z sums gk in [z·kChunk, (z+1)·kChunk) into out + z·K·C·R·S
+// Tiling as wgsl/matmul.wgsl's `matmul`: a 16×16 workgroup computes a 64×64 output tile, each thread a 4×4 block
+// (rows 4·ty.., cols 4·tx..) in four vec4 accumulators; gk steps by 32 through vec4 workgroup tiles As[k][m/4],
+// Bs[k][n/4]. Gathers run along the contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when
+// HAS_BIAS = 1, then ACT: 0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
+// Grid: (ceil(gn/64), ceil(gm/64), splits). Bindings: 0 uniform P, 1 a-source (x or gy), 2 b-source (w or x),
+// 3 bias (read; a 1-element dummy when HAS_BIAS = 0), 4 out (rw).
+override MODE: u32 = 0u;
+override HAS_BIAS: u32 = 0u;
+override ACT: u32 = 0u;
+
+struct Params {
+  N: u32, C: u32, H: u32, W: u32,
+  K: u32, R: u32, S: u32, P: u32,
+  Q: u32, sh: u32, sw: u32, ph: u32,
+  pw: u32, kChunk: u32, alpha: f32, _pad: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> srcA: array<f32>;
+@group(0) @binding(2) var<storage, read> srcB: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+const BM = 64u;
+const BN = 64u;
+const BK = 32u;
+var<workgroup> As: array<vec4<f32>, 512>; // [BK][BM/4]
+var<workgroup> Bs: array<vec4<f32>, 512>; // [BK][BN/4]
+
+fn gemmM() -> u32 {
+  switch MODE { case 0u: { return p.N * p.P * p.Q; } case 1u: { return p.N * p.H * p.W; } default: { return p.K; } }
+}
+fn gemmN() -> u32 {
+  switch MODE { case 0u: { return p.K; } case 1u: { return p.C; } default: { return p.C * p.R * p.S; } }
+}
+fn gemmK() -> u32 {
+  switch MODE { case 0u: { return p.C * p.R * p.S; } case 1u: { return p.K * p.R * p.S; } default: { return p.N * p.P * p.Q; } }
+}
+
+// x[n, c, ih, iw] with ih = oh·sh − ph + r (0 outside the image)
+fn xAt(n: u32, c: u32, oh: u32, ow: u32, r: u32, s: u32) -> f32 {
+  let ih = i32(oh * p.sh + r) - i32(p.ph);
+  let iw = i32(ow * p.sw + s) - i32(p.pw);
+  if (ih < 0 || iw < 0 || ih >= i32(p.H) || iw >= i32(p.W)) { return 0.0; }
+  return srcB_or_A_x(((n * p.C + c) * p.H + u32(ih)) * p.W + u32(iw));
+}
+// in mode 0 x is source A, in mode 2 source B
+fn srcB_or_A_x(i: u32) -> f32 {
+  if (MODE == 0u) { return srcA[i]; }
+  return srcB[i];
+}
+
+fn aval(m: u32, kk: u32, gm: u32, gk: u32) -> f32 {
+  if (m >= gm || kk >= gk) { return 0.0; }
+  switch MODE {
+    case 0u: {
+      let pq = p.P * p.Q;
+      let n = m / pq; let r0 = m % pq;
+      let rs = p.R * p.S;
+      let c = kk / rs; let t = kk % rs;
+      return xAt(n, c, r0 / p.Q, r0 % p.Q, t / p.S, t % p.S);
+    }
+    case 1u: {
+      let hw = p.H * p.W;
+      let n = m / hw; let t0 = m % hw;
+      let h = t0 / p.W; let w = t0 % p.W;
+      let rs = p.R * p.S;
+      let k = kk / rs; let t = kk % rs;
+      let r = t / p.S; let s = t % p.S;
+      let th = i32(h + p.ph) - i32(r);
+      let tw = i32(w + p.pw) - i32(s);
+      if (th < 0 || tw < 0) { return 0.0; }
+      let uh = u32(th); let uw = u32(tw);
+      if (uh % p.sh != 0u || uw % p.sw != 0u) { return 0.0; }
+      let oh = uh / p.sh; let ow = uw / p.sw;
+      if (oh >= p.P || ow >= p.Q) { return 0.0; }
+      return srcA[((n * p.K + k) * p.P + oh) * p.Q + ow];
+    }
+    default: {
+      let pq = p.P * p.Q;
+      return srcA[((kk / pq) * p.K + m) * pq + kk % pq];
+    }
+  }
+}
+
+fn bval(kk: u32, j: u32, gk: u32, gn: u32) -> f32 {
+  if (j >= gn || kk >= gk) { return 0.0; }
+  switch MODE {
+    case 0u: { return srcB[j * (p.C * p.R * p.S) + kk]; }
+    case 1u: {
+      let rs = p.R * p.S;
+      return srcB[((kk / rs) * p.C + j) * rs + kk % rs];
+    }
+    default: {
+      let pq = p.P * p.Q;
+      let n = kk / pq; let t = kk % pq;
+      let rs = p.R * p.S;
+      let c = j / rs; let u = j % rs;
+      return xAt(n, c, t / p.Q, t % p.Q, u / p.S, u % p.S);
+    }
+  }
+}
+
+fn act(v: f32) -> f32 {
+  switch ACT {
+    case 1u: { return max(v, 0.0); }
+    case 2u: { return select(p.alpha * v, v, v > 0.0); }
+    case 3u: { return tanh(clamp(v, -15.0, 15.0)); }
+    case 4u: { return 1.0 / (1.0 + exp(-v)); }
+    default: { return v; }
+  }
+}
+
+fn outIndex(m: u32, j: u32) -> u32 {
+  switch MODE {
+    case 0u: { let pq = p.P * p.Q; return ((m / pq) * p.K + j) * pq + m % pq; }
+    case 1u: { let hw = p.H * p.W; return ((m / hw) * p.C + j) * hw + m % hw; }
+    default: { return m * gemmN() + j; }
+  }
+}
+
+fn store(m: u32, j0: u32, v: vec4<f32>, gm: u32, gn: u32, zOff: u32) {
+  if (m >= gm) { return; }
+  for (var e = 0u; e < 4u; e++) {
+    let j = j0 + e;
+    if (j < gn) {
+      var x = v[e];
+      if (MODE != 2u) {
+        if (HAS_BIAS == 1u) { x += bias[j]; }
+        x = act(x);
+      }
+      out[zOff + outIndex(m, j)] = x;
+    }
+  }
+}
+
+@compute @workgroup_size(16, 16)
+fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+          @builtin(local_invocation_index) t: u32) {
+  let gm = gemmM();
+  let gn = gemmN();
+  let gkAll = gemmK();
+  let row0 = wg.y * BM;
+  let col0 = wg.x * BN;
+  // split-K (mode 2): this workgroup's slice of the reduction
+  var kBeg = 0u;
+  var kEnd = gkAll;
+  if (MODE == 2u) { kBeg = wg.z * p.kChunk; kEnd = min(gkAll, kBeg + p.kChunk); }
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+
+  for (var k0 = kBeg; k0 < kEnd; k0 += BK) {
+    for (var l = 0u; l < 2u; l++) {
+      let s = t + 256u * l;
+      var ak: u32; var am4: u32;
+      if (MODE == 2u) { am4 = s / BK; ak = s % BK; } else { ak = s / (BM / 4u); am4 = s % (BM / 4u); }
+      let am = row0 + 4u * am4;
+      let kk = k0 + ak;
+      As[ak * (BM / 4u) + am4] = vec4<f32>(aval(am, kk, gm, kEnd), aval(am + 1u, kk, gm, kEnd),
+                                           aval(am + 2u, kk, gm, kEnd), aval(am + 3u, kk, gm, kEnd));
+      let bn4 = s / BK;
+      let bk = s % BK;
+      let bn = col0 + 4u * bn4;
+      let kb = k0 + bk;
+      Bs[bk * (BN / 4u) + bn4] = vec4<f32>(bval(kb, bn, kEnd, gn), bval(kb, bn + 1u, kEnd, gn),
+                                           bval(kb, bn + 2u, kEnd, gn), bval(kb, bn + 3u, kEnd, gn));
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < BK; k++) {
+      let a = As[k * (BM / 4u) + lid.y];
+      let b = Bs[k * (BN / 4u) + lid.x];
+      acc0 = fma(vec4<f32>(a.x), b, acc0);
+      acc1 = fma(vec4<f32>(a.y), b, acc1);
+      acc2 = fma(vec4<f32>(a.z), b, acc2);
+      acc3 = fma(vec4<f32>(a.w), b, acc3);
+    }
+    workgroupBarrier();
+  }
+  var zOff = 0u;
+  if (MODE == 2u) { zOff = wg.z * gm * gn; }
+  let r = row0 + 4u * lid.y;
+  let c = col0 + 4u * lid.x;
+  store(r, c, acc0, gm, gn, zOff);
+  store(r + 1u, c, acc1, gm, gn, zOff);
+  store(r + 2u, c, acc2, gm, gn, zOff);
+  store(r + 3u, c, acc3, gm, gn, zOff);
+}
