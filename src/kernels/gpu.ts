@@ -189,8 +189,42 @@ export class Gpu {
   private pass_(): GPUComputePassEncoder {
     this.checkLost();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    if (!this.pass) {
+      this.pass = this.encoder.beginComputePass(this.timestampWrites ? { timestampWrites: this.timestampWrites } : undefined);
+      this.timestampWrites = null;
+    }
     return this.pass;
+  }
+
+  private timestampWrites: GPUComputePassTimestampWrites | null = null;
+  private querySet: GPUQuerySet | null = null;
+  private resolveBuf: GBuf | null = null;
+
+  /** whether GPU-side timing (timestamp queries) is available */
+  get canTime(): boolean {
+    return this.features.has('timestamp-query');
+  }
+
+  /**
+   * Run `record` (which records dispatches, no copies) in a compute pass of its own and return the GPU time of that
+   * pass in milliseconds from timestamp queries, or null where the adapter has none.
+   */
+  async timeGpu(record: () => void): Promise<number | null> {
+    if (!this.canTime) {
+      record();
+      return null;
+    }
+    this.flush();
+    if (!this.querySet) this.querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 });
+    this.timestampWrites = { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
+    record();
+    const enc = this.endPass();
+    if (!this.resolveBuf)
+      this.resolveBuf = { buffer: this.device.createBuffer({ size: 256, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: 'timestamps' }), size: 256, id: -1 };
+    enc.resolveQuerySet(this.querySet, 0, 2, this.resolveBuf.buffer, 0);
+    this.timestampWrites = null;
+    const ticks = new BigUint64Array(await this.read(this.resolveBuf, 16));
+    return Number(ticks[1] - ticks[0]) / 1e6;
   }
 
   private endPass(): GPUCommandEncoder {

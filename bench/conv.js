@@ -1,0 +1,208 @@
+// bench/conv.js — profiles the convolution kernels (wgsl/conv2d.wgsl) on every conv layer shape of the seed
+// models, at batch 64 and 256 (and a channel sweep): forward, input gradient, weight gradient and all three
+// together. Per row: median ms (GPU timestamp queries where the adapter has them, else wall clock around a submit
+// and wait), GFLOP/s (useful FLOPs: 2·N·K·P·Q·C·R·S per kernel), % of this device's measured matmul rate, speed-up
+// over the float64 CPU reference (timed on one image, scaled by the batch: convolution is linear in N), and the
+// max relative error against the CPU reference (the same kernels run at batch 2).
+// Usage: node bench/conv.js [--quick] [--op conv2d|convTranspose2d] [--batch 64,256] [--json FILE]
+import { nodeGpu, releaseNodeGpu, GpuBackend, CpuBackend, Tensor, F, Generator, describeGpu } from '../dist/index.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+// ------------------------------------------------------------------ the shapes (seed models, NCHW)
+// [model, layer, op, C_in, H, W, C_out, k, stride, padding]
+const SEED_LAYERS = [
+  ['cnn', 'conv1 28×28 1→32', 'conv2d', 1, 28, 28, 32, 3, 1, 'same'],
+  ['cnn', 'conv2 28×28 32→32', 'conv2d', 32, 28, 28, 32, 3, 1, 'same'],
+  ['cnn', 'conv3 14×14 32→64', 'conv2d', 32, 14, 14, 64, 3, 1, 'same'],
+  ['cnn', 'conv4 14×14 64→64', 'conv2d', 64, 14, 14, 64, 3, 1, 'same'],
+  ['cnn', 'conv5 7×7 64→128', 'conv2d', 64, 7, 7, 128, 3, 1, 'same'],
+  ['cnn', 'conv6 7×7 128→128', 'conv2d', 128, 7, 7, 128, 3, 1, 'same'],
+  ['acgan D', 'conv1 28×28 1→32 s2', 'conv2d', 1, 28, 28, 32, 3, 2, 'same'],
+  ['acgan D', 'conv2 14×14 32→64', 'conv2d', 32, 14, 14, 64, 3, 1, 'same'],
+  ['acgan D', 'conv3 14×14 64→128 s2', 'conv2d', 64, 14, 14, 128, 3, 2, 'same'],
+  ['acgan D', 'conv4 7×7 128→256', 'conv2d', 128, 7, 7, 256, 3, 1, 'same'],
+  ['acgan G', 'convT 7×7→14×14 385→192 k5 s2', 'convTranspose2d', 385, 7, 7, 192, 5, 2, 'same'],
+  ['acgan G', 'convT 14×14→28×28 192→1 k5 s2', 'convTranspose2d', 192, 14, 14, 1, 5, 2, 'same'],
+];
+const SWEEP = [16, 32, 64, 128, 256].map((c) => ['sweep', `conv 14×14 ${c}→${c}`, 'conv2d', c, 14, 14, c, 3, 1, 'same']);
+// TF.js WebGPU on the same H100 and Dawn, batch 64, forward + both gradients (ms), from ../shared/webgpu-facts.md
+const TFJS_MS = { 'conv2 28×28 32→32': 21.5, 'conv6 7×7 128→128': 7.4, 'conv3 14×14 64→128 s2': 6.8, 'convT 7×7→14×14 385→192 k5 s2': 43.9 };
+
+// ------------------------------------------------------------------ flags
+const args = process.argv.slice(2);
+const KNOWN = ['--quick', '--op', '--batch', '--json', '--help'];
+for (let i = 0; i < args.length; i++) {
+  if (!args[i].startsWith('--')) continue;
+  if (!KNOWN.includes(args[i])) {
+    console.error(`error: unknown flag ${args[i]} (flags: ${KNOWN.join(', ')})`);
+    process.exit(2);
+  }
+}
+if (args.includes('--help')) {
+  console.log('usage: node bench/conv.js [--quick] [--op conv2d|convTranspose2d] [--batch 64,256] [--json FILE]');
+  process.exit(0);
+}
+const flag = (name) => {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('--')) {
+    console.error(`error: --${name} needs a value`);
+    process.exit(2);
+  }
+  return v;
+};
+const quick = args.includes('--quick');
+const opFilter = flag('op');
+if (opFilter && !['conv2d', 'convTranspose2d'].includes(opFilter)) {
+  console.error(`error: --op must be conv2d or convTranspose2d, got '${opFilter}'`);
+  process.exit(2);
+}
+
+const gpu = await nodeGpu();
+const be = new GpuBackend(gpu);
+const cpu = new CpuBackend();
+const software = gpu.adapter.software;
+const batchFlag = flag('batch');
+const batches = batchFlag ? batchFlag.split(',').map(Number) : quick ? [software ? 4 : 64] : [64, 256];
+if (batches.some((b) => !(Number.isInteger(b) && b > 0))) {
+  console.error(`error: --batch takes positive integers, got '${batchFlag}'`);
+  process.exit(2);
+}
+const layers = [...SEED_LAYERS, ...(quick ? [] : SWEEP)].filter((l) => !opFilter || l[2] === opFilter);
+const timedRuns = quick || software ? 3 : 9;
+
+// ------------------------------------------------------------------ helpers
+function dimsOf(l, N) {
+  const [, , op, C, H, W, K, k, s, pad] = l;
+  return op === 'conv2d'
+    ? { op, xs: [N, C, H, W], ws: [K, C, k, k], d: F.convDims([N, C, H, W], [K, C, k, k], { stride: s, padding: pad }), opts: { stride: s, padding: pad } }
+    : { op, xs: [N, C, H, W], ws: [C, K, k, k], d: F.convTransposeDims([N, C, H, W], [C, K, k, k], { stride: s, padding: pad }), opts: { stride: s, padding: pad } };
+}
+/** the three kernels of a layer as closures over backend stores: forward, input gradient, weight gradient */
+function kernelsOf(b, op, d, x, w, y, gy, gx, gw) {
+  return op === 'conv2d'
+    ? {
+        forward: () => b.conv2d(x, w, null, y, d, 'none', 0),
+        gradInput: () => b.conv2dGradInput(gy, w, gx, d, null, 'none', 0),
+        gradWeight: () => b.conv2dGradWeight(x, gy, gw, d),
+      }
+    : {
+        // transposed conv: x is the conv's "gy" side, y its "x" side
+        forward: () => b.conv2dGradInput(x, w, y, d, null, 'none', 0),
+        gradInput: () => b.conv2d(gy, w, null, gx, d, 'none', 0),
+        gradWeight: () => b.conv2dGradWeight(gy, x, gw, d),
+      };
+}
+function buffersOf(b, op, d, gen) {
+  const xN = op === 'conv2d' ? d.N * d.C * d.H * d.W : d.N * d.K * d.P * d.Q;
+  const yN = op === 'conv2d' ? d.N * d.K * d.P * d.Q : d.N * d.C * d.H * d.W;
+  const wN = d.K * d.C * d.R * d.S;
+  const up = (n) => b.upload(Float32Array.from(gen.uniform(n), (v) => v * 2 - 1), 'f32');
+  return { x: up(xN), w: up(wN), y: b.alloc(yN, 'f32'), gy: up(yN), gx: b.alloc(xN, 'f32'), gw: b.alloc(wN, 'f32'), xN, yN, wN };
+}
+async function timeKernel(fn) {
+  fn();
+  await gpu.sync(); // warm-up (pipeline compile)
+  const ms = [];
+  for (let i = 0; i < timedRuns; i++) {
+    const t0 = performance.now();
+    const g = await gpu.timeGpu(fn);
+    const wall = performance.now() - t0;
+    ms.push(g ?? wall);
+  }
+  ms.sort((a, b) => a - b);
+  return ms[Math.floor(ms.length / 2)];
+}
+function relErr(got, want) {
+  let scale = 0;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  let e = 0;
+  for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(got[i] - want[i]) / Math.max(Math.abs(want[i]), 1e-2 * scale, 1e-30));
+  return e;
+}
+
+// device matmul rate, the yardstick for "% of matmul"
+async function matmulRate() {
+  const n = software ? 512 : 4096;
+  const gen = new Generator(5);
+  const A = F.randomUniform(be, [n, n], gen), B = F.randomUniform(be, [n, n], gen);
+  const ms = await timeKernel(() => F.matmul(A, B).dispose());
+  A.dispose();
+  B.dispose();
+  return (2 * n ** 3) / ms / 1e6;
+}
+const mmRate = await matmulRate();
+
+// ------------------------------------------------------------------ run
+const rows = [];
+const t0 = performance.now();
+for (const l of layers) {
+  const [model, name, op] = l;
+  // accuracy: the same kernels at batch 2 on GPU and CPU
+  const small = dimsOf(l, 2);
+  const err = {};
+  {
+    const gb = buffersOf(be, op, small.d, new Generator(1));
+    const cb = buffersOf(cpu, op, small.d, new Generator(1));
+    const gk = kernelsOf(be, op, small.d, gb.x, gb.w, gb.y, gb.gy, gb.gx, gb.gw);
+    const ck = kernelsOf(cpu, op, small.d, cb.x, cb.w, cb.y, cb.gy, cb.gx, cb.gw);
+    for (const [kname, out, n] of [['forward', 'y', gb.yN], ['gradInput', 'gx', gb.xN], ['gradWeight', 'gw', gb.wN]]) {
+      gk[kname]();
+      ck[kname]();
+      err[kname] = relErr(await be.read(gb[out], n, 'f32'), await cpu.read(cb[out], n, 'f32'));
+    }
+    for (const k of ['x', 'w', 'y', 'gy', 'gx', 'gw']) be.free(gb[k]);
+  }
+  // CPU reference time for one image (scaled by N below)
+  const one = dimsOf(l, 1);
+  const cb1 = buffersOf(cpu, op, one.d, new Generator(2));
+  const ck1 = kernelsOf(cpu, op, one.d, cb1.x, cb1.w, cb1.y, cb1.gy, cb1.gx, cb1.gw);
+  const cpuMs = {};
+  for (const k of ['forward', 'gradInput', 'gradWeight']) {
+    const s = performance.now();
+    ck1[k]();
+    cpuMs[k] = performance.now() - s;
+  }
+  for (const N of batches) {
+    const { d } = dimsOf(l, N);
+    const b = buffersOf(be, op, d, new Generator(3));
+    const ks = kernelsOf(be, op, d, b.x, b.w, b.y, b.gy, b.gx, b.gw);
+    const flops = 2 * d.N * d.K * d.P * d.Q * d.C * d.R * d.S;
+    const res = {};
+    for (const k of ['forward', 'gradInput', 'gradWeight']) res[k] = await timeKernel(ks[k]);
+    res.all = await timeKernel(() => {
+      ks.forward();
+      ks.gradInput();
+      ks.gradWeight();
+    });
+    for (const k of ['forward', 'gradInput', 'gradWeight', 'all']) {
+      const f = k === 'all' ? 3 * flops : flops;
+      const c = k === 'all' ? (cpuMs.forward + cpuMs.gradInput + cpuMs.gradWeight) * N : cpuMs[k] * N;
+      const gf = f / res[k] / 1e6;
+      rows.push({
+        model, layer: name, op, batch: N, kernel: k, ms: res[k], gflops: gf, pctMatmul: (100 * gf) / mmRate,
+        cpuRefMs: c, speedup: c / res[k], maxRelErr: k === 'all' ? Math.max(err.forward, err.gradInput, err.gradWeight) : err[k],
+        tfjsMs: k === 'all' && N === 64 ? TFJS_MS[name] ?? null : null,
+      });
+    }
+    for (const k of ['x', 'w', 'y', 'gy', 'gx', 'gw']) be.free(b[k]);
+  }
+}
+const elapsed = (performance.now() - t0) / 1000;
+
+// ------------------------------------------------------------------ report
+const device = describeGpu(gpu);
+const timing = gpu.canTime ? 'GPU timestamp queries' : 'wall clock (no timestamp queries)';
+console.log(`conv kernels on ${device} — ${new Date().toISOString().slice(0, 10)}; timing: ${timing}; matmul rate ${mmRate.toFixed(1)} GFLOP/s; ${elapsed.toFixed(0)} s`);
+console.log('| model | layer | batch | kernel | ms | GFLOP/s | % matmul | CPU ref ms | speed-up | max rel err | TF.js ms |');
+console.log('|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of rows)
+  console.log(`| ${r.model} | ${r.layer} | ${r.batch} | ${r.kernel} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(1)} | ${r.pctMatmul.toFixed(0)}% | ${r.cpuRefMs.toFixed(0)} | ${r.speedup.toFixed(0)}× | ${r.maxRelErr.toExponential(1)} | ${r.tfjsMs ?? ''} |`);
+const json = flag('json');
+if (json) {
+  mkdirSync(dirname(json), { recursive: true });
+  writeFileSync(json, JSON.stringify({ bench: 'conv', device, adapter: gpu.adapter, date: new Date().toISOString(), timing, matmulGflops: mmRate, batches, rows }, null, 2));
+}
+releaseNodeGpu(gpu);
