@@ -6,7 +6,7 @@ import * as F from '../src/autograd/ops.js';
 import type { Activation } from '../src/autograd/backend.js';
 import { checkOp, assertClose, cpu, gpuBackend, randomData, toF32 } from './harness.js';
 import { Tensor } from '../src/autograd/tensor.js';
-import { conv2dGradWeight } from '../src/kernels/conv2d.js';
+import { conv2d as conv2dKernel, conv2dGradInput, conv2dGradWeight, ConvVariant } from '../src/kernels/conv2d.js';
 
 type Case = [string, number[], number[], F.Conv2dOptions];
 const convCases: Case[] = [
@@ -68,5 +68,43 @@ for (const splits of [1, 2, 3, 7])
     assertClose(await GW.toArray(), want as Float64Array, 1e-4, `split ${splits}`);
     for (const t of [X, GY, GW]) t.dispose();
   });
+
+// every kernel variant directly against the reference: phased/unphased input gradient, skinny/tiled, with a
+// fused bias + activation (the transposed convolution's forward path)
+const variantCases: [string, number[], number[], F.Conv2dOptions][] = [
+  ['stride 2 same', [3, 3, 13, 13], [5, 3, 3, 3], { stride: 2, padding: 'same' }],
+  ['stride [2,1] pad 2 k5', [1, 2, 5, 13], [3, 2, 5, 5], { stride: [2, 1], padding: 2 }],
+  ['stride 3 k4', [3, 1, 13, 13], [4, 1, 4, 4], { stride: 3 }],
+  ['stride 2 k5 same 17 channels', [1, 17, 13, 13], [3, 17, 5, 5], { stride: 2, padding: 'same' }],
+];
+for (const [name, xs, ws, opts] of variantCases)
+  for (const v of [{ phased: false, skinny: false }, { phased: true, skinny: false }, { phased: false, skinny: true }, { phased: true, skinny: true }] as ConvVariant[]) {
+    if (v.skinny && xs[1] > 4 && ws[0] > 4) continue;
+    test(`conv2d kernels ${name} phased=${v.phased} skinny=${v.skinny}`, async () => {
+      const g = await gpuBackend();
+      const d = F.convDims(xs, ws, opts);
+      const nx = d.N * d.C * d.H * d.W, ny = d.N * d.K * d.P * d.Q, nw = d.K * d.C * d.R * d.S;
+      const x = toF32(randomData(nx, 31)), w = toF32(randomData(nw, 32)), gy = toF32(randomData(ny, 33)), b = toF32(randomData(d.C, 34));
+      const bK = toF32(randomData(d.K, 35));
+      const X = Tensor.from(g, x, [nx]), Wt = Tensor.from(g, w, [nw]), GY = Tensor.from(g, gy, [ny]), B = Tensor.from(g, b, [d.C]), BK = Tensor.from(g, bK, [d.K]);
+      if (!v.skinny || d.C <= 4) {
+        const want = cpu.alloc(nx, 'f32');
+        cpu.conv2dGradInput(cpu.upload(gy, 'f32'), cpu.upload(w, 'f32'), want, d, cpu.upload(b, 'f32'), 'leaky_relu', 0.2);
+        const GX = Tensor.empty(g, [nx]);
+        conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, GX.store as never, d, B.store as never, 'leaky_relu', 0.2, v);
+        assertClose(await GX.toArray(), want as Float64Array, 1e-4, `gradInput ${JSON.stringify(v)}`);
+        GX.dispose();
+      }
+      if (!v.skinny || d.K <= 4) {
+        const want = cpu.alloc(ny, 'f32');
+        cpu.conv2d(cpu.upload(x, 'f32'), cpu.upload(w, 'f32'), cpu.upload(bK, 'f32'), want, d, 'tanh', 0);
+        const Y = Tensor.empty(g, [ny]);
+        conv2dKernel(g.gpu, X.store as never, Wt.store as never, BK.store as never, Y.store as never, d, 'tanh', 0, v);
+        assertClose(await Y.toArray(), want as Float64Array, 1e-4, `forward ${JSON.stringify(v)}`);
+        Y.dispose();
+      }
+      for (const t of [X, Wt, GY, B, BK]) t.dispose();
+    });
+  }
 
 test.run();

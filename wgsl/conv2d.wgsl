@@ -13,11 +13,17 @@
 // (rows 4·ty.., cols 4·tx..) in four vec4 accumulators; gk steps by 32 through vec4 workgroup tiles As[k][m/4],
 // Bs[k][n/4]. Gathers run along the contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when
 // HAS_BIAS = 1, then ACT: 0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
-// Grid: (ceil(gn/64), ceil(gm/64), splits). Bindings: 0 uniform P, 1 a-source (x or gy), 2 b-source (w or x),
+// PHASED = 1 (mode 1 with stride > 1): workgroup z picks an output phase (a, b) = (h mod sh, w mod sw); only the
+// taps r ≡ (a + ph) mod sh, s ≡ (b + pw) mod sw reach such pixels, so the reduction shrinks sh·sw-fold instead of
+// multiplying zeros (gm = N·⌈H/sh⌉·⌈W/sw⌉, gk = K·⌈R/sh⌉·⌈S/sw⌉ per phase).
+// conv2d_skinny: one thread per GEMM row and up to 4 columns, no workgroup memory; for gn ≤ 4 (a 1-channel input
+// gradient, a transposed convolution to 1 channel), where a 64-wide tile would be 98% idle.
+// Grid: (ceil(gn/64), ceil(gm/64), splits or phases); skinny: (ceil(gm/256), 1, phases). Bindings: 0 uniform P, 1 a-source (x or gy), 2 b-source (w or x),
 // 3 bias (read; a 1-element dummy when HAS_BIAS = 0), 4 out (rw).
 override MODE: u32 = 0u;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
+override PHASED: u32 = 0u;
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
@@ -37,14 +43,63 @@ const BK = 32u;
 var<workgroup> As: array<vec4<f32>, 512>; // [BK][BM/4]
 var<workgroup> Bs: array<vec4<f32>, 512>; // [BK][BN/4]
 
+// phased mode 1: this workgroup's output phase and first taps
+var<private> phA: u32;
+var<private> phB: u32;
+fn setPhase(z: u32) {
+  phA = z / p.sw;
+  phB = z % p.sw;
+}
+fn Hp() -> u32 { return (p.H + p.sh - 1u) / p.sh; }
+fn Wp() -> u32 { return (p.W + p.sw - 1u) / p.sw; }
+fn Rp() -> u32 { return (p.R + p.sh - 1u) / p.sh; }
+fn Sp() -> u32 { return (p.S + p.sw - 1u) / p.sw; }
+
+// mode 1: the input pixel (n, h, w) of GEMM row m; h = H marks a row outside the image (phased tail)
+fn pixel(m: u32) -> vec3<u32> {
+  if (PHASED == 0u) {
+    let hw = p.H * p.W;
+    let t = m % hw;
+    return vec3<u32>(m / hw, t / p.W, t % p.W);
+  }
+  let hw = Hp() * Wp();
+  let t = m % hw;
+  let h = (t / Wp()) * p.sh + phA;
+  let w = (t % Wp()) * p.sw + phB;
+  if (h >= p.H || w >= p.W) { return vec3<u32>(m / hw, p.H, 0u); }
+  return vec3<u32>(m / hw, h, w);
+}
+// mode 1: the tap (k, r, s) of reduction index kk; r = R marks a tap outside the kernel (phased tail)
+fn tap(kk: u32) -> vec3<u32> {
+  if (PHASED == 0u) {
+    let rs = p.R * p.S;
+    let t = kk % rs;
+    return vec3<u32>(kk / rs, t / p.S, t % p.S);
+  }
+  let rs = Rp() * Sp();
+  let t = kk % rs;
+  let r = (phA + p.ph) % p.sh + (t / Sp()) * p.sh;
+  let s = (phB + p.pw) % p.sw + (t % Sp()) * p.sw;
+  if (r >= p.R || s >= p.S) { return vec3<u32>(kk / rs, p.R, 0u); }
+  return vec3<u32>(kk / rs, r, s);
+}
+
 fn gemmM() -> u32 {
-  switch MODE { case 0u: { return p.N * p.P * p.Q; } case 1u: { return p.N * p.H * p.W; } default: { return p.K; } }
+  switch MODE {
+    case 0u: { return p.N * p.P * p.Q; }
+    case 1u: { if (PHASED == 1u) { return p.N * Hp() * Wp(); } return p.N * p.H * p.W; }
+    default: { return p.K; }
+  }
 }
 fn gemmN() -> u32 {
   switch MODE { case 0u: { return p.K; } case 1u: { return p.C; } default: { return p.C * p.R * p.S; } }
 }
 fn gemmK() -> u32 {
-  switch MODE { case 0u: { return p.C * p.R * p.S; } case 1u: { return p.K * p.R * p.S; } default: { return p.N * p.P * p.Q; } }
+  switch MODE {
+    case 0u: { return p.C * p.R * p.S; }
+    case 1u: { if (PHASED == 1u) { return p.K * Rp() * Sp(); } return p.K * p.R * p.S; }
+    default: { return p.N * p.P * p.Q; }
+  }
 }
 
 // x[n, c, ih, iw] with ih = oh·sh − ph + r (0 outside the image)
@@ -71,20 +126,17 @@ fn aval(m: u32, kk: u32, gm: u32, gk: u32) -> f32 {
       return xAt(n, c, r0 / p.Q, r0 % p.Q, t / p.S, t % p.S);
     }
     case 1u: {
-      let hw = p.H * p.W;
-      let n = m / hw; let t0 = m % hw;
-      let h = t0 / p.W; let w = t0 % p.W;
-      let rs = p.R * p.S;
-      let k = kk / rs; let t = kk % rs;
-      let r = t / p.S; let s = t % p.S;
-      let th = i32(h + p.ph) - i32(r);
-      let tw = i32(w + p.pw) - i32(s);
+      let px = pixel(m);
+      let tp = tap(kk);
+      if (px.y >= p.H || tp.y >= p.R) { return 0.0; }
+      let th = i32(px.y + p.ph) - i32(tp.y);
+      let tw = i32(px.z + p.pw) - i32(tp.z);
       if (th < 0 || tw < 0) { return 0.0; }
       let uh = u32(th); let uw = u32(tw);
       if (uh % p.sh != 0u || uw % p.sw != 0u) { return 0.0; }
       let oh = uh / p.sh; let ow = uw / p.sw;
       if (oh >= p.P || ow >= p.Q) { return 0.0; }
-      return srcA[((n * p.K + k) * p.P + oh) * p.Q + ow];
+      return srcA[((px.x * p.K + tp.x) * p.P + oh) * p.Q + ow];
     }
     default: {
       let pq = p.P * p.Q;
@@ -98,8 +150,9 @@ fn bval(kk: u32, j: u32, gk: u32, gn: u32) -> f32 {
   switch MODE {
     case 0u: { return srcB[j * (p.C * p.R * p.S) + kk]; }
     case 1u: {
-      let rs = p.R * p.S;
-      return srcB[((kk / rs) * p.C + j) * rs + kk % rs];
+      let tp = tap(kk);
+      if (tp.y >= p.R) { return 0.0; }
+      return srcB[((tp.x * p.C + j) * p.R + tp.y) * p.S + tp.z];
     }
     default: {
       let pq = p.P * p.Q;
@@ -124,13 +177,14 @@ fn act(v: f32) -> f32 {
 fn outIndex(m: u32, j: u32) -> u32 {
   switch MODE {
     case 0u: { let pq = p.P * p.Q; return ((m / pq) * p.K + j) * pq + m % pq; }
-    case 1u: { let hw = p.H * p.W; return ((m / hw) * p.C + j) * hw + m % hw; }
+    case 1u: { let px = pixel(m); return ((px.x * p.C + j) * p.H + px.y) * p.W + px.z; }
     default: { return m * gemmN() + j; }
   }
 }
 
 fn store(m: u32, j0: u32, v: vec4<f32>, gm: u32, gn: u32, zOff: u32) {
   if (m >= gm) { return; }
+  if (MODE == 1u && PHASED == 1u && pixel(m).y >= p.H) { return; }
   for (var e = 0u; e < 4u; e++) {
     let j = j0 + e;
     if (j < gn) {
@@ -147,6 +201,7 @@ fn store(m: u32, j0: u32, v: vec4<f32>, gm: u32, gn: u32, zOff: u32) {
 @compute @workgroup_size(16, 16)
 fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
           @builtin(local_invocation_index) t: u32) {
+  if (PHASED == 1u) { setPhase(wg.z); }
   let gm = gemmM();
   let gn = gemmN();
   let gkAll = gemmK();
@@ -196,4 +251,22 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   store(r + 1u, c, acc1, gm, gn, zOff);
   store(r + 2u, c, acc2, gm, gn, zOff);
   store(r + 3u, c, acc3, gm, gn, zOff);
+}
+
+@compute @workgroup_size(256)
+fn conv2d_skinny(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  if (PHASED == 1u) { setPhase(wg.z); }
+  let gm = gemmM();
+  let gn = gemmN();
+  let gk = gemmK();
+  let m = wg.x * 256u + li;
+  if (m >= gm) { return; }
+  var acc = vec4<f32>(0.0);
+  for (var kk = 0u; kk < gk; kk++) {
+    let a = aval(m, kk, gm, gk);
+    if (a != 0.0) {
+      acc = fma(vec4<f32>(a), vec4<f32>(bval(kk, 0u, gk, gn), bval(kk, 1u, gk, gn), bval(kk, 2u, gk, gn), bval(kk, 3u, gk, gn)), acc);
+    }
+  }
+  store(m, 0u, acc, gm, gn, 0u);
 }

@@ -12,15 +12,23 @@ const MODES = { forward: 0, gradInput: 1, gradWeight: 2 } as const;
 type Mode = keyof typeof MODES;
 
 const kernels = new Map<string, Kernel>();
-function kernel(mode: Mode, hasBias: boolean, act: Activation): Kernel {
-  const key = `${mode}:${hasBias}:${act}`;
+function kernel(mode: Mode, hasBias: boolean, act: Activation, phased: boolean, skinny: boolean): Kernel {
+  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}`;
   let k = kernels.get(key);
   if (!k)
     kernels.set(key, (k = {
-      file: 'wgsl/conv2d.wgsl', code: src, entry: 'conv2d', bindings: ['read', 'read', 'read', 'rw'],
-      constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act) },
+      file: 'wgsl/conv2d.wgsl', code: src, entry: skinny ? 'conv2d_skinny' : 'conv2d', bindings: ['read', 'read', 'read', 'rw'],
+      constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), PHASED: phased ? 1 : 0 },
     }));
   return k;
+}
+
+/** kernel choices, overridable by tests and benchmarks */
+export interface ConvVariant {
+  /** input gradient per output phase (stride > 1) instead of multiplying the zero taps */
+  phased?: boolean;
+  /** one thread per row for ≤ 4 output columns */
+  skinny?: boolean;
 }
 
 let dummy: GBuf | null = null;
@@ -33,19 +41,25 @@ function biasOrDummy(gpu: Gpu, bias: GBuf | null): GBuf {
   return dummy;
 }
 
-function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number, gm: number, gn: number, splits = 1, kChunk = 0): void {
+function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number, gm: number, gn: number, splits = 1, kChunk = 0, v: ConvVariant = {}): void {
   if (gm === 0 || gn === 0) return;
-  gpu.dispatch(kernel(mode, bias !== null, act), [a, b, biasOrDummy(gpu, bias), out],
+  const skinny = v.skinny ?? gn <= 4;
+  const phased = mode === 'gradInput' && (v.phased ?? (d.sh > 1 || d.sw > 1));
+  const z = phased ? d.sh * d.sw : splits;
+  if (phased) gm = d.N * Math.ceil(d.H / d.sh) * Math.ceil(d.W / d.sw);
+  if (skinny && gn > 4) throw new Error(`conv2d_skinny handles at most 4 output columns, got ${gn}`);
+  if (skinny && mode === 'gradWeight') throw new Error('conv2d_skinny has no split-K weight-gradient path');
+  gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny), [a, b, biasOrDummy(gpu, bias), out],
     (p) => p.u(d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.sh, d.sw, d.ph, d.pw, kChunk).f(alpha),
-    [Math.ceil(gn / TILE), Math.ceil(gm / TILE), splits]);
+    skinny ? [Math.ceil(gm / 256), 1, z] : [Math.ceil(gn / TILE), Math.ceil(gm / TILE), z]);
 }
 
-export function conv2d(gpu: Gpu, x: GBuf, w: GBuf, bias: GBuf | null, y: GBuf, d: ConvDims, act: Activation, alpha: number): void {
-  run(gpu, 'forward', x, w, bias, y, d, act, alpha, d.N * d.P * d.Q, d.K);
+export function conv2d(gpu: Gpu, x: GBuf, w: GBuf, bias: GBuf | null, y: GBuf, d: ConvDims, act: Activation, alpha: number, v: ConvVariant = {}): void {
+  run(gpu, 'forward', x, w, bias, y, d, act, alpha, d.N * d.P * d.Q, d.K, 1, 0, v);
 }
 
-export function conv2dGradInput(gpu: Gpu, gy: GBuf, w: GBuf, gx: GBuf, d: ConvDims, bias: GBuf | null, act: Activation, alpha: number): void {
-  run(gpu, 'gradInput', gy, w, bias, gx, d, act, alpha, d.N * d.H * d.W, d.C);
+export function conv2dGradInput(gpu: Gpu, gy: GBuf, w: GBuf, gx: GBuf, d: ConvDims, bias: GBuf | null, act: Activation, alpha: number, v: ConvVariant = {}): void {
+  run(gpu, 'gradInput', gy, w, bias, gx, d, act, alpha, d.N * d.H * d.W, d.C, 1, 0, v);
 }
 
 /** how many slices to split the weight gradient's reduction into */
@@ -63,11 +77,11 @@ export function conv2dGradWeight(gpu: Gpu, x: GBuf, gy: GBuf, gw: GBuf, d: ConvD
   const kChunk = Math.ceil(gk / splits / BK) * BK;
   const z = Math.ceil(gk / kChunk);
   if (z <= 1) {
-    run(gpu, 'gradWeight', gy, x, null, gw, d, 'none', 0, gm, gn, 1, Math.max(gk, 1));
+    run(gpu, 'gradWeight', gy, x, null, gw, d, 'none', 0, gm, gn, 1, Math.max(gk, 1), { skinny: false });
     return;
   }
   const part = gpu.acquire(z * gm * gn * 4);
-  run(gpu, 'gradWeight', gy, x, null, part, d, 'none', 0, gm, gn, z, kChunk);
+  run(gpu, 'gradWeight', gy, x, null, part, d, 'none', 0, gm, gn, z, kChunk, { skinny: false });
   reduceSum(gpu, part, [z, gm * gn], [0], gw);
   gpu.release(part);
 }
