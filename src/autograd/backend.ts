@@ -29,6 +29,13 @@ export interface MatmulDims {
   strideB: number;
 }
 
+/** batchnorm layout: x viewed as [N][C][L] (L = H·W for 2-D, 1 for 1-D); statistics are per channel c over N·L */
+export interface BatchnormDims {
+  N: number;
+  C: number;
+  L: number;
+}
+
 export interface Backend {
   readonly kind: 'gpu' | 'cpu';
   readonly name: string;
@@ -59,4 +66,20 @@ export interface Backend {
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void;
   /** out = keep_i ? x_i / (1 − p) : 0, keep_i from counter offset+i of stream `seed` (same mask forward and backward) */
   dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void;
+
+  /** per-channel batch mean and biased variance (Σ(x − mean)²/(N·L), two-pass) of x [N][C][L] into mean[C], variance[C] */
+  batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void;
+  /** out = (x − mean_c)/√(variance_c + eps)·gamma_c + beta_c (batch statistics in training, running ones in eval) */
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void;
+  /**
+   * in place, per channel: runMean = (1 − momentum)·runMean + momentum·mean,
+   * runVar = (1 − momentum)·runVar + momentum·variance·count/(count − 1) (the unbiased batch variance, as PyTorch)
+   */
+  batchnormUpdateRunning(runMean: Store, runVar: Store, mean: Store, variance: Store, C: number, count: number, momentum: number): void;
+  /**
+   * with x̂ = (x − mean_c)·invstd_c, invstd_c = 1/√(variance_c + eps), M = N·L:
+   * gGamma_c = Σ g·x̂, gBeta_c = Σ g; gx = gamma_c·invstd_c·(g − Σg/M − x̂·Σ(g·x̂)/M) when `training` (mean and
+   * variance were the batch's own), gx = g·gamma_c·invstd_c otherwise (constant running statistics)
+   */
+  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void;
 }

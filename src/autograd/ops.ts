@@ -399,3 +399,4 @@ export function dropout(x: Tensor, p: number, gen: Generator, training = true): 
 }
 
 export { sizeOf };
+export * from './batchnorm.js';

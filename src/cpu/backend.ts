@@ -1,7 +1,8 @@
 // cpu/backend.ts — the float64 CPU reference backend: every primitive kernel as plain loops, written for clarity.
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
-import type { Backend, BinaryOp, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { Backend, BatchnormDims, BinaryOp, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
 import { dropThreshold, normalAt, randomBits, uniformAt } from '../autograd/random.js';
+import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormUpdateRunningRef } from './batchnorm.js';
 
 type Arr = Float64Array | Int32Array;
 const arr = (s: Store) => s as Arr;
@@ -185,6 +186,18 @@ export class CpuBackend implements Backend {
     const t = dropThreshold(p);
     const scale = 1 / (1 - p);
     for (let i = 0; i < n; i++) O[i] = randomBits(seed, offset + i) >>> 8 >= t ? X[i] * scale : 0;
+  }
+  batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
+    batchnormStatsRef(f64(x), f64(mean), f64(variance), d);
+  }
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void {
+    batchnormApplyRef(f64(x), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps);
+  }
+  batchnormUpdateRunning(runMean: Store, runVar: Store, mean: Store, variance: Store, C: number, count: number, momentum: number): void {
+    batchnormUpdateRunningRef(f64(runMean), f64(runVar), f64(mean), f64(variance), C, count, momentum);
+  }
+  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void {
+    batchnormGradRef(f64(x), f64(g), f64(mean), f64(variance), f64(gamma), f64(gx), f64(gGamma), f64(gBeta), d, eps, training);
   }
 }
 

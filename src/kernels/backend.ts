@@ -1,6 +1,6 @@
 // kernels/backend.ts — the GPU backend: the Backend primitives (src/autograd/backend.ts) mapped onto the WGSL
 // kernels. Storage is a pooled GPU buffer; f32 data is uploaded as float32, i32 as int32.
-import type { Backend, BinaryOp, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { Backend, BatchnormDims, BinaryOp, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
 import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
@@ -8,6 +8,7 @@ import { copyStrided } from './copy_strided.js';
 import { matmul } from './matmul.js';
 import { softmaxXent, softmaxXentGrad } from './softmax_xent.js';
 import { random, dropout } from './random.js';
+import * as bn from './batchnorm.js';
 
 const g = (s: Store) => s as GBuf;
 
@@ -65,5 +66,17 @@ export class GpuBackend implements Backend {
   }
   dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void {
     dropout(this.gpu, g(x), g(out), n, p, seed, offset);
+  }
+  batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
+    bn.batchnormStats(this.gpu, g(x), g(mean), g(variance), d);
+  }
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void {
+    bn.batchnormApply(this.gpu, g(x), g(mean), g(variance), g(gamma), g(beta), g(out), d, eps);
+  }
+  batchnormUpdateRunning(runMean: Store, runVar: Store, mean: Store, variance: Store, C: number, count: number, momentum: number): void {
+    bn.batchnormUpdateRunning(this.gpu, g(runMean), g(runVar), g(mean), g(variance), C, count, momentum);
+  }
+  batchnormGrad(x: Store, gy: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void {
+    bn.batchnormGrad(this.gpu, g(x), g(gy), g(mean), g(variance), g(gamma), g(gx), g(gGamma), g(gBeta), d, eps, training);
   }
 }
