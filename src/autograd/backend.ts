@@ -82,4 +82,8 @@ export interface Backend {
    * variance were the batch's own), gx = g·gamma_c·invstd_c otherwise (constant running statistics)
    */
   batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void;
+  /** out[i][:] = weight[indices[i]][:] for i < n, weight [V][D]; an index outside [0, V): the CPU throws, the GPU writes NaN */
+  embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void;
+  /** gWeight[v][:] = Σ over i with indices[i] = v of g[i][:] (rows no index names are 0; deterministic, no atomics) */
+  embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number): void;
 }

@@ -3,6 +3,7 @@
 import type { Backend, BatchnormDims, BinaryOp, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
 import { dropThreshold, normalAt, randomBits, uniformAt } from '../autograd/random.js';
 import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormUpdateRunningRef } from './batchnorm.js';
+import { embeddingGradRef, embeddingRef } from './embedding.js';
 
 type Arr = Float64Array | Int32Array;
 const arr = (s: Store) => s as Arr;
@@ -198,6 +199,12 @@ export class CpuBackend implements Backend {
   }
   batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void {
     batchnormGradRef(f64(x), f64(g), f64(mean), f64(variance), f64(gamma), f64(gx), f64(gGamma), f64(gBeta), d, eps, training);
+  }
+  embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void {
+    embeddingRef(f64(weight), indices as Int32Array, f64(out), n, V, D);
+  }
+  embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number): void {
+    embeddingGradRef(indices as Int32Array, f64(g), f64(gWeight), n, V, D);
   }
 }
 

@@ -9,6 +9,7 @@ import { matmul } from './matmul.js';
 import { softmaxXent, softmaxXentGrad } from './softmax_xent.js';
 import { random, dropout } from './random.js';
 import * as bn from './batchnorm.js';
+import { embedding, embeddingGrad } from './embedding.js';
 
 const g = (s: Store) => s as GBuf;
 
@@ -78,5 +79,11 @@ export class GpuBackend implements Backend {
   }
   batchnormGrad(x: Store, gy: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void {
     bn.batchnormGrad(this.gpu, g(x), g(gy), g(mean), g(variance), g(gamma), g(gx), g(gGamma), g(gBeta), d, eps, training);
+  }
+  embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void {
+    embedding(this.gpu, g(weight), g(indices), g(out), n, V, D);
+  }
+  embeddingGrad(indices: Store, gy: Store, gWeight: Store, n: number, V: number, D: number): void {
+    embeddingGrad(this.gpu, g(indices), g(gy), g(gWeight), n, V, D);
   }
 }
