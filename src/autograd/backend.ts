@@ -36,6 +36,20 @@ export interface BatchnormDims {
   L: number;
 }
 
+/** max pooling over x [N][C][H][W] → [N][C][OH][OW] with k×k windows at stride `stride`, no padding, floor mode */
+export interface Pool2dDims {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  k: number;
+  stride: number;
+  /** floor((H − k)/stride) + 1 */
+  OH: number;
+  /** floor((W − k)/stride) + 1 */
+  OW: number;
+}
+
 export interface Backend {
   readonly kind: 'gpu' | 'cpu';
   readonly name: string;
@@ -86,4 +100,8 @@ export interface Backend {
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void;
   /** gWeight[v][:] = Σ over i with indices[i] = v of g[i][:] (rows no index names are 0; deterministic, no atomics) */
   embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number): void;
+  /** out = max over each window; the window's argmax is its first maximum in row-major order */
+  maxpool2d(x: Store, out: Store, d: Pool2dDims): void;
+  /** gx = Σ over the windows whose argmax (as in maxpool2d) is this element of g[window]; 0 elsewhere */
+  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims): void;
 }

@@ -401,3 +401,4 @@ export function dropout(x: Tensor, p: number, gen: Generator, training = true): 
 export { sizeOf };
 export * from './batchnorm.js';
 export * from './embedding.js';
+export * from './maxpool2d.js';

@@ -1,9 +1,10 @@
 // cpu/backend.ts — the float64 CPU reference backend: every primitive kernel as plain loops, written for clarity.
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
-import type { Backend, BatchnormDims, BinaryOp, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { Backend, BatchnormDims, BinaryOp, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { dropThreshold, normalAt, randomBits, uniformAt } from '../autograd/random.js';
 import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormUpdateRunningRef } from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
+import { maxpool2dGradRef, maxpool2dRef } from './maxpool2d.js';
 
 type Arr = Float64Array | Int32Array;
 const arr = (s: Store) => s as Arr;
@@ -205,6 +206,12 @@ export class CpuBackend implements Backend {
   }
   embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number): void {
     embeddingGradRef(indices as Int32Array, f64(g), f64(gWeight), n, V, D);
+  }
+  maxpool2d(x: Store, out: Store, d: Pool2dDims): void {
+    maxpool2dRef(f64(x), f64(out), d);
+  }
+  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims): void {
+    maxpool2dGradRef(f64(x), f64(g), f64(gx), d);
   }
 }
 

@@ -1,6 +1,6 @@
 // kernels/backend.ts — the GPU backend: the Backend primitives (src/autograd/backend.ts) mapped onto the WGSL
 // kernels. Storage is a pooled GPU buffer; f32 data is uploaded as float32, i32 as int32.
-import type { Backend, BatchnormDims, BinaryOp, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { Backend, BatchnormDims, BinaryOp, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
@@ -10,6 +10,7 @@ import { softmaxXent, softmaxXentGrad } from './softmax_xent.js';
 import { random, dropout } from './random.js';
 import * as bn from './batchnorm.js';
 import { embedding, embeddingGrad } from './embedding.js';
+import { maxpool2d, maxpool2dGrad } from './maxpool2d.js';
 
 const g = (s: Store) => s as GBuf;
 
@@ -85,5 +86,11 @@ export class GpuBackend implements Backend {
   }
   embeddingGrad(indices: Store, gy: Store, gWeight: Store, n: number, V: number, D: number): void {
     embeddingGrad(this.gpu, g(indices), g(gy), g(gWeight), n, V, D);
+  }
+  maxpool2d(x: Store, out: Store, d: Pool2dDims): void {
+    maxpool2d(this.gpu, g(x), g(out), d);
+  }
+  maxpool2dGrad(x: Store, gy: Store, gx: Store, d: Pool2dDims): void {
+    maxpool2dGrad(this.gpu, g(x), g(gy), g(gx), d);
   }
 }
