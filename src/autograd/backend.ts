@@ -43,6 +43,27 @@ export interface ConvDims {
   sh: number; sw: number; ph: number; pw: number;
 }
 
+/** batchnorm layout: x viewed as [N][C][L] (L = H·W for 2-D, 1 for 1-D); statistics are per channel c over N·L */
+export interface BatchnormDims {
+  N: number;
+  C: number;
+  L: number;
+}
+
+/** max pooling over x [N][C][H][W] → [N][C][OH][OW] with k×k windows at stride `stride`, no padding, floor mode */
+export interface Pool2dDims {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  k: number;
+  stride: number;
+  /** floor((H − k)/stride) + 1 */
+  OH: number;
+  /** floor((W − k)/stride) + 1 */
+  OW: number;
+}
+
 export interface Backend {
   readonly kind: 'gpu' | 'cpu';
   readonly name: string;
@@ -80,4 +101,27 @@ export interface Backend {
   conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void;
   /** gw = ∂/∂w of conv given x and gy */
   conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void;
+  /** per-channel batch mean and biased variance (Σ(x − mean)²/(N·L), two-pass) of x [N][C][L] into mean[C], variance[C] */
+  batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void;
+  /** out = (x − mean_c)/√(variance_c + eps)·gamma_c + beta_c (batch statistics in training, running ones in eval) */
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void;
+  /**
+   * in place, per channel: runMean = (1 − momentum)·runMean + momentum·mean,
+   * runVar = (1 − momentum)·runVar + momentum·variance·count/(count − 1) (the unbiased batch variance, as PyTorch)
+   */
+  batchnormUpdateRunning(runMean: Store, runVar: Store, mean: Store, variance: Store, C: number, count: number, momentum: number): void;
+  /**
+   * with x̂ = (x − mean_c)·invstd_c, invstd_c = 1/√(variance_c + eps), M = N·L:
+   * gGamma_c = Σ g·x̂, gBeta_c = Σ g; gx = gamma_c·invstd_c·(g − Σg/M − x̂·Σ(g·x̂)/M) when `training` (mean and
+   * variance were the batch's own), gx = g·gamma_c·invstd_c otherwise (constant running statistics)
+   */
+  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void;
+  /** out[i][:] = weight[indices[i]][:] for i < n, weight [V][D]; an index outside [0, V): the CPU throws, the GPU writes NaN */
+  embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void;
+  /** gWeight[v][:] = Σ over i with indices[i] = v of g[i][:] (rows no index names are 0; deterministic, no atomics) */
+  embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number): void;
+  /** out = max over each window; the window's argmax is its first maximum in row-major order */
+  maxpool2d(x: Store, out: Store, d: Pool2dDims): void;
+  /** gx = Σ over the windows whose argmax (as in maxpool2d) is this element of g[window]; 0 elsewhere */
+  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims): void;
 }

@@ -400,3 +400,6 @@ export function dropout(x: Tensor, p: number, gen: Generator, training = true): 
 
 export { sizeOf };
 export * from './conv2d.js';
+export * from './batchnorm.js';
+export * from './embedding.js';
+export * from './maxpool2d.js';

@@ -1,8 +1,11 @@
 // cpu/backend.ts — the float64 CPU reference backend: every primitive kernel as plain loops, written for clarity.
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
-import type { Activation, Backend, BinaryOp, ConvDims, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
 import { conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
+import type { Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { dropThreshold, normalAt, randomBits, uniformAt } from '../autograd/random.js';
+import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormUpdateRunningRef } from './batchnorm.js';
+import { embeddingGradRef, embeddingRef } from './embedding.js';
+import { maxpool2dGradRef, maxpool2dRef } from './maxpool2d.js';
 
 type Arr = Float64Array | Int32Array;
 const arr = (s: Store) => s as Arr;
@@ -195,6 +198,30 @@ export class CpuBackend implements Backend {
   }
   conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void {
     conv2dGradWeightRef(f64(x), f64(gy), f64(gw), d);
+  }
+  batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
+    batchnormStatsRef(f64(x), f64(mean), f64(variance), d);
+  }
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void {
+    batchnormApplyRef(f64(x), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps);
+  }
+  batchnormUpdateRunning(runMean: Store, runVar: Store, mean: Store, variance: Store, C: number, count: number, momentum: number): void {
+    batchnormUpdateRunningRef(f64(runMean), f64(runVar), f64(mean), f64(variance), C, count, momentum);
+  }
+  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void {
+    batchnormGradRef(f64(x), f64(g), f64(mean), f64(variance), f64(gamma), f64(gx), f64(gGamma), f64(gBeta), d, eps, training);
+  }
+  embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void {
+    embeddingRef(f64(weight), indices as Int32Array, f64(out), n, V, D);
+  }
+  embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number): void {
+    embeddingGradRef(indices as Int32Array, f64(g), f64(gWeight), n, V, D);
+  }
+  maxpool2d(x: Store, out: Store, d: Pool2dDims): void {
+    maxpool2dRef(f64(x), f64(out), d);
+  }
+  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims): void {
+    maxpool2dGradRef(f64(x), f64(g), f64(gx), d);
   }
 }
 

@@ -1,6 +1,6 @@
 // kernels/backend.ts — the GPU backend: the Backend primitives (src/autograd/backend.ts) mapped onto the WGSL
 // kernels. Storage is a pooled GPU buffer; f32 data is uploaded as float32, i32 as int32.
-import type { Activation, Backend, BinaryOp, ConvDims, DType, MatmulDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
@@ -9,6 +9,9 @@ import { matmul } from './matmul.js';
 import { softmaxXent, softmaxXentGrad } from './softmax_xent.js';
 import { random, dropout } from './random.js';
 import * as conv from './conv2d.js';
+import * as bn from './batchnorm.js';
+import { embedding, embeddingGrad } from './embedding.js';
+import { maxpool2d, maxpool2dGrad } from './maxpool2d.js';
 
 const g = (s: Store) => s as GBuf;
 
@@ -75,5 +78,29 @@ export class GpuBackend implements Backend {
   }
   conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void {
     conv.conv2dGradWeight(this.gpu, g(x), g(gy), g(gw), d);
+  }
+  batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
+    bn.batchnormStats(this.gpu, g(x), g(mean), g(variance), d);
+  }
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void {
+    bn.batchnormApply(this.gpu, g(x), g(mean), g(variance), g(gamma), g(beta), g(out), d, eps);
+  }
+  batchnormUpdateRunning(runMean: Store, runVar: Store, mean: Store, variance: Store, C: number, count: number, momentum: number): void {
+    bn.batchnormUpdateRunning(this.gpu, g(runMean), g(runVar), g(mean), g(variance), C, count, momentum);
+  }
+  batchnormGrad(x: Store, gy: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void {
+    bn.batchnormGrad(this.gpu, g(x), g(gy), g(mean), g(variance), g(gamma), g(gx), g(gGamma), g(gBeta), d, eps, training);
+  }
+  embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void {
+    embedding(this.gpu, g(weight), g(indices), g(out), n, V, D);
+  }
+  embeddingGrad(indices: Store, gy: Store, gWeight: Store, n: number, V: number, D: number): void {
+    embeddingGrad(this.gpu, g(indices), g(gy), g(gWeight), n, V, D);
+  }
+  maxpool2d(x: Store, out: Store, d: Pool2dDims): void {
+    maxpool2d(this.gpu, g(x), g(out), d);
+  }
+  maxpool2dGrad(x: Store, gy: Store, gx: Store, d: Pool2dDims): void {
+    maxpool2dGrad(this.gpu, g(x), g(gy), g(gx), d);
   }
 }

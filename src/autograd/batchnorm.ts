@@ -1,0 +1,88 @@
+// autograd/batchnorm.ts — differentiable batch normalisation over channels of [N,C], [N,C,L] or [N,C,H,W] tensors.
+import type { Backend, BatchnormDims } from './backend.js';
+import { Tensor, isGradEnabled, record } from './tensor.js';
+
+export interface BatchnormOptions {
+  /** true: normalise by the batch's statistics and update the running ones; false: use the running ones */
+  training: boolean;
+  /** running = (1 − momentum)·running + momentum·batch, PyTorch's convention (default 0.1) */
+  momentum?: number;
+  /** added to the variance before the square root (default 1e-5 as PyTorch; Keras uses 1e-3) */
+  eps?: number;
+}
+
+const fmt = (t: Tensor) => `[${t.shape.join(', ')}]`;
+
+/**
+ * y = (x − mean)/√(var + eps)·gamma + beta per channel (axis 1). x is [N, C] (1-D batchnorm), [N, C, L] or
+ * [N, C, H, W]; gamma, beta, runningMean and runningVar hold C values each. In training mode mean and var are the
+ * batch's (biased) statistics over N and the spatial axes, and runningMean/runningVar (plain tensors without
+ * grad, may be null to skip tracking) are updated in place by a kernel, with the unbiased batch variance as in
+ * PyTorch. In eval mode the running statistics normalise. Gradients flow to x, gamma and beta.
+ */
+export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchnormOptions): Tensor {
+  const { training, momentum = 0.1, eps = 1e-5 } = opts;
+  const be: Backend = x.backend;
+  if (x.dtype !== 'f32' || x.shape.length < 2 || x.shape.length > 4)
+    throw new Error(`batchnorm: x must be f32 [N, C], [N, C, L] or [N, C, H, W], got ${x.dtype} ${fmt(x)}`);
+  const [N, C] = x.shape;
+  const L = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  const params: [string, Tensor | null][] = [['gamma', gamma], ['beta', beta], ['runningMean', runningMean], ['runningVar', runningVar]];
+  for (const [name, t] of params) {
+    if (!t) continue;
+    if (t.backend !== be) throw new Error(`batchnorm: ${name} is on ${t.backend.name}, x on ${be.name}`);
+    if (t.dtype !== 'f32' || t.size !== C) throw new Error(`batchnorm: ${name} must be f32 with ${C} values (one per channel), got ${t.dtype} ${fmt(t)}`);
+  }
+  if ((runningMean === null) !== (runningVar === null)) throw new Error('batchnorm: pass both runningMean and runningVar, or neither');
+  if (runningMean?.requiresGrad || runningVar?.requiresGrad) throw new Error('batchnorm: running statistics are updated in place and must not require grad');
+  if (!(eps > 0)) throw new Error(`batchnorm: eps must be > 0, got ${eps}`);
+  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`batchnorm: momentum must be in [0, 1], got ${momentum}`);
+  const d: BatchnormDims = { N, C, L };
+  const M = N * L;
+
+  let mean: Tensor, variance: Tensor;
+  if (training) {
+    if (M < 2) throw new Error(`batchnorm: training needs more than one value per channel, x is ${fmt(x)}`);
+    mean = Tensor.empty(be, [C]);
+    variance = Tensor.empty(be, [C]);
+    be.batchnormStats(x.store, mean.store, variance.store, d);
+    if (runningMean && runningVar) be.batchnormUpdateRunning(runningMean.store, runningVar.store, mean.store, variance.store, C, M, momentum);
+  } else {
+    if (!runningMean || !runningVar) throw new Error('batchnorm: eval mode (training: false) needs runningMean and runningVar');
+    mean = runningMean;
+    variance = runningVar;
+  }
+  const out = Tensor.empty(be, x.shape);
+  be.batchnormApply(x.store, mean.store, variance.store, gamma.store, beta.store, out.store, d, eps);
+
+  const inputs = [x, gamma, beta];
+  if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
+    if (training) {
+      mean.dispose();
+      variance.dispose();
+    }
+    return out;
+  }
+  if (!training) {
+    // the backward must see the statistics this forward used, even if a later training call updates them in place
+    mean = copyOf(be, mean);
+    variance = copyOf(be, variance);
+  }
+  return record(out, 'batchnorm', inputs, (g, needs) => {
+    const gx = Tensor.empty(be, x.shape);
+    const gg = Tensor.empty(be, gamma.shape);
+    const gb = Tensor.empty(be, beta.shape);
+    be.batchnormGrad(x.store, g.store, mean.store, variance.store, gamma.store, gx.store, gg.store, gb.store, d, eps, training);
+    return [gx, gg, gb].map((t, k) => {
+      if (needs[k]) return t;
+      t.dispose();
+      return null;
+    });
+  });
+}
+
+function copyOf(be: Backend, t: Tensor): Tensor {
+  const c = Tensor.empty(be, t.shape);
+  be.copyStrided(t.store, 0, [1], c.store, 0, [1], [t.size]);
+  return c;
+}

@@ -1,0 +1,59 @@
+// cpu/batchnorm.ts — float64 reference of the batchnorm primitives (statistics, normalisation, running update, backward).
+import type { BatchnormDims } from '../autograd/backend.js';
+
+/** two-pass per-channel mean and biased variance of x [N][C][L] */
+export function batchnormStatsRef(X: Float64Array, mean: Float64Array, variance: Float64Array, { N, C, L }: BatchnormDims): void {
+  const M = N * L;
+  for (let c = 0; c < C; c++) {
+    let s = 0;
+    for (let n = 0; n < N; n++) for (let l = 0, o = (n * C + c) * L; l < L; l++) s += X[o + l];
+    const mu = s / M;
+    let q = 0;
+    for (let n = 0; n < N; n++)
+      for (let l = 0, o = (n * C + c) * L; l < L; l++) {
+        const dx = X[o + l] - mu;
+        q += dx * dx;
+      }
+    mean[c] = mu;
+    variance[c] = q / M;
+  }
+}
+
+export function batchnormApplyRef(X: Float64Array, mean: Float64Array, variance: Float64Array, gamma: Float64Array, beta: Float64Array, out: Float64Array, { N, C, L }: BatchnormDims, eps: number): void {
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++) {
+      const k = gamma[c] / Math.sqrt(variance[c] + eps);
+      for (let l = 0, o = (n * C + c) * L; l < L; l++) out[o + l] = (X[o + l] - mean[c]) * k + beta[c];
+    }
+}
+
+export function batchnormUpdateRunningRef(runMean: Float64Array, runVar: Float64Array, mean: Float64Array, variance: Float64Array, C: number, count: number, momentum: number): void {
+  for (let c = 0; c < C; c++) {
+    runMean[c] = (1 - momentum) * runMean[c] + momentum * mean[c];
+    runVar[c] = (1 - momentum) * runVar[c] + momentum * variance[c] * (count / (count - 1));
+  }
+}
+
+export function batchnormGradRef(
+  X: Float64Array, G: Float64Array, mean: Float64Array, variance: Float64Array, gamma: Float64Array,
+  gx: Float64Array, gGamma: Float64Array, gBeta: Float64Array, { N, C, L }: BatchnormDims, eps: number, training: boolean,
+): void {
+  const M = N * L;
+  for (let c = 0; c < C; c++) {
+    const invstd = 1 / Math.sqrt(variance[c] + eps);
+    let sg = 0, sgx = 0;
+    for (let n = 0; n < N; n++)
+      for (let l = 0, o = (n * C + c) * L; l < L; l++) {
+        sg += G[o + l];
+        sgx += G[o + l] * (X[o + l] - mean[c]) * invstd;
+      }
+    gGamma[c] = sgx;
+    gBeta[c] = sg;
+    const k = gamma[c] * invstd;
+    for (let n = 0; n < N; n++)
+      for (let l = 0, o = (n * C + c) * L; l < L; l++) {
+        const xhat = (X[o + l] - mean[c]) * invstd;
+        gx[o + l] = training ? (k / M) * (M * G[o + l] - sg - xhat * sgx) : k * G[o + l];
+      }
+  }
+}

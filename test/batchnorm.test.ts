@@ -1,0 +1,161 @@
+// batchnorm.test.ts — batch normalisation: training and eval mode three ways (checkOp), the forward against a
+// formula written out here, the running statistics against a hand-run update, numerical stability, and misuse.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as F from '../src/autograd/ops.js';
+import { Tensor } from '../src/autograd/tensor.js';
+import type { Backend } from '../src/autograd/backend.js';
+import { InputSpec, assertClose, checkOp, cpu, gpuBackend, randomData, toF32 } from './harness.js';
+
+/** x, gamma, beta, runningMean, runningVar for C channels (running stats: plain tensors, no grad) */
+function inputs(shape: number[], lo = -1, hi = 1): InputSpec[] {
+  const C = shape[1];
+  return [
+    { shape, lo, hi },
+    { shape: [C], lo: 0.5, hi: 1.5 },
+    { shape: [C] },
+    { shape: [C], grad: false },
+    { shape: [C], lo: 0.5, hi: 1.5, grad: false },
+  ];
+}
+
+const shapes = [[3, 17, 5, 5], [1, 3, 13, 13], [3, 3, 13, 13], [5, 17], [3, 17, 5]];
+for (const shape of shapes) {
+  test(`batchnorm training ${JSON.stringify(shape)}`, () =>
+    checkOp({ name: 'batchnorm', inputs: inputs(shape), fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training: true }) }));
+  test(`batchnorm eval ${JSON.stringify(shape)}`, () =>
+    checkOp({ name: 'batchnorm', inputs: inputs(shape), fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training: false }) }));
+}
+// N = 2 with L = 1, the smallest batch training accepts: x̂ = ±d/√(d² + eps), and gx ∝ 1 − x̂² = eps/(d² + eps)
+// is a cancellation that costs f32 a few 1e-4 relative (the float64 reference and finite differences agree to 1e-6)
+test('batchnorm training [2,3] (two values per channel)', () =>
+  checkOp({ name: 'batchnorm', inputs: inputs([2, 3]), tol: 1e-3, fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training: true }) }));
+test('batchnorm training, eps 1e-3 (Keras), no running statistics', () =>
+  checkOp({ name: 'batchnorm', inputs: inputs([3, 17, 5, 5]).slice(0, 3), fn: ([x, g, b]) => F.batchnorm(x, g, b, null, null, { training: true, eps: 1e-3 }) }));
+test('batchnorm eval, eps 1e-3', () =>
+  checkOp({ name: 'batchnorm', inputs: inputs([1, 17, 5, 5]), fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training: false, eps: 1e-3 }) }));
+
+// x = 1000 + u, u in [0, 1): a one-pass E[x²] − E[x]² in f32 loses the whole variance (≈ 1/12) to rounding of
+// terms near 1e6; the two-pass kernel keeps it to f32 accuracy. The batch variance is observed through the running
+// variance with momentum 1 (running var = unbiased batch var).
+test('batchnorm batch variance is accurate for a large mean (two-pass statistics)', async () => {
+  const [N, C, L] = [3, 17, 25];
+  const x = [...toF32(randomData(N * C * L, 77, 1000, 1001))];
+  const want: number[] = [];
+  for (let c = 0; c < C; c++) {
+    const vals: number[] = [];
+    for (let n = 0; n < N; n++) for (let l = 0; l < L; l++) vals.push(x[(n * C + c) * L + l]);
+    const mu = vals.reduce((a, v) => a + v, 0) / vals.length;
+    want.push(vals.reduce((a, v) => a + (v - mu) ** 2, 0) / (vals.length - 1));
+  }
+  for (const be of [cpu, await gpuBackend()] as Backend[]) {
+    const rm = Tensor.zeros(be, [C]), rv = Tensor.zeros(be, [C]);
+    F.batchnorm(Tensor.from(be, x, [N, C, L]), Tensor.full(be, [C], 1), Tensor.zeros(be, [C]), rm, rv, { training: true, momentum: 1 });
+    assertClose(await rv.toArray(), want, be.kind === 'cpu' ? 1e-12 : 1e-4, `${be.name} batch variance`);
+  }
+});
+// the output at x ≈ 100: (x − mean) inherits the f32 spacing of x there (7.6e-6), a few 1e-4 of the floor
+test('batchnorm training output for a large mean', () =>
+  checkOp({ name: 'batchnorm', inputs: inputs([3, 17, 5, 5], 100, 101), skipFd: true, tol: 3e-3, fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training: true }) }));
+
+/** the forward written out: per channel over N·L, biased variance */
+function formula(x: ArrayLike<number>, [N, C, L]: number[], gamma: number[], beta: number[], stats?: [number[], number[]], eps = 1e-5): number[] {
+  const y = new Array<number>(x.length);
+  for (let c = 0; c < C; c++) {
+    const vals: number[] = [];
+    for (let n = 0; n < N; n++) for (let l = 0; l < L; l++) vals.push(x[(n * C + c) * L + l]);
+    const mu = stats ? stats[0][c] : vals.reduce((a, v) => a + v, 0) / vals.length;
+    const v = stats ? stats[1][c] : vals.reduce((a, u) => a + (u - mu) ** 2, 0) / vals.length;
+    for (let n = 0; n < N; n++) for (let l = 0; l < L; l++) y[(n * C + c) * L + l] = ((x[(n * C + c) * L + l] - mu) / Math.sqrt(v + eps)) * gamma[c] + beta[c];
+  }
+  return y;
+}
+
+test('batchnorm forward (training and eval) equals the formula on both backends', async () => {
+  const shape = [3, 4, 2, 3];
+  const x = [...toF32(randomData(72, 5, -2, 3))];
+  const gamma = [0.5, 1, 1.5, -2], beta = [0.25, 0, -1, 2];
+  const rm = [0.5, -0.25, 1, 0], rv = [1, 2, 0.5, 4];
+  for (const be of [cpu, await gpuBackend()]) {
+    const t = (a: number[], s = [4]) => Tensor.from(be, a, s);
+    const yt = await F.batchnorm(t(x, shape), t(gamma), t(beta), t(rm), t(rv), { training: true }).toArray();
+    assertClose(yt, formula(x, [3, 4, 6], gamma, beta), be.kind === 'cpu' ? 1e-12 : 1e-5, `${be.name} training`);
+    const ye = await F.batchnorm(t(x, shape), t(gamma), t(beta), t(rm), t(rv), { training: false, eps: 1e-3 }).toArray();
+    assertClose(ye, formula(x, [3, 4, 6], gamma, beta, [rm, rv], 1e-3), be.kind === 'cpu' ? 1e-12 : 1e-5, `${be.name} eval`);
+  }
+});
+
+test('running mean/var after three training calls equal a hand-run PyTorch-style update (CPU and GPU)', async () => {
+  const [N, C, H, W] = [3, 17, 5, 5];
+  const L = H * W, M = N * L, momentum = 0.3;
+  const batches = [0, 1, 2].map((k) => [...toF32(randomData(N * C * L, 40 + k, -1 + k, 2 + 2 * k))]);
+  // expected: running = (1 − m)·running + m·batch, with the unbiased variance for var; PyTorch's initial 0 and 1
+  const em = new Array<number>(C).fill(0), ev = new Array<number>(C).fill(1);
+  for (const xb of batches)
+    for (let c = 0; c < C; c++) {
+      const vals: number[] = [];
+      for (let n = 0; n < N; n++) for (let l = 0; l < L; l++) vals.push(xb[(n * C + c) * L + l]);
+      const mu = vals.reduce((a, v) => a + v, 0) / M;
+      const unbiased = vals.reduce((a, v) => a + (v - mu) ** 2, 0) / (M - 1);
+      em[c] = (1 - momentum) * em[c] + momentum * mu;
+      ev[c] = (1 - momentum) * ev[c] + momentum * unbiased;
+    }
+  for (const be of [cpu, await gpuBackend()] as Backend[]) {
+    const rm = Tensor.zeros(be, [C]);
+    const rv = Tensor.full(be, [C], 1);
+    const gamma = Tensor.full(be, [C], 1).setRequiresGrad();
+    const beta = Tensor.zeros(be, [C]).setRequiresGrad();
+    for (const xb of batches) F.batchnorm(Tensor.from(be, xb, [N, C, H, W]), gamma, beta, rm, rv, { training: true, momentum }).dispose();
+    const tol = be.kind === 'cpu' ? 1e-12 : 1e-5;
+    assertClose(await rm.toArray(), em, tol, `${be.name} running mean`);
+    assertClose(await rv.toArray(), ev, tol, `${be.name} running var`);
+    // eval mode normalises by exactly these statistics
+    const x = batches[0];
+    const y = await F.batchnorm(Tensor.from(be, x, [N, C, H, W]), gamma, beta, rm, rv, { training: false }).toArray();
+    assertClose(y, formula(x, [N, C, L], new Array(C).fill(1), new Array(C).fill(0), [em, ev]), be.kind === 'cpu' ? 1e-12 : 1e-5, `${be.name} eval output`);
+  }
+});
+
+test('batchnorm default momentum is 0.1; eval mode and noGrad leave the running statistics alone', async () => {
+  const g = await gpuBackend();
+  const x = Tensor.from(g, [1, 3, 5, 7], [4, 1]); // mean 4, unbiased var 20/3
+  const one = Tensor.full(g, [1], 1), zero = Tensor.zeros(g, [1]);
+  const rm = Tensor.zeros(g, [1]), rv = Tensor.full(g, [1], 1);
+  F.batchnorm(x, one, zero, rm, rv, { training: true });
+  assertClose(await rm.toArray(), [0.4], 1e-6, 'running mean');
+  assertClose(await rv.toArray(), [0.9 + 0.1 * (20 / 3)], 1e-6, 'running var');
+  F.batchnorm(x, one, zero, rm, rv, { training: false });
+  assertClose(await rm.toArray(), [0.4], 1e-6, 'running mean after eval');
+});
+
+test('eval-mode backward uses the statistics of its forward even if a training call updates them in between', async () => {
+  const shape = [3, 2, 2];
+  const xd = [...toF32(randomData(12, 9))];
+  const grads: number[][] = [];
+  for (const interleave of [false, true]) {
+    const rm = Tensor.from(cpu, [0.5, -0.5], [2]), rv = Tensor.from(cpu, [2, 0.5], [2]);
+    const x = Tensor.from(cpu, xd, shape).setRequiresGrad();
+    const gamma = Tensor.from(cpu, [1.5, 0.5], [2]), beta = Tensor.zeros(cpu, [2]);
+    const y = F.batchnorm(x, gamma, beta, rm, rv, { training: false });
+    if (interleave) F.batchnorm(Tensor.from(cpu, xd.map((v) => 10 * v + 3), shape), gamma, beta, rm, rv, { training: true, momentum: 0.9 });
+    F.sum(y).backward();
+    grads.push([...(await x.grad!.toArray())]);
+  }
+  assert.equal(grads[1], grads[0]);
+  // and that is g·gamma/√(runVar + eps) with g = 1
+  const want: number[] = [];
+  for (let n = 0; n < 3; n++) for (let c = 0; c < 2; c++) for (let l = 0; l < 2; l++) want.push(c === 0 ? 1.5 / Math.sqrt(2 + 1e-5) : 0.5 / Math.sqrt(0.5 + 1e-5));
+  assertClose(grads[0], want, 1e-12, 'eval gx');
+});
+
+test('batchnorm misuse: one value per channel in training, eval without running stats, running stats with grad, bad shapes', () => {
+  const g = Tensor.full(cpu, [3], 1), b = Tensor.zeros(cpu, [3]);
+  const rm = Tensor.zeros(cpu, [3]), rv = Tensor.full(cpu, [3], 1);
+  assert.throws(() => F.batchnorm(Tensor.zeros(cpu, [1, 3]), g, b, rm, rv, { training: true }), /more than one value per channel/);
+  assert.throws(() => F.batchnorm(Tensor.zeros(cpu, [2, 3]), g, b, null, null, { training: false }), /needs runningMean/);
+  assert.throws(() => F.batchnorm(Tensor.zeros(cpu, [2, 3]), g, b, Tensor.zeros(cpu, [3]).setRequiresGrad(), rv, { training: true }), /must not require grad/);
+  assert.throws(() => F.batchnorm(Tensor.zeros(cpu, [2, 4]), g, b, rm, rv, { training: true }), /gamma must be f32 with 4 values/);
+  assert.throws(() => F.batchnorm(Tensor.zeros(cpu, [6]), g, b, rm, rv, { training: true }), /x must be f32/);
+});
+
+test.run();

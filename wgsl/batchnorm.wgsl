@@ -1,0 +1,152 @@
+// batchnorm.wgsl — batch normalisation over x [N][C][L] (f32, row-major; L = H·W for NCHW images, 1 for [N][C]
+// features). Per-channel statistics run over the M = N·L elements x[(n·C + c)·L + l].
+//   batchnorm_stats:   mean[c] = Σx/M, var[c] = Σ(x − mean)²/M (biased), two passes over the channel.
+//                      One 256-thread workgroup per channel: strided partial sums, then a fixed tree in
+//                      workgroup memory (deterministic, no atomics). Bindings: 1 x (read), 2 mean, 3 var (rw).
+//   batchnorm_apply:   out[i] = (x[i] − mean[c])·gamma[c]/√(var[c] + eps) + beta[c]. One thread per element.
+//                      Bindings: 1 x, 2 mean, 3 var, 4 gamma, 5 beta (read), 6 out (rw).
+//   batchnorm_running: in place, one thread per channel: rmean = (1 − m)·rmean + m·mean,
+//                      rvar = (1 − m)·rvar + m·var·unbias (unbias = M/(M − 1): PyTorch's unbiased running var).
+//                      Bindings: 1 mean, 2 var (read), 3 rmean, 4 rvar (rw).
+//   batchnorm_grad:    one 256-thread workgroup per channel. Pass 1 (tree as in stats): gBeta[c] = Σg,
+//                      gGamma[c] = Σ g·x̂ with x̂ = (x − mean)·invstd. Pass 2 writes the channel's gx:
+//                      training: gx = gamma·invstd·(g − Σg/M − x̂·Σ(g·x̂)/M); eval: gx = g·gamma·invstd.
+//                      Bindings: 1 x, 2 g, 3 mean, 4 var, 5 gamma (read), 6 gx, 7 gGamma, 8 gBeta (rw) — 8 storage
+//                      buffers, WebGPU's default per-stage limit.
+// Per-channel workgroups split over x/y (c = x + y·nx); per-element threads likewise (i = (x + y·nx)·256 + local).
+struct P {
+  N: u32, C: u32, L: u32, nx: u32,
+  n: u32, training: u32, eps: f32, momentum: f32,
+  unbias: f32,
+}
+@group(0) @binding(0) var<uniform> p: P;
+
+var<workgroup> red: array<f32, 256>;
+var<workgroup> red2: array<f32, 256>;
+
+/** offset of element m ∈ [0, N·L) of channel c */
+fn at(c: u32, m: u32) -> u32 {
+  let n = m / p.L;
+  return (n * p.C + c) * p.L + (m - n * p.L);
+}
+
+/** sum of v over the workgroup (fixed tree order); every invocation gets the result */
+fn wgSum(li: u32, v: f32) -> f32 {
+  red[li] = v;
+  workgroupBarrier();
+  for (var w = 128u; w > 0u; w = w >> 1u) {
+    if (li < w) { red[li] += red[li + w]; }
+    workgroupBarrier();
+  }
+  let s = red[0];
+  workgroupBarrier(); // red is reused by the next call
+  return s;
+}
+
+// ---------------------------------------------------------------- statistics
+@group(0) @binding(1) var<storage, read> sx: array<f32>;
+@group(0) @binding(2) var<storage, read_write> smean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> svar: array<f32>;
+
+@compute @workgroup_size(256)
+fn batchnorm_stats(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = wg.x + wg.y * p.nx;
+  let M = p.N * p.L;
+  var s = 0.0;
+  if (c < p.C) {
+    for (var m = li; m < M; m += 256u) { s += sx[at(c, m)]; }
+  }
+  let mu = wgSum(li, s) / f32(M);
+  var q = 0.0;
+  if (c < p.C) {
+    for (var m = li; m < M; m += 256u) {
+      let d = sx[at(c, m)] - mu;
+      q += d * d;
+    }
+  }
+  let v = wgSum(li, q) / f32(M);
+  if (li == 0u && c < p.C) {
+    smean[c] = mu;
+    svar[c] = v;
+  }
+}
+
+// ---------------------------------------------------------------- normalise, scale, shift
+@group(0) @binding(1) var<storage, read> ax: array<f32>;
+@group(0) @binding(2) var<storage, read> amean: array<f32>;
+@group(0) @binding(3) var<storage, read> avar: array<f32>;
+@group(0) @binding(4) var<storage, read> agamma: array<f32>;
+@group(0) @binding(5) var<storage, read> abeta: array<f32>;
+@group(0) @binding(6) var<storage, read_write> aout: array<f32>;
+
+@compute @workgroup_size(256)
+fn batchnorm_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = (wg.x + wg.y * p.nx) * 256u + li;
+  if (i >= p.n) { return; }
+  let c = (i / p.L) % p.C;
+  let k = agamma[c] / sqrt(avar[c] + p.eps);
+  aout[i] = (ax[i] - amean[c]) * k + abeta[c];
+}
+
+// ---------------------------------------------------------------- running statistics (in place)
+@group(0) @binding(1) var<storage, read> bmean: array<f32>;
+@group(0) @binding(2) var<storage, read> bvar: array<f32>;
+@group(0) @binding(3) var<storage, read_write> rmean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rvar: array<f32>;
+
+@compute @workgroup_size(256)
+fn batchnorm_running(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = (wg.x + wg.y * p.nx) * 256u + li;
+  if (c >= p.C) { return; }
+  let m = p.momentum;
+  rmean[c] = (1.0 - m) * rmean[c] + m * bmean[c];
+  rvar[c] = (1.0 - m) * rvar[c] + m * bvar[c] * p.unbias;
+}
+
+// ---------------------------------------------------------------- backward
+@group(0) @binding(1) var<storage, read> gx_x: array<f32>;
+@group(0) @binding(2) var<storage, read> gx_g: array<f32>;
+@group(0) @binding(3) var<storage, read> gx_mean: array<f32>;
+@group(0) @binding(4) var<storage, read> gx_var: array<f32>;
+@group(0) @binding(5) var<storage, read> gx_gamma: array<f32>;
+@group(0) @binding(6) var<storage, read_write> gx_out: array<f32>;
+@group(0) @binding(7) var<storage, read_write> gx_ggamma: array<f32>;
+@group(0) @binding(8) var<storage, read_write> gx_gbeta: array<f32>;
+
+@compute @workgroup_size(256)
+fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = wg.x + wg.y * p.nx;
+  let M = p.N * p.L;
+  var mu = 0.0;
+  var invstd = 0.0;
+  var sg = 0.0;
+  var sgx = 0.0;
+  if (c < p.C) {
+    mu = gx_mean[c];
+    invstd = 1.0 / sqrt(gx_var[c] + p.eps);
+    for (var m = li; m < M; m += 256u) {
+      let i = at(c, m);
+      let g = gx_g[i];
+      sg += g;
+      sgx += g * (gx_x[i] - mu) * invstd;
+    }
+  }
+  let SG = wgSum(li, sg);
+  let SGX = wgSum(li, sgx);
+  if (c >= p.C) { return; }
+  if (li == 0u) {
+    gx_gbeta[c] = SG;
+    gx_ggamma[c] = SGX;
+  }
+  let k = gx_gamma[c] * invstd;
+  let fM = f32(M);
+  for (var m = li; m < M; m += 256u) {
+    let i = at(c, m);
+    if (p.training != 0u) {
+      let xhat = (gx_x[i] - mu) * invstd;
+      gx_out[i] = k * (gx_g[i] - SG / fM - xhat * (SGX / fM));
+    } else {
+      gx_out[i] = k * gx_g[i];
+    }
+  }
+}
