@@ -64,4 +64,31 @@ for (const variant of ['matmul', 'matmul_big'] as MatmulVariant[])
           for (const t of [A, B, C]) t.dispose();
         });
 
+for (const act of ['none', 'relu', 'leaky_relu', 'tanh', 'sigmoid'] as const)
+  for (const [M, K, N] of [[1, 3, 1], [65, 17, 3], [5, 129, 70]])
+    test(`linear ${M}×${K}·${K}×${N} + bias + ${act} (fused epilogue)`, () =>
+      checkOp({
+        name: `linear+${act}`,
+        inputs: [{ shape: [M, K] }, { shape: [K, N] }, { shape: [N] }],
+        fn: ([x, w, b]) => F.linear(x, w, b, { activation: act, alpha: 0.2 }),
+        fdSamples: 16,
+        seed: 5,
+      }));
+
+test('linear without bias', () =>
+  checkOp({ name: 'linear', inputs: [{ shape: [3, 17] }, { shape: [17, 5] }], fn: ([x, w]) => F.linear(x, w, null, { activation: 'relu' }), seed: 6 }));
+
+test('matmul_big epilogue (bias + leaky_relu) against the reference', async () => {
+  const g = await gpuBackend();
+  const [M, K, N] = [257, 33, 130];
+  const a = toF32(randomData(M * K, 41)), b = toF32(randomData(K * N, 42)), bias = toF32(randomData(N, 43));
+  const d = { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0 };
+  const want = cpu.alloc(M * N, 'f32');
+  cpu.matmul(cpu.upload(a, 'f32'), cpu.upload(b, 'f32'), want, d, cpu.upload(bias, 'f32'), 'leaky_relu', 0.2);
+  const A = Tensor.from(g, a, [M * K]), B = Tensor.from(g, b, [K * N]), BI = Tensor.from(g, bias, [N]), C = Tensor.empty(g, [M * N]);
+  matmulKernel(g.gpu, A.store as never, B.store as never, C.store as never, d, 'matmul_big', BI.store as never, 'leaky_relu', 0.2);
+  assertClose(await C.toArray(), want as Float64Array, 1e-4, 'matmul_big epilogue');
+  for (const t of [A, B, BI, C]) t.dispose();
+});
+
 test.run();

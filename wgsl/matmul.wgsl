@@ -7,15 +7,33 @@
 // load a 64×32 tile of op(A) and a 32×64 tile of op(B) into workgroup memory, stored k-major as vec4s
 // (As[k][m/4], Bs[k][n/4]), so each k step is one vec4 read of A, one of B and four vec4 FMAs. Global loads run
 // along each matrix's contiguous axis; out-of-range elements read as 0, out-of-range outputs are not stored.
-// Grid: (ceil(N/64), ceil(M/64), batch). Bindings: 0 uniform P, 1 A (read), 2 B (read), 3 C (rw).
+// Epilogue: + bias[col] when HAS_BIAS = 1, then ACT (0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid) —
+// a dense layer's bias and activation cost no extra pass over C.
+// Grid: (ceil(N/64), ceil(M/64), batch). Bindings: 0 uniform P, 1 A (read), 2 B (read), 3 bias (read; a
+// 1-element dummy when HAS_BIAS = 0), 4 C (rw).
 override TRANS_A: u32 = 0u;
 override TRANS_B: u32 = 0u;
+override HAS_BIAS: u32 = 0u;
+override ACT: u32 = 0u;
 
-struct P { M: u32, N: u32, K: u32, strideA: u32, strideB: u32 }
+struct P { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, alpha: f32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> C: array<f32>;
+
+fn epilogue(v: f32, col: u32) -> f32 {
+  var x = v;
+  if (HAS_BIAS == 1u) { x += bias[col]; }
+  switch ACT {
+    case 1u: { return max(x, 0.0); }
+    case 2u: { return select(p.alpha * x, x, x > 0.0); }
+    case 3u: { return tanh(clamp(x, -15.0, 15.0)); }
+    case 4u: { return 1.0 / (1.0 + exp(-x)); }
+    default: { return x; }
+  }
+}
 
 const BM = 64u;
 const BN = 64u;
@@ -86,10 +104,10 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
 fn store(base: u32, r: u32, c: u32, v: vec4<f32>) {
   if (r >= p.M) { return; }
   let o = base + r * p.N + c;
-  if (c < p.N) { C[o] = v.x; }
-  if (c + 1u < p.N) { C[o + 1u] = v.y; }
-  if (c + 2u < p.N) { C[o + 2u] = v.z; }
-  if (c + 3u < p.N) { C[o + 3u] = v.w; }
+  if (c < p.N) { C[o] = epilogue(v.x, c); }
+  if (c + 1u < p.N) { C[o + 1u] = epilogue(v.y, c + 1u); }
+  if (c + 2u < p.N) { C[o + 2u] = epilogue(v.z, c + 2u); }
+  if (c + 3u < p.N) { C[o + 3u] = epilogue(v.w, c + 3u); }
 }
 
 // matmul_big: the same product with a 128×128 tile per 16×16 workgroup; thread (tx, ty) owns the 8×8 block at

@@ -84,8 +84,8 @@ export interface Backend {
   reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store): void;
   /** dst[dstOffset + Σ i_k·dstStrides_k] = src[srcOffset + Σ i_k·srcStrides_k] over `shape` (transpose, slice, concat) */
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void;
-  /** out[batch][M][N] = op(A) · op(B) */
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims): void;
+  /** out[batch][M][N] = act(op(A) · op(B) + bias[N]) (bias and activation optional) */
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias?: Store | null, act?: Activation, alpha?: number): void;
   /** per-row cross-entropy of softmax(logits[N][C]) against integer labels[N] */
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void;
   /** gLogits[i][c] = gRow[i] · (softmax(logits_i)_c − [c = label_i]) */

@@ -3,7 +3,7 @@
 // set of three kernels (forward, input gradient, weight gradient) serves both.
 import type { Activation, ConvDims } from './backend.js';
 import { Tensor, record } from './tensor.js';
-import { sum } from './ops.js';
+import { sum, preActivationGrad } from './ops.js';
 
 export type Pair = number | readonly [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
@@ -42,14 +42,6 @@ export function convDims(xs: readonly number[], ws: readonly number[], opts: Con
 
 function checkBias(bias: Tensor | null | undefined, n: number, op: string): void {
   if (bias && (bias.size !== n || bias.dtype !== 'f32')) throw new Error(`${op}: bias [${bias.shape}] should have ${n} elements`);
-}
-
-/** the gradient before the fused activation: g · act'(y) */
-function preActivationGrad(y: Tensor, g: Tensor, act: Activation, alpha: number): Tensor {
-  if (act === 'none') return g;
-  const gp = Tensor.empty(g.backend, g.shape);
-  g.backend.unaryGrad(act, y.store, y.store, g.store, gp.store, g.size, alpha); // act'(pre) depends only on y here
-  return gp;
 }
 
 /** y = act(conv2d(x, w) + bias); x [N,C,H,W], w [K,C,R,S], bias [K] → y [N,K,P,Q] */

@@ -1,6 +1,6 @@
 // ops.ts — differentiable ops, each forward beside its backward (micrograd style). They call the backend's
 // primitive kernels, so every op here runs on the GPU and on the float64 CPU reference alike.
-import type { Backend, BinaryOp, UnaryOp, MatmulDims } from './backend.js';
+import type { Activation, Backend, BinaryOp, UnaryOp, MatmulDims } from './backend.js';
 import { Tensor, Shape, record, setAccumulate, sizeOf, stridesOf, noGrad } from './tensor.js';
 import type { Generator } from './random.js';
 
@@ -321,6 +321,35 @@ function transposeOwned(t: Tensor): Tensor {
   const r = noGrad(() => transpose(t));
   t.dispose();
   return r;
+}
+
+/** the gradient before a fused activation: g · act'(pre), computed from y = act(pre) (valid for every Activation) */
+export function preActivationGrad(y: Tensor, g: Tensor, act: Activation, alpha: number): Tensor {
+  if (act === 'none') return g;
+  const gp = Tensor.empty(g.backend, g.shape);
+  g.backend.unaryGrad(act, y.store, y.store, g.store, gp.store, g.size, alpha); // relu/leaky: sign(y) = sign(pre)
+  return gp;
+}
+
+/** a dense layer: y = act(x·w + b); x [B, in], w [in, out], b [out]; bias and activation run in the matmul's epilogue */
+export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, opts: { activation?: Activation; alpha?: number } = {}): Tensor {
+  const be = sameBackend(x, w, ...(b ? [b] : []));
+  if (x.shape.length !== 2 || w.shape.length !== 2 || x.shape[1] !== w.shape[0] || (b && b.size !== w.shape[1]))
+    throw new Error(`linear: x ${fmt(x.shape)} (want [B, in]), w ${fmt(w.shape)} (want [in, out]), b ${b ? fmt(b.shape) : 'none'} (want [out]) do not match`);
+  const [M, K] = x.shape;
+  const N = w.shape[1];
+  const act = opts.activation ?? 'none';
+  const alpha = opts.alpha ?? 0.2;
+  const y = Tensor.empty(be, [M, N]);
+  be.matmul(x.store, w.store, y.store, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0 }, b?.store ?? null, act, alpha);
+  return record(y, 'linear', b ? [x, w, b] : [x, w], (g, needs) => {
+    const gp = preActivationGrad(y, g, act, alpha);
+    const gx = needs[0] ? matmulRaw(be, gp, w, { batch: 1, M, N: K, K: N, transA: false, transB: true, strideA: 0, strideB: 0 }) : null;
+    const gw = needs[1] ? matmulRaw(be, x, gp, { batch: 1, M: K, N, K: M, transA: true, transB: false, strideA: 0, strideB: 0 }) : null;
+    const gb = b && needs[2] ? sum(gp, 0) : null;
+    if (gp !== g) gp.dispose();
+    return b ? [gx, gw, gb] : [gx, gw];
+  });
 }
 
 // ------------------------------------------------------------------ losses

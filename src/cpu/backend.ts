@@ -1,6 +1,6 @@
 // cpu/backend.ts — the float64 CPU reference backend: every primitive kernel as plain loops, written for clarity.
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
-import { conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
+import { activationRef, conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
 import type { Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { dropThreshold, normalAt, randomBits, uniformAt } from '../autograd/random.js';
 import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormUpdateRunningRef } from './batchnorm.js';
@@ -141,8 +141,8 @@ export class CpuBackend implements Backend {
     const S = arr(src), D = arr(dst);
     forEachIndex(shape, srcStrides, dstStrides, srcOffset, dstOffset, (is, id) => (D[id] = S[is]));
   }
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims): void {
-    const A = f64(a), B = f64(b), C = f64(out);
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0): void {
+    const A = f64(a), B = f64(b), C = f64(out), bb = bias && f64(bias);
     const { M, N, K } = d;
     for (let z = 0; z < d.batch; z++) {
       const oa = z * d.strideA, ob = z * d.strideB, oc = z * M * N;
@@ -154,7 +154,7 @@ export class CpuBackend implements Backend {
             const bv = d.transB ? B[ob + j * K + k] : B[ob + k * N + j];
             s += av * bv;
           }
-          C[oc + i * N + j] = s;
+          C[oc + i * N + j] = activationRef(act, s + (bb ? bb[j] : 0), alpha);
         }
     }
   }

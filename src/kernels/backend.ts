@@ -55,8 +55,8 @@ export class GpuBackend implements Backend {
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void {
     copyStrided(this.gpu, g(src), srcOffset, srcStrides, g(dst), dstOffset, dstStrides, shape);
   }
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims): void {
-    matmul(this.gpu, g(a), g(b), g(out), d);
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0): void {
+    matmul(this.gpu, g(a), g(b), g(out), d, undefined, bias && g(bias), act, alpha);
   }
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void {
     softmaxXent(this.gpu, g(logits), g(labels), g(out), N, C);

@@ -31,14 +31,19 @@ export interface ConvVariant {
   skinny?: boolean;
 }
 
-let dummy: GBuf | null = null;
-function biasOrDummy(gpu: Gpu, bias: GBuf | null): GBuf {
-  if (bias) return bias;
-  if (!dummy) {
-    dummy = gpu.pool.acquire(4);
-    gpu.upload(dummy, new Float32Array(1));
+const dummies = new WeakMap<Gpu, GBuf>();
+/** a 1-element buffer bound where a kernel's optional input (e.g. bias) is switched off */
+export function dummyBuffer(gpu: Gpu): GBuf {
+  let d = dummies.get(gpu);
+  if (!d) {
+    d = gpu.pool.acquire(4);
+    gpu.upload(d, new Float32Array(1));
+    dummies.set(gpu, d);
   }
-  return dummy;
+  return d;
+}
+function biasOrDummy(gpu: Gpu, bias: GBuf | null): GBuf {
+  return bias ?? dummyBuffer(gpu);
 }
 
 function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number, gm: number, gn: number, splits = 1, kChunk = 0, v: ConvVariant = {}): void {

@@ -1,17 +1,22 @@
 // matmul.ts — dispatch of wgsl/matmul.wgsl. Two tilings: `matmul` (64×64 tile, 4×4 per thread) and `matmul_big`
 // (128×128 tile, 8×8 per thread), picked by output size; transposes are read in place (override constants).
 import src from '../../wgsl/matmul.wgsl';
-import type { MatmulDims } from '../autograd/backend.js';
+import { ACTIVATIONS, Activation, MatmulDims } from '../autograd/backend.js';
 import { Gpu, GBuf, Kernel } from './gpu.js';
+import { dummyBuffer } from './conv2d.js';
 
 export type MatmulVariant = 'matmul' | 'matmul_big';
 const TILE: Record<MatmulVariant, number> = { matmul: 64, matmul_big: 128 };
 
 const kernels = new Map<string, Kernel>();
-function kernel(entry: MatmulVariant, tA: boolean, tB: boolean): Kernel {
-  const key = `${entry}:${tA}:${tB}`;
+function kernel(entry: MatmulVariant, tA: boolean, tB: boolean, hasBias: boolean, act: Activation): Kernel {
+  const key = `${entry}:${tA}:${tB}:${hasBias}:${act}`;
   let k = kernels.get(key);
-  if (!k) kernels.set(key, (k = { file: 'wgsl/matmul.wgsl', code: src, entry, bindings: ['read', 'read', 'rw'], constants: { TRANS_A: tA ? 1 : 0, TRANS_B: tB ? 1 : 0 } }));
+  if (!k)
+    kernels.set(key, (k = {
+      file: 'wgsl/matmul.wgsl', code: src, entry, bindings: ['read', 'read', 'read', 'rw'],
+      constants: { TRANS_A: tA ? 1 : 0, TRANS_B: tB ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act) },
+    }));
   return k;
 }
 
@@ -21,9 +26,10 @@ export function chooseMatmul(d: MatmulDims): MatmulVariant {
   return d.M >= 128 && d.N >= 128 && bigTiles >= 16 ? 'matmul_big' : 'matmul';
 }
 
-export function matmul(gpu: Gpu, a: GBuf, b: GBuf, c: GBuf, d: MatmulDims, variant: MatmulVariant = chooseMatmul(d)): void {
+/** C = act(op(A)·op(B) + bias) (bias over columns) */
+export function matmul(gpu: Gpu, a: GBuf, b: GBuf, c: GBuf, d: MatmulDims, variant: MatmulVariant = chooseMatmul(d), bias: GBuf | null = null, act: Activation = 'none', alpha = 0): void {
   if (d.M === 0 || d.N === 0 || d.batch === 0) return;
   const T = TILE[variant];
-  gpu.dispatch(kernel(variant, d.transA, d.transB), [a, b, c], (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB),
+  gpu.dispatch(kernel(variant, d.transA, d.transB, bias !== null, act), [a, b, bias ?? dummyBuffer(gpu), c], (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha),
     [Math.ceil(d.N / T), Math.ceil(d.M / T), d.batch]);
 }
