@@ -52,4 +52,17 @@ test('a label outside [0, C): CPU throws, GPU writes NaN', async () => {
   assert.ok(Number.isNaN(l[0]));
 });
 
+test('argmaxMatch: GPU equals CPU, ties go to the first maximum', async () => {
+  const g = await gpuBackend();
+  const N = 65, C = 10;
+  const logits = Array.from({ length: N * C }, (_, i) => ((i * 37) % 11) / 3); // plenty of ties
+  const labels = Array.from({ length: N }, (_, i) => (i * 3) % C);
+  const want = await F.argmaxMatch(Tensor.from(cpu, logits, [N, C]), Tensor.from(cpu, labels, [N], 'i32')).toArray();
+  const got = await F.argmaxMatch(Tensor.from(g, logits, [N, C]), Tensor.from(g, labels, [N], 'i32')).toArray();
+  assert.equal([...got], [...want]);
+  assert.ok(want.some((v) => v === 1) && want.some((v) => v === 0));
+  // row [1, 3, 3]: first maximum is index 1
+  assert.equal([...(await F.argmaxMatch(Tensor.from(g, [1, 3, 3, 1, 3, 3], [2, 3]), Tensor.from(g, [1, 2], [2], 'i32')).toArray())], [1, 0]);
+});
+
 test.run();

@@ -51,3 +51,15 @@ fn softmax_xent_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invoca
     gLogits[o + c] = g * (exp(logits[o + c] - m) / s - onehot);
   }
 }
+
+// argmax_match: hit[i] = 1 if the first largest logit of row i is at label_i, else 0 (accuracy without a
+// readback of the logits). Bindings: 1 logits, 2 labels (read), 3 hit (rw; the `loss` binding above).
+@compute @workgroup_size(256)
+fn argmax_match(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = (wg.x + wg.y * p.nx) * 256u + li;
+  if (i >= p.N) { return; }
+  let o = i * p.C;
+  var best = 0u;
+  for (var c = 1u; c < p.C; c++) { if (logits[o + c] > logits[o + best]) { best = c; } }
+  loss[i] = select(0.0, 1.0, i32(best) == labels[i]);
+}

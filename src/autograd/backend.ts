@@ -64,6 +64,18 @@ export interface Pool2dDims {
   OW: number;
 }
 
+/** one Adam/AdamW step's settings; `step` is t ≥ 1 (bias corrections 1 − β^t) */
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: decay the weights directly instead of adding wd·p to the gradient */
+  decoupled: boolean;
+  step: number;
+}
+
 export interface Backend {
   readonly kind: 'gpu' | 'cpu';
   readonly name: string;
@@ -71,6 +83,8 @@ export interface Backend {
   alloc(n: number, dtype: DType): Store;
   upload(data: ArrayLike<number>, dtype: DType): Store;
   read(s: Store, n: number, dtype: DType): Promise<Float32Array | Float64Array | Int32Array>;
+  /** overwrite storage with host data (in queue order after everything recorded before) */
+  write(s: Store, data: ArrayLike<number>, dtype: DType): void;
   free(s: Store): void;
 
   fill(out: Store, n: number, value: number): void;
@@ -90,6 +104,10 @@ export interface Backend {
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void;
   /** gLogits[i][c] = gRow[i] · (softmax(logits_i)_c − [c = label_i]) */
   softmaxXentGrad(logits: Store, labels: Store, gRow: Store, gLogits: Store, N: number, C: number): void;
+  /** hit[i] = 1 if argmax(logits_i) (first maximum) = label_i, else 0 */
+  argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void;
+  /** in place: param, m, v ← one Adam/AdamW step with gradient grad */
+  adam(param: Store, grad: Store, m: Store, v: Store, n: number, h: AdamHyper): void;
   /** counter-based random numbers: element i uses counter offset+i of stream `seed` */
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void;
   /** out = keep_i ? x_i / (1 − p) : 0, keep_i from counter offset+i of stream `seed` (same mask forward and backward) */

@@ -377,6 +377,16 @@ export function softmaxCrossEntropyRows(logits: Tensor, labels: Tensor): Tensor 
   });
 }
 
+/** per row: 1 where the first largest logit is the label, else 0 (not differentiable); sum it for a correct count */
+export function argmaxMatch(logits: Tensor, labels: Tensor): Tensor {
+  const be = sameBackend(logits, labels);
+  if (logits.shape.length !== 2 || labels.dtype !== 'i32' || labels.size !== logits.shape[0])
+    throw new Error(`argmaxMatch: logits ${fmt(logits.shape)} (want [N, C]) and labels ${fmt(labels.shape)} ${labels.dtype} (want [N] i32)`);
+  const out = Tensor.empty(be, [logits.shape[0]]);
+  be.argmaxMatch(logits.store, labels.store, out.store, logits.shape[0], logits.shape[1]);
+  return out;
+}
+
 /** mean of the elementwise binary cross-entropy of sigmoid(logits) against targets in [0, 1] */
 export function bceWithLogits(logits: Tensor, targets: Tensor): Tensor {
   const y = binaryRaw('bce_logits', logits, targets);

@@ -162,6 +162,14 @@ export class Tensor {
     const s = this.live();
     return s.backend.read(s.store, this.size, this.dtype);
   }
+  /** overwrite this tensor's values in place (same storage: views and optimizer references stay valid) */
+  assign(data: ArrayLike<number>): this {
+    const s = this.live();
+    if (data.length !== this.size) throw new Error(`assign: ${data.length} values for tensor [${this.shape.join(', ')}] of ${this.size}`);
+    s.backend.write(s.store, data, this.dtype);
+    return this;
+  }
+
   /** read a one-element tensor */
   item(): Promise<number> {
     if (this.size !== 1) throw new Error(`item(): tensor has ${this.size} elements`);

@@ -1,7 +1,8 @@
 // cpu/backend.ts — the float64 CPU reference backend: every primitive kernel as plain loops, written for clarity.
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
 import { activationRef, conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
-import type { Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { AdamHyper, Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import { adamRef } from './adam.js';
 import { dropThreshold, normalAt, randomBits, uniformAt } from '../autograd/random.js';
 import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormUpdateRunningRef } from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
@@ -108,6 +109,9 @@ export class CpuBackend implements Backend {
   async read(s: Store, n: number): Promise<Float64Array | Int32Array> {
     return arr(s).slice(0, n);
   }
+  write(s: Store, data: ArrayLike<number>): void {
+    arr(s).set(data);
+  }
   free(): void {}
 
   fill(out: Store, n: number, value: number): void {
@@ -179,6 +183,17 @@ export class CpuBackend implements Backend {
       for (let c = 0; c < C; c++) s += Math.exp(L[i * C + c] - m);
       for (let c = 0; c < C; c++) O[i * C + c] = G[i] * (Math.exp(L[i * C + c] - m) / s - (c === y ? 1 : 0));
     }
+  }
+  argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
+    const L = f64(logits), Y = labels as Int32Array, O = f64(hit);
+    for (let i = 0; i < N; i++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (L[i * C + c] > L[i * C + best]) best = c;
+      O[i] = best === Y[i] ? 1 : 0;
+    }
+  }
+  adam(param: Store, grad: Store, m: Store, v: Store, n: number, h: AdamHyper): void {
+    adamRef(f64(param), f64(grad), f64(m), f64(v), n, h);
   }
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     const O = f64(out);

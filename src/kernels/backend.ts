@@ -1,14 +1,15 @@
 // kernels/backend.ts — the GPU backend: the Backend primitives (src/autograd/backend.ts) mapped onto the WGSL
 // kernels. Storage is a pooled GPU buffer; f32 data is uploaded as float32, i32 as int32.
-import type { Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { AdamHyper, Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
 import { copyStrided } from './copy_strided.js';
 import { matmul } from './matmul.js';
-import { softmaxXent, softmaxXentGrad } from './softmax_xent.js';
+import { argmaxMatch, softmaxXent, softmaxXentGrad } from './softmax_xent.js';
 import { random, dropout } from './random.js';
 import * as conv from './conv2d.js';
+import { adam } from './adam.js';
 import * as bn from './batchnorm.js';
 import { embedding, embeddingGrad } from './embedding.js';
 import { maxpool2d, maxpool2dGrad } from './maxpool2d.js';
@@ -26,8 +27,11 @@ export class GpuBackend implements Backend {
   }
   upload(data: ArrayLike<number>, dtype: DType): Store {
     const b = this.gpu.acquire(Math.max(4, data.length * 4));
-    if (data.length) this.gpu.upload(b, dtype === 'f32' ? Float32Array.from(data) : Int32Array.from(data));
+    this.write(b, data, dtype);
     return b;
+  }
+  write(s: Store, data: ArrayLike<number>, dtype: DType): void {
+    if (data.length) this.gpu.upload(g(s), dtype === 'f32' ? Float32Array.from(data) : Int32Array.from(data));
   }
   async read(s: Store, n: number, dtype: DType): Promise<Float32Array | Int32Array> {
     const buf = await this.gpu.read(g(s), n * 4);
@@ -63,6 +67,12 @@ export class GpuBackend implements Backend {
   }
   softmaxXentGrad(logits: Store, labels: Store, gRow: Store, gLogits: Store, N: number, C: number): void {
     softmaxXentGrad(this.gpu, g(logits), g(labels), g(gRow), g(gLogits), N, C);
+  }
+  argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
+    argmaxMatch(this.gpu, g(logits), g(labels), g(hit), N, C);
+  }
+  adam(param: Store, grad: Store, m: Store, v: Store, n: number, h: AdamHyper): void {
+    adam(this.gpu, g(param), g(grad), g(m), g(v), n, h);
   }
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     random(this.gpu, g(out), n, dist, seed, offset);

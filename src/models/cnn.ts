@@ -1,0 +1,63 @@
+// models/cnn.ts — the seed-003 CNN classifier for 28×28 grey images: three blocks of two 3×3 'same' convolutions
+// (32, 32 | 64, 64 | 128, 128 channels), each conv followed by ReLU (fused into the conv) and batchnorm; 2×2
+// max-pool and dropout after each pair; then dense 128 + ReLU + batchnorm + dropout and dense 10 (logits; the
+// softmax lives in the loss). He-uniform initialisation. Its 128-d penultimate activations are the feature space
+// of our FID (src/gan evaluation).
+import type { Backend } from '../autograd/backend.js';
+import { Tensor } from '../autograd/tensor.js';
+import type { Generator } from '../autograd/random.js';
+import { Module, Sequential, Layer } from '../nn/module.js';
+import { BatchNorm, Conv2d, Dropout, Flatten, Linear, MaxPool2d } from '../nn/layers.js';
+
+export interface CnnConfig {
+  channels: number[];
+  dense: number;
+  dropout: number;
+  /** batchnorm momentum in PyTorch's convention (Keras' 0.99 = 0.01 here) */
+  bnMomentum: number;
+  bnEps: number;
+  classes: number;
+}
+
+export const SEED_CNN: CnnConfig = { channels: [32, 32, 64, 64, 128, 128], dense: 128, dropout: 0.2, bnMomentum: 0.01, bnEps: 1e-3, classes: 10 };
+
+export class Cnn extends Module {
+  readonly body: Sequential;
+  readonly dense: Sequential;
+  readonly out: Linear;
+  constructor(be: Backend, gen: Generator, readonly config: CnnConfig = SEED_CNN) {
+    super();
+    const c = config;
+    const layers: Record<string, Layer> = {};
+    let inC = 1;
+    let size = 28;
+    c.channels.forEach((ch, i) => {
+      layers[`conv${i + 1}`] = new Conv2d(be, inC, ch, 3, gen, { padding: 'same', activation: 'relu', init: 'he_uniform' });
+      layers[`bn${i + 1}`] = new BatchNorm(be, ch, { momentum: c.bnMomentum, eps: c.bnEps });
+      inC = ch;
+      if (i % 2 === 1) {
+        layers[`pool${(i + 1) / 2}`] = new MaxPool2d(2);
+        layers[`drop${(i + 1) / 2}`] = new Dropout(c.dropout, gen);
+        size = Math.floor(size / 2);
+      }
+    });
+    this.body = this.child('body', new Sequential(layers));
+    this.dense = this.child('dense', new Sequential({
+      flatten: new Flatten(),
+      fc: new Linear(be, inC * size * size, c.dense, gen, { activation: 'relu', init: 'he_uniform' }),
+      bn: new BatchNorm(be, c.dense, { momentum: c.bnMomentum, eps: c.bnEps }),
+    }));
+    this.out = this.child('out', new Linear(be, c.dense, c.classes, gen, { init: 'glorot_uniform' }));
+    this.drop = this.child('drop', new Dropout(c.dropout, gen));
+  }
+  private readonly drop: Dropout;
+
+  /** the 128-d penultimate features (after the dense layer's batchnorm, before dropout) */
+  features(x: Tensor): Tensor {
+    return this.dense.forward(this.body.forward(x));
+  }
+  /** logits [N, classes] for images [N, 1, 28, 28] */
+  forward(x: Tensor): Tensor {
+    return this.out.forward(this.drop.forward(this.features(x)));
+  }
+}
