@@ -116,7 +116,8 @@ export interface TensorSpec {
 }
 
 export interface LoadedState {
-  /** new tensors on the backend, one per expected name; the caller owns (and eventually disposes) them */
+  /** new tensors on the backend, one per expected name; the caller owns (and eventually disposes) them. Inside
+   *  `tidy`, they belong to that scope like any new tensor: `keep()` them or load outside it */
   tensors: Record<string, Tensor>;
   meta: Record<string, unknown>;
 }
