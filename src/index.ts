@@ -9,3 +9,6 @@ export { Gpu, GpuError, grid } from './kernels/gpu.js';
 export type { Kernel, GpuStats, AdapterDescription } from './kernels/gpu.js';
 export { createGpu, describeGpu, NoAdapterError } from './kernels/device.js';
 export { nodeGpu, releaseNodeGpu, NO_ADAPTER_HELP } from './node/gpu.js';
+export * from './nn/safetensors.js';
+export * from './nn/checkpoint.js';
+export { writeFileAtomic, readCheckpoint, saveCheckpoint, CheckpointFileError } from './node/checkpoint.js';
