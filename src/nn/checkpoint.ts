@@ -122,13 +122,8 @@ export interface LoadedState {
   meta: Record<string, unknown>;
 }
 
-/**
- * Check the checkpoint holds exactly the `expected` names with their dtypes and shapes, then upload every tensor
- * into a new tensor on `backend`. Conversions: F64 → f32 (rounded), I64 → i32 (must fit in 32 bits); nothing
- * else. Throws CheckpointError listing every missing and unexpected name, or every dtype/shape mismatch, e.g.
- * `conv1.weight: shape [32, 1, 3, 3] in the checkpoint, model wants [32, 3, 3, 3]`.
- */
-export function loadStateInto(src: Uint8Array | Safetensors | ParsedCheckpoint, expected: Record<string, TensorSpec>, backend: Backend, opts: CheckOptions = {}): LoadedState {
+/** check a checkpoint against what a model expects (names, dtypes, shapes, model); returns it parsed */
+export function checkState(src: Uint8Array | Safetensors | ParsedCheckpoint, expected: Record<string, TensorSpec>, opts: CheckOptions = {}): ParsedCheckpoint {
   const name = opts.name ?? 'checkpoint';
   let parsed: ParsedCheckpoint;
   if ('file' in src && 'meta' in src) {
@@ -158,6 +153,19 @@ export function loadStateInto(src: Uint8Array | Safetensors | ParsedCheckpoint, 
     }
   }
   if (problems.length) throw new CheckpointError(`${name}: does not match the model: ${problems.join('; ')}`);
+  return parsed;
+}
+
+/**
+ * Check the checkpoint holds exactly the `expected` names with their dtypes and shapes, then upload every tensor
+ * into a new tensor on `backend`. Conversions: F64 → f32 (rounded), I64 → i32 (must fit in 32 bits); nothing
+ * else. Throws CheckpointError listing every missing and unexpected name, or every dtype/shape mismatch, e.g.
+ * `conv1.weight: shape [32, 1, 3, 3] in the checkpoint, model wants [32, 3, 3, 3]`.
+ */
+export function loadStateInto(src: Uint8Array | Safetensors | ParsedCheckpoint, expected: Record<string, TensorSpec>, backend: Backend, opts: CheckOptions = {}): LoadedState {
+  const name = opts.name ?? 'checkpoint';
+  const parsed = checkState(src, expected, opts);
+  const have = parsed.file.tensors;
   const tensors: Record<string, Tensor> = {};
   try {
     for (const [k, spec] of Object.entries(expected)) {
@@ -173,4 +181,17 @@ export function loadStateInto(src: Uint8Array | Safetensors | ParsedCheckpoint, 
     throw e;
   }
   return { tensors, meta: parsed.meta };
+}
+
+/**
+ * Check like loadStateInto, then overwrite the `targets` tensors' values in place (Tensor.assign), so the model's
+ * parameters and the optimizer's references to them stay the same objects. Returns the metadata.
+ */
+export function assignState(src: Uint8Array | Safetensors | ParsedCheckpoint, targets: Record<string, Tensor>, opts: CheckOptions = {}): Record<string, unknown> {
+  const parsed = checkState(src, targets, opts);
+  for (const [k, t] of Object.entries(targets)) {
+    const d = parsed.file.tensors[k].data;
+    t.assign(t.dtype === 'f32' && !(d instanceof Float32Array) ? Float32Array.from(d) : d);
+  }
+  return parsed.meta;
 }
