@@ -1,63 +1,147 @@
-// cli/main.ts — the command line: `node dist/cli.js <command> [flags]` (npm run train / eval / sample call it).
-// Errors are one line on stderr with advice; exit 2 for usage errors, 1 for runtime errors; --verbose adds stacks.
+// cli/main.ts — the command line: `node dist/cli.js <command> [model] [flags]` (npm run train / eval call it).
+// Errors are one line on stderr saying what is wrong and how to fix it; exit 2 for usage errors, 1 for runtime
+// errors; --verbose adds the stack trace.
 import { nodeGpu, releaseNodeGpu } from '../node/gpu.js';
 import { describeGpu, NoAdapterError } from '../kernels/device.js';
+import { GpuBackend } from '../kernels/backend.js';
+import type { Gpu } from '../kernels/gpu.js';
+import { parseFlags, helpText, UsageError, FlagSpec, Flags } from './args.js';
+import { ProgressLine, fmtTime } from './progress.js';
+import { loadFashionMnist, DataError } from '../node/fashion_mnist.js';
+import { runCnn, evalCnn } from '../train/cnn_run.js';
+import { CLASS_NAMES } from '../data/dataset.js';
+import { CheckpointError } from '../nn/checkpoint.js';
+import { SafetensorsError } from '../nn/safetensors.js';
+import { CheckpointFileError } from '../node/checkpoint.js';
 
-class UsageError extends Error {}
-
-const HELP = `usage: node dist/cli.js <command> [flags]
+const HELP = `usage: node dist/cli.js <command> [model] [flags]     (npm run train -- [model] [flags])
 
 commands:
-  info            print the WebGPU adapter the engine would use
-  train           train a model (cgan by default; arrives with the GAN issue)
-  help            this text
+  info                 print the WebGPU adapter the engine would use
+  train [cnn|cgan]     train a model (default: cgan, the product's main job — arrives with the GAN issue)
+  eval cnn             test accuracy of a saved CNN (--checkpoint FILE)
+  help                 this text; \`<command> --help\` for a command's flags`;
 
-flags:
-  --adapter NAME  insist on an adapter whose description contains NAME (or env WEBGPU_ADAPTER)
-  --verbose       print stack traces on errors`;
+const DATA_FLAG: FlagSpec = { type: 'string', help: 'directory with the Fashion-MNIST IDX files (else $FASHION_MNIST_DIR, ./data, /usr/share/datasets/fashion-mnist)' };
 
-function parse(argv: string[]): { cmd: string; flags: Map<string, string | true>; rest: string[] } {
-  const flags = new Map<string, string | true>();
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const [k, v] = a.slice(2).split('=', 2);
-      if (!k) throw new UsageError(`malformed flag '${a}'`);
-      if (v !== undefined) flags.set(k, v);
-      else if (i + 1 < argv.length && !argv[i + 1].startsWith('--') && k !== 'verbose' && k !== 'help') flags.set(k, argv[++i]);
-      else flags.set(k, true);
-    } else rest.push(a);
+const TRAIN_CNN: Record<string, FlagSpec> = {
+  epochs: { type: 'int', min: 1, help: 'epochs (default 30 on a GPU; 1 on a software adapter)' },
+  batch: { type: 'int', min: 1, help: 'batch size (default 64)' },
+  lr: { type: 'number', min: 0, help: 'Adam learning rate (default 1e-3)' },
+  seed: { type: 'int', min: 0, help: 'seed for initialisation, shuffling, dropout (default 3)' },
+  out: { type: 'string', help: 'run directory (default runs/cnn-<date>)' },
+  resume: { type: 'string', help: 'continue from a checkpoint (e.g. runs/NAME/last.safetensors)' },
+  data: DATA_FLAG,
+  augment: { type: 'bool', help: 'random 2-pixel shifts and horizontal flips' },
+  patience: { type: 'int', min: 0, help: 'early stopping: epochs without a better validation accuracy (default 5; 0 off)' },
+  'train-subset': { type: 'int', min: 1, help: 'train on the first N images only (default: all on a GPU; 2000 on a software adapter)' },
+  'test-subset': { type: 'int', min: 1, help: 'evaluate on the first N test images only' },
+  full: { type: 'bool', help: 'on a software adapter, train the full configuration anyway (hours)' },
+};
+const EVAL_CNN: Record<string, FlagSpec> = {
+  checkpoint: { type: 'string', help: 'the CNN checkpoint (.safetensors) to evaluate' },
+  data: DATA_FLAG,
+  'test-subset': { type: 'int', min: 1, help: 'evaluate on the first N test images only' },
+};
+
+async function withGpu<T>(flags: Flags, fn: (gpu: Gpu, be: GpuBackend) => Promise<T>): Promise<T> {
+  const gpu = await nodeGpu({ adapter: flags.adapter as string | undefined });
+  try {
+    return await fn(gpu, new GpuBackend(gpu));
+  } finally {
+    releaseNodeGpu(gpu);
   }
-  return { cmd: rest.shift() ?? 'help', flags, rest };
+}
+
+async function trainCnn(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(argv, TRAIN_CNN);
+  if (flags.help) {
+    console.log(helpText('usage: npm run train -- cnn [flags]', TRAIN_CNN));
+    return 0;
+  }
+  return withGpu(flags, async (gpu, be) => {
+    const software = gpu.adapter.software;
+    console.log(`device: ${describeGpu(gpu)}`);
+    const short = software && !flags.full;
+    const opts = {
+      epochs: (flags.epochs as number) ?? (short ? 1 : 30),
+      batch: (flags.batch as number) ?? 64,
+      lr: (flags.lr as number) ?? 1e-3,
+      seed: (flags.seed as number) ?? 3,
+      valFraction: 0.1,
+      patience: (flags.patience as number) ?? 5,
+      augment: Boolean(flags.augment),
+      trainSubset: (flags['train-subset'] as number) ?? (short ? 2000 : undefined),
+      testSubset: (flags['test-subset'] as number) ?? (short ? 1000 : undefined),
+      logEvery: 20,
+    };
+    if (short && !flags['train-subset'] && !flags.epochs)
+      console.log(`software adapter: a short run (${opts.epochs} epoch on ${opts.trainSubset} images, tested on ${opts.testSubset}); the full run is \`npm run train -- cnn --full\` or, better, on a GPU`);
+    const data = await loadFashionMnist({ dir: flags.data as string | undefined, log: console.log });
+    console.log(`data: ${data.source} (${data.train.count} train, ${data.test.count} test)`);
+    const out = (flags.out as string) ?? `runs/cnn-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+    const bar = new ProgressLine();
+    const res = await runCnn(be, data, {
+      ...opts,
+      onProgress: (p) =>
+        bar.update((p.epoch - 1 + p.step / p.stepsPerEpoch) / p.epochs,
+          `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} acc ${(100 * p.acc).toFixed(1)}% ${p.imgPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSec)}`),
+      onEpoch: () => bar.done(),
+    }, out, flags.resume as string | undefined);
+    console.log(`test accuracy ${(100 * res.test.acc).toFixed(2)}% on ${res.test.count} images (loss ${res.test.loss.toFixed(4)}), ${res.seconds.toFixed(0)} s`);
+    console.log(res.test.perClass.map((c) => `  ${c.name.padEnd(12)} ${(100 * c.acc).toFixed(1)}%`).join('\n'));
+    console.log(`run directory: ${out} (metrics.jsonl, loss.svg, accuracy.svg, confusion.svg, best.safetensors, last.safetensors)`);
+    return 0;
+  });
+}
+
+async function evalCnnCmd(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(argv, EVAL_CNN);
+  if (flags.help) {
+    console.log(helpText('usage: npm run eval -- cnn --checkpoint FILE [flags]', EVAL_CNN));
+    return 0;
+  }
+  if (!flags.checkpoint) throw new UsageError('eval cnn needs --checkpoint FILE (e.g. runs/NAME/best.safetensors)');
+  return withGpu(flags, async (_gpu, be) => {
+    const data = await loadFashionMnist({ dir: flags.data as string | undefined });
+    const r = await evalCnn(be, data, flags.checkpoint as string, flags['test-subset'] as number | undefined);
+    console.log(`test accuracy ${(100 * r.acc).toFixed(2)}% on ${r.count} images (loss ${r.loss.toFixed(4)})`);
+    r.perClass.forEach((c, i) => console.log(`  ${i} ${CLASS_NAMES[i].padEnd(12)} ${(100 * c.acc).toFixed(1)}%`));
+    return 0;
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { cmd, flags } = parse(argv);
-  if (flags.has('help') || cmd === 'help') {
-    console.log(HELP);
-    return 0;
-  }
-  const known = new Set(['adapter', 'verbose']);
-  for (const k of flags.keys()) if (!known.has(k)) throw new UsageError(`unknown flag --${k} (see --help)`);
-  const adapter = typeof flags.get('adapter') === 'string' ? (flags.get('adapter') as string) : undefined;
+  const cmd = argv[0] && !argv[0].startsWith('--') ? argv[0] : 'help';
+  const rest = argv.slice(cmd === argv[0] ? 1 : 0);
+  const model = rest[0] && !rest[0].startsWith('--') ? rest.shift() : undefined;
   switch (cmd) {
+    case 'help':
+      console.log(HELP);
+      return argv.includes('--help') || argv.length === 0 || argv[0] === 'help' ? 0 : 2;
     case 'info': {
-      const gpu = await nodeGpu({ adapter });
-      console.log(describeGpu(gpu));
-      const l = gpu.limits;
-      console.log(`features: ${[...gpu.features].join(', ') || 'none'}; maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, workgroup storage ${l.maxComputeWorkgroupStorageSize} B`);
-      releaseNodeGpu(gpu);
-      return 0;
+      const { flags } = parseFlags(rest, {});
+      return withGpu(flags, async (gpu) => {
+        console.log(describeGpu(gpu));
+        const l = gpu.limits;
+        console.log(`features: ${[...gpu.features].join(', ') || 'none'}; maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, workgroup storage ${l.maxComputeWorkgroupStorageSize} B`);
+        return 0;
+      });
     }
-    case 'train': {
-      const gpu = await nodeGpu({ adapter });
-      console.log(`device: ${describeGpu(gpu)}`);
-      releaseNodeGpu(gpu);
-      console.log('Model training is not built yet: the engine foundation (tensors, autograd, kernels) is in place;');
-      console.log('`npm run train` will train the conditional GAN on Fashion-MNIST once the GAN issue lands (see README).');
-      return 0;
-    }
+    case 'train':
+      if (model === 'cnn') return trainCnn(rest);
+      if (model === undefined || model === 'cgan' || model === 'acgan') {
+        const { flags } = parseFlags(rest, {});
+        return withGpu(flags, async (gpu) => {
+          console.log(`device: ${describeGpu(gpu)}`);
+          console.log(`The ${model ?? 'cgan'} GAN is not built yet (it arrives with the GAN issue); what exists today: \`npm run train -- cnn\`.`);
+          return 0;
+        });
+      }
+      throw new UsageError(`unknown model '${model}' for train (cnn, cgan, acgan)`);
+    case 'eval':
+      if (model === 'cnn') return evalCnnCmd(rest);
+      throw new UsageError(`eval needs a model: \`eval cnn --checkpoint FILE\`${model ? ` ('${model}' is unknown)` : ''}`);
     default:
       throw new UsageError(`unknown command '${cmd}' (see --help)`);
   }
@@ -68,9 +152,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const err = e as Error;
-    if (e instanceof UsageError) console.error(`error: ${err.message}`);
-    else if (e instanceof NoAdapterError) console.error(`error: ${err.message}`);
-    else console.error(`error: ${err?.message ?? String(e)}`);
+    const known = e instanceof UsageError || e instanceof NoAdapterError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof CheckpointFileError;
+    console.error(`error: ${err?.message ?? String(e)}`);
+    if (!known && !verbose) console.error('(run with --verbose for the stack trace)');
     if (verbose && err?.stack) console.error(err.stack);
     process.exit(e instanceof UsageError ? 2 : 1);
   },

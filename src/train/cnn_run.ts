@@ -1,0 +1,101 @@
+// train/cnn_run.ts — one CNN training run as the CLI does it: a run directory with metrics.jsonl, loss and
+// accuracy curves (SVG), the confusion matrix (SVG), per-class accuracy, and a checkpoint after every epoch
+// (atomic; `last.safetensors`, plus `best.safetensors` for the best validation accuracy). Resumable.
+import { mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend } from '../autograd/backend.js';
+import { trainClassifier, makeClassifier, ClassifierOptions, TrainState, EpochMetrics, EvalResult, evaluate, prepareData } from './classifier.js';
+import type { FashionMnist } from '../data/dataset.js';
+import { CLASS_NAMES } from '../data/dataset.js';
+import { lineChart, confusionMatrix } from '../report/svg.js';
+import { saveCheckpoint, readCheckpoint } from '../node/checkpoint.js';
+import { parseCheckpoint, assignState } from '../nn/checkpoint.js';
+import type { CnnConfig } from '../models/cnn.js';
+import type { Tensor } from '../autograd/tensor.js';
+
+export function cnnStateTensors(state: TrainState): Record<string, Tensor> {
+  const names = state.model.namedParameters().map(([n]) => n);
+  return { ...state.model.stateDict(), ...state.opt.stateTensors(names) };
+}
+
+export async function saveCnn(path: string, state: TrainState, opts: ClassifierOptions, epoch: number, step: number): Promise<void> {
+  await saveCheckpoint(path, {
+    tensors: cnnStateTensors(state),
+    meta: {
+      model: 'cnn', config: state.model.config, epoch, step,
+      rng: { model: state.gen.state(), data: state.dataGen.state() },
+      optimizer: { kind: 'adam', step: state.opt.stepCount, lr: state.opt.lr },
+      history: state.history, best: state.best,
+      options: { ...opts, onEpoch: undefined, onProgress: undefined, resume: undefined, config: undefined },
+    },
+  });
+}
+
+/** rebuild a CNN (and its optimizer and RNG streams) from a checkpoint */
+export function loadCnn(be: Backend, path: string, lr?: number): { state: TrainState; meta: Record<string, unknown> } {
+  const parsed = parseCheckpoint(readCheckpoint(path), { model: 'cnn', name: path });
+  const meta = parsed.meta;
+  const config = meta.config as CnnConfig;
+  const optMeta = meta.optimizer as { step: number; lr: number };
+  const state = makeClassifier(be, 0, config, lr ?? optMeta.lr);
+  assignState(parsed, cnnStateTensors(state), { model: 'cnn', name: path });
+  const rng = meta.rng as { model: { seed: number; calls: number }; data: { seed: number; calls: number } };
+  state.gen.setState(rng.model);
+  state.dataGen.setState(rng.data);
+  state.opt.stepCount = optMeta.step;
+  state.history = (meta.history as EpochMetrics[]) ?? [];
+  state.best = (meta.best as TrainState['best']) ?? null;
+  return { state, meta };
+}
+
+export interface CnnRunResult {
+  test: EvalResult;
+  history: EpochMetrics[];
+  checkpoint: string | null;
+  seconds: number;
+}
+
+export async function runCnn(be: Backend, data: FashionMnist, opts: ClassifierOptions, outDir: string | null, resumePath?: string, log: (s: string) => void = console.log): Promise<CnnRunResult> {
+  const t0 = performance.now();
+  let state: TrainState | undefined;
+  if (resumePath) {
+    const loaded = loadCnn(be, resumePath, opts.lr);
+    state = loaded.state;
+    const m = loaded.meta as { epoch: number; step: number };
+    opts = { ...opts, resume: { epoch: m.epoch, step: m.step, history: state.history, best: state.best } };
+    log(`resuming from ${resumePath} after epoch ${m.epoch} (step ${m.step})`);
+  }
+  if (outDir) mkdirSync(outDir, { recursive: true });
+  const userOnEpoch = opts.onEpoch;
+  const res = await trainClassifier(be, data, {
+    ...opts,
+    onEpoch: async (m, st) => {
+      await userOnEpoch?.(m, st);
+      log(`epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | val loss ${m.valLoss.toFixed(4)} acc ${(100 * m.valAcc).toFixed(2)}% | ${m.imgPerSec.toFixed(0)} img/s, ${m.seconds.toFixed(1)} s`);
+      if (!outDir) return;
+      appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(m) + '\n');
+      await saveCnn(join(outDir, 'last.safetensors'), st, opts, m.epoch, m.step);
+      if (st.best?.epoch === m.epoch) await saveCnn(join(outDir, 'best.safetensors'), st, opts, m.epoch, m.step);
+      writeCurves(outDir, st.history);
+    },
+  }, state);
+  const seconds = (performance.now() - t0) / 1000;
+  if (outDir) {
+    writeFileSync(join(outDir, 'confusion.svg'), confusionMatrix(`Test confusion matrix (accuracy ${(100 * res.test.acc).toFixed(2)}%)`, res.test.confusion, CLASS_NAMES));
+    writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ test: res.test, best: res.state.best, epochs: res.state.history.length, seconds }, null, 2));
+  }
+  return { test: res.test, history: res.state.history, checkpoint: outDir ? join(outDir, 'best.safetensors') : null, seconds };
+}
+
+function writeCurves(dir: string, h: EpochMetrics[]): void {
+  const x = h.map((m) => m.epoch);
+  writeFileSync(join(dir, 'loss.svg'), lineChart('Cross-entropy loss', 'epoch', [{ name: 'train', x, y: h.map((m) => m.trainLoss) }, { name: 'validation', x, y: h.map((m) => m.valLoss) }]));
+  writeFileSync(join(dir, 'accuracy.svg'), lineChart('Accuracy', 'epoch', [{ name: 'train', x, y: h.map((m) => m.trainAcc) }, { name: 'validation', x, y: h.map((m) => m.valAcc) }]));
+}
+
+/** test accuracy of a saved CNN */
+export async function evalCnn(be: Backend, data: FashionMnist, path: string, testSubset?: number): Promise<EvalResult> {
+  const { state } = loadCnn(be, path);
+  const { test } = prepareData(data, { valFraction: 0, seed: 0, testSubset });
+  return evaluate(be, state.model, test);
+}
