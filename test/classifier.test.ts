@@ -5,6 +5,11 @@ import * as assert from 'uvu/assert';
 import { trainClassifier, EpochMetrics } from '../src/train/classifier.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { gpuBackend } from './harness.js';
+import { runCnn } from '../src/train/cnn_run.js';
+import { decodeSafetensors } from '../src/nn/safetensors.js';
+import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const TINY = { channels: [4, 4, 8, 8, 8, 8], dense: 16, dropout: 0.1, bnMomentum: 0.1, bnEps: 1e-3, classes: 10 };
 
@@ -27,6 +32,34 @@ test('a tiny CNN learns 512 Fashion-MNIST images: loss falls, accuracy beats cha
   assert.ok(res.acc > 0.4, `test accuracy ${res.acc}`);
   assert.is(res.confusion.flat().reduce((a, b) => a + b, 0), 500);
   assert.is(res.count, 500);
+});
+
+test('resume from a checkpoint reproduces the uninterrupted run (same adapter): losses, accuracy, weights', async () => {
+  if (!findDataDir()) return;
+  const be = await gpuBackend();
+  be.gpu.poison = false;
+  const data = await loadFashionMnist({ download: false });
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-resume-'));
+  const opts = { epochs: 2, batch: 32, lr: 3e-3, seed: 2, valFraction: 0.1, patience: 0, augment: true, trainSubset: 128, testSubset: 100, logEvery: 1000, config: TINY };
+  const quiet = () => {};
+  try {
+    const full = await runCnn(be, data, opts, join(dir, 'full'), undefined, quiet);
+    await runCnn(be, data, { ...opts, epochs: 1 }, join(dir, 'part'), undefined, quiet);
+    const resumed = await runCnn(be, data, opts, join(dir, 'part'), join(dir, 'part', 'last.safetensors'), quiet);
+    assert.is(resumed.history.length, 2);
+    assert.equal(resumed.history.map((m) => [m.trainLoss, m.trainAcc, m.valLoss, m.step]), full.history.map((m) => [m.trainLoss, m.trainAcc, m.valLoss, m.step]));
+    assert.is(resumed.test.acc, full.test.acc);
+    // every tensor of the final checkpoints (weights, batchnorm statistics, Adam moments) is bit-identical;
+    // only the wall-clock fields of the metadata differ
+    const a = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'full', 'last.safetensors'))));
+    const b = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'part', 'last.safetensors'))));
+    assert.equal(Object.keys(a.tensors), Object.keys(b.tensors));
+    for (const k of Object.keys(a.tensors)) assert.ok(a.tensors[k].data.every((v, i) => Object.is(v, b.tensors[k].data[i])), `tensor ${k} differs`);
+    for (const f of ['metrics.jsonl', 'loss.svg', 'accuracy.svg', 'confusion.svg', 'best.safetensors', 'summary.json']) assert.ok(existsSync(join(dir, 'full', f)), f);
+  } finally {
+    be.gpu.poison = true;
+    if (!process.env.KEEP_TMP) rmSync(dir, { recursive: true });
+  }
 });
 
 test.run();
