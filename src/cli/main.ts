@@ -12,6 +12,8 @@ import { runCnn, evalCnn } from '../train/cnn_run.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { CheckpointError } from '../nn/checkpoint.js';
 import { SafetensorsError } from '../nn/safetensors.js';
+import { PRESETS } from '../gan/train.js';
+import { runGan } from '../gan/run.js';
 import { CheckpointFileError } from '../node/checkpoint.js';
 
 const HELP = `usage: node dist/cli.js <command> [model] [flags]     (npm run train -- [model] [flags])
@@ -38,6 +40,19 @@ const TRAIN_CNN: Record<string, FlagSpec> = {
   'test-subset': { type: 'int', min: 1, help: 'evaluate on the first N test images only' },
   full: { type: 'bool', help: 'on a software adapter, train the full configuration anyway (hours)' },
 };
+const TRAIN_GAN: Record<string, FlagSpec> = {
+  preset: { type: 'string', choices: Object.keys(PRESETS), help: 'networks and hyper-parameters (default: the model\'s own; *-lite on a software adapter)' },
+  epochs: { type: 'int', min: 1, help: 'epochs (default from the preset)' },
+  batch: { type: 'int', min: 2, help: 'batch size (default 64)' },
+  lr: { type: 'number', min: 0, help: 'Adam learning rate for G and D' },
+  seed: { type: 'int', min: 0, help: 'seed for initialisation, noise, labels, data order (default 0)' },
+  out: { type: 'string', help: 'run directory (default runs/<model>-<date>)' },
+  resume: { type: 'string', help: 'continue from a run\'s checkpoint.safetensors' },
+  data: DATA_FLAG,
+  'train-subset': { type: 'int', min: 2, help: 'train on the first N images only' },
+  full: { type: 'bool', help: 'on a software adapter, use the full networks and data anyway (days)' },
+};
+
 const EVAL_CNN: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'the CNN checkpoint (.safetensors) to evaluate' },
   data: DATA_FLAG,
@@ -95,6 +110,45 @@ async function trainCnn(argv: string[]): Promise<number> {
   });
 }
 
+/** on a software adapter, the default run: narrow networks on this many images, sized to end within 10 minutes */
+const SOFTWARE_GAN_IMAGES = 1280;
+
+async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number> {
+  const { flags } = parseFlags(argv, TRAIN_GAN);
+  if (flags.help) {
+    console.log(helpText(`usage: npm run train -- ${kind} [flags]\n\npresets:\n${Object.entries(PRESETS).map(([k, p]) => `  ${k.padEnd(13)} ${p.about}`).join('\n')}`, TRAIN_GAN));
+    return 0;
+  }
+  return withGpu(flags, async (gpu, be) => {
+    console.log(`device: ${describeGpu(gpu)}`);
+    const short = gpu.adapter.software && !flags.full;
+    const presetName = (flags.preset as string) ?? (short ? `${kind}-lite` : kind);
+    const preset = PRESETS[presetName];
+    if (preset.config.kind !== kind) throw new UsageError(`--preset ${presetName} is a ${preset.config.kind} preset, not ${kind}`);
+    const hyper = { ...preset.hyper };
+    if (flags.epochs) hyper.epochs = flags.epochs as number;
+    if (flags.batch) hyper.batch = flags.batch as number;
+    if (flags.lr !== undefined) hyper.lr = flags.lr as number;
+    const trainSubset = (flags['train-subset'] as number) ?? (short ? SOFTWARE_GAN_IMAGES : undefined);
+    if (short && !flags['train-subset'] && !flags.preset)
+      console.log(`software adapter: a short demonstration run (preset ${presetName}, ${hyper.epochs} epoch on ${trainSubset} images, well under 10 minutes on 2 cores);\nthe real run is \`npm run train -- ${kind}\` on a GPU (preset ${kind}: ${PRESETS[kind].about}, ${PRESETS[kind].hyper.epochs} epochs)`);
+    else console.log(`preset ${presetName}: ${preset.about}`);
+    const data = await loadFashionMnist({ dir: flags.data as string | undefined, log: console.log });
+    const out = (flags.out as string) ?? `runs/${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+    const bar = new ProgressLine();
+    const res = await runGan(be, data, {
+      preset: presetName, config: preset.config, hyper, seed: (flags.seed as number) ?? 0, trainSubset, logEvery: 10,
+      onProgress: (p) => bar.update((p.epoch - 1 + p.step / p.steps) / p.epochs, `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} D ${p.d.toFixed(3)} G ${p.g.toFixed(3)} ${p.imgPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSec)}`),
+      log: (l) => {
+        bar.done();
+        console.log(l);
+      },
+    }, out, flags.resume as string | undefined);
+    console.log(`done in ${fmtTime(res.seconds)}; run directory: ${out} (grid.png, samples/, losses.svg, d_outputs.svg, metrics.jsonl, checkpoint.safetensors)`);
+    return 0;
+  });
+}
+
 async function evalCnnCmd(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, EVAL_CNN);
   if (flags.help) {
@@ -130,14 +184,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'train':
       if (model === 'cnn') return trainCnn(rest);
-      if (model === undefined || model === 'cgan' || model === 'acgan') {
-        const { flags } = parseFlags(rest, {});
-        return withGpu(flags, async (gpu) => {
-          console.log(`device: ${describeGpu(gpu)}`);
-          console.log(`The ${model ?? 'cgan'} GAN is not built yet (it arrives with the GAN issue); what exists today: \`npm run train -- cnn\`.`);
-          return 0;
-        });
-      }
+      if (model === undefined || model === 'cgan' || model === 'acgan') return trainGan(model ?? 'cgan', rest);
       throw new UsageError(`unknown model '${model}' for train (cnn, cgan, acgan)`);
     case 'eval':
       if (model === 'cnn') return evalCnnCmd(rest);

@@ -1,0 +1,116 @@
+// gan/models.ts — the generator and the two discriminators.
+// Generator (both GANs, seed 003): the label goes through an embedding (10 → 50) and a dense layer to one 7×7 map;
+// the noise (100-d) through a dense layer + ReLU to `gMaps` 7×7 maps; the two are concatenated, then a 5×5
+// stride-2 transposed convolution to `gMid` maps at 14×14 with batchnorm and ReLU, and a 5×5 stride-2 transposed
+// convolution to one 28×28 map with tanh (images live in [−1, 1]).
+// AC-GAN discriminator (seed 003): four 3×3 convolutions (32, 64, 128, 256 channels; strides 2, 1, 2, 1) with
+// LeakyReLU 0.2, batchnorm on the last three, dropout after each; two heads on the flattened 7×7×256 features:
+// real/fake (one logit) and class (ten logits).
+// cGAN discriminator (seed 000's conditioning, our choice of form): the label is embedded (10 → 50) and mapped by
+// a dense layer to a 28×28 map stacked on the image as a second input channel; then the same convolutions and
+// one real/fake head. All weights N(0, 0.02).
+import type { Backend } from '../autograd/backend.js';
+import { Tensor } from '../autograd/tensor.js';
+import * as F from '../autograd/ops.js';
+import type { Generator } from '../autograd/random.js';
+import { Module } from '../nn/module.js';
+import { BatchNorm, Conv2d, ConvTranspose2d, Dropout, Embedding, Linear } from '../nn/layers.js';
+
+export interface GanConfig {
+  kind: 'cgan' | 'acgan';
+  noiseDim: number;
+  embedDim: number;
+  classes: number;
+  gMaps: number;
+  gMid: number;
+  dChannels: [number, number, number, number];
+  dropout: number;
+  /** batchnorm momentum, PyTorch convention */
+  bnMomentum: number;
+}
+
+export class GanGenerator extends Module {
+  readonly labelEmbed: Embedding;
+  readonly labelFc: Linear;
+  readonly noiseFc: Linear;
+  readonly up1: ConvTranspose2d;
+  readonly bn1: BatchNorm;
+  readonly up2: ConvTranspose2d;
+  constructor(be: Backend, gen: Generator, readonly config: GanConfig) {
+    super();
+    const c = config;
+    this.labelEmbed = this.child('label_embed', new Embedding(be, c.classes, c.embedDim, gen));
+    this.labelFc = this.child('label_fc', new Linear(be, c.embedDim, 49, gen, { init: 'normal_0.02' }));
+    this.noiseFc = this.child('noise_fc', new Linear(be, c.noiseDim, c.gMaps * 49, gen, { init: 'normal_0.02', activation: 'relu' }));
+    this.up1 = this.child('up1', new ConvTranspose2d(be, c.gMaps + 1, c.gMid, 5, gen, { stride: 2, padding: 'same', bias: false, init: 'normal_0.02' }));
+    this.bn1 = this.child('bn1', new BatchNorm(be, c.gMid, { momentum: c.bnMomentum }));
+    this.up2 = this.child('up2', new ConvTranspose2d(be, c.gMid, 1, 5, gen, { stride: 2, padding: 'same', activation: 'tanh', init: 'normal_0.02' }));
+  }
+  /** images [B, 1, 28, 28] in [−1, 1] for noise z [B, noiseDim] and labels y [B] (i32) */
+  forward(z: Tensor, y: Tensor): Tensor {
+    const B = z.shape[0];
+    const label = F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 7, 7]);
+    const noise = F.reshape(this.noiseFc.forward(z), [B, this.config.gMaps, 7, 7]);
+    const h = F.relu(this.bn1.forward(this.up1.forward(F.concat([noise, label], 1))));
+    return this.up2.forward(h);
+  }
+  /** every layer's output for one batch (for --trace and the playground) */
+  trace(z: Tensor, y: Tensor): [string, Tensor][] {
+    const B = z.shape[0];
+    const label = F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 7, 7]);
+    const noise = F.reshape(this.noiseFc.forward(z), [B, this.config.gMaps, 7, 7]);
+    const up1 = this.up1.forward(F.concat([noise, label], 1));
+    const h = F.relu(this.bn1.forward(up1));
+    return [['label_map', label], ['noise_maps', noise], ['up1', up1], ['up1_bn_relu', h], ['image', this.up2.forward(h)]];
+  }
+}
+
+export interface DiscriminatorOutput {
+  /** real/fake logit [B, 1] */
+  adv: Tensor;
+  /** class logits [B, classes] (AC-GAN only) */
+  cls: Tensor | null;
+}
+
+export class GanDiscriminator extends Module {
+  readonly convs: Conv2d[] = [];
+  readonly bns: (BatchNorm | null)[] = [];
+  readonly drop: Dropout;
+  readonly advHead: Linear;
+  readonly clsHead: Linear | null;
+  readonly labelEmbed: Embedding | null;
+  readonly labelFc: Linear | null;
+  constructor(be: Backend, gen: Generator, readonly config: GanConfig) {
+    super();
+    const c = config;
+    const cond = c.kind === 'cgan';
+    this.labelEmbed = cond ? this.child('label_embed', new Embedding(be, c.classes, c.embedDim, gen)) : null;
+    this.labelFc = cond ? this.child('label_fc', new Linear(be, c.embedDim, 784, gen, { init: 'normal_0.02' })) : null;
+    let inC = cond ? 2 : 1;
+    c.dChannels.forEach((ch, i) => {
+      const stride = i % 2 === 0 ? 2 : 1;
+      const bn = i > 0;
+      this.convs.push(this.child(`conv${i + 1}`, new Conv2d(be, inC, ch, 3, gen, { stride, padding: 'same', bias: !bn, init: 'normal_0.02', activation: bn ? 'none' : 'leaky_relu', alpha: 0.2 })));
+      this.bns.push(bn ? this.child(`bn${i + 1}`, new BatchNorm(be, ch, { momentum: c.bnMomentum })) : null);
+      inC = ch;
+    });
+    this.drop = this.child('drop', new Dropout(c.dropout, gen));
+    const feat = inC * 49;
+    this.advHead = this.child('adv', new Linear(be, feat, 1, gen, { init: 'normal_0.02' }));
+    this.clsHead = cond ? null : this.child('cls', new Linear(be, feat, c.classes, gen, { init: 'normal_0.02' }));
+  }
+  /** x [B, 1, 28, 28] in [−1, 1]; y [B] i32 (used by the cGAN, ignored by the AC-GAN) */
+  forward(x: Tensor, y: Tensor): DiscriminatorOutput {
+    const B = x.shape[0];
+    let h = x;
+    if (this.labelEmbed && this.labelFc) h = F.concat([x, F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 28, 28])], 1);
+    this.convs.forEach((conv, i) => {
+      h = conv.forward(h);
+      const bn = this.bns[i];
+      if (bn) h = F.leakyRelu(bn.forward(h), 0.2);
+      h = this.drop.forward(h);
+    });
+    const flat = F.reshape(h, [B, -1]);
+    return { adv: this.advHead.forward(flat), cls: this.clsHead ? this.clsHead.forward(flat) : null };
+  }
+}

@@ -1,0 +1,164 @@
+// gan/train.ts — training a conditional GAN (cgan) or an AC-GAN, one step at a time. `ganStep` is the whole
+// algorithm and reads top to bottom: first the discriminator learns to tell real images from generated ones (and,
+// for the AC-GAN, to name their class), then the generator learns to fool it. Everything a step does is recorded
+// into the shared GPU command encoder; its scalar results are summed on the GPU and read back only at logging
+// points (no host sync inside a step).
+import type { Backend } from '../autograd/backend.js';
+import { Tensor, keep, noGrad, tidy } from '../autograd/tensor.js';
+import * as F from '../autograd/ops.js';
+import { Generator } from '../autograd/random.js';
+import { Adam } from '../nn/optim.js';
+import { GanConfig, GanDiscriminator, GanGenerator } from './models.js';
+import type { Module } from '../nn/module.js';
+
+export interface GanHyper {
+  lr: number;
+  beta1: number;
+  batch: number;
+  epochs: number;
+}
+
+export interface GanPreset {
+  config: GanConfig;
+  hyper: GanHyper;
+  about: string;
+}
+
+const SEED_NETS = { noiseDim: 100, embedDim: 50, classes: 10, gMaps: 384, gMid: 192, dChannels: [32, 64, 128, 256] as [number, number, number, number], dropout: 0.5, bnMomentum: 0.01 };
+const LITE_NETS = { ...SEED_NETS, gMaps: 64, gMid: 32, dChannels: [16, 32, 64, 128] as [number, number, number, number] };
+
+export const PRESETS: Record<string, GanPreset> = {
+  cgan: { config: { kind: 'cgan', ...SEED_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50 }, about: 'our default: the seed-003 networks with the label as a discriminator channel, Adam 2e-4 β1 0.5' },
+  'cgan-seed000': { config: { kind: 'cgan', ...SEED_NETS }, hyper: { lr: 1e-4, beta1: 0.5, batch: 64, epochs: 200 }, about: 'seed 000: lr 1e-4, 200 epochs' },
+  acgan: { config: { kind: 'acgan', ...SEED_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50 }, about: 'seed 003 AC-GAN: Adam 2e-4 β1 0.5, batch 64' },
+  'cgan-lite': { config: { kind: 'cgan', ...LITE_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1 }, about: 'narrow networks for software adapters (lavapipe): 64/32 generator maps, 16–128 discriminator channels' },
+  'acgan-lite': { config: { kind: 'acgan', ...LITE_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1 }, about: 'narrow AC-GAN for software adapters' },
+};
+
+export interface GanState {
+  G: GanGenerator;
+  D: GanDiscriminator;
+  optG: Adam;
+  optD: Adam;
+  /** noise, fake labels and dropout */
+  gen: Generator;
+  /** data order */
+  dataGen: Generator;
+  config: GanConfig;
+  /** targets for the real/fake loss */
+  ones: Tensor;
+  zeros: Tensor;
+}
+
+export function makeGan(be: Backend, config: GanConfig, hyper: Pick<GanHyper, 'lr' | 'beta1'>, seed: number): GanState {
+  const gen = new Generator(seed);
+  const G = new GanGenerator(be, gen, config);
+  const D = new GanDiscriminator(be, gen, config);
+  const betas: [number, number] = [hyper.beta1, 0.999];
+  return {
+    G, D, gen, dataGen: new Generator(seed ^ 0x5eed), config,
+    optG: new Adam(G.parameters(), { lr: hyper.lr, betas }),
+    optD: new Adam(D.parameters(), { lr: hyper.lr, betas }),
+    ones: keep(Tensor.full(be, [1, 1], 1)),
+    zeros: keep(Tensor.full(be, [1, 1], 0)),
+  };
+}
+
+/** the scalars of one step (GPU tensors, one element each) */
+export interface StepScalars {
+  dReal: Tensor;
+  dFake: Tensor;
+  /** AC-GAN: class cross-entropy of D on real + fake; cGAN: 0 */
+  aux: Tensor;
+  g: Tensor;
+  /** mean D(x) and D(G(z)) (probabilities) */
+  dx: Tensor;
+  dgz: Tensor;
+}
+export const SCALARS: (keyof StepScalars)[] = ['dReal', 'dFake', 'aux', 'g', 'dx', 'dgz'];
+
+/** noise and uniformly drawn class labels for a batch of generated images */
+function noiseAndLabels(be: Backend, s: GanState, B: number): [Tensor, Tensor] {
+  const z = F.randomNormal(be, [B, s.config.noiseDim], s.gen);
+  const u = s.gen.uniform(B);
+  const y = Tensor.from(be, Array.from(u, (v) => Math.floor(v * s.config.classes)), [B], 'i32');
+  return [z, y];
+}
+
+function setTrainable(m: Module, on: boolean): void {
+  for (const p of m.parameters()) p.requiresGrad = on;
+}
+
+/**
+ * One training step on real images x [B,1,28,28] in [−1, 1] with labels y [B] (i32). Call inside tidy; the
+ * returned scalars are the step's losses.
+ */
+export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepScalars {
+  const { G, D, optG, optD, ones, zeros } = s;
+  const B = x.shape[0];
+  const acgan = s.config.kind === 'acgan';
+
+  // 1. Discriminator step: real images should score 1, generated ones 0 (and, AC-GAN, both be classified).
+  const [zD, yD] = noiseAndLabels(be, s, B);
+  const fake = noGrad(() => G.forward(zD, yD)); // no gradient into G here
+  optD.zeroGrad();
+  const real = D.forward(x, y);
+  const faked = D.forward(fake, yD);
+  const dReal = F.bceWithLogits(real.adv, ones);
+  const dFake = F.bceWithLogits(faked.adv, zeros);
+  const aux = acgan ? F.add(F.softmaxCrossEntropy(real.cls!, y), F.softmaxCrossEntropy(faked.cls!, yD)) : Tensor.zeros(be, [1]);
+  const lossD = F.add(F.add(dReal, dFake), aux);
+  lossD.backward();
+  optD.step();
+
+  // 2. Generator step: generated images should score 1 (and carry the class they were asked for). D is frozen,
+  //    so this backward computes only the gradient that flows through D into G.
+  const [zG, yG] = noiseAndLabels(be, s, B);
+  optG.zeroGrad();
+  setTrainable(s.D, false);
+  const out = D.forward(G.forward(zG, yG), yG);
+  const lossG = acgan ? F.add(F.bceWithLogits(out.adv, ones), F.softmaxCrossEntropy(out.cls!, yG)) : F.bceWithLogits(out.adv, ones);
+  lossG.backward();
+  setTrainable(s.D, true);
+  optG.step();
+
+  return noGrad(() => ({
+    dReal, dFake, aux: F.reshape(aux, [1]), g: lossG,
+    dx: F.mean(F.sigmoid(real.adv)), dgz: F.mean(F.sigmoid(faked.adv)),
+  }));
+}
+
+/** fixed noise and labels for sample grids: `perClass` samples of each class, class-major */
+export function sampleInputs(be: Backend, config: GanConfig, perClass: number, seed: number): [Tensor, Tensor] {
+  const g = new Generator(seed);
+  const n = perClass * config.classes;
+  const z = Tensor.from(be, g.normal(n * config.noiseDim), [n, config.noiseDim]);
+  const y = Tensor.from(be, Array.from({ length: n }, (_, i) => Math.floor(i / perClass)), [n], 'i32');
+  return [z, y];
+}
+
+/** images G makes for (z, y) in eval mode (batchnorm running statistics), [n, 784] in [−1, 1] */
+export async function generate(G: GanGenerator, z: Tensor, y: Tensor, batch = 500): Promise<Float32Array> {
+  const wasTraining = G.training;
+  G.eval();
+  const n = z.shape[0];
+  const out = new Float32Array(n * 784);
+  for (let i = 0; i < n; i += batch) {
+    const m = Math.min(batch, n - i);
+    const img = noGrad(() => tidy(() => G.forward(F.narrow(z, 0, i, m), F.narrow(y, 0, i, m))));
+    out.set(await img.toArray(), i * 784);
+    img.dispose();
+  }
+  G.train(wasTraining);
+  return out;
+}
+
+/** the L2 norm of each parameter's gradient (one readback) */
+export async function gradNorms(m: Module): Promise<Record<string, number>> {
+  const named = m.namedParameters().filter(([, p]) => p.grad);
+  if (!named.length) return {};
+  const sq = noGrad(() => tidy(() => F.concat(named.map(([, p]) => F.reshape(F.sum(F.square(p.grad!)), [1])), 0)));
+  const v = await sq.toArray();
+  sq.dispose();
+  return Object.fromEntries(named.map(([n], i) => [n, Math.sqrt(v[i])]));
+}
