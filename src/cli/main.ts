@@ -13,7 +13,13 @@ import { CLASS_NAMES } from '../data/dataset.js';
 import { CheckpointError } from '../nn/checkpoint.js';
 import { SafetensorsError } from '../nn/safetensors.js';
 import { PRESETS } from '../gan/train.js';
-import { runGan } from '../gan/run.js';
+import { runGan, loadGan } from '../gan/run.js';
+import { generate } from '../gan/train.js';
+import { Generator } from '../autograd/random.js';
+import { Tensor } from '../autograd/tensor.js';
+import { writeGridPng } from '../node/png.js';
+import { writeIdx } from '../data/idx.js';
+import { writeFileSync } from 'node:fs';
 import { CheckpointFileError } from '../node/checkpoint.js';
 
 const HELP = `usage: node dist/cli.js <command> [model] [flags]     (npm run train -- [model] [flags])
@@ -22,6 +28,7 @@ commands:
   info                 print the WebGPU adapter the engine would use
   train [cnn|cgan]     train a model (default: cgan, the product's main job — arrives with the GAN issue)
   eval cnn             test accuracy of a saved CNN (--checkpoint FILE)
+  sample               images from a GAN checkpoint (--checkpoint FILE [--class K] [--n N] [--out grid.png])
   help                 this text; \`<command> --help\` for a command's flags`;
 
 const DATA_FLAG: FlagSpec = { type: 'string', help: 'directory with the Fashion-MNIST IDX files (else $FASHION_MNIST_DIR, ./data, /usr/share/datasets/fashion-mnist)' };
@@ -51,6 +58,15 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
   data: DATA_FLAG,
   'train-subset': { type: 'int', min: 2, help: 'train on the first N images only' },
   full: { type: 'bool', help: 'on a software adapter, use the full networks and data anyway (days)' },
+};
+
+const SAMPLE: Record<string, FlagSpec> = {
+  checkpoint: { type: 'string', help: 'a GAN checkpoint (runs/NAME/checkpoint.safetensors)' },
+  class: { type: 'int', min: 0, help: 'only this class (0–9; default: every class, one row each)' },
+  n: { type: 'int', min: 1, help: 'images per class (default 10; 64 with --class)' },
+  seed: { type: 'int', min: 0, help: 'noise seed (default 0)' },
+  out: { type: 'string', help: 'output file (default samples.png, or samples-images.idx plus samples-labels.idx with --format idx)' },
+  format: { type: 'string', choices: ['png', 'idx'], help: 'png grid, or IDX files (uint8 images + labels) for other tools' },
 };
 
 const EVAL_CNN: Record<string, FlagSpec> = {
@@ -149,6 +165,41 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
   });
 }
 
+async function sampleCmd(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(argv, SAMPLE);
+  if (flags.help) {
+    console.log(helpText('usage: npm run sample -- --checkpoint FILE [flags]', SAMPLE));
+    return 0;
+  }
+  if (!flags.checkpoint) throw new UsageError('sample needs --checkpoint FILE (a GAN run\'s checkpoint.safetensors)');
+  const cls = flags.class as number | undefined;
+  if (cls !== undefined && cls > 9) throw new UsageError(`--class must be 0–9, got ${cls}`);
+  return withGpu(flags, async (_gpu, be) => {
+    const { state } = loadGan(be, flags.checkpoint as string);
+    const per = (flags.n as number) ?? (cls === undefined ? 10 : 64);
+    const classes = cls === undefined ? [...Array(state.config.classes).keys()] : [cls];
+    const n = per * classes.length;
+    const g = new Generator((flags.seed as number) ?? 0);
+    const z = Tensor.from(be, g.normal(n * state.config.noiseDim), [n, state.config.noiseDim]);
+    const labels = Array.from({ length: n }, (_, i) => classes[Math.floor(i / per)]);
+    const y = Tensor.from(be, labels, [n], 'i32');
+    const imgs = await generate(state.G, z, y);
+    if (flags.format === 'idx') {
+      const base = ((flags.out as string) ?? 'samples').replace(/\.idx$/, '');
+      const u8 = Uint8Array.from(imgs, (v) => Math.round(Math.min(1, Math.max(0, (v + 1) / 2)) * 255));
+      writeFileSync(`${base}-images.idx`, writeIdx([n, 28, 28], u8));
+      writeFileSync(`${base}-labels.idx`, writeIdx([n], labels));
+      console.log(`wrote ${n} images to ${base}-images.idx and their labels to ${base}-labels.idx`);
+    } else {
+      const out = (flags.out as string) ?? 'samples.png';
+      const cols = cls === undefined ? per : Math.ceil(Math.sqrt(per));
+      writeGridPng(out, imgs, { rows: Math.ceil(n / cols), cols });
+      console.log(`wrote ${n} samples (${cls === undefined ? 'a row per class' : `class ${cls} ${CLASS_NAMES[cls]}`}) to ${out}`);
+    }
+    return 0;
+  });
+}
+
 async function evalCnnCmd(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, EVAL_CNN);
   if (flags.help) {
@@ -186,6 +237,9 @@ async function main(argv: string[]): Promise<number> {
       if (model === 'cnn') return trainCnn(rest);
       if (model === undefined || model === 'cgan' || model === 'acgan') return trainGan(model ?? 'cgan', rest);
       throw new UsageError(`unknown model '${model}' for train (cnn, cgan, acgan)`);
+    case 'sample':
+      if (model) throw new UsageError(`sample takes no model name ('${model}'); the checkpoint says which GAN it is`);
+      return sampleCmd(rest);
     case 'eval':
       if (model === 'cnn') return evalCnnCmd(rest);
       throw new UsageError(`eval needs a model: \`eval cnn --checkpoint FILE\`${model ? ` ('${model}' is unknown)` : ''}`);

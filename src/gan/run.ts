@@ -12,7 +12,7 @@ import type { GanConfig } from './models.js';
 import { writeGridPng } from '../node/png.js';
 import { lineChart } from '../report/svg.js';
 import { saveCheckpoint, readCheckpoint } from '../node/checkpoint.js';
-import { assignState, parseCheckpoint } from '../nn/checkpoint.js';
+import { assignState, parseCheckpoint, CheckpointError } from '../nn/checkpoint.js';
 
 export interface GanEpoch {
   epoch: number;
@@ -62,7 +62,7 @@ async function saveGan(path: string, s: GanState, opts: GanRunOptions, epoch: nu
 export function loadGan(be: Backend, path: string, kind?: string): { state: GanState; meta: Record<string, any> } {
   const parsed = parseCheckpoint(readCheckpoint(path), { name: path, model: kind });
   const meta = parsed.meta as Record<string, any>;
-  if (meta.model !== 'cgan' && meta.model !== 'acgan') throw new Error(`${path}: a checkpoint of model "${meta.model}", not a GAN`);
+  if (meta.model !== 'cgan' && meta.model !== 'acgan') throw new CheckpointError(`${path}: a checkpoint of model "${meta.model}", not a GAN`);
   const state = makeGan(be, meta.config as GanConfig, meta.hyper as GanHyper, meta.seed ?? 0);
   assignState(parsed, ganStateTensors(state), { name: path });
   state.gen.setState(meta.rng.model);
