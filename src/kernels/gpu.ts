@@ -252,14 +252,71 @@ export class Gpu {
     setParams(p);
     const pipeline = this.pipeline(k);
     const group = this.bindGroup(k, bufs);
+    if (this.prof) this.profileNext(k);
     const pass = this.pass_();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group, [this.slot * PARAM_BYTES]);
     pass.dispatchWorkgroups(x, y, z);
+    if (this.prof) this.endPass();
     this.slot++;
     this.pending++;
     this.counters.dispatches++;
     if (this.pending >= this.autoFlushEvery) this.flush();
+  }
+
+  // ---------------------------------------------------------------- per-kernel profiling
+  private prof: { set: GPUQuerySet; labels: string[]; resolve: GPUBuffer; capacity: number; results: { label: string; ms: number }[] } | null = null;
+
+  /**
+   * Profile mode (benchmarks only; needs timestamp-query): every dispatch gets a compute pass of its own with
+   * timestamps at its start and end. Passes cost more than dispatches in a shared pass, so profiled totals
+   * overstate a real run; the breakdown shows where time goes.
+   */
+  startProfile(capacity = 2048): void {
+    capacity = Math.min(capacity, 2048); // WebGPU allows at most 4096 queries in a set
+    if (!this.canTime) throw new GpuError('profiling needs the timestamp-query feature, which this adapter lacks');
+    this.flush();
+    const set = this.device.createQuerySet({ type: 'timestamp', count: 2 * capacity });
+    const resolve = this.device.createBuffer({ size: 16 * capacity, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.prof = { set, labels: [], resolve, capacity, results: [] };
+  }
+  private profileNext(k: Kernel): void {
+    const p = this.prof!;
+    if (p.labels.length >= p.capacity) this.flushProfile();
+    const i = p.labels.length;
+    p.labels.push(`${k.file.replace(/^wgsl\//, '')}:${k.entry}${k.constants ? `(${Object.entries(k.constants).map(([a, b]) => `${a}=${b}`).join(',')})` : ''}`);
+    this.endPass();
+    this.timestampWrites = { querySet: p.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+  }
+  /** resolve the recorded timestamps into results (async part is in stopProfile) */
+  private pendingResolves: { buf: GBuf; labels: string[] }[] = [];
+  private flushProfile(): void {
+    const p = this.prof!;
+    const n = p.labels.length;
+    if (!n) return;
+    const enc = this.endPass();
+    const buf = this.pool.acquire(16 * n);
+    enc.resolveQuerySet(p.set, 0, 2 * n, p.resolve, 0);
+    enc.copyBufferToBuffer(p.resolve, 0, buf.buffer, 0, 16 * n);
+    this.pendingResolves.push({ buf, labels: p.labels });
+    p.labels = [];
+    this.flush();
+  }
+  /** leave profile mode; returns every profiled dispatch with its GPU time in ms, in order */
+  async stopProfile(): Promise<{ label: string; ms: number }[]> {
+    if (!this.prof) return [];
+    this.flushProfile();
+    const out: { label: string; ms: number }[] = [];
+    for (const { buf, labels } of this.pendingResolves) {
+      const t = new BigUint64Array(await this.read(buf, 16 * labels.length));
+      labels.forEach((label, i) => out.push({ label, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
+      this.pool.release(buf);
+    }
+    this.pendingResolves = [];
+    this.prof.set.destroy();
+    this.prof.resolve.destroy();
+    this.prof = null;
+    return out;
   }
 
   /** Record a buffer-to-buffer copy into the shared encoder. */

@@ -1,0 +1,134 @@
+// bench/train-step.js — whole training steps: the AC-GAN and cGAN step (D on real + fake, then G) and the CNN
+// step (forward, cross-entropy, backward, Adam), at batch 64 and 256. Per row: ms per step (wall clock over N
+// steps recorded back to back, one wait at the end: what training sees), images/s, dispatches and submits per
+// step, and GPU memory (peak bytes handed out by the pool, bytes allocated). `--profile` adds a per-kernel
+// breakdown of one step from timestamp queries (each dispatch in its own pass, so its total overstates a run).
+// Inputs are synthetic (seeded random images and labels): no dataset needed.
+// Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--json FILE]
+import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, noGrad, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam } from '../dist/index.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+const args = process.argv.slice(2);
+const KNOWN = ['--quick', '--model', '--batch', '--steps', '--profile', '--json', '--help'];
+for (const a of args) if (a.startsWith('--') && !KNOWN.includes(a)) {
+  console.error(`error: unknown flag ${a} (flags: ${KNOWN.join(', ')})`);
+  process.exit(2);
+}
+if (args.includes('--help')) {
+  console.log('usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--json FILE]');
+  process.exit(0);
+}
+const flag = (n) => {
+  const i = args.indexOf(`--${n}`);
+  return i < 0 ? undefined : args[i + 1];
+};
+const gpu = await nodeGpu();
+const be = new GpuBackend(gpu);
+const software = gpu.adapter.software;
+const quick = args.includes('--quick');
+const models = (flag('model') ?? 'acgan,cgan,cnn').split(',');
+for (const m of models) if (!['acgan', 'cgan', 'cnn'].includes(m)) {
+  console.error(`error: --model takes acgan, cgan, cnn; got '${m}'`);
+  process.exit(2);
+}
+const batches = (flag('batch') ?? (software ? '16' : quick ? '64' : '64,256')).split(',').map(Number);
+const steps = Number(flag('steps') ?? (software ? 3 : 50));
+// software adapters run the narrow "-lite" GAN presets (the full ones take minutes per step there)
+const ganPreset = (kind) => PRESETS[software ? `${kind}-lite` : kind];
+// PyTorch 2.11 eager, cuDNN, fp32 (TF32 off), same H100 (../shared/webgpu-facts.md and the speed issue)
+const PYTORCH_MS = { 'acgan:64': 10.6, 'acgan:256': 11.9, 'cnn:64': 4.8, 'cnn:256': 5.8 };
+
+function setup(model, B) {
+  const gen = new Generator(1);
+  const x = Tensor.from(be, Float32Array.from(gen.uniform(B * 784), (v) => v * 2 - 1), [B, 1, 28, 28]);
+  const labels = Array.from(gen.uniform(B), (v) => Math.floor(v * 10));
+  const y = Tensor.from(be, labels, [B], 'i32');
+  if (model === 'cnn') {
+    const net = new Cnn(be, gen, SEED_CNN);
+    const opt = new Adam(net.parameters(), { lr: 1e-3 });
+    const hostX = Float32Array.from(gen.uniform(B * 784));
+    return {
+      step() {
+        const xs = Tensor.from(be, hostX, [B, 1, 28, 28]); // the batch upload a real step does
+        tidy(() => {
+          const loss = F.softmaxCrossEntropy(net.forward(xs), y);
+          opt.zeroGrad();
+          loss.backward();
+          opt.step();
+        });
+        xs.dispose();
+      },
+      dispose() { net.dispose(); opt.dispose(); x.dispose(); y.dispose(); },
+    };
+  }
+  const p = ganPreset(model);
+  const s = makeGan(be, p.config, p.hyper, 1);
+  const hostX = Float32Array.from(gen.uniform(B * 784), (v) => v * 2 - 1);
+  return {
+    step() {
+      const xs = Tensor.from(be, hostX, [B, 1, 28, 28]);
+      tidy(() => void ganStep(be, s, xs, y));
+      xs.dispose();
+    },
+    dispose() { s.G.dispose(); s.D.dispose(); s.optG.dispose(); s.optD.dispose(); x.dispose(); y.dispose(); },
+  };
+}
+
+const rows = [];
+const profiles = {};
+for (const model of models)
+  for (const B of batches) {
+    const t = setup(model, B);
+    t.step();
+    t.step();
+    await gpu.sync(); // warm-up: pipelines, pool, bind groups
+    gpu.pool.resetPeak();
+    const c0 = { ...gpu.counters };
+    const alloc0 = gpu.pool.stats().allocatedBytes;
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) t.step();
+    await gpu.sync();
+    const ms = (performance.now() - t0) / steps;
+    const c1 = gpu.counters;
+    const st = gpu.pool.stats();
+    const name = model === 'cnn' ? 'cnn (seed 003)' : `${model} (${software ? `${model}-lite` : model} preset)`;
+    rows.push({
+      model, name, batch: B, msPerStep: ms, imgPerSec: (B * 1000) / ms,
+      dispatchesPerStep: (c1.dispatches - c0.dispatches) / steps, submitsPerStep: (c1.submits - c0.submits) / steps,
+      peakLiveMB: st.peakLiveBytes / 2 ** 20, allocatedMB: st.allocatedBytes / 2 ** 20, allocatedGrowthMB: (st.allocatedBytes - alloc0) / 2 ** 20,
+      pytorchMs: software ? null : PYTORCH_MS[`${model}:${B}`] ?? null,
+    });
+    if (args.includes('--profile') && gpu.canTime) {
+      gpu.startProfile();
+      t.step();
+      const prof = await gpu.stopProfile();
+      const by = new Map();
+      for (const { label, ms: k } of prof) {
+        const e = by.get(label) ?? { label, ms: 0, count: 0 };
+        e.ms += k;
+        e.count++;
+        by.set(label, e);
+      }
+      profiles[`${model}:${B}`] = { totalMs: prof.reduce((a, p) => a + p.ms, 0), kernels: [...by.values()].sort((a, b) => b.ms - a.ms) };
+    }
+    t.dispose();
+  }
+
+const device = describeGpu(gpu);
+console.log(`training steps on ${device} — ${new Date().toISOString().slice(0, 10)}; ${steps} timed steps after 2 warm-up steps`);
+console.log('| model | batch | ms/step | img/s | dispatches/step | submits/step | peak MB | allocated MB (growth) | PyTorch ms |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of rows)
+  console.log(`| ${r.name} | ${r.batch} | ${r.msPerStep.toFixed(2)} | ${r.imgPerSec.toFixed(0)} | ${r.dispatchesPerStep.toFixed(0)} | ${r.submitsPerStep.toFixed(1)} | ${r.peakLiveMB.toFixed(1)} | ${r.allocatedMB.toFixed(1)} (${r.allocatedGrowthMB.toFixed(1)}) | ${r.pytorchMs ?? ''} |`);
+for (const [k, p] of Object.entries(profiles)) {
+  console.log(`\nprofile ${k}: ${p.totalMs.toFixed(2)} ms in ${p.kernels.reduce((a, e) => a + e.count, 0)} dispatches (one pass each); slowest kernels:`);
+  console.log('| kernel | calls | ms | share |\n|---|---:|---:|---:|');
+  for (const e of p.kernels.slice(0, 12)) console.log(`| ${e.label} | ${e.count} | ${e.ms.toFixed(3)} | ${((100 * e.ms) / p.totalMs).toFixed(1)}% |`);
+}
+const json = flag('json');
+if (json) {
+  mkdirSync(dirname(json), { recursive: true });
+  writeFileSync(json, JSON.stringify({ bench: 'train-step', device, adapter: gpu.adapter, date: new Date().toISOString(), steps, rows, profiles }, null, 2));
+}
+releaseNodeGpu(gpu);
