@@ -78,9 +78,9 @@ const variantCases: [string, number[], number[], F.Conv2dOptions][] = [
   ['stride 2 k5 same 17 channels', [1, 17, 13, 13], [3, 17, 5, 5], { stride: 2, padding: 'same' }],
 ];
 for (const [name, xs, ws, opts] of variantCases)
-  for (const v of [{ phased: false, skinny: false }, { phased: true, skinny: false }, { phased: false, skinny: true }, { phased: true, skinny: true }] as ConvVariant[]) {
+  for (const v of [{ phased: false, skinny: false }, { phased: true, skinny: false }, { phased: false, skinny: true }, { phased: true, skinny: true }, { phased: false, skinny: false, hoist: false }, { phased: true, skinny: false, hoist: false }] as ConvVariant[]) {
     if (v.skinny && xs[1] > 4 && ws[0] > 4) continue;
-    test(`conv2d kernels ${name} phased=${v.phased} skinny=${v.skinny}`, async () => {
+    test(`conv2d kernels ${name} phased=${v.phased} skinny=${v.skinny} hoist=${v.hoist ?? true}`, async () => {
       const g = await gpuBackend();
       const d = F.convDims(xs, ws, opts);
       const nx = d.N * d.C * d.H * d.W, ny = d.N * d.K * d.P * d.Q, nw = d.K * d.C * d.R * d.S;

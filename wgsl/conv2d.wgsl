@@ -24,6 +24,9 @@ override MODE: u32 = 0u;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
 override PHASED: u32 = 0u;
+// HOIST = 1: each thread decodes its fixed GEMM rows (pixels) once per workgroup and each reduction index once per
+// tile step (the tuned loader); 0: the first version, decoding every element through aval/bval (kept as a reference)
+override HOIST: u32 = 1u;
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
@@ -198,6 +201,136 @@ fn store(m: u32, j0: u32, v: vec4<f32>, gm: u32, gn: u32, zOff: u32) {
   }
 }
 
+// ---------------------------------------------------------------- the hoisted loaders (HOIST = 1)
+// Modes 0 and 1 load As slots (k = t/16 + 16·l, rows 4·(t % 16) + 0..3): a thread's four rows never change, so
+// their pixel decode happens once (decodeRows); per tile step each slot decodes its reduction index once and
+// reuses it for the four rows. Mode 2's A is a plain strided read. B slots are (k = t % 32, cols 4·(t/32 + 8·l)):
+// the reduction index is fixed per tile step, decoded once.
+var<private> rowBase: array<i32, 4>; // source offset of the row's image (−1: row outside the GEMM or the image)
+var<private> rowY: array<i32, 4>;    // mode 0: p·sh − ph; mode 1: h + ph
+var<private> rowX: array<i32, 4>;    // mode 0: q·sw − pw; mode 1: w + pw
+
+fn decodeRows(m0: u32, gm: u32) {
+  for (var i = 0u; i < 4u; i++) {
+    let m = m0 + i;
+    rowBase[i] = -1;
+    if (m >= gm || MODE == 2u) { continue; }
+    if (MODE == 0u) {
+      let pq = p.P * p.Q;
+      let n = m / pq;
+      let r0 = m % pq;
+      rowBase[i] = i32(n * p.C * p.H * p.W);
+      rowY[i] = i32((r0 / p.Q) * p.sh) - i32(p.ph);
+      rowX[i] = i32((r0 % p.Q) * p.sw) - i32(p.pw);
+    } else {
+      let px = pixel(m);
+      if (px.y >= p.H) { continue; }
+      rowBase[i] = i32(px.x * p.K * p.P * p.Q);
+      rowY[i] = i32(px.y + p.ph);
+      rowX[i] = i32(px.z + p.pw);
+    }
+  }
+}
+
+fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
+  for (var l = 0u; l < 2u; l++) {
+    var v = vec4<f32>(0.0);
+    if (MODE == 2u) {
+      let am4 = t / BK + 8u * l;
+      let kk = k0 + t % BK;
+      if (kk < kEnd) {
+        let pq = p.P * p.Q;
+        let base = (kk / pq) * p.K * pq + kk % pq;
+        for (var i = 0u; i < 4u; i++) {
+          let m = row0 + 4u * am4 + i;
+          if (m < gm) { v[i] = srcA[base + m * pq]; }
+        }
+      }
+      As[(t % BK) * (BM / 4u) + am4] = v;
+      continue;
+    }
+    let ak = t / (BM / 4u) + 16u * l;
+    let kk = k0 + ak;
+    if (kk < kEnd) {
+      if (MODE == 0u) {
+        let rs = p.R * p.S;
+        let c = kk / rs;
+        let u = kk % rs;
+        let r = i32(u / p.S);
+        let sx = i32(u % p.S);
+        let chan = i32(c * p.H * p.W);
+        for (var i = 0u; i < 4u; i++) {
+          let ih = rowY[i] + r;
+          let iw = rowX[i] + sx;
+          if (rowBase[i] >= 0 && ih >= 0 && iw >= 0 && ih < i32(p.H) && iw < i32(p.W)) {
+            v[i] = srcA[rowBase[i] + chan + ih * i32(p.W) + iw];
+          }
+        }
+      } else {
+        let tp = tap(kk);
+        if (tp.y < p.R) {
+          let chan = i32(tp.x * p.P * p.Q);
+          for (var i = 0u; i < 4u; i++) {
+            let th = rowY[i] - i32(tp.y);
+            let tw = rowX[i] - i32(tp.z);
+            if (rowBase[i] < 0 || th < 0 || tw < 0) { continue; }
+            if (u32(th) % p.sh != 0u || u32(tw) % p.sw != 0u) { continue; }
+            let oh = u32(th) / p.sh;
+            let ow = u32(tw) / p.sw;
+            if (oh < p.P && ow < p.Q) { v[i] = srcA[rowBase[i] + chan + i32(oh * p.Q + ow)]; }
+          }
+        }
+      }
+    }
+    As[ak * (BM / 4u) + t % (BM / 4u)] = v;
+  }
+}
+
+fn loadB(t: u32, col0: u32, k0: u32, kEnd: u32, gn: u32) {
+  let bk = t % BK;
+  let kb = k0 + bk;
+  // the reduction index's decode, shared by both slots and all four columns
+  var kOff = 0u;       // mode 0: kb; mode 1: offset of (k, r, s) in w less the channel term
+  var ok = kb < kEnd;
+  var ihB = 0; var iwB = 0; var xB = 0u; // mode 2: the output pixel's input window and image offset
+  if (ok) {
+    if (MODE == 0u) { kOff = kb; }
+    else if (MODE == 1u) {
+      let tp = tap(kb);
+      ok = tp.y < p.R;
+      kOff = (tp.x * p.C * p.R + tp.y) * p.S + tp.z;
+    } else {
+      let pq = p.P * p.Q;
+      let n = kb / pq;
+      let r0 = kb % pq;
+      ihB = i32((r0 / p.Q) * p.sh) - i32(p.ph);
+      iwB = i32((r0 % p.Q) * p.sw) - i32(p.pw);
+      xB = n * p.C * p.H * p.W;
+    }
+  }
+  for (var l = 0u; l < 2u; l++) {
+    let bn4 = t / BK + 8u * l;
+    var v = vec4<f32>(0.0);
+    if (ok) {
+      for (var e = 0u; e < 4u; e++) {
+        let j = col0 + 4u * bn4 + e;
+        if (j >= gn) { continue; }
+        if (MODE == 0u) { v[e] = srcB[j * (p.C * p.R * p.S) + kOff]; }
+        else if (MODE == 1u) { v[e] = srcB[kOff + j * p.R * p.S]; }
+        else {
+          let rs = p.R * p.S;
+          let c = j / rs;
+          let u = j % rs;
+          let ih = ihB + i32(u / p.S);
+          let iw = iwB + i32(u % p.S);
+          if (ih >= 0 && iw >= 0 && ih < i32(p.H) && iw < i32(p.W)) { v[e] = srcB[xB + (c * p.H + u32(ih)) * p.W + u32(iw)]; }
+        }
+      }
+    }
+    Bs[bk * (BN / 4u) + bn4] = v;
+  }
+}
+
 @compute @workgroup_size(16, 16)
 fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
           @builtin(local_invocation_index) t: u32) {
@@ -216,21 +349,27 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
 
+  if (HOIST == 1u) { decodeRows(row0 + 4u * (t % (BM / 4u)), gm); }
   for (var k0 = kBeg; k0 < kEnd; k0 += BK) {
-    for (var l = 0u; l < 2u; l++) {
-      let s = t + 256u * l;
-      var ak: u32; var am4: u32;
-      if (MODE == 2u) { am4 = s / BK; ak = s % BK; } else { ak = s / (BM / 4u); am4 = s % (BM / 4u); }
-      let am = row0 + 4u * am4;
-      let kk = k0 + ak;
-      As[ak * (BM / 4u) + am4] = vec4<f32>(aval(am, kk, gm, kEnd), aval(am + 1u, kk, gm, kEnd),
-                                           aval(am + 2u, kk, gm, kEnd), aval(am + 3u, kk, gm, kEnd));
-      let bn4 = s / BK;
-      let bk = s % BK;
-      let bn = col0 + 4u * bn4;
-      let kb = k0 + bk;
-      Bs[bk * (BN / 4u) + bn4] = vec4<f32>(bval(kb, bn, kEnd, gn), bval(kb, bn + 1u, kEnd, gn),
-                                           bval(kb, bn + 2u, kEnd, gn), bval(kb, bn + 3u, kEnd, gn));
+    if (HOIST == 1u) {
+      loadA(t, row0, k0, kEnd, gm);
+      loadB(t, col0, k0, kEnd, gn);
+    } else {
+      for (var l = 0u; l < 2u; l++) {
+        let s = t + 256u * l;
+        var ak: u32; var am4: u32;
+        if (MODE == 2u) { am4 = s / BK; ak = s % BK; } else { ak = s / (BM / 4u); am4 = s % (BM / 4u); }
+        let am = row0 + 4u * am4;
+        let kk = k0 + ak;
+        As[ak * (BM / 4u) + am4] = vec4<f32>(aval(am, kk, gm, kEnd), aval(am + 1u, kk, gm, kEnd),
+                                             aval(am + 2u, kk, gm, kEnd), aval(am + 3u, kk, gm, kEnd));
+        let bn4 = s / BK;
+        let bk = s % BK;
+        let bn = col0 + 4u * bn4;
+        let kb = k0 + bk;
+        Bs[bk * (BN / 4u) + bn4] = vec4<f32>(bval(kb, bn, kEnd, gn), bval(kb, bn + 1u, kEnd, gn),
+                                             bval(kb, bn + 2u, kEnd, gn), bval(kb, bn + 3u, kEnd, gn));
+      }
     }
     workgroupBarrier();
     for (var k = 0u; k < BK; k++) {

@@ -12,13 +12,13 @@ const MODES = { forward: 0, gradInput: 1, gradWeight: 2 } as const;
 type Mode = keyof typeof MODES;
 
 const kernels = new Map<string, Kernel>();
-function kernel(mode: Mode, hasBias: boolean, act: Activation, phased: boolean, skinny: boolean): Kernel {
-  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}`;
+function kernel(mode: Mode, hasBias: boolean, act: Activation, phased: boolean, skinny: boolean, hoist: boolean): Kernel {
+  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${hoist}`;
   let k = kernels.get(key);
   if (!k)
     kernels.set(key, (k = {
       file: 'wgsl/conv2d.wgsl', code: src, entry: skinny ? 'conv2d_skinny' : 'conv2d', bindings: ['read', 'read', 'read', 'rw'],
-      constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), PHASED: phased ? 1 : 0 },
+      constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), PHASED: phased ? 1 : 0, HOIST: hoist ? 1 : 0 },
     }));
   return k;
 }
@@ -29,6 +29,8 @@ export interface ConvVariant {
   phased?: boolean;
   /** one thread per row for ≤ 4 output columns */
   skinny?: boolean;
+  /** the tuned tile loaders (decode each pixel/tap once); false runs the first, per-element version */
+  hoist?: boolean;
 }
 
 const dummies = new WeakMap<Gpu, GBuf>();
@@ -54,7 +56,7 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
   if (phased) gm = d.N * Math.ceil(d.H / d.sh) * Math.ceil(d.W / d.sw);
   if (skinny && gn > 4) throw new Error(`conv2d_skinny handles at most 4 output columns, got ${gn}`);
   if (skinny && mode === 'gradWeight') throw new Error('conv2d_skinny has no split-K weight-gradient path');
-  gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny), [a, b, biasOrDummy(gpu, bias), out],
+  gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true), [a, b, biasOrDummy(gpu, bias), out],
     (p) => p.u(d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.sh, d.sw, d.ph, d.pw, kChunk).f(alpha),
     skinny ? [Math.ceil(gm / 256), 1, z] : [Math.ceil(gn / TILE), Math.ceil(gm / TILE), z]);
 }
