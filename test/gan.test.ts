@@ -85,6 +85,33 @@ test('a tiny AC-GAN run writes its grid, curves, metrics and checkpoint; resume 
   }
 });
 
+test('--trace writes per-layer statistics and leaves the run unchanged', async () => {
+  if (!findDataDir()) return;
+  const be = await gpuBackend();
+  be.gpu.poison = false;
+  const data = await loadFashionMnist({ download: false });
+  const dir = mkdtempSync(join(tmpdir(), 'gan-trace-'));
+  try {
+    const plain = await runGan(be, data, quietRun(2, dir, 'cgan'), join(dir, 'plain'));
+    const traced = await runGan(be, data, { ...quietRun(2, dir, 'cgan'), trace: true }, join(dir, 'traced'));
+    const key = (h: GanEpoch[]) => h.map((e) => [e.dReal, e.dFake, e.g, e.dx, e.dgz]);
+    assert.equal(key(traced.history), key(plain.history));
+    const lines = readFileSync(join(dir, 'traced', 'trace.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.is(lines.length, 2);
+    const t = lines[0];
+    assert.equal(Object.keys(t.G), ['label_map', 'noise_maps', 'up1', 'up1_bn_relu', 'image']);
+    assert.ok(Object.keys(t.D).includes('conv4') && Object.keys(t.D).includes('label_map'));
+    for (const [n, l] of Object.entries(t.G) as [string, { act: { std: number }; grad: { absMean: number } | null }][]) {
+      assert.ok(Number.isFinite(l.act.std), `${n} activation std`);
+      assert.ok(l.grad && l.grad.absMean > 0, `${n} has a gradient`);
+    }
+    assert.ok(t.params['G.up1.weight'].grad.absMean > 0 && t.params['D.conv1.weight'].weight.std > 0);
+  } finally {
+    be.gpu.poison = true;
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test('presets: the seed-003 AC-GAN networks as the report describes them', () => {
   const c = PRESETS.acgan.config;
   assert.equal([c.gMaps, c.gMid, c.dChannels, c.noiseDim, c.dropout], [384, 192, [32, 64, 128, 256], 100, 0.5]);

@@ -99,6 +99,8 @@ export class Tensor {
   readonly size: number;
   requiresGrad = false;
   grad: Tensor | null = null;
+  /** keep this (non-leaf) tensor's gradient in .grad after backward, for inspection */
+  retainGrad = false;
   /** how this tensor was made (null for leaves and when no gradient was needed) */
   node: TapeNode | null = null;
   name = '';
@@ -229,6 +231,10 @@ export class Tensor {
             } else grads.set(inp, gi);
           });
           for (const x of gs) if (x && x !== g && !handed.has(x)) x.dispose();
+          if (t.retainGrad) {
+            t.grad?.dispose();
+            t.grad = keep(g.view(t.shape)); // an intermediate's gradient, kept on request (for --trace)
+          }
           g.dispose();
         } else {
           // a leaf: accumulate into .grad, which outlives every scope

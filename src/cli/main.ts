@@ -58,6 +58,7 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
   data: DATA_FLAG,
   'train-subset': { type: 'int', min: 2, help: 'train on the first N images only' },
   full: { type: 'bool', help: 'on a software adapter, use the full networks and data anyway (days)' },
+  trace: { type: 'bool', help: 'write trace.jsonl: per-layer activation and gradient statistics each epoch' },
 };
 
 const SAMPLE: Record<string, FlagSpec> = {
@@ -153,7 +154,7 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
     const out = (flags.out as string) ?? `runs/${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     const bar = new ProgressLine();
     const res = await runGan(be, data, {
-      preset: presetName, config: preset.config, hyper, seed: (flags.seed as number) ?? 0, trainSubset, logEvery: 10,
+      preset: presetName, config: preset.config, hyper, seed: (flags.seed as number) ?? 0, trainSubset, logEvery: 10, trace: Boolean(flags.trace),
       onProgress: (p) => bar.update((p.epoch - 1 + p.step / p.steps) / p.epochs, `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} D ${p.d.toFixed(3)} G ${p.g.toFixed(3)} ${p.imgPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSec)}`),
       log: (l) => {
         bar.done();

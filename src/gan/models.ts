@@ -16,6 +16,9 @@ import type { Generator } from '../autograd/random.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm, Conv2d, ConvTranspose2d, Dropout, Embedding, Linear } from '../nn/layers.js';
 
+/** called with each named intermediate activation; returns it unchanged */
+export type Observer = (name: string, t: Tensor) => Tensor;
+
 export interface GanConfig {
   kind: 'cgan' | 'acgan';
   noiseDim: number;
@@ -46,22 +49,17 @@ export class GanGenerator extends Module {
     this.bn1 = this.child('bn1', new BatchNorm(be, c.gMid, { momentum: c.bnMomentum }));
     this.up2 = this.child('up2', new ConvTranspose2d(be, c.gMid, 1, 5, gen, { stride: 2, padding: 'same', activation: 'tanh', init: 'normal_0.02' }));
   }
-  /** images [B, 1, 28, 28] in [−1, 1] for noise z [B, noiseDim] and labels y [B] (i32) */
-  forward(z: Tensor, y: Tensor): Tensor {
+  /**
+   * images [B, 1, 28, 28] in [−1, 1] for noise z [B, noiseDim] and labels y [B] (i32). `see` receives each
+   * layer's output by name (--trace statistics, the playground's feature maps).
+   */
+  forward(z: Tensor, y: Tensor, see: Observer = (_, t) => t): Tensor {
     const B = z.shape[0];
-    const label = F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 7, 7]);
-    const noise = F.reshape(this.noiseFc.forward(z), [B, this.config.gMaps, 7, 7]);
-    const h = F.relu(this.bn1.forward(this.up1.forward(F.concat([noise, label], 1))));
-    return this.up2.forward(h);
-  }
-  /** every layer's output for one batch (for --trace and the playground) */
-  trace(z: Tensor, y: Tensor): [string, Tensor][] {
-    const B = z.shape[0];
-    const label = F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 7, 7]);
-    const noise = F.reshape(this.noiseFc.forward(z), [B, this.config.gMaps, 7, 7]);
-    const up1 = this.up1.forward(F.concat([noise, label], 1));
-    const h = F.relu(this.bn1.forward(up1));
-    return [['label_map', label], ['noise_maps', noise], ['up1', up1], ['up1_bn_relu', h], ['image', this.up2.forward(h)]];
+    const label = see('label_map', F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 7, 7]));
+    const noise = see('noise_maps', F.reshape(this.noiseFc.forward(z), [B, this.config.gMaps, 7, 7]));
+    const up1 = see('up1', this.up1.forward(F.concat([noise, label], 1)));
+    const h = see('up1_bn_relu', F.relu(this.bn1.forward(up1)));
+    return see('image', this.up2.forward(h));
   }
 }
 
@@ -100,17 +98,17 @@ export class GanDiscriminator extends Module {
     this.clsHead = cond ? null : this.child('cls', new Linear(be, feat, c.classes, gen, { init: 'normal_0.02' }));
   }
   /** x [B, 1, 28, 28] in [−1, 1]; y [B] i32 (used by the cGAN, ignored by the AC-GAN) */
-  forward(x: Tensor, y: Tensor): DiscriminatorOutput {
+  forward(x: Tensor, y: Tensor, see: Observer = (_, t) => t): DiscriminatorOutput {
     const B = x.shape[0];
     let h = x;
-    if (this.labelEmbed && this.labelFc) h = F.concat([x, F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 28, 28])], 1);
+    if (this.labelEmbed && this.labelFc) h = F.concat([x, see('label_map', F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 28, 28]))], 1);
     this.convs.forEach((conv, i) => {
       h = conv.forward(h);
       const bn = this.bns[i];
       if (bn) h = F.leakyRelu(bn.forward(h), 0.2);
-      h = this.drop.forward(h);
+      h = this.drop.forward(see(`conv${i + 1}`, h));
     });
     const flat = F.reshape(h, [B, -1]);
-    return { adv: this.advHead.forward(flat), cls: this.clsHead ? this.clsHead.forward(flat) : null };
+    return { adv: see('adv', this.advHead.forward(flat)), cls: this.clsHead ? see('cls', this.clsHead.forward(flat)) : null };
   }
 }

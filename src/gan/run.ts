@@ -4,12 +4,14 @@
 import { appendFileSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../autograd/backend.js';
+import { Generator } from '../autograd/random.js';
 import { Tensor, noGrad, tidy } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 import { batches, subset, FashionMnist } from '../data/dataset.js';
 import { GanHyper, GanState, SCALARS, StepScalars, ganStep, generate, gradNorms, makeGan, sampleInputs } from './train.js';
 import type { GanConfig } from './models.js';
 import { writeGridPng } from '../node/png.js';
+import { traceGan } from './trace.js';
 import { lineChart } from '../report/svg.js';
 import { saveCheckpoint, readCheckpoint } from '../node/checkpoint.js';
 import { assignState, parseCheckpoint, CheckpointError } from '../nn/checkpoint.js';
@@ -35,6 +37,8 @@ export interface GanRunOptions {
   seed: number;
   trainSubset?: number;
   logEvery: number;
+  /** write trace.jsonl: per-layer activation/gradient statistics once per epoch */
+  trace?: boolean;
   onProgress?: (p: { epoch: number; epochs: number; step: number; steps: number; d: number; g: number; imgPerSec: number; etaSec: number }) => void;
   log?: (s: string) => void;
 }
@@ -125,6 +129,14 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
     const e: GanEpoch = { epoch, step, ...m, imgPerSec: (k * B) / seconds, seconds, gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) } };
     history.push(e);
     appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(e) + '\n');
+    if (opts.trace) {
+      const n = Math.min(B, train.count);
+      const real = [...batches(subset(train, Int32Array.from({ length: n }, (_, i) => i)), { batchSize: n, scale: 'symmetric', shuffle: false }, new Generator(0))][0];
+      const inputs = [Tensor.from(be, real.x, [n, 1, 28, 28]), Tensor.from(be, real.y, [n], 'i32'), F.narrow(zFix, 0, 0, n), F.narrow(yFix, 0, 0, n)];
+      const tr = await traceGan(be, s, inputs[2], inputs[3], inputs[0], inputs[1]);
+      appendFileSync(join(outDir, 'trace.jsonl'), JSON.stringify({ epoch, step, ...tr }) + '\n');
+      for (const t of inputs) t.dispose();
+    }
     const imgs = await generate(s.G, zFix, yFix);
     const grid = join(outDir, 'samples', `epoch_${String(epoch).padStart(3, '0')}.png`);
     writeGridPng(grid, imgs, { rows: 10, cols: 10 });
