@@ -167,15 +167,8 @@ fn bval(kk: u32, j: u32, gk: u32, gn: u32) -> f32 {
   }
 }
 
-fn act(v: f32) -> f32 {
-  switch ACT {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return select(p.alpha * v, v, v > 0.0); }
-    case 3u: { return tanh(clamp(v, -15.0, 15.0)); }
-    case 4u: { return 1.0 / (1.0 + exp(-v)); }
-    default: { return v; }
-  }
-}
+// the epilogue's activation (wgsl/activation.wgsl, appended by the TS side)
+fn act(v: f32) -> f32 { return activate(v, ACT, p.alpha); }
 
 fn outIndex(m: u32, j: u32) -> u32 {
   switch MODE {

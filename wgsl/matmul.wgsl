@@ -26,13 +26,7 @@ struct P { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, alpha: f32 }
 fn epilogue(v: f32, col: u32) -> f32 {
   var x = v;
   if (HAS_BIAS == 1u) { x += bias[col]; }
-  switch ACT {
-    case 1u: { return max(x, 0.0); }
-    case 2u: { return select(p.alpha * x, x, x > 0.0); }
-    case 3u: { return tanh(clamp(x, -15.0, 15.0)); }
-    case 4u: { return 1.0 / (1.0 + exp(-x)); }
-    default: { return x; }
-  }
+  return activate(x, ACT, p.alpha); // wgsl/activation.wgsl, appended by the TS side
 }
 
 const BM = 64u;

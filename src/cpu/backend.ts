@@ -166,22 +166,15 @@ export class CpuBackend implements Backend {
     const L = f64(logits), Y = labels as Int32Array, O = f64(out);
     for (let i = 0; i < N; i++) {
       const y = checkLabel(Y[i], C, i);
-      let m = -Infinity;
-      for (let c = 0; c < C; c++) m = Math.max(m, L[i * C + c]);
-      let s = 0;
-      for (let c = 0; c < C; c++) s += Math.exp(L[i * C + c] - m);
-      O[i] = m + Math.log(s) - L[i * C + y];
+      O[i] = logSumExp(L, i * C, C) - L[i * C + y];
     }
   }
   softmaxXentGrad(logits: Store, labels: Store, gRow: Store, gLogits: Store, N: number, C: number): void {
     const L = f64(logits), Y = labels as Int32Array, G = f64(gRow), O = f64(gLogits);
     for (let i = 0; i < N; i++) {
       const y = checkLabel(Y[i], C, i);
-      let m = -Infinity;
-      for (let c = 0; c < C; c++) m = Math.max(m, L[i * C + c]);
-      let s = 0;
-      for (let c = 0; c < C; c++) s += Math.exp(L[i * C + c] - m);
-      for (let c = 0; c < C; c++) O[i * C + c] = G[i] * (Math.exp(L[i * C + c] - m) / s - (c === y ? 1 : 0));
+      const lse = logSumExp(L, i * C, C);
+      for (let c = 0; c < C; c++) O[i * C + c] = G[i] * (Math.exp(L[i * C + c] - lse) - (c === y ? 1 : 0));
     }
   }
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
@@ -238,6 +231,15 @@ export class CpuBackend implements Backend {
   maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims): void {
     maxpool2dGradRef(f64(x), f64(g), f64(gx), d);
   }
+}
+
+/** log Σ_c exp(a[o + c]) over C values, max-subtracted */
+function logSumExp(a: Float64Array, o: number, C: number): number {
+  let m = -Infinity;
+  for (let c = 0; c < C; c++) m = Math.max(m, a[o + c]);
+  let s = 0;
+  for (let c = 0; c < C; c++) s += Math.exp(a[o + c] - m);
+  return m + Math.log(s);
 }
 
 function checkLabel(y: number, C: number, row: number): number {

@@ -1,7 +1,10 @@
 // conv2d.ts — dispatch of wgsl/conv2d.wgsl (implicit-GEMM convolution: forward, input and weight gradients).
 // The weight gradient's reduction runs over N·P·Q (long) into a small K × C·R·S output, so it is split over
 // workgroup z ("split-K") and the partial sums are added by the reduce kernel.
-import src from '../../wgsl/conv2d.wgsl';
+import main from '../../wgsl/conv2d.wgsl';
+import activation from '../../wgsl/activation.wgsl';
+
+const src = main + '\n' + activation;
 import { ACTIVATIONS, Activation, ConvDims } from '../autograd/backend.js';
 import { Gpu, GBuf, Kernel } from './gpu.js';
 import { reduceSum } from './reduce.js';

@@ -1,6 +1,9 @@
 // matmul.ts — dispatch of wgsl/matmul.wgsl. Two tilings: `matmul` (64×64 tile, 4×4 per thread) and `matmul_big`
 // (128×128 tile, 8×8 per thread), picked by output size; transposes are read in place (override constants).
-import src from '../../wgsl/matmul.wgsl';
+import main from '../../wgsl/matmul.wgsl';
+import activation from '../../wgsl/activation.wgsl';
+
+const src = main + '\n' + activation;
 import { ACTIVATIONS, Activation, MatmulDims } from '../autograd/backend.js';
 import { Gpu, GBuf, Kernel } from './gpu.js';
 import { dummyBuffer } from './conv2d.js';
