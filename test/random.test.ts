@@ -71,4 +71,15 @@ test('dropout keeps about 1−p and scales by 1/(1−p); eval mode is identity',
   assert.ok(e.every((v) => v === 1));
 });
 
+test('randomInt: GPU equals CPU exactly, values cover [0, high) evenly', async () => {
+  const g = await gpuBackend();
+  const a = await F.randomInt(g, [20000], 10, new Generator(8)).toArray();
+  const c = await F.randomInt(cpu, [20000], 10, new Generator(8)).toArray();
+  assert.equal([...a], [...c]);
+  const counts = new Array(10).fill(0);
+  for (const v of a) counts[v]++;
+  assert.ok(counts.every((k) => Math.abs(k - 2000) < 200), `counts ${counts}`);
+  assert.throws(() => F.randomInt(cpu, [3], 300, new Generator(1)), /high must be/);
+});
+
 test.run();

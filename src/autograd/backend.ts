@@ -110,6 +110,8 @@ export interface Backend {
   adam(param: Store, grad: Store, m: Store, v: Store, n: number, h: AdamHyper): void;
   /** counter-based random numbers: element i uses counter offset+i of stream `seed` */
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void;
+  /** i32 out[i] ∈ [0, high) from counter offset+i of stream `seed` (high ≤ 256) */
+  randomInt(out: Store, n: number, high: number, seed: number, offset: number): void;
   /** out = keep_i ? x_i / (1 − p) : 0, keep_i from counter offset+i of stream `seed` (same mask forward and backward) */
   dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void;
 

@@ -422,6 +422,14 @@ export function randomNormal(be: Backend, shape: Shape, gen: Generator, mean = 0
   return r;
 }
 
+/** i32 integers uniform in [0, high) (e.g. class labels), drawn on the backend: no upload */
+export function randomInt(be: Backend, shape: Shape, high: number, gen: Generator): Tensor {
+  if (!(Number.isInteger(high) && high >= 1 && high <= 256)) throw new Error(`randomInt: high must be an integer in [1, 256], got ${high}`);
+  const t = Tensor.empty(be, shape, 'i32');
+  be.randomInt(t.store, t.size, high, gen.nextKey(), 0);
+  return t;
+}
+
 /** inverted dropout: zero each element with probability p and scale the rest by 1/(1−p) */
 export function dropout(x: Tensor, p: number, gen: Generator, training = true): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);

@@ -28,6 +28,10 @@ export function normalAt(key: number, i: number): number {
   const u2 = (randomBits((key ^ NORMAL_KEY_XOR) >>> 0, i) >>> 8) * 2 ** -24;
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
+/** an integer in [0, high) for element i of stream `key` (high ≤ 256: exact in 32-bit arithmetic) */
+export function intAt(key: number, i: number, high: number): number {
+  return Math.floor(((randomBits(key, i) >>> 8) * high) / 2 ** 24);
+}
 /** integer threshold for dropout: element kept iff (bits >> 8) >= dropThreshold(p) */
 export function dropThreshold(p: number): number {
   return Math.min(2 ** 24, Math.max(0, Math.round(p * 2 ** 24)));

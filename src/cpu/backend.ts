@@ -3,7 +3,7 @@
 import { activationRef, conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
 import type { AdamHyper, Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { adamRef } from './adam.js';
-import { dropThreshold, normalAt, randomBits, uniformAt } from '../autograd/random.js';
+import { dropThreshold, intAt, normalAt, randomBits, uniformAt } from '../autograd/random.js';
 import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormUpdateRunningRef } from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
 import { maxpool2dGradRef, maxpool2dRef } from './maxpool2d.js';
@@ -191,6 +191,10 @@ export class CpuBackend implements Backend {
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     const O = f64(out);
     for (let i = 0; i < n; i++) O[i] = dist === 'uniform' ? uniformAt(seed, offset + i) : normalAt(seed, offset + i);
+  }
+  randomInt(out: Store, n: number, high: number, seed: number, offset: number): void {
+    const O = out as Int32Array;
+    for (let i = 0; i < n; i++) O[i] = intAt(seed, offset + i, high);
   }
   dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void {
     const X = f64(x), O = f64(out);

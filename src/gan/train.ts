@@ -77,11 +77,10 @@ export interface StepScalars {
 }
 export const SCALARS: (keyof StepScalars)[] = ['dReal', 'dFake', 'aux', 'g', 'dx', 'dgz'];
 
-/** noise and uniformly drawn class labels for a batch of generated images */
+/** noise and uniformly drawn class labels for a batch of generated images, both made on the backend */
 function noiseAndLabels(be: Backend, s: GanState, B: number): [Tensor, Tensor] {
   const z = F.randomNormal(be, [B, s.config.noiseDim], s.gen);
-  const u = s.gen.uniform(B);
-  const y = Tensor.from(be, Array.from(u, (v) => Math.floor(v * s.config.classes)), [B], 'i32');
+  const y = F.randomInt(be, [B], s.config.classes, s.gen); // on the GPU: an upload would cost a submit
   return [z, y];
 }
 

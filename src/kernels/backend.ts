@@ -7,7 +7,7 @@ import { reduceSum } from './reduce.js';
 import { copyStrided } from './copy_strided.js';
 import { matmul } from './matmul.js';
 import { argmaxMatch, softmaxXent, softmaxXentGrad } from './softmax_xent.js';
-import { random, dropout } from './random.js';
+import { random, randomInt, dropout } from './random.js';
 import * as conv from './conv2d.js';
 import { adam } from './adam.js';
 import * as bn from './batchnorm.js';
@@ -76,6 +76,9 @@ export class GpuBackend implements Backend {
   }
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     random(this.gpu, g(out), n, dist, seed, offset);
+  }
+  randomInt(out: Store, n: number, high: number, seed: number, offset: number): void {
+    randomInt(this.gpu, g(out), n, high, seed, offset);
   }
   dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void {
     dropout(this.gpu, g(x), g(out), n, p, seed, offset);

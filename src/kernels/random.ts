@@ -5,6 +5,7 @@ import { Gpu, GBuf, Kernel, grid } from './gpu.js';
 
 const UNIFORM: Kernel = { file: 'wgsl/random.wgsl', code: src, entry: 'random', bindings: ['rw'], constants: { DIST: 0 } };
 const NORMAL: Kernel = { ...UNIFORM, constants: { DIST: 1 } };
+const RANDOM_INT: Kernel = { file: 'wgsl/random.wgsl', code: src, entry: 'random_int', bindings: ['rw'] };
 const DROPOUT: Kernel = { file: 'wgsl/random.wgsl', code: src, entry: 'dropout', bindings: ['read', 'rw'] };
 
 export function random(gpu: Gpu, out: GBuf, n: number, dist: 'uniform' | 'normal', key: number, offset: number): void {
@@ -14,4 +15,8 @@ export function random(gpu: Gpu, out: GBuf, n: number, dist: 'uniform' | 'normal
 export function dropout(gpu: Gpu, x: GBuf, out: GBuf, n: number, prob: number, key: number, offset: number): void {
   const [gx, gy] = grid(Math.ceil(n / 256));
   gpu.dispatch(DROPOUT, [x, out], (p) => p.u(n, gx, key, offset, dropThreshold(prob)).f(1 / (1 - prob)), [gx, gy]);
+}
+export function randomInt(gpu: Gpu, out: GBuf, n: number, high: number, key: number, offset: number): void {
+  const [gx, gy] = grid(Math.ceil(n / 256));
+  gpu.dispatch(RANDOM_INT, [out], (p) => p.u(n, gx, key, offset, high).f(0), [gx, gy]);
 }
