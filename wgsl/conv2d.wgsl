@@ -394,10 +394,29 @@ fn conv2d_skinny(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
   let m = wg.x * 256u + li;
   if (m >= gm) { return; }
   var acc = vec4<f32>(0.0);
-  for (var kk = 0u; kk < gk; kk++) {
-    let a = aval(m, kk, gm, gk);
-    if (a != 0.0) {
-      acc = fma(vec4<f32>(a), vec4<f32>(bval(kk, 0u, gk, gn), bval(kk, 1u, gk, gn), bval(kk, 2u, gk, gn), bval(kk, 3u, gk, gn)), acc);
+  if (MODE == 1u) {
+    // the pixel is decoded once; each tap once; only the gn (≤ 4) real columns are read
+    let px = pixel(m);
+    if (px.y >= p.H) { return; }
+    for (var kk = 0u; kk < gk; kk++) {
+      let tp = tap(kk);
+      if (tp.y >= p.R) { continue; }
+      let th = i32(px.y + p.ph) - i32(tp.y);
+      let tw = i32(px.z + p.pw) - i32(tp.z);
+      if (th < 0 || tw < 0 || u32(th) % p.sh != 0u || u32(tw) % p.sw != 0u) { continue; }
+      let oh = u32(th) / p.sh;
+      let ow = u32(tw) / p.sw;
+      if (oh >= p.P || ow >= p.Q) { continue; }
+      let a = srcA[((px.x * p.K + tp.x) * p.P + oh) * p.Q + ow];
+      let wb = (tp.x * p.C * p.R + tp.y) * p.S + tp.z;
+      for (var e = 0u; e < gn; e++) { acc[e] = fma(a, srcB[wb + e * p.R * p.S], acc[e]); }
+    }
+  } else {
+    for (var kk = 0u; kk < gk; kk++) {
+      let a = aval(m, kk, gm, gk);
+      if (a != 0.0) {
+        acc = fma(vec4<f32>(a), vec4<f32>(bval(kk, 0u, gk, gn), bval(kk, 1u, gk, gn), bval(kk, 2u, gk, gn), bval(kk, 3u, gk, gn)), acc);
+      }
     }
   }
   store(m, 0u, acc, gm, gn, 0u);
