@@ -395,21 +395,29 @@ fn conv2d_skinny(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
   if (m >= gm) { return; }
   var acc = vec4<f32>(0.0);
   if (MODE == 1u) {
-    // the pixel is decoded once; each tap once; only the gn (≤ 4) real columns are read
+    // the pixel is decoded once; each kernel tap (r, s) that reaches it is found once, then the loop over the
+    // input channels k runs without any index arithmetic; only the gn (≤ 4) real columns are read
     let px = pixel(m);
     if (px.y >= p.H) { return; }
-    for (var kk = 0u; kk < gk; kk++) {
-      let tp = tap(kk);
-      if (tp.y >= p.R) { continue; }
-      let th = i32(px.y + p.ph) - i32(tp.y);
-      let tw = i32(px.z + p.pw) - i32(tp.z);
-      if (th < 0 || tw < 0 || u32(th) % p.sh != 0u || u32(tw) % p.sw != 0u) { continue; }
-      let oh = u32(th) / p.sh;
-      let ow = u32(tw) / p.sw;
-      if (oh >= p.P || ow >= p.Q) { continue; }
-      let a = srcA[((px.x * p.K + tp.x) * p.P + oh) * p.Q + ow];
-      let wb = (tp.x * p.C * p.R + tp.y) * p.S + tp.z;
-      for (var e = 0u; e < gn; e++) { acc[e] = fma(a, srcB[wb + e * p.R * p.S], acc[e]); }
+    var r0 = 0u; var s0 = 0u; var dr = 1u; var ds = 1u;
+    if (PHASED == 1u) { r0 = (phA + p.ph) % p.sh; s0 = (phB + p.pw) % p.sw; dr = p.sh; ds = p.sw; }
+    let pq = p.P * p.Q;
+    let rs = p.R * p.S;
+    for (var r = r0; r < p.R; r += dr) {
+      let th = i32(px.y + p.ph) - i32(r);
+      if (th < 0 || u32(th) % p.sh != 0u || u32(th) / p.sh >= p.P) { continue; }
+      for (var sx = s0; sx < p.S; sx += ds) {
+        let tw = i32(px.z + p.pw) - i32(sx);
+        if (tw < 0 || u32(tw) % p.sw != 0u || u32(tw) / p.sw >= p.Q) { continue; }
+        var ai = px.x * p.K * pq + (u32(th) / p.sh) * p.Q + u32(tw) / p.sw;
+        var wi = r * p.S + sx;
+        for (var k = 0u; k < p.K; k++) {
+          let a = srcA[ai];
+          for (var e = 0u; e < gn; e++) { acc[e] = fma(a, srcB[wi + e * rs], acc[e]); }
+          ai += pq;
+          wi += p.C * rs;
+        }
+      }
     }
   } else {
     for (var kk = 0u; kk < gk; kk++) {
