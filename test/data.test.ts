@@ -85,11 +85,19 @@ test('loader: nothing found and no download → says where it looked and how to 
   process.env.FASHION_MNIST_DIR = empty;
   process.chdir(empty);
   try {
-    const dir = findDataDir({ dir: empty });
-    if (dir) return; // this machine has Debian's package: the search falls through to it, which is correct
+    assert.is(findDataDir({ systemDir: null }), null);
+    await loadFashionMnist({ download: false, systemDir: null }).then(
+      () => assert.unreachable(),
+      (e) => assert.ok(e instanceof DataError && /not found\. Looked in: .*empty-.*apt-get install dataset-fashion-mnist/s.test(e.message), String(e)),
+    );
+    // a directory named with --data must hold the files (no silent fallback to another copy)
     await loadFashionMnist({ dir: empty, download: false }).then(
       () => assert.unreachable(),
-      (e) => assert.match(String(e), /not found\. Looked in: .*empty-.*apt-get install dataset-fashion-mnist/s),
+      (e) => assert.match(String(e), /--data .*empty-.*: missing train-images-idx3-ubyte\[\.gz\]/),
+    );
+    await loadFashionMnist({ dir: join(empty, 'nope'), download: false }).then(
+      () => assert.unreachable(),
+      (e) => assert.match(String(e), /no such directory/),
     );
   } finally {
     process.chdir(cwd);

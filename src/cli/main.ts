@@ -13,13 +13,14 @@ import { CLASS_NAMES } from '../data/dataset.js';
 import { CheckpointError } from '../nn/checkpoint.js';
 import { SafetensorsError } from '../nn/safetensors.js';
 import { PRESETS } from '../gan/train.js';
-import { runGan, loadGan } from '../gan/run.js';
+import { runGan, loadGan, NonFiniteError } from '../gan/run.js';
+import { join } from 'node:path';
 import { generate } from '../gan/train.js';
 import { Generator } from '../autograd/random.js';
 import { Tensor } from '../autograd/tensor.js';
 import { writeGridPng } from '../node/png.js';
 import { writeIdx } from '../data/idx.js';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { CheckpointFileError } from '../node/checkpoint.js';
 
 const HELP = `usage: node dist/cli.js <command> [model] [flags]     (npm run train -- [model] [flags])
@@ -59,6 +60,8 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
   'train-subset': { type: 'int', min: 2, help: 'train on the first N images only' },
   full: { type: 'bool', help: 'on a software adapter, use the full networks and data anyway (days)' },
   trace: { type: 'bool', help: 'write trace.jsonl: per-layer activation and gradient statistics each epoch' },
+  'on-nan': { type: 'string', choices: ['stop', 'rollback'], help: 'when a loss or weight turns NaN/Inf: stop (default), or reload the last checkpoint with half the learning rate (3 tries)' },
+  'debug-nan-at-step': { type: 'int', min: 1, help: 'test hook: poison a generator weight with NaN after this step' },
 };
 
 const SAMPLE: Record<string, FlagSpec> = {
@@ -127,6 +130,39 @@ async function trainCnn(argv: string[]): Promise<number> {
   });
 }
 
+/** a known way for training to end early: printed as one line, exit 1 */
+class TrainingStopped extends Error {}
+
+/**
+ * SIGINT/SIGTERM: the first asks training to stop after the current step and write a checkpoint; a second one
+ * aborts at once.
+ */
+function interruptible(): { requested: () => boolean; signal: string | null; dispose: () => void } {
+  const st = { signal: null as string | null };
+  const on = (sig: string) => {
+    if (st.signal) {
+      console.error(`\n${sig} again: aborting without a checkpoint`);
+      process.exit(sig === 'SIGTERM' ? 143 : 130);
+    }
+    st.signal = sig;
+    console.error(`\n${sig}: finishing the current step and writing a checkpoint (send it again to abort)`);
+  };
+  const onInt = () => on('SIGINT');
+  const onTerm = () => on('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return {
+    requested: () => st.signal !== null,
+    get signal() {
+      return st.signal;
+    },
+    dispose: () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    },
+  };
+}
+
 /** on a software adapter, the default run: narrow networks on this many images, sized to end within 10 minutes */
 const SOFTWARE_GAN_IMAGES = 1280;
 
@@ -153,16 +189,48 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
     const data = await loadFashionMnist({ dir: flags.data as string | undefined, log: console.log });
     const out = (flags.out as string) ?? `runs/${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     const bar = new ProgressLine();
-    const res = await runGan(be, data, {
-      preset: presetName, config: preset.config, hyper, seed: (flags.seed as number) ?? 0, trainSubset, logEvery: 10, trace: Boolean(flags.trace),
-      onProgress: (p) => bar.update((p.epoch - 1 + p.step / p.steps) / p.epochs, `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} D ${p.d.toFixed(3)} G ${p.g.toFixed(3)} ${p.imgPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSec)}`),
-      log: (l) => {
-        bar.done();
-        console.log(l);
-      },
-    }, out, flags.resume as string | undefined);
-    console.log(`done in ${fmtTime(res.seconds)}; run directory: ${out} (grid.png, samples/, losses.svg, d_outputs.svg, metrics.jsonl, checkpoint.safetensors)`);
-    return 0;
+    const stop = interruptible();
+    const ckpt = join(out, 'checkpoint.safetensors');
+    let resume = flags.resume as string | undefined;
+    let lrOverride = flags.lr as number | undefined;
+    let injectNanAtStep = flags['debug-nan-at-step'] as number | undefined;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await runGan(be, data, {
+            preset: presetName, config: preset.config, hyper, seed: (flags.seed as number) ?? 0, trainSubset, logEvery: 10, trace: Boolean(flags.trace),
+            shouldStop: stop.requested, lrOverride, injectNanAtStep,
+            onProgress: (p) => bar.update((p.epoch - 1 + p.step / p.steps) / p.epochs, `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} D ${p.d.toFixed(3)} G ${p.g.toFixed(3)} ${p.imgPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSec)}`),
+            log: (l) => {
+              bar.done();
+              console.log(l);
+            },
+          }, out, resume);
+          bar.done();
+          if (res.interrupted) {
+            console.log(`stopped by ${stop.signal} after step ${res.step}; checkpoint: ${ckpt}\nresume with: npm run train -- ${kind} --out ${out} --resume ${ckpt}${flags.preset ? ` --preset ${presetName}` : ''}`);
+            return stop.signal === 'SIGTERM' ? 143 : 130;
+          }
+          console.log(`done in ${fmtTime(res.seconds)}; run directory: ${out} (grid.png, samples/, losses.svg, d_outputs.svg, metrics.jsonl, checkpoint.safetensors)`);
+          return 0;
+        } catch (e) {
+          if (!(e instanceof NonFiniteError)) throw e;
+          bar.done();
+          injectNanAtStep = undefined; // the test hook fires once
+          const have = existsSync(ckpt);
+          if (flags['on-nan'] === 'rollback' && attempt < 3 && have) {
+            const lr = (lrOverride ?? hyper.lr) / 2;
+            console.log(`${e.message}\nrolling back to ${ckpt} with learning rate ${lr} (try ${attempt + 1} of 3)`);
+            resume = ckpt;
+            lrOverride = lr;
+            continue;
+          }
+          throw new TrainingStopped(`${e.message}. Stopped; ${have ? `the last good checkpoint is ${ckpt} (untouched); resume with --resume ${ckpt} --lr ${(lrOverride ?? hyper.lr) / 2}, or use --on-nan=rollback` : 'no checkpoint was written yet; lower --lr'}`);
+        }
+      }
+    } finally {
+      stop.dispose();
+    }
   });
 }
 
@@ -254,7 +322,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const err = e as Error;
-    const known = e instanceof UsageError || e instanceof NoAdapterError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof CheckpointFileError;
+    const known = e instanceof TrainingStopped || e instanceof UsageError || e instanceof NoAdapterError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof CheckpointFileError;
     console.error(`error: ${err?.message ?? String(e)}`);
     if (!known && !verbose) console.error('(run with --verbose for the stack trace)');
     if (verbose && err?.stack) console.error(err.stack);

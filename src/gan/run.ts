@@ -39,6 +39,12 @@ export interface GanRunOptions {
   logEvery: number;
   /** write trace.jsonl: per-layer activation/gradient statistics once per epoch */
   trace?: boolean;
+  /** checked after every step: true stops the run at once with an exact-position checkpoint (SIGINT/SIGTERM) */
+  shouldStop?: () => boolean;
+  /** on resume, use this learning rate instead of the checkpoint's (--lr, or a NaN rollback) */
+  lrOverride?: number;
+  /** test hook (--debug-nan-at-step): after this global step, fill a generator weight with NaN */
+  injectNanAtStep?: number;
   onProgress?: (p: { epoch: number; epochs: number; step: number; steps: number; d: number; g: number; imgPerSec: number; etaSec: number }) => void;
   log?: (s: string) => void;
 }
@@ -50,11 +56,11 @@ export function ganStateTensors(s: GanState): Record<string, Tensor> {
   return { ...pre('G.', s.G.stateDict()), ...pre('D.', s.D.stateDict()), ...pre('G.', s.optG.stateTensors(gNames)), ...pre('D.', s.optD.stateTensors(dNames)) };
 }
 
-async function saveGan(path: string, s: GanState, opts: GanRunOptions, epoch: number, step: number, history: GanEpoch[]): Promise<void> {
+async function saveGan(path: string, s: GanState, opts: GanRunOptions, epoch: number, step: number, history: GanEpoch[], position: Position): Promise<void> {
   await saveCheckpoint(path, {
     tensors: ganStateTensors(s),
     meta: {
-      model: s.config.kind, config: s.config, hyper: opts.hyper, preset: opts.preset, seed: opts.seed, epoch, step,
+      model: s.config.kind, config: s.config, hyper: { ...opts.hyper, lr: s.optG.lr }, preset: opts.preset, seed: opts.seed, epoch, step, position,
       rng: { model: s.gen.state(), data: s.dataGen.state() },
       optimizer: { G: s.optG.stepCount, D: s.optD.stepCount },
       history: history.map((h) => ({ ...h, gradNorms: undefined })),
@@ -76,78 +82,150 @@ export function loadGan(be: Backend, path: string, kind?: string): { state: GanS
   return { state, meta };
 }
 
-export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOptions, outDir: string, resumePath?: string): Promise<{ history: GanEpoch[]; state: GanState; seconds: number }> {
+/** a loss or parameter stopped being a finite number */
+export class NonFiniteError extends Error {
+  constructor(message: string, readonly step: number) {
+    super(message);
+  }
+}
+
+/** where in training a checkpoint was taken: after `inEpoch` batches of epoch `epoch` + 1 (0: at an epoch end) */
+interface Position {
+  epoch: number;
+  inEpoch: number;
+  /** the data generator's state when that epoch began (its shuffle is redrawn from it on resume) */
+  epochData: { seed: number; calls: number };
+  /** the epoch's running sums so far */
+  partial: number[];
+}
+
+/** the name of the first parameter holding a NaN or ±Inf (one readback), or null */
+async function firstNonFinite(s: GanState): Promise<string | null> {
+  const named = [...s.G.namedParameters().map(([n, p]) => [`G.${n}`, p] as const), ...s.D.namedParameters().map(([n, p]) => [`D.${n}`, p] as const)];
+  const sums = noGrad(() => tidy(() => F.concat(named.map(([, p]) => F.reshape(F.sum(F.abs(p)), [1])), 0)));
+  const v = await sums.toArray();
+  sums.dispose();
+  const i = v.findIndex((x) => !Number.isFinite(x));
+  return i < 0 ? null : named[i][0];
+}
+
+export interface GanRunResult {
+  history: GanEpoch[];
+  state: GanState;
+  seconds: number;
+  /** stopped early by shouldStop(): the checkpoint holds the exact position */
+  interrupted: boolean;
+  step: number;
+}
+
+export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOptions, outDir: string, resumePath?: string): Promise<GanRunResult> {
   const log = opts.log ?? console.log;
   const t00 = performance.now();
   let s: GanState;
   let history: GanEpoch[] = [];
-  let startEpoch = 1;
   let step = 0;
+  let pos: Position | null = null;
   if (resumePath) {
     const loaded = loadGan(be, resumePath, opts.config.kind);
     s = loaded.state;
     history = loaded.meta.history ?? [];
-    startEpoch = loaded.meta.epoch + 1;
     step = loaded.meta.step;
-    log(`resuming from ${resumePath} after epoch ${loaded.meta.epoch}`);
+    pos = (loaded.meta.position as Position | undefined) ?? { epoch: loaded.meta.epoch, inEpoch: 0, epochData: loaded.meta.rng.data, partial: [] };
+    if (opts.lrOverride !== undefined) s.optG.lr = s.optD.lr = opts.lrOverride;
+    log(`resuming from ${resumePath} after ${pos.inEpoch ? `${pos.inEpoch} steps of epoch ${pos.epoch + 1}` : `epoch ${pos.epoch}`} (step ${step})`);
   } else s = makeGan(be, opts.config, opts.hyper, opts.seed);
   mkdirSync(join(outDir, 'samples'), { recursive: true });
   const train = opts.trainSubset && opts.trainSubset < data.train.count ? subset(data.train, Int32Array.from({ length: opts.trainSubset }, (_, i) => i)) : data.train;
   const B = opts.hyper.batch;
   const steps = Math.floor(train.count / B);
+  if (steps < 1) throw new Error(`--train-subset ${train.count} is smaller than one batch of ${B}`);
   const [zFix, yFix] = sampleInputs(be, s.config, 10, 12345);
-  for (let epoch = startEpoch; epoch <= opts.hyper.epochs; epoch++) {
-    s.G.train();
-    s.D.train();
-    const t0 = performance.now();
-    let sums: Tensor = Tensor.zeros(be, [SCALARS.length]);
-    let k = 0;
-    for (const b of batches(train, { batchSize: B, scale: 'symmetric', shuffle: true, dropLast: true }, s.dataGen)) {
-      const x = Tensor.from(be, b.x, [B, 1, 28, 28]);
-      const y = Tensor.from(be, b.y, [B], 'i32');
-      const next = tidy(() => {
-        const r: StepScalars = ganStep(be, s, x, y);
-        return noGrad(() => F.add(sums, F.concat(SCALARS.map((n) => F.reshape(r[n], [1])), 0)));
-      });
-      sums.dispose();
-      sums = next;
-      x.dispose();
-      y.dispose();
-      k++;
-      step++;
-      if (opts.onProgress && (k % opts.logEvery === 0 || k === steps)) {
-        const v = await sums.toArray();
-        const ips = (k * B) / ((performance.now() - t0) / 1000);
-        opts.onProgress({ epoch, epochs: opts.hyper.epochs, step: k, steps, d: (v[0] + v[1]) / k, g: v[3] / k, imgPerSec: ips, etaSec: ((steps - k) * B + (opts.hyper.epochs - epoch) * steps * B) / ips });
+  const save = (epoch: number, position: Position) =>
+    saveGan(join(outDir, 'checkpoint.safetensors'), s, opts, epoch, step, history, position);
+  let interrupted = false;
+  try {
+    for (let epoch = (pos?.epoch ?? 0) + 1; epoch <= opts.hyper.epochs && !interrupted; epoch++) {
+      s.G.train();
+      s.D.train();
+      const t0 = performance.now();
+      const skip = pos?.inEpoch ?? 0;
+      if (skip) s.dataGen.setState(pos!.epochData);
+      const epochData = s.dataGen.state();
+      let sums: Tensor = skip && pos!.partial.length ? Tensor.from(be, pos!.partial, [SCALARS.length]) : Tensor.zeros(be, [SCALARS.length]);
+      let k = 0;
+      let checked = step;
+      for (const b of batches(train, { batchSize: B, scale: 'symmetric', shuffle: true, dropLast: true }, s.dataGen)) {
+        if (k < skip) {
+          k++;
+          continue; // already trained before the interruption (the shuffle is redrawn identically)
+        }
+        const x = Tensor.from(be, b.x, [B, 1, 28, 28]);
+        const y = Tensor.from(be, b.y, [B], 'i32');
+        const next = tidy(() => {
+          const r: StepScalars = ganStep(be, s, x, y);
+          return noGrad(() => F.add(sums, F.concat(SCALARS.map((n) => F.reshape(r[n], [1])), 0)));
+        });
+        sums.dispose();
+        sums = next;
+        x.dispose();
+        y.dispose();
+        k++;
+        step++;
+        if (opts.injectNanAtStep === step) s.G.up1.weight.assign(new Float32Array(s.G.up1.weight.size).fill(NaN)); // test hook
+        if (k % opts.logEvery === 0 || k === steps) {
+          // losses and weights: a NaN weight can hide behind a ReLU (max(NaN, 0) is 0) and keep the loss finite
+          const v = await sums.toArray();
+          const tensor = await firstNonFinite(s);
+          if (tensor || v.some((x) => !Number.isFinite(x))) {
+            const bad = SCALARS.filter((_, i) => !Number.isFinite(v[i]));
+            throw new NonFiniteError(`non-finite ${[...bad, ...(tensor ? ['weights'] : [])].join(', ')} between steps ${checked + 1} and ${step} (epoch ${epoch})${tensor ? `; first non-finite parameter (in model order; Adam spreads a NaN to every weight within a step or two): ${tensor}` : ''}`, step);
+          }
+          checked = step;
+          const done = k - skip;
+          const ips = (done * B) / ((performance.now() - t0) / 1000);
+          opts.onProgress?.({ epoch, epochs: opts.hyper.epochs, step: k, steps, d: (v[0] + v[1]) / k, g: v[3] / k, imgPerSec: ips, etaSec: ((steps - k) * B + (opts.hyper.epochs - epoch) * steps * B) / ips });
+        }
+        // let signal handlers run (a recorded step never awaits, so without this a signal waits for a log point)
+        if (opts.shouldStop) await new Promise((r) => setImmediate(r));
+        if (opts.shouldStop?.() && k < steps) {
+          const partial = Array.from(await sums.toArray());
+          sums.dispose();
+          await save(epoch - 1, { epoch: epoch - 1, inEpoch: k, epochData, partial });
+          interrupted = true;
+          break;
+        }
       }
+      if (interrupted) break;
+      pos = null;
+      const v = await sums.toArray();
+      sums.dispose();
+      const seconds = (performance.now() - t0) / 1000;
+      const m = Object.fromEntries(SCALARS.map((n, i) => [n, v[i] / Math.max(k, 1)])) as Record<(typeof SCALARS)[number], number>;
+      const e: GanEpoch = { epoch, step, ...m, imgPerSec: ((k - skip) * B) / seconds, seconds, gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) } };
+      history.push(e);
+      appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(e) + '\n');
+      if (opts.trace) {
+        const n = Math.min(B, train.count);
+        const real = [...batches(subset(train, Int32Array.from({ length: n }, (_, i) => i)), { batchSize: n, scale: 'symmetric', shuffle: false }, new Generator(0))][0];
+        const inputs = [Tensor.from(be, real.x, [n, 1, 28, 28]), Tensor.from(be, real.y, [n], 'i32'), F.narrow(zFix, 0, 0, n), F.narrow(yFix, 0, 0, n)];
+        const tr = await traceGan(be, s, inputs[2], inputs[3], inputs[0], inputs[1]);
+        appendFileSync(join(outDir, 'trace.jsonl'), JSON.stringify({ epoch, step, ...tr }) + '\n');
+        for (const t of inputs) t.dispose();
+      }
+      const imgs = await generate(s.G, zFix, yFix);
+      const grid = join(outDir, 'samples', `epoch_${String(epoch).padStart(3, '0')}.png`);
+      writeGridPng(grid, imgs, { rows: 10, cols: 10 });
+      copyFileSync(grid, join(outDir, 'grid.png'));
+      writeCurves(outDir, history);
+      await save(epoch, { epoch, inEpoch: 0, epochData: s.dataGen.state(), partial: [] });
+      log(`epoch ${epoch}: D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s`);
+      if (opts.shouldStop?.()) interrupted = epoch < opts.hyper.epochs;
     }
-    const v = await sums.toArray();
-    sums.dispose();
-    const seconds = (performance.now() - t0) / 1000;
-    const m = Object.fromEntries(SCALARS.map((n, i) => [n, v[i] / Math.max(k, 1)])) as Record<(typeof SCALARS)[number], number>;
-    for (const n of SCALARS) if (!Number.isFinite(m[n])) throw new Error(`training diverged: ${n} is ${m[n]} in epoch ${epoch} (step ${step}); lower --lr or --resume from the last checkpoint`);
-    const e: GanEpoch = { epoch, step, ...m, imgPerSec: (k * B) / seconds, seconds, gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) } };
-    history.push(e);
-    appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(e) + '\n');
-    if (opts.trace) {
-      const n = Math.min(B, train.count);
-      const real = [...batches(subset(train, Int32Array.from({ length: n }, (_, i) => i)), { batchSize: n, scale: 'symmetric', shuffle: false }, new Generator(0))][0];
-      const inputs = [Tensor.from(be, real.x, [n, 1, 28, 28]), Tensor.from(be, real.y, [n], 'i32'), F.narrow(zFix, 0, 0, n), F.narrow(yFix, 0, 0, n)];
-      const tr = await traceGan(be, s, inputs[2], inputs[3], inputs[0], inputs[1]);
-      appendFileSync(join(outDir, 'trace.jsonl'), JSON.stringify({ epoch, step, ...tr }) + '\n');
-      for (const t of inputs) t.dispose();
-    }
-    const imgs = await generate(s.G, zFix, yFix);
-    const grid = join(outDir, 'samples', `epoch_${String(epoch).padStart(3, '0')}.png`);
-    writeGridPng(grid, imgs, { rows: 10, cols: 10 });
-    copyFileSync(grid, join(outDir, 'grid.png'));
-    writeCurves(outDir, history);
-    await saveGan(join(outDir, 'checkpoint.safetensors'), s, opts, epoch, step, history);
-    log(`epoch ${epoch}: D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s`);
+  } finally {
+    zFix.dispose();
+    yFix.dispose();
   }
-  zFix.dispose();
-  yFix.dispose();
-  return { history, state: s, seconds: (performance.now() - t00) / 1000 };
+  return { history, state: s, seconds: (performance.now() - t00) / 1000, interrupted, step };
 }
 
 function writeCurves(dir: string, h: GanEpoch[]): void {

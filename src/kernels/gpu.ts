@@ -5,6 +5,10 @@
 // batch of parameters is written with one queue.writeBuffer right before its submit, which the queue orders after
 // every earlier submit, so one uniform buffer serves every batch.
 // No Node.js imports here: the engine core runs unchanged on a browser's WebGPU.
+// Callers must wait for the GPU now and then (any readback does): recording runs ahead of the device without
+// bound, and a loop that records hundreds of steps ahead of a slow adapter piles up in-flight work until Dawn
+// runs out of memory (seen on lavapipe: a crash after ~450 un-awaited GAN steps). The training loops read their
+// losses back every few steps, which keeps the queue short.
 import { BufferPool, GBuf, PoolStats } from './pool.js';
 export type { GBuf } from './pool.js';
 import FILL_WGSL from '../../wgsl/fill.wgsl';
@@ -93,6 +97,8 @@ export class Gpu {
   private layouts = new Map<string, GPUBindGroupLayout>();
   private pipelineLayouts = new Map<string, GPUPipelineLayout>();
   private bindGroups = new Map<string, GPUBindGroup>();
+  /** bind groups evicted from the cache, held until the work submitted with them has finished */
+  private retired: GPUBindGroup[] = [];
   private errors: string[] = [];
   private lostReason: string | null = null;
   readonly counters = { dispatches: 0, submits: 0, readbacks: 0, uploads: 0 };
@@ -176,7 +182,13 @@ export class Gpu {
     bufs.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b.buffer } }));
     g = this.device.createBindGroup({ layout: this.layoutFor(k.bindings), entries, label: k.file });
     this.bindGroups.set(key, g);
-    if (this.bindGroups.size > this.bindGroupCacheSize) this.bindGroups.delete(this.bindGroups.keys().next().value!);
+    if (this.bindGroups.size > this.bindGroupCacheSize) {
+      // an evicted group may still be named by recorded or in-flight work: keep it referenced until that work is
+      // done (dawn.node frees what the garbage collector finalises, in-flight or not)
+      const oldest = this.bindGroups.keys().next().value!;
+      this.retired.push(this.bindGroups.get(oldest)!);
+      this.bindGroups.delete(oldest);
+    }
     return g;
   }
 
@@ -332,6 +344,11 @@ export class Gpu {
     const enc = this.endPass();
     if (this.slot > 0) this.device.queue.writeBuffer(this.paramBuf, 0, this.paramHost, 0, this.slot * PARAM_BYTES);
     this.device.queue.submit([enc.finish()]);
+    if (this.retired.length) {
+      const hold = this.retired;
+      this.retired = [];
+      this.device.queue.onSubmittedWorkDone().then(() => void hold.length);
+    }
     this.encoder = null;
     this.pending = 0;
     this.slot = 0;

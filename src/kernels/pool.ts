@@ -42,6 +42,8 @@ export class BufferPool {
   acquire(bytes: number): GBuf {
     const size = sizeClass(bytes);
     const list = this.free.get(size);
+    // the free list is kept sorted by id, descending, and the smallest id is handed out: a step that frees and
+    // re-acquires the same buffers gets them back in the same roles, so its bind groups are cache hits
     let b = list?.pop();
     if (b) this.freeCount--;
     else {
@@ -59,7 +61,9 @@ export class BufferPool {
     this.live -= b.size;
     let list = this.free.get(b.size);
     if (!list) this.free.set(b.size, (list = []));
-    list.push(b);
+    let i = list.length;
+    while (i > 0 && list[i - 1].id < b.id) i--;
+    list.splice(i, 0, b);
     this.freeCount++;
   }
 

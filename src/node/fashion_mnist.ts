@@ -37,10 +37,13 @@ export interface LoadOptions {
   /** check the official SHA-256 of every file (default true; tests of tiny fixture files turn it off) */
   verify?: boolean;
   log?: (msg: string) => void;
+  /** the system-wide copy searched last (default Debian's; null to skip it, e.g. in tests) */
+  systemDir?: string | null;
 }
 
 export function searchDirs(opts: LoadOptions = {}): string[] {
-  const dirs = [opts.dir, process.env.FASHION_MNIST_DIR, './data', DEBIAN_DIR].filter((d): d is string => !!d);
+  const system = opts.systemDir === undefined ? DEBIAN_DIR : opts.systemDir;
+  const dirs = [opts.dir, process.env.FASHION_MNIST_DIR, './data', system].filter((d): d is string => !!d);
   return [...new Set(dirs.map((d) => resolve(d)))];
 }
 
@@ -51,9 +54,10 @@ function fileIn(dir: string, base: string): string | null {
 
 /** the first directory holding all four files */
 export function findDataDir(opts: LoadOptions = {}): string | null {
-  for (const d of searchDirs(opts)) if (Object.values(FILES).every((f) => fileIn(d, f.name))) return d;
+  for (const d of searchDirs(opts)) if (hasAll(d)) return d;
   return null;
 }
+const hasAll = (d: string) => Object.values(FILES).every((f) => fileIn(d, f.name));
 
 function readIdxBytes(path: string): Uint8Array {
   const raw = readFileSync(path);
@@ -94,6 +98,11 @@ export function howToGetData(dirs: string[]): string {
 
 export async function loadFashionMnist(opts: LoadOptions = {}): Promise<FashionMnist> {
   const log = opts.log ?? (() => {});
+  // a directory the user names must hold the files: silently training on another copy would hide the mistake
+  if (opts.dir && !hasAll(resolve(opts.dir))) {
+    const missing = Object.values(FILES).filter((f) => !fileIn(resolve(opts.dir!), f.name)).map((f) => `${f.name}[.gz]`);
+    throw new DataError(`--data ${opts.dir}: ${existsSync(opts.dir) ? `missing ${missing.join(', ')}` : 'no such directory'}; put the four Fashion-MNIST IDX files there, or leave --data out to search ${searchDirs({ ...opts, dir: undefined }).join(', ')}`);
+  }
   let dir = findDataDir(opts);
   if (!dir && opts.download !== false) {
     const target = resolve(opts.dir ?? './data');
