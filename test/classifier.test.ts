@@ -22,11 +22,12 @@ test('a tiny CNN learns 512 Fashion-MNIST images: loss falls, accuracy beats cha
   be.gpu.poison = false; // a training run, not a kernel check
   const data = await loadFashionMnist({ download: false });
   const epochs: EpochMetrics[] = [];
-  const { test: res } = await trainClassifier(be, data, {
+  const { test: resOrNull } = await trainClassifier(be, data, {
     epochs: 4, batch: 32, lr: 3e-3, seed: 1, valFraction: 0.1, patience: 0, augment: false,
     trainSubset: 512, testSubset: 500, logEvery: 1000, config: TINY, onEpoch: (m) => void epochs.push(m),
   });
   be.gpu.poison = true;
+  const res = resOrNull!;
   assert.is(epochs.length, 4);
   assert.ok(epochs[3].trainLoss < epochs[0].trainLoss * 0.8, `loss ${epochs.map((e) => e.trainLoss.toFixed(3)).join(' → ')}`);
   assert.ok(res.acc > 0.4, `test accuracy ${res.acc}`);
@@ -45,10 +46,17 @@ test('resume from a checkpoint reproduces the uninterrupted run (same adapter): 
   try {
     const full = await runCnn(be, data, opts, join(dir, 'full'), undefined, quiet);
     await runCnn(be, data, { ...opts, epochs: 1 }, join(dir, 'part'), undefined, quiet);
+    // and an interruption mid-epoch (after the 2nd of 4 batches of epoch 2), resumed from its exact position
+    let n = 0;
+    const cut = await runCnn(be, data, { ...opts, shouldStop: () => ++n === 2 }, join(dir, 'cut'), join(dir, 'part', 'last.safetensors'), quiet);
+    assert.ok(cut.interrupted && cut.test === null);
+    const rest = await runCnn(be, data, opts, join(dir, 'cut'), join(dir, 'cut', 'last.safetensors'), quiet);
+    assert.equal(rest.history.map((m) => [m.trainLoss, m.trainAcc, m.valLoss, m.step]), full.history.map((m) => [m.trainLoss, m.trainAcc, m.valLoss, m.step]));
+    assert.is(rest.test!.acc, full.test!.acc);
     const resumed = await runCnn(be, data, opts, join(dir, 'part'), join(dir, 'part', 'last.safetensors'), quiet);
     assert.is(resumed.history.length, 2);
     assert.equal(resumed.history.map((m) => [m.trainLoss, m.trainAcc, m.valLoss, m.step]), full.history.map((m) => [m.trainLoss, m.trainAcc, m.valLoss, m.step]));
-    assert.is(resumed.test.acc, full.test.acc);
+    assert.is(resumed.test!.acc, full.test!.acc);
     // every tensor of the final checkpoints (weights, batchnorm statistics, Adam moments) is bit-identical;
     // only the wall-clock fields of the metadata differ
     const a = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'full', 'last.safetensors'))));

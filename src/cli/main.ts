@@ -116,13 +116,20 @@ async function trainCnn(argv: string[]): Promise<number> {
     console.log(`data: ${data.source} (${data.train.count} train, ${data.test.count} test)`);
     const out = (flags.out as string) ?? `runs/cnn-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     const bar = new ProgressLine();
+    const stop = interruptible();
     const res = await runCnn(be, data, {
       ...opts,
+      shouldStop: stop.requested,
       onProgress: (p) =>
         bar.update((p.epoch - 1 + p.step / p.stepsPerEpoch) / p.epochs,
           `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} acc ${(100 * p.acc).toFixed(1)}% ${p.imgPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSec)}`),
       onEpoch: () => bar.done(),
-    }, out, flags.resume as string | undefined);
+    }, out, flags.resume as string | undefined).finally(() => stop.dispose());
+    bar.done();
+    if (res.interrupted || !res.test) {
+      console.log(`stopped by ${stop.signal}; checkpoint: ${res.checkpoint}\nresume with: npm run train -- cnn --out ${out} --resume ${res.checkpoint}`);
+      return stop.signal === 'SIGTERM' ? 143 : 130;
+    }
     console.log(`test accuracy ${(100 * res.test.acc).toFixed(2)}% on ${res.test.count} images (loss ${res.test.loss.toFixed(4)}), ${res.seconds.toFixed(0)} s`);
     console.log(res.test.perClass.map((c) => `  ${c.name.padEnd(12)} ${(100 * c.acc).toFixed(1)}%`).join('\n'));
     console.log(`run directory: ${out} (metrics.jsonl, loss.svg, accuracy.svg, confusion.svg, best.safetensors, last.safetensors)`);

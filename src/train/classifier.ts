@@ -30,7 +30,19 @@ export interface ClassifierOptions {
   onEpoch?: (m: EpochMetrics, state: TrainState) => void | Promise<void>;
   onProgress?: (p: Progress) => void;
   /** continue from this state (a loaded checkpoint) */
-  resume?: { epoch: number; step: number; history: EpochMetrics[]; best: { epoch: number; valAcc: number } | null };
+  resume?: { epoch: number; step: number; history: EpochMetrics[]; best: { epoch: number; valAcc: number } | null; position?: ClassifierPosition };
+  /** checked after every step: true stops at once; onInterrupt gets the exact position to checkpoint */
+  shouldStop?: () => boolean;
+  onInterrupt?: (p: ClassifierPosition, state: TrainState, step: number) => Promise<void>;
+}
+
+/** mid-epoch position: `inEpoch` batches of epoch `epoch` + 1 done, from the shuffle drawn at `epochData` */
+export interface ClassifierPosition {
+  epoch: number;
+  inEpoch: number;
+  epochData: { seed: number; calls: number };
+  /** loss sum, correct count and images seen so far in that epoch */
+  partial: [number, number, number];
 }
 
 export interface Progress {
@@ -134,7 +146,7 @@ export function prepareData(data: FashionMnist, opts: Pick<ClassifierOptions, 'v
   return { train: first(train, opts.trainSubset), val: first(val, valN), test: first(data.test, opts.testSubset) };
 }
 
-export async function trainClassifier(be: Backend, data: FashionMnist, opts: ClassifierOptions, state: TrainState = makeClassifier(be, opts.seed, opts.config, opts.lr)): Promise<{ state: TrainState; test: EvalResult }> {
+export async function trainClassifier(be: Backend, data: FashionMnist, opts: ClassifierOptions, state: TrainState = makeClassifier(be, opts.seed, opts.config, opts.lr)): Promise<{ state: TrainState; test: EvalResult | null; interrupted: boolean }> {
   const { train, val, test } = prepareData(data, opts);
   const { model, opt } = state;
   const stepsPerEpoch = Math.ceil(train.count / opts.batch);
@@ -145,14 +157,23 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
     state.history = opts.resume.history;
     state.best = opts.resume.best;
   }
+  let pos = opts.resume?.position ?? null;
   for (let epoch = (opts.resume?.epoch ?? 0) + 1; epoch <= opts.epochs; epoch++) {
     model.train();
     const t0 = performance.now();
-    let lossSum = Tensor.zeros(be, [1]);
-    let hitSum = Tensor.zeros(be, [1]);
-    let seen = 0;
+    const skip = pos?.inEpoch ?? 0;
+    if (skip) state.dataGen.setState(pos!.epochData);
+    const epochData = state.dataGen.state();
+    let lossSum = Tensor.full(be, [1], skip ? pos!.partial[0] : 0);
+    let hitSum = Tensor.full(be, [1], skip ? pos!.partial[1] : 0);
+    let seen = skip ? pos!.partial[2] : 0;
+    pos = null;
     let k = 0;
     for (const b of batches(train, { batchSize: opts.batch, scale: 'unit', shuffle: true, augment: opts.augment ? { shift: 2, flip: true } : undefined }, state.dataGen)) {
+      if (k < skip) {
+        k++; // trained before the interruption; the shuffle and augmentation draws are replayed identically
+        continue;
+      }
       const x = Tensor.from(be, b.x, [b.size, 1, train.rows, train.cols]);
       const y = Tensor.from(be, b.y, [b.size], 'i32');
       const [l, h] = tidy(() => {
@@ -179,6 +200,14 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
         const left = (stepsPerEpoch - k) * opts.batch + (opts.epochs - epoch) * train.count;
         opts.onProgress({ epoch, epochs: opts.epochs, step: k, stepsPerEpoch, loss: ls / seen, acc: hs / seen, imgPerSec: ips, etaSec: left / ips });
       }
+      if (opts.shouldStop) await new Promise((r) => setImmediate(r)); // let signal handlers run
+      if (opts.shouldStop?.() && k < stepsPerEpoch) {
+        const partial: [number, number, number] = [await lossSum.item(), await hitSum.item(), seen];
+        lossSum.dispose();
+        hitSum.dispose();
+        await opts.onInterrupt?.({ epoch: epoch - 1, inEpoch: k, epochData, partial }, state, step);
+        return { state, test: null, interrupted: true };
+      }
     }
     const trainLoss = (await lossSum.item()) / seen;
     const trainAcc = (await hitSum.item()) / seen;
@@ -196,10 +225,11 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
     } else stale++;
     await opts.onEpoch?.(m, state);
     if (opts.patience > 0 && stale >= opts.patience) break;
+    if (opts.shouldStop?.() && epoch < opts.epochs) return { state, test: null, interrupted: true };
   }
   if (bestWeights && state.best && state.best.epoch !== state.history[state.history.length - 1]?.epoch) {
     for (const [n, t] of Object.entries(model.stateDict())) t.assign(bestWeights.get(n)!);
   }
   const testResult = await evaluate(be, model, test);
-  return { state, test: testResult };
+  return { state, test: testResult, interrupted: false };
 }

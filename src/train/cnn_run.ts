@@ -4,7 +4,7 @@
 import { mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../autograd/backend.js';
-import { trainClassifier, makeClassifier, ClassifierOptions, TrainState, EpochMetrics, EvalResult, evaluate, prepareData } from './classifier.js';
+import { trainClassifier, makeClassifier, ClassifierOptions, ClassifierPosition, TrainState, EpochMetrics, EvalResult, evaluate, prepareData } from './classifier.js';
 import type { FashionMnist } from '../data/dataset.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { lineChart, confusionMatrix } from '../report/svg.js';
@@ -18,15 +18,15 @@ export function cnnStateTensors(state: TrainState): Record<string, Tensor> {
   return { ...state.model.stateDict(), ...state.opt.stateTensors(names) };
 }
 
-export async function saveCnn(path: string, state: TrainState, opts: ClassifierOptions, epoch: number, step: number): Promise<void> {
+export async function saveCnn(path: string, state: TrainState, opts: ClassifierOptions, epoch: number, step: number, position?: ClassifierPosition): Promise<void> {
   await saveCheckpoint(path, {
     tensors: cnnStateTensors(state),
     meta: {
-      model: 'cnn', config: state.model.config, epoch, step,
+      model: 'cnn', config: state.model.config, epoch, step, position: position ?? null,
       rng: { model: state.gen.state(), data: state.dataGen.state() },
       optimizer: { kind: 'adam', step: state.opt.stepCount, lr: state.opt.lr },
       history: state.history, best: state.best,
-      options: { ...opts, onEpoch: undefined, onProgress: undefined, resume: undefined, config: undefined },
+      options: { ...opts, onEpoch: undefined, onProgress: undefined, resume: undefined, config: undefined, shouldStop: undefined, onInterrupt: undefined },
     },
   });
 }
@@ -49,7 +49,9 @@ export function loadCnn(be: Backend, path: string, lr?: number): { state: TrainS
 }
 
 export interface CnnRunResult {
-  test: EvalResult;
+  /** null when interrupted */
+  test: EvalResult | null;
+  interrupted: boolean;
   history: EpochMetrics[];
   checkpoint: string | null;
   seconds: number;
@@ -61,14 +63,17 @@ export async function runCnn(be: Backend, data: FashionMnist, opts: ClassifierOp
   if (resumePath) {
     const loaded = loadCnn(be, resumePath, opts.lr);
     state = loaded.state;
-    const m = loaded.meta as { epoch: number; step: number };
-    opts = { ...opts, resume: { epoch: m.epoch, step: m.step, history: state.history, best: state.best } };
-    log(`resuming from ${resumePath} after epoch ${m.epoch} (step ${m.step})`);
+    const m = loaded.meta as { epoch: number; step: number; position: ClassifierPosition | null };
+    opts = { ...opts, resume: { epoch: m.epoch, step: m.step, history: state.history, best: state.best, position: m.position ?? undefined } };
+    log(`resuming from ${resumePath} after ${m.position?.inEpoch ? `${m.position.inEpoch} steps of epoch ${m.epoch + 1}` : `epoch ${m.epoch}`} (step ${m.step})`);
   }
   if (outDir) mkdirSync(outDir, { recursive: true });
   const userOnEpoch = opts.onEpoch;
   const res = await trainClassifier(be, data, {
     ...opts,
+    onInterrupt: async (p, st, step) => {
+      if (outDir) await saveCnn(join(outDir, 'last.safetensors'), st, opts, p.epoch, step, p);
+    },
     onEpoch: async (m, st) => {
       await userOnEpoch?.(m, st);
       log(`epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | val loss ${m.valLoss.toFixed(4)} acc ${(100 * m.valAcc).toFixed(2)}% | ${m.imgPerSec.toFixed(0)} img/s, ${m.seconds.toFixed(1)} s`);
@@ -80,11 +85,12 @@ export async function runCnn(be: Backend, data: FashionMnist, opts: ClassifierOp
     },
   }, state);
   const seconds = (performance.now() - t0) / 1000;
+  if (res.interrupted || !res.test) return { test: null, interrupted: true, history: res.state.history, checkpoint: outDir ? join(outDir, 'last.safetensors') : null, seconds };
   if (outDir) {
     writeFileSync(join(outDir, 'confusion.svg'), confusionMatrix(`Test confusion matrix (accuracy ${(100 * res.test.acc).toFixed(2)}%)`, res.test.confusion, CLASS_NAMES));
     writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ test: res.test, best: res.state.best, epochs: res.state.history.length, seconds }, null, 2));
   }
-  return { test: res.test, history: res.state.history, checkpoint: outDir ? join(outDir, 'best.safetensors') : null, seconds };
+  return { test: res.test, interrupted: false, history: res.state.history, checkpoint: outDir ? join(outDir, 'best.safetensors') : null, seconds };
 }
 
 function writeCurves(dir: string, h: EpochMetrics[]): void {
