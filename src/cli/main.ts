@@ -27,7 +27,7 @@ const HELP = `usage: node dist/cli.js <command> [model] [flags]     (npm run tra
 
 commands:
   info                 print the WebGPU adapter the engine would use
-  train [cnn|cgan]     train a model (default: cgan, the product's main job — arrives with the GAN issue)
+  train [cgan|acgan|cnn]  train a model (default: cgan, the product's main job)
   eval cnn             test accuracy of a saved CNN (--checkpoint FILE)
   sample               images from a GAN checkpoint (--checkpoint FILE [--class K] [--n N] [--out grid.png])
   help                 this text; \`<command> --help\` for a command's flags`;
