@@ -86,6 +86,8 @@ export interface Backend {
   /** overwrite storage with host data (in queue order after everything recorded before) */
   write(s: Store, data: ArrayLike<number>, dtype: DType): void;
   free(s: Store): void;
+  /** asynchronous backends: wait until at most `max` earlier throttle points are still executing (one per step) */
+  throttle?(max: number): Promise<void>;
 
   fill(out: Store, n: number, value: number): void;
   /** out = op(x) (alpha: the slope of leaky_relu, the scalar of *_s ops) */

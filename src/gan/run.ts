@@ -185,8 +185,8 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
           const ips = (done * B) / ((performance.now() - t0) / 1000);
           opts.onProgress?.({ epoch, epochs: opts.hyper.epochs, step: k, steps, d: (v[0] + v[1]) / k, g: v[3] / k, imgPerSec: ips, etaSec: ((steps - k) * B + (opts.hyper.epochs - epoch) * steps * B) / ips });
         }
-        // let signal handlers run (a recorded step never awaits, so without this a signal waits for a log point)
-        if (opts.shouldStop) await new Promise((r) => setImmediate(r));
+        // stay at most two steps ahead of the GPU (bounded queue; signal handlers get to run)
+        await be.throttle?.(2);
         if (opts.shouldStop?.() && k < steps) {
           const partial = Array.from(await sums.toArray());
           sums.dispose();

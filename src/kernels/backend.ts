@@ -40,6 +40,9 @@ export class GpuBackend implements Backend {
   free(s: Store): void {
     this.gpu.release(g(s));
   }
+  throttle(max: number): Promise<void> {
+    return this.gpu.throttle(max);
+  }
   fill(out: Store, n: number, value: number): void {
     const bits = new Uint32Array(new Float32Array([value]).buffer)[0];
     this.gpu.fillWords(g(out), bits, n);

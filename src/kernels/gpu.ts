@@ -355,6 +355,20 @@ export class Gpu {
     this.counters.submits++;
   }
 
+  private inFlight: Promise<unknown>[] = [];
+  /**
+   * Submit what is recorded and wait until at most `max` earlier throttle points are still executing on the GPU.
+   * Training loops call it once per step: the host stays at most `max` steps ahead of the device, so queued work
+   * (and memory) stays bounded and a stop request is served within a step or two, while the GPU never idles
+   * waiting for the host.
+   */
+  async throttle(max = 2): Promise<void> {
+    this.flush();
+    this.inFlight.push(this.device.queue.onSubmittedWorkDone());
+    while (this.inFlight.length > max) await this.inFlight.shift();
+    this.throwErrors();
+  }
+
   /** Submit and wait for the GPU to finish; throws any WGSL/validation error seen so far. */
   async sync(): Promise<void> {
     this.flush();

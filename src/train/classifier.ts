@@ -200,7 +200,7 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
         const left = (stepsPerEpoch - k) * opts.batch + (opts.epochs - epoch) * train.count;
         opts.onProgress({ epoch, epochs: opts.epochs, step: k, stepsPerEpoch, loss: ls / seen, acc: hs / seen, imgPerSec: ips, etaSec: left / ips });
       }
-      if (opts.shouldStop) await new Promise((r) => setImmediate(r)); // let signal handlers run
+      await be.throttle?.(2); // at most two steps ahead of the GPU; signal handlers get to run
       if (opts.shouldStop?.() && k < stepsPerEpoch) {
         const partial: [number, number, number] = [await lossSum.item(), await hitSum.item(), seen];
         lossSum.dispose();
