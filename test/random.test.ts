@@ -82,4 +82,19 @@ test('randomInt: GPU equals CPU exactly, values cover [0, high) evenly', async (
   assert.throws(() => F.randomInt(cpu, [3], 300, new Generator(1)), /high must be/);
 });
 
+test('no index is special: element 0 of many streams looks like any other element', async () => {
+  // a regression test: an earlier hash made element 0 of every stream exactly 0
+  const g = new Generator(123);
+  let zeros = 0;
+  let big = 0;
+  for (let s = 0; s < 200; s++) {
+    const u = await F.randomUniform(cpu, [2], g).toArray();
+    const z = await F.randomNormal(cpu, [2], g).toArray();
+    if (u[0] === 0) zeros++;
+    if (Math.abs(z[0]) > 4) big++;
+  }
+  assert.is(zeros, 0);
+  assert.ok(big <= 1, `${big} of 200 first normals beyond 4σ`);
+});
+
 test.run();

@@ -1,5 +1,5 @@
 // random.wgsl — counter-based random numbers and dropout, bit-identical in their integers to the CPU reference
-// (src/autograd/random.ts): element i of stream `key` uses h = hash32(hash32(i + key) ^ hash32(key)),
+// (src/autograd/random.ts): element i of stream `key` uses h = hash32(hash32(i + hash32(key)) ^ key),
 // hash32 = lowbias32. uniform = (h >> 8)·2⁻²⁴; normal = Box–Muller with u1 = ((h >> 8) + 1)·2⁻²⁴ from stream key
 // and u2 from stream key ^ 0x68bc21eb.
 //   random:  out[i] = uniform or normal (override DIST: 0 uniform, 1 normal).  Bindings: 1 out (rw).
@@ -21,7 +21,7 @@ fn hash32(v: u32) -> u32 {
   x ^= x >> 16u;
   return x;
 }
-fn bits(key: u32, i: u32) -> u32 { return hash32(hash32(i + key) ^ hash32(key)); }
+fn bits(key: u32, i: u32) -> u32 { return hash32(hash32(i + hash32(key)) ^ key); }
 
 @group(0) @binding(1) var<storage, read_write> rout: array<f32>;
 
