@@ -37,10 +37,10 @@ mesa_major() {
 }
 have_vulkan() {
   local icd
-  [ "$(mesa_major)" -ge 24 ] && ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' && return 0
+  [ "$(mesa_major)" -ge 24 ] && ldconfig -p 2>/dev/null | grep 'libvulkan.so.1' >/dev/null && return 0
   for icd in /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json \
              /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json "${VK_DRIVER_FILES:-/nonexistent}"; do
-    [ -f "$icd" ] && ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' && return 0
+    [ -f "$icd" ] && ldconfig -p 2>/dev/null | grep 'libvulkan.so.1' >/dev/null && return 0
   done
   return 1
 }
