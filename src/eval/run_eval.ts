@@ -90,8 +90,21 @@ export interface EvalResults {
   seconds: number;
 }
 
-/** score a GAN checkpoint or an IDX sample pair; writes results.json, figures and (with 'report') report.html */
+/**
+ * Score a GAN checkpoint or an IDX sample pair; writes results.json, figures and (with 'report') report.html into
+ * opts.outDir and returns the results. Bad option combinations throw EvalUsageError; bad files throw the loaders'
+ * errors (CheckpointError, SampleFileError). The models it loads are disposed before it returns.
+ */
 export async function evaluateGan(be: Backend, opts: EvalGanOptions): Promise<EvalResults> {
+  const cleanup: (() => void)[] = [];
+  try {
+    return await evaluate(be, opts, cleanup);
+  } finally {
+    for (const f of cleanup.reverse()) f();
+  }
+}
+
+async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)[]): Promise<EvalResults> {
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const what = new Set(opts.what);
@@ -113,6 +126,10 @@ export async function evaluateGan(be: Backend, opts: EvalGanOptions): Promise<Ev
 
   // --- the judge ---------------------------------------------------------------------------------------------
   const cnn = loadCnn(be, opts.classifierCheckpoint);
+  cleanup.push(() => {
+    cnn.state.model.dispose();
+    cnn.state.opt.dispose();
+  });
   const model: Cnn = cnn.state.model;
   const classes = model.config.classes;
   const classifier = {
@@ -130,6 +147,12 @@ export async function evaluateGan(be: Backend, opts: EvalGanOptions): Promise<Ev
   let idxSet: LabelledImages | null = null;
   if (opts.ganCheckpoint) {
     const loaded = loadGan(be, opts.ganCheckpoint);
+    cleanup.push(() => {
+      const st = loaded.state;
+      for (const m of [st.G, st.D]) m.dispose();
+      for (const o of [st.optG, st.optD]) o.dispose();
+      for (const t of [st.ones, st.zeros]) t.dispose();
+    });
     G = loaded.state.G;
     ganMeta = loaded.meta;
     source = { kind: 'gan', checkpoint: opts.ganCheckpoint, model: ganMeta.model, preset: ganMeta.preset, epoch: ganMeta.epoch };
@@ -172,8 +195,8 @@ export async function evaluateGan(be: Backend, opts: EvalGanOptions): Promise<Ev
   }
   if (what.has('accuracy')) {
     const acc = accuracyOf(gen!.predictions, labels, classes);
-    results.accuracy = realTest ? { ...acc, real: accuracyOf(realTest.c.predictions, realTest.labels, classes) } : acc;
-    if (results.accuracy.real) results.accuracy.real = { acc: results.accuracy.real.acc, count: results.accuracy.real.count };
+    const real = realTest ? accuracyOf(realTest.c.predictions, realTest.labels, classes) : null;
+    results.accuracy = real ? { ...acc, real: { acc: real.acc, count: real.count } } : acc;
     write('confusion.svg', confusionMatrix(`Generated samples: intended (rows) vs predicted (accuracy ${(100 * acc.acc).toFixed(2)}%)`, acc.confusion, CLASS_NAMES));
     log(`accuracy on intended labels ${(100 * acc.acc).toFixed(2)}%`);
   }
