@@ -3,16 +3,19 @@
 #   1. a Vulkan driver Dawn accepts. On a machine without a GPU that is Mesa >= 24 lavapipe; on Debian
 #      bookworm that comes from bookworm-backports (bookworm's own Mesa 22.3 fails Dawn's adapter check).
 #   2. the Fashion-MNIST IDX files (Debian package dataset-fashion-mnist -> /usr/share/datasets/fashion-mnist).
+#   3. with --browser: Chromium (Debian package chromium -> /usr/bin/chromium), which the report test drives
+#      headless; best effort: when it cannot be installed (no root, offline) that test is skipped, not failed.
 # Idempotent: `--check` only reports; without root or off Debian it prints the commands to run instead.
-# Usage: bash scripts/setup.sh [--check] [--no-data] [--quiet]
+# Usage: bash scripts/setup.sh [--check] [--no-data] [--browser] [--quiet]
 set -euo pipefail
-check=0; data=1; quiet=0
+check=0; data=1; quiet=0; browser=0
 for a in "$@"; do
   case "$a" in
     --check) check=1 ;;
     --no-data) data=0 ;;
+    --browser) browser=1 ;;
     --quiet) quiet=1 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown flag '$a' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -34,21 +37,43 @@ mesa_major() {
 }
 have_vulkan() {
   local icd
-  [ "$(mesa_major)" -ge 24 ] && ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' && return 0
+  [ "$(mesa_major)" -ge 24 ] && ldconfig -p 2>/dev/null | grep 'libvulkan.so.1' >/dev/null && return 0
   for icd in /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json \
              /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json "${VK_DRIVER_FILES:-/nonexistent}"; do
-    [ -f "$icd" ] && ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' && return 0
+    [ -f "$icd" ] && ldconfig -p 2>/dev/null | grep 'libvulkan.so.1' >/dev/null && return 0
   done
   return 1
 }
 
-need_vk=0; need_data=0
+have_browser() { [ -x /usr/bin/chromium ]; }
+
+need_vk=0; need_data=0; need_browser=0
 have_vulkan || need_vk=1
 [ "$data" = 1 ] && ! have_data && need_data=1
-if [ "$need_vk" = 0 ] && [ "$need_data" = 0 ]; then say "Vulkan driver and dataset present; nothing to do"; exit 0; fi
+[ "$browser" = 1 ] && ! have_browser && need_browser=1
+if [ "$need_vk" = 0 ] && [ "$need_data" = 0 ] && [ "$need_browser" = 0 ]; then
+  say "Vulkan driver and dataset$([ "$browser" = 1 ] && echo ' and Chromium') present; nothing to do"; exit 0
+fi
 [ "$need_vk" = 1 ] && say "missing: a Vulkan driver Dawn accepts (Mesa >= 24 lavapipe or a GPU driver); found Mesa $(mesa_major)"
 [ "$need_data" = 1 ] && say "missing: Fashion-MNIST IDX files (looked in \$FASHION_MNIST_DIR, ./data, $data_dir)"
+[ "$need_browser" = 1 ] && say "missing: Chromium (/usr/bin/chromium) for the report's browser test"
 [ "$check" = 1 ] && exit 1
+
+# Chromium only: best effort, never a failure (its test skips without it)
+install_browser() {
+  if apt-get install -y -qq chromium >/dev/null; then say "installed chromium"
+  else echo "setup: could not install chromium (apt-get install chromium); the report's browser test will be skipped" >&2; fi
+}
+if [ "$need_vk" = 0 ] && [ "$need_data" = 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || true
+    install_browser
+  else
+    echo "setup: Chromium is missing; install it with: sudo apt-get install chromium (the report's browser test is skipped meanwhile)" >&2
+  fi
+  exit 0
+fi
 
 # --- can we install? -------------------------------------------------------------------------------------
 codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
@@ -60,6 +85,7 @@ Run these yourself (Debian/Ubuntu shown; elsewhere install Mesa >= 24 'lavapipe'
   sudo apt-get update
   sudo apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1
   sudo apt-get install dataset-fashion-mnist     # or put the 4 IDX .gz files in ./data or \$FASHION_MNIST_DIR
+  sudo apt-get install chromium                  # optional (--browser): the report test's headless browser
 MSG
   exit 1
 fi
@@ -84,4 +110,5 @@ if [ "$need_data" = 1 ]; then
   say "installing dataset-fashion-mnist"
   apt-get install -y -qq dataset-fashion-mnist >/dev/null
 fi
+[ "$need_browser" = 1 ] && install_browser
 say "done: Mesa $(mesa_major).x lavapipe; data in $data_dir"

@@ -22,3 +22,5 @@ export { GanGenerator, GanDiscriminator } from './gan/models.js';
 export type { GanConfig } from './gan/models.js';
 export { ganStep, makeGan, PRESETS, generate, SCALARS } from './gan/train.js';
 export { loadFashionMnist, findDataDir } from './node/fashion_mnist.js';
+export { evaluateGan, EVAL_WHAT } from './eval/run_eval.js';
+export { frechetDistance, frechetFeatures, symmetricEigen } from './eval/frechet.js';

@@ -14,7 +14,10 @@ import { CheckpointError } from '../nn/checkpoint.js';
 import { SafetensorsError } from '../nn/safetensors.js';
 import { PRESETS } from '../gan/train.js';
 import { runGan, loadGan, NonFiniteError } from '../gan/run.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { evaluateGan, EVAL_WHAT, EvalUsageError } from '../eval/run_eval.js';
+import type { EvalWhat } from '../eval/run_eval.js';
+import { SampleFileError } from '../eval/idx_samples.js';
 import { generate } from '../gan/train.js';
 import { Generator } from '../autograd/random.js';
 import { Tensor } from '../autograd/tensor.js';
@@ -29,6 +32,8 @@ commands:
   info                 print the WebGPU adapter the engine would use
   train [cgan|acgan|cnn]  train a model (default: cgan, the product's main job)
   eval cnn             test accuracy of a saved CNN (--checkpoint FILE)
+  eval gan             FID on our classifier's features, accuracy and class balance of generated images, latent
+                       space, augmentation study, report.html (--checkpoint GAN --classifier CNN, or --samples/--labels)
   sample               images from a GAN checkpoint (--checkpoint FILE [--class K] [--n N] [--out grid.png])
   help                 this text; \`<command> --help\` for a command's flags`;
 
@@ -71,6 +76,19 @@ const SAMPLE: Record<string, FlagSpec> = {
   seed: { type: 'int', min: 0, help: 'noise seed (default 0)' },
   out: { type: 'string', help: 'output file (default samples.png, or samples-images.idx plus samples-labels.idx with --format idx)' },
   format: { type: 'string', choices: ['png', 'idx'], help: 'png grid, or IDX files (uint8 images + labels) for other tools' },
+};
+
+const EVAL_GAN: Record<string, FlagSpec> = {
+  checkpoint: { type: 'string', help: 'the GAN checkpoint (runs/NAME/checkpoint.safetensors), or give --samples and --labels' },
+  samples: { type: 'string', help: 'generated images from any tool: idx3-ubyte N×28×28 uint8 (gz or not)' },
+  labels: { type: 'string', help: 'their intended classes: idx1-ubyte (gz or not)' },
+  classifier: { type: 'string', help: 'the CNN that judges them (its 128-d features are the FID space), e.g. runs/cnn/best.safetensors' },
+  what: { type: 'string', help: `comma-separated parts (default all): ${EVAL_WHAT.join(',')}` },
+  n: { type: 'int', min: 2, help: 'generated images (default 10000)' },
+  'real-n': { type: 'int', min: 2, help: 'real images for FID and its floor (default 10000)' },
+  seed: { type: 'int', min: 0, help: 'noise seed (default 0)' },
+  out: { type: 'string', help: 'output directory (default: eval/ beside the GAN checkpoint, or eval-<date>)' },
+  data: DATA_FLAG,
 };
 
 const EVAL_CNN: Record<string, FlagSpec> = {
@@ -276,6 +294,33 @@ async function sampleCmd(argv: string[]): Promise<number> {
   });
 }
 
+async function evalGanCmd(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(argv, EVAL_GAN);
+  if (flags.help) {
+    console.log(helpText('usage: npm run eval -- gan (--checkpoint GAN | --samples F --labels F) --classifier CNN [flags]', EVAL_GAN));
+    return 0;
+  }
+  if (!flags.classifier) throw new UsageError('eval gan needs --classifier CNN (a checkpoint from `npm run train -- cnn`): its features are the FID space');
+  if (!flags.checkpoint === !flags.samples) throw new UsageError('eval gan needs --checkpoint GAN or --samples FILE --labels FILE (one of them)');
+  if (flags.samples && !flags.labels) throw new UsageError('--samples needs --labels (the intended class of each image)');
+  const what = ((flags.what as string | undefined)?.split(',') ?? [...EVAL_WHAT]) as EvalWhat[];
+  for (const w of what) if (!EVAL_WHAT.includes(w)) throw new UsageError(`--what: unknown part '${w}' (${EVAL_WHAT.join(', ')})`);
+  return withGpu(flags, async (gpu, be) => {
+    const data = await loadFashionMnist({ dir: flags.data as string | undefined });
+    const outDir = (flags.out as string) ?? (flags.checkpoint ? join(dirname(flags.checkpoint as string), 'eval') : `eval-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+    const r = await evaluateGan(be, {
+      ganCheckpoint: flags.checkpoint as string | undefined, samples: flags.samples as string | undefined, labels: flags.labels as string | undefined,
+      classifierCheckpoint: flags.classifier as string, data, n: flags.n as number | undefined, realN: flags['real-n'] as number | undefined,
+      seed: (flags.seed as number) ?? 0, outDir, what, log: console.log, setup: [['device', describeGpu(gpu)]],
+    });
+    if (r.fid) console.log(`FID ${r.fid.fid.toFixed(2)} (real-vs-real floor ${r.fid.realFloor?.toFixed(2) ?? "not computed"}; ${r.fid.nGenerated} generated vs ${r.fid.nReal} real, features of ${r.fid.classifier})`);
+    if (r.accuracy) console.log(`classifier accuracy on generated images ${(100 * r.accuracy.acc).toFixed(2)}%${r.accuracy.real ? ` (on real test images ${(100 * r.accuracy.real.acc).toFixed(2)}%)` : ''}`);
+    if (r.balance) console.log(`class balance: largest deviation from 10% is ${(100 * r.balance.maxDeviation).toFixed(2)} points (class ${r.balance.worstClass})`);
+    console.log(`results: ${join(outDir, 'results.json')}${what.includes('report') ? `, report: ${join(outDir, 'report.html')}` : ''}`);
+    return 0;
+  });
+}
+
 async function evalCnnCmd(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, EVAL_CNN);
   if (flags.help) {
@@ -318,6 +363,7 @@ async function main(argv: string[]): Promise<number> {
       return sampleCmd(rest);
     case 'eval':
       if (model === 'cnn') return evalCnnCmd(rest);
+      if (model === 'gan') return evalGanCmd(rest);
       throw new UsageError(`eval needs a model: \`eval cnn --checkpoint FILE\`${model ? ` ('${model}' is unknown)` : ''}`);
     default:
       throw new UsageError(`unknown command '${cmd}' (see --help)`);
@@ -329,7 +375,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const err = e as Error;
-    const known = e instanceof TrainingStopped || e instanceof UsageError || e instanceof NoAdapterError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof CheckpointFileError;
+    const known = e instanceof EvalUsageError || e instanceof SampleFileError || e instanceof TrainingStopped || e instanceof UsageError || e instanceof NoAdapterError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof CheckpointFileError;
     console.error(`error: ${err?.message ?? String(e)}`);
     if (!known && !verbose) console.error('(run with --verbose for the stack trace)');
     if (verbose && err?.stack) console.error(err.stack);

@@ -24,6 +24,12 @@ export interface ClassifierOptions {
   /** train on the first N images of the (seeded, shuffled) training split only */
   trainSubset?: number;
   testSubset?: number;
+  /**
+   * extra labelled images appended to the training split after the validation split and `trainSubset` (so
+   * validation and test stay real): generated images for the train-on-synthetic study (src/eval/augment.ts).
+   * Not meant for runs that save checkpoints: the options, this included, go into the checkpoint's metadata.
+   */
+  extraTrain?: LabelledImages;
   logEvery: number;
   config?: CnnConfig;
   /** called with each epoch's metrics (the CLI writes metrics.jsonl, curves and checkpoints from here) */
@@ -146,8 +152,23 @@ export function prepareData(data: FashionMnist, opts: Pick<ClassifierOptions, 'v
   return { train: first(train, opts.trainSubset), val: first(val, valN), test: first(data.test, opts.testSubset) };
 }
 
+/** a followed by b (same image size) */
+function concatSets(a: LabelledImages, b: LabelledImages): LabelledImages {
+  if (a.rows !== b.rows || a.cols !== b.cols) throw new Error(`extraTrain: ${b.rows}×${b.cols} images for a ${a.rows}×${a.cols} training set`);
+  const px = a.rows * a.cols;
+  const images = new Uint8Array((a.count + b.count) * px);
+  images.set(a.images.subarray(0, a.count * px));
+  images.set(b.images.subarray(0, b.count * px), a.count * px);
+  const labels = new Uint8Array(a.count + b.count);
+  labels.set(a.labels.subarray(0, a.count));
+  labels.set(b.labels.subarray(0, b.count), a.count);
+  return { images, labels, count: a.count + b.count, rows: a.rows, cols: a.cols };
+}
+
 export async function trainClassifier(be: Backend, data: FashionMnist, opts: ClassifierOptions, state: TrainState = makeClassifier(be, opts.seed, opts.config, opts.lr)): Promise<{ state: TrainState; test: EvalResult | null; interrupted: boolean }> {
-  const { train, val, test } = prepareData(data, opts);
+  const prepared = prepareData(data, opts);
+  const { val, test } = prepared;
+  const train = opts.extraTrain ? concatSets(prepared.train, opts.extraTrain) : prepared.train;
   const { model, opt } = state;
   const stepsPerEpoch = Math.ceil(train.count / opts.batch);
   let step = opts.resume?.step ?? 0;

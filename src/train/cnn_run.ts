@@ -26,7 +26,7 @@ export async function saveCnn(path: string, state: TrainState, opts: ClassifierO
       rng: { model: state.gen.state(), data: state.dataGen.state() },
       optimizer: { kind: 'adam', step: state.opt.stepCount, lr: state.opt.lr },
       history: state.history, best: state.best,
-      options: { ...opts, onEpoch: undefined, onProgress: undefined, resume: undefined, config: undefined, shouldStop: undefined, onInterrupt: undefined },
+      options: { ...opts, onEpoch: undefined, onProgress: undefined, resume: undefined, config: undefined, shouldStop: undefined, onInterrupt: undefined, extraTrain: undefined },
     },
   });
 }

@@ -1,0 +1,408 @@
+// eval/run_eval.ts — `npm run eval -- gan …`: scores a GAN checkpoint (or samples from another tool, as an IDX
+// pair) with a trained CNN classifier and writes the results into a directory: results.json (every number),
+// the figures (PNG grids, SVG charts) and report.html (src/report/html.ts). What is computed is chosen by `what`:
+//   fid       FID of n generated samples against the real test set, and the real-vs-real floor (train vs test)
+//   accuracy  does the classifier see the intended class (overall, per class, confusion matrix)
+//   balance   predicted-class shares of samples drawn with uniform labels
+//   latent    interpolation grids (GAN only), PCA and t-SNE maps and silhouette scores of classifier features
+//   augment   classifiers trained on real, real + synthetic (0.5×, 1×) and synthetic only, tested on real
+//   report    report.html from whatever of the above was computed (plus the GAN run's loss curves and
+//             per-epoch grids when the checkpoint's run directory has them)
+// Samples from a GAN: n images, labels cycling 0…9 (so exactly balanced), noise from `seed`; from IDX files: the
+// first n of the pair, labels as given.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Backend } from '../autograd/backend.js';
+import { Tensor } from '../autograd/tensor.js';
+import { Generator } from '../autograd/random.js';
+import type { FashionMnist } from '../data/dataset.js';
+import { CLASS_NAMES } from '../data/dataset.js';
+import type { LabelledImages } from '../data/idx.js';
+import type { Cnn, CnnConfig } from '../models/cnn.js';
+import type { GanGenerator } from '../gan/models.js';
+import { generate } from '../gan/train.js';
+import { loadGan } from '../gan/run.js';
+import { loadCnn } from '../train/cnn_run.js';
+import { gridPng } from '../node/png.js';
+import { lineChart, confusionMatrix, barChart, scatterPlot, scatterBounds } from '../report/svg.js';
+import { reportHtml, ReportFigure, ReportInput } from '../report/html.js';
+import { readSamplePair } from './idx_samples.js';
+import { accuracyOf, classBalance, classify, Classified, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes, AccuracyResult, BalanceResult, FidResult } from './metrics.js';
+import { classSweepGrid, interpolationGrid, pcaFit, pcaProject, silhouette, stratifiedIndices, takeRows, tsne, ImageGrid, Silhouette } from './latent.js';
+import { augmentationStudy, AugmentOptions, AugmentResult } from './augment.js';
+
+export type EvalWhat = 'fid' | 'accuracy' | 'balance' | 'latent' | 'augment' | 'report';
+export const EVAL_WHAT: EvalWhat[] = ['fid', 'accuracy', 'balance', 'latent', 'augment', 'report'];
+
+export class EvalUsageError extends Error {}
+
+export interface EvalGanOptions {
+  /** a GAN run's checkpoint.safetensors (or give samples + labels) */
+  ganCheckpoint?: string;
+  /** idx3-ubyte N×28×28 (gz or not) */
+  samples?: string;
+  /** idx1-ubyte N labels 0–9 (gz or not) */
+  labels?: string;
+  /** the CNN classifier whose features and predictions judge the samples (e.g. runs/cnn/best.safetensors) */
+  classifierCheckpoint: string;
+  data: FashionMnist;
+  /** samples to generate / use (default 10 000) */
+  n?: number;
+  /** real test images for FID, and training images for the floor (default: the whole 10 000-image test set) */
+  realN?: number;
+  seed?: number;
+  outDir: string;
+  what: EvalWhat[];
+  /** images per classifier / generator batch (default 500) */
+  batch?: number;
+  latent?: { perClass?: number; steps?: number; sweepRows?: number; tsneIterations?: number; perplexity?: number };
+  /** the augmentation study's settings (default: 10 epochs, batch 64, lr 1e-3, the classifier checkpoint's architecture, all real training images) */
+  augment?: Partial<Omit<AugmentOptions, 'log'>>;
+  /** progress lines (default: none) */
+  log?: (s: string) => void;
+  /** extra setup rows for the report (e.g. the device) */
+  setup?: [string, string | number][];
+}
+
+export interface EvalResults {
+  version: 1;
+  created: string;
+  source: { kind: 'gan'; checkpoint: string; model: string; preset?: string; epoch?: number } | { kind: 'idx'; samples: string; labels: string; fileCount: number };
+  classifier: { checkpoint: string; name: string; epoch?: number; bestValAcc?: number; config: CnnConfig };
+  /** samples evaluated */
+  n: number;
+  seed: number;
+  what: EvalWhat[];
+  fid?: FidResult;
+  /** generated samples vs their intended labels; `real` is the classifier on real test images (when FID ran) */
+  accuracy?: AccuracyResult & { real?: { acc: number; count: number } };
+  balance?: BalanceResult;
+  latent?: {
+    perClass: number;
+    pcaExplained: number[];
+    silhouette: { real: Silhouette; generated: Silhouette };
+    tsneKl: { real: number; generated: number };
+  };
+  augment?: AugmentResult;
+  /** files written, relative to outDir */
+  files: string[];
+  notes: string[];
+  seconds: number;
+}
+
+/**
+ * Score a GAN checkpoint or an IDX sample pair; writes results.json, figures and (with 'report') report.html into
+ * opts.outDir and returns the results. Bad option combinations throw EvalUsageError; bad files throw the loaders'
+ * errors (CheckpointError, SampleFileError). The models it loads are disposed before it returns.
+ */
+export async function evaluateGan(be: Backend, opts: EvalGanOptions): Promise<EvalResults> {
+  const cleanup: (() => void)[] = [];
+  try {
+    return await evaluate(be, opts, cleanup);
+  } finally {
+    for (const f of cleanup.reverse()) f();
+  }
+}
+
+async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)[]): Promise<EvalResults> {
+  const t0 = performance.now();
+  const log = opts.log ?? (() => {});
+  const what = new Set(opts.what);
+  for (const w of opts.what) if (!EVAL_WHAT.includes(w)) throw new EvalUsageError(`unknown evaluation '${w}' (choose from ${EVAL_WHAT.join(', ')})`);
+  if (!!opts.ganCheckpoint === !!(opts.samples || opts.labels)) throw new EvalUsageError('evaluate either a GAN checkpoint or an IDX sample pair (--samples FILE --labels FILE), not both or neither');
+  if (!opts.ganCheckpoint && !(opts.samples && opts.labels)) throw new EvalUsageError('IDX samples need both --samples FILE and --labels FILE');
+  const n = opts.n ?? 10000;
+  if (!(Number.isInteger(n) && n >= 2)) throw new EvalUsageError(`n must be an integer ≥ 2, got ${n}`);
+  const seed = opts.seed ?? 0;
+  const batch = opts.batch ?? 500;
+  const out = opts.outDir;
+  mkdirSync(out, { recursive: true });
+  const files: string[] = [];
+  const notes: string[] = [];
+  const write = (name: string, content: string | Uint8Array) => {
+    writeFileSync(join(out, name), content);
+    if (!files.includes(name)) files.push(name);
+  };
+
+  // --- the judge ---------------------------------------------------------------------------------------------
+  const cnn = loadCnn(be, opts.classifierCheckpoint);
+  cleanup.push(() => {
+    cnn.state.model.dispose();
+    cnn.state.opt.dispose();
+  });
+  const model: Cnn = cnn.state.model;
+  const classes = model.config.classes;
+  const classifier = {
+    checkpoint: opts.classifierCheckpoint, name: basename(opts.classifierCheckpoint),
+    epoch: cnn.meta.epoch as number | undefined, bestValAcc: (cnn.meta.best as { valAcc?: number } | null)?.valAcc, config: model.config,
+  };
+  log(`classifier ${classifier.name} (epoch ${classifier.epoch ?? '?'})`);
+
+  // --- the samples -------------------------------------------------------------------------------------------
+  let G: GanGenerator | null = null;
+  let ganMeta: Record<string, any> | null = null;
+  let source: EvalResults['source'];
+  let images: Float32Array; // [0, 1]
+  let labels: Int32Array;
+  let idxSet: LabelledImages | null = null;
+  if (opts.ganCheckpoint) {
+    const loaded = loadGan(be, opts.ganCheckpoint);
+    cleanup.push(() => {
+      const st = loaded.state;
+      for (const m of [st.G, st.D]) m.dispose();
+      for (const o of [st.optG, st.optD]) o.dispose();
+      for (const t of [st.ones, st.zeros]) t.dispose();
+    });
+    G = loaded.state.G;
+    ganMeta = loaded.meta;
+    source = { kind: 'gan', checkpoint: opts.ganCheckpoint, model: ganMeta.model, preset: ganMeta.preset, epoch: ganMeta.epoch };
+    labels = Int32Array.from({ length: n }, (_, i) => i % classes);
+    log(`generating ${n} samples from ${opts.ganCheckpoint} (${ganMeta.model}, epoch ${ganMeta.epoch})`);
+    images = fromSymmetric(await generateLabelled(be, G, labels, new Generator(seed), batch));
+  } else {
+    idxSet = readSamplePair(opts.samples!, opts.labels!, classes);
+    source = { kind: 'idx', samples: opts.samples!, labels: opts.labels!, fileCount: idxSet.count };
+    const picked = pickImages(idxSet, n);
+    images = picked.images;
+    labels = picked.labels;
+    if (idxSet.count > n) notes.push(`used the first ${n} of the ${idxSet.count} samples in ${opts.samples}`);
+    log(`read ${idxSet.count} samples from ${opts.samples}; using ${labels.length}`);
+  }
+  const count = labels.length;
+  write('samples.png', gridPng(classMajor(images, labels, classes, 10), { rows: classes, cols: 10, range: 'unit' }));
+
+  // --- classifier passes -------------------------------------------------------------------------------------
+  const results: EvalResults = { version: 1, created: new Date().toISOString(), source, classifier, n: count, seed, what: opts.what, files, notes, seconds: 0 };
+  const needGen = what.has('fid') || what.has('accuracy') || what.has('balance') || what.has('latent');
+  let gen: Classified | null = null;
+  if (needGen) {
+    log(`classifying ${count} samples`);
+    gen = await classify(be, model, images, batch);
+  }
+  let realTest: { c: Classified; labels: Int32Array } | null = null;
+  if (what.has('fid')) {
+    const real = pickImages(opts.data.test, opts.realN);
+    log(`classifying ${real.labels.length} real test images`);
+    realTest = { c: await classify(be, model, real.images, batch), labels: real.labels };
+    const trainN = Math.min(real.labels.length, opts.data.train.count);
+    const floorSet = pickImages(opts.data.train, trainN, seed ^ 0xf100);
+    log(`classifying ${trainN} real training images (the FID floor)`);
+    const floor = await classify(be, model, floorSet.images, batch);
+    const gG = featureGaussian(gen!), gR = featureGaussian(realTest.c), gF = featureGaussian(floor);
+    results.fid = fidFromFeatures(gG, gR, gF, classifier.name);
+    log(`FID ${results.fid.fid.toFixed(3)} (floor ${results.fid.realFloor?.toFixed(3)}) with ${count} samples vs ${real.labels.length} real`);
+    if (count < 2 * gen!.dim) notes.push(`FID with ${count} samples in ${gen!.dim} dimensions: the covariance is poorly estimated (want ≫ ${gen!.dim}); compare only at equal counts`);
+  }
+  if (what.has('accuracy')) {
+    const acc = accuracyOf(gen!.predictions, labels, classes);
+    const real = realTest ? accuracyOf(realTest.c.predictions, realTest.labels, classes) : null;
+    results.accuracy = real ? { ...acc, real: { acc: real.acc, count: real.count } } : acc;
+    write('confusion.svg', confusionMatrix(`Generated samples: intended (rows) vs predicted (accuracy ${(100 * acc.acc).toFixed(2)}%)`, acc.confusion, CLASS_NAMES));
+    log(`accuracy on intended labels ${(100 * acc.acc).toFixed(2)}%`);
+  }
+  if (what.has('balance')) {
+    const b = classBalance(gen!.predictions, classes, labels);
+    results.balance = b;
+    if (b.intendedShares && b.intendedShares.some((s) => Math.abs(s - b.expected) > 0.02)) notes.push('the intended labels are not uniform, so the class-balance deviations mix the label distribution with the generator’s');
+    write('balance.svg', barChart('Predicted class shares', CLASS_NAMES.map((nm, c) => `${c} ${nm}`), b.shares, { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' }));
+    log(`class balance: largest deviation ${(100 * b.maxDeviation).toFixed(2)} points (${CLASS_NAMES[b.worstClass]})`);
+  }
+
+  // --- latent space ------------------------------------------------------------------------------------------
+  const latentFigures: ReportFigure[] = [];
+  if (what.has('latent')) {
+    const lo = opts.latent ?? {};
+    const steps = lo.steps ?? 10;
+    if (G) {
+      log('latent: interpolation grids');
+      const cls = [...Array(classes).keys()];
+      for (const mode of ['lerp', 'slerp'] as const) {
+        const g = await interpolationGrid(be, G, { classes: cls, steps, seed: seed + 1, mode });
+        const png = gridOf(g);
+        write(`interp_${mode}.png`, png);
+        latentFigures.push({ caption: `Interpolation within each class (rows), ${mode === 'lerp' ? 'linear' : 'spherical'} between two noise vectors in ${steps} steps (same noise pairs in both figures).`, png });
+      }
+      const sweep = await classSweepGrid(be, G, { rows: lo.sweepRows ?? 8, seed: seed + 2 });
+      const png = gridOf(sweep);
+      write('class_sweep.png', png);
+      latentFigures.push({ caption: `Fixed noise (rows), every class (columns ${CLASS_NAMES.map((nm, c) => `${c} ${nm}`).join(', ')}).`, png });
+    } else notes.push('interpolation grids need a generator: not made for IDX samples');
+    const per = lo.perClass ?? 30;
+    const gi = stratifiedIndices(labels, per, classes);
+    const gFeat = takeRows(gen!.features, gen!.dim, gi);
+    const gLab = Int32Array.from(gi, (i) => labels[i]);
+    let rFeat: Float64Array, rLab: Int32Array;
+    if (realTest) {
+      const ri = stratifiedIndices(realTest.labels, per, classes);
+      rFeat = takeRows(realTest.c.features, realTest.c.dim, ri);
+      rLab = Int32Array.from(ri, (i) => realTest!.labels[i]);
+    } else {
+      const ri = stratifiedIndices(opts.data.test.labels, per, classes);
+      const sub = pickImagesAt(opts.data.test, ri);
+      log(`latent: classifying ${ri.length} real test images`);
+      const c = await classify(be, model, sub.images, batch);
+      rFeat = Float64Array.from(c.features);
+      rLab = sub.labels;
+    }
+    const dim = gen!.dim;
+    log(`latent: PCA, t-SNE and silhouettes of ${gLab.length} generated and ${rLab.length} real feature vectors`);
+    const pca = pcaFit(rFeat, dim, 2);
+    const ev = pca.explained.map((e) => `${(100 * e).toFixed(1)}%`).join(', ');
+    const proj = { real: pcaProject(pca, rFeat, dim), generated: pcaProject(pca, gFeat, dim) };
+    const bounds = scatterBounds(proj.real, proj.generated);
+    for (const [name, l] of [['real', rLab], ['generated', gLab]] as const) {
+      const svg = scatterPlot(`PCA of classifier features: ${name}`, proj[name], l, CLASS_NAMES, { bounds, xLabel: 'PC 1', yLabel: 'PC 2' });
+      write(`pca_${name}.svg`, svg);
+      latentFigures.push({ caption: `${name === 'real' ? 'Real test images' : 'Generated samples (coloured by intended class)'} in the first two principal components of the real features (explained variance ${ev}); both panels share the projection.`, svg });
+    }
+    const tsneKl: Record<string, number> = {};
+    for (const [name, f, l] of [['real', rFeat, rLab], ['generated', gFeat, gLab]] as const) {
+      const t = tsne(f, dim, { perplexity: lo.perplexity ?? 30, iterations: lo.tsneIterations ?? 1000, seed });
+      tsneKl[name] = t.kl;
+      const svg = scatterPlot(`t-SNE of classifier features: ${name}`, t.y, l, CLASS_NAMES);
+      write(`tsne_${name}.svg`, svg);
+      latentFigures.push({ caption: `Exact t-SNE (perplexity ${t.perplexity.toFixed(0)}, KL ${t.kl.toFixed(3)}) of ${l.length} ${name === 'real' ? 'real test' : 'generated'} feature vectors.`, svg });
+    }
+    results.latent = {
+      perClass: per, pcaExplained: pca.explained,
+      silhouette: { real: silhouette(rFeat, dim, rLab, classes), generated: silhouette(gFeat, dim, gLab, classes) },
+      tsneKl: { real: tsneKl.real, generated: tsneKl.generated },
+    };
+  }
+
+  // --- augmentation ------------------------------------------------------------------------------------------
+  if (what.has('augment')) {
+    const a = opts.augment ?? {};
+    const synthGen = new Generator(seed + 3);
+    const synth = async (m: number): Promise<LabelledImages> => {
+      if (G) {
+        const y = Int32Array.from({ length: m }, (_, i) => i % classes);
+        log(`augment: generating ${m} synthetic training images`);
+        const img = await generateLabelled(be, G, y, synthGen, batch);
+        return { images: toBytes(img, 'symmetric'), labels: Uint8Array.from(y), count: m, rows: 28, cols: 28 };
+      }
+      const s = idxSet!;
+      const k = Math.min(m, s.count);
+      return { images: s.images.subarray(0, k * 784), labels: s.labels.subarray(0, k), count: k, rows: 28, cols: 28 };
+    };
+    results.augment = await augmentationStudy(be, opts.data, synth, {
+      epochs: a.epochs ?? 10, batch: a.batch ?? 64, lr: a.lr ?? 1e-3, seed: a.seed ?? seed, ratios: a.ratios, tstr: a.tstr,
+      trainSubset: a.trainSubset, testSubset: a.testSubset, valFraction: a.valFraction, config: a.config ?? model.config, log,
+    });
+    notes.push(...results.augment.notes);
+  }
+
+  // --- report ------------------------------------------------------------------------------------------------
+  results.seconds = (performance.now() - t0) / 1000;
+  if (what.has('report')) {
+    write('report.html', reportHtml(reportInput(results, opts, ganMeta, latentFigures, readFileSync(join(out, 'samples.png')))));
+    log(`wrote ${join(out, 'report.html')}`);
+  }
+  files.push('results.json');
+  results.seconds = (performance.now() - t0) / 1000;
+  // the numbers first, the bookkeeping last
+  const { files: f, notes: nt, seconds, ...rest } = results;
+  writeFileSync(join(out, 'results.json'), JSON.stringify({ ...rest, notes: nt, files: f, seconds }, null, 2));
+  return results;
+}
+
+/** G's images [n·784] in [−1, 1] for labels y and noise drawn from `g` */
+async function generateLabelled(be: Backend, G: GanGenerator, y: Int32Array, g: Generator, batch: number): Promise<Float32Array> {
+  const n = y.length, d = G.config.noiseDim;
+  const out = new Float32Array(n * 784);
+  // in chunks, so the noise and label tensors stay small for large n
+  const chunk = Math.max(batch, 5000);
+  for (let i = 0; i < n; i += chunk) {
+    const m = Math.min(chunk, n - i);
+    const z = Tensor.from(be, g.normal(m * d), [m, d]);
+    const yt = Tensor.from(be, y.subarray(i, i + m), [m], 'i32');
+    out.set(await generate(G, z, yt, batch), i * 784);
+    z.dispose();
+    yt.dispose();
+  }
+  return out;
+}
+
+/** up to `per` images of each class, class-major (a row per class), blank where a class has fewer */
+function classMajor(images: Float32Array, labels: Int32Array, classes: number, per: number): Float32Array {
+  const out = new Float32Array(classes * per * 784);
+  const taken = new Array<number>(classes).fill(0);
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i];
+    if (taken[c] >= per) continue;
+    out.set(images.subarray(i * 784, (i + 1) * 784), (c * per + taken[c]) * 784);
+    taken[c]++;
+  }
+  return out;
+}
+
+function pickImagesAt(set: LabelledImages, idx: ArrayLike<number>): { images: Float32Array; labels: Int32Array } {
+  const images = new Float32Array(idx.length * 784);
+  const labels = new Int32Array(idx.length);
+  for (let i = 0; i < idx.length; i++) {
+    for (let p = 0; p < 784; p++) images[i * 784 + p] = set.images[idx[i] * 784 + p] / 255;
+    labels[i] = set.labels[idx[i]];
+  }
+  return { images, labels };
+}
+
+const gridOf = (g: ImageGrid): Uint8Array => new Uint8Array(gridPng(g.images, { rows: g.rows, cols: g.cols }));
+
+/** loss curves and per-epoch grids of the GAN run the checkpoint came from */
+function trainingFigures(ganCheckpoint: string, meta: Record<string, any>): { curves: ReportFigure[]; grids: { epoch: number; png: Uint8Array }[] } {
+  const curves: ReportFigure[] = [];
+  const h = (meta.history ?? []) as { epoch: number; dReal: number; dFake: number; g: number; aux: number; dx: number; dgz: number }[];
+  if (h.length) {
+    const x = h.map((e) => e.epoch);
+    const series = [
+      { name: 'D loss (real)', x, y: h.map((e) => e.dReal) },
+      { name: 'D loss (fake)', x, y: h.map((e) => e.dFake) },
+      { name: 'G loss', x, y: h.map((e) => e.g) },
+    ];
+    if (h.some((e) => e.aux)) series.push({ name: 'aux class loss', x, y: h.map((e) => e.aux) });
+    curves.push({ caption: 'Training losses per epoch (means over the epoch’s steps).', svg: lineChart('GAN losses per epoch', 'epoch', series) });
+    curves.push({ caption: 'Mean discriminator output on real images, D(x), and on generated ones, D(G(z)).', svg: lineChart('Mean discriminator output', 'epoch', [{ name: 'D(x)', x, y: h.map((e) => e.dx) }, { name: 'D(G(z))', x, y: h.map((e) => e.dgz) }]) });
+  }
+  const dir = join(dirname(ganCheckpoint), 'samples');
+  const grids: { epoch: number; png: Uint8Array }[] = [];
+  if (existsSync(dir)) {
+    const epochs = readdirSync(dir).map((f) => /^epoch_(\d+)\.png$/.exec(f)).filter((m): m is RegExpExecArray => !!m).map((m) => +m[1]).sort((a, b) => a - b);
+    // at most 6, evenly spaced, always the first and the last
+    const pick = epochs.length <= 6 ? epochs : [...new Set(Array.from({ length: 6 }, (_, i) => epochs[Math.round((i * (epochs.length - 1)) / 5)]))];
+    for (const e of pick) grids.push({ epoch: e, png: new Uint8Array(readFileSync(join(dir, `epoch_${String(e).padStart(3, '0')}.png`))) });
+  }
+  return { curves, grids };
+}
+
+function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<string, any> | null, latentFigures: ReportFigure[], samplesPng: Uint8Array): ReportInput {
+  const setup: [string, string | number][] = [];
+  if (r.source.kind === 'gan') {
+    setup.push(['model', `${r.source.model}${r.source.preset ? ` (preset ${r.source.preset})` : ''}`], ['checkpoint', r.source.checkpoint], ['epochs trained', r.source.epoch ?? '?']);
+    if (ganMeta?.hyper) setup.push(['optimiser', `Adam lr ${ganMeta.hyper.lr}, β1 ${ganMeta.hyper.beta1}, batch ${ganMeta.hyper.batch}`]);
+    if (ganMeta?.config) setup.push(['generator', `noise ${ganMeta.config.noiseDim}-d, ${ganMeta.config.gMaps}/${ganMeta.config.gMid} maps; discriminator channels ${ganMeta.config.dChannels?.join('/')}`]);
+  } else setup.push(['samples', `${r.source.samples} (${r.source.fileCount} images)`], ['labels', r.source.labels]);
+  setup.push(['samples evaluated', `${r.n} (${r.source.kind === 'gan' ? `labels cycling 0–9, noise seed ${r.seed}` : 'labels from the file'})`]);
+  setup.push(['classifier', `${r.classifier.checkpoint} (epoch ${r.classifier.epoch ?? '?'}${r.classifier.bestValAcc !== undefined ? `, validation accuracy ${(100 * r.classifier.bestValAcc).toFixed(2)}%` : ''})`]);
+  setup.push(['real data', opts.data.source]);
+  setup.push(['evaluations', r.what.join(', ')], ['evaluation time', `${r.seconds.toFixed(1)} s`]);
+  setup.push(...(opts.setup ?? []));
+  const tf = r.source.kind === 'gan' && ganMeta ? trainingFigures(r.source.checkpoint, ganMeta) : { curves: [], grids: [] };
+  return {
+    title: `Evaluation of ${r.source.kind === 'gan' ? `${r.source.model} ${basename(dirname(r.source.checkpoint))}` : basename(r.source.samples)}`,
+    subtitle: `${r.created.slice(0, 10)} · fmnist-webgpu-engine`,
+    setup,
+    lossCurves: tf.curves,
+    sampleGrids: tf.grids,
+    samples: { caption: `Evaluated samples: the first ten of each class (a row per class, ${CLASS_NAMES.join(', ')}).`, png: samplesPng },
+    fid: r.fid,
+    accuracy: r.accuracy ? { ...r.accuracy, realAcc: r.accuracy.real?.acc, realCount: r.accuracy.real?.count } : undefined,
+    balance: r.balance,
+    augment: r.augment,
+    latent: r.latent || latentFigures.length ? {
+      figures: latentFigures,
+      silhouette: r.latent ? [{ name: 'real', s: r.latent.silhouette.real }, { name: 'generated', s: r.latent.silhouette.generated }] : undefined,
+      pcaExplained: r.latent?.pcaExplained,
+    } : undefined,
+    notes: r.notes,
+  };
+}

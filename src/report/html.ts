@@ -1,0 +1,229 @@
+// report/html.ts — report.html for an evaluated GAN run: one self-contained file (SVG inline, PNGs as data: URIs, a
+// few lines of CSS, no scripts, nothing fetched) laid out like a short paper: summary, setup, training (loss
+// curves, sample grids by epoch), sample quality (FID, accuracy, confusion matrix, class balance), generated images
+// as training data (augmentation / TSTR table), latent space (interpolations, PCA, t-SNE, silhouettes), notes.
+// The input is a plain object holding whatever a run has; a missing section is replaced by a one-line note, so a
+// tiny run still gets a valid report. Pure string building (no Node), so the browser playground can use it too.
+import { barChart, confusionMatrix } from './svg.js';
+import { CLASS_NAMES } from '../data/dataset.js';
+
+export interface ReportFigure {
+  caption: string;
+  /** an inline SVG document (from src/report/svg.ts) */
+  svg?: string;
+  /** PNG bytes, embedded as a data: URI */
+  png?: Uint8Array;
+}
+
+export interface ReportFid {
+  fid: number;
+  realFloor: number | null;
+  nGenerated: number;
+  nReal: number;
+  nRealTrain: number;
+  dim: number;
+  classifier: string;
+  clipped?: number;
+  mostNegative?: number;
+}
+
+export interface ReportAccuracy {
+  acc: number;
+  count: number;
+  perClass: { name: string; count: number; correct: number; acc: number }[];
+  /** [intended][predicted] */
+  confusion: number[][];
+  /** the classifier's accuracy on real test images, for reference */
+  realAcc?: number;
+  realCount?: number;
+}
+
+export interface ReportBalance {
+  count: number;
+  counts: number[];
+  shares: number[];
+  expected: number;
+  maxDeviation: number;
+  worstClass: number;
+  totalVariation: number;
+}
+
+export interface ReportAugment {
+  rows: { setting: string; real: number; synthetic: number; testAcc: number; valAcc?: number; seconds?: number }[];
+  epochs: number;
+  seed: number;
+  testCount: number;
+  notes?: string[];
+}
+
+export interface ReportSilhouette {
+  overall: number;
+  perClass: number[];
+  count: number;
+}
+
+export interface ReportInput {
+  title: string;
+  /** e.g. the date and the command */
+  subtitle?: string;
+  /** setup as key–value rows (model, checkpoint, epochs, classifier, seed, device, …) */
+  setup?: [string, string | number][];
+  lossCurves?: ReportFigure[];
+  /** one grid per (chosen) epoch, oldest first */
+  sampleGrids?: { epoch: number | string; png: Uint8Array }[];
+  /** the evaluated samples (e.g. 10×10, a row per class) */
+  samples?: ReportFigure;
+  fid?: ReportFid;
+  accuracy?: ReportAccuracy;
+  balance?: ReportBalance;
+  augment?: ReportAugment;
+  latent?: { figures: ReportFigure[]; silhouette?: { name: string; s: ReportSilhouette }[]; pcaExplained?: number[] };
+  notes?: string[];
+  classNames?: readonly string[];
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const pct = (v: number, d = 2) => (Number.isFinite(v) ? `${(100 * v).toFixed(d)}%` : '–');
+const num = (v: number | null | undefined, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+/** standard base64 of bytes (no Node Buffer, so this module stays browser-clean) */
+export function base64(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    out += B64[v >> 18] + B64[(v >> 12) & 63] + B64[(v >> 6) & 63] + B64[v & 63];
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const v = bytes[i] << 16;
+    out += B64[v >> 18] + B64[(v >> 12) & 63] + '==';
+  } else if (rest === 2) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8);
+    out += B64[v >> 18] + B64[(v >> 12) & 63] + B64[(v >> 6) & 63] + '=';
+  }
+  return out;
+}
+
+/** the SVG document without its XML prolog, ready to inline */
+const inlineSvg = (svg: string) => svg.replace(/^<\?xml[^>]*>\s*/, '');
+
+class Doc {
+  private parts: string[] = [];
+  private fig = 0;
+  private tab = 0;
+  add(html: string): void {
+    this.parts.push(html);
+  }
+  figure(f: ReportFigure): void {
+    this.fig++;
+    const body = f.svg ? inlineSvg(f.svg) : f.png ? `<img src="data:image/png;base64,${base64(f.png)}" alt="${esc(f.caption)}">` : '';
+    this.add(`<figure data-figure="${this.fig}">${body}<figcaption><b>Figure ${this.fig}.</b> ${esc(f.caption)}</figcaption></figure>`);
+  }
+  table(caption: string, head: string[], rows: (string | number)[][]): void {
+    this.tab++;
+    const th = head.some((h) => h) ? `<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>` : '';
+    const tr = rows.map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('\n');
+    this.add(`<table data-table="${this.tab}"><caption><b>Table ${this.tab}.</b> ${esc(caption)}</caption>${th}<tbody>\n${tr}\n</tbody></table>`);
+  }
+  missing(what: string): void {
+    this.add(`<p class="missing">${esc(what)}</p>`);
+  }
+  html(): string {
+    return this.parts.join('\n');
+  }
+}
+
+const CSS = `body{font-family:Georgia,'Times New Roman',serif;max-width:920px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.8em}
+.subtitle{color:#666;margin-top:0}.abstract{background:#f6f6f6;padding:.8em 1em;border-left:3px solid #888}
+figure{margin:1.2em 0;text-align:center}figure svg,figure img{max-width:100%;height:auto}
+figcaption{font-size:.9em;color:#444;margin-top:.3em}.grids{display:flex;flex-wrap:wrap;gap:.5em;justify-content:center}
+.grids figure{margin:.3em}table{border-collapse:collapse;margin:1em auto;font-size:.92em}
+caption{caption-side:top;margin-bottom:.4em;font-size:.95em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th{background:#f0f0f0}td:first-child{text-align:left}.missing{color:#999;font-style:italic}`;
+
+/** the whole report as one HTML string */
+export function reportHtml(r: ReportInput): string {
+  const names = r.classNames ?? CLASS_NAMES;
+  const d = new Doc();
+  d.add(`<h1>${esc(r.title)}</h1>`);
+  if (r.subtitle) d.add(`<p class="subtitle">${esc(r.subtitle)}</p>`);
+
+  // summary: the headline numbers that exist
+  const headline: string[] = [];
+  if (r.fid) headline.push(`FID ${num(r.fid.fid, 2)} against ${r.fid.nReal} real test images (real-vs-real floor ${num(r.fid.realFloor, 2)}), in the ${r.fid.dim}-d feature space of ${r.fid.classifier}`);
+  if (r.accuracy) headline.push(`the classifier names the intended class of ${pct(r.accuracy.acc)} of ${r.accuracy.count} samples${r.accuracy.realAcc !== undefined ? ` (${pct(r.accuracy.realAcc)} on real test images)` : ''}`);
+  if (r.balance) headline.push(`predicted classes deviate from an even ${pct(r.balance.expected, 0)} share by at most ${pct(r.balance.maxDeviation)} (${names[r.balance.worstClass] ?? r.balance.worstClass})`);
+  if (r.augment?.rows.length) {
+    const base = r.augment.rows.find((x) => x.synthetic === 0);
+    const best = [...r.augment.rows].sort((a, b) => b.testAcc - a.testAcc)[0];
+    headline.push(`as training data, the best setting is “${best.setting}” at ${pct(best.testAcc)} test accuracy${base ? ` (real only: ${pct(base.testAcc)})` : ''}`);
+  }
+  d.add(`<p class="abstract"><b>Summary.</b> ${headline.length ? esc(headline.join('; ')) + '.' : 'No metrics were computed in this run.'}</p>`);
+
+  d.add('<h2>1. Setup</h2>');
+  if (r.setup?.length) d.table('Run and evaluation settings.', ['', ''], r.setup.map(([k, v]) => [k, v]));
+  else d.missing('No setup recorded.');
+
+  d.add('<h2>2. Training</h2>');
+  if (r.lossCurves?.length) for (const f of r.lossCurves) d.figure(f);
+  else d.missing('No loss curves: the checkpoint has no training history (or samples came from IDX files).');
+  if (r.sampleGrids?.length) {
+    d.add('<div class="grids">');
+    for (const g of r.sampleGrids) d.figure({ caption: `Samples after epoch ${g.epoch} (fixed noise, a row per class).`, png: g.png });
+    d.add('</div>');
+  } else d.missing('No per-epoch sample grids found next to the checkpoint.');
+
+  d.add('<h2>3. Sample quality</h2>');
+  if (r.samples) d.figure(r.samples);
+  d.add('<h3>3.1 Fréchet distance</h3>');
+  if (r.fid) {
+    d.table(`Fréchet distance (FID formula) in the ${r.fid.dim}-d penultimate feature space of the CNN classifier ${r.fid.classifier}; lower is better. Not comparable with Inception-based FIDs; compare only at equal sample counts.`, ['comparison', 'samples', 'reference', 'd²'], [
+      ['generated vs real test', r.fid.nGenerated, r.fid.nReal, num(r.fid.fid, 3)],
+      ...(r.fid.realFloor !== null ? [['real train vs real test (floor)', r.fid.nRealTrain, r.fid.nReal, num(r.fid.realFloor, 3)]] : []),
+    ]);
+    if (r.fid.clipped) d.add(`<p>${r.fid.clipped} negative eigenvalue(s)${r.fid.mostNegative !== undefined ? ` (the most negative ${r.fid.mostNegative.toExponential(2)})` : ''} were clipped to 0 in the matrix square roots: covariances estimated from few samples, or with constant features, are singular, and round-off leaves their zero eigenvalues slightly negative.</p>`);
+  } else d.missing('FID not computed in this run.');
+  d.add('<h3>3.2 Does the classifier see the intended class?</h3>');
+  if (r.accuracy) {
+    const a = r.accuracy;
+    d.table(`Accuracy of the classifier on generated samples against the labels they were generated for${a.realAcc !== undefined ? `; on ${a.realCount ?? ''} real test images it scores ${pct(a.realAcc)}` : ''}.`, ['class', 'samples', 'correct', 'accuracy'], [
+      ...a.perClass.map((p, c) => [`${c} ${p.name}`, p.count, p.correct, pct(p.acc)]),
+      ['all', a.count, a.perClass.reduce((s, p) => s + p.correct, 0), pct(a.acc)],
+    ]);
+    d.figure({ caption: 'Confusion matrix of generated samples: rows the intended class, columns the class the classifier predicts.', svg: confusionMatrix(`Generated samples (accuracy ${pct(a.acc)})`, a.confusion, names) });
+  } else d.missing('Accuracy not computed in this run.');
+  d.add('<h3>3.3 Class balance</h3>');
+  if (r.balance) {
+    const b = r.balance;
+    d.figure({ caption: `Share of samples predicted as each class (labels drawn uniformly; ${b.count} samples). Dashed: the even share ${pct(b.expected, 0)}. Largest deviation ${pct(b.maxDeviation)} (${names[b.worstClass] ?? b.worstClass}); total variation ${num(b.totalVariation, 3)}.`, svg: barChart('Predicted class shares', names.map((n, c) => `${c} ${n}`), b.shares, { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' }) });
+  } else d.missing('Class balance not computed in this run.');
+
+  d.add('<h2>4. Generated images as training data</h2>');
+  if (r.augment?.rows.length) {
+    const a = r.augment;
+    d.table(`Test accuracy of the CNN classifier trained for ${a.epochs} epoch(s) (seed ${a.seed}, same initialisation) on real and generated images, tested on ${a.testCount} real test images.`, ['training set', 'real', 'synthetic', 'val. acc.', 'test acc.'], a.rows.map((x) => [x.setting, x.real, x.synthetic, x.valAcc === undefined ? '–' : pct(x.valAcc), pct(x.testAcc)]));
+    for (const n of a.notes ?? []) d.add(`<p>${esc(n)}</p>`);
+  } else d.missing('Augmentation study not run (it trains several classifiers: ask for it with what: augment).');
+
+  d.add('<h2>5. Latent space and features</h2>');
+  if (r.latent && (r.latent.figures.length || r.latent.silhouette?.length)) {
+    for (const f of r.latent.figures) d.figure(f);
+    if (r.latent.silhouette?.length) {
+      const sets = r.latent.silhouette;
+      d.table('Silhouette scores by class in the classifier’s feature space (−1 … 1; higher: classes better separated).', ['class', ...sets.map((s) => `${s.name} (${s.s.count})`)], [
+        ...names.map((n, c) => [`${c} ${n}`, ...sets.map((s) => num(s.s.perClass[c], 3))]),
+        ['all', ...sets.map((s) => num(s.s.overall, 3))],
+      ]);
+    }
+  } else d.missing('Latent-space figures not made in this run.');
+
+  if (r.notes?.length) {
+    d.add('<h2>Notes</h2><ul>');
+    for (const n of r.notes) d.add(`<li>${esc(n)}</li>`);
+    d.add('</ul>');
+  }
+  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(r.title)}</title><style>${CSS}</style></head><body>\n${d.html()}\n</body></html>\n`;
+}
