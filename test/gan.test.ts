@@ -11,6 +11,8 @@ import type { Backend } from '../src/autograd/backend.js';
 import { ganStep, makeGan, PRESETS } from '../src/gan/train.js';
 import type { GanConfig } from '../src/gan/models.js';
 import { runGan, GanEpoch } from '../src/gan/run.js';
+import { makeClassifier } from '../src/train/classifier.js';
+import { saveCnn } from '../src/train/cnn_run.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
 import { cpu, gpuBackend, randomData, relError, toF32 } from './harness.js';
@@ -106,6 +108,24 @@ test('--trace writes per-layer statistics and leaves the run unchanged', async (
       assert.ok(l.grad && l.grad.absMean > 0, `${n} has a gradient`);
     }
     assert.ok(t.params['G.up1.weight'].grad.absMean > 0 && t.params['D.conv1.weight'].weight.std > 0);
+  } finally {
+    be.gpu.poison = true;
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('--fid-every: FID on a classifier\'s features each epoch, in metrics and fid.svg', async () => {
+  if (!findDataDir()) return;
+  const be = await gpuBackend();
+  be.gpu.poison = false;
+  const data = await loadFashionMnist({ download: false });
+  const dir = mkdtempSync(join(tmpdir(), 'gan-fid-'));
+  try {
+    const cls = makeClassifier(be, 1, { channels: [2, 2, 2, 2, 2, 2], dense: 8, dropout: 0.1, bnMomentum: 0.1, bnEps: 1e-3, classes: 10 });
+    await saveCnn(join(dir, 'cls.safetensors'), cls, { epochs: 0, batch: 1, lr: 1e-3, seed: 1, valFraction: 0.1, patience: 0, augment: false, logEvery: 1 }, 0, 0);
+    const r = await runGan(be, data, { ...quietRun(2, dir, 'cgan'), fid: { every: 1, classifier: join(dir, 'cls.safetensors'), n: 30 } }, join(dir, 'run'));
+    assert.ok(r.history.every((e) => Number.isFinite(e.fid) && e.fid! > 0), `fid ${r.history.map((e) => e.fid)}`);
+    assert.ok(existsSync(join(dir, 'run', 'fid.svg')));
   } finally {
     be.gpu.poison = true;
     rmSync(dir, { recursive: true });

@@ -67,6 +67,9 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
   trace: { type: 'bool', help: 'write trace.jsonl: per-layer activation and gradient statistics each epoch' },
   'on-nan': { type: 'string', choices: ['stop', 'rollback'], help: 'when a loss or weight turns NaN/Inf: stop (default), or reload the last checkpoint with half the learning rate (3 tries)' },
   'debug-nan-at-step': { type: 'int', min: 1, help: 'test hook: poison a generator weight with NaN after this step' },
+  'fid-every': { type: 'int', min: 1, help: 'FID every N epochs (and at the last) on --classifier\'s features; fid.svg and metrics.jsonl' },
+  classifier: { type: 'string', help: 'the CNN checkpoint whose features are the FID space (runs/CNN/best.safetensors)' },
+  'fid-n': { type: 'int', min: 10, help: 'images per FID (default 2000)' },
 };
 
 const SAMPLE: Record<string, FlagSpec> = {
@@ -200,6 +203,7 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
   return withGpu(flags, async (gpu, be) => {
     console.log(`device: ${describeGpu(gpu)}`);
     const short = gpu.adapter.software && !flags.full;
+    if (flags['fid-every'] && !flags.classifier) throw new UsageError('--fid-every needs --classifier CNN (its features are the FID space)');
     const presetName = (flags.preset as string) ?? (short ? `${kind}-lite` : kind);
     const preset = PRESETS[presetName];
     if (preset.config.kind !== kind) throw new UsageError(`--preset ${presetName} is a ${preset.config.kind} preset, not ${kind}`);
@@ -225,6 +229,7 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
           const res = await runGan(be, data, {
             preset: presetName, config: preset.config, hyper, seed: (flags.seed as number) ?? 0, trainSubset, logEvery: 10, trace: Boolean(flags.trace),
             shouldStop: stop.requested, lrOverride, injectNanAtStep,
+            fid: flags['fid-every'] ? { every: flags['fid-every'] as number, classifier: flags.classifier as string, n: (flags['fid-n'] as number) ?? 2000 } : undefined,
             onProgress: (p) => bar.update((p.epoch - 1 + p.step / p.steps) / p.epochs, `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} D ${p.d.toFixed(3)} G ${p.g.toFixed(3)} ${p.imgPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSec)}`),
             log: (l) => {
               bar.done();

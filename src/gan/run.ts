@@ -2,7 +2,11 @@
 // [−1, 1], then per epoch a 10×10 sample grid (a row per class, fixed noise), loss and D-output curves (SVG),
 // a metrics.jsonl line (losses, mean D(x) and D(G(z)), per-layer gradient norms, img/s) and an atomic checkpoint.
 import { appendFileSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { loadCnn } from '../train/cnn_run.js';
+import type { Cnn } from '../models/cnn.js';
+import { classify, featureGaussian, fidFromFeatures, fromSymmetric, pickImages } from '../eval/metrics.js';
+import type { Gaussian } from '../eval/frechet.js';
 import type { Backend } from '../autograd/backend.js';
 import { Generator } from '../autograd/random.js';
 import { Tensor, noGrad, tidy } from '../autograd/tensor.js';
@@ -28,6 +32,8 @@ export interface GanEpoch {
   imgPerSec: number;
   seconds: number;
   gradNorms: { G: Record<string, number>; D: Record<string, number> };
+  /** FID on our classifier's features, on the epochs --fid-every picks */
+  fid?: number;
 }
 
 export interface GanRunOptions {
@@ -45,6 +51,9 @@ export interface GanRunOptions {
   lrOverride?: number;
   /** test hook (--debug-nan-at-step): after this global step, fill a generator weight with NaN */
   injectNanAtStep?: number;
+  /** FID every `every` epochs (and at the last): `n` generated images (n/10 per class) vs `n` test images in the
+   *  128-d feature space of the classifier checkpoint `classifier` (--fid-every, --classifier) */
+  fid?: { every: number; classifier: string; n: number };
   onProgress?: (p: { epoch: number; epochs: number; step: number; steps: number; d: number; g: number; imgPerSec: number; etaSec: number }) => void;
   log?: (s: string) => void;
 }
@@ -140,6 +149,16 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
   const steps = Math.floor(train.count / B);
   if (steps < 1) throw new Error(`--train-subset ${train.count} is smaller than one batch of ${B}`);
   const [zFix, yFix] = sampleInputs(be, s.config, 10, 12345);
+  // FID ruler: the classifier and the real test set's feature Gaussian, computed once
+  let fidRuler: { model: Cnn; real: Gaussian; name: string; z: Tensor; y: Tensor } | null = null;
+  if (opts.fid) {
+    const { state: cls } = loadCnn(be, opts.fid.classifier);
+    const realImgs = pickImages(data.test, opts.fid.n);
+    const real = featureGaussian(await classify(be, cls.model, realImgs.images));
+    const [z, y] = sampleInputs(be, s.config, Math.max(1, Math.round(opts.fid.n / s.config.classes)), 777);
+    fidRuler = { model: cls.model, real, name: basename(opts.fid.classifier), z, y };
+    cls.opt.dispose();
+  }
   const save = (epoch: number, position: Position) =>
     saveGan(join(outDir, 'checkpoint.safetensors'), s, opts, epoch, step, history, position);
   let interrupted = false;
@@ -202,6 +221,10 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       const seconds = (performance.now() - t0) / 1000;
       const m = Object.fromEntries(SCALARS.map((n, i) => [n, v[i] / Math.max(k, 1)])) as Record<(typeof SCALARS)[number], number>;
       const e: GanEpoch = { epoch, step, ...m, imgPerSec: ((k - skip) * B) / seconds, seconds, gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) } };
+      if (fidRuler && (epoch % opts.fid!.every === 0 || epoch === opts.hyper.epochs)) {
+        const gen = fromSymmetric(await generate(s.G, fidRuler.z, fidRuler.y));
+        e.fid = fidFromFeatures(featureGaussian(await classify(be, fidRuler.model, gen)), fidRuler.real, null, fidRuler.name).fid;
+      }
       history.push(e);
       appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(e) + '\n');
       if (opts.trace) {
@@ -218,12 +241,17 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       copyFileSync(grid, join(outDir, 'grid.png'));
       writeCurves(outDir, history);
       await save(epoch, { epoch, inEpoch: 0, epochData: s.dataGen.state(), partial: [] });
-      log(`epoch ${epoch}: D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s`);
+      log(`epoch ${epoch}: ${e.fid !== undefined ? `FID ${e.fid.toFixed(2)} | ` : ''}D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s`);
       if (opts.shouldStop?.()) interrupted = epoch < opts.hyper.epochs;
     }
   } finally {
     zFix.dispose();
     yFix.dispose();
+    if (fidRuler) {
+      fidRuler.model.dispose();
+      fidRuler.z.dispose();
+      fidRuler.y.dispose();
+    }
   }
   return { history, state: s, seconds: (performance.now() - t00) / 1000, interrupted, step };
 }
@@ -237,5 +265,7 @@ function writeCurves(dir: string, h: GanEpoch[]): void {
   ];
   if (h.some((e) => e.aux !== 0)) series.push({ name: 'aux class loss', x, y: h.map((e) => e.aux) });
   writeFileSync(join(dir, 'losses.svg'), lineChart('GAN losses per epoch', 'epoch', series));
+  const withFid = h.filter((e) => e.fid !== undefined);
+  if (withFid.length) writeFileSync(join(dir, 'fid.svg'), lineChart('FID (our classifier\'s features) per epoch', 'epoch', [{ name: 'FID', x: withFid.map((e) => e.epoch), y: withFid.map((e) => e.fid!) }]));
   writeFileSync(join(dir, 'd_outputs.svg'), lineChart('Mean discriminator output', 'epoch', [{ name: 'D(x)', x, y: h.map((e) => e.dx) }, { name: 'D(G(z))', x, y: h.map((e) => e.dgz) }]));
 }
