@@ -27,9 +27,10 @@ for (const shape of shapes) {
     checkOp({ name: 'batchnorm', inputs: inputs(shape), fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training: false }) }));
 }
 // N = 2 with L = 1, the smallest batch training accepts: x̂ = ±d/√(d² + eps), and gx ∝ 1 − x̂² = eps/(d² + eps)
-// is a cancellation that costs f32 a few 1e-4 relative (the float64 reference and finite differences agree to 1e-6)
+// is a cancellation that costs f32 a few 1e-4 relative; x̂(d) also bends sharply where d ~ √eps, so the finite
+// differences' step (1e-3) leaves a truncation error near 1e-6: the reference is checked at 1e-5 here
 test('batchnorm training [2,3] (two values per channel)', () =>
-  checkOp({ name: 'batchnorm', inputs: inputs([2, 3]), tol: 1e-3, fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training: true }) }));
+  checkOp({ name: 'batchnorm', inputs: inputs([2, 3]), tol: 1e-3, fdTol: 1e-5, fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training: true }) }));
 test('batchnorm training, eps 1e-3 (Keras), no running statistics', () =>
   checkOp({ name: 'batchnorm', inputs: inputs([3, 17, 5, 5]).slice(0, 3), fn: ([x, g, b]) => F.batchnorm(x, g, b, null, null, { training: true, eps: 1e-3 }) }));
 test('batchnorm eval, eps 1e-3', () =>
