@@ -1,5 +1,5 @@
 // reliability.test.ts — bad input, faults and long runs: the CLI driven as a child process (usage errors exit 2,
-// runtime errors exit 1 with one line, SIGINT writes a checkpoint and --resume continues, an injected NaN stops
+// runtime errors exit 1 with one line, GPU out of memory / device lost (injected) name the batch or cause, SIGINT writes a checkpoint and --resume continues, an injected NaN stops
 // with the step and tensor named and leaves the last checkpoint intact, --on-nan=rollback recovers), and
 // in-process: an interrupted-and-resumed run equals the uninterrupted one, the first 50 steps are identical for the
 // same seed, and GPU memory and caches stay flat over hundreds of steps.
@@ -140,6 +140,27 @@ test('SIGINT finishes the step and writes a checkpoint; --resume completes; an i
     assert.is(rb.code, 0, rb.out + rb.err);
     assert.match(rb.out, /rolling back to .* with learning rate 0\.0001 \(try 1 of 3\)/);
     assert.match(rb.out, /epoch 2: D\(real\)/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('GPU faults (out of memory, device lost) stop with the batch size or the cause named and the checkpoint intact', async () => {
+  if (!haveData()) return;
+  const dir = mkdtempSync(join(tmpdir(), 'rel-fault-'));
+  const ckpt = join(dir, 'checkpoint.safetensors');
+  const base = ['train', 'cgan', '--train-subset', '32', '--batch', '4', '--out', dir];
+  try {
+    assert.is(cli([...base, '--epochs', '1']).code, 0);
+    const good = readFileSync(ckpt);
+    const oom = cli([...base, '--epochs', '2', '--resume', ckpt, '--debug-gpu-fault', 'oom@10']);
+    assert.is(oom.code, 1, oom.err);
+    assert.match(oom.err, /the GPU ran out of memory at batch size 4; the last checkpoint .* is intact; resume with --resume .* and a smaller batch, e\.g\. --batch 2/);
+    const lost = cli([...base, '--epochs', '2', '--resume', ckpt, '--debug-gpu-fault', 'lost@10']);
+    assert.is(lost.code, 1, lost.err);
+    assert.match(lost.err, /GPU device lost .*; the last checkpoint .* is intact/);
+    assert.ok(readFileSync(ckpt).equals(good), 'the checkpoint is untouched');
+    assert.is(cli([...base, '--debug-gpu-fault', 'melt@3']).code, 2);
   } finally {
     rmSync(dir, { recursive: true });
   }

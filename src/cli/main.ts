@@ -4,6 +4,7 @@
 import { nodeGpu, releaseNodeGpu } from '../node/gpu.js';
 import { describeGpu, NoAdapterError } from '../kernels/device.js';
 import { GpuBackend } from '../kernels/backend.js';
+import { GpuError } from '../kernels/gpu.js';
 import type { Gpu } from '../kernels/gpu.js';
 import { parseFlags, helpText, UsageError, FlagSpec, Flags } from './args.js';
 import { ProgressLine, fmtTime } from './progress.js';
@@ -67,6 +68,7 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
   trace: { type: 'bool', help: 'write trace.jsonl: per-layer activation and gradient statistics each epoch' },
   'on-nan': { type: 'string', choices: ['stop', 'rollback'], help: 'when a loss or weight turns NaN/Inf: stop (default), or reload the last checkpoint with half the learning rate (3 tries)' },
   'debug-nan-at-step': { type: 'int', min: 1, help: 'test hook: poison a generator weight with NaN after this step' },
+  'debug-gpu-fault': { type: 'string', help: 'test hook: oom@STEP or lost@STEP makes the GPU fail after that step' },
   'fid-every': { type: 'int', min: 1, help: 'FID every N epochs (and at the last) on --classifier\'s features; fid.svg and metrics.jsonl' },
   classifier: { type: 'string', help: 'the CNN checkpoint whose features are the FID space (runs/CNN/best.safetensors)' },
   'fid-n': { type: 'int', min: 10, help: 'images per FID (default 2000)' },
@@ -158,6 +160,13 @@ async function trainCnn(argv: string[]): Promise<number> {
   });
 }
 
+function parseFault(v: string | undefined): { kind: 'oom' | 'lost'; step: number } | undefined {
+  if (!v) return undefined;
+  const m = /^(oom|lost)@(\d+)$/.exec(v);
+  if (!m) throw new UsageError(`--debug-gpu-fault takes oom@STEP or lost@STEP, got '${v}'`);
+  return { kind: m[1] as 'oom' | 'lost', step: Number(m[2]) };
+}
+
 /** a known way for training to end early: printed as one line, exit 1 */
 class TrainingStopped extends Error {}
 
@@ -229,6 +238,7 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
           const res = await runGan(be, data, {
             preset: presetName, config: preset.config, hyper, seed: (flags.seed as number) ?? 0, trainSubset, logEvery: 10, trace: Boolean(flags.trace),
             shouldStop: stop.requested, lrOverride, injectNanAtStep,
+            injectFault: parseFault(flags['debug-gpu-fault'] as string | undefined),
             fid: flags['fid-every'] ? { every: flags['fid-every'] as number, classifier: flags.classifier as string, n: (flags['fid-n'] as number) ?? 2000 } : undefined,
             onProgress: (p) => bar.update((p.epoch - 1 + p.step / p.steps) / p.epochs, `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} D ${p.d.toFixed(3)} G ${p.g.toFixed(3)} ${p.imgPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSec)}`),
             log: (l) => {
@@ -244,6 +254,13 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
           console.log(`done in ${fmtTime(res.seconds)}; run directory: ${out} (grid.png, samples/, losses.svg, d_outputs.svg, metrics.jsonl, checkpoint.safetensors)`);
           return 0;
         } catch (e) {
+          if (e instanceof GpuError && e.kind !== 'error') {
+            bar.done();
+            const have = existsSync(ckpt);
+            const saved = have ? `the last checkpoint ${ckpt} is intact; resume with --resume ${ckpt}` : 'no checkpoint was written yet';
+            if (e.kind === 'oom') throw new TrainingStopped(`the GPU ran out of memory at batch size ${hyper.batch}; ${saved} and a smaller batch, e.g. --batch ${Math.max(2, Math.floor(hyper.batch / 2))}`);
+            throw new TrainingStopped(`${e.message.split('\n')[0]} (a driver reset, or the GPU was taken away); ${saved} once the GPU is back`);
+          }
           if (!(e instanceof NonFiniteError)) throw e;
           bar.done();
           injectNanAtStep = undefined; // the test hook fires once

@@ -51,6 +51,8 @@ export interface GanRunOptions {
   lrOverride?: number;
   /** test hook (--debug-nan-at-step): after this global step, fill a generator weight with NaN */
   injectNanAtStep?: number;
+  /** test hook (--debug-gpu-fault KIND@STEP): make the GPU look out of memory or lost after that step */
+  injectFault?: { kind: 'oom' | 'lost'; step: number };
   /** FID every `every` epochs (and at the last): `n` generated images (n/10 per class) vs `n` test images in the
    *  128-d feature space of the classifier checkpoint `classifier` (--fid-every, --classifier) */
   fid?: { every: number; classifier: string; n: number };
@@ -190,6 +192,7 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
         y.dispose();
         k++;
         step++;
+        if (opts.injectFault?.step === step) (be as { gpu?: { injectFault(k: string): void } }).gpu?.injectFault(opts.injectFault.kind);
         if (opts.injectNanAtStep === step) s.G.up1.weight.assign(new Float32Array(s.G.up1.weight.size).fill(NaN)); // test hook
         if (k % opts.logEvery === 0 || k === steps) {
           // losses and weights: a NaN weight can hide behind a ReLU (max(NaN, 0) is 0) and keep the loss finite

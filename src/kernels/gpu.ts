@@ -81,7 +81,13 @@ export class Params {
   }
 }
 
-export class GpuError extends Error {}
+/** what went wrong on the device: a shader or validation error, running out of memory, or losing the device */
+export type GpuFault = 'error' | 'oom' | 'lost';
+export class GpuError extends Error {
+  constructor(message: string, readonly kind: GpuFault = 'error') {
+    super(message);
+  }
+}
 
 export class Gpu {
   readonly pool: BufferPool;
@@ -100,6 +106,7 @@ export class Gpu {
   /** bind groups evicted from the cache, held until the work submitted with them has finished */
   private retired: GPUBindGroup[] = [];
   private errors: string[] = [];
+  private oom = false;
   private lostReason: string | null = null;
   readonly counters = { dispatches: 0, submits: 0, readbacks: 0, uploads: 0 };
   /** submit automatically after this many dispatches (keeps the GPU busy during long recordings) */
@@ -119,6 +126,7 @@ export class Gpu {
     this.paramBuf = device.createBuffer({ size: this.paramCapacity * PARAM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' });
     device.addEventListener?.('uncapturederror', (ev: Event) => {
       const e = (ev as GPUUncapturedErrorEvent).error;
+      if (e?.constructor?.name?.includes('OutOfMemory') || /out of memory/i.test(e?.message ?? '')) this.oom = true;
       this.errors.push(e?.message ?? String(e));
     });
     device.lost.then((info) => {
@@ -426,7 +434,7 @@ export class Gpu {
 
   // ---------------------------------------------------------------- errors and stats
   private checkLost(): void {
-    if (this.lostReason) throw new GpuError(this.lostReason);
+    if (this.lostReason) throw new GpuError(this.lostReason, 'lost');
   }
 
   throwErrors(): void {
@@ -434,8 +442,20 @@ export class Gpu {
     if (this.errors.length) {
       const msg = this.errors.join('\n');
       this.errors = [];
+      if (this.oom) {
+        this.oom = false;
+        throw new GpuError(`GPU out of memory: ${msg}`, 'oom');
+      }
       throw new GpuError(msg);
     }
+  }
+
+  /** test hook: make the device look out of memory (reported at the next sync) or lost (from now on) */
+  injectFault(kind: 'oom' | 'lost'): void {
+    if (kind === 'oom') {
+      this.oom = true;
+      this.errors.push('out of memory (injected by a test hook)');
+    } else this.lostReason = 'GPU device lost (injected by a test hook)';
   }
 
   /** Free pooled buffers that nothing holds (and the bind groups naming them). */
