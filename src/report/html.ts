@@ -4,6 +4,7 @@
 // as training data (augmentation / TSTR table), latent space (interpolations, PCA, t-SNE, silhouettes), notes.
 // The input is a plain object holding whatever a run has; a missing section is replaced by a one-line note, so a
 // tiny run still gets a valid report. Pure string building (no Node), so the browser playground can use it too.
+import type { BalanceResult } from '../eval/metrics.js';
 import { barChart, confusionMatrix } from './svg.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 
@@ -38,15 +39,8 @@ export interface ReportAccuracy {
   realCount?: number;
 }
 
-export interface ReportBalance {
-  count: number;
-  counts: number[];
-  shares: number[];
-  expected: number;
-  maxDeviation: number;
-  worstClass: number;
-  totalVariation: number;
-}
+/** the class-balance figures a report shows (the evaluation's BalanceResult carries them) */
+export type ReportBalance = Pick<BalanceResult, 'count' | 'counts' | 'shares' | 'expected' | 'maxDeviation' | 'worstClass' | 'totalVariation'>;
 
 export interface ReportAugment {
   rows: { setting: string; real: number; synthetic: number; testAcc: number; valAcc?: number; seconds?: number }[];
