@@ -7,6 +7,7 @@ import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { gpuBackend } from './harness.js';
 import { runCnn } from '../src/train/cnn_run.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
+import { NonFiniteError } from '../src/train/guard.js';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +68,24 @@ test('resume from a checkpoint reproduces the uninterrupted run (same adapter): 
   } finally {
     be.gpu.poison = true;
     if (!process.env.KEEP_TMP) rmSync(dir, { recursive: true });
+  }
+});
+
+test('a diverging CNN run stops with NonFiniteError naming the step range and the tensor', async () => {
+  if (!findDataDir()) return;
+  const be = await gpuBackend();
+  be.gpu.poison = false;
+  const data = await loadFashionMnist({ download: false });
+  try {
+    await trainClassifier(be, data, { epochs: 1, batch: 16, lr: 1e30, seed: 1, valFraction: 0.1, patience: 0, augment: false, trainSubset: 64, testSubset: 20, logEvery: 1, config: TINY }).then(
+      () => assert.unreachable('lr 1e30 should diverge'),
+      (e) => {
+        assert.ok(e instanceof NonFiniteError, String(e));
+        assert.match(e.message, /non-finite (weights|loss) between steps \d+ and \d+ \(epoch 1\)/);
+      },
+    );
+  } finally {
+    be.gpu.poison = true;
   }
 });
 

@@ -147,7 +147,14 @@ async function trainCnn(argv: string[]): Promise<number> {
         bar.update((p.epoch - 1 + p.step / p.stepsPerEpoch) / p.epochs,
           `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.stepsPerEpoch} loss ${p.loss.toFixed(4)} acc ${(100 * p.acc).toFixed(1)}% ${p.imgPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSec)}`),
       onEpoch: () => bar.done(),
-    }, out, flags.resume as string | undefined).finally(() => stop.dispose());
+    }, out, flags.resume as string | undefined)
+      .catch((e) => {
+        if (!(e instanceof NonFiniteError)) throw e;
+        bar.done();
+        const last = join(out, 'last.safetensors');
+        throw new TrainingStopped(`${e.message}. Stopped; ${existsSync(last) ? `the last good checkpoint is ${last} (untouched); resume with --resume ${last} --lr ${opts.lr / 2}` : 'no checkpoint was written yet; lower --lr'}`);
+      })
+      .finally(() => stop.dispose());
     bar.done();
     if (res.interrupted || !res.test) {
       console.log(`stopped by ${stop.signal}; checkpoint: ${res.checkpoint}\nresume with: npm run train -- cnn --out ${out} --resume ${res.checkpoint}`);

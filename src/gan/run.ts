@@ -16,6 +16,8 @@ import { GanHyper, GanState, SCALARS, StepScalars, ganStep, generate, gradNorms,
 import type { GanConfig } from './models.js';
 import { writeGridPng } from '../node/png.js';
 import { traceGan } from './trace.js';
+import { NonFiniteError, firstNonFinite, SPREAD_NOTE } from '../train/guard.js';
+export { NonFiniteError } from '../train/guard.js';
 import { lineChart } from '../report/svg.js';
 import { saveCheckpoint, readCheckpoint } from '../node/checkpoint.js';
 import { assignState, parseCheckpoint, CheckpointError } from '../nn/checkpoint.js';
@@ -93,13 +95,6 @@ export function loadGan(be: Backend, path: string, kind?: string): { state: GanS
   return { state, meta };
 }
 
-/** a loss or parameter stopped being a finite number */
-export class NonFiniteError extends Error {
-  constructor(message: string, readonly step: number) {
-    super(message);
-  }
-}
-
 /** where in training a checkpoint was taken: after `inEpoch` batches of epoch `epoch` + 1 (0: at an epoch end) */
 interface Position {
   epoch: number;
@@ -110,15 +105,8 @@ interface Position {
   partial: number[];
 }
 
-/** the name of the first parameter holding a NaN or ±Inf (one readback), or null */
-async function firstNonFinite(s: GanState): Promise<string | null> {
-  const named = [...s.G.namedParameters().map(([n, p]) => [`G.${n}`, p] as const), ...s.D.namedParameters().map(([n, p]) => [`D.${n}`, p] as const)];
-  const sums = noGrad(() => tidy(() => F.concat(named.map(([, p]) => F.reshape(F.sum(F.abs(p)), [1])), 0)));
-  const v = await sums.toArray();
-  sums.dispose();
-  const i = v.findIndex((x) => !Number.isFinite(x));
-  return i < 0 ? null : named[i][0];
-}
+/** G's and D's parameters by checkpoint name, for the non-finite scan */
+const allParams = (s: GanState) => [...s.G.namedParameters().map(([n, p]) => [`G.${n}`, p] as const), ...s.D.namedParameters().map(([n, p]) => [`D.${n}`, p] as const)];
 
 export interface GanRunResult {
   history: GanEpoch[];
@@ -197,10 +185,10 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
         if (k % opts.logEvery === 0 || k === steps) {
           // losses and weights: a NaN weight can hide behind a ReLU (max(NaN, 0) is 0) and keep the loss finite
           const v = await sums.toArray();
-          const tensor = await firstNonFinite(s);
+          const tensor = await firstNonFinite(allParams(s));
           if (tensor || v.some((x) => !Number.isFinite(x))) {
             const bad = SCALARS.filter((_, i) => !Number.isFinite(v[i]));
-            throw new NonFiniteError(`non-finite ${[...bad, ...(tensor ? ['weights'] : [])].join(', ')} between steps ${checked + 1} and ${step} (epoch ${epoch})${tensor ? `; first non-finite parameter (in model order; Adam spreads a NaN to every weight within a step or two): ${tensor}` : ''}`, step);
+            throw new NonFiniteError(`non-finite ${[...bad, ...(tensor ? ['weights'] : [])].join(', ')} between steps ${checked + 1} and ${step} (epoch ${epoch})${tensor ? `; first non-finite parameter (${SPREAD_NOTE}): ${tensor}` : ''}`, step);
           }
           checked = step;
           const done = k - skip;

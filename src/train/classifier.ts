@@ -7,6 +7,7 @@ import { Tensor, noGrad, tidy } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 import { Generator } from '../autograd/random.js';
 import { Adam } from '../nn/optim.js';
+import { NonFiniteError, firstNonFinite, SPREAD_NOTE } from './guard.js';
 import { Cnn, CnnConfig, SEED_CNN } from '../models/cnn.js';
 import { batches, splitValidation, subset, CLASS_NAMES, FashionMnist } from '../data/dataset.js';
 import type { LabelledImages } from '../data/idx.js';
@@ -179,6 +180,7 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
     state.best = opts.resume.best;
   }
   let pos = opts.resume?.position ?? null;
+  let checked = step;
   for (let epoch = (opts.resume?.epoch ?? 0) + 1; epoch <= opts.epochs; epoch++) {
     model.train();
     const t0 = performance.now();
@@ -214,12 +216,22 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
       seen += b.size;
       step++;
       k++;
-      if (opts.onProgress && (k % opts.logEvery === 0 || k === stepsPerEpoch)) {
+      if (k % opts.logEvery === 0 || k === stepsPerEpoch) {
         const [ls, hs] = [await lossSum.item(), await hitSum.item()];
-        const secs = (performance.now() - t0) / 1000;
-        const ips = seen / secs;
-        const left = (stepsPerEpoch - k) * opts.batch + (opts.epochs - epoch) * train.count;
-        opts.onProgress({ epoch, epochs: opts.epochs, step: k, stepsPerEpoch, loss: ls / seen, acc: hs / seen, imgPerSec: ips, etaSec: left / ips });
+        // the loss, and the weights (a NaN weight can hide behind a ReLU and keep the loss finite)
+        const tensor = await firstNonFinite(model.namedParameters());
+        if (tensor || !Number.isFinite(ls)) {
+          lossSum.dispose();
+          hitSum.dispose();
+          throw new NonFiniteError(`non-finite ${tensor ? 'weights' : 'loss'} between steps ${checked + 1} and ${step} (epoch ${epoch})${tensor ? `; first non-finite parameter (${SPREAD_NOTE}): ${tensor}` : ''}`, step);
+        }
+        checked = step;
+        if (opts.onProgress) {
+          const secs = (performance.now() - t0) / 1000;
+          const ips = seen / secs;
+          const left = (stepsPerEpoch - k) * opts.batch + (opts.epochs - epoch) * train.count;
+          opts.onProgress({ epoch, epochs: opts.epochs, step: k, stepsPerEpoch, loss: ls / seen, acc: hs / seen, imgPerSec: ips, etaSec: left / ips });
+        }
       }
       await be.throttle?.(2); // at most two steps ahead of the GPU; signal handlers get to run
       if (opts.shouldStop?.() && k < stepsPerEpoch) {
