@@ -70,7 +70,7 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
   'debug-nan-at-step': { type: 'int', min: 1, help: 'test hook: poison a generator weight with NaN after this step' },
   'debug-gpu-fault': { type: 'string', help: 'test hook: oom@STEP or lost@STEP makes the GPU fail after that step' },
   'fid-every': { type: 'int', min: 1, help: 'FID every N epochs (and at the last) on --classifier\'s features; fid.svg and metrics.jsonl' },
-  classifier: { type: 'string', help: 'the CNN checkpoint whose features are the FID space (runs/CNN/best.safetensors)' },
+  classifier: { type: 'string', help: 'the CNN checkpoint whose features are the FID space (runs/CNN/best.safetensors); with it the run ends with an evaluation and report.html in <out>/eval' },
   'fid-n': { type: 'int', min: 10, help: 'images per FID (default 2000)' },
 };
 
@@ -259,6 +259,16 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
             return stop.signal === 'SIGTERM' ? 143 : 130;
           }
           console.log(`done in ${fmtTime(res.seconds)}; run directory: ${out} (grid.png, samples/, losses.svg, d_outputs.svg, metrics.jsonl, checkpoint.safetensors)`);
+          if (flags.classifier) {
+            // the evaluation at the end of the run (the augmentation study, hours of classifier training, is left
+            // to `npm run eval -- gan … --what augment`)
+            const r = await evaluateGan(be, {
+              ganCheckpoint: ckpt, classifierCheckpoint: flags.classifier as string, data, n: (flags['fid-n'] as number) ?? (short ? 500 : 10000),
+              realN: short ? 500 : undefined, seed: 0, outDir: join(out, 'eval'), what: ['fid', 'accuracy', 'balance', 'latent', 'report'],
+              log: () => {}, setup: [['device', describeGpu(gpu)]],
+            });
+            if (r.fid) console.log(`FID ${r.fid.fid.toFixed(2)} (floor ${r.fid.realFloor?.toFixed(2) ?? '–'}); accuracy on generated images ${r.accuracy ? (100 * r.accuracy.acc).toFixed(2) : '–'}%; report: ${join(out, 'eval', 'report.html')}`);
+          }
           return 0;
         } catch (e) {
           if (e instanceof GpuError && e.kind !== 'error') {
