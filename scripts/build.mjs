@@ -1,7 +1,11 @@
 // build.mjs — bundles src/ (WGSL files inlined as text) into dist/ with esbuild; `--tests` also bundles test/*.test.ts
 // into dist/test/. Runs on `npm ci` (the `prepare` script) so plain `node bench/*.js` works right after.
+// `--web` writes the browser playground as a static site to dist/web/ (index.html, playground.css, playground.js:
+// the engine bundled for the browser, which fails the build if any of it needs a Node built-in); with
+// `--checkpoint FILE` (a GAN checkpoint) it also puts a slim copy of it there as checkpoint.safetensors, which the
+// page loads by default. `npm run build:web` runs this.
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,4 +22,32 @@ if (process.argv.includes('--tests')) {
   const tests = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`);
   await build({ ...common, entryPoints: tests, outdir: 'dist/test', splitting: true,
     chunkNames: 'chunks/[name]-[hash]' });
+}
+if (process.argv.includes('--web')) {
+  const web = join(root, 'dist/web');
+  const ci = process.argv.indexOf('--checkpoint');
+  const ckpt = ci > 0 ? process.argv[ci + 1] : undefined;
+  if (ci > 0 && (!ckpt || ckpt.startsWith('--'))) {
+    console.error('error: --checkpoint needs a file (a GAN run\'s checkpoint.safetensors)');
+    process.exit(2);
+  }
+  mkdirSync(web, { recursive: true });
+  rmSync(join(web, 'checkpoint.safetensors'), { force: true });
+  await build({ bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: 'linked', minify: false,
+    loader: { '.wgsl': 'text' }, logLevel: 'warning', absWorkingDir: root,
+    entryPoints: { playground: 'src/web/playground.ts' }, outdir: 'dist/web' });
+  for (const f of ['index.html', 'playground.css']) copyFileSync(join(root, 'web', f), join(web, f));
+  if (ckpt) {
+    const { slimGanCheckpoint } = await import(join(root, 'dist/index.js'));
+    let bytes;
+    try {
+      bytes = slimGanCheckpoint(new Uint8Array(readFileSync(ckpt)), ckpt);
+    } catch (e) {
+      console.error(`error: ${e.code === 'ENOENT' ? `${ckpt}: no such file` : e.message}`);
+      process.exit(1);
+    }
+    writeFileSync(join(web, 'checkpoint.safetensors'), bytes);
+    console.log(`dist/web/checkpoint.safetensors: ${ckpt} without optimizer state (${(bytes.length / 1e6).toFixed(1)} MB)`);
+  }
+  console.log('dist/web/: static site written (serve it over http(s); `npm run playground` does)');
 }

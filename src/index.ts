@@ -21,6 +21,8 @@ export type { CnnConfig } from './models/cnn.js';
 export { GanGenerator, GanDiscriminator } from './gan/models.js';
 export type { GanConfig } from './gan/models.js';
 export { ganStep, makeGan, PRESETS, generate, SCALARS } from './gan/train.js';
+export { loadGanModels, slimGanCheckpoint, ganModelTensors } from './gan/load.js';
+export type { GanModels } from './gan/load.js';
 export { loadFashionMnist, findDataDir } from './node/fashion_mnist.js';
 export { evaluateGan, EVAL_WHAT } from './eval/run_eval.js';
 export { frechetDistance, frechetFeatures, symmetricEigen } from './eval/frechet.js';

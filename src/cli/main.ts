@@ -14,7 +14,9 @@ import { CLASS_NAMES } from '../data/dataset.js';
 import { CheckpointError } from '../nn/checkpoint.js';
 import { SafetensorsError } from '../nn/safetensors.js';
 import { PRESETS } from '../gan/train.js';
-import { runGan, loadGan, NonFiniteError } from '../gan/run.js';
+import { runGan, NonFiniteError } from '../gan/run.js';
+import { loadGanModels } from '../gan/load.js';
+import { readCheckpoint } from '../node/checkpoint.js';
 import { dirname, join } from 'node:path';
 import { evaluateGan, EVAL_WHAT, EvalUsageError } from '../eval/run_eval.js';
 import type { EvalWhat } from '../eval/run_eval.js';
@@ -26,6 +28,7 @@ import { writeGridPng } from '../node/png.js';
 import { writeIdx } from '../data/idx.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { CheckpointFileError } from '../node/checkpoint.js';
+import { startPlayground, newestGanRun, PlaygroundError } from '../node/serve.js';
 
 const HELP = `usage: node dist/cli.js <command> [model] [flags]     (npm run train -- [model] [flags])
 
@@ -36,6 +39,7 @@ commands:
   eval gan             FID on our classifier's features, accuracy and class balance of generated images, latent
                        space, augmentation study, report.html (--checkpoint GAN --classifier CNN, or --samples/--labels)
   sample               images from a GAN checkpoint (--checkpoint FILE [--class K] [--n N] [--out grid.png])
+  playground           serve the browser playground on localhost (--run DIR | --checkpoint FILE [--port N])
   help                 this text; \`<command> --help\` for a command's flags`;
 
 const DATA_FLAG: FlagSpec = { type: 'string', help: 'directory with the Fashion-MNIST IDX files (else $FASHION_MNIST_DIR, ./data, /usr/share/datasets/fashion-mnist)' };
@@ -81,6 +85,14 @@ const SAMPLE: Record<string, FlagSpec> = {
   seed: { type: 'int', min: 0, help: 'noise seed (default 0)' },
   out: { type: 'string', help: 'output file (default samples.png, or samples-images.idx plus samples-labels.idx with --format idx)' },
   format: { type: 'string', choices: ['png', 'idx'], help: 'png grid, or IDX files (uint8 images + labels) for other tools' },
+};
+
+const PLAYGROUND: Record<string, FlagSpec> = {
+  run: { type: 'string', help: 'a GAN run directory (serves its checkpoint.safetensors)' },
+  checkpoint: { type: 'string', help: 'a GAN checkpoint file (default: the newest GAN run under runs/, else dist/web\'s own)' },
+  port: { type: 'int', min: 0, help: 'port (default 8080; 0 picks a free one)' },
+  host: { type: 'string', help: 'address to listen on (default 127.0.0.1; WebGPU needs localhost or https)' },
+  site: { type: 'string', help: 'the built site (default dist/web)' },
 };
 
 const EVAL_GAN: Record<string, FlagSpec> = {
@@ -298,6 +310,31 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
   });
 }
 
+async function playgroundCmd(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(argv, PLAYGROUND);
+  if (flags.help) {
+    console.log(helpText('usage: npm run playground -- [--run runs/NAME | --checkpoint FILE] [flags]', PLAYGROUND));
+    return 0;
+  }
+  if (flags.run && flags.checkpoint) throw new UsageError('give --run DIR or --checkpoint FILE, not both');
+  let checkpoint = (flags.checkpoint as string | undefined) ?? (flags.run ? join(flags.run as string, 'checkpoint.safetensors') : undefined);
+  if (flags.run && !existsSync(checkpoint!)) throw new PlaygroundError(`${flags.run}: no checkpoint.safetensors there (is it a GAN run directory?)`);
+  const site = (flags.site as string) ?? 'dist/web';
+  if (!checkpoint && !existsSync(join(site, 'checkpoint.safetensors'))) {
+    checkpoint = newestGanRun('runs') ?? undefined;
+    if (checkpoint) console.log(`serving the newest GAN run: ${checkpoint}`);
+  }
+  const pg = await startPlayground({ root: site, checkpoint, port: (flags.port as number | undefined) ?? 8080, host: flags.host as string | undefined });
+  console.log(`playground: ${pg.url}  (model: ${pg.checkpoint ?? 'none yet: pick a checkpoint file in the page, or train one with `npm run train`'})`);
+  console.log('open it in a browser with WebGPU (Chrome/Edge 113+; on Linux enable chrome://flags/#enable-unsafe-webgpu); Ctrl-C stops');
+  await new Promise<void>((ok) => {
+    const stop = () => void pg.close().then(ok);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
 async function sampleCmd(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, SAMPLE);
   if (flags.help) {
@@ -308,7 +345,7 @@ async function sampleCmd(argv: string[]): Promise<number> {
   const cls = flags.class as number | undefined;
   if (cls !== undefined && cls > 9) throw new UsageError(`--class must be 0–9, got ${cls}`);
   return withGpu(flags, async (_gpu, be) => {
-    const { state } = loadGan(be, flags.checkpoint as string);
+    const state = loadGanModels(be, readCheckpoint(flags.checkpoint as string), flags.checkpoint as string);
     const per = (flags.n as number) ?? (cls === undefined ? 10 : 64);
     const classes = cls === undefined ? [...Array(state.config.classes).keys()] : [cls];
     const n = per * classes.length;
@@ -400,6 +437,9 @@ async function main(argv: string[]): Promise<number> {
     case 'sample':
       if (model) throw new UsageError(`sample takes no model name ('${model}'); the checkpoint says which GAN it is`);
       return sampleCmd(rest);
+    case 'playground':
+      if (model) throw new UsageError(`playground takes no positional argument ('${model}'); use --run DIR or --checkpoint FILE`);
+      return playgroundCmd(rest);
     case 'eval':
       if (model === 'cnn') return evalCnnCmd(rest);
       if (model === 'gan') return evalGanCmd(rest);
@@ -414,7 +454,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const err = e as Error;
-    const known = e instanceof EvalUsageError || e instanceof SampleFileError || e instanceof TrainingStopped || e instanceof UsageError || e instanceof NoAdapterError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof CheckpointFileError;
+    const known = e instanceof EvalUsageError || e instanceof SampleFileError || e instanceof TrainingStopped || e instanceof UsageError || e instanceof NoAdapterError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof CheckpointFileError || e instanceof PlaygroundError;
     console.error(`error: ${err?.message ?? String(e)}`);
     if (!known && !verbose) console.error('(run with --verbose for the stack trace)');
     if (verbose && err?.stack) console.error(err.stack);

@@ -21,7 +21,8 @@ import type { LabelledImages } from '../data/idx.js';
 import type { Cnn, CnnConfig } from '../models/cnn.js';
 import type { GanGenerator } from '../gan/models.js';
 import { generate } from '../gan/train.js';
-import { loadGan } from '../gan/run.js';
+import { loadGanModels } from '../gan/load.js';
+import { readCheckpoint } from '../node/checkpoint.js';
 import { loadCnn } from '../train/cnn_run.js';
 import { gridPng } from '../node/png.js';
 import { lineChart, confusionMatrix, barChart, scatterPlot, scatterBounds } from '../report/svg.js';
@@ -146,14 +147,11 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   let labels: Int32Array;
   let idxSet: LabelledImages | null = null;
   if (opts.ganCheckpoint) {
-    const loaded = loadGan(be, opts.ganCheckpoint);
+    const loaded = loadGanModels(be, readCheckpoint(opts.ganCheckpoint), opts.ganCheckpoint);
     cleanup.push(() => {
-      const st = loaded.state;
-      for (const m of [st.G, st.D]) m.dispose();
-      for (const o of [st.optG, st.optD]) o.dispose();
-      for (const t of [st.ones, st.zeros]) t.dispose();
+      for (const m of [loaded.G, loaded.D]) m.dispose();
     });
-    G = loaded.state.G;
+    G = loaded.G;
     ganMeta = loaded.meta;
     source = { kind: 'gan', checkpoint: opts.ganCheckpoint, model: ganMeta.model, preset: ganMeta.preset, epoch: ganMeta.epoch };
     labels = Int32Array.from({ length: n }, (_, i) => i % classes);

@@ -1,0 +1,75 @@
+// gan/load.ts — a GAN's two networks from checkpoint bytes, without the optimizer: what the browser playground
+// and any inference-only user need. Browser-clean (no Node built-ins): the bytes come from fetch(), a file
+// picker or readFileSync. Accepts a full training checkpoint (G, D, their Adam moments: the moments are ignored)
+// or a slim one written by slimGanCheckpoint (G and D weights only, a quarter of the size).
+import type { Backend } from '../autograd/backend.js';
+import { Generator } from '../autograd/random.js';
+import type { Tensor } from '../autograd/tensor.js';
+import { CheckpointError, ParsedCheckpoint, assignState, parseCheckpoint } from '../nn/checkpoint.js';
+import { Safetensors, TensorToWrite, encodeSafetensors } from '../nn/safetensors.js';
+import { GanConfig, GanDiscriminator, GanGenerator } from './models.js';
+
+export interface GanModels {
+  G: GanGenerator;
+  D: GanDiscriminator;
+  config: GanConfig;
+  /** the checkpoint's metadata (model, preset, epoch, step, history, …) */
+  meta: Record<string, any>;
+}
+
+/** the networks' tensors by checkpoint name ("G.up1.weight", "D.bn2.running_mean", …): weights and buffers */
+export function ganModelTensors(G: GanGenerator, D: GanDiscriminator): Record<string, Tensor> {
+  const pre = (p: string, r: Record<string, Tensor>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [`${p}${k}`, v]));
+  return { ...pre('G.', G.stateDict()), ...pre('D.', D.stateDict()) };
+}
+
+const isOptimizerTensor = (k: string) => /^[GD]\.optim\./.test(k);
+
+/** the checkpoint without its optimizer tensors (the networks' weights only) */
+function modelOnly(parsed: ParsedCheckpoint): ParsedCheckpoint {
+  const tensors: Safetensors['tensors'] = {};
+  for (const [k, t] of Object.entries(parsed.file.tensors)) if (!isOptimizerTensor(k)) Object.defineProperty(tensors, k, { value: t, enumerable: true });
+  return { ...parsed, file: { ...parsed.file, tensors } };
+}
+
+/**
+ * Build G and D from checkpoint bytes (in eval mode: batchnorm uses its running statistics, dropout is off).
+ * Throws SafetensorsError for a damaged file, CheckpointError for a file that is not a GAN of this engine.
+ */
+export function loadGanModels(be: Backend, src: Uint8Array | Safetensors | ParsedCheckpoint, name = 'checkpoint'): GanModels {
+  const parsed = 'file' in src && 'meta' in src ? src : parseCheckpoint(src, { name });
+  const meta = parsed.meta as Record<string, any>;
+  if (meta.model !== 'cgan' && meta.model !== 'acgan')
+    throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, not a GAN (cgan or acgan)`);
+  const config = meta.config as GanConfig;
+  if (!config || typeof config.noiseDim !== 'number') throw new CheckpointError(`${name}: no GAN configuration in the metadata`);
+  // the initial weights are drawn and then overwritten: any seed does
+  const gen = new Generator(0);
+  const G = new GanGenerator(be, gen, config);
+  const D = new GanDiscriminator(be, gen, config);
+  try {
+    assignState(modelOnly(parsed), ganModelTensors(G, D), { name });
+  } catch (e) {
+    for (const t of Object.values(ganModelTensors(G, D))) t.dispose();
+    throw e;
+  }
+  G.eval();
+  D.eval();
+  return { G, D, config, meta };
+}
+
+/** a slim copy of a GAN checkpoint: the same metadata (less the resume position), G and D weights, no optimizer moments */
+export function slimGanCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Uint8Array {
+  const parsed = modelOnly(parseCheckpoint(bytes, { name }));
+  const meta = parsed.meta as Record<string, any>;
+  if (meta.model !== 'cgan' && meta.model !== 'acgan') throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, not a GAN`);
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const [k, t] of Object.entries(parsed.file.tensors)) {
+    const data = t.dtype === 'F64' ? Float32Array.from(t.data) : t.dtype === 'I64' ? Int32Array.from(t.data) : t.data as Float32Array | Int32Array | Uint8Array;
+    tensors[k] = { dtype: data instanceof Float32Array ? 'F32' : data instanceof Int32Array ? 'I32' : 'U8', shape: t.shape, data };
+  }
+  const metadata: Record<string, string> = { format: parsed.format ?? '' };
+  for (const [k, v] of Object.entries(meta)) if (k !== 'position') metadata[k] = JSON.stringify(v);
+  metadata.slim = JSON.stringify(true);
+  return encodeSafetensors(tensors, metadata);
+}
