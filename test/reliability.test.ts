@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor, tidy } from '../src/autograd/tensor.js';
@@ -46,6 +46,34 @@ test('usage errors exit 2 with one line naming the problem', () => {
     assert.is(r.code, 2, `${args.join(' ')}: exit ${r.code}, stderr ${r.err}`);
     assert.match(r.err, pattern);
     assert.is(r.err.split('\n').length, 1, `one line: ${r.err}`);
+  }
+});
+
+test('--out over an existing run needs --resume: nothing is overwritten', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outdir-'));
+  try {
+    const gan = join(dir, 'gan'), cnn = join(dir, 'cnn'), file = join(dir, 'a-file');
+    mkdirSync(gan);
+    mkdirSync(cnn);
+    writeFileSync(join(gan, 'checkpoint.safetensors'), 'first run');
+    writeFileSync(join(cnn, 'last.safetensors'), 'first run');
+    writeFileSync(file, 'x');
+    for (const [args, pattern] of [
+      [['train', 'cgan', '--out', gan], /--out \S+gan already holds a run \(checkpoint\.safetensors\); continue it with --resume \S+checkpoint\.safetensors, or pick another --out/],
+      [['train', 'acgan', '--out', gan, '--epochs', '1'], /already holds a run/],
+      [['train', 'cnn', '--out', cnn], /--out \S+cnn already holds a run \(last\.safetensors\); continue it with --resume/],
+      [['train', 'cnn', '--out', file], /--out \S+a-file exists and is not a directory/],
+    ] as [string[], RegExp][]) {
+      const r = cli(args);
+      assert.is(r.code, 2, `${args.join(' ')}: exit ${r.code}, stderr ${r.err}`);
+      assert.match(r.err, pattern);
+      assert.is(r.err.split('\n').length, 1, `one line: ${r.err}`);
+      assert.not.match(r.out, /device:/, 'refused before the GPU starts');
+    }
+    assert.is(readFileSync(join(gan, 'checkpoint.safetensors'), 'utf8'), 'first run');
+    assert.is(readFileSync(join(cnn, 'last.safetensors'), 'utf8'), 'first run');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -160,7 +188,9 @@ test('GPU faults (out of memory, device lost) stop with the batch size or the ca
     assert.is(lost.code, 1, lost.err);
     assert.match(lost.err, /GPU device lost .*; the last checkpoint .* is intact/);
     assert.ok(readFileSync(ckpt).equals(good), 'the checkpoint is untouched');
-    assert.is(cli([...base, '--debug-gpu-fault', 'melt@3']).code, 2);
+    const melt = cli([...base, '--resume', ckpt, '--debug-gpu-fault', 'melt@3']);
+    assert.is(melt.code, 2);
+    assert.match(melt.err, /debug-gpu-fault/);
   } finally {
     rmSync(dir, { recursive: true });
   }

@@ -26,7 +26,7 @@ import { Generator } from '../autograd/random.js';
 import { Tensor } from '../autograd/tensor.js';
 import { writeGridPng } from '../node/png.js';
 import { writeIdx } from '../data/idx.js';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { CheckpointFileError } from '../node/checkpoint.js';
 import { startPlayground, newestGanRun, PlaygroundError } from '../node/serve.js';
 
@@ -129,6 +129,7 @@ async function trainCnn(argv: string[]): Promise<number> {
     console.log(helpText('usage: npm run train -- cnn [flags]', TRAIN_CNN));
     return 0;
   }
+  checkOutDir(flags.out, flags.resume, ['last.safetensors', 'best.safetensors']);
   return withGpu(flags, async (gpu, be) => {
     const software = gpu.adapter.software;
     console.log(`device: ${describeGpu(gpu)}`);
@@ -222,12 +223,24 @@ function interruptible(): { requested: () => boolean; signal: string | null; dis
 /** on a software adapter, the default run: narrow networks on this many images, sized to end within 10 minutes */
 const SOFTWARE_GAN_IMAGES = 1280;
 
+/**
+ * A run directory that already holds a run is written again only with --resume: a second `--out` to the same
+ * place must not overwrite the first run's checkpoints. Checked before the GPU starts.
+ */
+function checkOutDir(out: unknown, resume: unknown, holds: string[]): void {
+  if (typeof out !== 'string') return;
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
+  const found = holds.find((f) => existsSync(join(out, f)));
+  if (found && !resume) throw new UsageError(`--out ${out} already holds a run (${found}); continue it with --resume ${join(out, found)}, or pick another --out`);
+}
+
 async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, TRAIN_GAN);
   if (flags.help) {
     console.log(helpText(`usage: npm run train -- ${kind} [flags]\n\npresets:\n${Object.entries(PRESETS).map(([k, p]) => `  ${k.padEnd(13)} ${p.about}`).join('\n')}`, TRAIN_GAN));
     return 0;
   }
+  checkOutDir(flags.out, flags.resume, ['checkpoint.safetensors']);
   return withGpu(flags, async (gpu, be) => {
     console.log(`device: ${describeGpu(gpu)}`);
     const short = gpu.adapter.software && !flags.full;
