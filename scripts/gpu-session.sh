@@ -1,35 +1,97 @@
 #!/usr/bin/env bash
-# gpu-session.sh — the measurements a session with the GPU machine should take, in parts that each fit the
-# device tool's 10-minute command limit. Run there as (after `npm ci && bash ../shared/gpu/prepare.sh --data`
-# here, carrying .gpu):   bash .gpu/enter.sh bash scripts/gpu-session.sh PART "$OUT"
-# PART: bench | cnn | cgan | acgan. Training parts resume from runs/ (kept between calls while the machine stays
-# warm), stop themselves before the limit with a checkpoint (SIGTERM), and copy what is small enough to $OUT
-# (at most 8 files, 16 MiB each: metrics, curves, grids, summaries; not the optimizer-heavy checkpoints).
+# gpu-session.sh — every measurement a session with the GPU machine should take, in ONE device call (a session
+# has 15 minutes of device time in all, the machine's start included, and a machine goes back 30 s after a call,
+# so nothing survives between calls). Prepare here, then run there:
+#
+#   npm ci && node scripts/build.mjs && bash ../shared/gpu/prepare.sh --data
+#   device run, carry [".gpu", "dist/cli.js", "dist/index.js", "dist/chunks"] (not dist/test or dist/web: the
+#   carried tree must stay under 64 MiB and .gpu with the data is 60 MiB), timeout_s 600:
+#     bash .gpu/enter.sh bash scripts/gpu-session.sh all "$OUT"
+#
+# `all` ends within TOTAL_S seconds (default 540; the device call's limit is 600), whatever the speed:
+#   1. benchmarks, alone on the GPU: bench/train-step.js --profile (issue 7), bench/conv.js --quick (issue 3),
+#      bench/matmul.js;
+#   2. the evaluation classifier (issue 6): the CNN for CNN_S seconds (default 100), best checkpoint kept;
+#   3. cGAN and AC-GAN (issue 5) side by side (two processes; each is bound by its own host thread's dispatches),
+#      20 epochs or until what is left minus EVAL_S + 20 s, FID every 5 epochs on the new classifier's features;
+#   4. the evaluation of both (FID with the real-vs-real floor, accuracy, balance, latent figures, report.html);
+#   5. back in $OUT (at most 8 files of 16 MiB come back from a device call): results.tar.gz (benchmarks, logs,
+#      curves, grids, metrics, eval reports), cgan-samples.tar and acgan-samples.tar (the grid of every epoch),
+#      cnn-best.safetensors (the classifier: the FID ruler to ship), session.log.
+# CNN_ARGS, GAN_ARGS and EVAL_ARGS add flags (a trial on lavapipe: BENCH=0 TOTAL_S=400 CNN_ARGS='--train-subset 256
+# --test-subset 256' GAN_ARGS='--train-subset 128 --fid-n 100' EVAL_ARGS='--n 100 --real-n 100').
+# Single parts for a longer lease: bench | cnn | cgan | acgan (training parts resume from runs/gpu-*).
 set -uo pipefail
-part=${1:?usage: gpu-session.sh bench|cnn|cgan|acgan OUT}
+part=${1:?usage: gpu-session.sh all|bench|cnn|cgan|acgan OUT}
 out=${2:?usage: gpu-session.sh PART OUT}
 mkdir -p "$out"
-budget=${BUDGET_S:-540}   # seconds of training per call, leaving time to copy results
-node dist/cli.js info | tee "$out/device.txt"
-train() { # model, extra args...
-  local model=$1; shift
+exec > >(tee -a "$out/session.log") 2>&1
+res=runs/gpu-results   # what gets packed
+mkdir -p "$res"
+stamp() { echo "== $(date -u +%FT%TZ) (+$SECONDS s) $*"; }
+node dist/cli.js info | tee "$res/device.txt"
+
+train() { # budget_s model extra-args... — trains into runs/gpu-MODEL, resuming when a checkpoint is there
+  local budget=$1 model=$2; shift 2
   local dir=runs/gpu-$model ckpt
   ckpt=$dir/checkpoint.safetensors; [ "$model" = cnn ] && ckpt=$dir/last.safetensors
   local resume=(); [ -f "$ckpt" ] && resume=(--resume "$ckpt")
-  timeout -s TERM -k 30 "$budget" node dist/cli.js train "$model" --out "$dir" "${resume[@]}" "$@" 2>&1 | grep -v '^\[' | tee "$out/$model-log.txt"
-  for f in metrics.jsonl summary.json grid.png losses.svg d_outputs.svg accuracy.svg loss.svg confusion.svg; do
-    [ -f "$dir/$f" ] && cp "$dir/$f" "$out/$model-$f"
-  done
-  true
+  stamp "train $model (budget ${budget}s) $*"
+  # SIGTERM makes training write its checkpoint and stop; progress bars (lines starting with '[') are dropped
+  timeout -s TERM -k 30 "$budget" node dist/cli.js train "$model" --out "$dir" "${resume[@]}" "$@" 2>&1 \
+    | grep --line-buffered -v '^\[' > "$res/$model-log.txt"
+  stamp "train $model ended (exit ${PIPESTATUS[0]})"
 }
+bench() {
+  stamp bench/train-step.js
+  timeout 100 node bench/train-step.js --profile --json "$res/train-step.json" > "$res/train-step.txt" 2>&1
+  stamp bench/conv.js --quick
+  timeout 70 node bench/conv.js --quick --json "$res/conv.json" > "$res/conv.txt" 2>&1
+  stamp bench/matmul.js
+  timeout 40 node bench/matmul.js --json "$res/matmul.json" > "$res/matmul.txt" 2>&1
+}
+left() { echo $(( ${TOTAL_S:-540} - SECONDS )); }
+evalgan() { # model — evaluation of runs/gpu-MODEL with the classifier, unless training already wrote it
+  local dir=runs/gpu-$1
+  [ -f "$dir/eval/report.html" ] && return 0
+  [ -f "$dir/checkpoint.safetensors" ] || { echo "no $dir/checkpoint.safetensors to evaluate"; return 0; }
+  stamp "eval $1"
+  timeout -k 10 "${EVAL_S:-90}" node dist/cli.js eval gan --checkpoint "$dir/checkpoint.safetensors" \
+    --classifier runs/gpu-cnn/best.safetensors --out "$dir/eval" ${EVAL_ARGS:-} > "$res/$1-eval-log.txt" 2>&1
+}
+pack() { # at most 8 files of 16 MiB come back: results.tar.gz, <gan>-samples.tar (one grid per epoch), the weights
+  for m in cnn cgan acgan; do
+    local dir=runs/gpu-$m
+    [ -d "$dir" ] || continue
+    mkdir -p "$res/$m"
+    # small files only: metrics, curves, grids, summaries, eval reports (samples/ and weights travel apart)
+    (cd "$dir" && find . -maxdepth 3 -path ./samples -prune -o -type f \( -name '*.jsonl' -o -name '*.json' -o -name '*.svg' \
+      -o -name '*.png' -o -name '*.html' -o -name '*.txt' -o -name '*.md' \) -size -4M -print0 | xargs -0r cp --parents -t "../gpu-results/$m")
+    [ -d "$dir/samples" ] && tar cf "$out/$m-samples.tar" -C "$dir" samples
+  done
+  [ -f runs/gpu-cnn/best.safetensors ] && cp runs/gpu-cnn/best.safetensors "$out/cnn-best.safetensors"
+  tar czf "$out/results.tar.gz" -C runs gpu-results
+  ls -la "$out"
+}
+
 case "$part" in
-  bench)
-    node bench/matmul.js --json "$out/matmul-h100.json"
-    node bench/conv.js --json "$out/conv-h100.json"
-    node bench/train-step.js --profile --json "$out/train-step-h100.json" | tee "$out/train-step-h100.txt"
+  all)
+    [ "${BENCH:-1}" = 1 ] && bench
+    train "${CNN_S:-100}" cnn --epochs 30 ${CNN_ARGS:-}
+    cls=runs/gpu-cnn/best.safetensors
+    fid=(); [ -f "$cls" ] && fid=(--classifier "$cls" --fid-every 5)
+    gan_s=$(( $(left) - ${EVAL_S:-90} - 20 ))
+    (( gan_s < 30 )) && gan_s=30
+    # explicit PIDs: a bare `wait` would also wait for the `tee` behind exec (bash ≥ 5.1), i.e. for ever
+    train "$gan_s" cgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-} & p1=$!
+    train "$gan_s" acgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-} & p2=$!
+    wait "$p1" "$p2"
+    if [ -f "$cls" ]; then evalgan cgan & p1=$!; evalgan acgan & p2=$!; wait "$p1" "$p2"; fi
+    pack
     ;;
-  cnn) train cnn --epochs 30 ;;
-  cgan) train cgan --epochs "${EPOCHS:-20}" ;;
-  acgan) train acgan --epochs "${EPOCHS:-20}" ;;
-  *) echo "unknown part '$part' (bench, cnn, cgan, acgan)" >&2; exit 2 ;;
+  bench) bench; pack ;;
+  cnn) train "${BUDGET_S:-540}" cnn --epochs 30; pack ;;
+  cgan|acgan) train "${BUDGET_S:-540}" "$part" --epochs "${EPOCHS:-20}"; pack ;;
+  *) echo "unknown part '$part' (all, bench, cnn, cgan, acgan)" >&2; exit 2 ;;
 esac
+stamp done

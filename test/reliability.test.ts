@@ -15,6 +15,7 @@ import type { GanConfig } from '../src/gan/models.js';
 import { runGan, GanRunOptions } from '../src/gan/run.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
+import { CheckpointError } from '../src/nn/checkpoint.js';
 import { gpuBackend, randomData, toF32 } from './harness.js';
 
 const CLI = join(process.cwd(), 'dist', 'cli.js');
@@ -216,7 +217,18 @@ test('an interrupted and resumed run equals the uninterrupted one; same seed →
     let n = 0;
     const cut = await runGan(be, data, opts(5, { shouldStop: () => ++n === 13 }), join(dir, 'c'));
     assert.ok(cut.interrupted && cut.step > 10 && cut.step < 15, `stopped mid-epoch 2 at step ${cut.step}`);
-    const rest = await runGan(be, data, opts(5), join(dir, 'c'), join(dir, 'c', 'checkpoint.safetensors'));
+    // that mid-epoch checkpoint continues only with the batch size and subset it was cut with
+    const cutCkpt = join(dir, 'c', 'checkpoint.safetensors');
+    for (const [extra, want] of [[{ hyper: { lr: 2e-3, beta1: 0.5, batch: 5, epochs: 5 } }, /middle of epoch 2 .* with --batch 4 \(asked: 5\); resume it with the same settings/], [{ trainSubset: 48 }, /with --train-subset 40 \(asked: 48\)/]] as const) {
+      try {
+        await runGan(be, data, opts(5, extra), join(dir, 'c'), cutCkpt);
+        assert.unreachable('a mid-epoch resume with other settings must be refused');
+      } catch (e) {
+        assert.instance(e, CheckpointError);
+        assert.match((e as Error).message, want);
+      }
+    }
+    const rest = await runGan(be, data, opts(5), join(dir, 'c'), cutCkpt);
     assert.equal(rest.history.map((e) => [e.dReal, e.dFake, e.aux, e.g, e.step]), full.history.map((e) => [e.dReal, e.dFake, e.aux, e.g, e.step]));
   } finally {
     be.gpu.poison = true;

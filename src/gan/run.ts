@@ -74,6 +74,7 @@ async function saveGan(path: string, s: GanState, opts: GanRunOptions, epoch: nu
     tensors: ganStateTensors(s),
     meta: {
       model: s.config.kind, config: s.config, hyper: { ...opts.hyper, lr: s.optG.lr }, preset: opts.preset, seed: opts.seed, epoch, step, position,
+      trainSubset: opts.trainSubset ?? null,
       rng: { model: s.gen.state(), data: s.dataGen.state() },
       optimizer: { G: s.optG.stepCount, D: s.optD.stepCount },
       history: history.map((h) => ({ ...h, gradNorms: undefined })),
@@ -105,6 +106,21 @@ interface Position {
   partial: number[];
 }
 
+/**
+ * A checkpoint taken in the middle of an epoch continues that epoch's shuffle after `inEpoch` batches: with another
+ * batch size or training subset the batches already trained would not be the ones skipped. Refuse, naming the
+ * flags that continue it exactly (an epoch-end checkpoint can go on with any batch size or subset).
+ */
+function checkMidEpochResume(path: string, meta: Record<string, any>, opts: GanRunOptions): void {
+  const was = { batch: meta.hyper?.batch as number, subset: meta.trainSubset as number | null | undefined };
+  const now = { batch: opts.hyper.batch, subset: opts.trainSubset ?? null };
+  const diffs: string[] = [];
+  if (was.batch !== now.batch) diffs.push(`--batch ${was.batch} (asked: ${now.batch})`);
+  if (was.subset !== undefined && was.subset !== now.subset) diffs.push(was.subset === null ? `no --train-subset (asked: ${now.subset})` : `--train-subset ${was.subset} (asked: ${now.subset ?? 'all images'})`);
+  if (diffs.length)
+    throw new CheckpointError(`${path} was written in the middle of epoch ${meta.position.epoch + 1} (after ${meta.position.inEpoch} batches) with ${diffs.join(' and ')}; resume it with the same settings, or continue from an epoch-end checkpoint`);
+}
+
 /** G's and D's parameters by checkpoint name, for the non-finite scan */
 const allParams = (s: GanState) => [...s.G.namedParameters().map(([n, p]) => [`G.${n}`, p] as const), ...s.D.namedParameters().map(([n, p]) => [`D.${n}`, p] as const)];
 
@@ -131,6 +147,7 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
     step = loaded.meta.step;
     pos = (loaded.meta.position as Position | undefined) ?? { epoch: loaded.meta.epoch, inEpoch: 0, epochData: loaded.meta.rng.data, partial: [] };
     if (opts.lrOverride !== undefined) s.optG.lr = s.optD.lr = opts.lrOverride;
+    if (pos.inEpoch) checkMidEpochResume(resumePath, loaded.meta, opts);
     log(`resuming from ${resumePath} after ${pos.inEpoch ? `${pos.inEpoch} steps of epoch ${pos.epoch + 1}` : `epoch ${pos.epoch}`} (step ${step})`);
   } else s = makeGan(be, opts.config, opts.hyper, opts.seed);
   mkdirSync(join(outDir, 'samples'), { recursive: true });
