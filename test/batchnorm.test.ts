@@ -1,5 +1,6 @@
 // batchnorm.test.ts — batch normalisation: training and eval mode three ways (checkOp), the forward against a
-// formula written out here, the running statistics against a hand-run update, numerical stability, and misuse.
+// formula written out here, the fused statistics + running update primitive (batchnormStatsRunning) against the
+// reference, the running statistics against a hand-run update, numerical stability, and misuse.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
@@ -85,6 +86,35 @@ test('batchnorm forward (training and eval) equals the formula on both backends'
     assertClose(ye, formula(x, [3, 4, 6], gamma, beta, [rm, rv], 1e-3), be.kind === 'cpu' ? 1e-12 : 1e-5, `${be.name} eval`);
   }
 });
+
+// the fused statistics + running update primitive on its own, odd shapes: every output written (GPU buffers are
+// poisoned), statistics equal batchnormStats' bit for bit, running statistics equal the float64 reference
+for (const [N, C, L] of [[1, 3, 17], [3, 17, 65], [2, 1, 1], [65, 5, 3], [17, 65, 1], [3, 257, 2]])
+  test(`batchnormStatsRunning [${N}, ${C}, ${L}]: statistics and running statistics equal the reference`, async () => {
+    const d = { N, C, L };
+    const x = toF32(randomData(N * C * L, 7 + C, -2, 3));
+    const rm0 = toF32(randomData(C, 8, -1, 1)), rv0 = toF32(randomData(C, 9, 0.5, 2));
+    const momentum = 0.3;
+    const run = async (be: Backend) => {
+      const t = (a: ArrayLike<number>) => Tensor.from(be, a, [a.length]);
+      const [xt, rm, rv] = [t(x), t(rm0), t(rv0)];
+      const [mean, variance, mean2, var2] = [0, 1, 2, 3].map(() => Tensor.empty(be, [C]));
+      be.batchnormStatsRunning(xt.store, mean.store, variance.store, rm.store, rv.store, d, momentum);
+      be.batchnormStats(xt.store, mean2.store, var2.store, d);
+      return Promise.all([mean, variance, rm, rv, mean2, var2].map((a) => a.toArray()));
+    };
+    const want = await run(cpu);
+    const got = await run(await gpuBackend());
+    ['mean', 'variance', 'running mean', 'running variance'].forEach((what, k) => assertClose(got[k], want[k], 1e-5, `GPU ${what}`));
+    assert.equal([...got[0]], [...got[4]], 'mean as batchnormStats');
+    assert.equal([...got[1]], [...got[5]], 'variance as batchnormStats');
+    // the CPU reference's own running update, written out
+    const M = N * L;
+    for (let c = 0; c < C; c++) {
+      assert.ok(Math.abs(want[2][c] - ((1 - momentum) * rm0[c] + momentum * want[0][c])) < 1e-12);
+      assert.ok(Math.abs(want[3][c] - ((1 - momentum) * rv0[c] + (momentum * want[1][c] * M) / (M - 1))) < 1e-12);
+    }
+  });
 
 test('running mean/var after three training calls equal a hand-run PyTorch-style update (CPU and GPU)', async () => {
   const [N, C, H, W] = [3, 17, 5, 5];

@@ -3,11 +3,12 @@
 //   batchnorm_stats:   mean[c] = Σx/M, var[c] = Σ(x − mean)²/M (biased), two passes over the channel.
 //                      One 256-thread workgroup per channel: strided partial sums, then a fixed tree in
 //                      workgroup memory (deterministic, no atomics). Bindings: 1 x (read), 2 mean, 3 var (rw).
+//   batchnorm_stats_running: batchnorm_stats (training mode), and the same thread that writes the channel's
+//                      statistics updates the running ones in place: rmean = (1 − m)·rmean + m·mean,
+//                      rvar = (1 − m)·rvar + m·var·unbias (unbias = M/(M − 1): PyTorch's unbiased running var).
+//                      Bindings: 1 x (read), 2 mean, 3 var, 4 rmean, 5 rvar (rw).
 //   batchnorm_apply:   out[i] = (x[i] − mean[c])·gamma[c]/√(var[c] + eps) + beta[c]. One thread per element.
 //                      Bindings: 1 x, 2 mean, 3 var, 4 gamma, 5 beta (read), 6 out (rw).
-//   batchnorm_running: in place, one thread per channel: rmean = (1 − m)·rmean + m·mean,
-//                      rvar = (1 − m)·rvar + m·var·unbias (unbias = M/(M − 1): PyTorch's unbiased running var).
-//                      Bindings: 1 mean, 2 var (read), 3 rmean, 4 rvar (rw).
 //   batchnorm_grad:    one 256-thread workgroup per channel. Pass 1 (tree as in stats): gBeta[c] = Σg,
 //                      gGamma[c] = Σ g·x̂ with x̂ = (x − mean)·invstd. Pass 2 writes the channel's gx:
 //                      training: gx = gamma·invstd·(g − Σg/M − x̂·Σ(g·x̂)/M); eval: gx = g·gamma·invstd.
@@ -47,10 +48,11 @@ fn wgSum(li: u32, v: f32) -> f32 {
 @group(0) @binding(1) var<storage, read> sx: array<f32>;
 @group(0) @binding(2) var<storage, read_write> smean: array<f32>;
 @group(0) @binding(3) var<storage, read_write> svar: array<f32>;
+@group(0) @binding(4) var<storage, read_write> srmean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> srvar: array<f32>;
 
-@compute @workgroup_size(256)
-fn batchnorm_stats(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let c = wg.x + wg.y * p.nx;
+/** channel c's mean and biased variance (two passes), written to smean/svar by invocation 0 and returned to all */
+fn channelStats(c: u32, li: u32) -> vec2<f32> {
   let M = p.N * p.L;
   var s = 0.0;
   if (c < p.C) {
@@ -69,6 +71,23 @@ fn batchnorm_stats(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocati
     smean[c] = mu;
     svar[c] = v;
   }
+  return vec2<f32>(mu, v);
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_stats(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  _ = channelStats(wg.x + wg.y * p.nx, li);
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_stats_running(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = wg.x + wg.y * p.nx;
+  let st = channelStats(c, li);
+  if (li == 0u && c < p.C) {
+    let m = p.momentum;
+    srmean[c] = (1.0 - m) * srmean[c] + m * st.x;
+    srvar[c] = (1.0 - m) * srvar[c] + m * st.y * p.unbias;
+  }
 }
 
 // ---------------------------------------------------------------- normalise, scale, shift
@@ -86,21 +105,6 @@ fn batchnorm_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocati
   let c = (i / p.L) % p.C;
   let k = agamma[c] / sqrt(avar[c] + p.eps);
   aout[i] = (ax[i] - amean[c]) * k + abeta[c];
-}
-
-// ---------------------------------------------------------------- running statistics (in place)
-@group(0) @binding(1) var<storage, read> bmean: array<f32>;
-@group(0) @binding(2) var<storage, read> bvar: array<f32>;
-@group(0) @binding(3) var<storage, read_write> rmean: array<f32>;
-@group(0) @binding(4) var<storage, read_write> rvar: array<f32>;
-
-@compute @workgroup_size(256)
-fn batchnorm_running(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let c = (wg.x + wg.y * p.nx) * 256u + li;
-  if (c >= p.C) { return; }
-  let m = p.momentum;
-  rmean[c] = (1.0 - m) * rmean[c] + m * bmean[c];
-  rvar[c] = (1.0 - m) * rvar[c] + m * bvar[c] * p.unbias;
 }
 
 // ---------------------------------------------------------------- backward

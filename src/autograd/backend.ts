@@ -125,13 +125,13 @@ export interface Backend {
   conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void;
   /** per-channel batch mean and biased variance (Σ(x − mean)²/(N·L), two-pass) of x [N][C][L] into mean[C], variance[C] */
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void;
+  /**
+   * batchnormStats, then in place, per channel: runMean = (1 − momentum)·runMean + momentum·mean,
+   * runVar = (1 − momentum)·runVar + momentum·variance·M/(M − 1), M = N·L (the unbiased batch variance, as PyTorch)
+   */
+  batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void;
   /** out = (x − mean_c)/√(variance_c + eps)·gamma_c + beta_c (batch statistics in training, running ones in eval) */
   batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void;
-  /**
-   * in place, per channel: runMean = (1 − momentum)·runMean + momentum·mean,
-   * runVar = (1 − momentum)·runVar + momentum·variance·count/(count − 1) (the unbiased batch variance, as PyTorch)
-   */
-  batchnormUpdateRunning(runMean: Store, runVar: Store, mean: Store, variance: Store, C: number, count: number, momentum: number): void;
   /**
    * with x̂ = (x − mean_c)·invstd_c, invstd_c = 1/√(variance_c + eps), M = N·L:
    * gGamma_c = Σ g·x̂, gBeta_c = Σ g; gx = gamma_c·invstd_c·(g − Σg/M − x̂·Σ(g·x̂)/M) when `training` (mean and

@@ -17,7 +17,7 @@ const fmt = (t: Tensor) => `[${t.shape.join(', ')}]`;
  * y = (x − mean)/√(var + eps)·gamma + beta per channel (axis 1). x is [N, C] (1-D batchnorm), [N, C, L] or
  * [N, C, H, W]; gamma, beta, runningMean and runningVar hold C values each. In training mode mean and var are the
  * batch's (biased) statistics over N and the spatial axes, and runningMean/runningVar (plain tensors without
- * grad, may be null to skip tracking) are updated in place by a kernel, with the unbiased batch variance as in
+ * grad, may be null to skip tracking) are updated in place by the statistics kernel, with the unbiased batch variance as in
  * PyTorch. In eval mode the running statistics normalise. Gradients flow to x, gamma and beta.
  */
 export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchnormOptions): Tensor {
@@ -45,8 +45,8 @@ export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     if (M < 2) throw new Error(`batchnorm: training needs more than one value per channel, x is ${fmt(x)}`);
     mean = Tensor.empty(be, [C]);
     variance = Tensor.empty(be, [C]);
-    be.batchnormStats(x.store, mean.store, variance.store, d);
-    if (runningMean && runningVar) be.batchnormUpdateRunning(runningMean.store, runningVar.store, mean.store, variance.store, C, M, momentum);
+    if (runningMean && runningVar) be.batchnormStatsRunning(x.store, mean.store, variance.store, runningMean.store, runningVar.store, d, momentum);
+    else be.batchnormStats(x.store, mean.store, variance.store, d);
   } else {
     if (!runningMean || !runningVar) throw new Error('batchnorm: eval mode (training: false) needs runningMean and runningVar');
     mean = runningMean;

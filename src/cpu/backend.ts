@@ -4,7 +4,7 @@ import { activationRef, conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } fro
 import type { AdamHyper, Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { adamRef } from './adam.js';
 import { dropThreshold, intAt, normalAt, randomBits, uniformAt } from '../autograd/random.js';
-import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormUpdateRunningRef } from './batchnorm.js';
+import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
 import { maxpool2dGradRef, maxpool2dRef } from './maxpool2d.js';
 
@@ -217,8 +217,8 @@ export class CpuBackend implements Backend {
   batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void {
     batchnormApplyRef(f64(x), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps);
   }
-  batchnormUpdateRunning(runMean: Store, runVar: Store, mean: Store, variance: Store, C: number, count: number, momentum: number): void {
-    batchnormUpdateRunningRef(f64(runMean), f64(runVar), f64(mean), f64(variance), C, count, momentum);
+  batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
+    batchnormStatsRunningRef(f64(x), f64(mean), f64(variance), f64(runMean), f64(runVar), d, momentum);
   }
   batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void {
     batchnormGradRef(f64(x), f64(g), f64(mean), f64(variance), f64(gamma), f64(gx), f64(gGamma), f64(gBeta), d, eps, training);

@@ -1,4 +1,5 @@
-// cpu/batchnorm.ts — float64 reference of the batchnorm primitives (statistics, normalisation, running update, backward).
+// cpu/batchnorm.ts — float64 reference of the batchnorm primitives (statistics with or without the running update,
+// normalisation, backward).
 import type { BatchnormDims } from '../autograd/backend.js';
 
 /** two-pass per-channel mean and biased variance of x [N][C][L] */
@@ -27,10 +28,13 @@ export function batchnormApplyRef(X: Float64Array, mean: Float64Array, variance:
     }
 }
 
-export function batchnormUpdateRunningRef(runMean: Float64Array, runVar: Float64Array, mean: Float64Array, variance: Float64Array, C: number, count: number, momentum: number): void {
-  for (let c = 0; c < C; c++) {
+/** the statistics, then the running ones updated in place (momentum, PyTorch's unbiased variance M/(M − 1)) */
+export function batchnormStatsRunningRef(X: Float64Array, mean: Float64Array, variance: Float64Array, runMean: Float64Array, runVar: Float64Array, d: BatchnormDims, momentum: number): void {
+  batchnormStatsRef(X, mean, variance, d);
+  const M = d.N * d.L;
+  for (let c = 0; c < d.C; c++) {
     runMean[c] = (1 - momentum) * runMean[c] + momentum * mean[c];
-    runVar[c] = (1 - momentum) * runVar[c] + momentum * variance[c] * (count / (count - 1));
+    runVar[c] = (1 - momentum) * runVar[c] + momentum * variance[c] * (M / (M - 1));
   }
 }
 

@@ -1,4 +1,5 @@
-// batchnorm.ts — dispatch of wgsl/batchnorm.wgsl: per-channel statistics, normalisation, running update, backward.
+// batchnorm.ts — dispatch of wgsl/batchnorm.wgsl: per-channel statistics (with or without the running update),
+// normalisation, backward.
 import src from '../../wgsl/batchnorm.wgsl';
 import type { BatchnormDims } from '../autograd/backend.js';
 import { Gpu, GBuf, Kernel, Params, grid } from './gpu.js';
@@ -6,7 +7,7 @@ import { Gpu, GBuf, Kernel, Params, grid } from './gpu.js';
 const FILE = 'wgsl/batchnorm.wgsl';
 const STATS: Kernel = { file: FILE, code: src, entry: 'batchnorm_stats', bindings: ['read', 'rw', 'rw'] };
 const APPLY: Kernel = { file: FILE, code: src, entry: 'batchnorm_apply', bindings: ['read', 'read', 'read', 'read', 'read', 'rw'] };
-const RUNNING: Kernel = { file: FILE, code: src, entry: 'batchnorm_running', bindings: ['read', 'read', 'rw', 'rw'] };
+const STATS_RUNNING: Kernel = { file: FILE, code: src, entry: 'batchnorm_stats_running', bindings: ['read', 'rw', 'rw', 'rw', 'rw'] };
 const GRAD: Kernel = { file: FILE, code: src, entry: 'batchnorm_grad', bindings: ['read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] };
 
 /** the uniform block P in field order */
@@ -24,9 +25,10 @@ export function batchnormApply(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, ga
   gpu.dispatch(APPLY, [x, mean, variance, gamma, beta, out], (p) => params(p, d, gx, { eps }), [gx, gy]);
 }
 
-export function batchnormUpdateRunning(gpu: Gpu, runMean: GBuf, runVar: GBuf, mean: GBuf, variance: GBuf, C: number, count: number, momentum: number): void {
-  const [gx, gy] = grid(Math.ceil(C / 256));
-  gpu.dispatch(RUNNING, [mean, variance, runMean, runVar], (p) => params(p, { N: count, C, L: 1 }, gx, { momentum, unbias: count / (count - 1) }), [gx, gy]);
+export function batchnormStatsRunning(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, runMean: GBuf, runVar: GBuf, d: BatchnormDims, momentum: number): void {
+  const [gx, gy] = grid(d.C);
+  const M = d.N * d.L;
+  gpu.dispatch(STATS_RUNNING, [x, mean, variance, runMean, runVar], (p) => params(p, d, gx, { momentum, unbias: M / (M - 1) }), [gx, gy]);
 }
 
 export function batchnormGrad(gpu: Gpu, x: GBuf, g: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, gxOut: GBuf, gGamma: GBuf, gBeta: GBuf, d: BatchnormDims, eps: number, training: boolean): void {
