@@ -76,6 +76,26 @@ export interface AdamHyper {
   step: number;
 }
 
+/** one tensor's place in an arena: element offset (a multiple of ARENA_ALIGN) and length */
+export interface ArenaSlot {
+  offset: number;
+  n: number;
+}
+
+/** arena slots start at multiples of 64 elements: 256 bytes of f32, WebGPU's storage-binding offset alignment */
+export const ARENA_ALIGN = 64;
+
+/** where an arena puts tensors of `sizes` elements (in order, each at an ARENA_ALIGN boundary), and its length */
+export function arenaLayout(sizes: readonly number[]): { slots: ArenaSlot[]; total: number } {
+  let at = 0;
+  const slots = sizes.map((n) => {
+    const s = { offset: at, n };
+    at += Math.ceil(Math.max(n, 1) / ARENA_ALIGN) * ARENA_ALIGN;
+    return s;
+  });
+  return { slots, total: at };
+}
+
 export interface Backend {
   readonly kind: 'gpu' | 'cpu';
   readonly name: string;
@@ -86,6 +106,14 @@ export interface Backend {
   /** overwrite storage with host data (in queue order after everything recorded before) */
   write(s: Store, data: ArrayLike<number>, dtype: DType): void;
   free(s: Store): void;
+  /**
+   * An arena: one f32 storage block laid out by arenaLayout(sizes). `whole` spans it (for kernels such as
+   * adamMulti that update every slot at once); `slots[i]` is the storage of tensor i (sizes[i] elements), usable
+   * wherever a tensor's storage is. Contents undefined. Every handle is freed on its own; the block goes with the
+   * last. On the GPU a kernel must not bind one slot as writable and another slot of the same arena as read-only
+   * (WebGPU forbids a writable and a read-only use of one buffer in a dispatch).
+   */
+  arena(sizes: readonly number[]): { whole: Store; slots: Store[] };
   /** asynchronous backends: wait until at most `max` earlier throttle points are still executing (one per step) */
   throttle?(max: number): Promise<void>;
 
@@ -110,6 +138,11 @@ export interface Backend {
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void;
   /** in place: param, m, v ← one Adam/AdamW step with gradient grad */
   adam(param: Store, grad: Store, m: Store, v: Store, n: number, h: AdamHyper): void;
+  /**
+   * the adam step of every slot in `slots` at once: param, grad, m and v are whole arenas of one layout (see
+   * arenaLayout); elements outside the listed slots are left alone
+   */
+  adamMulti(param: Store, grad: Store, m: Store, v: Store, slots: readonly ArenaSlot[], h: AdamHyper): void;
   /** counter-based random numbers: element i uses counter offset+i of stream `seed` */
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void;
   /** i32 out[i] ∈ [0, high) from counter offset+i of stream `seed` (high ≤ 256) */

@@ -68,10 +68,10 @@ export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     mean = copyOf(be, mean);
     variance = copyOf(be, variance);
   }
-  return record(out, 'batchnorm', inputs, (g, needs) => {
+  return record(out, 'batchnorm', inputs, (g, needs, into) => {
     const gx = Tensor.empty(be, x.shape);
-    const gg = Tensor.empty(be, gamma.shape);
-    const gb = Tensor.empty(be, beta.shape);
+    const gg = needs[1] ? into(1, gamma.shape) : Tensor.empty(be, gamma.shape);
+    const gb = needs[2] ? into(2, beta.shape) : Tensor.empty(be, beta.shape);
     be.batchnormGrad(x.store, g.store, mean.store, variance.store, gamma.store, gx.store, gg.store, gb.store, d, eps, training);
     return [gx, gg, gb].map((t, k) => {
       if (needs[k]) return t;

@@ -1,8 +1,9 @@
 // cpu/backend.ts — the float64 CPU reference backend: every primitive kernel as plain loops, written for clarity.
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
 import { activationRef, conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
-import type { AdamHyper, Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
-import { adamRef } from './adam.js';
+import { arenaLayout } from '../autograd/backend.js';
+import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import { adamMultiRef, adamRef } from './adam.js';
 import { dropThreshold, intAt, normalAt, randomBits, uniformAt } from '../autograd/random.js';
 import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
@@ -113,6 +114,11 @@ export class CpuBackend implements Backend {
     arr(s).set(data);
   }
   free(): void {}
+  arena(sizes: readonly number[]): { whole: Store; slots: Store[] } {
+    const { slots, total } = arenaLayout(sizes);
+    const whole = new Float64Array(total).fill(NaN);
+    return { whole, slots: slots.map((s) => whole.subarray(s.offset, s.offset + s.n)) };
+  }
 
   fill(out: Store, n: number, value: number): void {
     arr(out).fill(value, 0, n);
@@ -187,6 +193,9 @@ export class CpuBackend implements Backend {
   }
   adam(param: Store, grad: Store, m: Store, v: Store, n: number, h: AdamHyper): void {
     adamRef(f64(param), f64(grad), f64(m), f64(v), n, h);
+  }
+  adamMulti(param: Store, grad: Store, m: Store, v: Store, slots: readonly ArenaSlot[], h: AdamHyper): void {
+    adamMultiRef(f64(param), f64(grad), f64(m), f64(v), slots, h);
   }
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     const O = f64(out);

@@ -1,6 +1,8 @@
 // kernels/backend.ts — the GPU backend: the Backend primitives (src/autograd/backend.ts) mapped onto the WGSL
-// kernels. Storage is a pooled GPU buffer; f32 data is uploaded as float32, i32 as int32.
-import type { AdamHyper, Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+// kernels. Storage is a pooled GPU buffer or a slot of an arena (Gpu.arena); f32 data is uploaded as float32, i32
+// as int32.
+import { arenaLayout } from '../autograd/backend.js';
+import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
@@ -9,7 +11,7 @@ import { matmul } from './matmul.js';
 import { argmaxMatch, softmaxXent, softmaxXentGrad } from './softmax_xent.js';
 import { random, randomInt, dropout } from './random.js';
 import * as conv from './conv2d.js';
-import { adam } from './adam.js';
+import { adam, adamMulti } from './adam.js';
 import * as bn from './batchnorm.js';
 import { embedding, embeddingGrad } from './embedding.js';
 import { maxpool2d, maxpool2dGrad } from './maxpool2d.js';
@@ -39,6 +41,10 @@ export class GpuBackend implements Backend {
   }
   free(s: Store): void {
     this.gpu.release(g(s));
+  }
+  arena(sizes: readonly number[]): { whole: Store; slots: Store[] } {
+    const { slots, total } = arenaLayout(sizes);
+    return this.gpu.arena(total * 4, slots.map((s) => s.offset * 4), sizes.map((n) => n * 4));
   }
   throttle(max: number): Promise<void> {
     return this.gpu.throttle(max);
@@ -76,6 +82,9 @@ export class GpuBackend implements Backend {
   }
   adam(param: Store, grad: Store, m: Store, v: Store, n: number, h: AdamHyper): void {
     adam(this.gpu, g(param), g(grad), g(m), g(v), n, h);
+  }
+  adamMulti(param: Store, grad: Store, m: Store, v: Store, slots: readonly ArenaSlot[], h: AdamHyper): void {
+    adamMulti(this.gpu, g(param), g(grad), g(m), g(v), slots, h);
   }
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     random(this.gpu, g(out), n, dist, seed, offset);
