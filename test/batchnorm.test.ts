@@ -1,11 +1,13 @@
 // batchnorm.test.ts — batch normalisation: training and eval mode three ways (checkOp), the forward against a
 // formula written out here, the fused statistics + running update primitive (batchnormStatsRunning) against the
-// reference, the running statistics against a hand-run update, numerical stability, and misuse.
+// reference, the fused activation/dropout epilogue (GPU vs reference, and bit for bit equal to the unfused ops), the
+// running statistics against a hand-run update, numerical stability, and misuse.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor } from '../src/autograd/tensor.js';
 import type { Backend } from '../src/autograd/backend.js';
+import type { Generator } from '../src/autograd/random.js';
 import { InputSpec, assertClose, checkOp, cpu, gpuBackend, randomData, toF32 } from './harness.js';
 
 /** x, gamma, beta, runningMean, runningVar for C channels (running stats: plain tensors, no grad) */
@@ -145,6 +147,60 @@ test('running mean/var after three training calls equal a hand-run PyTorch-style
     const y = await F.batchnorm(Tensor.from(be, x, [N, C, H, W]), gamma, beta, rm, rv, { training: false }).toArray();
     assertClose(y, formula(x, [N, C, L], new Array(C).fill(1), new Array(C).fill(0), [em, ev]), be.kind === 'cpu' ? 1e-12 : 1e-5, `${be.name} eval output`);
   }
+});
+
+// the fused epilogue: activation and dropout in batchnorm_apply, their gradient in batchnorm_epilogue_grad
+type Fuse = Pick<F.BatchnormOptions, 'activation' | 'alpha' | 'dropout'>;
+const EPILOGUES: [string, Fuse][] = [
+  ['relu', { activation: 'relu' }],
+  ['leaky_relu 0.2', { activation: 'leaky_relu', alpha: 0.2 }],
+  ['leaky_relu 0.2 + dropout 0.5', { activation: 'leaky_relu', alpha: 0.2, dropout: { p: 0.5, key: 12345 } }],
+  ['dropout 0.3', { dropout: { p: 0.3, key: 777 } }],
+];
+for (const [what, fuse] of EPILOGUES)
+  for (const training of [true, false])
+    for (const shape of [[3, 17, 5, 5], [5, 17], [1, 3, 13, 13]])
+      // the CPU reference's gradients are checked against finite differences through the unfused ops below
+      test(`batchnorm + ${what} (${training ? 'training' : 'eval'}) ${JSON.stringify(shape)}: GPU equals the reference`, () =>
+        checkOp({ name: 'batchnorm', inputs: inputs(shape), skipFd: true, fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training, ...fuse }) }));
+
+/** forward and the gradients of x, gamma and beta (and the running statistics) of `fn` on one backend */
+async function bnRun(be: Backend, shape: number[], fn: (x: Tensor, g: Tensor, b: Tensor, rm: Tensor, rv: Tensor) => Tensor) {
+  const C = shape[1];
+  const t = (n: number, seed: number, lo: number, hi: number, s: readonly number[] = [C]) => Tensor.from(be, toF32(randomData(n, seed, lo, hi)), s);
+  const x = t(shape.reduce((a, d) => a * d, 1), 1, -1, 1, shape).setRequiresGrad();
+  const g = t(C, 2, 0.5, 1.5).setRequiresGrad(), b = t(C, 3, -1, 1).setRequiresGrad();
+  const rm = t(C, 4, -1, 1), rv = t(C, 5, 0.5, 1.5);
+  const y = fn(x, g, b, rm, rv);
+  y.backward(t(y.size, 6, -1, 1, y.shape));
+  return Promise.all([y, x.grad!, g.grad!, b.grad!, rm, rv].map((u) => u.toArray()));
+}
+
+for (const [what, fuse] of EPILOGUES)
+  test(`batchnorm + ${what} fused equals the unfused ops bit for bit (CPU and GPU, training and eval)`, async () => {
+    for (const be of [cpu, await gpuBackend()] as Backend[])
+      for (const training of [true, false])
+        for (const shape of [[3, 17, 5, 5], [65, 3]]) {
+          const opts = { training, momentum: 0.3 };
+          const fused = await bnRun(be, shape, (x, g, b, rm, rv) => F.batchnorm(x, g, b, rm, rv, { ...opts, ...fuse }));
+          const apart = await bnRun(be, shape, (x, g, b, rm, rv) => {
+            let y = F.batchnorm(x, g, b, rm, rv, opts);
+            if (fuse.activation === 'relu') y = F.relu(y);
+            if (fuse.activation === 'leaky_relu') y = F.leakyRelu(y, fuse.alpha);
+            // F.dropout with a generator whose next key is the fused op's key
+            if (fuse.dropout) y = F.dropout(y, fuse.dropout.p, { nextKey: () => fuse.dropout!.key } as Generator, true);
+            return y;
+          });
+          ['output', 'x gradient', 'gamma gradient', 'beta gradient', 'running mean', 'running var'].forEach((name, k) =>
+            assert.ok(fused[k].every((v, i) => Object.is(v, apart[k][i])), `${be.name} ${training ? 'training' : 'eval'} [${shape}]: ${name} differs`));
+        }
+  });
+
+test('batchnorm epilogue misuse: a leaky_relu slope ≤ 0, dropout p outside [0, 1)', () => {
+  const t = (s: number[]) => Tensor.zeros(cpu, s);
+  const x = Tensor.from(cpu, toF32(randomData(12, 1)), [4, 3]);
+  assert.throws(() => F.batchnorm(x, t([3]), t([3]), null, null, { training: true, activation: 'leaky_relu', alpha: 0 }), /slope > 0/);
+  assert.throws(() => F.batchnorm(x, t([3]), t([3]), null, null, { training: true, dropout: { p: 1, key: 1 } }), /dropout p/);
 });
 
 test('batchnorm default momentum is 0.1; eval mode and noGrad leave the running statistics alone', async () => {

@@ -50,6 +50,17 @@ export interface BatchnormDims {
   L: number;
 }
 
+/**
+ * what batchnormApply may fuse after the normalisation: an activation (relu, or leaky_relu with slope alpha), then
+ * inverted dropout with probability p (0: none) and the mask `dropout` draws for stream `key` at counter offset 0
+ */
+export interface BatchnormEpilogue {
+  act: 'none' | 'relu' | 'leaky_relu';
+  alpha: number;
+  p: number;
+  key: number;
+}
+
 /** max pooling over x [N][C][H][W] → [N][C][OH][OW] with k×k windows at stride `stride`, no padding, floor mode */
 export interface Pool2dDims {
   N: number;
@@ -163,8 +174,16 @@ export interface Backend {
    * runVar = (1 − momentum)·runVar + momentum·variance·M/(M − 1), M = N·L (the unbiased batch variance, as PyTorch)
    */
   batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void;
-  /** out = (x − mean_c)/√(variance_c + eps)·gamma_c + beta_c (batch statistics in training, running ones in eval) */
-  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void;
+  /**
+   * out = (x − mean_c)/√(variance_c + eps)·gamma_c + beta_c (batch statistics in training, running ones in eval),
+   * then the epilogue's activation and dropout when one is given
+   */
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi?: BatchnormEpilogue | null): void;
+  /**
+   * the gradient back through batchnormApply's epilogue, given its output y: gn = (kept by the dropout mask ?
+   * g/(1 − p) : 0)·act'(input), the activation's slope read off sign(y) (the input's sign wherever kept)
+   */
+  batchnormEpilogueGrad(g: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void;
   /**
    * with x̂ = (x − mean_c)·invstd_c, invstd_c = 1/√(variance_c + eps), M = N·L:
    * gGamma_c = Σ g·x̂, gBeta_c = Σ g; gx = gamma_c·invstd_c·(g − Σg/M − x̂·Σ(g·x̂)/M) when `training` (mean and

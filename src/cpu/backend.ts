@@ -2,10 +2,10 @@
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
 import { activationRef, conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
 import { arenaLayout } from '../autograd/backend.js';
-import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { adamMultiRef, adamRef } from './adam.js';
 import { dropThreshold, intAt, normalAt, randomBits, uniformAt } from '../autograd/random.js';
-import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
+import { batchnormApplyRef, batchnormEpilogueGradRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
 import { maxpool2dGradRef, maxpool2dRef } from './maxpool2d.js';
 
@@ -223,8 +223,11 @@ export class CpuBackend implements Backend {
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
     batchnormStatsRef(f64(x), f64(mean), f64(variance), d);
   }
-  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void {
-    batchnormApplyRef(f64(x), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps);
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
+    batchnormApplyRef(f64(x), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps, epi);
+  }
+  batchnormEpilogueGrad(g: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void {
+    batchnormEpilogueGradRef(f64(g), f64(y), f64(gn), d, epi);
   }
   batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
     batchnormStatsRunningRef(f64(x), f64(mean), f64(variance), f64(runMean), f64(runVar), d, momentum);

@@ -2,7 +2,7 @@
 // kernels. Storage is a pooled GPU buffer or a slot of an arena (Gpu.arena); f32 data is uploaded as float32, i32
 // as int32.
 import { arenaLayout } from '../autograd/backend.js';
-import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
@@ -107,8 +107,11 @@ export class GpuBackend implements Backend {
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
     bn.batchnormStats(this.gpu, g(x), g(mean), g(variance), d);
   }
-  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void {
-    bn.batchnormApply(this.gpu, g(x), g(mean), g(variance), g(gamma), g(beta), g(out), d, eps);
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
+    bn.batchnormApply(this.gpu, g(x), g(mean), g(variance), g(gamma), g(beta), g(out), d, eps, epi);
+  }
+  batchnormEpilogueGrad(gy: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void {
+    bn.batchnormEpilogueGrad(this.gpu, g(gy), g(y), g(gn), d, epi);
   }
   batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
     bn.batchnormStatsRunning(this.gpu, g(x), g(mean), g(variance), g(runMean), g(runVar), d, momentum);
