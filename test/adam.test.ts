@@ -1,6 +1,7 @@
 // adam.test.ts — 100 fused GPU Adam/AdamW steps equal the float64 CPU reference, multi-tensor (adamMulti over arenas)
 // and per parameter; the two GPU paths agree bit for bit; odd sizes across 256-byte slot boundaries; gradients land
-// in their arena slots (in place, accumulated, set by hand, a second backward); the first step's size; init.
+// in their arena slots (in place, accumulated, added in place by the kernels, set by hand, a second backward); the
+// first step's size; init.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
@@ -9,6 +10,8 @@ import { Generator } from '../src/autograd/random.js';
 import { arenaLayout, type Backend } from '../src/autograd/backend.js';
 import { Adam, AdamW, AdamOptions } from '../src/nn/optim.js';
 import * as init from '../src/nn/init.js';
+import { BatchNorm, Conv2d, ConvTranspose2d, Embedding, Linear } from '../src/nn/layers.js';
+import type { GpuBackend } from '../src/kernels/backend.js';
 import { cpu, gpuBackend, randomData, relError, toF32 } from './harness.js';
 
 /** 100 steps with the same seeded gradients (f32-rounded) on one backend; returns the final parameters */
@@ -152,6 +155,50 @@ test('multi-tensor: gradients are written into their arena slots (once, accumula
   assert.equal(multi.inSlot, [true, true, true], 'gradients of the first backward in place');
   assert.equal(single.inSlot, [false, false, false]);
   multi.out.forEach((v, i) => assert.ok(v.every((x, k) => Object.is(x, single.out[i][k])), `parameter ${i} differs between the paths`));
+});
+
+test('multi-tensor: a parameter used twice gets its second gradient added in its slot (linear, conv, transposed conv, batchnorm, embedding): no add dispatch, same bits as the per-parameter path', async () => {
+  const be = await gpuBackend();
+  const run = async (multiTensor: boolean) => {
+    const gen = new Generator(5);
+    const layers = {
+      emb: new Embedding(be, 10, 49, gen),
+      up: new ConvTranspose2d(be, 1, 2, 3, gen, { stride: 2, padding: 'same' }),
+      conv: new Conv2d(be, 2, 3, 3, gen, { padding: 'same' }),
+      bn: new BatchNorm(be, 3),
+      fc: new Linear(be, 3 * 14 * 14, 4, gen),
+    };
+    const params = Object.values(layers).flatMap((l) => l.parameters());
+    const opt = new Adam(params, { lr: 1e-2, multiTensor });
+    const forward = (labels: number[]) => {
+      const e = F.reshape(layers.emb.forward(Tensor.from(be, labels, [3], 'i32')), [3, 1, 7, 7]);
+      const h = layers.bn.forward(layers.conv.forward(layers.up.forward(e)), { activation: 'leaky_relu' });
+      return F.mean(F.square(layers.fc.forward(F.reshape(h, [3, -1]))));
+    };
+    const gpu = (be as GpuBackend).gpu;
+    let dispatches = 0;
+    tidy(() => {
+      opt.zeroGrad();
+      const loss = F.add(forward([1, 7, 4]), forward([2, 2, 9]));
+      // count the backward's kernels without the harness's poisoning fills (one per new buffer)
+      gpu.poison = false;
+      const before = gpu.counters.dispatches;
+      loss.backward();
+      dispatches = gpu.counters.dispatches - before;
+      gpu.poison = true;
+      opt.step();
+    });
+    const inSlot = params.map((p) => !!p.gradSlot && p.grad!.store === p.gradSlot.store);
+    const out = await Promise.all(params.flatMap((p) => [p.toArray(), p.grad!.toArray()]));
+    opt.dispose();
+    for (const l of Object.values(layers)) l.dispose();
+    return { out, inSlot, dispatches, count: params.length };
+  };
+  const multi = await run(true);
+  const single = await run(false);
+  assert.ok(multi.inSlot.every(Boolean), `gradients in their slots: ${multi.inSlot}`);
+  assert.is(single.dispatches - multi.dispatches, multi.count, 'one add dispatch saved per parameter');
+  multi.out.forEach((v, i) => assert.ok(v.every((x, k) => Object.is(x, single.out[i][k])), `parameter or gradient ${i >> 1} differs between the paths`));
 });
 
 test('multi-tensor: moments and parameters read and assign through their slots (checkpoint names unchanged)', async () => {

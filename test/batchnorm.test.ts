@@ -1,14 +1,15 @@
 // batchnorm.test.ts — batch normalisation: training and eval mode three ways (checkOp), the forward against a
 // formula written out here, the fused statistics + running update primitive (batchnormStatsRunning) against the
 // reference, the fused activation/dropout epilogue (GPU vs reference, and bit for bit equal to the unfused ops), the
-// running statistics against a hand-run update, numerical stability, and misuse.
+// parameter gradients added to their outputs, the running statistics against a hand-run update, numerical
+// stability, and misuse.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor } from '../src/autograd/tensor.js';
-import type { Backend } from '../src/autograd/backend.js';
+import type { Backend, BatchnormAccumulate } from '../src/autograd/backend.js';
 import type { Generator } from '../src/autograd/random.js';
-import { InputSpec, assertClose, checkOp, cpu, gpuBackend, randomData, toF32 } from './harness.js';
+import { InputSpec, assertClose, checkAccumulate, checkOp, cpu, gpuBackend, randomData, toF32 } from './harness.js';
 
 /** x, gamma, beta, runningMean, runningVar for C channels (running stats: plain tensors, no grad) */
 function inputs(shape: number[], lo = -1, hi = 1): InputSpec[] {
@@ -194,6 +195,25 @@ for (const [what, fuse] of EPILOGUES)
           ['output', 'x gradient', 'gamma gradient', 'beta gradient', 'running mean', 'running var'].forEach((name, k) =>
             assert.ok(fused[k].every((v, i) => Object.is(v, apart[k][i])), `${be.name} ${training ? 'training' : 'eval'} [${shape}]: ${name} differs`));
         }
+  });
+
+// the parameter gradients added to their outputs' values (gamma, beta or both: a parameter's second gradient)
+for (const acc of [{ gamma: true }, { beta: true }, { gamma: true, beta: true }] as BatchnormAccumulate[])
+  test(`batchnormGrad adding to ${Object.keys(acc).join(' and ')} (training and eval) equals the reference`, async () => {
+    const d = { N: 3, C: 17, L: 25 };
+    const n = d.N * d.C * d.L;
+    const data = [toF32(randomData(n, 71)), toF32(randomData(n, 72)), toF32(randomData(17, 73)), toF32(randomData(17, 74, 0.5, 2)), toF32(randomData(17, 75))];
+    for (const training of [true, false])
+      for (const which of Object.keys(acc) as ('gamma' | 'beta')[])
+        // `out` is the output checked; the other one starts from zeros
+        await checkAccumulate(`${which} (${training ? 'training' : 'eval'})`, 17, (be, out, on) => {
+          const [x, g, mean, variance, gamma] = data.map((a) => be.upload(a, 'f32'));
+          const [gx, other] = [be.alloc(n, 'f32'), be.alloc(17, 'f32')];
+          be.fill(other, 17, 0);
+          const [gg, gb] = which === 'gamma' ? [out, other] : [other, out];
+          be.batchnormGrad(x, g, mean, variance, gamma, gx, gg, gb, d, 1e-5, training, on ? acc : {});
+          for (const s of [x, g, mean, variance, gamma, gx, other]) be.free(s);
+        });
   });
 
 test('batchnorm epilogue misuse: a leaky_relu slope ≤ 0, dropout p outside [0, 1)', () => {

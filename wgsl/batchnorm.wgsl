@@ -20,12 +20,14 @@
 //   batchnorm_grad:    one 256-thread workgroup per channel. Pass 1 (tree as in stats): gBeta[c] = Σg,
 //                      gGamma[c] = Σ g·x̂ with x̂ = (x − mean)·invstd. Pass 2 writes the channel's gx:
 //                      training: gx = gamma·invstd·(g − Σg/M − x̂·Σ(g·x̂)/M); eval: gx = g·gamma·invstd.
-//                      Bindings: 1 x, 2 g, 3 mean, 4 var, 5 gamma (read), 6 gx, 7 gGamma, 8 gBeta (rw) — 8 storage
-//                      buffers, WebGPU's default per-stage limit.
+//                      ACCUM (override, bits: 1 gGamma, 2 gBeta) adds those sums to the outputs' values instead
+//                      (a parameter's second gradient). Bindings: 1 x, 2 g, 3 mean, 4 var, 5 gamma (read), 6 gx,
+//                      7 gGamma, 8 gBeta (rw) — 8 storage buffers, WebGPU's default per-stage limit.
 // Per-channel workgroups split over x/y (c = x + y·nx); per-element threads likewise (i = (x + y·nx)·256 + local).
 // The TS side appends wgsl/activation.wgsl and wgsl/hash.wgsl.
 override ACT: u32 = 0u;
 override DROP: u32 = 0u;
+override ACCUM: u32 = 0u;
 struct P {
   N: u32, C: u32, L: u32, nx: u32,
   n: u32, training: u32, eps: f32, momentum: f32,
@@ -177,8 +179,8 @@ fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
   let SGX = wgSum(li, sgx);
   if (c >= p.C) { return; }
   if (li == 0u) {
-    gx_gbeta[c] = SG;
-    gx_ggamma[c] = SGX;
+    if ((ACCUM & 2u) != 0u) { gx_gbeta[c] = gx_gbeta[c] + SG; } else { gx_gbeta[c] = SG; }
+    if ((ACCUM & 1u) != 0u) { gx_ggamma[c] = gx_ggamma[c] + SGX; } else { gx_ggamma[c] = SGX; }
   }
   let k = gx_gamma[c] * invstd;
   let fM = f32(M);

@@ -61,6 +61,12 @@ export interface BatchnormEpilogue {
   key: number;
 }
 
+/** which of batchnormGrad's parameter gradients are added to their outputs' values instead of overwriting them */
+export interface BatchnormAccumulate {
+  gamma?: boolean;
+  beta?: boolean;
+}
+
 /** max pooling over x [N][C][H][W] → [N][C][OH][OW] with k×k windows at stride `stride`, no padding, floor mode */
 export interface Pool2dDims {
   N: number;
@@ -135,12 +141,12 @@ export interface Backend {
   unaryGrad(op: UnaryOp, x: Store, y: Store, gy: Store, gx: Store, n: number, alpha: number): void;
   /** out[outShape] = a[aShape] (op) b[bShape]; a and b broadcast to outShape (numpy rules, shapes padded left) */
   binary(op: BinaryOp, a: Store, aShape: readonly number[], b: Store, bShape: readonly number[], out: Store, outShape: readonly number[]): void;
-  /** out = sum of x over `axes` (out has x's shape with those axes set to 1) */
-  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store): void;
+  /** out = sum of x over `axes` (out has x's shape with those axes set to 1); `accumulate`: out += it */
+  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store, accumulate?: boolean): void;
   /** dst[dstOffset + Σ i_k·dstStrides_k] = src[srcOffset + Σ i_k·srcStrides_k] over `shape` (transpose, slice, concat) */
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void;
-  /** out[batch][M][N] = act(op(A) · op(B) + bias[N]) (bias and activation optional) */
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias?: Store | null, act?: Activation, alpha?: number): void;
+  /** out[batch][M][N] = act(op(A) · op(B) + bias[N]) (bias and activation optional); `accumulate`: out += it */
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias?: Store | null, act?: Activation, alpha?: number, accumulate?: boolean): void;
   /** per-row cross-entropy of softmax(logits[N][C]) against integer labels[N] */
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void;
   /** gLogits[i][c] = gRow[i] · (softmax(logits_i)_c − [c = label_i]) */
@@ -165,8 +171,8 @@ export interface Backend {
   conv2d(x: Store, w: Store, bias: Store | null, y: Store, d: ConvDims, act: Activation, alpha: number): void;
   /** gx = ∂/∂x of conv given gy (gather form); with bias/act it is also the transposed convolution's forward */
   conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void;
-  /** gw = ∂/∂w of conv given x and gy */
-  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void;
+  /** gw = ∂/∂w of conv given x and gy; `accumulate`: gw += it */
+  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims, accumulate?: boolean): void;
   /** per-channel batch mean and biased variance (Σ(x − mean)²/(N·L), two-pass) of x [N][C][L] into mean[C], variance[C] */
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void;
   /**
@@ -187,13 +193,17 @@ export interface Backend {
   /**
    * with x̂ = (x − mean_c)·invstd_c, invstd_c = 1/√(variance_c + eps), M = N·L:
    * gGamma_c = Σ g·x̂, gBeta_c = Σ g; gx = gamma_c·invstd_c·(g − Σg/M − x̂·Σ(g·x̂)/M) when `training` (mean and
-   * variance were the batch's own), gx = g·gamma_c·invstd_c otherwise (constant running statistics)
+   * variance were the batch's own), gx = g·gamma_c·invstd_c otherwise (constant running statistics); `acc`: add
+   * gGamma and/or gBeta to those outputs' values
    */
-  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void;
+  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc?: BatchnormAccumulate): void;
   /** out[i][:] = weight[indices[i]][:] for i < n, weight [V][D]; an index outside [0, V): the CPU throws, the GPU writes NaN */
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void;
-  /** gWeight[v][:] = Σ over i with indices[i] = v of g[i][:] (rows no index names are 0; deterministic, no atomics) */
-  embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number): void;
+  /**
+   * gWeight[v][:] = Σ over i with indices[i] = v of g[i][:] (rows no index names are 0; deterministic, no atomics);
+   * `accumulate`: gWeight += it
+   */
+  embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number, accumulate?: boolean): void;
   /** out = max over each window; the window's argmax is its first maximum in row-major order */
   maxpool2d(x: Store, out: Store, d: Pool2dDims): void;
   /** gx = Σ over the windows whose argmax (as in maxpool2d) is this element of g[window]; 0 elsewhere */

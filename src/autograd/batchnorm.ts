@@ -88,11 +88,12 @@ export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
       be.batchnormEpilogueGrad(g.store, out.store, gn.store, d, epi);
     }
     const gx = Tensor.empty(be, x.shape);
-    const gg = needs[1] ? into(1, gamma.shape) : Tensor.empty(be, gamma.shape);
-    const gb = needs[2] ? into(2, beta.shape) : Tensor.empty(be, beta.shape);
-    be.batchnormGrad(x.store, gn.store, mean.store, variance.store, gamma.store, gx.store, gg.store, gb.store, d, eps, training);
+    const none = (s: readonly number[]) => ({ t: Tensor.empty(be, s), add: false });
+    const gg = needs[1] ? into(1, gamma.shape) : none(gamma.shape);
+    const gb = needs[2] ? into(2, beta.shape) : none(beta.shape);
+    be.batchnormGrad(x.store, gn.store, mean.store, variance.store, gamma.store, gx.store, gg.t.store, gb.t.store, d, eps, training, { gamma: gg.add, beta: gb.add });
     if (gn !== g) gn.dispose();
-    return [gx, gg, gb].map((t, k) => {
+    return [gx, gg.t, gb.t].map((t, k) => {
       if (needs[k]) return t;
       t.dispose();
       return null;

@@ -62,8 +62,9 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
       be.conv2dGradInput(gp.store, w.store, gx.store, d, null, 'none', 0);
     }
     if (needs[1]) {
-      gw = out(1, w.shape);
-      be.conv2dGradWeight(x.store, gp.store, gw.store, d);
+      const o = out(1, w.shape);
+      gw = o.t;
+      be.conv2dGradWeight(x.store, gp.store, gw.store, d, o.add);
     }
     if (bias && needs[2]) gb = sumInto(gp, [0, 2, 3], out(2, bias.shape));
     if (gp !== g) gp.dispose();
@@ -123,8 +124,9 @@ export function convTranspose2d(x: Tensor, w: Tensor, bias: Tensor | null = null
       be.conv2d(gp.store, w.store, null, gx.store, d, 'none', 0);
     }
     if (needs[1]) {
-      gw = out(1, w.shape);
-      be.conv2dGradWeight(gp.store, x.store, gw.store, d);
+      const o = out(1, w.shape);
+      gw = o.t;
+      be.conv2dGradWeight(gp.store, x.store, gw.store, d, o.add);
     }
     if (bias && needs[2]) gb = sumInto(gp, [0, 2, 3], out(2, bias.shape));
     if (gp !== g) gp.dispose();

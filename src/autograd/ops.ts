@@ -162,12 +162,16 @@ export function sum(x: Tensor, axes?: number | readonly number[], keepdims = fal
   return record(y, 'sum', [x], (g) => [expand(g.view(kshape), x.shape, true)]);
 }
 
-/** sum of x over `axes` written into `into` (a tensor of the reduced size, e.g. a parameter's gradient); no tape */
-export function sumInto(x: Tensor, axes: readonly number[], into: Tensor): Tensor {
+/**
+ * sum of x over `axes` written into `into.t` (a tensor of the reduced size, e.g. a parameter's gradient slot),
+ * added to its values with `into.add`; no tape
+ */
+export function sumInto(x: Tensor, axes: readonly number[], into: { t: Tensor; add: boolean }): Tensor {
   f32(x, 'sum');
-  if (into.size !== x.shape.reduce((a, d, i) => (axes.includes(i) ? a : a * d), 1)) throw new Error(`sumInto: [${x.shape}] over axes [${axes}] does not fit [${into.shape}]`);
-  x.backend.reduceSum(x.store, x.shape, axes, into.store);
-  return into;
+  const t = into.t;
+  if (t.size !== x.shape.reduce((a, d, i) => (axes.includes(i) ? a : a * d), 1)) throw new Error(`sumInto: [${x.shape}] over axes [${axes}] does not fit [${t.shape}]`);
+  x.backend.reduceSum(x.store, x.shape, axes, t.store, into.add);
+  return t;
 }
 
 export function mean(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
@@ -256,9 +260,10 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
 }
 
 // ------------------------------------------------------------------ matmul
-function matmulRaw(be: Backend, a: Tensor, b: Tensor, d: MatmulDims, into: Tensor | null = null): Tensor {
-  const out = into ?? Tensor.empty(be, d.batch > 1 ? [d.batch, d.M, d.N] : [d.M, d.N]);
-  be.matmul(a.store, b.store, out.store, d);
+/** op(a)·op(b); into `into.t` when given (added to it with `into.add`: a parameter's gradient slot) */
+function matmulRaw(be: Backend, a: Tensor, b: Tensor, d: MatmulDims, into: { t: Tensor; add: boolean } | null = null): Tensor {
+  const out = into?.t ?? Tensor.empty(be, d.batch > 1 ? [d.batch, d.M, d.N] : [d.M, d.N]);
+  be.matmul(a.store, b.store, out.store, d, null, 'none', 0, !!into?.add);
   return out;
 }
 

@@ -34,12 +34,13 @@ class Storage {
 }
 
 /**
- * Where a backward closure may write input k's gradient (shape: input k's): a new tensor, or, when input k is a
- * parameter with a gradient slot (an optimizer's arena, see `gradSlot`) and this is the only gradient it gets in
- * this backward pass, a view of that slot, so the optimizer finds it in place. A closure that allocates its
- * gradients some other way is still correct (the optimizer then copies them into the slots).
+ * Where a backward closure may write input k's gradient (shape: input k's): `t`, overwritten, or, with `add`,
+ * added to. For a parameter with a gradient slot (an optimizer's arena, see `gradSlot`), `t` is a view of the
+ * slot: the first gradient of the pass overwrites it, later ones add to it, and the optimizer finds the sum in
+ * place; otherwise `t` is a new tensor. A closure that allocates its gradients some other way is still correct
+ * (they are added by the tape, and the optimizer copies what is not in its slot).
  */
-export type GradOut = (k: number, shape: Shape) => Tensor;
+export type GradOut = (k: number, shape: Shape) => { t: Tensor; add: boolean };
 
 interface TapeNode {
   name: string;
@@ -257,9 +258,13 @@ export class Tensor {
           const needs = inputs.map((x) => x.requiresGrad);
           const out: GradOut = (k, shape) => {
             const inp = inputs[k];
-            // the slot only for a parameter's one and only gradient (no earlier one, none to come)
-            const only = pending.get(inp) === 1 && !grads.has(inp) && inputs.indexOf(inp) === inputs.lastIndexOf(inp);
-            return (only && slotFor(inp, shape)) || Tensor.empty(inp.backend, shape);
+            // the slot (not for an input named twice by this op): written by the first gradient, added to by later
+            // ones; after a gradient that did not go there, a new tensor (the sum goes there below)
+            const slot = inputs.indexOf(inp) === inputs.lastIndexOf(inp) ? slotFor(inp, shape) : null;
+            const prev = grads.get(inp);
+            if (slot && (!prev || prev.store === slot.store)) return { t: slot, add: !!prev };
+            slot?.dispose();
+            return { t: Tensor.empty(inp.backend, shape), add: false };
           };
           const gs = t.node.backward(g, needs, out);
           const handed = new Set<Tensor>();
@@ -272,9 +277,13 @@ export class Tensor {
             if (gi === g || handed.has(gi)) gi = gi.view(gi.shape);
             handed.add(gi);
             const prev = grads.get(inp);
-            if (prev) {
-              // the last gradient of a parameter with a slot: the sum goes straight into the slot
-              const into = left === 1 ? slotFor(inp, inp.shape) : null;
+            if (prev && gi.store === prev.store) gi.dispose(); // added in place (GradOut's add)
+            else if (prev) {
+              // the last gradient of a parameter with a slot: the sum goes straight into the slot, unless one of the
+              // two already lives there (WebGPU: no kernel reads a buffer it writes through another binding)
+              const slot = inp.gradSlot;
+              const free = slot && !slot.disposed && prev.store !== slot.store && gi.store !== slot.store;
+              const into = left === 1 && free ? slotFor(inp, inp.shape) : null;
               grads.set(inp, accumulate(prev, gi, into));
               prev.dispose();
               gi.dispose();

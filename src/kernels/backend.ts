@@ -2,7 +2,7 @@
 // kernels. Storage is a pooled GPU buffer or a slot of an arena (Gpu.arena); f32 data is uploaded as float32, i32
 // as int32.
 import { arenaLayout } from '../autograd/backend.js';
-import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
@@ -62,14 +62,14 @@ export class GpuBackend implements Backend {
   binary(op: BinaryOp, a: Store, aShape: readonly number[], b: Store, bShape: readonly number[], out: Store, outShape: readonly number[]): void {
     ew.binary(this.gpu, op, g(a), aShape, g(b), bShape, g(out), outShape);
   }
-  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store): void {
-    reduceSum(this.gpu, g(x), shape, axes, g(out));
+  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store, accumulate = false): void {
+    reduceSum(this.gpu, g(x), shape, axes, g(out), accumulate);
   }
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void {
     copyStrided(this.gpu, g(src), srcOffset, srcStrides, g(dst), dstOffset, dstStrides, shape);
   }
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0): void {
-    matmul(this.gpu, g(a), g(b), g(out), d, undefined, bias && g(bias), act, alpha);
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false): void {
+    matmul(this.gpu, g(a), g(b), g(out), d, undefined, bias && g(bias), act, alpha, accumulate);
   }
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void {
     softmaxXent(this.gpu, g(logits), g(labels), g(out), N, C);
@@ -101,8 +101,8 @@ export class GpuBackend implements Backend {
   conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void {
     conv.conv2dGradInput(this.gpu, g(gy), g(w), g(gx), d, bias && g(bias), act, alpha);
   }
-  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void {
-    conv.conv2dGradWeight(this.gpu, g(x), g(gy), g(gw), d);
+  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims, accumulate = false): void {
+    conv.conv2dGradWeight(this.gpu, g(x), g(gy), g(gw), d, undefined, accumulate);
   }
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
     bn.batchnormStats(this.gpu, g(x), g(mean), g(variance), d);
@@ -116,14 +116,14 @@ export class GpuBackend implements Backend {
   batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
     bn.batchnormStatsRunning(this.gpu, g(x), g(mean), g(variance), g(runMean), g(runVar), d, momentum);
   }
-  batchnormGrad(x: Store, gy: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void {
-    bn.batchnormGrad(this.gpu, g(x), g(gy), g(mean), g(variance), g(gamma), g(gx), g(gGamma), g(gBeta), d, eps, training);
+  batchnormGrad(x: Store, gy: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {}): void {
+    bn.batchnormGrad(this.gpu, g(x), g(gy), g(mean), g(variance), g(gamma), g(gx), g(gGamma), g(gBeta), d, eps, training, acc);
   }
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void {
     embedding(this.gpu, g(weight), g(indices), g(out), n, V, D);
   }
-  embeddingGrad(indices: Store, gy: Store, gWeight: Store, n: number, V: number, D: number): void {
-    embeddingGrad(this.gpu, g(indices), g(gy), g(gWeight), n, V, D);
+  embeddingGrad(indices: Store, gy: Store, gWeight: Store, n: number, V: number, D: number, accumulate = false): void {
+    embeddingGrad(this.gpu, g(indices), g(gy), g(gWeight), n, V, D, accumulate);
   }
   maxpool2d(x: Store, out: Store, d: Pool2dDims): void {
     maxpool2d(this.gpu, g(x), g(out), d);

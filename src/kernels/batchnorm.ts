@@ -3,7 +3,7 @@
 import main from '../../wgsl/batchnorm.wgsl';
 import activation from '../../wgsl/activation.wgsl';
 import hash from '../../wgsl/hash.wgsl';
-import { ACTIVATIONS, type BatchnormDims, type BatchnormEpilogue } from '../autograd/backend.js';
+import { ACTIVATIONS, type BatchnormAccumulate, type BatchnormDims, type BatchnormEpilogue } from '../autograd/backend.js';
 import { dropThreshold } from '../autograd/random.js';
 import { Gpu, GBuf, Kernel, Params, grid } from './gpu.js';
 
@@ -12,7 +12,8 @@ const src = main + '\n' + activation + '\n' + hash;
 const FILE = 'wgsl/batchnorm.wgsl';
 const STATS: Kernel = { file: FILE, code: src, entry: 'batchnorm_stats', bindings: ['read', 'rw', 'rw'] };
 const STATS_RUNNING: Kernel = { file: FILE, code: src, entry: 'batchnorm_stats_running', bindings: ['read', 'rw', 'rw', 'rw', 'rw'] };
-const GRAD: Kernel = { file: FILE, code: src, entry: 'batchnorm_grad', bindings: ['read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] };
+/** batchnorm_grad per ACCUM (bit 1: add to gGamma, bit 2: add to gBeta) */
+const GRAD = [0, 1, 2, 3].map((accum): Kernel => ({ file: FILE, code: src, entry: 'batchnorm_grad', bindings: ['read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'], constants: { ACCUM: accum } }));
 
 /** batchnorm_apply's and batchnorm_epilogue_grad's pipelines per epilogue (ACT, DROP) */
 const epilogueKernels = new Map<string, Kernel>();
@@ -55,7 +56,7 @@ export function batchnormStatsRunning(gpu: Gpu, x: GBuf, mean: GBuf, variance: G
   gpu.dispatch(STATS_RUNNING, [x, mean, variance, runMean, runVar], (p) => params(p, d, gx, { momentum, unbias: M / (M - 1) }), [gx, gy]);
 }
 
-export function batchnormGrad(gpu: Gpu, x: GBuf, g: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, gxOut: GBuf, gGamma: GBuf, gBeta: GBuf, d: BatchnormDims, eps: number, training: boolean): void {
+export function batchnormGrad(gpu: Gpu, x: GBuf, g: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, gxOut: GBuf, gGamma: GBuf, gBeta: GBuf, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {}): void {
   const [gx, gy] = grid(d.C);
-  gpu.dispatch(GRAD, [x, g, mean, variance, gamma, gxOut, gGamma, gBeta], (p) => params(p, d, gx, { eps, training }), [gx, gy]);
+  gpu.dispatch(GRAD[(acc.gamma ? 1 : 0) + (acc.beta ? 2 : 0)], [x, g, mean, variance, gamma, gxOut, gGamma, gBeta], (p) => params(p, d, gx, { eps, training }), [gx, gy]);
 }
