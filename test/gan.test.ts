@@ -12,6 +12,7 @@ import type { Backend } from '../src/autograd/backend.js';
 import { ganStep, makeGan, PRESETS } from '../src/gan/train.js';
 import type { GanConfig } from '../src/gan/models.js';
 import { runGan, GanEpoch } from '../src/gan/run.js';
+import { traceGan } from '../src/gan/trace.js';
 import { makeClassifier } from '../src/train/classifier.js';
 import { saveCnn } from '../src/train/cnn_run.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
@@ -77,6 +78,22 @@ test('D observed (separate batchnorm, LeakyReLU, dropout) and unobserved (one fu
     assert.is(a.key, b.key, 'the same random keys drawn');
     a.vals.forEach((v, i) => assert.ok(v.every((u, k) => Object.is(u, b.vals[i][k])), `${kind}: output, gradient or running statistic ${i} differs`));
   }
+});
+
+test('traceGan leaves every gradient as it was (the optimizers keep gradients in their slots)', async () => {
+  const be = await gpuBackend();
+  const s = makeGan(be, tiny('cgan'), { lr: 1e-3, beta1: 0.5 }, 7);
+  const x = Tensor.from(be, toF32(randomData(3 * 784, 3, -1, 1)), [3, 1, 28, 28]);
+  const y = Tensor.from(be, [1, 7, 4], [3], 'i32');
+  tidy(() => void ganStep(be, s, x, y));
+  const params = [...s.G.parameters(), ...s.D.parameters()];
+  const grads = () => Promise.all(params.map((p) => (p.grad ? p.grad.toArray() : Promise.resolve(null))));
+  const before = await grads();
+  const z = Tensor.from(be, toF32(randomData(3 * 8, 9)), [3, 8]);
+  await traceGan(be, s, z, y, x, y);
+  const after = await grads();
+  before.forEach((g, i) => assert.ok(g === null ? after[i] === null : g.every((v, k) => Object.is(v, after[i]![k])), `gradient ${i} changed`));
+  assert.ok(params.every((p) => p.gradSlot), 'slots restored');
 });
 
 function quietRun(epochs: number, dir: string, kind: 'cgan' | 'acgan') {
