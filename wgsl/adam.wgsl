@@ -5,26 +5,27 @@
 // float64: forming 1 − β2 in f32 from f32(0.999) alone would be off by 1.3e-5 and bias every step.
 //   adam:       one tensor of n elements; one thread per element, 256 per workgroup.
 //   adam_multi: every tensor of an optimizer in one dispatch. grad, param, m and v are arenas (one buffer each,
-//               the same layout in all four: tensor k at element offset off_k, a multiple of 64, i.e. 256 bytes);
-//               the table holds one row per tensor to update, (wg0, off, n, 0): tensor k owns workgroups
-//               [wg0_k, wg0_k + ⌈n_k/256⌉), rows in increasing wg0, `count` rows, `groups` workgroups in all. A
-//               workgroup finds its row by binary search and updates 256 consecutive elements of that tensor;
-//               tensors not in the table (no gradient this step) and the padding between slots are untouched.
+//               the same layout in all four: tensor k at element offset off_k, a multiple of 64, i.e. 256 bytes).
+//               The tensors to update are cut into runs of ≤ 256 elements, one per workgroup, and the table holds
+//               one row per workgroup, (first element, length): tensor k of n_k elements gets ⌈n_k/256⌉ rows
+//               (off_k + 256·t, min(256, n_k − 256·t)). Workgroup w updates row w's elements, one per invocation
+//               (one table read, no search: a per-invocation or barrier-shared binary search over per-tensor rows
+//               ran this kernel 2× slower than the per-tensor kernels on lavapipe). Tensors not in the table (no
+//               gradient this step) and the padding between slots are untouched.
 // Workgroups split over x/y (id = x + y·nx). Bindings: 0 uniform P, 1 grad (read), 2 param (rw), 3 m (rw),
-// 4 v (rw); adam_multi also 5 table (read, u32 rows of 4).
+// 4 v (rw); adam_multi also 5 table (read, `groups` rows of vec2<u32>).
 struct P {
-  n: u32, nx: u32, decoupled: u32, count: u32,
+  n: u32, nx: u32, decoupled: u32, groups: u32,
   beta1: f32, beta2: f32, omb1: f32, omb2: f32,
   eps: f32, wd: f32, lrWd: f32, stepSize: f32,
-  invSqrtBc2: f32, groups: u32,
+  invSqrtBc2: f32,
 }
-struct Row { wg0: u32, off: u32, n: u32, _pad: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
 @group(0) @binding(2) var<storage, read_write> param: array<f32>;
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
-@group(0) @binding(5) var<storage, read> table: array<Row>;
+@group(0) @binding(5) var<storage, read> table: array<vec2<u32>>;
 
 /** the update of element i */
 fn update(i: u32) {
@@ -49,15 +50,7 @@ fn adam(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
 fn adam_multi(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let w = wg.x + wg.y * p.nx;
   if (w >= p.groups) { return; }
-  // the last row with wg0 ≤ w (row 0 has wg0 = 0)
-  var lo = 0u;
-  var hi = p.count;
-  while (hi - lo > 1u) {
-    let mid = (lo + hi) / 2u;
-    if (table[mid].wg0 <= w) { lo = mid; } else { hi = mid; }
-  }
-  let r = table[lo];
-  let j = (w - r.wg0) * 256u + li;
-  if (j >= r.n) { return; }
-  update(r.off + j);
+  let r = table[w];
+  if (li >= r.y) { return; }
+  update(r.x + li);
 }
