@@ -1,11 +1,15 @@
 // batchnorm.test.ts — batch normalisation: training and eval mode three ways (checkOp), the forward against a
-// formula written out here, the running statistics against a hand-run update, numerical stability, and misuse.
+// formula written out here, the fused statistics + running update primitive (batchnormStatsRunning) against the
+// reference, the fused activation/dropout epilogue (GPU vs reference, and bit for bit equal to the unfused ops), the
+// parameter gradients added to their outputs, the running statistics against a hand-run update, numerical
+// stability, and misuse.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor } from '../src/autograd/tensor.js';
-import type { Backend } from '../src/autograd/backend.js';
-import { InputSpec, assertClose, checkOp, cpu, gpuBackend, randomData, toF32 } from './harness.js';
+import type { Backend, BatchnormAccumulate } from '../src/autograd/backend.js';
+import type { Generator } from '../src/autograd/random.js';
+import { InputSpec, assertClose, checkAccumulate, checkOp, cpu, gpuBackend, randomData, toF32 } from './harness.js';
 
 /** x, gamma, beta, runningMean, runningVar for C channels (running stats: plain tensors, no grad) */
 function inputs(shape: number[], lo = -1, hi = 1): InputSpec[] {
@@ -86,6 +90,35 @@ test('batchnorm forward (training and eval) equals the formula on both backends'
   }
 });
 
+// the fused statistics + running update primitive on its own, odd shapes: every output written (GPU buffers are
+// poisoned), statistics equal batchnormStats' bit for bit, running statistics equal the float64 reference
+for (const [N, C, L] of [[1, 3, 17], [3, 17, 65], [2, 1, 1], [65, 5, 3], [17, 65, 1], [3, 257, 2]])
+  test(`batchnormStatsRunning [${N}, ${C}, ${L}]: statistics and running statistics equal the reference`, async () => {
+    const d = { N, C, L };
+    const x = toF32(randomData(N * C * L, 7 + C, -2, 3));
+    const rm0 = toF32(randomData(C, 8, -1, 1)), rv0 = toF32(randomData(C, 9, 0.5, 2));
+    const momentum = 0.3;
+    const run = async (be: Backend) => {
+      const t = (a: ArrayLike<number>) => Tensor.from(be, a, [a.length]);
+      const [xt, rm, rv] = [t(x), t(rm0), t(rv0)];
+      const [mean, variance, mean2, var2] = [0, 1, 2, 3].map(() => Tensor.empty(be, [C]));
+      be.batchnormStatsRunning(xt.store, mean.store, variance.store, rm.store, rv.store, d, momentum);
+      be.batchnormStats(xt.store, mean2.store, var2.store, d);
+      return Promise.all([mean, variance, rm, rv, mean2, var2].map((a) => a.toArray()));
+    };
+    const want = await run(cpu);
+    const got = await run(await gpuBackend());
+    ['mean', 'variance', 'running mean', 'running variance'].forEach((what, k) => assertClose(got[k], want[k], 1e-5, `GPU ${what}`));
+    assert.equal([...got[0]], [...got[4]], 'mean as batchnormStats');
+    assert.equal([...got[1]], [...got[5]], 'variance as batchnormStats');
+    // the CPU reference's own running update, written out
+    const M = N * L;
+    for (let c = 0; c < C; c++) {
+      assert.ok(Math.abs(want[2][c] - ((1 - momentum) * rm0[c] + momentum * want[0][c])) < 1e-12);
+      assert.ok(Math.abs(want[3][c] - ((1 - momentum) * rv0[c] + (momentum * want[1][c] * M) / (M - 1))) < 1e-12);
+    }
+  });
+
 test('running mean/var after three training calls equal a hand-run PyTorch-style update (CPU and GPU)', async () => {
   const [N, C, H, W] = [3, 17, 5, 5];
   const L = H * W, M = N * L, momentum = 0.3;
@@ -115,6 +148,79 @@ test('running mean/var after three training calls equal a hand-run PyTorch-style
     const y = await F.batchnorm(Tensor.from(be, x, [N, C, H, W]), gamma, beta, rm, rv, { training: false }).toArray();
     assertClose(y, formula(x, [N, C, L], new Array(C).fill(1), new Array(C).fill(0), [em, ev]), be.kind === 'cpu' ? 1e-12 : 1e-5, `${be.name} eval output`);
   }
+});
+
+// the fused epilogue: activation and dropout in batchnorm_apply, their gradient in batchnorm_epilogue_grad
+type Fuse = Pick<F.BatchnormOptions, 'activation' | 'alpha' | 'dropout'>;
+const EPILOGUES: [string, Fuse][] = [
+  ['relu', { activation: 'relu' }],
+  ['leaky_relu 0.2', { activation: 'leaky_relu', alpha: 0.2 }],
+  ['leaky_relu 0.2 + dropout 0.5', { activation: 'leaky_relu', alpha: 0.2, dropout: { p: 0.5, key: 12345 } }],
+  ['dropout 0.3', { dropout: { p: 0.3, key: 777 } }],
+];
+for (const [what, fuse] of EPILOGUES)
+  for (const training of [true, false])
+    for (const shape of [[3, 17, 5, 5], [5, 17], [1, 3, 13, 13]])
+      // the CPU reference's gradients are checked against finite differences through the unfused ops below
+      test(`batchnorm + ${what} (${training ? 'training' : 'eval'}) ${JSON.stringify(shape)}: GPU equals the reference`, () =>
+        checkOp({ name: 'batchnorm', inputs: inputs(shape), skipFd: true, fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training, ...fuse }) }));
+
+/** forward and the gradients of x, gamma and beta (and the running statistics) of `fn` on one backend */
+async function bnRun(be: Backend, shape: number[], fn: (x: Tensor, g: Tensor, b: Tensor, rm: Tensor, rv: Tensor) => Tensor) {
+  const C = shape[1];
+  const t = (n: number, seed: number, lo: number, hi: number, s: readonly number[] = [C]) => Tensor.from(be, toF32(randomData(n, seed, lo, hi)), s);
+  const x = t(shape.reduce((a, d) => a * d, 1), 1, -1, 1, shape).setRequiresGrad();
+  const g = t(C, 2, 0.5, 1.5).setRequiresGrad(), b = t(C, 3, -1, 1).setRequiresGrad();
+  const rm = t(C, 4, -1, 1), rv = t(C, 5, 0.5, 1.5);
+  const y = fn(x, g, b, rm, rv);
+  y.backward(t(y.size, 6, -1, 1, y.shape));
+  return Promise.all([y, x.grad!, g.grad!, b.grad!, rm, rv].map((u) => u.toArray()));
+}
+
+for (const [what, fuse] of EPILOGUES)
+  test(`batchnorm + ${what} fused equals the unfused ops bit for bit (CPU and GPU, training and eval)`, async () => {
+    for (const be of [cpu, await gpuBackend()] as Backend[])
+      for (const training of [true, false])
+        for (const shape of [[3, 17, 5, 5], [65, 3]]) {
+          const opts = { training, momentum: 0.3 };
+          const fused = await bnRun(be, shape, (x, g, b, rm, rv) => F.batchnorm(x, g, b, rm, rv, { ...opts, ...fuse }));
+          const apart = await bnRun(be, shape, (x, g, b, rm, rv) => {
+            let y = F.batchnorm(x, g, b, rm, rv, opts);
+            if (fuse.activation === 'relu') y = F.relu(y);
+            if (fuse.activation === 'leaky_relu') y = F.leakyRelu(y, fuse.alpha);
+            // F.dropout with a generator whose next key is the fused op's key
+            if (fuse.dropout) y = F.dropout(y, fuse.dropout.p, { nextKey: () => fuse.dropout!.key } as Generator, true);
+            return y;
+          });
+          ['output', 'x gradient', 'gamma gradient', 'beta gradient', 'running mean', 'running var'].forEach((name, k) =>
+            assert.ok(fused[k].every((v, i) => Object.is(v, apart[k][i])), `${be.name} ${training ? 'training' : 'eval'} [${shape}]: ${name} differs`));
+        }
+  });
+
+// the parameter gradients added to their outputs' values (gamma, beta or both: a parameter's second gradient)
+for (const acc of [{ gamma: true }, { beta: true }, { gamma: true, beta: true }] as BatchnormAccumulate[])
+  test(`batchnormGrad adding to ${Object.keys(acc).join(' and ')} (training and eval) equals the reference`, async () => {
+    const d = { N: 3, C: 17, L: 25 };
+    const n = d.N * d.C * d.L;
+    const data = [toF32(randomData(n, 71)), toF32(randomData(n, 72)), toF32(randomData(17, 73)), toF32(randomData(17, 74, 0.5, 2)), toF32(randomData(17, 75))];
+    for (const training of [true, false])
+      for (const which of Object.keys(acc) as ('gamma' | 'beta')[])
+        // `out` is the output checked; the other one starts from zeros
+        await checkAccumulate(`${which} (${training ? 'training' : 'eval'})`, 17, (be, out, on) => {
+          const [x, g, mean, variance, gamma] = data.map((a) => be.upload(a, 'f32'));
+          const [gx, other] = [be.alloc(n, 'f32'), be.alloc(17, 'f32')];
+          be.fill(other, 17, 0);
+          const [gg, gb] = which === 'gamma' ? [out, other] : [other, out];
+          be.batchnormGrad(x, g, mean, variance, gamma, gx, gg, gb, d, 1e-5, training, on ? acc : {});
+          for (const s of [x, g, mean, variance, gamma, gx, other]) be.free(s);
+        });
+  });
+
+test('batchnorm epilogue misuse: a leaky_relu slope ≤ 0, dropout p outside [0, 1)', () => {
+  const t = (s: number[]) => Tensor.zeros(cpu, s);
+  const x = Tensor.from(cpu, toF32(randomData(12, 1)), [4, 3]);
+  assert.throws(() => F.batchnorm(x, t([3]), t([3]), null, null, { training: true, activation: 'leaky_relu', alpha: 0 }), /slope > 0/);
+  assert.throws(() => F.batchnorm(x, t([3]), t([3]), null, null, { training: true, dropout: { p: 1, key: 1 } }), /dropout p/);
 });
 
 test('batchnorm default momentum is 0.1; eval mode and noGrad leave the running statistics alone', async () => {

@@ -1,10 +1,12 @@
 // conv2d.test.ts — convolution and transposed convolution: CPU backward vs finite differences, GPU forward and
 // both gradients vs the CPU reference, on odd shapes (batch 1 and 3, 5×5 and 13×13, 3 and 17 channels), strides,
-// 'same' padding and the fused bias + activation epilogues.
+// 'same' padding and the fused bias + activation epilogues; the weight gradient accumulating into its output.
 import { test } from 'uvu';
 import * as F from '../src/autograd/ops.js';
 import type { Activation } from '../src/autograd/backend.js';
-import { checkOp, assertClose, cpu, gpuBackend, randomData, seedClearingKinks, toF32 } from './harness.js';
+import { checkAccumulate, checkOp, assertClose, cpu, gpuBackend, randomData, seedClearingKinks, toF32 } from './harness.js';
+import type { GpuBackend } from '../src/kernels/backend.js';
+import type { GBuf } from '../src/kernels/gpu.js';
 import { Tensor } from '../src/autograd/tensor.js';
 import { conv2d as conv2dKernel, conv2dGradInput, conv2dGradWeight, ConvVariant } from '../src/kernels/conv2d.js';
 
@@ -71,6 +73,22 @@ for (const splits of [1, 2, 3, 7])
     conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, splits);
     assertClose(await GW.toArray(), want as Float64Array, 1e-4, `split ${splits}`);
     for (const t of [X, GY, GW]) t.dispose();
+  });
+
+// accumulating into gw (a weight's second gradient added in place): in the GEMM's store (one slice) or in the
+// split-K reduction (several)
+for (const splits of [1, 2, 7])
+  test(`conv2d weight gradient split into ${splits}, accumulating into gw`, () => {
+    const xs = [3, 3, 13, 13], ws = [17, 3, 3, 3];
+    const d = F.convDims(xs, ws, { stride: 2, padding: 'same' });
+    const x = toF32(randomData(3 * 3 * 13 * 13, 23)), gy = toF32(randomData(d.N * d.K * d.P * d.Q, 24));
+    return checkAccumulate(`split ${splits}`, 17 * 27, (be, out, acc) => {
+      const [X, GY] = [be.upload(x, 'f32'), be.upload(gy, 'f32')];
+      if (be.kind === 'cpu') be.conv2dGradWeight(X, GY, out, d, acc);
+      else conv2dGradWeight((be as GpuBackend).gpu, X as GBuf, GY as GBuf, out as GBuf, d, splits, acc);
+      be.free(X);
+      be.free(GY);
+    });
   });
 
 // every kernel variant directly against the reference: phased/unphased input gradient, skinny/tiled, with a

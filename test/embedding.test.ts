@@ -1,11 +1,12 @@
 // embedding.test.ts — row gather by i32 indices: three-way checks, accumulation of repeated indices in the
-// backward, untouched rows, and out-of-range indices (CPU throws, GPU writes NaN rows).
+// backward, untouched rows, the backward accumulating into its output, and out-of-range indices (CPU throws, GPU
+// writes NaN rows).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor } from '../src/autograd/tensor.js';
 import type { Backend } from '../src/autograd/backend.js';
-import { checkOp, cpu, gpuBackend } from './harness.js';
+import { checkAccumulate, checkOp, cpu, gpuBackend, randomData, toF32 } from './harness.js';
 
 /** n seeded indices in [0, V) */
 function indices(n: number, V: number, seed = 1): number[] {
@@ -55,6 +56,17 @@ test('embedding gradients accumulate over two backward calls', async () => {
   F.sum(F.embedding(w, idx)).backward();
   assert.equal([...(await w.grad!.toArray())], [0, 0, 4]);
 });
+
+for (const [V, D, n] of [[10, 17, 65], [300, 5, 17], [10, 3, 1]])
+  test(`embeddingGrad V=${V} D=${D}, ${n} indices, accumulating into gWeight`, () => {
+    const idx = indices(n, V), g = toF32(randomData(n * D, 61));
+    return checkAccumulate('embeddingGrad', V * D, (be, out, acc) => {
+      const [I, G] = [be.upload(idx, 'i32'), be.upload(g, 'f32')];
+      be.embeddingGrad(I, G, out, n, V, D, acc);
+      be.free(I);
+      be.free(G);
+    });
+  });
 
 test('embedding index outside [0, V): CPU throws, GPU writes NaN into that row only', async () => {
   // weight [4, 16] fills its 256-byte pool buffer exactly, so an unchecked read of row 4 would not meet the

@@ -1,16 +1,18 @@
 // gan.test.ts — the GANs: one training step on the GPU matches the same step on the float64 CPU reference
-// (same initial weights, noise, labels and dropout masks) and changes every parameter; a tiny run writes its grid,
-// curves and checkpoint; resuming equals the uninterrupted run.
+// (same initial weights, noise, labels and dropout masks) and changes every parameter; D's fused and observed
+// forms agree bit for bit; a tiny run writes its grid, curves and checkpoint; resuming equals the uninterrupted run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor, tidy } from '../src/autograd/tensor.js';
+import * as F from '../src/autograd/ops.js';
 import type { Backend } from '../src/autograd/backend.js';
 import { ganStep, makeGan, PRESETS } from '../src/gan/train.js';
 import type { GanConfig } from '../src/gan/models.js';
 import { runGan, GanEpoch } from '../src/gan/run.js';
+import { traceGan } from '../src/gan/trace.js';
 import { makeClassifier } from '../src/train/classifier.js';
 import { saveCnn } from '../src/train/cnn_run.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
@@ -52,6 +54,47 @@ for (const kind of ['cgan', 'acgan'] as const)
       assert.ok(got.after[i].some((v, k) => v !== got.before[i][k]), `${n} did not change`);
     });
   });
+
+test('D observed (separate batchnorm, LeakyReLU, dropout) and unobserved (one fused kernel each) give the same bits', async () => {
+  const be = await gpuBackend();
+  for (const kind of ['cgan', 'acgan'] as const) {
+    const run = async (observe: boolean) => {
+      const s = makeGan(be, tiny(kind), { lr: 1e-3, beta1: 0.5 }, 7);
+      const x = Tensor.from(be, toF32(randomData(3 * 784, 3, -1, 1)), [3, 1, 28, 28]);
+      const y = Tensor.from(be, [1, 7, 4], [3], 'i32');
+      const seen: string[] = [];
+      const out = tidy(() => {
+        const o = s.D.forward(x, y, observe ? (n, t) => (seen.push(n), t) : undefined);
+        const loss = o.cls ? F.add(F.mean(o.adv), F.mean(o.cls)) : F.mean(o.adv);
+        loss.backward();
+        return o.adv;
+      });
+      const vals = [await out.toArray(), ...(await Promise.all(s.D.parameters().map((p) => p.grad!.toArray()))), ...(await Promise.all(s.D.namedBuffers().map(([, t]) => t.toArray())))];
+      return { vals, seen, key: s.gen.nextKey() };
+    };
+    const a = await run(false);
+    const b = await run(true);
+    assert.ok(b.seen.includes('conv4'), 'the observer saw the layers');
+    assert.is(a.key, b.key, 'the same random keys drawn');
+    a.vals.forEach((v, i) => assert.ok(v.every((u, k) => Object.is(u, b.vals[i][k])), `${kind}: output, gradient or running statistic ${i} differs`));
+  }
+});
+
+test('traceGan leaves every gradient as it was (the optimizers keep gradients in their slots)', async () => {
+  const be = await gpuBackend();
+  const s = makeGan(be, tiny('cgan'), { lr: 1e-3, beta1: 0.5 }, 7);
+  const x = Tensor.from(be, toF32(randomData(3 * 784, 3, -1, 1)), [3, 1, 28, 28]);
+  const y = Tensor.from(be, [1, 7, 4], [3], 'i32');
+  tidy(() => void ganStep(be, s, x, y));
+  const params = [...s.G.parameters(), ...s.D.parameters()];
+  const grads = () => Promise.all(params.map((p) => (p.grad ? p.grad.toArray() : Promise.resolve(null))));
+  const before = await grads();
+  const z = Tensor.from(be, toF32(randomData(3 * 8, 9)), [3, 8]);
+  await traceGan(be, s, z, y, x, y);
+  const after = await grads();
+  before.forEach((g, i) => assert.ok(g === null ? after[i] === null : g.every((v, k) => Object.is(v, after[i]![k])), `gradient ${i} changed`));
+  assert.ok(params.every((p) => p.gradSlot), 'slots restored');
+});
 
 function quietRun(epochs: number, dir: string, kind: 'cgan' | 'acgan') {
   return { preset: 'test', config: tiny(kind), hyper: { lr: 2e-3, beta1: 0.5, batch: 8, epochs }, seed: 1, trainSubset: 32, logEvery: 100, log: () => {} };

@@ -7,7 +7,7 @@ import { GpuBackend } from '../src/kernels/backend.js';
 import { nodeGpu, releaseNodeGpu } from '../src/node/gpu.js';
 import type { Gpu } from '../src/kernels/gpu.js';
 import { Tensor, noGrad, tidy } from '../src/autograd/tensor.js';
-import type { Backend, DType } from '../src/autograd/backend.js';
+import type { Backend, DType, Store } from '../src/autograd/backend.js';
 import { Generator } from '../src/autograd/random.js';
 
 export const cpu = new CpuBackend();
@@ -208,4 +208,23 @@ export function seedClearingKinks(shapes: number[][], pre: (xs: Tensor[]) => Ten
     if ((y.store as Float64Array).every((v) => Math.abs(v) > margin)) return seed;
   }
   throw new Error('no seed keeps the pre-activations away from 0');
+}
+
+/**
+ * A primitive's accumulate mode: `run(be, out, accumulate)` records it into `out` (n f32 values on `be`, holding
+ * seeded values first). The CPU reference's accumulated result equals its plain result added to those values
+ * exactly; the GPU's equals the CPU's within `tol`.
+ */
+export async function checkAccumulate(what: string, n: number, run: (be: Backend, out: Store, accumulate: boolean) => void, tol = 1e-4): Promise<void> {
+  const init = toF32(randomData(n, 4242, -2, 2));
+  const plain = cpu.alloc(n, 'f32') as Float64Array;
+  run(cpu, plain, false);
+  const want = cpu.upload(init, 'f32') as Float64Array;
+  run(cpu, want, true);
+  want.forEach((v, i) => assert.ok(v === init[i] + plain[i], `${what}: CPU accumulate [${i}] ${v} ≠ ${init[i]} + ${plain[i]}`));
+  const g = await gpuBackend();
+  const out = Tensor.from(g, init, [n]);
+  run(g, out.store, true);
+  assertClose(await out.toArray(), want, tol, `${what}: GPU accumulate vs CPU`);
+  out.dispose();
 }

@@ -1,9 +1,10 @@
-// matmul.test.ts — tiled matmul, all transpose combinations, batched and shared-B, shapes off the 64-tile grid.
+// matmul.test.ts — tiled matmul, all transpose combinations, batched and shared-B, shapes off the 64-tile grid, the
+// fused epilogue, and accumulating into C.
 import { test } from 'uvu';
 import * as F from '../src/autograd/ops.js';
 import { Tensor } from '../src/autograd/tensor.js';
 import { matmul as matmulKernel, MatmulVariant } from '../src/kernels/matmul.js';
-import { assertClose, checkOp, cpu, gpuBackend, randomData, seedClearingKinks, toF32 } from './harness.js';
+import { assertClose, checkAccumulate, checkOp, cpu, gpuBackend, randomData, seedClearingKinks, toF32 } from './harness.js';
 
 const dims: [number, number, number][] = [[1, 1, 1], [3, 17, 5], [65, 3, 70], [17, 65, 129]];
 for (const [M, K, N] of dims)
@@ -90,5 +91,20 @@ test('matmul_big epilogue (bias + leaky_relu) against the reference', async () =
   assertClose(await C.toArray(), want as Float64Array, 1e-4, 'matmul_big epilogue');
   for (const t of [A, B, BI, C]) t.dispose();
 });
+
+// accumulate (C += op(A)·op(B), a weight's second gradient added in place), both tilings ([520, 33, 520] picks
+// matmul_big), every transpose combination
+for (const [M, K, N] of [[1, 1, 1], [65, 17, 3], [17, 65, 129], [520, 33, 520]])
+  for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]])
+    test(`matmul ${M}×${K}·${K}×${N} tA=${tA} tB=${tB} accumulating into C`, () => {
+      const a = toF32(randomData(M * K, 51)), b = toF32(randomData(K * N, 52));
+      const d = { batch: 1, M, N, K, transA: tA, transB: tB, strideA: 0, strideB: 0 };
+      return checkAccumulate('matmul', M * N, (be, out, acc) => {
+        const [A, B] = [be.upload(a, 'f32'), be.upload(b, 'f32')];
+        be.matmul(A, B, out, d, null, 'none', 0, acc);
+        be.free(A);
+        be.free(B);
+      });
+    });
 
 test.run();

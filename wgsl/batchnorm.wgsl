@@ -3,21 +3,36 @@
 //   batchnorm_stats:   mean[c] = Σx/M, var[c] = Σ(x − mean)²/M (biased), two passes over the channel.
 //                      One 256-thread workgroup per channel: strided partial sums, then a fixed tree in
 //                      workgroup memory (deterministic, no atomics). Bindings: 1 x (read), 2 mean, 3 var (rw).
-//   batchnorm_apply:   out[i] = (x[i] − mean[c])·gamma[c]/√(var[c] + eps) + beta[c]. One thread per element.
-//                      Bindings: 1 x, 2 mean, 3 var, 4 gamma, 5 beta (read), 6 out (rw).
-//   batchnorm_running: in place, one thread per channel: rmean = (1 − m)·rmean + m·mean,
+//   batchnorm_stats_running: batchnorm_stats (training mode), and the same thread that writes the channel's
+//                      statistics updates the running ones in place: rmean = (1 − m)·rmean + m·mean,
 //                      rvar = (1 − m)·rvar + m·var·unbias (unbias = M/(M − 1): PyTorch's unbiased running var).
-//                      Bindings: 1 mean, 2 var (read), 3 rmean, 4 rvar (rw).
+//                      Bindings: 1 x (read), 2 mean, 3 var, 4 rmean, 5 rvar (rw).
+//   batchnorm_apply:   out[i] = (x[i] − mean[c])·gamma[c]/√(var[c] + eps) + beta[c]. One thread per element.
+//                      Fused epilogue (override constants, one pipeline each): ACT, an activation of
+//                      wgsl/activation.wgsl (0 none, 1 relu, 2 leaky_relu with slope alpha), then with DROP = 1
+//                      inverted dropout: out = (bits(key, i) >> 8) ≥ threshold ? out·scale : 0, the mask of
+//                      random.wgsl's dropout for stream key (wgsl/hash.wgsl). Bindings: 1 x, 2 mean, 3 var,
+//                      4 gamma, 5 beta (read), 6 out (rw).
+//   batchnorm_epilogue_grad: the gradient back through that epilogue, one thread per element (same ACT, DROP):
+//                      gn = (DROP ? (kept ? g·scale : 0) : g)·act'(y), the slope read off the sign of the
+//                      epilogue's output y (relu: y > 0; leaky_relu: 1 or alpha), which is the sign of its input
+//                      wherever the element was kept. Bindings: 1 g, 2 y (read), 3 gn (rw).
 //   batchnorm_grad:    one 256-thread workgroup per channel. Pass 1 (tree as in stats): gBeta[c] = Σg,
 //                      gGamma[c] = Σ g·x̂ with x̂ = (x − mean)·invstd. Pass 2 writes the channel's gx:
 //                      training: gx = gamma·invstd·(g − Σg/M − x̂·Σ(g·x̂)/M); eval: gx = g·gamma·invstd.
-//                      Bindings: 1 x, 2 g, 3 mean, 4 var, 5 gamma (read), 6 gx, 7 gGamma, 8 gBeta (rw) — 8 storage
-//                      buffers, WebGPU's default per-stage limit.
+//                      ACCUM (override, bits: 1 gGamma, 2 gBeta) adds those sums to the outputs' values instead
+//                      (a parameter's second gradient). Bindings: 1 x, 2 g, 3 mean, 4 var, 5 gamma (read), 6 gx,
+//                      7 gGamma, 8 gBeta (rw) — 8 storage buffers, WebGPU's default per-stage limit.
 // Per-channel workgroups split over x/y (c = x + y·nx); per-element threads likewise (i = (x + y·nx)·256 + local).
+// The TS side appends wgsl/activation.wgsl and wgsl/hash.wgsl.
+override ACT: u32 = 0u;
+override DROP: u32 = 0u;
+override ACCUM: u32 = 0u;
 struct P {
   N: u32, C: u32, L: u32, nx: u32,
   n: u32, training: u32, eps: f32, momentum: f32,
-  unbias: f32,
+  unbias: f32, alpha: f32, key: u32, threshold: u32,
+  scale: f32,
 }
 @group(0) @binding(0) var<uniform> p: P;
 
@@ -47,10 +62,11 @@ fn wgSum(li: u32, v: f32) -> f32 {
 @group(0) @binding(1) var<storage, read> sx: array<f32>;
 @group(0) @binding(2) var<storage, read_write> smean: array<f32>;
 @group(0) @binding(3) var<storage, read_write> svar: array<f32>;
+@group(0) @binding(4) var<storage, read_write> srmean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> srvar: array<f32>;
 
-@compute @workgroup_size(256)
-fn batchnorm_stats(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let c = wg.x + wg.y * p.nx;
+/** channel c's mean and biased variance (two passes), written to smean/svar by invocation 0 and returned to all */
+fn channelStats(c: u32, li: u32) -> vec2<f32> {
   let M = p.N * p.L;
   var s = 0.0;
   if (c < p.C) {
@@ -69,9 +85,31 @@ fn batchnorm_stats(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocati
     smean[c] = mu;
     svar[c] = v;
   }
+  return vec2<f32>(mu, v);
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_stats(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  _ = channelStats(wg.x + wg.y * p.nx, li);
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_stats_running(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = wg.x + wg.y * p.nx;
+  let st = channelStats(c, li);
+  if (li == 0u && c < p.C) {
+    let m = p.momentum;
+    srmean[c] = (1.0 - m) * srmean[c] + m * st.x;
+    srvar[c] = (1.0 - m) * srvar[c] + m * st.y * p.unbias;
+  }
 }
 
 // ---------------------------------------------------------------- normalise, scale, shift
+/** inverted dropout of element i's value v: v·scale where stream key's word keeps it, else 0 */
+fn dropout(v: f32, i: u32) -> f32 {
+  return select(0.0, v * p.scale, (bits(p.key, i) >> 8u) >= p.threshold);
+}
+
 @group(0) @binding(1) var<storage, read> ax: array<f32>;
 @group(0) @binding(2) var<storage, read> amean: array<f32>;
 @group(0) @binding(3) var<storage, read> avar: array<f32>;
@@ -85,22 +123,28 @@ fn batchnorm_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocati
   if (i >= p.n) { return; }
   let c = (i / p.L) % p.C;
   let k = agamma[c] / sqrt(avar[c] + p.eps);
-  aout[i] = (ax[i] - amean[c]) * k + abeta[c];
+  let y = activate((ax[i] - amean[c]) * k + abeta[c], ACT, p.alpha);
+  if (DROP == 0u) {
+    aout[i] = y;
+  } else {
+    aout[i] = dropout(y, i);
+  }
 }
 
-// ---------------------------------------------------------------- running statistics (in place)
-@group(0) @binding(1) var<storage, read> bmean: array<f32>;
-@group(0) @binding(2) var<storage, read> bvar: array<f32>;
-@group(0) @binding(3) var<storage, read_write> rmean: array<f32>;
-@group(0) @binding(4) var<storage, read_write> rvar: array<f32>;
+// ---------------------------------------------------------------- back through the epilogue
+@group(0) @binding(1) var<storage, read> eg: array<f32>;
+@group(0) @binding(2) var<storage, read> ey: array<f32>;
+@group(0) @binding(3) var<storage, read_write> egn: array<f32>;
 
 @compute @workgroup_size(256)
-fn batchnorm_running(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let c = (wg.x + wg.y * p.nx) * 256u + li;
-  if (c >= p.C) { return; }
-  let m = p.momentum;
-  rmean[c] = (1.0 - m) * rmean[c] + m * bmean[c];
-  rvar[c] = (1.0 - m) * rvar[c] + m * bvar[c] * p.unbias;
+fn batchnorm_epilogue_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = (wg.x + wg.y * p.nx) * 256u + li;
+  if (i >= p.n) { return; }
+  var g = eg[i];
+  if (DROP == 1u) { g = dropout(g, i); }
+  if (ACT == 1u) { g = g * select(0.0, 1.0, ey[i] > 0.0); }
+  if (ACT == 2u) { g = g * select(p.alpha, 1.0, ey[i] > 0.0); }
+  egn[i] = g;
 }
 
 // ---------------------------------------------------------------- backward
@@ -135,8 +179,8 @@ fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
   let SGX = wgSum(li, sgx);
   if (c >= p.C) { return; }
   if (li == 0u) {
-    gx_gbeta[c] = SG;
-    gx_ggamma[c] = SGX;
+    if ((ACCUM & 2u) != 0u) { gx_gbeta[c] = gx_gbeta[c] + SG; } else { gx_gbeta[c] = SG; }
+    if ((ACCUM & 1u) != 0u) { gx_ggamma[c] = gx_ggamma[c] + SGX; } else { gx_ggamma[c] = SGX; }
   }
   let k = gx_gamma[c] * invstd;
   let fM = f32(M);

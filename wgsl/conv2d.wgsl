@@ -8,7 +8,8 @@
 //                   whole and in range (gather form, no atomics), B = w; out = gx [N][C][H][W] (+bias, activation:
 //                   this mode is also the transposed convolution's forward)
 //   2 grad weight:  gm = k  gn = (c,r,s)  gk = (n,p,q)   A = gy, B = x gathered; out = gw [K][C][R][S], split-K over
-//                   workgroup z: slice z sums gk in [z·kChunk, (z+1)·kChunk) into out + z·K·C·R·S
+//                   workgroup z: slice z sums gk in [z·kChunk, (z+1)·kChunk) into out + z·K·C·R·S. ACCUM = 1 (one
+//                   slice only) adds to out's values instead of overwriting them (a weight's second gradient)
 // Tiling as wgsl/matmul.wgsl's `matmul`: a 16×16 workgroup computes a 64×64 output tile, each thread a 4×4 block
 // (rows 4·ty.., cols 4·tx..) in four vec4 accumulators; gk steps by 32 through vec4 workgroup tiles As[k][m/4],
 // Bs[k][n/4]. Gathers run along the contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when
@@ -24,6 +25,7 @@ override MODE: u32 = 0u;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
 override PHASED: u32 = 0u;
+override ACCUM: u32 = 0u;
 // HOIST = 1: each thread decodes its fixed GEMM rows (pixels) once per workgroup and each reduction index once per
 // tile step (the tuned loader); 0: the first version, decoding every element through aval/bval (kept as a reference)
 override HOIST: u32 = 1u;
@@ -189,7 +191,8 @@ fn store(m: u32, j0: u32, v: vec4<f32>, gm: u32, gn: u32, zOff: u32) {
         if (HAS_BIAS == 1u) { x += bias[j]; }
         x = act(x);
       }
-      out[zOff + outIndex(m, j)] = x;
+      let o = zOff + outIndex(m, j);
+      if (ACCUM == 1u) { out[o] = out[o] + x; } else { out[o] = x; }
     }
   }
 }

@@ -5,9 +5,10 @@
 //   embedding_grad: gWeight[v][d] = Σ over i with idx[i] = v of g[i][d]. Deterministic and without atomics: one
 //                   thread per weight element (v, d) scans all n indices in order and sums the matching rows of g
 //                   (O(V·D·n) work: right for small tables such as 10 class labels; a large vocabulary would want
-//                   a sort by index and segmented sums instead). Out-of-range indices match no row.
-//                   Bindings: 1 idx, 2 g (read), 3 gWeight (rw).
+//                   a sort by index and segmented sums instead). Out-of-range indices match no row. ACCUM = 1
+//                   (override) adds the sums to gWeight's values instead. Bindings: 1 idx, 2 g (read), 3 gWeight (rw).
 // 256 threads per workgroup, workgroups split over x/y (e = (x + y·nx)·256 + local).
+override ACCUM: u32 = 0u;
 struct P { n: u32, V: u32, D: u32, nx: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 
@@ -41,5 +42,5 @@ fn embedding_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
   for (var i = 0u; i < p.n; i++) {
     if (gidx[i] == v) { s += g[i * p.D + d]; }
   }
-  gweight[e] = s;
+  if (ACCUM == 1u) { gweight[e] = gweight[e] + s; } else { gweight[e] = s; }
 }

@@ -8,13 +8,15 @@
 // (As[k][m/4], Bs[k][n/4]), so each k step is one vec4 read of A, one of B and four vec4 FMAs. Global loads run
 // along each matrix's contiguous axis; out-of-range elements read as 0, out-of-range outputs are not stored.
 // Epilogue: + bias[col] when HAS_BIAS = 1, then ACT (0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid) —
-// a dense layer's bias and activation cost no extra pass over C.
+// a dense layer's bias and activation cost no extra pass over C. ACCUM = 1 adds the result to C's values instead
+// of overwriting them (C += op(A)·op(B): a second gradient of a weight summed in place).
 // Grid: (ceil(N/64), ceil(M/64), batch). Bindings: 0 uniform P, 1 A (read), 2 B (read), 3 bias (read; a
 // 1-element dummy when HAS_BIAS = 0), 4 C (rw).
 override TRANS_A: u32 = 0u;
 override TRANS_B: u32 = 0u;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
+override ACCUM: u32 = 0u;
 
 struct P { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, alpha: f32 }
 @group(0) @binding(0) var<uniform> p: P;
@@ -95,13 +97,17 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   store(cBase, r + 3u, c, acc3);
 }
 
+fn put(o: u32, v: f32) {
+  if (ACCUM == 1u) { C[o] = C[o] + v; } else { C[o] = v; }
+}
+
 fn store(base: u32, r: u32, c: u32, v: vec4<f32>) {
   if (r >= p.M) { return; }
   let o = base + r * p.N + c;
-  if (c < p.N) { C[o] = epilogue(v.x, c); }
-  if (c + 1u < p.N) { C[o + 1u] = epilogue(v.y, c + 1u); }
-  if (c + 2u < p.N) { C[o + 2u] = epilogue(v.z, c + 2u); }
-  if (c + 3u < p.N) { C[o + 3u] = epilogue(v.w, c + 3u); }
+  if (c < p.N) { put(o, epilogue(v.x, c)); }
+  if (c + 1u < p.N) { put(o + 1u, epilogue(v.y, c + 1u)); }
+  if (c + 2u < p.N) { put(o + 2u, epilogue(v.z, c + 2u)); }
+  if (c + 3u < p.N) { put(o + 3u, epilogue(v.w, c + 3u)); }
 }
 
 // matmul_big: the same product with a 128×128 tile per 16×16 workgroup; thread (tx, ty) owns the 8×8 block at

@@ -7,21 +7,11 @@
 //            keeps the product exact in u32).  Bindings: 1 iout (rw).
 //   dropout: out[i] = (h >> 8) >= threshold ? x[i]·scale : 0 (the same mask serves forward and backward).
 //            Bindings: 1 x (read), 2 out (rw).
-// One thread per element, 256 per workgroup, x/y split grid.
+// One thread per element, 256 per workgroup, x/y split grid. hash32 and bits come from wgsl/hash.wgsl, appended by
+// the TS side.
 override DIST: u32 = 0u;
 struct P { n: u32, nx: u32, key: u32, offset: u32, threshold: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: P;
-
-fn hash32(v: u32) -> u32 {
-  var x = v;
-  x ^= x >> 16u;
-  x *= 0x7feb352du;
-  x ^= x >> 15u;
-  x *= 0x846ca68bu;
-  x ^= x >> 16u;
-  return x;
-}
-fn bits(key: u32, i: u32) -> u32 { return hash32(hash32(i + hash32(key)) ^ key); }
 
 @group(0) @binding(1) var<storage, read_write> rout: array<f32>;
 

@@ -4,7 +4,9 @@
 //   reduce_wg:    one 256-thread workgroup per output element, strided partial sums then a tree in workgroup
 //                 memory (deterministic, no atomics); for large R. Workgroups split over x/y (o = x + y·nx).
 //   reduce_small: one thread per output element, a plain loop over R; for small R.
+// ACCUM = 1 (override) adds the sums to out's values instead of overwriting them (a bias's second gradient).
 // Bindings: 0 uniform P, 1 x (read), 2 out (rw).
+override ACCUM: u32 = 0u;
 
 struct P {
   outN: u32, R: u32, nx: u32, kr: u32,   // kr: number of kept axes
@@ -37,6 +39,10 @@ fn roff(r: u32) -> u32 {
   return off;
 }
 
+fn put(o: u32, s: f32) {
+  if (ACCUM == 1u) { out[o] = out[o] + s; } else { out[o] = s; }
+}
+
 var<workgroup> part: array<f32, 256>;
 
 @compute @workgroup_size(256)
@@ -53,7 +59,7 @@ fn reduce_wg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
     if (li < w) { part[li] += part[li + w]; }
     workgroupBarrier();
   }
-  if (li == 0u && o < p.outN) { out[o] = part[0]; }
+  if (li == 0u && o < p.outN) { put(o, part[0]); }
 }
 
 @compute @workgroup_size(256)
@@ -63,5 +69,5 @@ fn reduce_small(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   let b = base(o);
   var s = 0.0;
   for (var r = 0u; r < p.R; r++) { s += x[b + roff(r)]; }
-  out[o] = s;
+  put(o, s);
 }

@@ -50,6 +50,23 @@ export interface BatchnormDims {
   L: number;
 }
 
+/**
+ * what batchnormApply may fuse after the normalisation: an activation (relu, or leaky_relu with slope alpha), then
+ * inverted dropout with probability p (0: none) and the mask `dropout` draws for stream `key` at counter offset 0
+ */
+export interface BatchnormEpilogue {
+  act: 'none' | 'relu' | 'leaky_relu';
+  alpha: number;
+  p: number;
+  key: number;
+}
+
+/** which of batchnormGrad's parameter gradients are added to their outputs' values instead of overwriting them */
+export interface BatchnormAccumulate {
+  gamma?: boolean;
+  beta?: boolean;
+}
+
 /** max pooling over x [N][C][H][W] → [N][C][OH][OW] with k×k windows at stride `stride`, no padding, floor mode */
 export interface Pool2dDims {
   N: number;
@@ -76,6 +93,26 @@ export interface AdamHyper {
   step: number;
 }
 
+/** one tensor's place in an arena: element offset (a multiple of ARENA_ALIGN) and length */
+export interface ArenaSlot {
+  offset: number;
+  n: number;
+}
+
+/** arena slots start at multiples of 64 elements: 256 bytes of f32, WebGPU's storage-binding offset alignment */
+export const ARENA_ALIGN = 64;
+
+/** where an arena puts tensors of `sizes` elements (in order, each at an ARENA_ALIGN boundary), and its length */
+export function arenaLayout(sizes: readonly number[]): { slots: ArenaSlot[]; total: number } {
+  let at = 0;
+  const slots = sizes.map((n) => {
+    const s = { offset: at, n };
+    at += Math.ceil(Math.max(n, 1) / ARENA_ALIGN) * ARENA_ALIGN;
+    return s;
+  });
+  return { slots, total: at };
+}
+
 export interface Backend {
   readonly kind: 'gpu' | 'cpu';
   readonly name: string;
@@ -86,6 +123,14 @@ export interface Backend {
   /** overwrite storage with host data (in queue order after everything recorded before) */
   write(s: Store, data: ArrayLike<number>, dtype: DType): void;
   free(s: Store): void;
+  /**
+   * An arena: one f32 storage block laid out by arenaLayout(sizes). `whole` spans it (for kernels such as
+   * adamMulti that update every slot at once); `slots[i]` is the storage of tensor i (sizes[i] elements), usable
+   * wherever a tensor's storage is. Contents undefined. Every handle is freed on its own; the block goes with the
+   * last. On the GPU a kernel must not bind one slot as writable and another slot of the same arena as read-only
+   * (WebGPU forbids a writable and a read-only use of one buffer in a dispatch).
+   */
+  arena(sizes: readonly number[]): { whole: Store; slots: Store[] };
   /** asynchronous backends: wait until at most `max` earlier throttle points are still executing (one per step) */
   throttle?(max: number): Promise<void>;
 
@@ -96,12 +141,12 @@ export interface Backend {
   unaryGrad(op: UnaryOp, x: Store, y: Store, gy: Store, gx: Store, n: number, alpha: number): void;
   /** out[outShape] = a[aShape] (op) b[bShape]; a and b broadcast to outShape (numpy rules, shapes padded left) */
   binary(op: BinaryOp, a: Store, aShape: readonly number[], b: Store, bShape: readonly number[], out: Store, outShape: readonly number[]): void;
-  /** out = sum of x over `axes` (out has x's shape with those axes set to 1) */
-  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store): void;
+  /** out = sum of x over `axes` (out has x's shape with those axes set to 1); `accumulate`: out += it */
+  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store, accumulate?: boolean): void;
   /** dst[dstOffset + Σ i_k·dstStrides_k] = src[srcOffset + Σ i_k·srcStrides_k] over `shape` (transpose, slice, concat) */
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void;
-  /** out[batch][M][N] = act(op(A) · op(B) + bias[N]) (bias and activation optional) */
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias?: Store | null, act?: Activation, alpha?: number): void;
+  /** out[batch][M][N] = act(op(A) · op(B) + bias[N]) (bias and activation optional); `accumulate`: out += it */
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias?: Store | null, act?: Activation, alpha?: number, accumulate?: boolean): void;
   /** per-row cross-entropy of softmax(logits[N][C]) against integer labels[N] */
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void;
   /** gLogits[i][c] = gRow[i] · (softmax(logits_i)_c − [c = label_i]) */
@@ -110,6 +155,11 @@ export interface Backend {
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void;
   /** in place: param, m, v ← one Adam/AdamW step with gradient grad */
   adam(param: Store, grad: Store, m: Store, v: Store, n: number, h: AdamHyper): void;
+  /**
+   * the adam step of every slot in `slots` at once: param, grad, m and v are whole arenas of one layout (see
+   * arenaLayout); elements outside the listed slots are left alone
+   */
+  adamMulti(param: Store, grad: Store, m: Store, v: Store, slots: readonly ArenaSlot[], h: AdamHyper): void;
   /** counter-based random numbers: element i uses counter offset+i of stream `seed` */
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void;
   /** i32 out[i] ∈ [0, high) from counter offset+i of stream `seed` (high ≤ 256) */
@@ -121,27 +171,39 @@ export interface Backend {
   conv2d(x: Store, w: Store, bias: Store | null, y: Store, d: ConvDims, act: Activation, alpha: number): void;
   /** gx = ∂/∂x of conv given gy (gather form); with bias/act it is also the transposed convolution's forward */
   conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void;
-  /** gw = ∂/∂w of conv given x and gy */
-  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void;
+  /** gw = ∂/∂w of conv given x and gy; `accumulate`: gw += it */
+  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims, accumulate?: boolean): void;
   /** per-channel batch mean and biased variance (Σ(x − mean)²/(N·L), two-pass) of x [N][C][L] into mean[C], variance[C] */
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void;
-  /** out = (x − mean_c)/√(variance_c + eps)·gamma_c + beta_c (batch statistics in training, running ones in eval) */
-  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void;
   /**
-   * in place, per channel: runMean = (1 − momentum)·runMean + momentum·mean,
-   * runVar = (1 − momentum)·runVar + momentum·variance·count/(count − 1) (the unbiased batch variance, as PyTorch)
+   * batchnormStats, then in place, per channel: runMean = (1 − momentum)·runMean + momentum·mean,
+   * runVar = (1 − momentum)·runVar + momentum·variance·M/(M − 1), M = N·L (the unbiased batch variance, as PyTorch)
    */
-  batchnormUpdateRunning(runMean: Store, runVar: Store, mean: Store, variance: Store, C: number, count: number, momentum: number): void;
+  batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void;
+  /**
+   * out = (x − mean_c)/√(variance_c + eps)·gamma_c + beta_c (batch statistics in training, running ones in eval),
+   * then the epilogue's activation and dropout when one is given
+   */
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi?: BatchnormEpilogue | null): void;
+  /**
+   * the gradient back through batchnormApply's epilogue, given its output y: gn = (kept by the dropout mask ?
+   * g/(1 − p) : 0)·act'(input), the activation's slope read off sign(y) (the input's sign wherever kept)
+   */
+  batchnormEpilogueGrad(g: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void;
   /**
    * with x̂ = (x − mean_c)·invstd_c, invstd_c = 1/√(variance_c + eps), M = N·L:
    * gGamma_c = Σ g·x̂, gBeta_c = Σ g; gx = gamma_c·invstd_c·(g − Σg/M − x̂·Σ(g·x̂)/M) when `training` (mean and
-   * variance were the batch's own), gx = g·gamma_c·invstd_c otherwise (constant running statistics)
+   * variance were the batch's own), gx = g·gamma_c·invstd_c otherwise (constant running statistics); `acc`: add
+   * gGamma and/or gBeta to those outputs' values
    */
-  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void;
+  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc?: BatchnormAccumulate): void;
   /** out[i][:] = weight[indices[i]][:] for i < n, weight [V][D]; an index outside [0, V): the CPU throws, the GPU writes NaN */
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void;
-  /** gWeight[v][:] = Σ over i with indices[i] = v of g[i][:] (rows no index names are 0; deterministic, no atomics) */
-  embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number): void;
+  /**
+   * gWeight[v][:] = Σ over i with indices[i] = v of g[i][:] (rows no index names are 0; deterministic, no atomics);
+   * `accumulate`: gWeight += it
+   */
+  embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number, accumulate?: boolean): void;
   /** out = max over each window; the window's argmax is its first maximum in row-major order */
   maxpool2d(x: Store, out: Store, d: Pool2dDims): void;
   /** gx = Σ over the windows whose argmax (as in maxpool2d) is this element of g[window]; 0 elsewhere */

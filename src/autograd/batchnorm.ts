@@ -1,5 +1,5 @@
 // autograd/batchnorm.ts — differentiable batch normalisation over channels of [N,C], [N,C,L] or [N,C,H,W] tensors.
-import type { Backend, BatchnormDims } from './backend.js';
+import type { Backend, BatchnormDims, BatchnormEpilogue } from './backend.js';
 import { Tensor, isGradEnabled, record } from './tensor.js';
 
 export interface BatchnormOptions {
@@ -9,6 +9,11 @@ export interface BatchnormOptions {
   momentum?: number;
   /** added to the variance before the square root (default 1e-5 as PyTorch; Keras uses 1e-3) */
   eps?: number;
+  /** fused into the same kernel after the normalisation: relu, or leaky_relu with slope alpha > 0 (default 0.2) */
+  activation?: 'none' | 'relu' | 'leaky_relu';
+  alpha?: number;
+  /** then inverted dropout with probability p and the mask F.dropout draws for stream `key` (Dropout.fusedMask) */
+  dropout?: { p: number; key: number } | null;
 }
 
 const fmt = (t: Tensor) => `[${t.shape.join(', ')}]`;
@@ -17,11 +22,13 @@ const fmt = (t: Tensor) => `[${t.shape.join(', ')}]`;
  * y = (x − mean)/√(var + eps)·gamma + beta per channel (axis 1). x is [N, C] (1-D batchnorm), [N, C, L] or
  * [N, C, H, W]; gamma, beta, runningMean and runningVar hold C values each. In training mode mean and var are the
  * batch's (biased) statistics over N and the spatial axes, and runningMean/runningVar (plain tensors without
- * grad, may be null to skip tracking) are updated in place by a kernel, with the unbiased batch variance as in
- * PyTorch. In eval mode the running statistics normalise. Gradients flow to x, gamma and beta.
+ * grad, may be null to skip tracking) are updated in place by the statistics kernel, with the unbiased batch
+ * variance as in PyTorch. In eval mode the running statistics normalise. Gradients flow to x, gamma and beta.
+ * With `activation` and/or `dropout` the result is dropout(act(y)), made by the same kernel: equal bit for bit to
+ * F.dropout(F.leakyRelu(y)) etc., one dispatch instead of three.
  */
 export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchnormOptions): Tensor {
-  const { training, momentum = 0.1, eps = 1e-5 } = opts;
+  const { training, momentum = 0.1, eps = 1e-5, activation: act = 'none', alpha = 0.2, dropout: drop = null } = opts;
   const be: Backend = x.backend;
   if (x.dtype !== 'f32' || x.shape.length < 2 || x.shape.length > 4)
     throw new Error(`batchnorm: x must be f32 [N, C], [N, C, L] or [N, C, H, W], got ${x.dtype} ${fmt(x)}`);
@@ -37,6 +44,10 @@ export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   if (runningMean?.requiresGrad || runningVar?.requiresGrad) throw new Error('batchnorm: running statistics are updated in place and must not require grad');
   if (!(eps > 0)) throw new Error(`batchnorm: eps must be > 0, got ${eps}`);
   if (!(momentum >= 0 && momentum <= 1)) throw new Error(`batchnorm: momentum must be in [0, 1], got ${momentum}`);
+  // the backward reads the activation's slope off the output's sign, which needs sign(output) = sign(input)
+  if (act === 'leaky_relu' && !(alpha > 0)) throw new Error(`batchnorm: a fused leaky_relu needs a slope > 0, got ${alpha}`);
+  if (drop && !(drop.p >= 0 && drop.p < 1)) throw new Error(`batchnorm: dropout p must be in [0, 1), got ${drop.p}`);
+  const epi: BatchnormEpilogue | null = act !== 'none' || drop?.p ? { act, alpha, p: drop?.p ?? 0, key: drop?.key ?? 0 } : null;
   const d: BatchnormDims = { N, C, L };
   const M = N * L;
 
@@ -45,15 +56,15 @@ export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     if (M < 2) throw new Error(`batchnorm: training needs more than one value per channel, x is ${fmt(x)}`);
     mean = Tensor.empty(be, [C]);
     variance = Tensor.empty(be, [C]);
-    be.batchnormStats(x.store, mean.store, variance.store, d);
-    if (runningMean && runningVar) be.batchnormUpdateRunning(runningMean.store, runningVar.store, mean.store, variance.store, C, M, momentum);
+    if (runningMean && runningVar) be.batchnormStatsRunning(x.store, mean.store, variance.store, runningMean.store, runningVar.store, d, momentum);
+    else be.batchnormStats(x.store, mean.store, variance.store, d);
   } else {
     if (!runningMean || !runningVar) throw new Error('batchnorm: eval mode (training: false) needs runningMean and runningVar');
     mean = runningMean;
     variance = runningVar;
   }
   const out = Tensor.empty(be, x.shape);
-  be.batchnormApply(x.store, mean.store, variance.store, gamma.store, beta.store, out.store, d, eps);
+  be.batchnormApply(x.store, mean.store, variance.store, gamma.store, beta.store, out.store, d, eps, epi);
 
   const inputs = [x, gamma, beta];
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
@@ -68,12 +79,21 @@ export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     mean = copyOf(be, mean);
     variance = copyOf(be, variance);
   }
-  return record(out, 'batchnorm', inputs, (g, needs) => {
+  return record(out, 'batchnorm', inputs, (g, needs, into) => {
+    // back through the epilogue (one kernel): the dropout mask (same key), then the activation's slope from
+    // sign(out), which is the sign of its input wherever the mask kept the element (and 0 where it did not)
+    let gn = g;
+    if (epi) {
+      gn = Tensor.empty(be, x.shape);
+      be.batchnormEpilogueGrad(g.store, out.store, gn.store, d, epi);
+    }
     const gx = Tensor.empty(be, x.shape);
-    const gg = Tensor.empty(be, gamma.shape);
-    const gb = Tensor.empty(be, beta.shape);
-    be.batchnormGrad(x.store, g.store, mean.store, variance.store, gamma.store, gx.store, gg.store, gb.store, d, eps, training);
-    return [gx, gg, gb].map((t, k) => {
+    const none = (s: readonly number[]) => ({ t: Tensor.empty(be, s), add: false });
+    const gg = needs[1] ? into(1, gamma.shape) : none(gamma.shape);
+    const gb = needs[2] ? into(2, beta.shape) : none(beta.shape);
+    be.batchnormGrad(x.store, gn.store, mean.store, variance.store, gamma.store, gx.store, gg.t.store, gb.t.store, d, eps, training, { gamma: gg.add, beta: gb.add });
+    if (gn !== g) gn.dispose();
+    return [gx, gg.t, gb.t].map((t, k) => {
       if (needs[k]) return t;
       t.dispose();
       return null;

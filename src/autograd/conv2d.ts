@@ -3,7 +3,7 @@
 // set of three kernels (forward, input gradient, weight gradient) serves both.
 import type { Activation, ConvDims } from './backend.js';
 import { Tensor, record } from './tensor.js';
-import { sum, preActivationGrad } from './ops.js';
+import { sumInto, preActivationGrad } from './ops.js';
 
 export type Pair = number | readonly [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
@@ -54,7 +54,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
   const y = Tensor.empty(be, [d.N, d.K, d.P, d.Q]);
   be.conv2d(x.store, w.store, bias?.store ?? null, y.store, d, act, alpha);
   const inputs = bias ? [x, w, bias] : [x, w];
-  return record(y, 'conv2d', inputs, (g, needs) => {
+  return record(y, 'conv2d', inputs, (g, needs, out) => {
     const gp = preActivationGrad(y, g, act, alpha);
     let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
     if (needs[0]) {
@@ -62,10 +62,11 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
       be.conv2dGradInput(gp.store, w.store, gx.store, d, null, 'none', 0);
     }
     if (needs[1]) {
-      gw = Tensor.empty(be, w.shape);
-      be.conv2dGradWeight(x.store, gp.store, gw.store, d);
+      const o = out(1, w.shape);
+      gw = o.t;
+      be.conv2dGradWeight(x.store, gp.store, gw.store, d, o.add);
     }
-    if (bias && needs[2]) gb = sum(gp, [0, 2, 3]);
+    if (bias && needs[2]) gb = sumInto(gp, [0, 2, 3], out(2, bias.shape));
     if (gp !== g) gp.dispose();
     return bias ? [gx, gw, gb] : [gx, gw];
   });
@@ -115,7 +116,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, bias: Tensor | null = null
   const y = Tensor.empty(be, [d.N, d.C, d.H, d.W]);
   be.conv2dGradInput(x.store, w.store, y.store, d, bias?.store ?? null, act, alpha);
   const inputs = bias ? [x, w, bias] : [x, w];
-  return record(y, 'convTranspose2d', inputs, (g, needs) => {
+  return record(y, 'convTranspose2d', inputs, (g, needs, out) => {
     const gp = preActivationGrad(y, g, act, alpha);
     let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
     if (needs[0]) {
@@ -123,10 +124,11 @@ export function convTranspose2d(x: Tensor, w: Tensor, bias: Tensor | null = null
       be.conv2d(gp.store, w.store, null, gx.store, d, 'none', 0);
     }
     if (needs[1]) {
-      gw = Tensor.empty(be, w.shape);
-      be.conv2dGradWeight(gp.store, x.store, gw.store, d);
+      const o = out(1, w.shape);
+      gw = o.t;
+      be.conv2dGradWeight(gp.store, x.store, gw.store, d, o.add);
     }
-    if (bias && needs[2]) gb = sum(gp, [0, 2, 3]);
+    if (bias && needs[2]) gb = sumInto(gp, [0, 2, 3], out(2, bias.shape));
     if (gp !== g) gp.dispose();
     return bias ? [gx, gw, gb] : [gx, gw];
   });

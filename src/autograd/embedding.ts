@@ -15,9 +15,9 @@ export function embedding(weight: Tensor, indices: Tensor): Tensor {
   const n = indices.size;
   const out = Tensor.empty(be, [...indices.shape, D]);
   be.embedding(weight.store, indices.store, out.store, n, V, D);
-  return record(out, 'embedding', [weight], (g) => {
-    const gw = Tensor.empty(be, weight.shape);
-    be.embeddingGrad(indices.store, g.store, gw.store, n, V, D);
+  return record(out, 'embedding', [weight], (g, _needs, into) => {
+    const { t: gw, add } = into(0, weight.shape);
+    be.embeddingGrad(indices.store, g.store, gw.store, n, V, D, add);
     return [gw];
   });
 }

@@ -72,12 +72,14 @@ export const mulScalar = (x: Tensor, s: number) => unary('mul_s', x, s);
 /** s − x */
 export const rsubScalar = (x: Tensor, s: number) => unary('rsub_s', x, s);
 
-function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+/** a (op) b, into `into` when given (a tensor of the result's size, e.g. a parameter's gradient slot) */
+function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, into: Tensor | null = null): Tensor {
   const be = sameBackend(a, b);
   f32(a, op);
   f32(b, op);
   const shape = broadcastShape(a.shape, b.shape);
-  const out = Tensor.empty(be, shape);
+  if (into && into.size !== sizeOf(shape)) throw new Error(`${op}: result [${shape}] does not fit the output tensor [${into.shape}]`);
+  const out = into ?? Tensor.empty(be, shape);
   be.binary(op, a.store, a.shape, b.store, b.shape, out.store, shape);
   return out;
 }
@@ -135,7 +137,7 @@ export function div(a: Tensor, b: Tensor | number): Tensor {
   });
 }
 
-setAccumulate((a, b) => binaryRaw('add', a, b));
+setAccumulate((a, b, into) => binaryRaw('add', a, b, into));
 
 // ------------------------------------------------------------------ reductions
 function normAxes(axes: number | readonly number[] | undefined, rank: number): number[] {
@@ -158,6 +160,18 @@ export function sum(x: Tensor, axes?: number | readonly number[], keepdims = fal
     out.dispose();
   }
   return record(y, 'sum', [x], (g) => [expand(g.view(kshape), x.shape, true)]);
+}
+
+/**
+ * sum of x over `axes` written into `into.t` (a tensor of the reduced size, e.g. a parameter's gradient slot),
+ * added to its values with `into.add`; no tape
+ */
+export function sumInto(x: Tensor, axes: readonly number[], into: { t: Tensor; add: boolean }): Tensor {
+  f32(x, 'sum');
+  const t = into.t;
+  if (t.size !== x.shape.reduce((a, d, i) => (axes.includes(i) ? a : a * d), 1)) throw new Error(`sumInto: [${x.shape}] over axes [${axes}] does not fit [${t.shape}]`);
+  x.backend.reduceSum(x.store, x.shape, axes, t.store, into.add);
+  return t;
 }
 
 export function mean(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
@@ -246,9 +260,10 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
 }
 
 // ------------------------------------------------------------------ matmul
-function matmulRaw(be: Backend, a: Tensor, b: Tensor, d: MatmulDims): Tensor {
-  const out = Tensor.empty(be, d.batch > 1 ? [d.batch, d.M, d.N] : [d.M, d.N]);
-  be.matmul(a.store, b.store, out.store, d);
+/** op(a)·op(b); into `into.t` when given (added to it with `into.add`: a parameter's gradient slot) */
+function matmulRaw(be: Backend, a: Tensor, b: Tensor, d: MatmulDims, into: { t: Tensor; add: boolean } | null = null): Tensor {
+  const out = into?.t ?? Tensor.empty(be, d.batch > 1 ? [d.batch, d.M, d.N] : [d.M, d.N]);
+  be.matmul(a.store, b.store, out.store, d, null, 'none', 0, !!into?.add);
   return out;
 }
 
@@ -342,11 +357,11 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, opts: { ac
   const alpha = opts.alpha ?? 0.2;
   const y = Tensor.empty(be, [M, N]);
   be.matmul(x.store, w.store, y.store, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0 }, b?.store ?? null, act, alpha);
-  return record(y, 'linear', b ? [x, w, b] : [x, w], (g, needs) => {
+  return record(y, 'linear', b ? [x, w, b] : [x, w], (g, needs, out) => {
     const gp = preActivationGrad(y, g, act, alpha);
     const gx = needs[0] ? matmulRaw(be, gp, w, { batch: 1, M, N: K, K: N, transA: false, transB: true, strideA: 0, strideB: 0 }) : null;
-    const gw = needs[1] ? matmulRaw(be, x, gp, { batch: 1, M: K, N, K: M, transA: true, transB: false, strideA: 0, strideB: 0 }) : null;
-    const gb = b && needs[2] ? sum(gp, 0) : null;
+    const gw = needs[1] ? matmulRaw(be, x, gp, { batch: 1, M: K, N, K: M, transA: true, transB: false, strideA: 0, strideB: 0 }, out(1, w.shape)) : null;
+    const gb = b && needs[2] ? sumInto(gp, [0], out(2, b.shape)) : null;
     if (gp !== g) gp.dispose();
     return b ? [gx, gw, gb] : [gx, gw];
   });

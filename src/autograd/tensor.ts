@@ -24,20 +24,29 @@ export function stridesOf(shape: Shape): number[] {
   return s;
 }
 
-/** refcounted backend storage: reshape/detach share it, the last release frees it */
+/** refcounted backend storage: reshape/detach share it, the last release frees it (relocate moves it) */
 class Storage {
   refs = 1;
-  constructor(readonly backend: Backend, readonly store: Store, readonly n: number, readonly dtype: DType) {}
+  constructor(readonly backend: Backend, public store: Store, readonly n: number, readonly dtype: DType) {}
   release(): void {
     if (--this.refs === 0) this.backend.free(this.store);
   }
 }
 
+/**
+ * Where a backward closure may write input k's gradient (shape: input k's): `t`, overwritten, or, with `add`,
+ * added to. For a parameter with a gradient slot (an optimizer's arena, see `gradSlot`), `t` is a view of the
+ * slot: the first gradient of the pass overwrites it, later ones add to it, and the optimizer finds the sum in
+ * place; otherwise `t` is a new tensor. A closure that allocates its gradients some other way is still correct
+ * (they are added by the tape, and the optimizer copies what is not in its slot).
+ */
+export type GradOut = (k: number, shape: Shape) => { t: Tensor; add: boolean };
+
 interface TapeNode {
   name: string;
   inputs: Tensor[];
   /** maps the output gradient to one gradient per input (null where not needed) */
-  backward: (g: Tensor, needs: boolean[]) => (Tensor | null)[];
+  backward: (g: Tensor, needs: boolean[], out: GradOut) => (Tensor | null)[];
 }
 
 // ------------------------------------------------------------------ grad mode and scopes
@@ -104,6 +113,11 @@ export class Tensor {
   /** how this tensor was made (null for leaves and when no gradient was needed) */
   node: TapeNode | null = null;
   name = '';
+  /**
+   * set by an optimizer that keeps this parameter's gradient in an arena: the slot the backward pass writes the
+   * gradient into where it can (see GradOut); .grad is then a view of it
+   */
+  gradSlot: Tensor | null = null;
   private storage: Storage | null;
 
   private constructor(storage: Storage, readonly shape: Shape, readonly dtype: DType) {
@@ -131,6 +145,11 @@ export class Tensor {
   static empty(backend: Backend, shape: Shape, dtype: DType = 'f32'): Tensor {
     const n = sizeOf(shape);
     return new Tensor(new Storage(backend, backend.alloc(n, dtype), n, dtype), [...shape], dtype);
+  }
+  /** a tensor owning existing storage of sizeOf(shape) elements (e.g. an arena slot); disposing it frees the store */
+  static adopt(backend: Backend, store: Store, shape: Shape, dtype: DType = 'f32'): Tensor {
+    const n = sizeOf(shape);
+    return new Tensor(new Storage(backend, store, n, dtype), [...shape], dtype);
   }
   static from(backend: Backend, data: ArrayLike<number>, shape: Shape, dtype: DType = 'f32'): Tensor {
     const n = sizeOf(shape);
@@ -172,6 +191,18 @@ export class Tensor {
     return this;
   }
 
+  /**
+   * move the data into `store` (this tensor's size, e.g. an optimizer's arena slot; adopted: freed with the
+   * tensor) and free the old storage. Views of this tensor move with it; it stays the same object.
+   */
+  relocate(store: Store): this {
+    const s = this.live();
+    s.backend.copyStrided(s.store, 0, [1], store, 0, [1], [s.n]);
+    s.backend.free(s.store);
+    s.store = store;
+    return this;
+  }
+
   /** read a one-element tensor */
   item(): Promise<number> {
     if (this.size !== 1) throw new Error(`item(): tensor has ${this.size} elements`);
@@ -207,6 +238,15 @@ export class Tensor {
     }
     const order = topoOrder(this);
     const grads = new Map<Tensor, Tensor>([[this, seed]]);
+    // parameters with a gradient slot: how many gradients each is still to receive in this pass
+    const pending = new Map<Tensor, number>();
+    for (const t of order)
+      if (t.node) for (const inp of t.node.inputs) if (inp.requiresGrad && !inp.node && inp.gradSlot) pending.set(inp, (pending.get(inp) ?? 0) + 1);
+    // the slot view a leaf's complete gradient may be written into: none if .grad already holds an earlier pass's
+    const slotFor = (inp: Tensor, shape: Shape): Tensor | null => {
+      const slot = inp.gradSlot;
+      return slot && !inp.node && !inp.grad && !slot.disposed && slot.size === sizeOf(shape) ? slot.view(shape) : null;
+    };
     noGrad(() => {
       for (let i = order.length - 1; i >= 0; i--) {
         const t = order[i];
@@ -214,18 +254,37 @@ export class Tensor {
         if (!g) continue;
         grads.delete(t);
         if (t.node) {
-          const needs = t.node.inputs.map((x) => x.requiresGrad);
-          const gs = t.node.backward(g, needs);
+          const inputs = t.node.inputs;
+          const needs = inputs.map((x) => x.requiresGrad);
+          const out: GradOut = (k, shape) => {
+            const inp = inputs[k];
+            // the slot (not for an input named twice by this op): written by the first gradient, added to by later
+            // ones; after a gradient that did not go there, a new tensor (the sum goes there below)
+            const slot = inputs.indexOf(inp) === inputs.lastIndexOf(inp) ? slotFor(inp, shape) : null;
+            const prev = grads.get(inp);
+            if (slot && (!prev || prev.store === slot.store)) return { t: slot, add: !!prev };
+            slot?.dispose();
+            return { t: Tensor.empty(inp.backend, shape), add: false };
+          };
+          const gs = t.node.backward(g, needs, out);
           const handed = new Set<Tensor>();
-          t.node.inputs.forEach((inp, k) => {
+          inputs.forEach((inp, k) => {
             let gi = gs[k];
+            const left = pending.get(inp);
+            if (left !== undefined) pending.set(inp, left - 1);
             if (!gi || !needs[k]) return;
             // a closure may pass g (or one tensor) through to several inputs: give each holder its own handle
             if (gi === g || handed.has(gi)) gi = gi.view(gi.shape);
             handed.add(gi);
             const prev = grads.get(inp);
-            if (prev) {
-              grads.set(inp, accumulate(prev, gi));
+            if (prev && gi.store === prev.store) gi.dispose(); // added in place (GradOut's add)
+            else if (prev) {
+              // the last gradient of a parameter with a slot: the sum goes straight into the slot, unless one of the
+              // two already lives there (WebGPU: no kernel reads a buffer it writes through another binding)
+              const slot = inp.gradSlot;
+              const free = slot && !slot.disposed && prev.store !== slot.store && gi.store !== slot.store;
+              const into = left === 1 && free ? slotFor(inp, inp.shape) : null;
+              grads.set(inp, accumulate(prev, gi, into));
               prev.dispose();
               gi.dispose();
             } else grads.set(inp, gi);
@@ -255,13 +314,14 @@ export class Tensor {
   }
 }
 
-/** gradient accumulation: a + b (same shape) */
-let addImpl: ((a: Tensor, b: Tensor) => Tensor) | null = null;
-export function setAccumulate(fn: (a: Tensor, b: Tensor) => Tensor): void {
+/** gradient accumulation: a + b (same shape), into `out` when given (a tensor of that size other than a and b) */
+type AccumulateFn = (a: Tensor, b: Tensor, out: Tensor | null) => Tensor;
+let addImpl: AccumulateFn | null = null;
+export function setAccumulate(fn: AccumulateFn): void {
   addImpl = fn;
 }
-function accumulate(a: Tensor, b: Tensor): Tensor {
-  return addImpl!(a, b);
+function accumulate(a: Tensor, b: Tensor, out: Tensor | null = null): Tensor {
+  return addImpl!(a, b, out);
 }
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -283,7 +343,7 @@ function topoOrder(root: Tensor): Tensor[] {
 }
 
 /** attach a backward closure to `out` (only when gradients are on and some input needs one) */
-export function record(out: Tensor, name: string, inputs: Tensor[], backward: (g: Tensor, needs: boolean[]) => (Tensor | null)[]): Tensor {
+export function record(out: Tensor, name: string, inputs: Tensor[], backward: (g: Tensor, needs: boolean[], out: GradOut) => (Tensor | null)[]): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.node = { name, inputs, backward };

@@ -1,10 +1,11 @@
 // cpu/backend.ts — the float64 CPU reference backend: every primitive kernel as plain loops, written for clarity.
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
 import { activationRef, conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
-import type { AdamHyper, Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
-import { adamRef } from './adam.js';
+import { arenaLayout } from '../autograd/backend.js';
+import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import { adamMultiRef, adamRef } from './adam.js';
 import { dropThreshold, intAt, normalAt, randomBits, uniformAt } from '../autograd/random.js';
-import { batchnormApplyRef, batchnormGradRef, batchnormStatsRef, batchnormUpdateRunningRef } from './batchnorm.js';
+import { batchnormApplyRef, batchnormEpilogueGradRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
 import { maxpool2dGradRef, maxpool2dRef } from './maxpool2d.js';
 
@@ -96,6 +97,14 @@ function forEachIndex(shape: readonly number[], sa: readonly number[], sb: reado
   }
 }
 
+/** run `fn`, which writes its result into the array it gets: into `out`, or, with `accumulate`, added to out */
+function into(out: Float64Array, accumulate: boolean, fn: (o: Float64Array) => void): void {
+  if (!accumulate) return fn(out);
+  const t = new Float64Array(out.length);
+  fn(t);
+  for (let i = 0; i < out.length; i++) out[i] += t[i];
+}
+
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
   readonly name = 'cpu-float64';
@@ -113,6 +122,11 @@ export class CpuBackend implements Backend {
     arr(s).set(data);
   }
   free(): void {}
+  arena(sizes: readonly number[]): { whole: Store; slots: Store[] } {
+    const { slots, total } = arenaLayout(sizes);
+    const whole = new Float64Array(total).fill(NaN);
+    return { whole, slots: slots.map((s) => whole.subarray(s.offset, s.offset + s.n)) };
+  }
 
   fill(out: Store, n: number, value: number): void {
     arr(out).fill(value, 0, n);
@@ -132,21 +146,25 @@ export class CpuBackend implements Backend {
     let o = 0;
     forEachIndex(outShape, sa, sb, 0, 0, (ia, ib) => (O[o++] = binaryRef(op, A[ia], B[ib])));
   }
-  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store): void {
-    const X = f64(x), O = f64(out);
+  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store, accumulate = false): void {
+    const X = f64(x);
     const oshape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
     const n = oshape.reduce((a, d) => a * d, 1);
-    O.fill(0, 0, n);
-    const os = broadcastStrides(oshape, shape);
-    const xs = broadcastStrides(shape, shape);
-    forEachIndex(shape, xs, os, 0, 0, (ix, io) => (O[io] += X[ix]));
+    into(f64(out), accumulate, (O) => {
+      O.fill(0, 0, n);
+      const os = broadcastStrides(oshape, shape);
+      const xs = broadcastStrides(shape, shape);
+      forEachIndex(shape, xs, os, 0, 0, (ix, io) => (O[io] += X[ix]));
+    });
   }
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void {
     const S = arr(src), D = arr(dst);
     forEachIndex(shape, srcStrides, dstStrides, srcOffset, dstOffset, (is, id) => (D[id] = S[is]));
   }
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0): void {
-    const A = f64(a), B = f64(b), C = f64(out), bb = bias && f64(bias);
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false): void {
+    into(f64(out), accumulate, (C) => this.matmulInto(f64(a), f64(b), C, d, bias && f64(bias), act, alpha));
+  }
+  private matmulInto(A: Float64Array, B: Float64Array, C: Float64Array, d: MatmulDims, bb: Float64Array | null, act: Activation, alpha: number): void {
     const { M, N, K } = d;
     for (let z = 0; z < d.batch; z++) {
       const oa = z * d.strideA, ob = z * d.strideB, oc = z * M * N;
@@ -188,6 +206,9 @@ export class CpuBackend implements Backend {
   adam(param: Store, grad: Store, m: Store, v: Store, n: number, h: AdamHyper): void {
     adamRef(f64(param), f64(grad), f64(m), f64(v), n, h);
   }
+  adamMulti(param: Store, grad: Store, m: Store, v: Store, slots: readonly ArenaSlot[], h: AdamHyper): void {
+    adamMultiRef(f64(param), f64(grad), f64(m), f64(v), slots, h);
+  }
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     const O = f64(out);
     for (let i = 0; i < n; i++) O[i] = dist === 'uniform' ? uniformAt(seed, offset + i) : normalAt(seed, offset + i);
@@ -208,26 +229,30 @@ export class CpuBackend implements Backend {
   conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void {
     conv2dGradInputRef(f64(gy), f64(w), f64(gx), d, bias && f64(bias), act, alpha);
   }
-  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void {
-    conv2dGradWeightRef(f64(x), f64(gy), f64(gw), d);
+  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims, accumulate = false): void {
+    into(f64(gw), accumulate, (o) => conv2dGradWeightRef(f64(x), f64(gy), o, d));
   }
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
     batchnormStatsRef(f64(x), f64(mean), f64(variance), d);
   }
-  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void {
-    batchnormApplyRef(f64(x), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps);
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
+    batchnormApplyRef(f64(x), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps, epi);
   }
-  batchnormUpdateRunning(runMean: Store, runVar: Store, mean: Store, variance: Store, C: number, count: number, momentum: number): void {
-    batchnormUpdateRunningRef(f64(runMean), f64(runVar), f64(mean), f64(variance), C, count, momentum);
+  batchnormEpilogueGrad(g: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void {
+    batchnormEpilogueGradRef(f64(g), f64(y), f64(gn), d, epi);
   }
-  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void {
-    batchnormGradRef(f64(x), f64(g), f64(mean), f64(variance), f64(gamma), f64(gx), f64(gGamma), f64(gBeta), d, eps, training);
+  batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
+    batchnormStatsRunningRef(f64(x), f64(mean), f64(variance), f64(runMean), f64(runVar), d, momentum);
+  }
+  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {}): void {
+    into(f64(gGamma), !!acc.gamma, (gg) =>
+      into(f64(gBeta), !!acc.beta, (gb) => batchnormGradRef(f64(x), f64(g), f64(mean), f64(variance), f64(gamma), f64(gx), gg, gb, d, eps, training)));
   }
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void {
     embeddingRef(f64(weight), indices as Int32Array, f64(out), n, V, D);
   }
-  embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number): void {
-    embeddingGradRef(indices as Int32Array, f64(g), f64(gWeight), n, V, D);
+  embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number, accumulate = false): void {
+    into(f64(gWeight), accumulate, (o) => embeddingGradRef(indices as Int32Array, f64(g), o, n, V, D));
   }
   maxpool2d(x: Store, out: Store, d: Pool2dDims): void {
     maxpool2dRef(f64(x), f64(out), d);

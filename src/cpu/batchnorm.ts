@@ -1,5 +1,8 @@
-// cpu/batchnorm.ts — float64 reference of the batchnorm primitives (statistics, normalisation, running update, backward).
-import type { BatchnormDims } from '../autograd/backend.js';
+// cpu/batchnorm.ts — float64 reference of the batchnorm primitives (statistics with or without the running update,
+// normalisation, backward).
+import type { BatchnormDims, BatchnormEpilogue } from '../autograd/backend.js';
+import { dropThreshold, randomBits } from '../autograd/random.js';
+import { activationRef } from './conv2d.js';
 
 /** two-pass per-channel mean and biased variance of x [N][C][L] */
 export function batchnormStatsRef(X: Float64Array, mean: Float64Array, variance: Float64Array, { N, C, L }: BatchnormDims): void {
@@ -19,18 +22,40 @@ export function batchnormStatsRef(X: Float64Array, mean: Float64Array, variance:
   }
 }
 
-export function batchnormApplyRef(X: Float64Array, mean: Float64Array, variance: Float64Array, gamma: Float64Array, beta: Float64Array, out: Float64Array, { N, C, L }: BatchnormDims, eps: number): void {
+/** normalise, scale, shift; then the epilogue's activation and dropout (the mask of `dropout`, element index i) */
+export function batchnormApplyRef(X: Float64Array, mean: Float64Array, variance: Float64Array, gamma: Float64Array, beta: Float64Array, out: Float64Array, { N, C, L }: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
+  const t = epi?.p ? dropThreshold(epi.p) : 0;
   for (let n = 0; n < N; n++)
     for (let c = 0; c < C; c++) {
       const k = gamma[c] / Math.sqrt(variance[c] + eps);
-      for (let l = 0, o = (n * C + c) * L; l < L; l++) out[o + l] = (X[o + l] - mean[c]) * k + beta[c];
+      for (let l = 0, o = (n * C + c) * L; l < L; l++) {
+        let y = (X[o + l] - mean[c]) * k + beta[c];
+        if (epi) y = activationRef(epi.act, y, epi.alpha);
+        if (epi?.p) y = randomBits(epi.key, o + l) >>> 8 >= t ? y * (1 / (1 - epi.p)) : 0;
+        out[o + l] = y;
+      }
     }
 }
 
-export function batchnormUpdateRunningRef(runMean: Float64Array, runVar: Float64Array, mean: Float64Array, variance: Float64Array, C: number, count: number, momentum: number): void {
-  for (let c = 0; c < C; c++) {
+/** the statistics, then the running ones updated in place (momentum, PyTorch's unbiased variance M/(M − 1)) */
+export function batchnormStatsRunningRef(X: Float64Array, mean: Float64Array, variance: Float64Array, runMean: Float64Array, runVar: Float64Array, d: BatchnormDims, momentum: number): void {
+  batchnormStatsRef(X, mean, variance, d);
+  const M = d.N * d.L;
+  for (let c = 0; c < d.C; c++) {
     runMean[c] = (1 - momentum) * runMean[c] + momentum * mean[c];
-    runVar[c] = (1 - momentum) * runVar[c] + momentum * variance[c] * (count / (count - 1));
+    runVar[c] = (1 - momentum) * runVar[c] + momentum * variance[c] * (M / (M - 1));
+  }
+}
+
+/** gn = g back through the epilogue: dropout mask and scale, then the activation's slope from sign(y) */
+export function batchnormEpilogueGradRef(G: Float64Array, Y: Float64Array, GN: Float64Array, { N, C, L }: BatchnormDims, epi: BatchnormEpilogue): void {
+  const t = epi.p ? dropThreshold(epi.p) : 0;
+  for (let i = 0; i < N * C * L; i++) {
+    let g = G[i];
+    if (epi.p) g = randomBits(epi.key, i) >>> 8 >= t ? g * (1 / (1 - epi.p)) : 0;
+    if (epi.act === 'relu') g *= Y[i] > 0 ? 1 : 0;
+    else if (epi.act === 'leaky_relu') g *= Y[i] > 0 ? 1 : epi.alpha;
+    GN[i] = g;
   }
 }
 

@@ -58,7 +58,7 @@ export class GanGenerator extends Module {
     const label = see('label_map', F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 7, 7]));
     const noise = see('noise_maps', F.reshape(this.noiseFc.forward(z), [B, this.config.gMaps, 7, 7]));
     const up1 = see('up1', this.up1.forward(F.concat([noise, label], 1)));
-    const h = see('up1_bn_relu', F.relu(this.bn1.forward(up1)));
+    const h = see('up1_bn_relu', this.bn1.forward(up1, { activation: 'relu' })); // one kernel
     return see('image', this.up2.forward(h));
   }
 }
@@ -97,18 +97,26 @@ export class GanDiscriminator extends Module {
     this.advHead = this.child('adv', new Linear(be, feat, 1, gen, { init: 'normal_0.02' }));
     this.clsHead = cond ? null : this.child('cls', new Linear(be, feat, c.classes, gen, { init: 'normal_0.02' }));
   }
-  /** x [B, 1, 28, 28] in [−1, 1]; y [B] i32 (used by the cGAN, ignored by the AC-GAN) */
-  forward(x: Tensor, y: Tensor, see: Observer = (_, t) => t): DiscriminatorOutput {
+  /**
+   * x [B, 1, 28, 28] in [−1, 1]; y [B] i32 (used by the cGAN, ignored by the AC-GAN). Unobserved, each batchnorm
+   * → LeakyReLU → dropout runs as one kernel; with `see`, separately, so that `see` gets each layer's activation
+   * before dropout. Both give the same bits.
+   */
+  forward(x: Tensor, y: Tensor, see?: Observer): DiscriminatorOutput {
     const B = x.shape[0];
+    const look: Observer = see ?? ((_, t) => t);
     let h = x;
-    if (this.labelEmbed && this.labelFc) h = F.concat([x, see('label_map', F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 28, 28]))], 1);
+    if (this.labelEmbed && this.labelFc) h = F.concat([x, look('label_map', F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 28, 28]))], 1);
     this.convs.forEach((conv, i) => {
       h = conv.forward(h);
       const bn = this.bns[i];
-      if (bn) h = F.leakyRelu(bn.forward(h), 0.2);
-      h = this.drop.forward(see(`conv${i + 1}`, h));
+      if (bn && !see) h = bn.forward(h, { activation: 'leaky_relu', alpha: 0.2, dropout: this.drop.fusedMask() });
+      else {
+        if (bn) h = F.leakyRelu(bn.forward(h), 0.2);
+        h = this.drop.forward(look(`conv${i + 1}`, h));
+      }
     });
     const flat = F.reshape(h, [B, -1]);
-    return { adv: see('adv', this.advHead.forward(flat)), cls: this.clsHead ? see('cls', this.clsHead.forward(flat)) : null };
+    return { adv: look('adv', this.advHead.forward(flat)), cls: this.clsHead ? look('cls', this.clsHead.forward(flat)) : null };
   }
 }

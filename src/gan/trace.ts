@@ -33,18 +33,21 @@ function stat3(x: Tensor): Tensor {
   return F.concat([F.reshape(m, [1]), F.reshape(std, [1]), F.reshape(F.mean(F.abs(x)), [1])], 0);
 }
 
-function snapshotGrads(m: Module): Map<Tensor, Tensor | null> {
-  const saved = new Map<Tensor, Tensor | null>();
+/** take the parameters' gradients aside, and their optimizer's gradient slots (which .grad may view) with them */
+function snapshotGrads(m: Module): Map<Tensor, [Tensor | null, Tensor | null]> {
+  const saved = new Map<Tensor, [Tensor | null, Tensor | null]>();
   for (const p of m.parameters()) {
-    saved.set(p, p.grad);
+    saved.set(p, [p.grad, p.gradSlot]);
     p.grad = null;
+    p.gradSlot = null;
   }
   return saved;
 }
-function restoreGrads(saved: Map<Tensor, Tensor | null>): void {
-  for (const [p, g] of saved) {
+function restoreGrads(saved: Map<Tensor, [Tensor | null, Tensor | null]>): void {
+  for (const [p, [g, slot]] of saved) {
     p.grad?.dispose();
     p.grad = g;
+    p.gradSlot = slot;
   }
 }
 

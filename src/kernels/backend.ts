@@ -1,6 +1,8 @@
 // kernels/backend.ts — the GPU backend: the Backend primitives (src/autograd/backend.ts) mapped onto the WGSL
-// kernels. Storage is a pooled GPU buffer; f32 data is uploaded as float32, i32 as int32.
-import type { AdamHyper, Activation, Backend, BatchnormDims, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+// kernels. Storage is a pooled GPU buffer or a slot of an arena (Gpu.arena); f32 data is uploaded as float32, i32
+// as int32.
+import { arenaLayout } from '../autograd/backend.js';
+import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
@@ -9,7 +11,7 @@ import { matmul } from './matmul.js';
 import { argmaxMatch, softmaxXent, softmaxXentGrad } from './softmax_xent.js';
 import { random, randomInt, dropout } from './random.js';
 import * as conv from './conv2d.js';
-import { adam } from './adam.js';
+import { adam, adamMulti } from './adam.js';
 import * as bn from './batchnorm.js';
 import { embedding, embeddingGrad } from './embedding.js';
 import { maxpool2d, maxpool2dGrad } from './maxpool2d.js';
@@ -40,6 +42,10 @@ export class GpuBackend implements Backend {
   free(s: Store): void {
     this.gpu.release(g(s));
   }
+  arena(sizes: readonly number[]): { whole: Store; slots: Store[] } {
+    const { slots, total } = arenaLayout(sizes);
+    return this.gpu.arena(total * 4, slots.map((s) => s.offset * 4), sizes.map((n) => n * 4));
+  }
   throttle(max: number): Promise<void> {
     return this.gpu.throttle(max);
   }
@@ -56,14 +62,14 @@ export class GpuBackend implements Backend {
   binary(op: BinaryOp, a: Store, aShape: readonly number[], b: Store, bShape: readonly number[], out: Store, outShape: readonly number[]): void {
     ew.binary(this.gpu, op, g(a), aShape, g(b), bShape, g(out), outShape);
   }
-  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store): void {
-    reduceSum(this.gpu, g(x), shape, axes, g(out));
+  reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store, accumulate = false): void {
+    reduceSum(this.gpu, g(x), shape, axes, g(out), accumulate);
   }
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void {
     copyStrided(this.gpu, g(src), srcOffset, srcStrides, g(dst), dstOffset, dstStrides, shape);
   }
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0): void {
-    matmul(this.gpu, g(a), g(b), g(out), d, undefined, bias && g(bias), act, alpha);
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false): void {
+    matmul(this.gpu, g(a), g(b), g(out), d, undefined, bias && g(bias), act, alpha, accumulate);
   }
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void {
     softmaxXent(this.gpu, g(logits), g(labels), g(out), N, C);
@@ -76,6 +82,9 @@ export class GpuBackend implements Backend {
   }
   adam(param: Store, grad: Store, m: Store, v: Store, n: number, h: AdamHyper): void {
     adam(this.gpu, g(param), g(grad), g(m), g(v), n, h);
+  }
+  adamMulti(param: Store, grad: Store, m: Store, v: Store, slots: readonly ArenaSlot[], h: AdamHyper): void {
+    adamMulti(this.gpu, g(param), g(grad), g(m), g(v), slots, h);
   }
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     random(this.gpu, g(out), n, dist, seed, offset);
@@ -92,26 +101,29 @@ export class GpuBackend implements Backend {
   conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void {
     conv.conv2dGradInput(this.gpu, g(gy), g(w), g(gx), d, bias && g(bias), act, alpha);
   }
-  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims): void {
-    conv.conv2dGradWeight(this.gpu, g(x), g(gy), g(gw), d);
+  conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims, accumulate = false): void {
+    conv.conv2dGradWeight(this.gpu, g(x), g(gy), g(gw), d, undefined, accumulate);
   }
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
     bn.batchnormStats(this.gpu, g(x), g(mean), g(variance), d);
   }
-  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number): void {
-    bn.batchnormApply(this.gpu, g(x), g(mean), g(variance), g(gamma), g(beta), g(out), d, eps);
+  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
+    bn.batchnormApply(this.gpu, g(x), g(mean), g(variance), g(gamma), g(beta), g(out), d, eps, epi);
   }
-  batchnormUpdateRunning(runMean: Store, runVar: Store, mean: Store, variance: Store, C: number, count: number, momentum: number): void {
-    bn.batchnormUpdateRunning(this.gpu, g(runMean), g(runVar), g(mean), g(variance), C, count, momentum);
+  batchnormEpilogueGrad(gy: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void {
+    bn.batchnormEpilogueGrad(this.gpu, g(gy), g(y), g(gn), d, epi);
   }
-  batchnormGrad(x: Store, gy: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean): void {
-    bn.batchnormGrad(this.gpu, g(x), g(gy), g(mean), g(variance), g(gamma), g(gx), g(gGamma), g(gBeta), d, eps, training);
+  batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
+    bn.batchnormStatsRunning(this.gpu, g(x), g(mean), g(variance), g(runMean), g(runVar), d, momentum);
+  }
+  batchnormGrad(x: Store, gy: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {}): void {
+    bn.batchnormGrad(this.gpu, g(x), g(gy), g(mean), g(variance), g(gamma), g(gx), g(gGamma), g(gBeta), d, eps, training, acc);
   }
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void {
     embedding(this.gpu, g(weight), g(indices), g(out), n, V, D);
   }
-  embeddingGrad(indices: Store, gy: Store, gWeight: Store, n: number, V: number, D: number): void {
-    embeddingGrad(this.gpu, g(indices), g(gy), g(gWeight), n, V, D);
+  embeddingGrad(indices: Store, gy: Store, gWeight: Store, n: number, V: number, D: number, accumulate = false): void {
+    embeddingGrad(this.gpu, g(indices), g(gy), g(gWeight), n, V, D, accumulate);
   }
   maxpool2d(x: Store, out: Store, d: Pool2dDims): void {
     maxpool2d(this.gpu, g(x), g(out), d);

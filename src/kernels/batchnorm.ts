@@ -1,17 +1,38 @@
-// batchnorm.ts — dispatch of wgsl/batchnorm.wgsl: per-channel statistics, normalisation, running update, backward.
-import src from '../../wgsl/batchnorm.wgsl';
-import type { BatchnormDims } from '../autograd/backend.js';
+// batchnorm.ts — dispatch of wgsl/batchnorm.wgsl: per-channel statistics (with or without the running update),
+// normalisation (with a fused activation and dropout), backward.
+import main from '../../wgsl/batchnorm.wgsl';
+import activation from '../../wgsl/activation.wgsl';
+import hash from '../../wgsl/hash.wgsl';
+import { ACTIVATIONS, type BatchnormAccumulate, type BatchnormDims, type BatchnormEpilogue } from '../autograd/backend.js';
+import { dropThreshold } from '../autograd/random.js';
 import { Gpu, GBuf, Kernel, Params, grid } from './gpu.js';
+
+const src = main + '\n' + activation + '\n' + hash;
 
 const FILE = 'wgsl/batchnorm.wgsl';
 const STATS: Kernel = { file: FILE, code: src, entry: 'batchnorm_stats', bindings: ['read', 'rw', 'rw'] };
-const APPLY: Kernel = { file: FILE, code: src, entry: 'batchnorm_apply', bindings: ['read', 'read', 'read', 'read', 'read', 'rw'] };
-const RUNNING: Kernel = { file: FILE, code: src, entry: 'batchnorm_running', bindings: ['read', 'read', 'rw', 'rw'] };
-const GRAD: Kernel = { file: FILE, code: src, entry: 'batchnorm_grad', bindings: ['read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] };
+const STATS_RUNNING: Kernel = { file: FILE, code: src, entry: 'batchnorm_stats_running', bindings: ['read', 'rw', 'rw', 'rw', 'rw'] };
+/** batchnorm_grad per ACCUM (bit 1: add to gGamma, bit 2: add to gBeta) */
+const GRAD = [0, 1, 2, 3].map((accum): Kernel => ({ file: FILE, code: src, entry: 'batchnorm_grad', bindings: ['read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'], constants: { ACCUM: accum } }));
+
+/** batchnorm_apply's and batchnorm_epilogue_grad's pipelines per epilogue (ACT, DROP) */
+const epilogueKernels = new Map<string, Kernel>();
+function epilogueKernel(entry: 'batchnorm_apply' | 'batchnorm_epilogue_grad', epi: BatchnormEpilogue | null): Kernel {
+  const constants = { ACT: ACTIVATIONS.indexOf(epi?.act ?? 'none'), DROP: epi?.p ? 1 : 0 };
+  const key = `${entry}:${constants.ACT}:${constants.DROP}`;
+  let k = epilogueKernels.get(key);
+  if (!k) {
+    const bindings: Kernel['bindings'] = entry === 'batchnorm_apply' ? ['read', 'read', 'read', 'read', 'read', 'rw'] : ['read', 'read', 'rw'];
+    epilogueKernels.set(key, (k = { file: FILE, code: src, entry, bindings, constants }));
+  }
+  return k;
+}
 
 /** the uniform block P in field order */
-function params(p: Params, d: BatchnormDims, nx: number, o: { training?: boolean; eps?: number; momentum?: number; unbias?: number } = {}): void {
-  p.u(d.N, d.C, d.L, nx, d.N * d.C * d.L, o.training ? 1 : 0).f(o.eps ?? 0, o.momentum ?? 0, o.unbias ?? 0);
+function params(p: Params, d: BatchnormDims, nx: number, o: { training?: boolean; eps?: number; momentum?: number; unbias?: number; epi?: BatchnormEpilogue | null } = {}): void {
+  const e = o.epi;
+  p.u(d.N, d.C, d.L, nx, d.N * d.C * d.L, o.training ? 1 : 0).f(o.eps ?? 0, o.momentum ?? 0, o.unbias ?? 0, e?.alpha ?? 0);
+  p.u(e?.key ?? 0, e?.p ? dropThreshold(e.p) : 0).f(e?.p ? 1 / (1 - e.p) : 1);
 }
 
 export function batchnormStats(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, d: BatchnormDims): void {
@@ -19,17 +40,23 @@ export function batchnormStats(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, d:
   gpu.dispatch(STATS, [x, mean, variance], (p) => params(p, d, gx), [gx, gy]);
 }
 
-export function batchnormApply(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, beta: GBuf, out: GBuf, d: BatchnormDims, eps: number): void {
+export function batchnormApply(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, beta: GBuf, out: GBuf, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
   const [gx, gy] = grid(Math.ceil((d.N * d.C * d.L) / 256));
-  gpu.dispatch(APPLY, [x, mean, variance, gamma, beta, out], (p) => params(p, d, gx, { eps }), [gx, gy]);
+  gpu.dispatch(epilogueKernel('batchnorm_apply', epi), [x, mean, variance, gamma, beta, out], (p) => params(p, d, gx, { eps, epi }), [gx, gy]);
 }
 
-export function batchnormUpdateRunning(gpu: Gpu, runMean: GBuf, runVar: GBuf, mean: GBuf, variance: GBuf, C: number, count: number, momentum: number): void {
-  const [gx, gy] = grid(Math.ceil(C / 256));
-  gpu.dispatch(RUNNING, [mean, variance, runMean, runVar], (p) => params(p, { N: count, C, L: 1 }, gx, { momentum, unbias: count / (count - 1) }), [gx, gy]);
+export function batchnormEpilogueGrad(gpu: Gpu, g: GBuf, y: GBuf, gn: GBuf, d: BatchnormDims, epi: BatchnormEpilogue): void {
+  const [gx, gy] = grid(Math.ceil((d.N * d.C * d.L) / 256));
+  gpu.dispatch(epilogueKernel('batchnorm_epilogue_grad', epi), [g, y, gn], (p) => params(p, d, gx, { epi }), [gx, gy]);
 }
 
-export function batchnormGrad(gpu: Gpu, x: GBuf, g: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, gxOut: GBuf, gGamma: GBuf, gBeta: GBuf, d: BatchnormDims, eps: number, training: boolean): void {
+export function batchnormStatsRunning(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, runMean: GBuf, runVar: GBuf, d: BatchnormDims, momentum: number): void {
   const [gx, gy] = grid(d.C);
-  gpu.dispatch(GRAD, [x, g, mean, variance, gamma, gxOut, gGamma, gBeta], (p) => params(p, d, gx, { eps, training }), [gx, gy]);
+  const M = d.N * d.L;
+  gpu.dispatch(STATS_RUNNING, [x, mean, variance, runMean, runVar], (p) => params(p, d, gx, { momentum, unbias: M / (M - 1) }), [gx, gy]);
+}
+
+export function batchnormGrad(gpu: Gpu, x: GBuf, g: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, gxOut: GBuf, gGamma: GBuf, gBeta: GBuf, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {}): void {
+  const [gx, gy] = grid(d.C);
+  gpu.dispatch(GRAD[(acc.gamma ? 1 : 0) + (acc.beta ? 2 : 0)], [x, g, mean, variance, gamma, gxOut, gGamma, gBeta], (p) => params(p, d, gx, { eps, training }), [gx, gy]);
 }

@@ -15,13 +15,13 @@ const MODES = { forward: 0, gradInput: 1, gradWeight: 2 } as const;
 type Mode = keyof typeof MODES;
 
 const kernels = new Map<string, Kernel>();
-function kernel(mode: Mode, hasBias: boolean, act: Activation, phased: boolean, skinny: boolean, hoist: boolean): Kernel {
-  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${hoist}`;
+function kernel(mode: Mode, hasBias: boolean, act: Activation, phased: boolean, skinny: boolean, hoist: boolean, accumulate: boolean): Kernel {
+  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${hoist}:${accumulate}`;
   let k = kernels.get(key);
   if (!k)
     kernels.set(key, (k = {
       file: 'wgsl/conv2d.wgsl', code: src, entry: skinny ? 'conv2d_skinny' : 'conv2d', bindings: ['read', 'read', 'read', 'rw'],
-      constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), PHASED: phased ? 1 : 0, HOIST: hoist ? 1 : 0 },
+      constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), PHASED: phased ? 1 : 0, HOIST: hoist ? 1 : 0, ACCUM: accumulate ? 1 : 0 },
     }));
   return k;
 }
@@ -51,7 +51,7 @@ function biasOrDummy(gpu: Gpu, bias: GBuf | null): GBuf {
   return bias ?? dummyBuffer(gpu);
 }
 
-function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number, gm: number, gn: number, splits = 1, kChunk = 0, v: ConvVariant = {}): void {
+function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number, gm: number, gn: number, splits = 1, kChunk = 0, v: ConvVariant = {}, accumulate = false): void {
   if (gm === 0 || gn === 0) return;
   const skinny = v.skinny ?? gn <= 4;
   const phased = mode === 'gradInput' && (v.phased ?? (d.sh > 1 || d.sw > 1));
@@ -59,7 +59,7 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
   if (phased) gm = d.N * Math.ceil(d.H / d.sh) * Math.ceil(d.W / d.sw);
   if (skinny && gn > 4) throw new Error(`conv2d_skinny handles at most 4 output columns, got ${gn}`);
   if (skinny && mode === 'gradWeight') throw new Error('conv2d_skinny has no split-K weight-gradient path');
-  gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true), [a, b, biasOrDummy(gpu, bias), out],
+  gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate), [a, b, biasOrDummy(gpu, bias), out],
     (p) => p.u(d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.sh, d.sw, d.ph, d.pw, kChunk).f(alpha),
     skinny ? [Math.ceil(gm / 256), 1, z] : [Math.ceil(gn / TILE), Math.ceil(gm / TILE), z]);
 }
@@ -80,18 +80,19 @@ export function gradWeightSplits(gpu: Gpu, d: ConvDims): number {
   return Math.max(1, Math.min(Math.ceil(target / tiles), Math.floor(gk / 512), 64));
 }
 
-export function conv2dGradWeight(gpu: Gpu, x: GBuf, gy: GBuf, gw: GBuf, d: ConvDims, splits = gradWeightSplits(gpu, d)): void {
+/** gw = ∂/∂w (split-K over `splits` slices, summed by the reduce kernel); with `accumulate`, gw += that */
+export function conv2dGradWeight(gpu: Gpu, x: GBuf, gy: GBuf, gw: GBuf, d: ConvDims, splits = gradWeightSplits(gpu, d), accumulate = false): void {
   const gm = d.K;
   const gn = d.C * d.R * d.S;
   const gk = d.N * d.P * d.Q;
   const kChunk = Math.ceil(gk / splits / BK) * BK;
   const z = Math.ceil(gk / kChunk);
   if (z <= 1) {
-    run(gpu, 'gradWeight', gy, x, null, gw, d, 'none', 0, gm, gn, 1, Math.max(gk, 1), { skinny: false });
+    run(gpu, 'gradWeight', gy, x, null, gw, d, 'none', 0, gm, gn, 1, Math.max(gk, 1), { skinny: false }, accumulate);
     return;
   }
   const part = gpu.acquire(z * gm * gn * 4);
   run(gpu, 'gradWeight', gy, x, null, part, d, 'none', 0, gm, gn, z, kChunk, { skinny: false });
-  reduceSum(gpu, part, [z, gm * gn], [0], gw);
+  reduceSum(gpu, part, [z, gm * gn], [0], gw, accumulate);
   gpu.release(part);
 }

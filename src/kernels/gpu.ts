@@ -179,7 +179,7 @@ export class Gpu {
 
   private bindGroup(k: Kernel, bufs: readonly GBuf[]): GPUBindGroup {
     let key = k.bindings.join(',');
-    for (const b of bufs) key += ':' + b.id;
+    for (const b of bufs) key += ':' + b.id + (b.offset === undefined ? '' : `@${b.offset}+${b.size}`);
     let g = this.bindGroups.get(key);
     if (g) {
       this.bindGroups.delete(key); // LRU: move to the end
@@ -187,7 +187,7 @@ export class Gpu {
       return g;
     }
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramBuf, offset: 0, size: PARAM_BYTES } }];
-    bufs.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b.buffer } }));
+    bufs.forEach((b, i) => entries.push({ binding: i + 1, resource: b.offset === undefined ? { buffer: b.buffer } : { buffer: b.buffer, offset: b.offset, size: b.size } }));
     g = this.device.createBindGroup({ layout: this.layoutFor(k.bindings), entries, label: k.file });
     this.bindGroups.set(key, g);
     if (this.bindGroups.size > this.bindGroupCacheSize) {
@@ -202,7 +202,8 @@ export class Gpu {
 
   /** Forget cached bind groups that name a buffer (called when the pool destroys it). */
   private forgetBuffer(b: GBuf): void {
-    for (const key of [...this.bindGroups.keys()]) if (key.split(':').slice(1).includes(String(b.id))) this.bindGroups.delete(key);
+    const id = String(b.id);
+    for (const key of [...this.bindGroups.keys()]) if (key.split(':').slice(1).some((k) => k.split('@')[0] === id)) this.bindGroups.delete(key);
   }
 
   // ---------------------------------------------------------------- recording
@@ -342,7 +343,7 @@ export class Gpu {
   /** Record a buffer-to-buffer copy into the shared encoder. */
   copy(src: GBuf, srcOffset: number, dst: GBuf, dstOffset: number, bytes: number): void {
     this.checkLost();
-    this.endPass().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    this.endPass().copyBufferToBuffer(src.buffer, (src.offset ?? 0) + srcOffset, dst.buffer, (dst.offset ?? 0) + dstOffset, bytes);
     this.pending++;
   }
 
@@ -392,14 +393,32 @@ export class Gpu {
   }
 
   release(b: GBuf): void {
-    this.pool.release(b);
+    if (!b.arena) this.pool.release(b);
+    else if (--b.arena.refs === 0) this.pool.release(b.arena.buf);
+  }
+
+  /**
+   * An arena: one pooled buffer holding slots of the given byte sizes at the given byte offsets (each a multiple
+   * of 256, minStorageBufferOffsetAlignment), for kernels that update many tensors in one dispatch. Returns the
+   * whole buffer's handle and one handle per slot; a kernel binding a slot sees just that slot, from index 0.
+   * Each handle is released on its own (release); the buffer returns to the pool with the last one.
+   */
+  arena(bytes: number, offsets: readonly number[], sizes: readonly number[]): { whole: GBuf; slots: GBuf[] } {
+    const buf = this.acquire(Math.max(4, bytes));
+    const ref = { refs: offsets.length + 1, buf };
+    const whole: GBuf = { buffer: buf.buffer, size: buf.size, id: buf.id, arena: ref };
+    const slots = offsets.map((offset, i): GBuf => {
+      if (offset % 256 || offset + sizes[i] > bytes) throw new GpuError(`arena slot ${i} at byte ${offset} (${sizes[i]} bytes) is unaligned or outside ${bytes} bytes`);
+      return { buffer: buf.buffer, size: Math.max(4, sizes[i]), id: buf.id, offset, arena: ref };
+    });
+    return { whole, slots };
   }
 
   /** Write host data into a buffer. Pending work is submitted first so the write lands after it in queue order. */
   upload(dst: GBuf, data: ArrayBufferView, dstOffset = 0): void {
     this.checkLost();
     if (this.encoder) this.flush();
-    this.device.queue.writeBuffer(dst.buffer, dstOffset, data.buffer, data.byteOffset, data.byteLength);
+    this.device.queue.writeBuffer(dst.buffer, (dst.offset ?? 0) + dstOffset, data.buffer, data.byteOffset, data.byteLength);
     this.counters.uploads++;
   }
 

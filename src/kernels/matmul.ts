@@ -12,13 +12,13 @@ export type MatmulVariant = 'matmul' | 'matmul_big';
 const TILE: Record<MatmulVariant, number> = { matmul: 64, matmul_big: 128 };
 
 const kernels = new Map<string, Kernel>();
-function kernel(entry: MatmulVariant, tA: boolean, tB: boolean, hasBias: boolean, act: Activation): Kernel {
-  const key = `${entry}:${tA}:${tB}:${hasBias}:${act}`;
+function kernel(entry: MatmulVariant, tA: boolean, tB: boolean, hasBias: boolean, act: Activation, accumulate: boolean): Kernel {
+  const key = `${entry}:${tA}:${tB}:${hasBias}:${act}:${accumulate}`;
   let k = kernels.get(key);
   if (!k)
     kernels.set(key, (k = {
       file: 'wgsl/matmul.wgsl', code: src, entry, bindings: ['read', 'read', 'read', 'rw'],
-      constants: { TRANS_A: tA ? 1 : 0, TRANS_B: tB ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act) },
+      constants: { TRANS_A: tA ? 1 : 0, TRANS_B: tB ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), ACCUM: accumulate ? 1 : 0 },
     }));
   return k;
 }
@@ -29,10 +29,10 @@ export function chooseMatmul(d: MatmulDims): MatmulVariant {
   return d.M >= 128 && d.N >= 128 && bigTiles >= 16 ? 'matmul_big' : 'matmul';
 }
 
-/** C = act(op(A)·op(B) + bias) (bias over columns) */
-export function matmul(gpu: Gpu, a: GBuf, b: GBuf, c: GBuf, d: MatmulDims, variant: MatmulVariant = chooseMatmul(d), bias: GBuf | null = null, act: Activation = 'none', alpha = 0): void {
+/** C = act(op(A)·op(B) + bias) (bias over columns); with `accumulate`, C += that */
+export function matmul(gpu: Gpu, a: GBuf, b: GBuf, c: GBuf, d: MatmulDims, variant: MatmulVariant = chooseMatmul(d), bias: GBuf | null = null, act: Activation = 'none', alpha = 0, accumulate = false): void {
   if (d.M === 0 || d.N === 0 || d.batch === 0) return;
   const T = TILE[variant];
-  gpu.dispatch(kernel(variant, d.transA, d.transB, bias !== null, act), [a, b, bias ?? dummyBuffer(gpu), c], (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha),
+  gpu.dispatch(kernel(variant, d.transA, d.transB, bias !== null, act, accumulate), [a, b, bias ?? dummyBuffer(gpu), c], (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha),
     [Math.ceil(d.N / T), Math.ceil(d.M / T), d.batch]);
 }

@@ -5,8 +5,18 @@
 
 export interface GBuf {
   readonly buffer: GPUBuffer;
-  readonly size: number; // bytes (the size class, >= what was asked)
-  readonly id: number; // stable id, used in bind-group cache keys
+  readonly size: number; // bytes (the size class, >= what was asked; a slot's own bytes)
+  readonly id: number; // stable id, used in bind-group cache keys (a slot carries its arena buffer's id)
+  /** an arena slot: its byte offset in `buffer` (256-aligned); kernels bind just [offset, offset + size) */
+  readonly offset?: number;
+  /** arena slots and the arena's whole handle: the pooled buffer goes back when the last of them is released */
+  readonly arena?: ArenaRef;
+}
+
+/** a pooled buffer shared by the slots of an arena (see Gpu.arena) */
+export interface ArenaRef {
+  refs: number;
+  readonly buf: GBuf;
 }
 
 /** Round a byte count up to its size class: powers of two up to 4 KiB, then four classes per octave. */

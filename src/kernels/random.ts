@@ -1,7 +1,10 @@
 // random.ts — dispatch of wgsl/random.wgsl (counter-based uniform/normal numbers, dropout masks).
-import src from '../../wgsl/random.wgsl';
+import main from '../../wgsl/random.wgsl';
+import hash from '../../wgsl/hash.wgsl';
 import { dropThreshold } from '../autograd/random.js';
 import { Gpu, GBuf, Kernel, grid } from './gpu.js';
+
+const src = main + '\n' + hash;
 
 const UNIFORM: Kernel = { file: 'wgsl/random.wgsl', code: src, entry: 'random', bindings: ['rw'], constants: { DIST: 0 } };
 const NORMAL: Kernel = { ...UNIFORM, constants: { DIST: 1 } };

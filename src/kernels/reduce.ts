@@ -4,13 +4,16 @@ import src from '../../wgsl/reduce.wgsl';
 import { Gpu, GBuf, Kernel, grid } from './gpu.js';
 import { stridesOf } from '../autograd/tensor.js';
 
-const WG: Kernel = { file: 'wgsl/reduce.wgsl', code: src, entry: 'reduce_wg', bindings: ['read', 'rw'] };
+const WG: Kernel = { file: 'wgsl/reduce.wgsl', code: src, entry: 'reduce_wg', bindings: ['read', 'rw'], constants: { ACCUM: 0 } };
 const SMALL: Kernel = { ...WG, entry: 'reduce_small' };
+const WG_ACCUM: Kernel = { ...WG, constants: { ACCUM: 1 } };
+const SMALL_ACCUM: Kernel = { ...SMALL, constants: { ACCUM: 1 } };
 
 /** below this many summed elements per output, one thread per output is faster than a workgroup */
 export const REDUCE_SMALL_MAX = 64;
 
-export function reduceSum(gpu: Gpu, x: GBuf, shape: readonly number[], axes: readonly number[], out: GBuf): void {
+/** out = the sum of x over `axes`; with `accumulate`, out += it */
+export function reduceSum(gpu: Gpu, x: GBuf, shape: readonly number[], axes: readonly number[], out: GBuf, accumulate = false): void {
   const st = stridesOf(shape);
   const ks: number[] = [], kst: number[] = [], rs: number[] = [], rst: number[] = [];
   shape.forEach((d, i) => {
@@ -28,7 +31,7 @@ export function reduceSum(gpu: Gpu, x: GBuf, shape: readonly number[], axes: rea
   const R = rs.reduce((a, d) => a * d, 1);
   const small = R <= REDUCE_SMALL_MAX;
   const [gx, gy] = grid(small ? Math.ceil(outN / 256) : outN);
-  gpu.dispatch(small ? SMALL : WG, [x, out],
+  gpu.dispatch(small ? (accumulate ? SMALL_ACCUM : SMALL) : accumulate ? WG_ACCUM : WG, [x, out],
     (p) => p.u(outN, R, gx, ks.length, rs.length, 0, 0, 0).vec4u(ks.slice(0, 4)).vec4u(ks.slice(4)).vec4u(kst.slice(0, 4)).vec4u(kst.slice(4))
       .vec4u(rs.slice(0, 4)).vec4u(rs.slice(4)).vec4u(rst.slice(0, 4)).vec4u(rst.slice(4)),
     [gx, gy]);

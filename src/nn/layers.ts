@@ -110,8 +110,9 @@ export class BatchNorm extends Layer {
     this.runningMean = this.buffer('running_mean', Tensor.zeros(be, [channels]));
     this.runningVar = this.buffer('running_var', Tensor.full(be, [channels], 1));
   }
-  forward(x: Tensor): Tensor {
-    return F.batchnorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.opts.momentum, eps: this.opts.eps });
+  /** `fuse`: an activation and/or dropout made by the same kernel (see F.batchnorm) */
+  forward(x: Tensor, fuse: Pick<F.BatchnormOptions, 'activation' | 'alpha' | 'dropout'> = {}): Tensor {
+    return F.batchnorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.opts.momentum, eps: this.opts.eps, ...fuse });
   }
   override describe(): string {
     return `BatchNorm(${this.channels})`;
@@ -138,6 +139,10 @@ export class Dropout extends Layer {
   }
   forward(x: Tensor): Tensor {
     return F.dropout(x, this.p, this.gen, this.training);
+  }
+  /** for a kernel that fuses this dropout (F.batchnorm's `dropout`): the mask forward would draw, or null when off */
+  fusedMask(): { p: number; key: number } | null {
+    return this.training && this.p > 0 ? { p: this.p, key: this.gen.nextKey() } : null;
   }
   override describe(): string {
     return `Dropout(${this.p})`;
