@@ -11,15 +11,18 @@
 # `all` ends within TOTAL_S seconds (default 540; the device call's limit is 600), whatever the speed:
 #   1. benchmarks, alone on the GPU: bench/train-step.js --profile (issue 7), bench/conv.js --quick (issue 3),
 #      bench/matmul.js;
-#   2. the evaluation classifier (issue 6): the CNN for CNN_S seconds (default 100), best checkpoint kept;
+#   2. the evaluation classifier (issue 6): the CNN for CNN_S seconds (default 100), its best checkpoint tested
+#      and written slim with its SHA-256 (`npm run eval -- cnn --ship`);
 #   3. cGAN and AC-GAN (issue 5) side by side (two processes; each is bound by its own host thread's dispatches),
 #      20 epochs or until what is left minus EVAL_S + 20 s, FID every 5 epochs on the new classifier's features;
 #   4. the evaluation of both (FID with the real-vs-real floor, accuracy, balance, latent figures, report.html);
 #   5. back in $OUT (at most 8 files of 16 MiB come back from a device call): results.tar.gz (benchmarks, logs,
 #      curves, grids, metrics, eval reports), cgan-samples.tar and acgan-samples.tar (the grid of every epoch),
-#      cnn-best.safetensors (the classifier: the FID ruler to ship), session.log.
-# CNN_ARGS, GAN_ARGS and EVAL_ARGS add flags (a trial on lavapipe: BENCH=0 TOTAL_S=400 CNN_ARGS='--train-subset 256
-# --test-subset 256' GAN_ARGS='--train-subset 128 --fid-n 100' EVAL_ARGS='--n 100 --real-n 100').
+#      eval-classifier.safetensors and .sha256 (`eval cnn --ship`: the FID ruler; commit both to models/),
+#      session.log.
+# CNN_ARGS, CNN_EVAL_ARGS, GAN_ARGS and EVAL_ARGS add flags (a trial on lavapipe: BENCH=0 TOTAL_S=420 EPOCHS=2
+# CNN_ARGS='--train-subset 256 --test-subset 256 --epochs 2' CNN_EVAL_ARGS='--test-subset 256'
+# GAN_ARGS='--train-subset 128 --fid-n 100 --fid-every 1' EVAL_ARGS='--n 100 --real-n 100').
 # Single parts for a longer lease: bench | cnn | cgan | acgan (training parts resume from runs/gpu-*).
 set -uo pipefail
 part=${1:?usage: gpu-session.sh all|bench|cnn|cgan|acgan OUT}
@@ -57,7 +60,7 @@ evalgan() { # model — evaluation of runs/gpu-MODEL with the classifier, unless
   [ -f "$dir/checkpoint.safetensors" ] || { echo "no $dir/checkpoint.safetensors to evaluate"; return 0; }
   stamp "eval $1"
   timeout -k 10 "${EVAL_S:-90}" node dist/cli.js eval gan --checkpoint "$dir/checkpoint.safetensors" \
-    --classifier runs/gpu-cnn/best.safetensors --out "$dir/eval" ${EVAL_ARGS:-} > "$res/$1-eval-log.txt" 2>&1
+    --classifier runs/gpu-cnn/eval-classifier.safetensors --out "$dir/eval" ${EVAL_ARGS:-} > "$res/$1-eval-log.txt" 2>&1
 }
 pack() { # at most 8 files of 16 MiB come back: results.tar.gz, <gan>-samples.tar (one grid per epoch), the weights
   for m in cnn cgan acgan; do
@@ -69,7 +72,7 @@ pack() { # at most 8 files of 16 MiB come back: results.tar.gz, <gan>-samples.ta
       -o -name '*.png' -o -name '*.html' -o -name '*.txt' -o -name '*.md' \) -size -4M -print0 | xargs -0r cp --parents -t "../gpu-results/$m")
     [ -d "$dir/samples" ] && tar cf "$out/$m-samples.tar" -C "$dir" samples
   done
-  [ -f runs/gpu-cnn/best.safetensors ] && cp runs/gpu-cnn/best.safetensors "$out/cnn-best.safetensors"
+  [ -f runs/gpu-cnn/eval-classifier.safetensors ] && cp runs/gpu-cnn/eval-classifier.safetensors* "$out/"
   tar czf "$out/results.tar.gz" -C runs gpu-results
   ls -la "$out"
 }
@@ -78,7 +81,13 @@ case "$part" in
   all)
     [ "${BENCH:-1}" = 1 ] && bench
     train "${CNN_S:-100}" cnn --epochs 30 ${CNN_ARGS:-}
-    cls=runs/gpu-cnn/best.safetensors
+    # the evaluation classifier as it is to be shipped (models/): weights only, test accuracy and SHA-256
+    cls=runs/gpu-cnn/eval-classifier.safetensors
+    if [ -f runs/gpu-cnn/best.safetensors ]; then
+      stamp "ship the classifier"
+      timeout 60 node dist/cli.js eval cnn --checkpoint runs/gpu-cnn/best.safetensors --ship "$cls" ${CNN_EVAL_ARGS:-} > "$res/cnn-ship.txt" 2>&1
+      cat "$res/cnn-ship.txt"
+    fi
     fid=(); [ -f "$cls" ] && fid=(--classifier "$cls" --fid-every 5)
     gan_s=$(( $(left) - ${EVAL_S:-90} - 20 ))
     (( gan_s < 30 )) && gan_s=30

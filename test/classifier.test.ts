@@ -2,13 +2,14 @@
 // the GPU backend: the training loss falls and accuracy beats chance; evaluation's confusion matrix adds up.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { trainClassifier, EpochMetrics } from '../src/train/classifier.js';
+import { trainClassifier, makeClassifier, EpochMetrics } from '../src/train/classifier.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
-import { gpuBackend } from './harness.js';
-import { runCnn } from '../src/train/cnn_run.js';
+import { gpuBackend, randomData } from './harness.js';
+import { runCnn, saveCnn, cnnStateTensors, shipClassifier, loadClassifier, Classifier } from '../src/train/cnn_run.js';
+import { CheckpointError } from '../src/nn/checkpoint.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
 import { NonFiniteError } from '../src/train/guard.js';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -86,6 +87,52 @@ test('a diverging CNN run stops with NonFiniteError naming the step range and th
     );
   } finally {
     be.gpu.poison = true;
+  }
+});
+
+
+test('the evaluation classifier: loaded from a full or a slim (shipped) checkpoint alike; its SHA-256 is checked', async () => {
+  const be = await gpuBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'cnn-ship-'));
+  const cls = makeClassifier(be, 4, TINY);
+  const loaded: Classifier[] = [];
+  try {
+    // non-zero Adam moments and batchnorm statistics, so dropping or mixing them up would show
+    for (const t of Object.values(cnnStateTensors(cls))) t.assign(Float32Array.from(randomData(t.size, t.size % 97, 0.5, 1.5)));
+    const full = join(dir, 'best.safetensors');
+    await saveCnn(full, cls, { epochs: 0, batch: 1, lr: 1e-3, seed: 1, valFraction: 0.1, patience: 0, augment: false, logEvery: 1 }, 3, 30);
+    const shipped = join(dir, 'models', 'eval-classifier.safetensors');
+    const hash = shipClassifier(full, shipped, { testAccuracy: 0.5, testImages: 7 });
+    assert.match(readFileSync(`${shipped}.sha256`, 'utf8'), new RegExp(`^${hash}  eval-classifier\\.safetensors\\n$`));
+    const slim = decodeSafetensors(new Uint8Array(readFileSync(shipped)));
+    assert.ok(Object.keys(slim.tensors).length > 0 && Object.keys(slim.tensors).every((k) => !k.startsWith('optim.')), 'no optimizer moments');
+    assert.is(Object.keys(slim.tensors).length, Object.keys(cls.model.stateDict()).length);
+    assert.is(JSON.parse(slim.metadata!.testAccuracy), 0.5);
+    assert.ok(readFileSync(shipped).length < readFileSync(full).length / 2, 'slim is less than half the size');
+    loaded.push(loadClassifier(be, full), loadClassifier(be, shipped));
+    assert.is(loaded[1].sha256, hash);
+    const want = await Promise.all(Object.values(cls.model.stateDict()).map((t) => t.toArray()));
+    for (const c of loaded) {
+      assert.not.ok(c.model.training, 'eval mode');
+      const got = await Promise.all(Object.values(c.model.stateDict()).map((t) => t.toArray()));
+      got.forEach((g, i) => assert.ok(g.every((v, j) => Object.is(v, want[i][j])), `tensor ${i} of ${c.path}`));
+    }
+    // a changed file is refused: its scores would be on another ruler
+    const bytes = readFileSync(shipped);
+    bytes[bytes.length - 1] ^= 1;
+    writeFileSync(shipped, bytes);
+    try {
+      loadClassifier(be, shipped);
+      assert.unreachable('a file that differs from its recorded SHA-256 must be refused');
+    } catch (e) {
+      assert.instance(e, CheckpointError);
+      assert.match((e as Error).message, /SHA-256 [0-9a-f]{64} differs from the one recorded in .*eval-classifier\.safetensors\.sha256/);
+    }
+  } finally {
+    for (const c of loaded) c.model.dispose();
+    cls.model.dispose();
+    cls.opt.dispose();
+    rmSync(dir, { recursive: true });
   }
 });
 

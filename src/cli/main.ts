@@ -9,7 +9,7 @@ import type { Gpu } from '../kernels/gpu.js';
 import { parseFlags, helpText, UsageError, FlagSpec, Flags } from './args.js';
 import { ProgressLine, fmtTime } from './progress.js';
 import { loadFashionMnist, DataError } from '../node/fashion_mnist.js';
-import { runCnn, evalCnn } from '../train/cnn_run.js';
+import { runCnn, evalCnn, shipClassifier, SHIPPED_CLASSIFIER } from '../train/cnn_run.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { CheckpointError } from '../nn/checkpoint.js';
 import { SafetensorsError } from '../nn/safetensors.js';
@@ -99,7 +99,7 @@ const EVAL_GAN: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'the GAN checkpoint (runs/NAME/checkpoint.safetensors), or give --samples and --labels' },
   samples: { type: 'string', help: 'generated images from any tool: idx3-ubyte N×28×28 uint8 (gz or not)' },
   labels: { type: 'string', help: 'their intended classes: idx1-ubyte (gz or not)' },
-  classifier: { type: 'string', help: 'the CNN that judges them (its 128-d features are the FID space), e.g. runs/cnn/best.safetensors' },
+  classifier: { type: 'string', help: 'the CNN that judges them (its 128-d features are the FID space), e.g. runs/cnn/best.safetensors (default: the shipped ' + SHIPPED_CLASSIFIER + ' when this checkout has it)' },
   what: { type: 'string', help: `comma-separated parts (default all): ${EVAL_WHAT.join(',')}` },
   n: { type: 'int', min: 2, help: 'generated images (default 10000)' },
   'real-n': { type: 'int', min: 2, help: 'real images for FID and its floor (default 10000)' },
@@ -112,6 +112,7 @@ const EVAL_CNN: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'the CNN checkpoint (.safetensors) to evaluate' },
   data: DATA_FLAG,
   'test-subset': { type: 'int', min: 1, help: 'evaluate on the first N test images only' },
+  ship: { type: 'string', help: `also write a slim copy (weights only, test accuracy in its metadata) and FILE.sha256 beside it: the evaluation classifier (${SHIPPED_CLASSIFIER})` },
 };
 
 async function withGpu<T>(flags: Flags, fn: (gpu: Gpu, be: GpuBackend) => Promise<T>): Promise<T> {
@@ -389,7 +390,11 @@ async function evalGanCmd(argv: string[]): Promise<number> {
     console.log(helpText('usage: npm run eval -- gan (--checkpoint GAN | --samples F --labels F) --classifier CNN [flags]', EVAL_GAN));
     return 0;
   }
-  if (!flags.classifier) throw new UsageError('eval gan needs --classifier CNN (a checkpoint from `npm run train -- cnn`): its features are the FID space');
+  if (!flags.classifier) {
+    if (!existsSync(SHIPPED_CLASSIFIER))
+      throw new UsageError(`eval gan needs --classifier CNN (its features are the FID space): the shipped evaluation classifier ${SHIPPED_CLASSIFIER} is not in this checkout yet (it is trained on the GPU machine, scripts/gpu-session.sh); train one with \`npm run train -- cnn\` and pass runs/NAME/best.safetensors`);
+    flags.classifier = SHIPPED_CLASSIFIER;
+  }
   if (!flags.checkpoint === !flags.samples) throw new UsageError('eval gan needs --checkpoint GAN or --samples FILE --labels FILE (one of them)');
   if (flags.samples && !flags.labels) throw new UsageError('--samples needs --labels (the intended class of each image)');
   const what = ((flags.what as string | undefined)?.split(',') ?? [...EVAL_WHAT]) as EvalWhat[];
@@ -422,6 +427,11 @@ async function evalCnnCmd(argv: string[]): Promise<number> {
     const r = await evalCnn(be, data, flags.checkpoint as string, flags['test-subset'] as number | undefined);
     console.log(`test accuracy ${(100 * r.acc).toFixed(2)}% on ${r.count} images (loss ${r.loss.toFixed(4)})`);
     r.perClass.forEach((c, i) => console.log(`  ${i} ${CLASS_NAMES[i].padEnd(12)} ${(100 * c.acc).toFixed(1)}%`));
+    if (flags.ship) {
+      const out = flags.ship as string;
+      const hash = shipClassifier(flags.checkpoint as string, out, { testAccuracy: r.acc, testImages: r.count, testPerClass: r.perClass.map((c) => c.acc) });
+      console.log(`shipped ${out} (weights only; test accuracy ${(100 * r.acc).toFixed(2)}% on ${r.count} images in its metadata)\nSHA-256 ${hash} (also in ${out}.sha256; loading checks it)`);
+    }
     return 0;
   });
 }

@@ -23,7 +23,7 @@ import type { GanGenerator } from '../gan/models.js';
 import { generate } from '../gan/train.js';
 import { loadGanModels } from '../gan/load.js';
 import { readCheckpoint } from '../node/checkpoint.js';
-import { loadCnn } from '../train/cnn_run.js';
+import { loadClassifier } from '../train/cnn_run.js';
 import { gridPng } from '../node/png.js';
 import { lineChart, confusionMatrix, barChart, scatterPlot, scatterBounds } from '../report/svg.js';
 import { reportHtml, ReportFigure, ReportInput } from '../report/html.js';
@@ -69,7 +69,7 @@ export interface EvalResults {
   version: 1;
   created: string;
   source: { kind: 'gan'; checkpoint: string; model: string; preset?: string; epoch?: number } | { kind: 'idx'; samples: string; labels: string; fileCount: number };
-  classifier: { checkpoint: string; name: string; epoch?: number; bestValAcc?: number; config: CnnConfig };
+  classifier: { checkpoint: string; name: string; sha256: string; epoch?: number; bestValAcc?: number; testAcc?: number; config: CnnConfig };
   /** samples evaluated */
   n: number;
   seed: number;
@@ -126,18 +126,16 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   };
 
   // --- the judge ---------------------------------------------------------------------------------------------
-  const cnn = loadCnn(be, opts.classifierCheckpoint);
-  cleanup.push(() => {
-    cnn.state.model.dispose();
-    cnn.state.opt.dispose();
-  });
-  const model: Cnn = cnn.state.model;
+  const cnn = loadClassifier(be, opts.classifierCheckpoint);
+  cleanup.push(() => cnn.model.dispose());
+  const model: Cnn = cnn.model;
   const classes = model.config.classes;
   const classifier = {
-    checkpoint: opts.classifierCheckpoint, name: basename(opts.classifierCheckpoint),
-    epoch: cnn.meta.epoch as number | undefined, bestValAcc: (cnn.meta.best as { valAcc?: number } | null)?.valAcc, config: model.config,
+    checkpoint: opts.classifierCheckpoint, name: basename(opts.classifierCheckpoint), sha256: cnn.sha256,
+    epoch: cnn.meta.epoch as number | undefined, bestValAcc: (cnn.meta.best as { valAcc?: number } | null)?.valAcc,
+    testAcc: (cnn.meta.testAccuracy as number | undefined), config: model.config,
   };
-  log(`classifier ${classifier.name} (epoch ${classifier.epoch ?? '?'})`);
+  log(`classifier ${classifier.name} (epoch ${classifier.epoch ?? '?'}, SHA-256 ${cnn.sha256.slice(0, 16)}…)`);
 
   // --- the samples -------------------------------------------------------------------------------------------
   let G: GanGenerator | null = null;
@@ -380,7 +378,8 @@ function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<strin
     if (ganMeta?.config) setup.push(['generator', `noise ${ganMeta.config.noiseDim}-d, ${ganMeta.config.gMaps}/${ganMeta.config.gMid} maps; discriminator channels ${ganMeta.config.dChannels?.join('/')}`]);
   } else setup.push(['samples', `${r.source.samples} (${r.source.fileCount} images)`], ['labels', r.source.labels]);
   setup.push(['samples evaluated', `${r.n} (${r.source.kind === 'gan' ? `labels cycling 0–9, noise seed ${r.seed}` : 'labels from the file'})`]);
-  setup.push(['classifier', `${r.classifier.checkpoint} (epoch ${r.classifier.epoch ?? '?'}${r.classifier.bestValAcc !== undefined ? `, validation accuracy ${(100 * r.classifier.bestValAcc).toFixed(2)}%` : ''})`]);
+  const c = r.classifier;
+  setup.push(['classifier', `${c.checkpoint} (epoch ${c.epoch ?? '?'}${c.bestValAcc !== undefined ? `, validation accuracy ${(100 * c.bestValAcc).toFixed(2)}%` : ''}${c.testAcc !== undefined ? `, test accuracy ${(100 * c.testAcc).toFixed(2)}%` : ''}; SHA-256 ${c.sha256})`]);
   setup.push(['real data', opts.data.source]);
   setup.push(['evaluations', r.what.join(', ')], ['evaluation time', `${r.seconds.toFixed(1)} s`]);
   setup.push(...(opts.setup ?? []));

@@ -5,8 +5,8 @@
 import type { Backend } from '../autograd/backend.js';
 import { Generator } from '../autograd/random.js';
 import type { Tensor } from '../autograd/tensor.js';
-import { CheckpointError, ParsedCheckpoint, assignState, parseCheckpoint } from '../nn/checkpoint.js';
-import { Safetensors, TensorToWrite, encodeSafetensors } from '../nn/safetensors.js';
+import { CheckpointError, ParsedCheckpoint, assignState, parseCheckpoint, slimCheckpointBytes, withoutTensors } from '../nn/checkpoint.js';
+import type { Safetensors } from '../nn/safetensors.js';
 import { GanConfig, GanDiscriminator, GanGenerator } from './models.js';
 
 export interface GanModels {
@@ -26,11 +26,7 @@ export function ganModelTensors(G: GanGenerator, D: GanDiscriminator): Record<st
 const isOptimizerTensor = (k: string) => /^[GD]\.optim\./.test(k);
 
 /** the checkpoint without its optimizer tensors (the networks' weights only) */
-function modelOnly(parsed: ParsedCheckpoint): ParsedCheckpoint {
-  const tensors: Safetensors['tensors'] = {};
-  for (const [k, t] of Object.entries(parsed.file.tensors)) if (!isOptimizerTensor(k)) Object.defineProperty(tensors, k, { value: t, enumerable: true });
-  return { ...parsed, file: { ...parsed.file, tensors } };
-}
+const modelOnly = (parsed: ParsedCheckpoint) => withoutTensors(parsed, isOptimizerTensor);
 
 /**
  * Build G and D from checkpoint bytes (in eval mode: batchnorm uses its running statistics, dropout is off).
@@ -60,16 +56,8 @@ export function loadGanModels(be: Backend, src: Uint8Array | Safetensors | Parse
 
 /** a slim copy of a GAN checkpoint: the same metadata (less the resume position), G and D weights, no optimizer moments */
 export function slimGanCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Uint8Array {
-  const parsed = modelOnly(parseCheckpoint(bytes, { name }));
+  const parsed = parseCheckpoint(bytes, { name });
   const meta = parsed.meta as Record<string, any>;
   if (meta.model !== 'cgan' && meta.model !== 'acgan') throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, not a GAN`);
-  const tensors: Record<string, TensorToWrite> = {};
-  for (const [k, t] of Object.entries(parsed.file.tensors)) {
-    const data = t.dtype === 'F64' ? Float32Array.from(t.data) : t.dtype === 'I64' ? Int32Array.from(t.data) : t.data as Float32Array | Int32Array | Uint8Array;
-    tensors[k] = { dtype: data instanceof Float32Array ? 'F32' : data instanceof Int32Array ? 'I32' : 'U8', shape: t.shape, data };
-  }
-  const metadata: Record<string, string> = { format: parsed.format ?? '' };
-  for (const [k, v] of Object.entries(meta)) if (k !== 'position') metadata[k] = JSON.stringify(v);
-  metadata.slim = JSON.stringify(true);
-  return encodeSafetensors(tensors, metadata);
+  return slimCheckpointBytes(parsed, isOptimizerTensor, ['position']);
 }

@@ -3,7 +3,7 @@
 // a metrics.jsonl line (losses, mean D(x) and D(G(z)), per-layer gradient norms, img/s) and an atomic checkpoint.
 import { appendFileSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { loadCnn } from '../train/cnn_run.js';
+import { loadClassifier } from '../train/cnn_run.js';
 import type { Cnn } from '../models/cnn.js';
 import { classify, featureGaussian, fidFromFeatures, fromSymmetric, pickImages } from '../eval/metrics.js';
 import type { Gaussian } from '../eval/frechet.js';
@@ -159,12 +159,11 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
   // FID ruler: the classifier and the real test set's feature Gaussian, computed once
   let fidRuler: { model: Cnn; real: Gaussian; name: string; z: Tensor; y: Tensor } | null = null;
   if (opts.fid) {
-    const { state: cls } = loadCnn(be, opts.fid.classifier);
+    const cls = loadClassifier(be, opts.fid.classifier);
     const realImgs = pickImages(data.test, opts.fid.n);
     const real = featureGaussian(await classify(be, cls.model, realImgs.images));
     const [z, y] = sampleInputs(be, s.config, Math.max(1, Math.round(opts.fid.n / s.config.classes)), 777);
     fidRuler = { model: cls.model, real, name: basename(opts.fid.classifier), z, y };
-    cls.opt.dispose();
   }
   const save = (epoch: number, position: Position) =>
     saveGan(join(outDir, 'checkpoint.safetensors'), s, opts, epoch, step, history, position);

@@ -195,3 +195,27 @@ export function assignState(src: Uint8Array | Safetensors | ParsedCheckpoint, ta
   }
   return parsed.meta;
 }
+
+/** the checkpoint without the tensors `drop` names (e.g. an optimizer's moments), for loading a model alone */
+export function withoutTensors(parsed: ParsedCheckpoint, drop: (name: string) => boolean): ParsedCheckpoint {
+  const tensors: Safetensors['tensors'] = {};
+  for (const [k, t] of Object.entries(parsed.file.tensors)) if (!drop(k)) Object.defineProperty(tensors, k, { value: t, enumerable: true });
+  return { ...parsed, file: { ...parsed.file, tensors } };
+}
+
+/**
+ * Safetensors bytes of a slim copy: the tensors `drop` does not name, the same metadata less the keys in
+ * `dropMeta` (e.g. a resume position), plus `"slim": true` and any `extraMeta`. For inference-only files: a
+ * browser download, the shipped evaluation classifier.
+ */
+export function slimCheckpointBytes(parsed: ParsedCheckpoint, drop: (name: string) => boolean, dropMeta: string[] = [], extraMeta: Record<string, unknown> = {}): Uint8Array {
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const [k, t] of Object.entries(withoutTensors(parsed, drop).file.tensors)) {
+    const data = t.dtype === 'F64' ? Float32Array.from(t.data) : t.dtype === 'I64' ? Int32Array.from(t.data) : t.data as Float32Array | Int32Array | Uint8Array;
+    tensors[k] = { dtype: data instanceof Float32Array ? 'F32' : data instanceof Int32Array ? 'I32' : 'U8', shape: t.shape, data };
+  }
+  const metadata: Record<string, string> = { format: parsed.format ?? '' };
+  for (const [k, v] of Object.entries({ ...parsed.meta, ...extraMeta })) if (!dropMeta.includes(k)) metadata[k] = JSON.stringify(v);
+  metadata.slim = JSON.stringify(true);
+  return encodeSafetensors(tensors, metadata);
+}

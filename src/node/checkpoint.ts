@@ -48,6 +48,11 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
 
 /** read and decode a checkpoint file; throws CheckpointFileError (missing, unreadable) or SafetensorsError (damaged) */
 export function readCheckpoint(path: string): Safetensors {
+  return decodeSafetensors(readCheckpointBytes(path), path);
+}
+
+/** a checkpoint file's bytes, with CheckpointFileError for a missing or unreadable file */
+export function readCheckpointBytes(path: string): Uint8Array {
   let buf: Buffer;
   try {
     if (statSync(path).isDirectory()) throw new CheckpointFileError(`checkpoint ${path} is a directory, not a file`);
@@ -58,7 +63,7 @@ export function readCheckpoint(path: string): Safetensors {
     if (code === 'ENOENT') throw new CheckpointFileError(`checkpoint ${path} does not exist`);
     throw new CheckpointFileError(`cannot read checkpoint ${path}: ${(e as Error).message}`);
   }
-  return decodeSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 /** read the state's tensors back and write them with its meta to `path` atomically */

@@ -1,16 +1,19 @@
 // train/cnn_run.ts — one CNN training run as the CLI does it: a run directory with metrics.jsonl, loss and
 // accuracy curves (SVG), the confusion matrix (SVG), per-class accuracy, and a checkpoint after every epoch
 // (atomic; `last.safetensors`, plus `best.safetensors` for the best validation accuracy). Resumable.
-import { mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../autograd/backend.js';
 import { trainClassifier, makeClassifier, ClassifierOptions, ClassifierPosition, TrainState, EpochMetrics, EvalResult, evaluate, prepareData } from './classifier.js';
 import type { FashionMnist } from '../data/dataset.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { lineChart, confusionMatrix } from '../report/svg.js';
-import { saveCheckpoint, readCheckpoint } from '../node/checkpoint.js';
-import { parseCheckpoint, assignState } from '../nn/checkpoint.js';
-import type { CnnConfig } from '../models/cnn.js';
+import { saveCheckpoint, readCheckpoint, readCheckpointBytes } from '../node/checkpoint.js';
+import { decodeSafetensors } from '../nn/safetensors.js';
+import { parseCheckpoint, assignState, withoutTensors, slimCheckpointBytes, CheckpointError } from '../nn/checkpoint.js';
+import { Cnn, type CnnConfig } from '../models/cnn.js';
+import { Generator } from '../autograd/random.js';
 import type { Tensor } from '../autograd/tensor.js';
 
 export function cnnStateTensors(state: TrainState): Record<string, Tensor> {
@@ -46,6 +49,60 @@ export function loadCnn(be: Backend, path: string, lr?: number): { state: TrainS
   state.history = (meta.history as EpochMetrics[]) ?? [];
   state.best = (meta.best as TrainState['best']) ?? null;
   return { state, meta };
+}
+
+/** the evaluation classifier shipped in the repo (the FID ruler), with `<file>.sha256` beside it */
+export const SHIPPED_CLASSIFIER = 'models/eval-classifier.safetensors';
+
+const isOptimizerTensor = (k: string) => k.startsWith('optim.');
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+export interface Classifier {
+  model: Cnn;
+  meta: Record<string, unknown>;
+  path: string;
+  /** SHA-256 of the file: names the ruler in FID results */
+  sha256: string;
+}
+
+/**
+ * A trained CNN alone, in eval mode, from a full training checkpoint (its Adam moments are ignored) or a slim
+ * one (`eval cnn --ship`). When `<path>.sha256` exists (as beside the shipped classifier) the file must match it:
+ * FID values on another ruler are not comparable, so a changed file is refused.
+ */
+export function loadClassifier(be: Backend, path: string): Classifier {
+  const bytes = readCheckpointBytes(path);
+  const hash = sha256(bytes);
+  const recorded = `${path}.sha256`;
+  if (existsSync(recorded)) {
+    const want = readFileSync(recorded, 'utf8').trim().split(/\s+/)[0];
+    if (want !== hash)
+      throw new CheckpointError(`${path}: SHA-256 ${hash} differs from the one recorded in ${recorded} (${want}): the file changed, so its scores would not be comparable; restore it (git checkout -- ${path}) or ship a new one with \`npm run eval -- cnn --checkpoint FILE --ship ${path}\``);
+  }
+  const parsed = withoutTensors(parseCheckpoint(decodeSafetensors(bytes, path), { model: 'cnn', name: path }), isOptimizerTensor);
+  const model = new Cnn(be, new Generator(0), parsed.meta.config as CnnConfig);
+  try {
+    assignState(parsed, model.stateDict(), { model: 'cnn', name: path });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  model.eval();
+  return { model, meta: parsed.meta, path, sha256: hash };
+}
+
+/**
+ * Write a slim copy of a CNN checkpoint (weights and batchnorm statistics, no optimizer moments or resume
+ * position; `extraMeta` added, e.g. its test accuracy) to `out`, and `<out>.sha256` beside it; returns the hash.
+ */
+export function shipClassifier(path: string, out: string, extraMeta: Record<string, unknown>): string {
+  const parsed = parseCheckpoint(readCheckpoint(path), { model: 'cnn', name: path });
+  const bytes = slimCheckpointBytes(parsed, isOptimizerTensor, ['position'], { ...extraMeta, shippedFrom: basename(path) });
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, bytes);
+  const hash = sha256(bytes);
+  writeFileSync(`${out}.sha256`, `${hash}  ${basename(out)}\n`);
+  return hash;
 }
 
 export interface CnnRunResult {
