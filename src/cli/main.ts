@@ -29,6 +29,7 @@ import { writeIdx } from '../data/idx.js';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { CheckpointFileError } from '../node/checkpoint.js';
 import { startPlayground, newestGanRun, PlaygroundError } from '../node/serve.js';
+import { lockRunDir, RunLockError } from '../node/runlock.js';
 
 const HELP = `usage: node dist/cli.js <command> [model] [flags]     (npm run train -- [model] [flags])
 
@@ -226,11 +227,13 @@ const SOFTWARE_GAN_IMAGES = 1280;
 
 /**
  * A run directory that already holds a run is written again only with --resume: a second `--out` to the same
- * place must not overwrite the first run's checkpoints. Checked before the GPU starts.
+ * place must not overwrite the first run's checkpoints, and two runs must not write it at once (run.lock). Checked
+ * before the GPU starts.
  */
 function checkOutDir(out: unknown, resume: unknown, holds: string[]): void {
   if (typeof out !== 'string') return;
   if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory`);
+  lockRunDir(out); // one process per run directory, until this one exits
   const found = holds.find((f) => existsSync(join(out, f)));
   if (found && !resume) throw new UsageError(`--out ${out} already holds a run (${found}); continue it with --resume ${join(out, found)}, or pick another --out`);
 }
@@ -477,7 +480,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const err = e as Error;
-    const known = e instanceof EvalUsageError || e instanceof SampleFileError || e instanceof TrainingStopped || e instanceof UsageError || e instanceof NoAdapterError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof CheckpointFileError || e instanceof PlaygroundError;
+    const known = e instanceof EvalUsageError || e instanceof SampleFileError || e instanceof TrainingStopped || e instanceof UsageError || e instanceof NoAdapterError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof CheckpointFileError || e instanceof PlaygroundError || e instanceof RunLockError;
     console.error(`error: ${err?.message ?? String(e)}`);
     if (!known && !verbose) console.error('(run with --verbose for the stack trace)');
     if (verbose && err?.stack) console.error(err.stack);
