@@ -151,6 +151,17 @@ export interface Backend {
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void;
   /** gLogits[i][c] = gRow[i] · (softmax(logits_i)_c − [c = label_i]) */
   softmaxXentGrad(logits: Store, labels: Store, gRow: Store, gLogits: Store, N: number, C: number): void;
+  /** loss[0] = (1/N)·Σ_i of softmaxXent's row losses (the mean cross-entropy in one kernel) */
+  softmaxXentMean(logits: Store, labels: Store, loss: Store, N: number, C: number): void;
+  /** softmaxXentGrad with every row's gRow = gLoss[0]/N: the gradient of softmaxXentMean */
+  softmaxXentMeanGrad(logits: Store, labels: Store, gLoss: Store, gLogits: Store, N: number, C: number): void;
+  /**
+   * loss[0] = (1/n)·Σ_i bce_logits(logits_i, t_i) and prob[0] = (1/n)·Σ_i sigmoid(logits_i), t_i = targets[i·tStride]
+   * (tStride 0: one target for all)
+   */
+  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1): void;
+  /** gLogits[i] = (sigmoid(logits_i) − t_i)·gLoss[0]/n: the gradient of bceLogitsMean's loss */
+  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1): void;
   /** hit[i] = 1 if argmax(logits_i) (first maximum) = label_i, else 0 */
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void;
   /** in place: param, m, v ← one Adam/AdamW step with gradient grad */

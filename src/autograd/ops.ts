@@ -368,20 +368,33 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, opts: { ac
 }
 
 // ------------------------------------------------------------------ losses
-/** mean over rows of −log softmax(logits)[label]; logits [N, C] f32, labels [N] i32 */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
-  const rows = softmaxCrossEntropyRows(logits, labels);
-  const m = mean(rows);
-  if (!rows.requiresGrad) rows.dispose();
-  return m;
-}
-
-/** per-row cross-entropy [N] */
-export function softmaxCrossEntropyRows(logits: Tensor, labels: Tensor): Tensor {
+function checkXent(logits: Tensor, labels: Tensor): Backend {
   const be = sameBackend(logits, labels);
   f32(logits, 'softmaxCrossEntropy');
   if (logits.shape.length !== 2 || labels.dtype !== 'i32' || labels.size !== logits.shape[0])
     throw new Error(`softmaxCrossEntropy: logits ${fmt(logits.shape)} (want [N, C]) and labels ${fmt(labels.shape)} ${labels.dtype} (want [N] i32)`);
+  return be;
+}
+
+/**
+ * mean over rows of −log softmax(logits)[label]; logits [N, C] f32, labels [N] i32 → a scalar (shape []). One
+ * kernel each way (softmaxXentMean), with the same bits as mean(softmaxCrossEntropyRows(logits, labels)).
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  const be = checkXent(logits, labels);
+  const [N, C] = logits.shape;
+  const out = Tensor.empty(be, []);
+  be.softmaxXentMean(logits.store, labels.store, out.store, N, C);
+  return record(out, 'softmaxCrossEntropy', [logits], (g) => {
+    const gl = Tensor.empty(be, logits.shape);
+    be.softmaxXentMeanGrad(logits.store, labels.store, g.store, gl.store, N, C);
+    return [gl];
+  });
+}
+
+/** per-row cross-entropy [N] */
+export function softmaxCrossEntropyRows(logits: Tensor, labels: Tensor): Tensor {
+  const be = checkXent(logits, labels);
   const [N, C] = logits.shape;
   const out = Tensor.empty(be, [N]);
   be.softmaxXent(logits.store, labels.store, out.store, N, C);
@@ -404,6 +417,39 @@ export function argmaxMatch(logits: Tensor, labels: Tensor): Tensor {
 
 /** mean of the elementwise binary cross-entropy of sigmoid(logits) against targets in [0, 1] */
 export function bceWithLogits(logits: Tensor, targets: Tensor): Tensor {
+  const { loss, prob } = bceWithLogitsAndProb(logits, targets);
+  prob.dispose();
+  return loss;
+}
+
+/**
+ * bceWithLogits, and the mean probability mean(sigmoid(logits)) (not differentiable; a discriminator's D(x)).
+ * When the targets need no gradient and are either one value or one per logit, one kernel makes both
+ * (bceLogitsMean) and one the gradient, with the same bits as the unfused ops; otherwise the elementwise ops.
+ */
+export function bceWithLogitsAndProb(logits: Tensor, targets: Tensor): { loss: Tensor; prob: Tensor } {
+  const be = sameBackend(logits, targets);
+  f32(logits, 'bceWithLogits');
+  f32(targets, 'bceWithLogits');
+  const n = logits.size;
+  if (targets.requiresGrad || sizeOf(broadcastShape(logits.shape, targets.shape)) !== n || (targets.size !== n && targets.size !== 1))
+    return { loss: bceWithLogitsUnfused(logits, targets), prob: noGrad(() => mean(sigmoid(logits))) };
+  const tStride = targets.size === n && n > 1 ? 1 : 0;
+  const loss = Tensor.empty(be, []);
+  const prob = Tensor.empty(be, []);
+  be.bceLogitsMean(logits.store, targets.store, loss.store, prob.store, n, tStride);
+  return {
+    loss: record(loss, 'bceWithLogits', [logits], (g) => {
+      const gl = Tensor.empty(be, logits.shape);
+      be.bceLogitsMeanGrad(logits.store, targets.store, g.store, gl.store, n, tStride);
+      return [gl];
+    }),
+    prob,
+  };
+}
+
+/** bceWithLogits as elementwise ops (binary bce_logits, then mean): any broadcast, gradient into the targets */
+function bceWithLogitsUnfused(logits: Tensor, targets: Tensor): Tensor {
   const y = binaryRaw('bce_logits', logits, targets);
   const e = record(y, 'bceWithLogits', [logits, targets], (g, needs) => [
     needs[0] ? reduceTo(mulOwned(binaryRaw('sigmoid_sub', logits, targets), g), logits.shape) : null,

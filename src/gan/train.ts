@@ -103,8 +103,9 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   optD.zeroGrad();
   const real = D.forward(x, y);
   const faked = D.forward(fake, yD);
-  const dReal = F.bceWithLogits(real.adv, ones);
-  const dFake = F.bceWithLogits(faked.adv, zeros);
+  // each loss kernel also gives the mean probability D assigns (D(x) and D(G(z)) for the log)
+  const { loss: dReal, prob: dx } = F.bceWithLogitsAndProb(real.adv, ones);
+  const { loss: dFake, prob: dgz } = F.bceWithLogitsAndProb(faked.adv, zeros);
   const aux = acgan ? F.add(F.softmaxCrossEntropy(real.cls!, y), F.softmaxCrossEntropy(faked.cls!, yD)) : Tensor.zeros(be, [1]);
   const lossD = F.add(F.add(dReal, dFake), aux);
   lossD.backward();
@@ -121,10 +122,7 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   setTrainable(s.D, true);
   optG.step();
 
-  return noGrad(() => ({
-    dReal, dFake, aux: F.reshape(aux, [1]), g: lossG,
-    dx: F.mean(F.sigmoid(real.adv)), dgz: F.mean(F.sigmoid(faked.adv)),
-  }));
+  return noGrad(() => ({ dReal, dFake, aux: F.reshape(aux, [1]), g: lossG, dx, dgz }));
 }
 
 /** fixed noise and labels for sample grids: `perClass` samples of each class, class-major */

@@ -8,7 +8,8 @@ import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
 import { copyStrided } from './copy_strided.js';
 import { matmul } from './matmul.js';
-import { argmaxMatch, softmaxXent, softmaxXentGrad } from './softmax_xent.js';
+import { argmaxMatch, softmaxXent, softmaxXentGrad, softmaxXentMean, softmaxXentMeanGrad } from './softmax_xent.js';
+import { bceLogitsMean, bceLogitsMeanGrad } from './bce_logits.js';
 import { random, randomInt, dropout } from './random.js';
 import * as conv from './conv2d.js';
 import { adam, adamMulti } from './adam.js';
@@ -76,6 +77,18 @@ export class GpuBackend implements Backend {
   }
   softmaxXentGrad(logits: Store, labels: Store, gRow: Store, gLogits: Store, N: number, C: number): void {
     softmaxXentGrad(this.gpu, g(logits), g(labels), g(gRow), g(gLogits), N, C);
+  }
+  softmaxXentMean(logits: Store, labels: Store, loss: Store, N: number, C: number): void {
+    softmaxXentMean(this.gpu, g(logits), g(labels), g(loss), N, C);
+  }
+  softmaxXentMeanGrad(logits: Store, labels: Store, gLoss: Store, gLogits: Store, N: number, C: number): void {
+    softmaxXentMeanGrad(this.gpu, g(logits), g(labels), g(gLoss), g(gLogits), N, C);
+  }
+  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1): void {
+    bceLogitsMean(this.gpu, g(logits), g(targets), g(loss), g(prob), n, tStride);
+  }
+  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1): void {
+    bceLogitsMeanGrad(this.gpu, g(logits), g(targets), g(gLoss), g(gLogits), n, tStride);
   }
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
     argmaxMatch(this.gpu, g(logits), g(labels), g(hit), N, C);
