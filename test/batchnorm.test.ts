@@ -1,8 +1,8 @@
 // batchnorm.test.ts — batch normalisation: training and eval mode three ways (checkOp), the forward against a
 // formula written out here, the fused statistics + running update primitive (batchnormStatsRunning) against the
-// reference, the fused activation/dropout epilogue (GPU vs reference, and bit for bit equal to the unfused ops), the
-// parameter gradients added to their outputs, the running statistics against a hand-run update, numerical
-// stability, and misuse.
+// reference, the fused activation/dropout epilogue (GPU vs reference, and bit for bit equal to the unfused ops),
+// the same epilogue alone (activationDropout), the parameter gradients added to their outputs, the running
+// statistics against a hand-run update, numerical stability, and misuse.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
@@ -214,6 +214,33 @@ for (const acc of [{ gamma: true }, { beta: true }, { gamma: true, beta: true }]
           be.batchnormGrad(x, g, mean, variance, gamma, gx, gg, gb, d, 1e-5, training, on ? acc : {});
           for (const s of [x, g, mean, variance, gamma, gx, other]) be.free(s);
         });
+  });
+
+// the epilogue alone (activation_dropout), on a tensor no batchnorm precedes; its gradient is batchnorm_epilogue_grad
+for (const [what, fuse] of EPILOGUES)
+  for (const shape of [[1], [3, 17, 5, 5], [65, 3]])
+    test(`activationDropout ${what} ${JSON.stringify(shape)}: three ways`, () =>
+      checkOp({ name: 'activationDropout', inputs: [{ shape, gap: 0.02 }], fn: ([x]) => F.activationDropout(x, fuse) }));
+
+for (const [what, fuse] of EPILOGUES)
+  test(`activationDropout ${what} equals the unfused ops bit for bit (CPU and GPU)`, async () => {
+    for (const be of [cpu, await gpuBackend()] as Backend[]) {
+      const run = async (fn: (x: Tensor) => Tensor) => {
+        const x = Tensor.from(be, toF32(randomData(3 * 17 * 25, 81)), [3, 17, 5, 5]).setRequiresGrad();
+        const y = fn(x);
+        y.backward(Tensor.from(be, toF32(randomData(y.size, 82)), y.shape));
+        return Promise.all([y.toArray(), x.grad!.toArray()]);
+      };
+      const fused = await run((x) => F.activationDropout(x, fuse));
+      const apart = await run((x) => {
+        let y = x;
+        if (fuse.activation === 'relu') y = F.relu(y);
+        if (fuse.activation === 'leaky_relu') y = F.leakyRelu(y, fuse.alpha);
+        if (fuse.dropout) y = F.dropout(y, fuse.dropout.p, { nextKey: () => fuse.dropout!.key } as Generator, true);
+        return y;
+      });
+      ['output', 'x gradient'].forEach((name, k) => assert.ok(fused[k].every((v, i) => Object.is(v, apart[k][i])), `${be.name}: ${name} differs`));
+    }
   });
 
 test('batchnorm epilogue misuse: a leaky_relu slope ≤ 0, dropout p outside [0, 1)', () => {

@@ -13,7 +13,9 @@
 //                      inverted dropout: out = (bits(key, i) >> 8) ≥ threshold ? out·scale : 0, the mask of
 //                      random.wgsl's dropout for stream key (wgsl/hash.wgsl). Bindings: 1 x, 2 mean, 3 var,
 //                      4 gamma, 5 beta (read), 6 out (rw).
-//   batchnorm_epilogue_grad: the gradient back through that epilogue, one thread per element (same ACT, DROP):
+//   activation_dropout: the epilogue alone, on a tensor no batchnorm precedes (a convolution's output):
+//                      out[i] = dropout(act(x[i]), i), same ACT, DROP. Bindings: 1 x (read), 2 out (rw).
+//   batchnorm_epilogue_grad: the gradient back through that epilogue (either entry's), one thread per element (same ACT, DROP):
 //                      gn = (DROP ? (kept ? g·scale : 0) : g)·act'(y), the slope read off the sign of the
 //                      epilogue's output y (relu: y > 0; leaky_relu: 1 or alpha), which is the sign of its input
 //                      wherever the element was kept. Bindings: 1 g, 2 y (read), 3 gn (rw).
@@ -128,6 +130,21 @@ fn batchnorm_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocati
     aout[i] = y;
   } else {
     aout[i] = dropout(y, i);
+  }
+}
+
+@group(0) @binding(1) var<storage, read> dx: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dout: array<f32>;
+
+@compute @workgroup_size(256)
+fn activation_dropout(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = (wg.x + wg.y * p.nx) * 256u + li;
+  if (i >= p.n) { return; }
+  let y = activate(dx[i], ACT, p.alpha);
+  if (DROP == 0u) {
+    dout[i] = y;
+  } else {
+    dout[i] = dropout(y, i);
   }
 }
 

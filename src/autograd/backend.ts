@@ -197,6 +197,11 @@ export interface Backend {
    */
   batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi?: BatchnormEpilogue | null): void;
   /**
+   * out = batchnormApply's epilogue alone on x [n] (no normalisation): the activation, then dropout (mask of element
+   * i); its gradient is batchnormEpilogueGrad with dims {N: n, C: 1, L: 1}
+   */
+  activationDropout(x: Store, out: Store, n: number, epi: BatchnormEpilogue): void;
+  /**
    * the gradient back through batchnormApply's epilogue, given its output y: gn = (kept by the dropout mask ?
    * g/(1 − p) : 0)·act'(input), the activation's slope read off sign(y) (the input's sign wherever kept)
    */

@@ -106,3 +106,24 @@ function copyOf(be: Backend, t: Tensor): Tensor {
   be.copyStrided(t.store, 0, [1], c.store, 0, [1], [t.size]);
   return c;
 }
+
+/**
+ * dropout(act(x)) for a tensor no batchnorm precedes (e.g. a convolution's output made without its activation):
+ * batchnorm's epilogue alone, one kernel forward (activationDropout) and one backward (batchnormEpilogueGrad,
+ * instead of the dropout's and the activation's gradients). Equal bit for bit to F.dropout(F.leakyRelu(x)) etc.
+ */
+export function activationDropout(x: Tensor, opts: Pick<BatchnormOptions, 'activation' | 'alpha' | 'dropout'>): Tensor {
+  const { activation: act = 'none', alpha = 0.2, dropout: drop = null } = opts;
+  const be: Backend = x.backend;
+  if (x.dtype !== 'f32') throw new Error(`activationDropout: x must be f32, got ${x.dtype}`);
+  if (act === 'leaky_relu' && !(alpha > 0)) throw new Error(`activationDropout: leaky_relu needs a slope > 0, got ${alpha}`);
+  if (drop && !(drop.p >= 0 && drop.p < 1)) throw new Error(`activationDropout: dropout p must be in [0, 1), got ${drop.p}`);
+  const epi: BatchnormEpilogue = { act, alpha, p: drop?.p ?? 0, key: drop?.key ?? 0 };
+  const out = Tensor.empty(be, x.shape);
+  be.activationDropout(x.store, out.store, x.size, epi);
+  return record(out, 'activationDropout', [x], (g) => {
+    const gx = Tensor.empty(be, x.shape);
+    be.batchnormEpilogueGrad(g.store, out.store, gx.store, { N: x.size, C: 1, L: 1 }, epi);
+    return [gx];
+  });
+}

@@ -5,7 +5,7 @@ import { arenaLayout } from '../autograd/backend.js';
 import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { adamMultiRef, adamRef } from './adam.js';
 import { dropThreshold, intAt, normalAt, randomBits, uniformAt } from '../autograd/random.js';
-import { batchnormApplyRef, batchnormEpilogueGradRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
+import { activationDropoutRef, batchnormApplyRef, batchnormEpilogueGradRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
 import { maxpool2dGradRef, maxpool2dRef } from './maxpool2d.js';
 
@@ -262,6 +262,9 @@ export class CpuBackend implements Backend {
   }
   batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
     batchnormApplyRef(f64(x), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps, epi);
+  }
+  activationDropout(x: Store, out: Store, n: number, epi: BatchnormEpilogue): void {
+    activationDropoutRef(f64(x), f64(out), n, epi);
   }
   batchnormEpilogueGrad(g: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void {
     batchnormEpilogueGradRef(f64(g), f64(y), f64(gn), d, epi);

@@ -123,6 +123,9 @@ export class GpuBackend implements Backend {
   batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
     bn.batchnormApply(this.gpu, g(x), g(mean), g(variance), g(gamma), g(beta), g(out), d, eps, epi);
   }
+  activationDropout(x: Store, out: Store, n: number, epi: BatchnormEpilogue): void {
+    bn.activationDropout(this.gpu, g(x), g(out), n, epi);
+  }
   batchnormEpilogueGrad(gy: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void {
     bn.batchnormEpilogueGrad(this.gpu, g(gy), g(y), g(gn), d, epi);
   }

@@ -15,14 +15,14 @@ const STATS_RUNNING: Kernel = { file: FILE, code: src, entry: 'batchnorm_stats_r
 /** batchnorm_grad per ACCUM (bit 1: add to gGamma, bit 2: add to gBeta) */
 const GRAD = [0, 1, 2, 3].map((accum): Kernel => ({ file: FILE, code: src, entry: 'batchnorm_grad', bindings: ['read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'], constants: { ACCUM: accum } }));
 
-/** batchnorm_apply's and batchnorm_epilogue_grad's pipelines per epilogue (ACT, DROP) */
+/** batchnorm_apply's, activation_dropout's and batchnorm_epilogue_grad's pipelines per epilogue (ACT, DROP) */
 const epilogueKernels = new Map<string, Kernel>();
-function epilogueKernel(entry: 'batchnorm_apply' | 'batchnorm_epilogue_grad', epi: BatchnormEpilogue | null): Kernel {
+function epilogueKernel(entry: 'batchnorm_apply' | 'batchnorm_epilogue_grad' | 'activation_dropout', epi: BatchnormEpilogue | null): Kernel {
   const constants = { ACT: ACTIVATIONS.indexOf(epi?.act ?? 'none'), DROP: epi?.p ? 1 : 0 };
   const key = `${entry}:${constants.ACT}:${constants.DROP}`;
   let k = epilogueKernels.get(key);
   if (!k) {
-    const bindings: Kernel['bindings'] = entry === 'batchnorm_apply' ? ['read', 'read', 'read', 'read', 'read', 'rw'] : ['read', 'read', 'rw'];
+    const bindings: Kernel['bindings'] = entry === 'batchnorm_apply' ? ['read', 'read', 'read', 'read', 'read', 'rw'] : entry === 'activation_dropout' ? ['read', 'rw'] : ['read', 'read', 'rw'];
     epilogueKernels.set(key, (k = { file: FILE, code: src, entry, bindings, constants }));
   }
   return k;
@@ -43,6 +43,12 @@ export function batchnormStats(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, d:
 export function batchnormApply(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, beta: GBuf, out: GBuf, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
   const [gx, gy] = grid(Math.ceil((d.N * d.C * d.L) / 256));
   gpu.dispatch(epilogueKernel('batchnorm_apply', epi), [x, mean, variance, gamma, beta, out], (p) => params(p, d, gx, { eps, epi }), [gx, gy]);
+}
+
+/** the epilogue alone: out = dropout(act(x)) over n elements */
+export function activationDropout(gpu: Gpu, x: GBuf, out: GBuf, n: number, epi: BatchnormEpilogue): void {
+  const [gx, gy] = grid(Math.ceil(n / 256));
+  gpu.dispatch(epilogueKernel('activation_dropout', epi), [x, out], (p) => params(p, { N: n, C: 1, L: 1 }, gx, { epi }), [gx, gy]);
 }
 
 export function batchnormEpilogueGrad(gpu: Gpu, g: GBuf, y: GBuf, gn: GBuf, d: BatchnormDims, epi: BatchnormEpilogue): void {

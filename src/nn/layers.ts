@@ -57,9 +57,16 @@ export class Conv2d extends Layer {
     this.weight = this.param('weight', initWeight(be, [outChannels, inChannels, kernel, kernel], opts.init ?? 'glorot_uniform', inChannels * k2, outChannels * k2, gen));
     this.bias = opts.bias === false ? null : this.param('bias', Tensor.zeros(be, [outChannels]));
   }
-  forward(x: Tensor): Tensor {
+  /**
+   * `fuse.dropout` (Dropout.fusedMask): dropout(act(conv)), the activation (relu or leaky_relu; others stay in the
+   * convolution) and the dropout made by F.activationDropout, whose backward is one kernel
+   */
+  forward(x: Tensor, fuse: Pick<F.BatchnormOptions, 'dropout'> = {}): Tensor {
     const o = this.opts;
-    return F.conv2d(x, this.weight, this.bias, { stride: o.stride, padding: o.padding, activation: o.activation, alpha: o.alpha });
+    const act = o.activation ?? 'none';
+    const moved = fuse.dropout && (act === 'relu' || act === 'leaky_relu') ? act : 'none';
+    const y = F.conv2d(x, this.weight, this.bias, { stride: o.stride, padding: o.padding, activation: moved === 'none' ? act : 'none', alpha: o.alpha });
+    return fuse.dropout ? F.activationDropout(y, { activation: moved, alpha: o.alpha, dropout: fuse.dropout }) : y;
   }
   override describe(): string {
     const o = this.opts;
