@@ -145,6 +145,13 @@ export interface Backend {
   reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store, accumulate?: boolean): void;
   /** dst[dstOffset + Σ i_k·dstStrides_k] = src[srcOffset + Σ i_k·srcStrides_k] over `shape` (transpose, slice, concat) */
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void;
+  /**
+   * out [outer][W][inner] gets parts[k] [outer][widths[k]][inner] at columns [offsets[k], offsets[k] + widths[k]) of
+   * its middle axis (concatenation along one axis), 1 to 4 parts (32-bit words: f32 or i32)
+   */
+  concat(parts: readonly Store[], offsets: readonly number[], widths: readonly number[], W: number, outer: number, inner: number, out: Store): void;
+  /** the inverse of concat: parts[k] = g [outer][W][inner]'s columns [offsets[k], offsets[k] + widths[k]), 1 to 4 parts */
+  split(g: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void;
   /** out[batch][M][N] = act(op(A) · op(B) + bias[N]) (bias and activation optional); `accumulate`: out += it */
   matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias?: Store | null, act?: Activation, alpha?: number, accumulate?: boolean): void;
   /** per-row cross-entropy of softmax(logits[N][C]) against integer labels[N] */

@@ -239,25 +239,29 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
   for (const t of ts)
     if (t.shape.length !== r || t.shape.some((d, i) => i !== a && d !== ts[0].shape[i]) || t.dtype !== ts[0].dtype)
       throw new Error(`concat: ${ts.map((t) => fmt(t.shape)).join(' and ')} differ outside axis ${axis}`);
-  const shape = ts[0].shape.map((d, i) => (i === a ? ts.reduce((s, t) => s + t.shape[a], 0) : d));
-  const os = stridesOf(shape);
+  const W = ts.reduce((s, t) => s + t.shape[a], 0);
+  const shape = ts[0].shape.map((d, i) => (i === a ? W : d));
+  const outer = sizeOf(shape.slice(0, a));
+  const inner = sizeOf(shape.slice(a + 1));
   const out = Tensor.empty(be, shape, ts[0].dtype);
-  let off = 0;
   const offsets: number[] = [];
-  for (const t of ts) {
-    offsets.push(off);
-    be.copyStrided(t.store, 0, stridesOf(t.shape), out.store, off * os[a], os, t.shape);
-    off += t.shape[a];
-  }
-  return record(out, 'concat', [...ts], (g, needs) =>
-    ts.map((t, k) => {
-      if (!needs[k]) return null;
-      const gt = Tensor.empty(be, t.shape);
-      be.copyStrided(g.store, offsets[k] * os[a], os, gt.store, 0, stridesOf(t.shape), t.shape);
-      return gt;
-    }),
-  );
+  ts.reduce((off, t) => (offsets.push(off), off + t.shape[a]), 0);
+  const widths = ts.map((t) => t.shape[a]);
+  // up to CONCAT_PARTS tensors per kernel, each way
+  for (let k = 0; k < ts.length; k += CONCAT_PARTS)
+    be.concat(ts.slice(k, k + CONCAT_PARTS).map((t) => t.store), offsets.slice(k, k + CONCAT_PARTS), widths.slice(k, k + CONCAT_PARTS), W, outer, inner, out.store);
+  return record(out, 'concat', [...ts], (g, needs) => {
+    const gs = ts.map((t, k) => (needs[k] ? Tensor.empty(be, t.shape) : null));
+    const want = [...gs.keys()].filter((k) => gs[k]);
+    for (let i = 0; i < want.length; i += CONCAT_PARTS) {
+      const ks = want.slice(i, i + CONCAT_PARTS);
+      be.split(g.store, W, outer, inner, ks.map((k) => gs[k]!.store), ks.map((k) => offsets[k]), ks.map((k) => widths[k]));
+    }
+    return gs;
+  });
 }
+/** tensors per concat/split kernel (Backend.concat's limit) */
+const CONCAT_PARTS = 4;
 
 // ------------------------------------------------------------------ matmul
 /** op(a)·op(b); into `into.t` when given (added to it with `into.add`: a parameter's gradient slot) */

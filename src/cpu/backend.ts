@@ -161,6 +161,20 @@ export class CpuBackend implements Backend {
     const S = arr(src), D = arr(dst);
     forEachIndex(shape, srcStrides, dstStrides, srcOffset, dstOffset, (is, id) => (D[id] = S[is]));
   }
+  concat(parts: readonly Store[], offsets: readonly number[], widths: readonly number[], W: number, outer: number, inner: number, out: Store): void {
+    const O = arr(out);
+    parts.forEach((s, k) => {
+      const S = arr(s), w = widths[k];
+      for (let o = 0; o < outer; o++) for (let j = 0; j < w; j++) for (let l = 0; l < inner; l++) O[(o * W + offsets[k] + j) * inner + l] = S[(o * w + j) * inner + l];
+    });
+  }
+  split(g: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void {
+    const G = arr(g);
+    parts.forEach((s, k) => {
+      const S = arr(s), w = widths[k];
+      for (let o = 0; o < outer; o++) for (let j = 0; j < w; j++) for (let l = 0; l < inner; l++) S[(o * w + j) * inner + l] = G[(o * W + offsets[k] + j) * inner + l];
+    });
+  }
   matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false): void {
     into(f64(out), accumulate, (C) => this.matmulInto(f64(a), f64(b), C, d, bias && f64(bias), act, alpha));
   }

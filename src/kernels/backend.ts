@@ -7,6 +7,7 @@ import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
 import { copyStrided } from './copy_strided.js';
+import { concat, split } from './concat.js';
 import { matmul } from './matmul.js';
 import { argmaxMatch, softmaxXent, softmaxXentGrad, softmaxXentMean, softmaxXentMeanGrad } from './softmax_xent.js';
 import { bceLogitsMean, bceLogitsMeanGrad } from './bce_logits.js';
@@ -68,6 +69,12 @@ export class GpuBackend implements Backend {
   }
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void {
     copyStrided(this.gpu, g(src), srcOffset, srcStrides, g(dst), dstOffset, dstStrides, shape);
+  }
+  concat(parts: readonly Store[], offsets: readonly number[], widths: readonly number[], W: number, outer: number, inner: number, out: Store): void {
+    concat(this.gpu, parts.map(g), offsets, widths, W, outer, inner, g(out));
+  }
+  split(gs: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void {
+    split(this.gpu, g(gs), W, outer, inner, parts.map(g), offsets, widths);
   }
   matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false): void {
     matmul(this.gpu, g(a), g(b), g(out), d, undefined, bias && g(bias), act, alpha, accumulate);
