@@ -153,7 +153,11 @@ export interface Backend {
   /** the inverse of concat: parts[k] = g [outer][W][inner]'s columns [offsets[k], offsets[k] + widths[k]), 1 to 4 parts */
   split(g: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void;
   /** out[batch][M][N] = act(op(A) · op(B) + bias[N]) (bias and activation optional); `accumulate`: out += it */
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias?: Store | null, act?: Activation, alpha?: number, accumulate?: boolean): void;
+  /**
+   * `biasGrad` (batch 1): also biasGrad.out[n] = Σ_k op(B)[k][n] (summed over k in order; added to its values with
+   * biasGrad.add) — a dense layer's bias gradient from the product that makes its weight gradient
+   */
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias?: Store | null, act?: Activation, alpha?: number, accumulate?: boolean, biasGrad?: { out: Store; add: boolean } | null): void;
   /** per-row cross-entropy of softmax(logits[N][C]) against integer labels[N] */
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void;
   /** gLogits[i][c] = gRow[i] · (softmax(logits_i)_c − [c = label_i]) */

@@ -364,8 +364,15 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, opts: { ac
   return record(y, 'linear', b ? [x, w, b] : [x, w], (g, needs, out) => {
     const gp = preActivationGrad(y, g, act, alpha);
     const gx = needs[0] ? matmulRaw(be, gp, w, { batch: 1, M, N: K, K: N, transA: false, transB: true, strideA: 0, strideB: 0 }) : null;
-    const gw = needs[1] ? matmulRaw(be, x, gp, { batch: 1, M: K, N, K: M, transA: true, transB: false, strideA: 0, strideB: 0 }, out(1, w.shape)) : null;
-    const gb = b && needs[2] ? sumInto(gp, [0], out(2, b.shape)) : null;
+    let gw: Tensor | null = null, gb: Tensor | null = null;
+    if (needs[1]) {
+      const ow = out(1, w.shape);
+      // the bias gradient (gp's column sums) from the same kernel as the weight gradient
+      const ob = b && needs[2] ? out(2, b.shape) : null;
+      be.matmul(x.store, gp.store, ow.t.store, { batch: 1, M: K, N, K: M, transA: true, transB: false, strideA: 0, strideB: 0 }, null, 'none', 0, ow.add, ob && { out: ob.t.store, add: ob.add });
+      gw = ow.t;
+      gb = ob?.t ?? null;
+    } else if (b && needs[2]) gb = sumInto(gp, [0], out(2, b.shape));
     if (gp !== g) gp.dispose();
     return b ? [gx, gw, gb] : [gx, gw];
   });

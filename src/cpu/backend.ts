@@ -175,8 +175,18 @@ export class CpuBackend implements Backend {
       for (let o = 0; o < outer; o++) for (let j = 0; j < w; j++) for (let l = 0; l < inner; l++) S[(o * w + j) * inner + l] = G[(o * W + offsets[k] + j) * inner + l];
     });
   }
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false): void {
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false, biasGrad: { out: Store; add: boolean } | null = null): void {
     into(f64(out), accumulate, (C) => this.matmulInto(f64(a), f64(b), C, d, bias && f64(bias), act, alpha));
+    if (!biasGrad) return;
+    if (d.batch !== 1) throw new Error('matmul: biasGrad needs batch 1');
+    const B = f64(b);
+    into(f64(biasGrad.out), biasGrad.add, (G) => {
+      for (let n = 0; n < d.N; n++) {
+        let s = 0;
+        for (let k = 0; k < d.K; k++) s += d.transB ? B[n * d.K + k] : B[k * d.N + n];
+        G[n] = s;
+      }
+    });
   }
   private matmulInto(A: Float64Array, B: Float64Array, C: Float64Array, d: MatmulDims, bb: Float64Array | null, act: Activation, alpha: number): void {
     const { M, N, K } = d;

@@ -76,8 +76,9 @@ export class GpuBackend implements Backend {
   split(gs: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void {
     split(this.gpu, g(gs), W, outer, inner, parts.map(g), offsets, widths);
   }
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false): void {
-    matmul(this.gpu, g(a), g(b), g(out), d, undefined, bias && g(bias), act, alpha, accumulate);
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false, biasGrad: { out: Store; add: boolean } | null = null): void {
+    const bg = biasGrad && { out: g(biasGrad.out), add: biasGrad.add };
+    matmul(this.gpu, g(a), g(b), g(out), d, bg ? 'matmul' : undefined, bias && g(bias), act, alpha, accumulate, bg);
   }
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void {
     softmaxXent(this.gpu, g(logits), g(labels), g(out), N, C);
