@@ -363,7 +363,8 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, opts: { ac
   be.matmul(x.store, w.store, y.store, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0 }, b?.store ?? null, act, alpha);
   return record(y, 'linear', b ? [x, w, b] : [x, w], (g, needs, out) => {
     const gp = preActivationGrad(y, g, act, alpha);
-    const gx = needs[0] ? matmulRaw(be, gp, w, { batch: 1, M, N: K, K: N, transA: false, transB: true, strideA: 0, strideB: 0 }) : null;
+    // into x's earlier gradient when it has one (two heads on one feature vector): added by this matmul
+    const gx = needs[0] ? matmulRaw(be, gp, w, { batch: 1, M, N: K, K: N, transA: false, transB: true, strideA: 0, strideB: 0 }, out(0, x.shape)) : null;
     let gw: Tensor | null = null, gb: Tensor | null = null;
     if (needs[1]) {
       const ow = out(1, w.shape);
