@@ -231,8 +231,14 @@ export interface Backend {
    * `accumulate`: gWeight += it
    */
   embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number, accumulate?: boolean): void;
-  /** out = max over each window; the window's argmax is its first maximum in row-major order */
-  maxpool2d(x: Store, out: Store, d: Pool2dDims): void;
-  /** gx = Σ over the windows whose argmax (as in maxpool2d) is this element of g[window]; 0 elsewhere */
-  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims): void;
+  /**
+   * out = max over each window; the window's argmax is its first maximum in row-major order. With `drop`, then
+   * inverted dropout with probability p and dropout's mask for stream `key` (element index of out, offset 0)
+   */
+  maxpool2d(x: Store, out: Store, d: Pool2dDims, drop?: { p: number; key: number } | null): void;
+  /**
+   * gx = Σ over the windows whose argmax (as in maxpool2d) is this element of g[window] (with `drop`, g[window]
+   * through the same dropout mask and scale); 0 elsewhere
+   */
+  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims, drop?: { p: number; key: number } | null): void;
 }

@@ -306,11 +306,11 @@ export class CpuBackend implements Backend {
   embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number, accumulate = false): void {
     into(f64(gWeight), accumulate, (o) => embeddingGradRef(indices as Int32Array, f64(g), o, n, V, D));
   }
-  maxpool2d(x: Store, out: Store, d: Pool2dDims): void {
-    maxpool2dRef(f64(x), f64(out), d);
+  maxpool2d(x: Store, out: Store, d: Pool2dDims, drop: { p: number; key: number } | null = null): void {
+    maxpool2dRef(f64(x), f64(out), d, drop);
   }
-  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims): void {
-    maxpool2dGradRef(f64(x), f64(g), f64(gx), d);
+  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims, drop: { p: number; key: number } | null = null): void {
+    maxpool2dGradRef(f64(x), f64(g), f64(gx), d, drop);
   }
 }
 

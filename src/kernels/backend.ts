@@ -149,10 +149,10 @@ export class GpuBackend implements Backend {
   embeddingGrad(indices: Store, gy: Store, gWeight: Store, n: number, V: number, D: number, accumulate = false): void {
     embeddingGrad(this.gpu, g(indices), g(gy), g(gWeight), n, V, D, accumulate);
   }
-  maxpool2d(x: Store, out: Store, d: Pool2dDims): void {
-    maxpool2d(this.gpu, g(x), g(out), d);
+  maxpool2d(x: Store, out: Store, d: Pool2dDims, drop: { p: number; key: number } | null = null): void {
+    maxpool2d(this.gpu, g(x), g(out), d, drop);
   }
-  maxpool2dGrad(x: Store, gy: Store, gx: Store, d: Pool2dDims): void {
-    maxpool2dGrad(this.gpu, g(x), g(gy), g(gx), d);
+  maxpool2dGrad(x: Store, gy: Store, gx: Store, d: Pool2dDims, drop: { p: number; key: number } | null = null): void {
+    maxpool2dGrad(this.gpu, g(x), g(gy), g(gx), d, drop);
   }
 }

@@ -52,12 +52,26 @@ export class Cnn extends Module {
   }
   private readonly drop: Dropout;
 
+  /** the convolutional body, each pooling → dropout pair as one kernel each way (the same bits as apart) */
+  private bodyForward(x: Tensor): Tensor {
+    const ls = this.body.layers;
+    let h = x;
+    for (let i = 0; i < ls.length; i++) {
+      const l = ls[i], next = ls[i + 1];
+      if (l instanceof MaxPool2d && next instanceof Dropout) {
+        h = l.forward(h, { dropout: next.fusedMask() });
+        i++;
+      } else h = l.forward(h);
+    }
+    return h;
+  }
   /** the 128-d penultimate features (after the dense layer's batchnorm, before dropout) */
   features(x: Tensor): Tensor {
-    return this.dense.forward(this.body.forward(x));
+    return this.dense.forward(this.bodyForward(x));
   }
-  /** logits [N, classes] for images [N, 1, 28, 28] */
+  /** logits [N, classes] for images [N, 1, 28, 28]; the last dropout runs in the dense batchnorm's kernel */
   forward(x: Tensor): Tensor {
-    return this.out.forward(this.drop.forward(this.features(x)));
+    const [flatten, fc, bn] = this.dense.layers as [Flatten, Linear, BatchNorm];
+    return this.out.forward(bn.forward(fc.forward(flatten.forward(this.bodyForward(x))), { dropout: this.drop.fusedMask() }));
   }
 }

@@ -160,8 +160,9 @@ export class MaxPool2d extends Layer {
   constructor(readonly k = 2) {
     super();
   }
-  forward(x: Tensor): Tensor {
-    return F.maxpool2d(x, this.k);
+  /** `fuse.dropout` (Dropout.fusedMask): the dropout after the pooling, in the same kernel each way */
+  forward(x: Tensor, fuse: Pick<F.BatchnormOptions, 'dropout'> = {}): Tensor {
+    return F.maxpool2d(x, this.k, this.k, fuse.dropout ?? null);
   }
   override describe(): string {
     return `MaxPool2d(${this.k})`;
