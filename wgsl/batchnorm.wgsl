@@ -25,11 +25,15 @@
 //                      ACCUM (override, bits: 1 gGamma, 2 gBeta) adds those sums to the outputs' values instead
 //                      (a parameter's second gradient). Bindings: 1 x, 2 g, 3 mean, 4 var, 5 gamma (read), 6 gx,
 //                      7 gGamma, 8 gBeta (rw) — 8 storage buffers, WebGPU's default per-stage limit.
+// IN_RELU = 1 (override, statistics, apply and grad): x is read through relu — the ReLU of the layer before (a
+// convolution's), moved into the batchnorm so that batchnorm_grad's gx is also the gradient before that ReLU
+// (gx·[x > 0]), one kernel fewer than the ReLU's own gradient pass.
 // Per-channel workgroups split over x/y (c = x + y·nx); per-element threads likewise (i = (x + y·nx)·256 + local).
 // The TS side appends wgsl/activation.wgsl and wgsl/hash.wgsl.
 override ACT: u32 = 0u;
 override DROP: u32 = 0u;
 override ACCUM: u32 = 0u;
+override IN_RELU: u32 = 0u;
 struct P {
   N: u32, C: u32, L: u32, nx: u32,
   n: u32, training: u32, eps: f32, momentum: f32,
@@ -40,6 +44,12 @@ struct P {
 
 var<workgroup> red: array<f32, 256>;
 var<workgroup> red2: array<f32, 256>;
+
+/** an input value as the batchnorm sees it: through relu with IN_RELU = 1 */
+fn xin(v: f32) -> f32 {
+  if (IN_RELU == 1u) { return max(v, 0.0); }
+  return v;
+}
 
 /** offset of element m ∈ [0, N·L) of channel c */
 fn at(c: u32, m: u32) -> u32 {
@@ -72,13 +82,13 @@ fn channelStats(c: u32, li: u32) -> vec2<f32> {
   let M = p.N * p.L;
   var s = 0.0;
   if (c < p.C) {
-    for (var m = li; m < M; m += 256u) { s += sx[at(c, m)]; }
+    for (var m = li; m < M; m += 256u) { s += xin(sx[at(c, m)]); }
   }
   let mu = wgSum(li, s) / f32(M);
   var q = 0.0;
   if (c < p.C) {
     for (var m = li; m < M; m += 256u) {
-      let d = sx[at(c, m)] - mu;
+      let d = xin(sx[at(c, m)]) - mu;
       q += d * d;
     }
   }
@@ -125,7 +135,7 @@ fn batchnorm_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocati
   if (i >= p.n) { return; }
   let c = (i / p.L) % p.C;
   let k = agamma[c] / sqrt(avar[c] + p.eps);
-  let y = activate((ax[i] - amean[c]) * k + abeta[c], ACT, p.alpha);
+  let y = activate((xin(ax[i]) - amean[c]) * k + abeta[c], ACT, p.alpha);
   if (DROP == 0u) {
     aout[i] = y;
   } else {
@@ -189,7 +199,7 @@ fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
       let i = at(c, m);
       let g = gx_g[i];
       sg += g;
-      sgx += g * (gx_x[i] - mu) * invstd;
+      sgx += g * (xin(gx_x[i]) - mu) * invstd;
     }
   }
   let SG = wgSum(li, sg);
@@ -203,11 +213,14 @@ fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
   let fM = f32(M);
   for (var m = li; m < M; m += 256u) {
     let i = at(c, m);
+    var v: f32;
     if (p.training != 0u) {
-      let xhat = (gx_x[i] - mu) * invstd;
-      gx_out[i] = k * (gx_g[i] - SG / fM - xhat * (SGX / fM));
+      let xhat = (xin(gx_x[i]) - mu) * invstd;
+      v = k * (gx_g[i] - SG / fM - xhat * (SGX / fM));
     } else {
-      gx_out[i] = k * gx_g[i];
+      v = k * gx_g[i];
     }
+    if (IN_RELU == 1u) { v = v * select(0.0, 1.0, gx_x[i] > 0.0); }
+    gx_out[i] = v;
   }
 }

@@ -48,6 +48,11 @@ export interface BatchnormDims {
   N: number;
   C: number;
   L: number;
+  /**
+   * x is read through relu (the ReLU of the layer before, moved into the batchnorm): statistics and normalisation
+   * see relu(x), and batchnormGrad's gx is the gradient before that ReLU (times [x > 0])
+   */
+  inputRelu?: boolean;
 }
 
 /**

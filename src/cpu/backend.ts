@@ -98,6 +98,11 @@ function forEachIndex(shape: readonly number[], sa: readonly number[], sb: reado
 }
 
 /** run `fn`, which writes its result into the array it gets: into `out`, or, with `accumulate`, added to out */
+/** batchnorm's x as its kernels see it: through relu with d.inputRelu */
+function bnInput(x: Store, d: BatchnormDims): Float64Array {
+  return d.inputRelu ? f64(x).map((v) => (v > 0 ? v : 0)) : f64(x);
+}
+
 function into(out: Float64Array, accumulate: boolean, fn: (o: Float64Array) => void): void {
   if (!accumulate) return fn(out);
   const t = new Float64Array(out.length);
@@ -282,10 +287,10 @@ export class CpuBackend implements Backend {
     into(f64(gw), accumulate, (o) => conv2dGradWeightRef(f64(x), f64(gy), o, d));
   }
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
-    batchnormStatsRef(f64(x), f64(mean), f64(variance), d);
+    batchnormStatsRef(bnInput(x, d), f64(mean), f64(variance), d);
   }
   batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
-    batchnormApplyRef(f64(x), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps, epi);
+    batchnormApplyRef(bnInput(x, d), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps, epi);
   }
   activationDropout(x: Store, out: Store, n: number, epi: BatchnormEpilogue): void {
     activationDropoutRef(f64(x), f64(out), n, epi);
@@ -294,11 +299,15 @@ export class CpuBackend implements Backend {
     batchnormEpilogueGradRef(f64(g), f64(y), f64(gn), d, epi);
   }
   batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
-    batchnormStatsRunningRef(f64(x), f64(mean), f64(variance), f64(runMean), f64(runVar), d, momentum);
+    batchnormStatsRunningRef(bnInput(x, d), f64(mean), f64(variance), f64(runMean), f64(runVar), d, momentum);
   }
   batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {}): void {
     into(f64(gGamma), !!acc.gamma, (gg) =>
-      into(f64(gBeta), !!acc.beta, (gb) => batchnormGradRef(f64(x), f64(g), f64(mean), f64(variance), f64(gamma), f64(gx), gg, gb, d, eps, training)));
+      into(f64(gBeta), !!acc.beta, (gb) => batchnormGradRef(bnInput(x, d), f64(g), f64(mean), f64(variance), f64(gamma), f64(gx), gg, gb, d, eps, training)));
+    if (d.inputRelu) {
+      const X = f64(x), GX = f64(gx);
+      for (let i = 0; i < d.N * d.C * d.L; i++) GX[i] *= X[i] > 0 ? 1 : 0; // back through the ReLU
+    }
   }
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void {
     embeddingRef(f64(weight), indices as Int32Array, f64(out), n, V, D);
