@@ -232,7 +232,7 @@ export class Tensor {
     let seed: Tensor;
     if (!grad) {
       if (this.size !== 1) throw new Error(`backward(): tensor has ${this.size} elements; pass the output gradient`);
-      seed = Tensor.full(this.backend, this.shape, 1);
+      seed = oneOf(this.backend).view(this.shape); // no fill per call; nothing writes into a gradient it is handed
     } else {
       if (grad.size !== this.size) throw new Error(`backward(grad): grad [${grad.shape}] does not match [${this.shape}]`);
       seed = grad.view(this.shape); // our own handle: every gradient in `grads` is ours to free
@@ -327,6 +327,14 @@ export class Tensor {
       }
     });
   }
+}
+
+/** a kept scalar 1 per backend: the seed of backward() on a one-element tensor */
+const ones = new WeakMap<Backend, Tensor>();
+function oneOf(be: Backend): Tensor {
+  let t = ones.get(be);
+  if (!t || t.disposed) ones.set(be, (t = keep(Tensor.full(be, [1], 1))));
+  return t;
 }
 
 /** gradient accumulation: a + b (same shape), into `out` when given (a tensor of that size other than a and b) */
