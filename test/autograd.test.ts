@@ -1,10 +1,10 @@
 // autograd.test.ts — the tape: scalar backward, accumulation across calls, noGrad, detach, zeroGrad-style reset,
-// tidy scopes, and errors for misuse.
+// tidy scopes, an intermediate's second gradient added in place by the kernel that makes it, and errors for misuse.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor, keep, noGrad, tidy } from '../src/autograd/tensor.js';
-import { cpu, gpuBackend } from './harness.js';
+import { checkOp, cpu, gpuBackend } from './harness.js';
 
 test('backward from a scalar: d/dx Σ x² = 2x', async () => {
   for (const be of [cpu, await gpuBackend()]) {
@@ -61,6 +61,41 @@ test('tidy frees temporaries, keeps results and leaf gradients', async () => {
   assert.ok(!inner.disposed);
   inner.dispose();
   assert.throws(() => inner.toArray(), /used after dispose/);
+});
+
+// two dense heads on one intermediate h (the AC-GAN discriminator's real/fake and class heads): the second head's
+// matmul adds its input gradient to h's first one in place (GradOut on an intermediate), instead of an add
+test('two linear heads on one intermediate: the second input gradient added in place (three ways)', () =>
+  checkOp({
+    name: 'linear',
+    inputs: [{ shape: [17, 5] }, { shape: [5, 1] }, { shape: [5, 3] }, { shape: [3] }],
+    fn: ([x, w1, w2, b2]) => {
+      const h = F.tanh(x);
+      return F.concat([F.linear(h, w1), F.linear(h, w2, b2), F.mul(h, 2)], 1);
+    },
+  }));
+
+test('add(h, h): both halves of the gradient count (one gradient passed through to one input twice)', async () => {
+  for (const be of [cpu, await gpuBackend()]) {
+    const x = Tensor.from(be, [0.5, -1], [2]).setRequiresGrad();
+    F.add(F.mul(x, 1), F.mul(x, 1)).backward(Tensor.from(be, [1, 1], [2]));
+    const h = F.mul(x, 3);
+    F.add(h, h).backward(Tensor.from(be, [1, 1], [2]));
+    assert.equal([...(await x.grad!.toArray())], [8, 8], be.name); // 2 from the first pass, 6 from the second
+  }
+});
+
+test('an intermediate gradient held twice is not added to in place', async () => {
+  for (const be of [cpu, await gpuBackend()]) {
+    const x = Tensor.from(be, [0.5, -1, 2, 0.25], [2, 2]).setRequiresGrad();
+    const w = Tensor.from(be, [1, 2, 3, 4], [2, 2]);
+    const h = F.mul(x, 1); // an intermediate
+    // add(h, h): one gradient handed to h twice (two handles on one storage); then the linear's gradient of h
+    const y = F.add(F.add(h, h), F.linear(h, w));
+    y.backward(Tensor.from(be, [1, 1, 1, 1], [2, 2]));
+    // dy/dh = 2 + (1·wᵀ) row sums: each row of g·wᵀ is [1 + 2, 3 + 4] = [3, 7]
+    assert.equal([...(await x.grad!.toArray())], [5, 9, 5, 9], be.name);
+  }
 });
 
 test('ops reject mismatched shapes and backends with clear messages', async () => {

@@ -1,8 +1,8 @@
 // batchnorm.test.ts — batch normalisation: training and eval mode three ways (checkOp), the forward against a
 // formula written out here, the fused statistics + running update primitive (batchnormStatsRunning) against the
-// reference, the fused activation/dropout epilogue (GPU vs reference, and bit for bit equal to the unfused ops), the
-// parameter gradients added to their outputs, the running statistics against a hand-run update, numerical
-// stability, and misuse.
+// reference, the fused activation/dropout epilogue (GPU vs reference, and bit for bit equal to the unfused ops),
+// the same epilogue alone (activationDropout), the previous layer's ReLU applied on input (inputRelu), the parameter
+// gradients added to their outputs, the running statistics against a hand-run update, numerical stability, misuse.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
@@ -215,6 +215,56 @@ for (const acc of [{ gamma: true }, { beta: true }, { gamma: true, beta: true }]
           for (const s of [x, g, mean, variance, gamma, gx, other]) be.free(s);
         });
   });
+
+// the epilogue alone (activation_dropout), on a tensor no batchnorm precedes; its gradient is batchnorm_epilogue_grad
+for (const [what, fuse] of EPILOGUES)
+  for (const shape of [[1], [3, 17, 5, 5], [65, 3]])
+    test(`activationDropout ${what} ${JSON.stringify(shape)}: three ways`, () =>
+      checkOp({ name: 'activationDropout', inputs: [{ shape, gap: 0.02 }], fn: ([x]) => F.activationDropout(x, fuse) }));
+
+for (const [what, fuse] of EPILOGUES)
+  test(`activationDropout ${what} equals the unfused ops bit for bit (CPU and GPU)`, async () => {
+    for (const be of [cpu, await gpuBackend()] as Backend[]) {
+      const run = async (fn: (x: Tensor) => Tensor) => {
+        const x = Tensor.from(be, toF32(randomData(3 * 17 * 25, 81)), [3, 17, 5, 5]).setRequiresGrad();
+        const y = fn(x);
+        y.backward(Tensor.from(be, toF32(randomData(y.size, 82)), y.shape));
+        return Promise.all([y.toArray(), x.grad!.toArray()]);
+      };
+      const fused = await run((x) => F.activationDropout(x, fuse));
+      const apart = await run((x) => {
+        let y = x;
+        if (fuse.activation === 'relu') y = F.relu(y);
+        if (fuse.activation === 'leaky_relu') y = F.leakyRelu(y, fuse.alpha);
+        if (fuse.dropout) y = F.dropout(y, fuse.dropout.p, { nextKey: () => fuse.dropout!.key } as Generator, true);
+        return y;
+      });
+      ['output', 'x gradient'].forEach((name, k) => assert.ok(fused[k].every((v, i) => Object.is(v, apart[k][i])), `${be.name}: ${name} differs`));
+    }
+  });
+
+// inputRelu: x read through relu (a convolution's ReLU moved into the batchnorm); its gradient is before the ReLU
+for (const training of [true, false])
+  for (const shape of [[3, 17, 5, 5], [5, 17], [1, 3, 13, 13]])
+    test(`batchnorm inputRelu (${training ? 'training' : 'eval'}) ${JSON.stringify(shape)}: three ways`, () =>
+      checkOp({
+        name: 'batchnorm',
+        inputs: inputs(shape).map((s, k) => (k === 0 ? { ...s, gap: 0.02 } : s)),
+        fdSamples: 16,
+        fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training, inputRelu: true }),
+      }));
+
+test('batchnorm inputRelu equals batchnorm(relu(x)) bit for bit (CPU and GPU, training and eval, with an epilogue)', async () => {
+  for (const be of [cpu, await gpuBackend()] as Backend[])
+    for (const training of [true, false])
+      for (const shape of [[3, 17, 5, 5], [65, 3]]) {
+        const opts = { training, momentum: 0.3, activation: 'leaky_relu' as const, dropout: { p: 0.5, key: 5 } };
+        const fused = await bnRun(be, shape, (x, g, b, rm, rv) => F.batchnorm(x, g, b, rm, rv, { ...opts, inputRelu: true }));
+        const apart = await bnRun(be, shape, (x, g, b, rm, rv) => F.batchnorm(F.relu(x), g, b, rm, rv, opts));
+        ['output', 'x gradient', 'gamma gradient', 'beta gradient', 'running mean', 'running var'].forEach((name, k) =>
+          assert.ok(fused[k].every((v, i) => Object.is(v, apart[k][i])), `${be.name} ${training ? 'training' : 'eval'} [${shape}]: ${name} differs`));
+      }
+});
 
 test('batchnorm epilogue misuse: a leaky_relu slope ≤ 0, dropout p outside [0, 1)', () => {
   const t = (s: number[]) => Tensor.zeros(cpu, s);

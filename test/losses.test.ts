@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor } from '../src/autograd/tensor.js';
-import { checkOp, cpu, gpuBackend } from './harness.js';
+import { assertClose, checkOp, cpu, gpuBackend } from './harness.js';
 
 function labels(n: number, c: number): number[] {
   return Array.from({ length: n }, (_, i) => (i * 7 + 3) % c);
@@ -33,6 +33,61 @@ for (const shape of [[1], [3, 17], [65, 1]])
 
 test('bceWithLogits with broadcast target [65,1] vs [1]', () =>
   checkOp({ name: 'bceWithLogits', inputs: [{ shape: [65, 1], lo: -5, hi: 5 }, { shape: [1], lo: 0, hi: 1 }], fn: ([x, t]) => F.bceWithLogits(x, t) }));
+
+// bceLogitsMean (the fused path: targets without gradient, one per logit or one for all), n on both sides of
+// REDUCE_SMALL_MAX (64: one thread sums) and of 256 (strided partial sums, then the tree)
+for (const [shape, tShape] of [[[1], [1]], [[3, 17], [3, 17]], [[65, 1], [65, 1]], [[65, 1], [1]], [[300], [300]], [[17, 1], [1, 1]]] as const)
+  test(`bceLogitsMean ${JSON.stringify(shape)} vs target ${JSON.stringify(tShape)}`, () =>
+    checkOp({
+      name: 'bceLogitsMean',
+      inputs: [{ shape: [...shape], lo: -5, hi: 5 }, { shape: [...tShape], lo: 0, hi: 1, grad: false }],
+      fn: ([x, t]) => F.bceWithLogits(x, t),
+    }));
+
+/** the bits of a tensor */
+async function bits(t: Tensor): Promise<number[]> {
+  return [...new Uint32Array(Float32Array.from(await t.toArray()).buffer)];
+}
+
+// the fused means add in reduce_sum's order, so they are bit-identical to the elementwise op → sum → scale they
+// replace (a GAN step's losses stay bit-identical)
+for (const n of [16, 64, 65, 300]) {
+  test(`bceLogitsMean n=${n}: loss and probability bit-identical to the unfused ops, probability matches the CPU`, async () => {
+    const g = await gpuBackend();
+    const xs = Array.from({ length: n }, (_, i) => Math.sin(i * 1.7) * 4);
+    for (const [tv, ts] of [[[1], [1, 1]], [Array.from({ length: n }, (_, i) => (i % 3) / 2), [n, 1]]] as const) {
+      const x = Tensor.from(g, xs, [n, 1]);
+      const t = Tensor.from(g, tv, [...ts]);
+      const { loss, prob } = F.bceWithLogitsAndProb(x, t);
+      const tg = Tensor.from(g, tv, [...ts]);
+      tg.requiresGrad = true; // a target gradient takes the elementwise path
+      const unfused = F.bceWithLogits(x, tg);
+      assert.equal(await bits(loss), await bits(unfused), 'loss');
+      assert.equal(await bits(prob), await bits(F.mean(F.sigmoid(x))), 'prob');
+      const want = F.bceWithLogitsAndProb(Tensor.from(cpu, xs, [n, 1]), Tensor.from(cpu, tv, [...ts]));
+      assertClose(await prob.toArray(), await want.prob.toArray(), 1e-5, 'prob vs CPU');
+      assertClose(await loss.toArray(), await want.loss.toArray(), 1e-5, 'loss vs CPU');
+    }
+  });
+  test(`softmaxXentMean N=${n}: bit-identical to mean(softmaxCrossEntropyRows)`, async () => {
+    const g = await gpuBackend();
+    const C = 10;
+    const x = Tensor.from(g, Array.from({ length: n * C }, (_, i) => Math.cos(i * 0.37) * 3), [n, C]);
+    const y = Tensor.from(g, labels(n, C), [n], 'i32');
+    assert.equal(await bits(F.softmaxCrossEntropy(x, y)), await bits(F.mean(F.softmaxCrossEntropyRows(x, y))));
+  });
+}
+
+test('bceWithLogits falls back to the elementwise ops for targets with a gradient or a general broadcast', async () => {
+  for (const be of [cpu, await gpuBackend()]) {
+    const x = Tensor.from(be, [0.5, -1, 2], [3, 1]);
+    const t = Tensor.from(be, [0, 1], [1, 2]); // [3, 2] after broadcasting
+    const { loss, prob } = F.bceWithLogitsAndProb(x, t);
+    const want = [0.5, -1, 2].flatMap((a) => [0, 1].map((b) => Math.max(a, 0) - a * b + Math.log1p(Math.exp(-Math.abs(a)))));
+    assertClose(await loss.toArray(), [want.reduce((s, v) => s + v) / 6], 1e-6, `${be.name}: loss`);
+    assertClose(await prob.toArray(), [[0.5, -1, 2].reduce((s, a) => s + 1 / (1 + Math.exp(-a)), 0) / 3], 1e-6, `${be.name}: prob`);
+  }
+});
 
 test('softmaxCrossEntropy is stable for large logits', async () => {
   for (const be of [cpu, await gpuBackend()]) {

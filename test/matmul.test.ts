@@ -1,6 +1,7 @@
 // matmul.test.ts — tiled matmul, all transpose combinations, batched and shared-B, shapes off the 64-tile grid, the
-// fused epilogue, and accumulating into C.
+// fused epilogue, accumulating into C, and the column sums of op(B) made alongside (biasGrad).
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor } from '../src/autograd/tensor.js';
 import { matmul as matmulKernel, MatmulVariant } from '../src/kernels/matmul.js';
@@ -106,5 +107,35 @@ for (const [M, K, N] of [[1, 1, 1], [65, 17, 3], [17, 65, 129], [520, 33, 520]])
         be.free(B);
       });
     });
+
+// biasGrad: the column sums of op(B) from the same kernel (a dense layer's bias gradient beside its weight
+// gradient), written or added; several row tiles (only row tile 0 writes them), column tiles and K tiles
+for (const [M, K, N] of [[1, 1, 1], [65, 17, 3], [130, 300, 70]])
+  for (const tB of [false, true])
+    test(`matmul ${M}×${K}·${K}×${N} tA=true tB=${tB} with biasGrad (written, then added)`, () => {
+      const a = toF32(randomData(M * K, 61)), b = toF32(randomData(K * N, 62));
+      const d = { batch: 1, M, N, K, transA: true, transB: tB, strideA: 0, strideB: 0 };
+      return checkAccumulate('matmul biasGrad', N, (be, out, acc) => {
+        const [A, B, C] = [be.upload(a, 'f32'), be.upload(b, 'f32'), be.alloc(M * N, 'f32')];
+        be.matmul(A, B, C, d, null, 'none', 0, false, { out, add: acc });
+        for (const s of [A, B, C]) be.free(s);
+      });
+    });
+
+test('matmul biasGrad leaves C as without it, and equals reduce_sum bit for bit (K ≤ 64: one thread sums in order)', async () => {
+  const g = await gpuBackend();
+  for (const [M, K, N] of [[65, 16, 3], [17, 64, 70]]) {
+    const a = toF32(randomData(M * K, 63)), b = toF32(randomData(K * N, 64));
+    const d = { batch: 1, M, N, K, transA: true, transB: false, strideA: 0, strideB: 0 };
+    const A = Tensor.from(g, a, [K, M]), B = Tensor.from(g, b, [K, N]);
+    const C1 = Tensor.empty(g, [M, N]), C2 = Tensor.empty(g, [M, N]), GB = Tensor.empty(g, [N]);
+    g.matmul(A.store, B.store, C1.store, d);
+    g.matmul(A.store, B.store, C2.store, d, null, 'none', 0, false, { out: GB.store, add: false });
+    const bits = async (t: Tensor) => [...new Uint32Array(Float32Array.from(await t.toArray()).buffer)];
+    assert.equal(await bits(C2), await bits(C1), `[${M}, ${K}, ${N}]: C`);
+    assert.equal(await bits(GB), await bits(F.sum(B, 0)), `[${M}, ${K}, ${N}]: column sums`);
+    for (const t of [A, B, C1, C2, GB]) t.dispose();
+  }
+});
 
 test.run();

@@ -1,5 +1,6 @@
 // maxpool2d.test.ts — 2-D max pooling: three-way checks on inputs whose windows have well-separated values (so
-// finite differences never flip an argmax), floor mode on odd sizes, tie-breaking, overlapping windows, misuse.
+// finite differences never flip an argmax), floor mode on odd sizes, tie-breaking, overlapping windows, the fused
+// dropout (three ways, and bit for bit F.dropout of the pooled tensor), misuse.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
@@ -49,6 +50,30 @@ test('maxpool2d overlapping windows [1,2,7,7] k=3 stride 2', () =>
   checkOp({ name: 'maxpool2d', inputs: [{ shape: [1, 2, 7, 7], data: shuffledArange(98, 5) }], fn: ([x]) => F.maxpool2d(x, 3, 2) }));
 test('maxpool2d k=2 stride 1 on [2,1,5,6]', () =>
   checkOp({ name: 'maxpool2d', inputs: [{ shape: [2, 1, 5, 6], data: shuffledArange(60, 6) }], fn: ([x]) => F.maxpool2d(x, 2, 1) }));
+
+// dropout fused after the pooling (the CNN's pool → dropout): one kernel each way
+for (const [shape, k, stride] of [[[3, 3, 13, 13], 2, 2], [[1, 17, 5, 5], 2, 2], [[1, 2, 7, 7], 3, 2]] as [number[], number, number][])
+  test(`maxpool2d ${JSON.stringify(shape)} k=${k} stride ${stride} + dropout 0.3`, () =>
+    checkOp({
+      name: 'maxpool2d',
+      inputs: [{ shape, data: stride === k ? windowDistinct(shape, k, 7) : shuffledArange(shape.reduce((a, d) => a * d), 7) }],
+      fn: ([x]) => F.maxpool2d(x, k, stride, { p: 0.3, key: 4242 }),
+    }));
+
+test('maxpool2d + dropout equals F.dropout(F.maxpool2d(x)) bit for bit, forward and backward (CPU and GPU)', async () => {
+  for (const be of [cpu, await gpuBackend()] as Backend[]) {
+    const shape = [3, 5, 13, 13];
+    const run = async (fn: (x: Tensor) => Tensor) => {
+      const x = Tensor.from(be, windowDistinct(shape, 2, 9), shape).setRequiresGrad();
+      const y = fn(x);
+      y.backward(Tensor.from(be, toF32(Array.from({ length: y.size }, (_, i) => Math.sin(i))), y.shape));
+      return Promise.all([y.toArray(), x.grad!.toArray()]);
+    };
+    const fused = await run((x) => F.maxpool2d(x, 2, 2, { p: 0.2, key: 99 }));
+    const apart = await run((x) => F.dropout(F.maxpool2d(x, 2), 0.2, { nextKey: () => 99 } as Generator, true));
+    ['output', 'x gradient'].forEach((name, k) => assert.ok(fused[k].every((v, i) => Object.is(v, apart[k][i])), `${be.name}: ${name} differs`));
+  }
+});
 
 test('maxpool2d output shapes (floor mode, as PyTorch)', () => {
   const shapeOf = (s: number[], k: number, st?: number) => F.maxpool2d(Tensor.zeros(cpu, s), k, st).shape;

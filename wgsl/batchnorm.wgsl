@@ -13,7 +13,9 @@
 //                      inverted dropout: out = (bits(key, i) >> 8) ≥ threshold ? out·scale : 0, the mask of
 //                      random.wgsl's dropout for stream key (wgsl/hash.wgsl). Bindings: 1 x, 2 mean, 3 var,
 //                      4 gamma, 5 beta (read), 6 out (rw).
-//   batchnorm_epilogue_grad: the gradient back through that epilogue, one thread per element (same ACT, DROP):
+//   activation_dropout: the epilogue alone, on a tensor no batchnorm precedes (a convolution's output):
+//                      out[i] = dropout(act(x[i]), i), same ACT, DROP. Bindings: 1 x (read), 2 out (rw).
+//   batchnorm_epilogue_grad: the gradient back through that epilogue (either entry's), one thread per element (same ACT, DROP):
 //                      gn = (DROP ? (kept ? g·scale : 0) : g)·act'(y), the slope read off the sign of the
 //                      epilogue's output y (relu: y > 0; leaky_relu: 1 or alpha), which is the sign of its input
 //                      wherever the element was kept. Bindings: 1 g, 2 y (read), 3 gn (rw).
@@ -23,11 +25,15 @@
 //                      ACCUM (override, bits: 1 gGamma, 2 gBeta) adds those sums to the outputs' values instead
 //                      (a parameter's second gradient). Bindings: 1 x, 2 g, 3 mean, 4 var, 5 gamma (read), 6 gx,
 //                      7 gGamma, 8 gBeta (rw) — 8 storage buffers, WebGPU's default per-stage limit.
+// IN_RELU = 1 (override, statistics, apply and grad): x is read through relu — the ReLU of the layer before (a
+// convolution's), moved into the batchnorm so that batchnorm_grad's gx is also the gradient before that ReLU
+// (gx·[x > 0]), one kernel fewer than the ReLU's own gradient pass.
 // Per-channel workgroups split over x/y (c = x + y·nx); per-element threads likewise (i = (x + y·nx)·256 + local).
 // The TS side appends wgsl/activation.wgsl and wgsl/hash.wgsl.
 override ACT: u32 = 0u;
 override DROP: u32 = 0u;
 override ACCUM: u32 = 0u;
+override IN_RELU: u32 = 0u;
 struct P {
   N: u32, C: u32, L: u32, nx: u32,
   n: u32, training: u32, eps: f32, momentum: f32,
@@ -38,6 +44,12 @@ struct P {
 
 var<workgroup> red: array<f32, 256>;
 var<workgroup> red2: array<f32, 256>;
+
+/** an input value as the batchnorm sees it: through relu with IN_RELU = 1 */
+fn xin(v: f32) -> f32 {
+  if (IN_RELU == 1u) { return max(v, 0.0); }
+  return v;
+}
 
 /** offset of element m ∈ [0, N·L) of channel c */
 fn at(c: u32, m: u32) -> u32 {
@@ -70,13 +82,13 @@ fn channelStats(c: u32, li: u32) -> vec2<f32> {
   let M = p.N * p.L;
   var s = 0.0;
   if (c < p.C) {
-    for (var m = li; m < M; m += 256u) { s += sx[at(c, m)]; }
+    for (var m = li; m < M; m += 256u) { s += xin(sx[at(c, m)]); }
   }
   let mu = wgSum(li, s) / f32(M);
   var q = 0.0;
   if (c < p.C) {
     for (var m = li; m < M; m += 256u) {
-      let d = sx[at(c, m)] - mu;
+      let d = xin(sx[at(c, m)]) - mu;
       q += d * d;
     }
   }
@@ -123,11 +135,26 @@ fn batchnorm_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocati
   if (i >= p.n) { return; }
   let c = (i / p.L) % p.C;
   let k = agamma[c] / sqrt(avar[c] + p.eps);
-  let y = activate((ax[i] - amean[c]) * k + abeta[c], ACT, p.alpha);
+  let y = activate((xin(ax[i]) - amean[c]) * k + abeta[c], ACT, p.alpha);
   if (DROP == 0u) {
     aout[i] = y;
   } else {
     aout[i] = dropout(y, i);
+  }
+}
+
+@group(0) @binding(1) var<storage, read> dx: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dout: array<f32>;
+
+@compute @workgroup_size(256)
+fn activation_dropout(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = (wg.x + wg.y * p.nx) * 256u + li;
+  if (i >= p.n) { return; }
+  let y = activate(dx[i], ACT, p.alpha);
+  if (DROP == 0u) {
+    dout[i] = y;
+  } else {
+    dout[i] = dropout(y, i);
   }
 }
 
@@ -172,7 +199,7 @@ fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
       let i = at(c, m);
       let g = gx_g[i];
       sg += g;
-      sgx += g * (gx_x[i] - mu) * invstd;
+      sgx += g * (xin(gx_x[i]) - mu) * invstd;
     }
   }
   let SG = wgSum(li, sg);
@@ -186,11 +213,14 @@ fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
   let fM = f32(M);
   for (var m = li; m < M; m += 256u) {
     let i = at(c, m);
+    var v: f32;
     if (p.training != 0u) {
-      let xhat = (gx_x[i] - mu) * invstd;
-      gx_out[i] = k * (gx_g[i] - SG / fM - xhat * (SGX / fM));
+      let xhat = (xin(gx_x[i]) - mu) * invstd;
+      v = k * (gx_g[i] - SG / fM - xhat * (SGX / fM));
     } else {
-      gx_out[i] = k * gx_g[i];
+      v = k * gx_g[i];
     }
+    if (IN_RELU == 1u) { v = v * select(0.0, 1.0, gx_x[i] > 0.0); }
+    gx_out[i] = v;
   }
 }

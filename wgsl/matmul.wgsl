@@ -10,13 +10,18 @@
 // Epilogue: + bias[col] when HAS_BIAS = 1, then ACT (0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid) —
 // a dense layer's bias and activation cost no extra pass over C. ACCUM = 1 adds the result to C's values instead
 // of overwriting them (C += op(A)·op(B): a second gradient of a weight summed in place).
+// BIAS_GRAD (`matmul` only, batch 1): also the column sums of op(B), gbias[n] = Σ_k op(B)[k][n] — a dense layer's
+// bias gradient from the pass that makes its weight gradient (A = x read transposed, B = the output gradient).
+// The 16 threads of row 0 of the workgroups of row tile 0 add the Bs tile's rows k = 0, 1, … in turn as the K
+// loop loads them (reduce_small's order); 1 writes them, 2 adds them to gbias's values (a second gradient).
 // Grid: (ceil(N/64), ceil(M/64), batch). Bindings: 0 uniform P, 1 A (read), 2 B (read), 3 bias (read; a
-// 1-element dummy when HAS_BIAS = 0), 4 C (rw).
+// 1-element dummy when HAS_BIAS = 0), 4 C (rw), 5 gbias (rw; a 1-element dummy when BIAS_GRAD = 0).
 override TRANS_A: u32 = 0u;
 override TRANS_B: u32 = 0u;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
 override ACCUM: u32 = 0u;
+override BIAS_GRAD: u32 = 0u;
 
 struct P { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, alpha: f32 }
 @group(0) @binding(0) var<uniform> p: P;
@@ -24,6 +29,7 @@ struct P { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, alpha: f32 }
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;
+@group(0) @binding(5) var<storage, read_write> gbias: array<f32>;
 
 fn epilogue(v: f32, col: u32) -> f32 {
   var x = v;
@@ -59,6 +65,8 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
+  var colSum = vec4<f32>(0.0); // BIAS_GRAD: Σ_k op(B)[k][4·tx..4·tx+3]
+  let sums = BIAS_GRAD != 0u && wg.y == 0u && lid.y == 0u;
 
   for (var k0 = 0u; k0 < p.K; k0 += BK) {
     // each thread fills 2 vec4 slots of As and 2 of Bs (512 each)
@@ -85,12 +93,20 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
       acc1 = fma(vec4<f32>(a.y), b, acc1);
       acc2 = fma(vec4<f32>(a.z), b, acc2);
       acc3 = fma(vec4<f32>(a.w), b, acc3);
+      if (sums && k0 + k < p.K) { colSum += b; }
     }
     workgroupBarrier();
   }
   let cBase = wg.z * p.M * p.N;
   let r = row0 + 4u * lid.y;
   let c = col0 + 4u * lid.x;
+  if (sums) {
+    for (var j = 0u; j < 4u; j++) {
+      if (c + j < p.N) {
+        if (BIAS_GRAD == 2u) { gbias[c + j] = gbias[c + j] + colSum[j]; } else { gbias[c + j] = colSum[j]; }
+      }
+    }
+  }
   store(cBase, r, c, acc0);
   store(cBase, r + 1u, c, acc1);
   store(cBase, r + 2u, c, acc2);

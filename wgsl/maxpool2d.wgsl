@@ -8,12 +8,23 @@
 //                   it (oh ∈ [⌈(ih − k + 1)/s⌉, ⌊ih/s⌋] ∩ [0, OH), likewise ow), recomputes each one's argmax from x
 //                   and sums g over those whose argmax it is; elements no window covers get 0. With s = k that is
 //                   at most one window. Bindings: 1 x, 2 g (read), 3 gx (rw).
+// DROP = 1 (override) fuses inverted dropout after the pooling: maxpool2d writes out[e] = (bits(key, e) >> 8) ≥
+// threshold ? max·scale : 0 (random.wgsl's dropout mask of the pooled tensor, wgsl/hash.wgsl appended by the TS
+// side), and maxpool2d_grad reads each window's g through the same mask — one kernel each way instead of two.
 // 256 threads per workgroup, workgroups split over x/y (e = (x + y·nx)·256 + local).
+override DROP: u32 = 0u;
 struct P {
   n: u32, nx: u32, H: u32, W: u32,
   k: u32, s: u32, OH: u32, OW: u32,
+  key: u32, threshold: u32, scale: f32,
 }
 @group(0) @binding(0) var<uniform> p: P;
+
+/** the dropout of pooled element j's value v (DROP = 1), else v */
+fn drop(v: f32, j: u32) -> f32 {
+  if (DROP == 0u) { return v; }
+  return select(0.0, v * p.scale, (bits(p.key, j) >> 8u) >= p.threshold);
+}
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
@@ -42,7 +53,7 @@ fn maxpool2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
   let t = e / p.OW;
   let oh = t % p.OH;
   let plane = t / p.OH;
-  out[e] = x[argmax(plane * p.H * p.W, oh, ow)];
+  out[e] = drop(x[argmax(plane * p.H * p.W, oh, ow)], e);
 }
 
 @group(0) @binding(2) var<storage, read> g: array<f32>;
@@ -69,7 +80,8 @@ fn maxpool2d_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
   let owEnd = min(iw / p.s + 1u, p.OW);
   for (var oh = firstWindow(ih); oh < ohEnd; oh++) {
     for (var ow = firstWindow(iw); ow < owEnd; ow++) {
-      if (argmax(base, oh, ow) == e) { s += g[gbase + oh * p.OW + ow]; }
+      let j = gbase + oh * p.OW + ow;
+      if (argmax(base, oh, ow) == e) { s += drop(g[j], j); }
     }
   }
   gx[e] = s;

@@ -48,6 +48,11 @@ export interface BatchnormDims {
   N: number;
   C: number;
   L: number;
+  /**
+   * x is read through relu (the ReLU of the layer before, moved into the batchnorm): statistics and normalisation
+   * see relu(x), and batchnormGrad's gx is the gradient before that ReLU (times [x > 0])
+   */
+  inputRelu?: boolean;
 }
 
 /**
@@ -145,12 +150,34 @@ export interface Backend {
   reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store, accumulate?: boolean): void;
   /** dst[dstOffset + Σ i_k·dstStrides_k] = src[srcOffset + Σ i_k·srcStrides_k] over `shape` (transpose, slice, concat) */
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void;
+  /**
+   * out [outer][W][inner] gets parts[k] [outer][widths[k]][inner] at columns [offsets[k], offsets[k] + widths[k]) of
+   * its middle axis (concatenation along one axis), 1 to 4 parts (32-bit words: f32 or i32)
+   */
+  concat(parts: readonly Store[], offsets: readonly number[], widths: readonly number[], W: number, outer: number, inner: number, out: Store): void;
+  /** the inverse of concat: parts[k] = g [outer][W][inner]'s columns [offsets[k], offsets[k] + widths[k]), 1 to 4 parts */
+  split(g: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void;
   /** out[batch][M][N] = act(op(A) · op(B) + bias[N]) (bias and activation optional); `accumulate`: out += it */
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias?: Store | null, act?: Activation, alpha?: number, accumulate?: boolean): void;
+  /**
+   * `biasGrad` (batch 1): also biasGrad.out[n] = Σ_k op(B)[k][n] (summed over k in order; added to its values with
+   * biasGrad.add) — a dense layer's bias gradient from the product that makes its weight gradient
+   */
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias?: Store | null, act?: Activation, alpha?: number, accumulate?: boolean, biasGrad?: { out: Store; add: boolean } | null): void;
   /** per-row cross-entropy of softmax(logits[N][C]) against integer labels[N] */
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void;
   /** gLogits[i][c] = gRow[i] · (softmax(logits_i)_c − [c = label_i]) */
   softmaxXentGrad(logits: Store, labels: Store, gRow: Store, gLogits: Store, N: number, C: number): void;
+  /** loss[0] = (1/N)·Σ_i of softmaxXent's row losses (the mean cross-entropy in one kernel) */
+  softmaxXentMean(logits: Store, labels: Store, loss: Store, N: number, C: number): void;
+  /** softmaxXentGrad with every row's gRow = gLoss[0]/N: the gradient of softmaxXentMean */
+  softmaxXentMeanGrad(logits: Store, labels: Store, gLoss: Store, gLogits: Store, N: number, C: number): void;
+  /**
+   * loss[0] = (1/n)·Σ_i bce_logits(logits_i, t_i) and prob[0] = (1/n)·Σ_i sigmoid(logits_i), t_i = targets[i·tStride]
+   * (tStride 0: one target for all)
+   */
+  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1): void;
+  /** gLogits[i] = (sigmoid(logits_i) − t_i)·gLoss[0]/n: the gradient of bceLogitsMean's loss */
+  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1): void;
   /** hit[i] = 1 if argmax(logits_i) (first maximum) = label_i, else 0 */
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void;
   /** in place: param, m, v ← one Adam/AdamW step with gradient grad */
@@ -186,6 +213,11 @@ export interface Backend {
    */
   batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi?: BatchnormEpilogue | null): void;
   /**
+   * out = batchnormApply's epilogue alone on x [n] (no normalisation): the activation, then dropout (mask of element
+   * i); its gradient is batchnormEpilogueGrad with dims {N: n, C: 1, L: 1}
+   */
+  activationDropout(x: Store, out: Store, n: number, epi: BatchnormEpilogue): void;
+  /**
    * the gradient back through batchnormApply's epilogue, given its output y: gn = (kept by the dropout mask ?
    * g/(1 − p) : 0)·act'(input), the activation's slope read off sign(y) (the input's sign wherever kept)
    */
@@ -204,8 +236,14 @@ export interface Backend {
    * `accumulate`: gWeight += it
    */
   embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number, accumulate?: boolean): void;
-  /** out = max over each window; the window's argmax is its first maximum in row-major order */
-  maxpool2d(x: Store, out: Store, d: Pool2dDims): void;
-  /** gx = Σ over the windows whose argmax (as in maxpool2d) is this element of g[window]; 0 elsewhere */
-  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims): void;
+  /**
+   * out = max over each window; the window's argmax is its first maximum in row-major order. With `drop`, then
+   * inverted dropout with probability p and dropout's mask for stream `key` (element index of out, offset 0)
+   */
+  maxpool2d(x: Store, out: Store, d: Pool2dDims, drop?: { p: number; key: number } | null): void;
+  /**
+   * gx = Σ over the windows whose argmax (as in maxpool2d) is this element of g[window] (with `drop`, g[window]
+   * through the same dropout mask and scale); 0 elsewhere
+   */
+  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims, drop?: { p: number; key: number } | null): void;
 }

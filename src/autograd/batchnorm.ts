@@ -14,6 +14,11 @@ export interface BatchnormOptions {
   alpha?: number;
   /** then inverted dropout with probability p and the mask F.dropout draws for stream `key` (Dropout.fusedMask) */
   dropout?: { p: number; key: number } | null;
+  /**
+   * x is a pre-activation whose ReLU the batchnorm applies as it reads it: batchnorm(relu(x)) bit for bit, with the
+   * ReLU's gradient made by the batchnorm's gradient kernel (no pass of its own)
+   */
+  inputRelu?: boolean;
 }
 
 const fmt = (t: Tensor) => `[${t.shape.join(', ')}]`;
@@ -28,7 +33,7 @@ const fmt = (t: Tensor) => `[${t.shape.join(', ')}]`;
  * F.dropout(F.leakyRelu(y)) etc., one dispatch instead of three.
  */
 export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchnormOptions): Tensor {
-  const { training, momentum = 0.1, eps = 1e-5, activation: act = 'none', alpha = 0.2, dropout: drop = null } = opts;
+  const { training, momentum = 0.1, eps = 1e-5, activation: act = 'none', alpha = 0.2, dropout: drop = null, inputRelu = false } = opts;
   const be: Backend = x.backend;
   if (x.dtype !== 'f32' || x.shape.length < 2 || x.shape.length > 4)
     throw new Error(`batchnorm: x must be f32 [N, C], [N, C, L] or [N, C, H, W], got ${x.dtype} ${fmt(x)}`);
@@ -48,7 +53,7 @@ export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   if (act === 'leaky_relu' && !(alpha > 0)) throw new Error(`batchnorm: a fused leaky_relu needs a slope > 0, got ${alpha}`);
   if (drop && !(drop.p >= 0 && drop.p < 1)) throw new Error(`batchnorm: dropout p must be in [0, 1), got ${drop.p}`);
   const epi: BatchnormEpilogue | null = act !== 'none' || drop?.p ? { act, alpha, p: drop?.p ?? 0, key: drop?.key ?? 0 } : null;
-  const d: BatchnormDims = { N, C, L };
+  const d: BatchnormDims = { N, C, L, inputRelu };
   const M = N * L;
 
   let mean: Tensor, variance: Tensor;
@@ -105,4 +110,25 @@ function copyOf(be: Backend, t: Tensor): Tensor {
   const c = Tensor.empty(be, t.shape);
   be.copyStrided(t.store, 0, [1], c.store, 0, [1], [t.size]);
   return c;
+}
+
+/**
+ * dropout(act(x)) for a tensor no batchnorm precedes (e.g. a convolution's output made without its activation):
+ * batchnorm's epilogue alone, one kernel forward (activationDropout) and one backward (batchnormEpilogueGrad,
+ * instead of the dropout's and the activation's gradients). Equal bit for bit to F.dropout(F.leakyRelu(x)) etc.
+ */
+export function activationDropout(x: Tensor, opts: Pick<BatchnormOptions, 'activation' | 'alpha' | 'dropout'>): Tensor {
+  const { activation: act = 'none', alpha = 0.2, dropout: drop = null } = opts;
+  const be: Backend = x.backend;
+  if (x.dtype !== 'f32') throw new Error(`activationDropout: x must be f32, got ${x.dtype}`);
+  if (act === 'leaky_relu' && !(alpha > 0)) throw new Error(`activationDropout: leaky_relu needs a slope > 0, got ${alpha}`);
+  if (drop && !(drop.p >= 0 && drop.p < 1)) throw new Error(`activationDropout: dropout p must be in [0, 1), got ${drop.p}`);
+  const epi: BatchnormEpilogue = { act, alpha, p: drop?.p ?? 0, key: drop?.key ?? 0 };
+  const out = Tensor.empty(be, x.shape);
+  be.activationDropout(x.store, out.store, x.size, epi);
+  return record(out, 'activationDropout', [x], (g) => {
+    const gx = Tensor.empty(be, x.shape);
+    be.batchnormEpilogueGrad(g.store, out.store, gx.store, { N: x.size, C: 1, L: 1 }, epi);
+    return [gx];
+  });
 }

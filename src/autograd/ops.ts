@@ -239,25 +239,29 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
   for (const t of ts)
     if (t.shape.length !== r || t.shape.some((d, i) => i !== a && d !== ts[0].shape[i]) || t.dtype !== ts[0].dtype)
       throw new Error(`concat: ${ts.map((t) => fmt(t.shape)).join(' and ')} differ outside axis ${axis}`);
-  const shape = ts[0].shape.map((d, i) => (i === a ? ts.reduce((s, t) => s + t.shape[a], 0) : d));
-  const os = stridesOf(shape);
+  const W = ts.reduce((s, t) => s + t.shape[a], 0);
+  const shape = ts[0].shape.map((d, i) => (i === a ? W : d));
+  const outer = sizeOf(shape.slice(0, a));
+  const inner = sizeOf(shape.slice(a + 1));
   const out = Tensor.empty(be, shape, ts[0].dtype);
-  let off = 0;
   const offsets: number[] = [];
-  for (const t of ts) {
-    offsets.push(off);
-    be.copyStrided(t.store, 0, stridesOf(t.shape), out.store, off * os[a], os, t.shape);
-    off += t.shape[a];
-  }
-  return record(out, 'concat', [...ts], (g, needs) =>
-    ts.map((t, k) => {
-      if (!needs[k]) return null;
-      const gt = Tensor.empty(be, t.shape);
-      be.copyStrided(g.store, offsets[k] * os[a], os, gt.store, 0, stridesOf(t.shape), t.shape);
-      return gt;
-    }),
-  );
+  ts.reduce((off, t) => (offsets.push(off), off + t.shape[a]), 0);
+  const widths = ts.map((t) => t.shape[a]);
+  // up to CONCAT_PARTS tensors per kernel, each way
+  for (let k = 0; k < ts.length; k += CONCAT_PARTS)
+    be.concat(ts.slice(k, k + CONCAT_PARTS).map((t) => t.store), offsets.slice(k, k + CONCAT_PARTS), widths.slice(k, k + CONCAT_PARTS), W, outer, inner, out.store);
+  return record(out, 'concat', [...ts], (g, needs) => {
+    const gs = ts.map((t, k) => (needs[k] ? Tensor.empty(be, t.shape) : null));
+    const want = [...gs.keys()].filter((k) => gs[k]);
+    for (let i = 0; i < want.length; i += CONCAT_PARTS) {
+      const ks = want.slice(i, i + CONCAT_PARTS);
+      be.split(g.store, W, outer, inner, ks.map((k) => gs[k]!.store), ks.map((k) => offsets[k]), ks.map((k) => widths[k]));
+    }
+    return gs;
+  });
 }
+/** tensors per concat/split kernel (Backend.concat's limit) */
+const CONCAT_PARTS = 4;
 
 // ------------------------------------------------------------------ matmul
 /** op(a)·op(b); into `into.t` when given (added to it with `into.add`: a parameter's gradient slot) */
@@ -359,29 +363,50 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, opts: { ac
   be.matmul(x.store, w.store, y.store, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0 }, b?.store ?? null, act, alpha);
   return record(y, 'linear', b ? [x, w, b] : [x, w], (g, needs, out) => {
     const gp = preActivationGrad(y, g, act, alpha);
-    const gx = needs[0] ? matmulRaw(be, gp, w, { batch: 1, M, N: K, K: N, transA: false, transB: true, strideA: 0, strideB: 0 }) : null;
-    const gw = needs[1] ? matmulRaw(be, x, gp, { batch: 1, M: K, N, K: M, transA: true, transB: false, strideA: 0, strideB: 0 }, out(1, w.shape)) : null;
-    const gb = b && needs[2] ? sumInto(gp, [0], out(2, b.shape)) : null;
+    // into x's earlier gradient when it has one (two heads on one feature vector): added by this matmul
+    const gx = needs[0] ? matmulRaw(be, gp, w, { batch: 1, M, N: K, K: N, transA: false, transB: true, strideA: 0, strideB: 0 }, out(0, x.shape)) : null;
+    let gw: Tensor | null = null, gb: Tensor | null = null;
+    if (needs[1]) {
+      const ow = out(1, w.shape);
+      // the bias gradient (gp's column sums) from the same kernel as the weight gradient
+      const ob = b && needs[2] ? out(2, b.shape) : null;
+      be.matmul(x.store, gp.store, ow.t.store, { batch: 1, M: K, N, K: M, transA: true, transB: false, strideA: 0, strideB: 0 }, null, 'none', 0, ow.add, ob && { out: ob.t.store, add: ob.add });
+      gw = ow.t;
+      gb = ob?.t ?? null;
+    } else if (b && needs[2]) gb = sumInto(gp, [0], out(2, b.shape));
     if (gp !== g) gp.dispose();
     return b ? [gx, gw, gb] : [gx, gw];
   });
 }
 
 // ------------------------------------------------------------------ losses
-/** mean over rows of −log softmax(logits)[label]; logits [N, C] f32, labels [N] i32 */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
-  const rows = softmaxCrossEntropyRows(logits, labels);
-  const m = mean(rows);
-  if (!rows.requiresGrad) rows.dispose();
-  return m;
-}
-
-/** per-row cross-entropy [N] */
-export function softmaxCrossEntropyRows(logits: Tensor, labels: Tensor): Tensor {
+function checkXent(logits: Tensor, labels: Tensor): Backend {
   const be = sameBackend(logits, labels);
   f32(logits, 'softmaxCrossEntropy');
   if (logits.shape.length !== 2 || labels.dtype !== 'i32' || labels.size !== logits.shape[0])
     throw new Error(`softmaxCrossEntropy: logits ${fmt(logits.shape)} (want [N, C]) and labels ${fmt(labels.shape)} ${labels.dtype} (want [N] i32)`);
+  return be;
+}
+
+/**
+ * mean over rows of −log softmax(logits)[label]; logits [N, C] f32, labels [N] i32 → a scalar (shape []). One
+ * kernel each way (softmaxXentMean), with the same bits as mean(softmaxCrossEntropyRows(logits, labels)).
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  const be = checkXent(logits, labels);
+  const [N, C] = logits.shape;
+  const out = Tensor.empty(be, []);
+  be.softmaxXentMean(logits.store, labels.store, out.store, N, C);
+  return record(out, 'softmaxCrossEntropy', [logits], (g) => {
+    const gl = Tensor.empty(be, logits.shape);
+    be.softmaxXentMeanGrad(logits.store, labels.store, g.store, gl.store, N, C);
+    return [gl];
+  });
+}
+
+/** per-row cross-entropy [N] */
+export function softmaxCrossEntropyRows(logits: Tensor, labels: Tensor): Tensor {
+  const be = checkXent(logits, labels);
   const [N, C] = logits.shape;
   const out = Tensor.empty(be, [N]);
   be.softmaxXent(logits.store, labels.store, out.store, N, C);
@@ -404,6 +429,39 @@ export function argmaxMatch(logits: Tensor, labels: Tensor): Tensor {
 
 /** mean of the elementwise binary cross-entropy of sigmoid(logits) against targets in [0, 1] */
 export function bceWithLogits(logits: Tensor, targets: Tensor): Tensor {
+  const { loss, prob } = bceWithLogitsAndProb(logits, targets);
+  prob.dispose();
+  return loss;
+}
+
+/**
+ * bceWithLogits, and the mean probability mean(sigmoid(logits)) (not differentiable; a discriminator's D(x)).
+ * When the targets need no gradient and are either one value or one per logit, one kernel makes both
+ * (bceLogitsMean) and one the gradient, with the same bits as the unfused ops; otherwise the elementwise ops.
+ */
+export function bceWithLogitsAndProb(logits: Tensor, targets: Tensor): { loss: Tensor; prob: Tensor } {
+  const be = sameBackend(logits, targets);
+  f32(logits, 'bceWithLogits');
+  f32(targets, 'bceWithLogits');
+  const n = logits.size;
+  if (targets.requiresGrad || sizeOf(broadcastShape(logits.shape, targets.shape)) !== n || (targets.size !== n && targets.size !== 1))
+    return { loss: bceWithLogitsUnfused(logits, targets), prob: noGrad(() => mean(sigmoid(logits))) };
+  const tStride = targets.size === n && n > 1 ? 1 : 0;
+  const loss = Tensor.empty(be, []);
+  const prob = Tensor.empty(be, []);
+  be.bceLogitsMean(logits.store, targets.store, loss.store, prob.store, n, tStride);
+  return {
+    loss: record(loss, 'bceWithLogits', [logits], (g) => {
+      const gl = Tensor.empty(be, logits.shape);
+      be.bceLogitsMeanGrad(logits.store, targets.store, g.store, gl.store, n, tStride);
+      return [gl];
+    }),
+    prob,
+  };
+}
+
+/** bceWithLogits as elementwise ops (binary bce_logits, then mean): any broadcast, gradient into the targets */
+function bceWithLogitsUnfused(logits: Tensor, targets: Tensor): Tensor {
   const y = binaryRaw('bce_logits', logits, targets);
   const e = record(y, 'bceWithLogits', [logits, targets], (g, needs) => [
     needs[0] ? reduceTo(mulOwned(binaryRaw('sigmoid_sub', logits, targets), g), logits.shape) : null,

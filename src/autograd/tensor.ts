@@ -37,7 +37,8 @@ class Storage {
  * Where a backward closure may write input k's gradient (shape: input k's): `t`, overwritten, or, with `add`,
  * added to. For a parameter with a gradient slot (an optimizer's arena, see `gradSlot`), `t` is a view of the
  * slot: the first gradient of the pass overwrites it, later ones add to it, and the optimizer finds the sum in
- * place; otherwise `t` is a new tensor. A closure that allocates its gradients some other way is still correct
+ * place. For an intermediate tensor that already has a gradient from another consumer (held by nothing else), `t`
+ * is that gradient, with `add`. Otherwise `t` is a new tensor. A closure that allocates its gradients some other way is still correct
  * (they are added by the tape, and the optimizer copies what is not in its slot).
  */
 export type GradOut = (k: number, shape: Shape) => { t: Tensor; add: boolean };
@@ -231,7 +232,7 @@ export class Tensor {
     let seed: Tensor;
     if (!grad) {
       if (this.size !== 1) throw new Error(`backward(): tensor has ${this.size} elements; pass the output gradient`);
-      seed = Tensor.full(this.backend, this.shape, 1);
+      seed = oneOf(this.backend).view(this.shape); // no fill per call; nothing writes into a gradient it is handed
     } else {
       if (grad.size !== this.size) throw new Error(`backward(grad): grad [${grad.shape}] does not match [${this.shape}]`);
       seed = grad.view(this.shape); // our own handle: every gradient in `grads` is ours to free
@@ -256,14 +257,28 @@ export class Tensor {
         if (t.node) {
           const inputs = t.node.inputs;
           const needs = inputs.map((x) => x.requiresGrad);
+          // what `out` handed out to be added to: only these are sums already (two handles on one storage, e.g. g
+          // passed through to both inputs of add(h, h), are two gradients to add)
+          const inPlace = new Set<Tensor>();
           const out: GradOut = (k, shape) => {
             const inp = inputs[k];
             // the slot (not for an input named twice by this op): written by the first gradient, added to by later
             // ones; after a gradient that did not go there, a new tensor (the sum goes there below)
-            const slot = inputs.indexOf(inp) === inputs.lastIndexOf(inp) ? slotFor(inp, shape) : null;
+            const once = inputs.indexOf(inp) === inputs.lastIndexOf(inp);
+            const slot = once ? slotFor(inp, shape) : null;
             const prev = grads.get(inp);
-            if (slot && (!prev || prev.store === slot.store)) return { t: slot, add: !!prev };
+            if (slot && (!prev || prev.store === slot.store)) {
+              if (prev) inPlace.add(slot);
+              return { t: slot, add: !!prev };
+            }
             slot?.dispose();
+            // an intermediate's earlier gradient that nothing else holds (one handle on its storage): add to it in
+            // place, as the tape would (prev + this one), without a separate add
+            if (once && prev && inp.node && prev.storage?.refs === 1 && prev.size === sizeOf(shape)) {
+              const v = prev.view(shape);
+              inPlace.add(v);
+              return { t: v, add: true };
+            }
             return { t: Tensor.empty(inp.backend, shape), add: false };
           };
           const gs = t.node.backward(g, needs, out);
@@ -277,7 +292,7 @@ export class Tensor {
             if (gi === g || handed.has(gi)) gi = gi.view(gi.shape);
             handed.add(gi);
             const prev = grads.get(inp);
-            if (prev && gi.store === prev.store) gi.dispose(); // added in place (GradOut's add)
+            if (prev && inPlace.has(gi)) gi.dispose(); // added in place (GradOut's add)
             else if (prev) {
               // the last gradient of a parameter with a slot: the sum goes straight into the slot, unless one of the
               // two already lives there (WebGPU: no kernel reads a buffer it writes through another binding)
@@ -312,6 +327,14 @@ export class Tensor {
       }
     });
   }
+}
+
+/** a kept scalar 1 per backend: the seed of backward() on a one-element tensor */
+const ones = new WeakMap<Backend, Tensor>();
+function oneOf(be: Backend): Tensor {
+  let t = ones.get(be);
+  if (!t || t.disposed) ones.set(be, (t = keep(Tensor.full(be, [1], 1))));
+  return t;
 }
 
 /** gradient accumulation: a + b (same shape), into `out` when given (a tensor of that size other than a and b) */

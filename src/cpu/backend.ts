@@ -5,7 +5,7 @@ import { arenaLayout } from '../autograd/backend.js';
 import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { adamMultiRef, adamRef } from './adam.js';
 import { dropThreshold, intAt, normalAt, randomBits, uniformAt } from '../autograd/random.js';
-import { batchnormApplyRef, batchnormEpilogueGradRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
+import { activationDropoutRef, batchnormApplyRef, batchnormEpilogueGradRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
 import { maxpool2dGradRef, maxpool2dRef } from './maxpool2d.js';
 
@@ -98,6 +98,11 @@ function forEachIndex(shape: readonly number[], sa: readonly number[], sb: reado
 }
 
 /** run `fn`, which writes its result into the array it gets: into `out`, or, with `accumulate`, added to out */
+/** batchnorm's x as its kernels see it: through relu with d.inputRelu */
+function bnInput(x: Store, d: BatchnormDims): Float64Array {
+  return d.inputRelu ? f64(x).map((v) => (v > 0 ? v : 0)) : f64(x);
+}
+
 function into(out: Float64Array, accumulate: boolean, fn: (o: Float64Array) => void): void {
   if (!accumulate) return fn(out);
   const t = new Float64Array(out.length);
@@ -161,8 +166,32 @@ export class CpuBackend implements Backend {
     const S = arr(src), D = arr(dst);
     forEachIndex(shape, srcStrides, dstStrides, srcOffset, dstOffset, (is, id) => (D[id] = S[is]));
   }
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false): void {
+  concat(parts: readonly Store[], offsets: readonly number[], widths: readonly number[], W: number, outer: number, inner: number, out: Store): void {
+    const O = arr(out);
+    parts.forEach((s, k) => {
+      const S = arr(s), w = widths[k];
+      for (let o = 0; o < outer; o++) for (let j = 0; j < w; j++) for (let l = 0; l < inner; l++) O[(o * W + offsets[k] + j) * inner + l] = S[(o * w + j) * inner + l];
+    });
+  }
+  split(g: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void {
+    const G = arr(g);
+    parts.forEach((s, k) => {
+      const S = arr(s), w = widths[k];
+      for (let o = 0; o < outer; o++) for (let j = 0; j < w; j++) for (let l = 0; l < inner; l++) S[(o * w + j) * inner + l] = G[(o * W + offsets[k] + j) * inner + l];
+    });
+  }
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false, biasGrad: { out: Store; add: boolean } | null = null): void {
     into(f64(out), accumulate, (C) => this.matmulInto(f64(a), f64(b), C, d, bias && f64(bias), act, alpha));
+    if (!biasGrad) return;
+    if (d.batch !== 1) throw new Error('matmul: biasGrad needs batch 1');
+    const B = f64(b);
+    into(f64(biasGrad.out), biasGrad.add, (G) => {
+      for (let n = 0; n < d.N; n++) {
+        let s = 0;
+        for (let k = 0; k < d.K; k++) s += d.transB ? B[n * d.K + k] : B[k * d.N + n];
+        G[n] = s;
+      }
+    });
   }
   private matmulInto(A: Float64Array, B: Float64Array, C: Float64Array, d: MatmulDims, bb: Float64Array | null, act: Activation, alpha: number): void {
     const { M, N, K } = d;
@@ -194,6 +223,31 @@ export class CpuBackend implements Backend {
       const lse = logSumExp(L, i * C, C);
       for (let c = 0; c < C; c++) O[i * C + c] = G[i] * (Math.exp(L[i * C + c] - lse) - (c === y ? 1 : 0));
     }
+  }
+  softmaxXentMean(logits: Store, labels: Store, loss: Store, N: number, C: number): void {
+    const rows = new Float64Array(N);
+    this.softmaxXent(logits, labels, rows, N, C);
+    let s = 0;
+    for (let i = 0; i < N; i++) s += rows[i];
+    f64(loss)[0] = s * (1 / N);
+  }
+  softmaxXentMeanGrad(logits: Store, labels: Store, gLoss: Store, gLogits: Store, N: number, C: number): void {
+    this.softmaxXentGrad(logits, labels, new Float64Array(N).fill(f64(gLoss)[0] * (1 / N)), gLogits, N, C);
+  }
+  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1): void {
+    const L = f64(logits), T = f64(targets);
+    let s = 0, q = 0;
+    for (let i = 0; i < n; i++) {
+      s += binaryRef('bce_logits', L[i], T[i * tStride]);
+      q += unaryRef('sigmoid', L[i], 0);
+    }
+    f64(loss)[0] = s * (1 / n);
+    f64(prob)[0] = q * (1 / n);
+  }
+  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1): void {
+    const L = f64(logits), T = f64(targets), O = f64(gLogits);
+    const g = f64(gLoss)[0] * (1 / n);
+    for (let i = 0; i < n; i++) O[i] = binaryRef('sigmoid_sub', L[i], T[i * tStride]) * g;
   }
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
     const L = f64(logits), Y = labels as Int32Array, O = f64(hit);
@@ -233,20 +287,27 @@ export class CpuBackend implements Backend {
     into(f64(gw), accumulate, (o) => conv2dGradWeightRef(f64(x), f64(gy), o, d));
   }
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
-    batchnormStatsRef(f64(x), f64(mean), f64(variance), d);
+    batchnormStatsRef(bnInput(x, d), f64(mean), f64(variance), d);
   }
   batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
-    batchnormApplyRef(f64(x), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps, epi);
+    batchnormApplyRef(bnInput(x, d), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps, epi);
+  }
+  activationDropout(x: Store, out: Store, n: number, epi: BatchnormEpilogue): void {
+    activationDropoutRef(f64(x), f64(out), n, epi);
   }
   batchnormEpilogueGrad(g: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void {
     batchnormEpilogueGradRef(f64(g), f64(y), f64(gn), d, epi);
   }
   batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
-    batchnormStatsRunningRef(f64(x), f64(mean), f64(variance), f64(runMean), f64(runVar), d, momentum);
+    batchnormStatsRunningRef(bnInput(x, d), f64(mean), f64(variance), f64(runMean), f64(runVar), d, momentum);
   }
   batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {}): void {
     into(f64(gGamma), !!acc.gamma, (gg) =>
-      into(f64(gBeta), !!acc.beta, (gb) => batchnormGradRef(f64(x), f64(g), f64(mean), f64(variance), f64(gamma), f64(gx), gg, gb, d, eps, training)));
+      into(f64(gBeta), !!acc.beta, (gb) => batchnormGradRef(bnInput(x, d), f64(g), f64(mean), f64(variance), f64(gamma), f64(gx), gg, gb, d, eps, training)));
+    if (d.inputRelu) {
+      const X = f64(x), GX = f64(gx);
+      for (let i = 0; i < d.N * d.C * d.L; i++) GX[i] *= X[i] > 0 ? 1 : 0; // back through the ReLU
+    }
   }
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void {
     embeddingRef(f64(weight), indices as Int32Array, f64(out), n, V, D);
@@ -254,11 +315,11 @@ export class CpuBackend implements Backend {
   embeddingGrad(indices: Store, g: Store, gWeight: Store, n: number, V: number, D: number, accumulate = false): void {
     into(f64(gWeight), accumulate, (o) => embeddingGradRef(indices as Int32Array, f64(g), o, n, V, D));
   }
-  maxpool2d(x: Store, out: Store, d: Pool2dDims): void {
-    maxpool2dRef(f64(x), f64(out), d);
+  maxpool2d(x: Store, out: Store, d: Pool2dDims, drop: { p: number; key: number } | null = null): void {
+    maxpool2dRef(f64(x), f64(out), d, drop);
   }
-  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims): void {
-    maxpool2dGradRef(f64(x), f64(g), f64(gx), d);
+  maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims, drop: { p: number; key: number } | null = null): void {
+    maxpool2dGradRef(f64(x), f64(g), f64(gx), d, drop);
   }
 }
 

@@ -29,12 +29,23 @@ export function batchnormApplyRef(X: Float64Array, mean: Float64Array, variance:
     for (let c = 0; c < C; c++) {
       const k = gamma[c] / Math.sqrt(variance[c] + eps);
       for (let l = 0, o = (n * C + c) * L; l < L; l++) {
-        let y = (X[o + l] - mean[c]) * k + beta[c];
-        if (epi) y = activationRef(epi.act, y, epi.alpha);
-        if (epi?.p) y = randomBits(epi.key, o + l) >>> 8 >= t ? y * (1 / (1 - epi.p)) : 0;
-        out[o + l] = y;
+        const y = (X[o + l] - mean[c]) * k + beta[c];
+        out[o + l] = epi ? epilogueRef(y, o + l, epi, t) : y;
       }
     }
+}
+
+/** the epilogue on element i's value y: the activation, then dropout (threshold t = dropThreshold(p)) */
+function epilogueRef(y: number, i: number, epi: BatchnormEpilogue, t: number): number {
+  y = activationRef(epi.act, y, epi.alpha);
+  if (epi.p) y = randomBits(epi.key, i) >>> 8 >= t ? y * (1 / (1 - epi.p)) : 0;
+  return y;
+}
+
+/** out = the epilogue alone (activation, then dropout) on x [n] */
+export function activationDropoutRef(X: Float64Array, out: Float64Array, n: number, epi: BatchnormEpilogue): void {
+  const t = epi.p ? dropThreshold(epi.p) : 0;
+  for (let i = 0; i < n; i++) out[i] = epilogueRef(X[i], i, epi, t);
 }
 
 /** the statistics, then the running ones updated in place (momentum, PyTorch's unbiased variance M/(M − 1)) */

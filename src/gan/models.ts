@@ -99,8 +99,8 @@ export class GanDiscriminator extends Module {
   }
   /**
    * x [B, 1, 28, 28] in [−1, 1]; y [B] i32 (used by the cGAN, ignored by the AC-GAN). Unobserved, each batchnorm
-   * → LeakyReLU → dropout runs as one kernel; with `see`, separately, so that `see` gets each layer's activation
-   * before dropout. Both give the same bits.
+   * → LeakyReLU → dropout runs as one kernel (conv1's LeakyReLU → dropout too, after the convolution); with `see`,
+   * separately, so that `see` gets each layer's activation before dropout. Both give the same bits.
    */
   forward(x: Tensor, y: Tensor, see?: Observer): DiscriminatorOutput {
     const B = x.shape[0];
@@ -108,8 +108,12 @@ export class GanDiscriminator extends Module {
     let h = x;
     if (this.labelEmbed && this.labelFc) h = F.concat([x, look('label_map', F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 28, 28]))], 1);
     this.convs.forEach((conv, i) => {
-      h = conv.forward(h);
       const bn = this.bns[i];
+      if (!bn && !see) {
+        h = conv.forward(h, { dropout: this.drop.fusedMask() }); // LeakyReLU → dropout in one kernel after it
+        return;
+      }
+      h = conv.forward(h);
       if (bn && !see) h = bn.forward(h, { activation: 'leaky_relu', alpha: 0.2, dropout: this.drop.fusedMask() });
       else {
         if (bn) h = F.leakyRelu(bn.forward(h), 0.2);

@@ -45,7 +45,7 @@ export interface GanState {
   /** data order */
   dataGen: Generator;
   config: GanConfig;
-  /** targets for the real/fake loss */
+  /** targets for the real/fake loss (`ones` also seeds the backward passes) */
   ones: Tensor;
   zeros: Tensor;
 }
@@ -103,11 +103,13 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   optD.zeroGrad();
   const real = D.forward(x, y);
   const faked = D.forward(fake, yD);
-  const dReal = F.bceWithLogits(real.adv, ones);
-  const dFake = F.bceWithLogits(faked.adv, zeros);
-  const aux = acgan ? F.add(F.softmaxCrossEntropy(real.cls!, y), F.softmaxCrossEntropy(faked.cls!, yD)) : Tensor.zeros(be, [1]);
-  const lossD = F.add(F.add(dReal, dFake), aux);
-  lossD.backward();
+  // each loss kernel also gives the mean probability D assigns (D(x) and D(G(z)) for the log)
+  const { loss: dReal, prob: dx } = F.bceWithLogitsAndProb(real.adv, ones);
+  const { loss: dFake, prob: dgz } = F.bceWithLogitsAndProb(faked.adv, zeros);
+  // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not added to lossD
+  const aux = acgan ? F.add(F.softmaxCrossEntropy(real.cls!, y), F.softmaxCrossEntropy(faked.cls!, yD)) : F.reshape(zeros, [1]);
+  const lossD = acgan ? F.add(F.add(dReal, dFake), aux) : F.add(dReal, dFake);
+  lossD.backward(ones); // seeded with the kept 1 (backward() would fill a new one)
   optD.step();
 
   // 2. Generator step: generated images should score 1 (and carry the class they were asked for). D is frozen,
@@ -117,14 +119,11 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   setTrainable(s.D, false);
   const out = D.forward(G.forward(zG, yG), yG);
   const lossG = acgan ? F.add(F.bceWithLogits(out.adv, ones), F.softmaxCrossEntropy(out.cls!, yG)) : F.bceWithLogits(out.adv, ones);
-  lossG.backward();
+  lossG.backward(ones);
   setTrainable(s.D, true);
   optG.step();
 
-  return noGrad(() => ({
-    dReal, dFake, aux: F.reshape(aux, [1]), g: lossG,
-    dx: F.mean(F.sigmoid(real.adv)), dgz: F.mean(F.sigmoid(faked.adv)),
-  }));
+  return noGrad(() => ({ dReal, dFake, aux: F.reshape(aux, [1]), g: lossG, dx, dgz }));
 }
 
 /** fixed noise and labels for sample grids: `perClass` samples of each class, class-major */

@@ -7,8 +7,10 @@ import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
 import { copyStrided } from './copy_strided.js';
+import { concat, split } from './concat.js';
 import { matmul } from './matmul.js';
-import { argmaxMatch, softmaxXent, softmaxXentGrad } from './softmax_xent.js';
+import { argmaxMatch, softmaxXent, softmaxXentGrad, softmaxXentMean, softmaxXentMeanGrad } from './softmax_xent.js';
+import { bceLogitsMean, bceLogitsMeanGrad } from './bce_logits.js';
 import { random, randomInt, dropout } from './random.js';
 import * as conv from './conv2d.js';
 import { adam, adamMulti } from './adam.js';
@@ -68,14 +70,33 @@ export class GpuBackend implements Backend {
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void {
     copyStrided(this.gpu, g(src), srcOffset, srcStrides, g(dst), dstOffset, dstStrides, shape);
   }
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false): void {
-    matmul(this.gpu, g(a), g(b), g(out), d, undefined, bias && g(bias), act, alpha, accumulate);
+  concat(parts: readonly Store[], offsets: readonly number[], widths: readonly number[], W: number, outer: number, inner: number, out: Store): void {
+    concat(this.gpu, parts.map(g), offsets, widths, W, outer, inner, g(out));
+  }
+  split(gs: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void {
+    split(this.gpu, g(gs), W, outer, inner, parts.map(g), offsets, widths);
+  }
+  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false, biasGrad: { out: Store; add: boolean } | null = null): void {
+    const bg = biasGrad && { out: g(biasGrad.out), add: biasGrad.add };
+    matmul(this.gpu, g(a), g(b), g(out), d, bg ? 'matmul' : undefined, bias && g(bias), act, alpha, accumulate, bg);
   }
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void {
     softmaxXent(this.gpu, g(logits), g(labels), g(out), N, C);
   }
   softmaxXentGrad(logits: Store, labels: Store, gRow: Store, gLogits: Store, N: number, C: number): void {
     softmaxXentGrad(this.gpu, g(logits), g(labels), g(gRow), g(gLogits), N, C);
+  }
+  softmaxXentMean(logits: Store, labels: Store, loss: Store, N: number, C: number): void {
+    softmaxXentMean(this.gpu, g(logits), g(labels), g(loss), N, C);
+  }
+  softmaxXentMeanGrad(logits: Store, labels: Store, gLoss: Store, gLogits: Store, N: number, C: number): void {
+    softmaxXentMeanGrad(this.gpu, g(logits), g(labels), g(gLoss), g(gLogits), N, C);
+  }
+  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1): void {
+    bceLogitsMean(this.gpu, g(logits), g(targets), g(loss), g(prob), n, tStride);
+  }
+  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1): void {
+    bceLogitsMeanGrad(this.gpu, g(logits), g(targets), g(gLoss), g(gLogits), n, tStride);
   }
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
     argmaxMatch(this.gpu, g(logits), g(labels), g(hit), N, C);
@@ -110,6 +131,9 @@ export class GpuBackend implements Backend {
   batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
     bn.batchnormApply(this.gpu, g(x), g(mean), g(variance), g(gamma), g(beta), g(out), d, eps, epi);
   }
+  activationDropout(x: Store, out: Store, n: number, epi: BatchnormEpilogue): void {
+    bn.activationDropout(this.gpu, g(x), g(out), n, epi);
+  }
   batchnormEpilogueGrad(gy: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void {
     bn.batchnormEpilogueGrad(this.gpu, g(gy), g(y), g(gn), d, epi);
   }
@@ -125,10 +149,10 @@ export class GpuBackend implements Backend {
   embeddingGrad(indices: Store, gy: Store, gWeight: Store, n: number, V: number, D: number, accumulate = false): void {
     embeddingGrad(this.gpu, g(indices), g(gy), g(gWeight), n, V, D, accumulate);
   }
-  maxpool2d(x: Store, out: Store, d: Pool2dDims): void {
-    maxpool2d(this.gpu, g(x), g(out), d);
+  maxpool2d(x: Store, out: Store, d: Pool2dDims, drop: { p: number; key: number } | null = null): void {
+    maxpool2d(this.gpu, g(x), g(out), d, drop);
   }
-  maxpool2dGrad(x: Store, gy: Store, gx: Store, d: Pool2dDims): void {
-    maxpool2dGrad(this.gpu, g(x), g(gy), g(gx), d);
+  maxpool2dGrad(x: Store, gy: Store, gx: Store, d: Pool2dDims, drop: { p: number; key: number } | null = null): void {
+    maxpool2dGrad(this.gpu, g(x), g(gy), g(gx), d, drop);
   }
 }

@@ -10,19 +10,21 @@ import { Gpu, GBuf, Kernel, Params, grid } from './gpu.js';
 const src = main + '\n' + activation + '\n' + hash;
 
 const FILE = 'wgsl/batchnorm.wgsl';
-const STATS: Kernel = { file: FILE, code: src, entry: 'batchnorm_stats', bindings: ['read', 'rw', 'rw'] };
-const STATS_RUNNING: Kernel = { file: FILE, code: src, entry: 'batchnorm_stats_running', bindings: ['read', 'rw', 'rw', 'rw', 'rw'] };
+/** per IN_RELU (x read through relu: d.inputRelu) */
+const STATS = [0, 1].map((r): Kernel => ({ file: FILE, code: src, entry: 'batchnorm_stats', bindings: ['read', 'rw', 'rw'], constants: { IN_RELU: r } }));
+const STATS_RUNNING = [0, 1].map((r): Kernel => ({ file: FILE, code: src, entry: 'batchnorm_stats_running', bindings: ['read', 'rw', 'rw', 'rw', 'rw'], constants: { IN_RELU: r } }));
+const inRelu = (d: BatchnormDims) => (d.inputRelu ? 1 : 0);
 /** batchnorm_grad per ACCUM (bit 1: add to gGamma, bit 2: add to gBeta) */
-const GRAD = [0, 1, 2, 3].map((accum): Kernel => ({ file: FILE, code: src, entry: 'batchnorm_grad', bindings: ['read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'], constants: { ACCUM: accum } }));
+const GRAD = [0, 1].map((r) => [0, 1, 2, 3].map((accum): Kernel => ({ file: FILE, code: src, entry: 'batchnorm_grad', bindings: ['read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'], constants: { ACCUM: accum, IN_RELU: r } })));
 
-/** batchnorm_apply's and batchnorm_epilogue_grad's pipelines per epilogue (ACT, DROP) */
+/** batchnorm_apply's, activation_dropout's and batchnorm_epilogue_grad's pipelines per epilogue (ACT, DROP) */
 const epilogueKernels = new Map<string, Kernel>();
-function epilogueKernel(entry: 'batchnorm_apply' | 'batchnorm_epilogue_grad', epi: BatchnormEpilogue | null): Kernel {
-  const constants = { ACT: ACTIVATIONS.indexOf(epi?.act ?? 'none'), DROP: epi?.p ? 1 : 0 };
-  const key = `${entry}:${constants.ACT}:${constants.DROP}`;
+function epilogueKernel(entry: 'batchnorm_apply' | 'batchnorm_epilogue_grad' | 'activation_dropout', epi: BatchnormEpilogue | null, inputRelu = 0): Kernel {
+  const constants = { ACT: ACTIVATIONS.indexOf(epi?.act ?? 'none'), DROP: epi?.p ? 1 : 0, IN_RELU: inputRelu };
+  const key = `${entry}:${constants.ACT}:${constants.DROP}:${inputRelu}`;
   let k = epilogueKernels.get(key);
   if (!k) {
-    const bindings: Kernel['bindings'] = entry === 'batchnorm_apply' ? ['read', 'read', 'read', 'read', 'read', 'rw'] : ['read', 'read', 'rw'];
+    const bindings: Kernel['bindings'] = entry === 'batchnorm_apply' ? ['read', 'read', 'read', 'read', 'read', 'rw'] : entry === 'activation_dropout' ? ['read', 'rw'] : ['read', 'read', 'rw'];
     epilogueKernels.set(key, (k = { file: FILE, code: src, entry, bindings, constants }));
   }
   return k;
@@ -37,12 +39,18 @@ function params(p: Params, d: BatchnormDims, nx: number, o: { training?: boolean
 
 export function batchnormStats(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, d: BatchnormDims): void {
   const [gx, gy] = grid(d.C);
-  gpu.dispatch(STATS, [x, mean, variance], (p) => params(p, d, gx), [gx, gy]);
+  gpu.dispatch(STATS[inRelu(d)], [x, mean, variance], (p) => params(p, d, gx), [gx, gy]);
 }
 
 export function batchnormApply(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, beta: GBuf, out: GBuf, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
   const [gx, gy] = grid(Math.ceil((d.N * d.C * d.L) / 256));
-  gpu.dispatch(epilogueKernel('batchnorm_apply', epi), [x, mean, variance, gamma, beta, out], (p) => params(p, d, gx, { eps, epi }), [gx, gy]);
+  gpu.dispatch(epilogueKernel('batchnorm_apply', epi, inRelu(d)), [x, mean, variance, gamma, beta, out], (p) => params(p, d, gx, { eps, epi }), [gx, gy]);
+}
+
+/** the epilogue alone: out = dropout(act(x)) over n elements */
+export function activationDropout(gpu: Gpu, x: GBuf, out: GBuf, n: number, epi: BatchnormEpilogue): void {
+  const [gx, gy] = grid(Math.ceil(n / 256));
+  gpu.dispatch(epilogueKernel('activation_dropout', epi), [x, out], (p) => params(p, { N: n, C: 1, L: 1 }, gx, { epi }), [gx, gy]);
 }
 
 export function batchnormEpilogueGrad(gpu: Gpu, g: GBuf, y: GBuf, gn: GBuf, d: BatchnormDims, epi: BatchnormEpilogue): void {
@@ -53,10 +61,10 @@ export function batchnormEpilogueGrad(gpu: Gpu, g: GBuf, y: GBuf, gn: GBuf, d: B
 export function batchnormStatsRunning(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, runMean: GBuf, runVar: GBuf, d: BatchnormDims, momentum: number): void {
   const [gx, gy] = grid(d.C);
   const M = d.N * d.L;
-  gpu.dispatch(STATS_RUNNING, [x, mean, variance, runMean, runVar], (p) => params(p, d, gx, { momentum, unbias: M / (M - 1) }), [gx, gy]);
+  gpu.dispatch(STATS_RUNNING[inRelu(d)], [x, mean, variance, runMean, runVar], (p) => params(p, d, gx, { momentum, unbias: M / (M - 1) }), [gx, gy]);
 }
 
 export function batchnormGrad(gpu: Gpu, x: GBuf, g: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, gxOut: GBuf, gGamma: GBuf, gBeta: GBuf, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {}): void {
   const [gx, gy] = grid(d.C);
-  gpu.dispatch(GRAD[(acc.gamma ? 1 : 0) + (acc.beta ? 2 : 0)], [x, g, mean, variance, gamma, gxOut, gGamma, gBeta], (p) => params(p, d, gx, { eps, training }), [gx, gy]);
+  gpu.dispatch(GRAD[inRelu(d)][(acc.gamma ? 1 : 0) + (acc.beta ? 2 : 0)], [x, g, mean, variance, gamma, gxOut, gGamma, gBeta], (p) => params(p, d, gx, { eps, training }), [gx, gy]);
 }

@@ -12,15 +12,23 @@ export type MatmulVariant = 'matmul' | 'matmul_big';
 const TILE: Record<MatmulVariant, number> = { matmul: 64, matmul_big: 128 };
 
 const kernels = new Map<string, Kernel>();
-function kernel(entry: MatmulVariant, tA: boolean, tB: boolean, hasBias: boolean, act: Activation, accumulate: boolean): Kernel {
-  const key = `${entry}:${tA}:${tB}:${hasBias}:${act}:${accumulate}`;
+function kernel(entry: MatmulVariant, tA: boolean, tB: boolean, hasBias: boolean, act: Activation, accumulate: boolean, biasGrad: 0 | 1 | 2): Kernel {
+  const key = `${entry}:${tA}:${tB}:${hasBias}:${act}:${accumulate}:${biasGrad}`;
   let k = kernels.get(key);
   if (!k)
     kernels.set(key, (k = {
-      file: 'wgsl/matmul.wgsl', code: src, entry, bindings: ['read', 'read', 'read', 'rw'],
-      constants: { TRANS_A: tA ? 1 : 0, TRANS_B: tB ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), ACCUM: accumulate ? 1 : 0 },
+      file: 'wgsl/matmul.wgsl', code: src, entry, bindings: ['read', 'read', 'read', 'rw', 'rw'],
+      constants: { TRANS_A: tA ? 1 : 0, TRANS_B: tB ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), ACCUM: accumulate ? 1 : 0, BIAS_GRAD: biasGrad },
     }));
   return k;
+}
+
+const spares = new WeakMap<Gpu, GBuf>();
+/** the 1-element writable buffer bound as gbias when BIAS_GRAD = 0 (never written) */
+function spareGrad(gpu: Gpu): GBuf {
+  let s = spares.get(gpu);
+  if (!s) spares.set(gpu, (s = gpu.pool.acquire(4)));
+  return s;
 }
 
 /** the big tile only pays when there are enough 128×128 tiles to fill the device */
@@ -29,10 +37,16 @@ export function chooseMatmul(d: MatmulDims): MatmulVariant {
   return d.M >= 128 && d.N >= 128 && bigTiles >= 16 ? 'matmul_big' : 'matmul';
 }
 
-/** C = act(op(A)·op(B) + bias) (bias over columns); with `accumulate`, C += that */
-export function matmul(gpu: Gpu, a: GBuf, b: GBuf, c: GBuf, d: MatmulDims, variant: MatmulVariant = chooseMatmul(d), bias: GBuf | null = null, act: Activation = 'none', alpha = 0, accumulate = false): void {
+/**
+ * C = act(op(A)·op(B) + bias) (bias over columns); with `accumulate`, C += that. `biasGrad` (batch 1, the `matmul`
+ * tiling): also the column sums of op(B) into biasGrad.out, added to its values with biasGrad.add.
+ */
+export function matmul(gpu: Gpu, a: GBuf, b: GBuf, c: GBuf, d: MatmulDims, variant: MatmulVariant = chooseMatmul(d), bias: GBuf | null = null, act: Activation = 'none', alpha = 0, accumulate = false,
+  biasGrad: { out: GBuf; add: boolean } | null = null): void {
   if (d.M === 0 || d.N === 0 || d.batch === 0) return;
+  if (biasGrad && (d.batch !== 1 || variant !== 'matmul')) throw new Error('matmul: biasGrad needs batch 1 and the matmul tiling');
   const T = TILE[variant];
-  gpu.dispatch(kernel(variant, d.transA, d.transB, bias !== null, act, accumulate), [a, b, bias ?? dummyBuffer(gpu), c], (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha),
-    [Math.ceil(d.N / T), Math.ceil(d.M / T), d.batch]);
+  const bg = biasGrad ? (biasGrad.add ? 2 : 1) : 0;
+  gpu.dispatch(kernel(variant, d.transA, d.transB, bias !== null, act, accumulate, bg), [a, b, bias ?? dummyBuffer(gpu), c, biasGrad?.out ?? spareGrad(gpu)],
+    (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha), [Math.ceil(d.N / T), Math.ceil(d.M / T), d.batch]);
 }

@@ -52,12 +52,39 @@ export class Cnn extends Module {
   }
   private readonly drop: Dropout;
 
+  /**
+   * the convolutional body with each pooling → dropout pair as one kernel each way, and each convolution's ReLU
+   * applied by the batchnorm after it (whose gradient kernel then makes the ReLU's gradient too); the same bits as
+   * the layers one by one
+   */
+  private bodyForward(x: Tensor): Tensor {
+    const ls = this.body.layers;
+    let h = x;
+    for (let i = 0; i < ls.length; i++) {
+      const l = ls[i], next = ls[i + 1];
+      if (l instanceof Conv2d && l.opts.activation === 'relu' && next instanceof BatchNorm) {
+        h = next.forward(l.forward(h, { noActivation: true }), { inputRelu: true });
+        i++;
+      } else if (l instanceof MaxPool2d && next instanceof Dropout) {
+        h = l.forward(h, { dropout: next.fusedMask() });
+        i++;
+      } else h = l.forward(h);
+    }
+    return h;
+  }
+  /** the dense layer (its ReLU applied by its batchnorm, as in the body), with `fuse` for that batchnorm */
+  private denseForward(x: Tensor, fuse: { dropout?: { p: number; key: number } | null } = {}): Tensor {
+    const [flatten, fc, bn] = this.dense.layers as [Flatten, Linear, BatchNorm];
+    const relu = fc.opts.activation === 'relu';
+    return bn.forward(fc.forward(flatten.forward(x), { noActivation: relu }), { inputRelu: relu, ...fuse });
+  }
   /** the 128-d penultimate features (after the dense layer's batchnorm, before dropout) */
   features(x: Tensor): Tensor {
-    return this.dense.forward(this.body.forward(x));
+    return this.denseForward(this.bodyForward(x));
   }
-  /** logits [N, classes] for images [N, 1, 28, 28] */
+  /** logits [N, classes] for images [N, 1, 28, 28]; the last dropout runs in the dense batchnorm's kernel */
   forward(x: Tensor): Tensor {
-    return this.out.forward(this.drop.forward(this.features(x)));
+    const h = this.bodyForward(x);
+    return this.out.forward(this.denseForward(h, { dropout: this.drop.fusedMask() }));
   }
 }

@@ -35,8 +35,9 @@ export class Linear extends Layer {
     this.weight = this.param('weight', initWeight(be, [inFeatures, outFeatures], opts.init ?? 'glorot_uniform', inFeatures, outFeatures, gen));
     this.bias = opts.bias === false ? null : this.param('bias', Tensor.zeros(be, [outFeatures]));
   }
-  forward(x: Tensor): Tensor {
-    return F.linear(x, this.weight, this.bias, { activation: this.opts.activation, alpha: this.opts.alpha });
+  /** `fuse.noActivation`: leave the activation to the next layer (a batchnorm's inputRelu) */
+  forward(x: Tensor, fuse: { noActivation?: boolean } = {}): Tensor {
+    return F.linear(x, this.weight, this.bias, { activation: fuse.noActivation ? 'none' : this.opts.activation, alpha: this.opts.alpha });
   }
   override describe(): string {
     return `Linear(${this.inFeatures}→${this.outFeatures}${this.opts.activation && this.opts.activation !== 'none' ? `, ${this.opts.activation}` : ''})`;
@@ -57,9 +58,17 @@ export class Conv2d extends Layer {
     this.weight = this.param('weight', initWeight(be, [outChannels, inChannels, kernel, kernel], opts.init ?? 'glorot_uniform', inChannels * k2, outChannels * k2, gen));
     this.bias = opts.bias === false ? null : this.param('bias', Tensor.zeros(be, [outChannels]));
   }
-  forward(x: Tensor): Tensor {
+  /**
+   * `fuse.dropout` (Dropout.fusedMask): dropout(act(conv)), the activation (relu or leaky_relu; others stay in the
+   * convolution) and the dropout made by F.activationDropout, whose backward is one kernel.
+   * `fuse.noActivation`: leave the activation to the next layer (a batchnorm's inputRelu)
+   */
+  forward(x: Tensor, fuse: Pick<F.BatchnormOptions, 'dropout'> & { noActivation?: boolean } = {}): Tensor {
     const o = this.opts;
-    return F.conv2d(x, this.weight, this.bias, { stride: o.stride, padding: o.padding, activation: o.activation, alpha: o.alpha });
+    const act = fuse.noActivation ? 'none' : o.activation ?? 'none';
+    const moved = fuse.dropout && (act === 'relu' || act === 'leaky_relu') ? act : 'none';
+    const y = F.conv2d(x, this.weight, this.bias, { stride: o.stride, padding: o.padding, activation: moved === 'none' ? act : 'none', alpha: o.alpha });
+    return fuse.dropout ? F.activationDropout(y, { activation: moved, alpha: o.alpha, dropout: fuse.dropout }) : y;
   }
   override describe(): string {
     const o = this.opts;
@@ -110,8 +119,8 @@ export class BatchNorm extends Layer {
     this.runningMean = this.buffer('running_mean', Tensor.zeros(be, [channels]));
     this.runningVar = this.buffer('running_var', Tensor.full(be, [channels], 1));
   }
-  /** `fuse`: an activation and/or dropout made by the same kernel (see F.batchnorm) */
-  forward(x: Tensor, fuse: Pick<F.BatchnormOptions, 'activation' | 'alpha' | 'dropout'> = {}): Tensor {
+  /** `fuse`: an activation and/or dropout made by the same kernel, or the previous layer's ReLU (see F.batchnorm) */
+  forward(x: Tensor, fuse: Pick<F.BatchnormOptions, 'activation' | 'alpha' | 'dropout' | 'inputRelu'> = {}): Tensor {
     return F.batchnorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.opts.momentum, eps: this.opts.eps, ...fuse });
   }
   override describe(): string {
@@ -153,8 +162,9 @@ export class MaxPool2d extends Layer {
   constructor(readonly k = 2) {
     super();
   }
-  forward(x: Tensor): Tensor {
-    return F.maxpool2d(x, this.k);
+  /** `fuse.dropout` (Dropout.fusedMask): the dropout after the pooling, in the same kernel each way */
+  forward(x: Tensor, fuse: Pick<F.BatchnormOptions, 'dropout'> = {}): Tensor {
+    return F.maxpool2d(x, this.k, this.k, fuse.dropout ?? null);
   }
   override describe(): string {
     return `MaxPool2d(${this.k})`;
