@@ -10,16 +10,19 @@
 //   2 grad weight:  gm = k  gn = (c,r,s)  gk = (n,p,q)   A = gy, B = x gathered; out = gw [K][C][R][S], split-K over
 //                   workgroup z: slice z sums gk in [z·kChunk, (z+1)·kChunk) into out + z·K·C·R·S. ACCUM = 1 (one
 //                   slice only) adds to out's values instead of overwriting them (a weight's second gradient)
-// Tiling as wgsl/matmul.wgsl's `matmul`: a 16×16 workgroup computes a 64×64 output tile, each thread a 4×4 block
-// (rows 4·ty.., cols 4·tx..) in four vec4 accumulators; gk steps by 32 through vec4 workgroup tiles As[k][m/4],
-// Bs[k][n/4]. Gathers run along the contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when
-// HAS_BIAS = 1, then ACT: 0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
+// Tiling as wgsl/matmul.wgsl's `matmul`: a (BN/4)×(BM/4) workgroup computes a BM×BN output tile (BM rows of gm,
+// BN columns of gn), each thread a 4×4 block (rows 4·ty.., cols 4·tx..) in four vec4 accumulators; gk steps by
+// BK = 32 through vec4 workgroup tiles As[k][m/4], Bs[k][n/4]. BM, BN (overrides, each 32, 64 or 128) are 64×64
+// by default (16×16 threads, 16 KiB of workgroup memory); the TS side picks 128×32 (8×32 threads, 20 KiB) in
+// modes 0 and 1 when gn ≤ 32, where half of a 64-wide tile's columns would be idle. Gathers run along the
+// contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when HAS_BIAS = 1, then ACT: 0 none,
+// 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
 // PHASED = 1 (mode 1 with stride > 1): workgroup z picks an output phase (a, b) = (h mod sh, w mod sw); only the
 // taps r ≡ (a + ph) mod sh, s ≡ (b + pw) mod sw reach such pixels, so the reduction shrinks sh·sw-fold instead of
 // multiplying zeros (gm = N·⌈H/sh⌉·⌈W/sw⌉, gk = K·⌈R/sh⌉·⌈S/sw⌉ per phase).
 // conv2d_skinny: one thread per GEMM row and up to 4 columns, no workgroup memory; for gn ≤ 4 (a 1-channel input
 // gradient, a transposed convolution to 1 channel), where a 64-wide tile would be 98% idle.
-// Grid: (ceil(gn/64), ceil(gm/64), splits or phases); skinny: (ceil(gm/256), 1, phases). Bindings: 0 uniform P, 1 a-source (x or gy), 2 b-source (w or x),
+// Grid: (ceil(gn/BN), ceil(gm/BM), splits or phases); skinny: (ceil(gm/256), 1, phases). Bindings: 0 uniform P, 1 a-source (x or gy), 2 b-source (w or x),
 // 3 bias (read; a 1-element dummy when HAS_BIAS = 0), 4 out (rw).
 override MODE: u32 = 0u;
 override HAS_BIAS: u32 = 0u;
@@ -42,11 +45,15 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-const BM = 64u;
-const BN = 64u;
+override BM: u32 = 64u;
+override BN: u32 = 64u;
 const BK = 32u;
-var<workgroup> As: array<vec4<f32>, 512>; // [BK][BM/4]
-var<workgroup> Bs: array<vec4<f32>, 512>; // [BK][BN/4]
+// derived from BM, BN (never set from the TS side)
+override NT: u32 = (BM / 4u) * (BN / 4u); // threads per workgroup
+override LA: u32 = BK * (BM / 4u) / NT;   // As vec4 slots each thread loads per tile step
+override LB: u32 = BK * (BN / 4u) / NT;   // Bs vec4 slots each thread loads per tile step
+var<workgroup> As: array<vec4<f32>, BK * BM / 4u>; // [BK][BM/4]
+var<workgroup> Bs: array<vec4<f32>, BK * BN / 4u>; // [BK][BN/4]
 
 // phased mode 1: this workgroup's output phase and first taps
 var<private> phA: u32;
@@ -198,10 +205,10 @@ fn store(m: u32, j0: u32, v: vec4<f32>, gm: u32, gn: u32, zOff: u32) {
 }
 
 // ---------------------------------------------------------------- the hoisted loaders (HOIST = 1)
-// Modes 0 and 1 load As slots (k = t/16 + 16·l, rows 4·(t % 16) + 0..3): a thread's four rows never change, so
-// their pixel decode happens once (decodeRows); per tile step each slot decodes its reduction index once and
-// reuses it for the four rows. Mode 2's A is a plain strided read. B slots are (k = t % 32, cols 4·(t/32 + 8·l)):
-// the reduction index is fixed per tile step, decoded once.
+// Modes 0 and 1 load As slots (k = t/(BM/4) + (BN/4)·l, rows 4·(t % (BM/4)) + 0..3, l < LA): a thread's four rows
+// never change, so their pixel decode happens once (decodeRows); per tile step each slot decodes its reduction
+// index once and reuses it for the four rows. Mode 2's A is a plain strided read. B slots are (k = t % BK,
+// cols 4·(t/BK + (NT/BK)·l), l < LB): the reduction index is fixed per tile step, decoded once.
 var<private> rowBase: array<i32, 4>; // source offset of the row's image (−1: row outside the GEMM or the image)
 var<private> rowY: array<i32, 4>;    // mode 0: p·sh − ph; mode 1: h + ph
 var<private> rowX: array<i32, 4>;    // mode 0: q·sw − pw; mode 1: w + pw
@@ -229,10 +236,10 @@ fn decodeRows(m0: u32, gm: u32) {
 }
 
 fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
-  for (var l = 0u; l < 2u; l++) {
+  for (var l = 0u; l < LA; l++) {
     var v = vec4<f32>(0.0);
     if (MODE == 2u) {
-      let am4 = t / BK + 8u * l;
+      let am4 = t / BK + (NT / BK) * l;
       let kk = k0 + t % BK;
       if (kk < kEnd) {
         let pq = p.P * p.Q;
@@ -245,7 +252,7 @@ fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
       As[(t % BK) * (BM / 4u) + am4] = v;
       continue;
     }
-    let ak = t / (BM / 4u) + 16u * l;
+    let ak = t / (BM / 4u) + (BN / 4u) * l;
     let kk = k0 + ak;
     if (kk < kEnd) {
       if (MODE == 0u) {
@@ -304,8 +311,8 @@ fn loadB(t: u32, col0: u32, k0: u32, kEnd: u32, gn: u32) {
       xB = n * p.C * p.H * p.W;
     }
   }
-  for (var l = 0u; l < 2u; l++) {
-    let bn4 = t / BK + 8u * l;
+  for (var l = 0u; l < LB; l++) {
+    let bn4 = t / BK + (NT / BK) * l;
     var v = vec4<f32>(0.0);
     if (ok) {
       for (var e = 0u; e < 4u; e++) {
@@ -327,7 +334,7 @@ fn loadB(t: u32, col0: u32, k0: u32, kEnd: u32, gn: u32) {
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(BN / 4u, BM / 4u)
 fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
           @builtin(local_invocation_index) t: u32) {
   if (PHASED == 1u) { setPhase(wg.z); }
@@ -351,14 +358,17 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
       loadA(t, row0, k0, kEnd, gm);
       loadB(t, col0, k0, kEnd, gn);
     } else {
-      for (var l = 0u; l < 2u; l++) {
-        let s = t + 256u * l;
+      for (var l = 0u; l < LA; l++) {
+        let s = t + NT * l;
         var ak: u32; var am4: u32;
         if (MODE == 2u) { am4 = s / BK; ak = s % BK; } else { ak = s / (BM / 4u); am4 = s % (BM / 4u); }
         let am = row0 + 4u * am4;
         let kk = k0 + ak;
         As[ak * (BM / 4u) + am4] = vec4<f32>(aval(am, kk, gm, kEnd), aval(am + 1u, kk, gm, kEnd),
                                              aval(am + 2u, kk, gm, kEnd), aval(am + 3u, kk, gm, kEnd));
+      }
+      for (var l = 0u; l < LB; l++) {
+        let s = t + NT * l;
         let bn4 = s / BK;
         let bk = s % BK;
         let bn = col0 + 4u * bn4;

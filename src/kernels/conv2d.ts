@@ -9,19 +9,26 @@ import { ACTIVATIONS, Activation, ConvDims } from '../autograd/backend.js';
 import { Gpu, GBuf, Kernel } from './gpu.js';
 import { reduceSum } from './reduce.js';
 
-const TILE = 64;
+const TILE = 64; // the default tile: 64 × 64 (BM × BN)
 const BK = 32;
+/** the narrow tile for gn ≤ 32 columns (modes 0 and 1): 128 rows × 32 columns, 8 × 32 threads */
+const NARROW: Tile = [128, 32];
+/** [BM, BN]: GEMM rows × columns per workgroup (each 32, 64 or 128; wgsl/conv2d.wgsl's BM, BN overrides) */
+export type Tile = [number, number];
+/** workgroup memory a tile needs: As [BK][BM] + Bs [BK][BN] floats */
+const tileBytes = ([bm, bn]: Tile) => BK * (bm + bn) * 4;
 const MODES = { forward: 0, gradInput: 1, gradWeight: 2 } as const;
 type Mode = keyof typeof MODES;
 
 const kernels = new Map<string, Kernel>();
-function kernel(mode: Mode, hasBias: boolean, act: Activation, phased: boolean, skinny: boolean, hoist: boolean, accumulate: boolean): Kernel {
-  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${hoist}:${accumulate}`;
+function kernel(mode: Mode, hasBias: boolean, act: Activation, phased: boolean, skinny: boolean, hoist: boolean, accumulate: boolean, tile: Tile): Kernel {
+  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${hoist}:${accumulate}:${tile}`;
   let k = kernels.get(key);
   if (!k)
     kernels.set(key, (k = {
       file: 'wgsl/conv2d.wgsl', code: src, entry: skinny ? 'conv2d_skinny' : 'conv2d', bindings: ['read', 'read', 'read', 'rw'],
-      constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), PHASED: phased ? 1 : 0, HOIST: hoist ? 1 : 0, ACCUM: accumulate ? 1 : 0 },
+      constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), PHASED: phased ? 1 : 0, HOIST: hoist ? 1 : 0, ACCUM: accumulate ? 1 : 0,
+        ...(skinny || (tile[0] === TILE && tile[1] === TILE) ? {} : { BM: tile[0], BN: tile[1] }) },
     }));
   return k;
 }
@@ -34,6 +41,15 @@ export interface ConvVariant {
   skinny?: boolean;
   /** the tuned tile loaders (decode each pixel/tap once); false runs the first, per-element version */
   hoist?: boolean;
+  /** the GEMM tile [BM, BN]; by default 128 × 32 for gn ≤ 32 in the forward and input gradient, else 64 × 64 */
+  tile?: Tile;
+}
+
+/** the tile the op picks by shape: the narrow one where gn ≤ 32 would leave half of a 64-wide tile idle and the
+ * device has the 20 KiB of workgroup memory it needs (WebGPU's default limit is 16 KiB) */
+function pickTile(gpu: Gpu, mode: Mode, gn: number): Tile {
+  if (mode !== 'gradWeight' && gn <= 32 && gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(NARROW)) return NARROW;
+  return [TILE, TILE];
 }
 
 const dummies = new WeakMap<Gpu, GBuf>();
@@ -59,9 +75,13 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
   if (phased) gm = d.N * Math.ceil(d.H / d.sh) * Math.ceil(d.W / d.sw);
   if (skinny && gn > 4) throw new Error(`conv2d_skinny handles at most 4 output columns, got ${gn}`);
   if (skinny && mode === 'gradWeight') throw new Error('conv2d_skinny has no split-K weight-gradient path');
-  gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate), [a, b, biasOrDummy(gpu, bias), out],
+  const tile = v.tile ?? pickTile(gpu, mode, gn);
+  if (!tile.every((t) => t === 32 || t === 64 || t === 128)) throw new Error(`conv2d tile sides are 32, 64 or 128, got ${tile}`);
+  if (tileBytes(tile) > gpu.limits.maxComputeWorkgroupStorageSize || (tile[0] / 4) * (tile[1] / 4) > gpu.limits.maxComputeInvocationsPerWorkgroup)
+    throw new Error(`conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${(tile[0] / 4) * (tile[1] / 4)} threads`);
+  gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate, tile), [a, b, biasOrDummy(gpu, bias), out],
     (p) => p.u(d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.sh, d.sw, d.ph, d.pw, kChunk).f(alpha),
-    skinny ? [Math.ceil(gm / 256), 1, z] : [Math.ceil(gn / TILE), Math.ceil(gm / TILE), z]);
+    skinny ? [Math.ceil(gm / 256), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z]);
 }
 
 export function conv2d(gpu: Gpu, x: GBuf, w: GBuf, bias: GBuf | null, y: GBuf, d: ConvDims, act: Activation, alpha: number, v: ConvVariant = {}): void {
