@@ -1,6 +1,7 @@
 // conv2d.test.ts — convolution and transposed convolution: CPU backward vs finite differences, GPU forward and
 // both gradients vs the CPU reference, on odd shapes (batch 1 and 3, 5×5 and 13×13, 3 and 17 channels), strides,
-// 'same' padding and the fused bias + activation epilogues; the weight gradient accumulating into its output.
+// 'same' padding and the fused bias + activation epilogues; the weight gradient accumulating into its output, split
+// and with each GEMM tile forced.
 import { test } from 'uvu';
 import * as F from '../src/autograd/ops.js';
 import type { Activation } from '../src/autograd/backend.js';
@@ -8,7 +9,8 @@ import { checkAccumulate, checkOp, assertClose, cpu, gpuBackend, randomData, see
 import type { GpuBackend } from '../src/kernels/backend.js';
 import type { GBuf } from '../src/kernels/gpu.js';
 import { Tensor } from '../src/autograd/tensor.js';
-import { conv2d as conv2dKernel, conv2dGradInput, conv2dGradWeight, ConvVariant, Tile } from '../src/kernels/conv2d.js';
+import * as assert from 'uvu/assert';
+import { conv2d as conv2dKernel, conv2dGradInput, conv2dGradWeight, gradWeightSplits, gradWeightTile, ConvVariant, Tile } from '../src/kernels/conv2d.js';
 
 type Case = [string, number[], number[], F.Conv2dOptions];
 const convCases: Case[] = [
@@ -90,6 +92,57 @@ for (const splits of [1, 2, 7])
       be.free(GY);
     });
   });
+
+// the weight gradient with each tile forced (32×128 is the default for K ≤ 32 and C·R·S > 64), hoisted loaders or
+// not, in one slice, several, and accumulating into gw (the store's ACCUM = 1 with one slice, the reduction's with
+// two); gm = K, gn = C·R·S (153, 425) and gk = N·P·Q (147) not multiples of any tile side
+const gwCases: [string, number[], number[], F.Conv2dOptions][] = [
+  ['k3 stride 2 same 17→5', [3, 17, 13, 13], [5, 17, 3, 3], { stride: 2, padding: 'same' }],
+  ['k3 stride 2 same 17→32', [3, 17, 13, 13], [32, 17, 3, 3], { stride: 2, padding: 'same' }],
+  ['k5 stride 2 same 17→32', [3, 17, 13, 13], [32, 17, 5, 5], { stride: 2, padding: 'same' }],
+  ['k3 stride 2 same 17→33', [3, 17, 13, 13], [33, 17, 3, 3], { stride: 2, padding: 'same' }],
+];
+const gwVariants: Pick<ConvVariant, 'tile' | 'hoist'>[] = [{}, { hoist: false, tile: [32, 128] }, { hoist: false, tile: [64, 64] }];
+for (const tile of [[64, 64], [32, 128], [128, 32], [32, 32], [64, 32], [32, 64]] as Tile[]) gwVariants.push({ tile });
+for (const [name, xs, ws, opts] of gwCases)
+  for (const v of gwVariants)
+    test(`conv2d weight gradient ${name} tile=${v.tile ?? 'default'} hoist=${v.hoist ?? true}`, async () => {
+      const g = await gpuBackend();
+      const d = F.convDims(xs, ws, opts);
+      const nx = d.N * d.C * d.H * d.W, ny = d.N * d.K * d.P * d.Q, nw = d.K * d.C * d.R * d.S;
+      const x = toF32(randomData(nx, 41)), gy = toF32(randomData(ny, 42));
+      const want = cpu.alloc(nw, 'f32');
+      cpu.conv2dGradWeight(cpu.upload(x, 'f32'), cpu.upload(gy, 'f32'), want, d);
+      const X = Tensor.from(g, x, [nx]), GY = Tensor.from(g, gy, [ny]);
+      for (const splits of [undefined, 1, 3]) {
+        const GW = Tensor.empty(g, [nw]);
+        conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, splits, false, v);
+        assertClose(await GW.toArray(), want as Float64Array, 1e-4, `splits ${splits ?? 'default'} ${JSON.stringify(v)}`);
+        GW.dispose();
+      }
+      for (const splits of [1, 2])
+        await checkAccumulate(`accumulate, splits ${splits} ${JSON.stringify(v)}`, nw, (be, out, acc) => {
+          const [Xs, GYs] = [be.upload(x, 'f32'), be.upload(gy, 'f32')];
+          if (be.kind === 'cpu') be.conv2dGradWeight(Xs, GYs, out, d, acc);
+          else conv2dGradWeight((be as GpuBackend).gpu, Xs as GBuf, GYs as GBuf, out as GBuf, d, splits, acc, v);
+          be.free(Xs);
+          be.free(GYs);
+        });
+      for (const t of [X, GY]) t.dispose();
+    });
+
+test('conv2d weight gradient tile and split choice by shape', async () => {
+  const g = await gpuBackend();
+  const dims = (xs: number[], ws: number[]) => F.convDims(xs, ws, { padding: 'same' });
+  const wide = g.gpu.limits.maxComputeWorkgroupStorageSize >= 20480;
+  // K = 32, C·R·S = 288: the wide tile (3 column tiles instead of 5), split counts from its tile count
+  const d = dims([4, 32, 28, 28], [32, 32, 3, 3]);
+  assert.equal(gradWeightTile(g.gpu, d), wide ? [32, 128] : [64, 64]);
+  assert.equal(gradWeightSplits(g.gpu, d), gradWeightSplits(g.gpu, d, gradWeightTile(g.gpu, d)));
+  // C·R·S = 9 ≤ 64 (one tile either way), K = 33 > 32: 64 × 64
+  assert.equal(gradWeightTile(g.gpu, dims([4, 1, 28, 28], [32, 1, 3, 3])), [64, 64]);
+  assert.equal(gradWeightTile(g.gpu, dims([4, 32, 14, 14], [33, 32, 3, 3])), [64, 64]);
+});
 
 // every kernel variant directly against the reference: phased/unphased input gradient, skinny/tiled, the GEMM
 // tile shapes (128×32 is the default for gn ≤ 32 columns), with a fused bias + activation (the transposed

@@ -14,9 +14,11 @@
 // BN columns of gn), each thread a 4×4 block (rows 4·ty.., cols 4·tx..) in four vec4 accumulators; gk steps by
 // BK = 32 through vec4 workgroup tiles As[k][m/4], Bs[k][n/4]. BM, BN (overrides, each 32, 64 or 128) are 64×64
 // by default (16×16 threads, 16 KiB of workgroup memory); the TS side picks 128×32 (8×32 threads, 20 KiB) in
-// modes 0 and 1 when gn ≤ 32, where half of a 64-wide tile's columns would be idle. Gathers run along the
-// contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when HAS_BIAS = 1, then ACT: 0 none,
-// 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
+// modes 0 and 1 when gn ≤ 32, where half of a 64-wide tile's columns would be idle, and 32×128 (32×8 threads,
+// 20 KiB) in mode 2 when gm = K ≤ 32 and gn > 64, where half of its rows would be. Every loader (hoisted or not,
+// each mode) strides its tile by BM/4, BN/4 and NT/BK, so covers it for any BM, BN of 32, 64, 128 (LA = 128/BN,
+// LB = 128/BM). Gathers run along the contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when
+// HAS_BIAS = 1, then ACT: 0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
 // PHASED = 1 (mode 1 with stride > 1): workgroup z picks an output phase (a, b) = (h mod sh, w mod sw); only the
 // taps r ≡ (a + ph) mod sh, s ≡ (b + pw) mod sw reach such pixels, so the reduction shrinks sh·sw-fold instead of
 // multiplying zeros (gm = N·⌈H/sh⌉·⌈W/sw⌉, gk = K·⌈R/sh⌉·⌈S/sw⌉ per phase).

@@ -13,6 +13,9 @@ const TILE = 64; // the default tile: 64 × 64 (BM × BN)
 const BK = 32;
 /** the narrow tile for gn ≤ 32 columns (modes 0 and 1): 128 rows × 32 columns, 8 × 32 threads */
 const NARROW: Tile = [128, 32];
+/** the wide tile for gm ≤ 32 rows and gn > 64 columns (the weight gradient of a layer with K ≤ 32 output channels):
+ * 32 rows × 128 columns, 32 × 8 threads */
+const WIDE: Tile = [32, 128];
 /** [BM, BN]: GEMM rows × columns per workgroup (each 32, 64 or 128; wgsl/conv2d.wgsl's BM, BN overrides) */
 export type Tile = [number, number];
 /** workgroup memory a tile needs: As [BK][BM] + Bs [BK][BN] floats */
@@ -41,14 +44,19 @@ export interface ConvVariant {
   skinny?: boolean;
   /** the tuned tile loaders (decode each pixel/tap once); false runs the first, per-element version */
   hoist?: boolean;
-  /** the GEMM tile [BM, BN]; by default 128 × 32 for gn ≤ 32 in the forward and input gradient, else 64 × 64 */
+  /** the GEMM tile [BM, BN]; by default 128 × 32 for gn ≤ 32 in the forward and input gradient, 32 × 128 for
+   * gm ≤ 32 and gn > 64 in the weight gradient, else 64 × 64 */
   tile?: Tile;
 }
 
-/** the tile the op picks by shape: the narrow one where gn ≤ 32 would leave half of a 64-wide tile idle and the
- * device has the 20 KiB of workgroup memory it needs (WebGPU's default limit is 16 KiB) */
-function pickTile(gpu: Gpu, mode: Mode, gn: number): Tile {
-  if (mode !== 'gradWeight' && gn <= 32 && gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(NARROW)) return NARROW;
+/** the tile the op picks by shape, where the device has the 20 KiB of workgroup memory it needs (WebGPU's default
+ * limit is 16 KiB): the narrow one where gn ≤ 32 would leave half of a 64-wide tile's columns idle (forward, input
+ * gradient); the wide one where gm ≤ 32 would leave half of its rows idle (weight gradient: gm = K) and gn > 64, so
+ * that 128-wide tiles are fewer than 64-wide ones (for gn ≤ 64 both are one tile of the same work) */
+function pickTile(gpu: Gpu, mode: Mode, gm: number, gn: number): Tile {
+  const fits = (t: Tile) => gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(t);
+  if (mode !== 'gradWeight' && gn <= 32 && fits(NARROW)) return NARROW;
+  if (mode === 'gradWeight' && gm <= 32 && gn > 64 && fits(WIDE)) return WIDE;
   return [TILE, TILE];
 }
 
@@ -75,7 +83,7 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
   if (phased) gm = d.N * Math.ceil(d.H / d.sh) * Math.ceil(d.W / d.sw);
   if (skinny && gn > 4) throw new Error(`conv2d_skinny handles at most 4 output columns, got ${gn}`);
   if (skinny && mode === 'gradWeight') throw new Error('conv2d_skinny has no split-K weight-gradient path');
-  const tile = v.tile ?? pickTile(gpu, mode, gn);
+  const tile = v.tile ?? pickTile(gpu, mode, gm, gn);
   if (!tile.every((t) => t === 32 || t === 64 || t === 128)) throw new Error(`conv2d tile sides are 32, 64 or 128, got ${tile}`);
   if (tileBytes(tile) > gpu.limits.maxComputeWorkgroupStorageSize || (tile[0] / 4) * (tile[1] / 4) > gpu.limits.maxComputeInvocationsPerWorkgroup)
     throw new Error(`conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${(tile[0] / 4) * (tile[1] / 4)} threads`);
@@ -92,27 +100,38 @@ export function conv2dGradInput(gpu: Gpu, gy: GBuf, w: GBuf, gx: GBuf, d: ConvDi
   run(gpu, 'gradInput', gy, w, bias, gx, d, act, alpha, d.N * d.H * d.W, d.C, 1, 0, v);
 }
 
-/** how many slices to split the weight gradient's reduction into */
-export function gradWeightSplits(gpu: Gpu, d: ConvDims): number {
-  const tiles = Math.ceil(d.K / TILE) * Math.ceil((d.C * d.R * d.S) / TILE);
+/** the weight gradient's tile for `d` (gm = K, gn = C·R·S) */
+export function gradWeightTile(gpu: Gpu, d: ConvDims): Tile {
+  return pickTile(gpu, 'gradWeight', d.K, d.C * d.R * d.S);
+}
+
+/** how many slices to split the weight gradient's reduction into: enough that the `tile`-sized output tiles times
+ * the slices reach the workgroups wanted in flight */
+export function gradWeightSplits(gpu: Gpu, d: ConvDims, tile: Tile = gradWeightTile(gpu, d)): number {
+  const tiles = Math.ceil(d.K / tile[0]) * Math.ceil((d.C * d.R * d.S) / tile[1]);
   const target = gpu.adapter.software ? 4 : 264; // workgroups wanted in flight
   const gk = d.N * d.P * d.Q;
   return Math.max(1, Math.min(Math.ceil(target / tiles), Math.floor(gk / 512), 64));
 }
 
-/** gw = ∂/∂w (split-K over `splits` slices, summed by the reduce kernel); with `accumulate`, gw += that */
-export function conv2dGradWeight(gpu: Gpu, x: GBuf, gy: GBuf, gw: GBuf, d: ConvDims, splits = gradWeightSplits(gpu, d), accumulate = false): void {
+/** gw = ∂/∂w (split-K over `splits` slices, summed by the reduce kernel; by default gradWeightSplits for the
+ * tile); with `accumulate`, gw += that. `v` forces the tile or the unhoisted loaders (tests, benchmarks) */
+export function conv2dGradWeight(gpu: Gpu, x: GBuf, gy: GBuf, gw: GBuf, d: ConvDims, splits?: number, accumulate = false,
+  v: Pick<ConvVariant, 'tile' | 'hoist'> = {}): void {
+  const tile = v.tile ?? gradWeightTile(gpu, d);
+  splits ??= gradWeightSplits(gpu, d, tile);
+  const vv: ConvVariant = { skinny: false, tile, hoist: v.hoist };
   const gm = d.K;
   const gn = d.C * d.R * d.S;
   const gk = d.N * d.P * d.Q;
   const kChunk = Math.ceil(gk / splits / BK) * BK;
   const z = Math.ceil(gk / kChunk);
   if (z <= 1) {
-    run(gpu, 'gradWeight', gy, x, null, gw, d, 'none', 0, gm, gn, 1, Math.max(gk, 1), { skinny: false }, accumulate);
+    run(gpu, 'gradWeight', gy, x, null, gw, d, 'none', 0, gm, gn, 1, Math.max(gk, 1), vv, accumulate);
     return;
   }
   const part = gpu.acquire(z * gm * gn * 4);
-  run(gpu, 'gradWeight', gy, x, null, part, d, 'none', 0, gm, gn, z, kChunk, { skinny: false });
+  run(gpu, 'gradWeight', gy, x, null, part, d, 'none', 0, gm, gn, z, kChunk, vv);
   reduceSum(gpu, part, [z, gm * gn], [0], gw, accumulate);
   gpu.release(part);
 }
