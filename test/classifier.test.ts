@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { trainClassifier, makeClassifier, EpochMetrics } from '../src/train/classifier.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { gpuBackend, randomData } from './harness.js';
-import { runCnn, saveCnn, cnnStateTensors, shipClassifier, loadClassifier, Classifier } from '../src/train/cnn_run.js';
+import { runCnn, evalCnn, saveCnn, cnnStateTensors, shipClassifier, loadClassifier, Classifier } from '../src/train/cnn_run.js';
 import { CheckpointError } from '../src/nn/checkpoint.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
 import { NonFiniteError } from '../src/train/guard.js';
@@ -116,6 +116,13 @@ test('the evaluation classifier: loaded from a full or a slim (shipped) checkpoi
       assert.not.ok(c.model.training, 'eval mode');
       const got = await Promise.all(Object.values(c.model.stateDict()).map((t) => t.toArray()));
       got.forEach((g, i) => assert.ok(g.every((v, j) => Object.is(v, want[i][j])), `tensor ${i} of ${c.path}`));
+    }
+    // `eval cnn` scores the shipped file as it scores the training checkpoint
+    if (findDataDir()) {
+      const data = await loadFashionMnist({ download: false });
+      const [a, b] = [await evalCnn(be, data, full, 50), await evalCnn(be, data, shipped, 50)];
+      assert.is(b.count, 50);
+      assert.equal([b.loss, b.confusion], [a.loss, a.confusion]);
     }
     // a changed file is refused: its scores would be on another ruler
     const bytes = readFileSync(shipped);

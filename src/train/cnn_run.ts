@@ -156,9 +156,14 @@ function writeCurves(dir: string, h: EpochMetrics[]): void {
   writeFileSync(join(dir, 'accuracy.svg'), lineChart('Accuracy', 'epoch', [{ name: 'train', x, y: h.map((m) => m.trainAcc) }, { name: 'validation', x, y: h.map((m) => m.valAcc) }]));
 }
 
-/** test accuracy of a saved CNN */
+/** test accuracy of a saved CNN (full or slim checkpoint) */
 export async function evalCnn(be: Backend, data: FashionMnist, path: string, testSubset?: number): Promise<EvalResult> {
-  const { state } = loadCnn(be, path);
-  const { test } = prepareData(data, { valFraction: 0, seed: 0, testSubset });
-  return evaluate(be, state.model, test);
+  // the model alone: a full training checkpoint or a slim one (the shipped classifier) alike
+  const { model } = loadClassifier(be, path);
+  try {
+    const { test } = prepareData(data, { valFraction: 0, seed: 0, testSubset });
+    return await evaluate(be, model, test);
+  } finally {
+    model.dispose();
+  }
 }
