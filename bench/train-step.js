@@ -1,8 +1,10 @@
 // bench/train-step.js — whole training steps: the AC-GAN and cGAN step (D on real + fake, then G) and the CNN
 // step (forward, cross-entropy, backward, Adam), at batch 64 and 256. Per row: ms per step (wall clock over N
 // steps recorded back to back, one wait at the end: what training sees), images/s, dispatches and submits per
-// step, and GPU memory (peak bytes handed out by the pool, bytes allocated). `--profile` adds a per-kernel
-// breakdown of one step from timestamp queries (each dispatch in its own pass, so its total overstates a run).
+// step, GPU memory (peak bytes handed out by the pool, bytes allocated), and the host's share of a step (the same
+// step recorded and dropped unsubmitted: JavaScript, autograd and Dawn's recording calls, with the GPU idle).
+// `--profile` adds a per-kernel breakdown of one step from timestamp queries (each dispatch in its own pass, so
+// its total overstates a run).
 // Inputs are synthetic (seeded random images and labels): no dataset needed.
 // Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--json FILE]
 import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, noGrad, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam } from '../dist/index.js';
@@ -99,6 +101,16 @@ for (const model of models)
       peakLiveMB: st.peakLiveBytes / 2 ** 20, allocatedMB: st.allocatedBytes / 2 ** 20, allocatedGrowthMB: (st.allocatedBytes - alloc0) / 2 ** 20,
       pytorchMs: software ? null : PYTORCH_MS[`${model}:${B}`] ?? null,
     });
+    // the host's share: the same step recorded and dropped unsubmitted (GPU idle), so the time is JavaScript,
+    // autograd and Dawn's recording calls alone; a step can go no faster than this, however fast the GPU
+    const hostSteps = 200;
+    let h0 = 0;
+    for (let i = -20; i < hostSteps; i++) {
+      if (i === 0) h0 = performance.now(); // after 20 untimed ones (the JIT's warm-up)
+      t.step();
+      gpu.discardRecorded();
+    }
+    rows[rows.length - 1].hostMsPerStep = (performance.now() - h0) / hostSteps;
     if (args.includes('--profile') && gpu.canTime) {
       gpu.startProfile();
       t.step();
@@ -117,10 +129,10 @@ for (const model of models)
 
 const device = describeGpu(gpu);
 console.log(`training steps on ${device} — ${new Date().toISOString().slice(0, 10)}; ${steps} timed steps after 2 warm-up steps`);
-console.log('| model | batch | ms/step | img/s | dispatches/step | submits/step | peak MB | allocated MB (growth) | PyTorch ms |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| model | batch | ms/step | host ms/step | img/s | dispatches/step | submits/step | peak MB | allocated MB (growth) | PyTorch ms |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows)
-  console.log(`| ${r.name} | ${r.batch} | ${r.msPerStep.toFixed(2)} | ${r.imgPerSec.toFixed(0)} | ${r.dispatchesPerStep.toFixed(0)} | ${r.submitsPerStep.toFixed(1)} | ${r.peakLiveMB.toFixed(1)} | ${r.allocatedMB.toFixed(1)} (${r.allocatedGrowthMB.toFixed(1)}) | ${r.pytorchMs ?? ''} |`);
+  console.log(`| ${r.name} | ${r.batch} | ${r.msPerStep.toFixed(2)} | ${r.hostMsPerStep.toFixed(2)} | ${r.imgPerSec.toFixed(0)} | ${r.dispatchesPerStep.toFixed(0)} | ${r.submitsPerStep.toFixed(1)} | ${r.peakLiveMB.toFixed(1)} | ${r.allocatedMB.toFixed(1)} (${r.allocatedGrowthMB.toFixed(1)}) | ${r.pytorchMs ?? ''} |`);
 for (const [k, p] of Object.entries(profiles)) {
   console.log(`\nprofile ${k}: ${p.totalMs.toFixed(2)} ms in ${p.kernels.reduce((a, e) => a + e.count, 0)} dispatches (one pass each); slowest kernels:`);
   console.log('| kernel | calls | ms | share |\n|---|---:|---:|---:|');

@@ -14,6 +14,9 @@ const common = {
   bundle: true, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'linked',
   loader: { '.wgsl': 'text' }, packages: 'external', logLevel: 'warning', absWorkingDir: root,
 };
+// chunk names carry a content hash: clear the old ones, or dist/chunks grows with every build (and with it the
+// tree carried to the GPU machine, which has a size limit)
+rmSync(join(root, 'dist/chunks'), { recursive: true, force: true });
 await build({ ...common, entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts' }, outdir: 'dist',
   // one shared chunk so dist/index.js and dist/cli.js share one module instance of the engine
   splitting: true, chunkNames: 'chunks/[name]-[hash]' });

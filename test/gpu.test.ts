@@ -30,6 +30,18 @@ test('size classes: powers of two to 4 KiB, then quarter octaves', () => {
   assert.is(sizeClass(4097), 5120);
   assert.is(sizeClass(1 << 20), 1 << 20);
   assert.is(sizeClass((1 << 20) + 1), 1.25 * (1 << 20));
+  // the definition, with Math.log2, against the clz32 form sizeClass uses, on edges and random sizes up to 8 GiB
+  const ref = (bytes: number) => {
+    const b = Math.max(256, Math.ceil(bytes / 256) * 256);
+    if (b <= 4096) return 2 ** Math.ceil(Math.log2(b));
+    const step = 2 ** Math.floor(Math.log2(b)) / 4;
+    return Math.ceil(b / step) * step;
+  };
+  const g = new Generator(5);
+  const sizes = [0, 255, 256, 257, 4095, 4096, 4097, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 + 7];
+  for (let e = 8; e < 33; e++) sizes.push(2 ** e - 1, 2 ** e, 2 ** e + 1, 2 ** e + 256);
+  for (const u of g.uniform(2000)) sizes.push(Math.floor(2 ** (33 * u)));
+  for (const b of sizes) assert.is(sizeClass(b), ref(b), `size ${b}`);
 });
 
 function step(be: Awaited<ReturnType<typeof gpuBackend>>, w: Tensor, x: Tensor, gen: Generator): Tensor {
@@ -88,6 +100,22 @@ test('dispatches are batched: a step records many dispatches and submits once', 
   w.grad?.dispose();
   w.dispose();
   x.dispose();
+});
+
+test('discardRecorded drops recorded work unsubmitted (host-only timing in the bench), and the next work runs', async () => {
+  const be = await gpuBackend();
+  const g = be.gpu;
+  await g.sync();
+  const b = g.acquire(64);
+  g.upload(b, new Float32Array(16).fill(3));
+  const s0 = g.counters.submits;
+  g.fillWords(b, 0x7fc00000, 16); // would overwrite with NaN
+  g.discardRecorded();
+  assert.equal([...new Float32Array(await g.read(b, 64))], new Array(16).fill(3), 'the dropped fill never ran');
+  g.fillWords(b, 0x40000000, 16); // 2.0: recording after a discard works
+  assert.equal([...new Float32Array(await g.read(b, 64))], new Array(16).fill(2));
+  assert.is(g.counters.submits - s0, 2, 'one submit per read; the discard submitted nothing');
+  g.release(b);
 });
 
 test('a WGSL compile error is thrown at the next sync, naming the file', async () => {

@@ -1,7 +1,7 @@
 // bench/peers/tfjs-conv.js — TensorFlow.js's WebGPU backend beside our kernels on the same adapter, for the seed
 // models' conv layers: forward, and forward + both gradients. Both are timed the same way (wall clock from
 // recording to a completed readback of a one-element sum, median of runs after a warm-up), in one process on
-// one Dawn adapter. Usage: cd bench/peers && npm install && node tfjs-conv.js [--batch 4] [--runs 3] [--json FILE]
+// one Dawn adapter. Usage: cd bench/peers && npm install && node tfjs-conv.js [--batch 4] [--runs 3] [--only TEXT] [--json FILE]
 import { create, globals } from 'webgpu';
 import { writeFileSync } from 'node:fs';
 
@@ -18,15 +18,22 @@ const flag = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 
 const B = Number(flag('batch', 4));
 const RUNS = Number(flag('runs', 3));
 
-// [layer, op, Cin, H, W, Cout, k, stride] (padding 'same'), as bench/conv.js
+// [layer, op, Cin, H, W, Cout, k, stride] (padding 'same'): every seed layer of bench/conv.js; --only TEXT keeps
+// the layers whose name contains TEXT
 const LAYERS = [
+  ['cnn conv1 28×28 1→32', 'conv', 1, 28, 28, 32, 3, 1],
   ['cnn conv2 28×28 32→32', 'conv', 32, 28, 28, 32, 3, 1],
+  ['cnn conv3 14×14 32→64', 'conv', 32, 14, 14, 64, 3, 1],
+  ['cnn conv4 14×14 64→64', 'conv', 64, 14, 14, 64, 3, 1],
+  ['cnn conv5 7×7 64→128', 'conv', 64, 7, 7, 128, 3, 1],
   ['cnn conv6 7×7 128→128', 'conv', 128, 7, 7, 128, 3, 1],
+  ['acgan D conv1 28×28 1→32 s2', 'conv', 1, 28, 28, 32, 3, 2],
+  ['acgan D conv2 14×14 32→64', 'conv', 32, 14, 14, 64, 3, 1],
   ['acgan D conv3 14×14 64→128 s2', 'conv', 64, 14, 14, 128, 3, 2],
   ['acgan D conv4 7×7 128→256', 'conv', 128, 7, 7, 256, 3, 1],
   ['acgan G convT 7→14 385→192 k5 s2', 'convT', 385, 7, 7, 192, 5, 2],
   ['acgan G convT 14→28 192→1 k5 s2', 'convT', 192, 14, 14, 1, 5, 2],
-];
+].filter((l) => !flag('only') || l[0].includes(flag('only')));
 
 async function median(fn) {
   await fn();

@@ -84,8 +84,9 @@ function noiseAndLabels(be: Backend, s: GanState, B: number): [Tensor, Tensor] {
   return [z, y];
 }
 
-function setTrainable(m: Module, on: boolean): void {
-  for (const p of m.parameters()) p.requiresGrad = on;
+/** freeze or unfreeze a network: its optimizer's parameter list (D's parameters, without walking D's modules) */
+function setTrainable(params: readonly Tensor[], on: boolean): void {
+  for (const p of params) p.requiresGrad = on;
 }
 
 /**
@@ -116,11 +117,11 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   //    so this backward computes only the gradient that flows through D into G.
   const [zG, yG] = noiseAndLabels(be, s, B);
   optG.zeroGrad();
-  setTrainable(s.D, false);
+  setTrainable(optD.params, false);
   const out = D.forward(G.forward(zG, yG), yG);
   const lossG = acgan ? F.add(F.bceWithLogits(out.adv, ones), F.softmaxCrossEntropy(out.cls!, yG)) : F.bceWithLogits(out.adv, ones);
   lossG.backward(ones);
-  setTrainable(s.D, true);
+  setTrainable(optD.params, true);
   optG.step();
 
   return noGrad(() => ({ dReal, dFake, aux: F.reshape(aux, [1]), g: lossG, dx, dgz }));

@@ -50,11 +50,19 @@ export class Params {
   readonly u32: Uint32Array;
   readonly f32: Float32Array;
   readonly i32: Int32Array;
+  /** the next word written (absolute in the host copy of the parameter buffer) */
   n = 0;
-  constructor(buf: ArrayBuffer, offset: number) {
-    this.u32 = new Uint32Array(buf, offset, PARAM_WORDS);
-    this.f32 = new Float32Array(buf, offset, PARAM_WORDS);
-    this.i32 = new Int32Array(buf, offset, PARAM_WORDS);
+  /** views over the whole host copy; `at` points them at one dispatch's slot (one object serves every dispatch) */
+  constructor(buf: ArrayBuffer) {
+    this.u32 = new Uint32Array(buf);
+    this.f32 = new Float32Array(buf);
+    this.i32 = new Int32Array(buf);
+  }
+  /** start writing the slot at byte `offset`, zeroed */
+  at(offset: number): this {
+    this.n = offset / 4;
+    this.u32.fill(0, this.n, this.n + PARAM_WORDS);
+    return this;
   }
   u(...v: number[]): this {
     for (const x of v) this.u32[this.n++] = x >>> 0;
@@ -98,6 +106,7 @@ export class Gpu {
   private paramCapacity: number;
   private paramHost: ArrayBuffer;
   private paramBuf: GPUBuffer;
+  private params: Params;
   private slot = 0;
   private pipelines = new Map<string, GPUComputePipeline>();
   private layouts = new Map<string, GPUBindGroupLayout>();
@@ -123,6 +132,7 @@ export class Gpu {
     this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
     this.paramCapacity = this.autoFlushEvery;
     this.paramHost = new ArrayBuffer(this.paramCapacity * PARAM_BYTES);
+    this.params = new Params(this.paramHost);
     this.paramBuf = device.createBuffer({ size: this.paramCapacity * PARAM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' });
     device.addEventListener?.('uncapturederror', (ev: Event) => {
       const e = (ev as GPUUncapturedErrorEvent).error;
@@ -156,7 +166,12 @@ export class Gpu {
     return l;
   }
 
+  /** pipelines by kernel object (kernels are cached by their modules, so this skips building the string key) */
+  private pipelineOf = new WeakMap<Kernel, GPUComputePipeline>();
+
   pipeline(k: Kernel): GPUComputePipeline {
+    const hit = this.pipelineOf.get(k);
+    if (hit) return hit;
     const ck = k.constants ? Object.entries(k.constants).map(([a, b]) => `${a}=${b}`).join(',') : '';
     const key = `${k.file}:${k.entry}:${ck}`;
     let p = this.pipelines.get(key);
@@ -174,12 +189,21 @@ export class Gpu {
       });
       this.pipelines.set(key, p);
     }
+    this.pipelineOf.set(k, p);
     return p;
   }
 
+  /** cache-key parts, made once per kernel (its binding list) and per buffer handle (its id and slot) */
+  private keyPart = new WeakMap<object, string>();
+
   private bindGroup(k: Kernel, bufs: readonly GBuf[]): GPUBindGroup {
-    let key = k.bindings.join(',');
-    for (const b of bufs) key += ':' + b.id + (b.offset === undefined ? '' : `@${b.offset}+${b.size}`);
+    let key = this.keyPart.get(k);
+    if (key === undefined) this.keyPart.set(k, (key = k.bindings.join(',')));
+    for (const b of bufs) {
+      let part = this.keyPart.get(b);
+      if (part === undefined) this.keyPart.set(b, (part = ':' + b.id + (b.offset === undefined ? '' : `@${b.offset}+${b.size}`)));
+      key += part;
+    }
     let g = this.bindGroups.get(key);
     if (g) {
       this.bindGroups.delete(key); // LRU: move to the end
@@ -268,9 +292,9 @@ export class Gpu {
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) throw new GpuError(`${k.file}:${k.entry}: dispatch ${x}×${y}×${z} exceeds ${max} workgroups per dimension`);
     if (this.slot >= this.paramCapacity) this.flush();
-    const p = new Params(this.paramHost, this.slot * PARAM_BYTES);
-    new Uint32Array(this.paramHost, this.slot * PARAM_BYTES, PARAM_WORDS).fill(0);
+    const p = this.params.at(this.slot * PARAM_BYTES);
     setParams(p);
+    if (p.n > (this.slot + 1) * PARAM_WORDS) throw new GpuError(`${k.file}:${k.entry}: parameters overflow their ${PARAM_BYTES}-byte slot`);
     const pipeline = this.pipeline(k);
     const group = this.bindGroup(k, bufs);
     if (this.prof) this.profileNext(k);
@@ -362,6 +386,18 @@ export class Gpu {
     this.pending = 0;
     this.slot = 0;
     this.counters.submits++;
+  }
+
+  /**
+   * Drop what is recorded without submitting it (benchmarks only: the host's cost of recording a step, with the
+   * GPU idle). Whatever the dropped work would have written keeps its old contents.
+   */
+  discardRecorded(): void {
+    if (this.pass) this.pass.end();
+    this.pass = null;
+    this.encoder = null;
+    this.pending = 0;
+    this.slot = 0;
   }
 
   private inFlight: Promise<unknown>[] = [];

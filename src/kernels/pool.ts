@@ -22,8 +22,10 @@ export interface ArenaRef {
 /** Round a byte count up to its size class: powers of two up to 4 KiB, then four classes per octave. */
 export function sizeClass(bytes: number): number {
   const b = Math.max(256, Math.ceil(bytes / 256) * 256);
-  if (b <= 4096) return 2 ** Math.ceil(Math.log2(b));
-  const oct = 2 ** Math.floor(Math.log2(b));
+  // floor(log2 b) by counting leading zeros below 2^31 (this runs on every acquire)
+  const lg = b < 2 ** 31 ? 31 - Math.clz32(b) : Math.floor(Math.log2(b));
+  if (b <= 4096) return b === 2 ** lg ? b : 2 ** (lg + 1);
+  const oct = 2 ** lg;
   const step = oct / 4;
   return Math.ceil(b / step) * step;
 }
