@@ -4,8 +4,10 @@
 // and wait), GFLOP/s (useful FLOPs: 2·N·K·P·Q·C·R·S per kernel), % of this device's measured matmul rate, speed-up
 // over the float64 CPU reference (timed on one image, scaled by the batch: convolution is linear in N), and the
 // max relative error against the CPU reference (the same kernels run at batch 2).
-// Usage: node bench/conv.js [--quick] [--op conv2d|convTranspose2d] [--batch 64,256] [--json FILE]
-import { nodeGpu, releaseNodeGpu, GpuBackend, CpuBackend, Tensor, F, Generator, describeGpu } from '../dist/index.js';
+// `--tiles` adds a sweep: each kernel of each layer timed under every GEMM tile the conv kernel has (forced through
+// convKernels' variant), beside the tile the op picks by shape — the data for choosing tiles on a new device.
+// Usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--json FILE]
+import { nodeGpu, releaseNodeGpu, GpuBackend, CpuBackend, Tensor, F, Generator, describeGpu, convKernels } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -31,7 +33,7 @@ const TFJS_MS = { 'conv2 28×28 32→32': 21.5, 'conv6 7×7 128→128': 7.4, 'co
 
 // ------------------------------------------------------------------ flags
 const args = process.argv.slice(2);
-const KNOWN = ['--quick', '--op', '--batch', '--json', '--help'];
+const KNOWN = ['--quick', '--tiles', '--op', '--batch', '--json', '--help'];
 for (let i = 0; i < args.length; i++) {
   if (!args[i].startsWith('--')) continue;
   if (!KNOWN.includes(args[i])) {
@@ -40,7 +42,7 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 if (args.includes('--help')) {
-  console.log('usage: node bench/conv.js [--quick] [--op conv2d|convTranspose2d] [--batch 64,256] [--json FILE]');
+  console.log('usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--json FILE]');
   process.exit(0);
 }
 const flag = (name) => {
@@ -190,6 +192,43 @@ for (const l of layers) {
     for (const k of ['x', 'w', 'y', 'gy', 'gx', 'gw']) be.free(b[k]);
   }
 }
+
+// ------------------------------------------------------------------ --tiles: every tile, forced
+// [BM, BN] or [BM, BN, TB] (wgsl/conv2d.wgsl): 4×4 per thread, then 8×8 per thread
+const TILES = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8]];
+const tileName = (t) => `${t[0]}×${t[1]}${t[2] === 8 ? '/8' : ''}`;
+const tileRows = [];
+if (args.includes('--tiles')) {
+  const fits = (t) => 128 * (t[0] + t[1]) <= gpu.limits.maxComputeWorkgroupStorageSize && (t[0] / (t[2] ?? 4)) * (t[1] / (t[2] ?? 4)) <= gpu.limits.maxComputeInvocationsPerWorkgroup;
+  const ck = convKernels;
+  for (const l of layers) {
+    const [model, name, op] = l;
+    for (const N of batches) {
+      const { d } = dimsOf(l, N);
+      const b = buffersOf(be, op, d, new Generator(3));
+      // [kernel, GEMM mode, gm, gn, run(variant)] in the conv's own terms (a transposed conv's forward is mode 1)
+      const conv = op === 'conv2d';
+      const gmOf = (mode) => (mode === 'forward' ? d.N * d.P * d.Q : mode === 'gradInput' ? d.N * d.H * d.W : d.K);
+      const gnOf = (mode) => (mode === 'forward' ? d.K : mode === 'gradInput' ? d.C : d.C * d.R * d.S);
+      const ks = [
+        ['forward', conv ? 'forward' : 'gradInput', (v) => (conv ? ck.conv2d(gpu, b.x, b.w, null, b.y, d, 'none', 0, v) : ck.conv2dGradInput(gpu, b.x, b.w, b.y, d, null, 'none', 0, v))],
+        ['gradInput', conv ? 'gradInput' : 'forward', (v) => (conv ? ck.conv2dGradInput(gpu, b.gy, b.w, b.gx, d, null, 'none', 0, v) : ck.conv2d(gpu, b.gy, b.w, null, b.gx, d, 'none', 0, v))],
+        ['gradWeight', 'gradWeight', (v) => (conv ? ck.conv2dGradWeight(gpu, b.x, b.gy, b.gw, d, undefined, false, v) : ck.conv2dGradWeight(gpu, b.gy, b.x, b.gw, d, undefined, false, v))],
+      ];
+      for (const [kname, mode, fn] of ks) {
+        if (gnOf(mode) <= 4) continue; // conv2d_skinny, no tile
+        const phased = mode === 'gradInput' && (d.sh > 1 || d.sw > 1);
+        const gm = phased ? d.N * Math.ceil(d.H / d.sh) * Math.ceil(d.W / d.sw) : gmOf(mode);
+        const picked = ck.pickTile(gpu, mode, gm, gnOf(mode));
+        const ms = {};
+        for (const t of TILES) if (fits(t)) ms[tileName(t)] = await timeKernel(() => fn({ tile: t, skinny: false }));
+        const best = Object.entries(ms).sort((x, y) => x[1] - y[1])[0];
+        tileRows.push({ model, layer: name, op, batch: N, kernel: kname, picked: tileName(picked), pickedMs: ms[tileName(picked)], best: best[0], bestMs: best[1], ms });
+      }
+      for (const k of ['x', 'w', 'y', 'gy', 'gx', 'gw']) be.free(b[k]);
+    }
+  }
+}
 const elapsed = (performance.now() - t0) / 1000;
 
 // ------------------------------------------------------------------ report
@@ -200,9 +239,17 @@ console.log('| model | layer | batch | kernel | ms | GFLOP/s | % matmul | CPU re
 console.log('|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows)
   console.log(`| ${r.model} | ${r.layer} | ${r.batch} | ${r.kernel} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(1)} | ${r.pctMatmul.toFixed(0)}% | ${r.cpuRefMs.toFixed(0)} | ${r.speedup.toFixed(0)}× | ${r.maxRelErr.toExponential(1)} | ${r.tfjsMs ?? ''} |`);
+if (tileRows.length) {
+  const names = TILES.map(tileName).filter((n) => tileRows.some((r) => n in r.ms));
+  console.log(`\ntile sweep (ms; picked = the op's choice by shape, * = fastest; 4×4 per thread unless /8: 8×8)`);
+  console.log(`| model | layer | batch | kernel | picked | ${names.join(' | ')} | best vs picked |`);
+  console.log(`|---|---|---:|---|---|${names.map(() => '---:').join('|')}|---:|`);
+  for (const r of tileRows)
+    console.log(`| ${r.model} | ${r.layer} | ${r.batch} | ${r.kernel} | ${r.picked} | ${names.map((n) => (n in r.ms ? `${r.ms[n].toFixed(3)}${n === r.best ? '*' : ''}` : '')).join(' | ')} | ${(r.pickedMs / r.bestMs).toFixed(2)}× |`);
+}
 const json = flag('json');
 if (json) {
   mkdirSync(dirname(json), { recursive: true });
-  writeFileSync(json, JSON.stringify({ bench: 'conv', device, adapter: gpu.adapter, date: new Date().toISOString(), timing, matmulGflops: mmRate, batches, rows }, null, 2));
+  writeFileSync(json, JSON.stringify({ bench: 'conv', device, adapter: gpu.adapter, date: new Date().toISOString(), timing, matmulGflops: mmRate, batches, rows, tileRows }, null, 2));
 }
 releaseNodeGpu(gpu);

@@ -10,7 +10,14 @@ import type { GpuBackend } from '../src/kernels/backend.js';
 import type { GBuf } from '../src/kernels/gpu.js';
 import { Tensor } from '../src/autograd/tensor.js';
 import * as assert from 'uvu/assert';
-import { conv2d as conv2dKernel, conv2dGradInput, conv2dGradWeight, gradWeightSplits, gradWeightTile, ConvVariant, Tile } from '../src/kernels/conv2d.js';
+import { conv2d as conv2dKernel, conv2dGradInput, conv2dGradWeight, gradWeightSplits, gradWeightTile, pickTile, ConvVariant, Tile } from '../src/kernels/conv2d.js';
+
+/** a copy of the device's limits as a plain object (GPUSupportedLimits' fields are getters, which spreading skips) */
+function limitsOf(gpu: GpuBackend['gpu']): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of ['maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup']) out[k] = (gpu.limits as unknown as Record<string, number>)[k];
+  return out;
+}
 
 type Case = [string, number[], number[], F.Conv2dOptions];
 const convCases: Case[] = [
@@ -103,7 +110,7 @@ const gwCases: [string, number[], number[], F.Conv2dOptions][] = [
   ['k3 stride 2 same 17→33', [3, 17, 13, 13], [33, 17, 3, 3], { stride: 2, padding: 'same' }],
 ];
 const gwVariants: Pick<ConvVariant, 'tile' | 'hoist'>[] = [{}, { hoist: false, tile: [32, 128] }, { hoist: false, tile: [64, 64] }];
-for (const tile of [[64, 64], [32, 128], [128, 32], [32, 32], [64, 32], [32, 64]] as Tile[]) gwVariants.push({ tile });
+for (const tile of [[64, 64], [32, 128], [128, 32], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8]] as Tile[]) gwVariants.push({ tile });
 for (const [name, xs, ws, opts] of gwCases)
   for (const v of gwVariants)
     test(`conv2d weight gradient ${name} tile=${v.tile ?? 'default'} hoist=${v.hoist ?? true}`, async () => {
@@ -131,17 +138,34 @@ for (const [name, xs, ws, opts] of gwCases)
       for (const t of [X, GY]) t.dispose();
     });
 
-test('conv2d weight gradient tile and split choice by shape', async () => {
+test('conv2d tile choice by shape and adapter, and split counts from the chosen tile', async () => {
   const g = await gpuBackend();
   const dims = (xs: number[], ws: number[]) => F.convDims(xs, ws, { padding: 'same' });
-  const wide = g.gpu.limits.maxComputeWorkgroupStorageSize >= 20480;
-  // K = 32, C·R·S = 288: the wide tile (3 column tiles instead of 5), split counts from its tile count
+  // pickTile reads only the adapter kind and the limits: the same device seen as hardware and as software
+  const as = (software: boolean, storage = g.gpu.limits.maxComputeWorkgroupStorageSize) =>
+    ({ adapter: { ...g.gpu.adapter, software }, limits: { ...limitsOf(g.gpu), maxComputeWorkgroupStorageSize: storage } }) as unknown as GpuBackend['gpu'];
+  const hw = as(false, 32768), sw = as(true, 32768), sw16 = as(true, 16384), hw16 = as(false, 16384);
+  // hardware: 4×4 tiles; K = 32, C·R·S = 288: the wide tile (3 column tiles instead of 5); C·R·S = 9 ≤ 64 or K > 32: 64 × 64
   const d = dims([4, 32, 28, 28], [32, 32, 3, 3]);
-  assert.equal(gradWeightTile(g.gpu, d), wide ? [32, 128] : [64, 64]);
-  assert.equal(gradWeightSplits(g.gpu, d), gradWeightSplits(g.gpu, d, gradWeightTile(g.gpu, d)));
-  // C·R·S = 9 ≤ 64 (one tile either way), K = 33 > 32: 64 × 64
-  assert.equal(gradWeightTile(g.gpu, dims([4, 1, 28, 28], [32, 1, 3, 3])), [64, 64]);
-  assert.equal(gradWeightTile(g.gpu, dims([4, 32, 14, 14], [33, 32, 3, 3])), [64, 64]);
+  assert.equal(gradWeightTile(hw, d), [32, 128]);
+  assert.equal(gradWeightTile(hw16, d), [64, 64], 'the wide tile needs 20 KiB');
+  assert.equal(gradWeightTile(hw, dims([4, 1, 28, 28], [32, 1, 3, 3])), [64, 64]);
+  assert.equal(gradWeightTile(hw, dims([4, 32, 14, 14], [33, 32, 3, 3])), [64, 64]);
+  assert.equal(pickTile(hw, 'forward', 3136, 32), [128, 32]);
+  assert.equal(pickTile(hw, 'gradInput', 3136, 192), [64, 64]);
+  // software: 8×8 per thread, sides by size; tiny weight gradients 4×4 with 32 columns
+  assert.equal(gradWeightTile(sw, d), [64, 64, 8]);
+  assert.equal(gradWeightTile(sw, dims([4, 1, 28, 28], [32, 1, 3, 3])), [32, 32]);
+  assert.equal(gradWeightTile(sw, dims([4, 1, 28, 28], [192, 1, 5, 5])), [64, 32]);
+  assert.equal(gradWeightTile(sw, dims([4, 64, 14, 14], [128, 64, 3, 3])), [128, 128, 8]);
+  assert.equal(gradWeightTile(sw, dims([4, 32, 14, 14], [128, 32, 3, 3])), [128, 64, 8], 'C·R·S = 288 < 512: 64 columns');
+  assert.equal(pickTile(sw, 'forward', 3136, 32), [128, 64, 8]);
+  assert.equal(pickTile(sw, 'forward', 3136, 128), [128, 128, 8]);
+  assert.equal(pickTile(sw, 'gradInput', 60, 192), [64, 128, 8]);
+  assert.equal(pickTile(sw16, 'forward', 3136, 128), [64, 64, 8], '128×128 needs 32 KiB: the 16 KiB 8×8 tile');
+  // the split count follows the chosen tile's count of output tiles
+  for (const gpu of [hw, sw, g.gpu]) assert.equal(gradWeightSplits(gpu, d), gradWeightSplits(gpu, d, gradWeightTile(gpu, d)));
+  assert.equal(gradWeightTile(g.gpu, d), gradWeightTile(g.gpu.adapter.software ? sw : hw, d), 'this device follows its kind');
 });
 
 // every kernel variant directly against the reference: phased/unphased input gradient, skinny/tiled, the GEMM
@@ -162,9 +186,9 @@ const variants: ConvVariant[] = [
   { phased: false, skinny: false }, { phased: true, skinny: false }, { phased: false, skinny: true }, { phased: true, skinny: true },
   { phased: false, skinny: false, hoist: false }, { phased: true, skinny: false, hoist: false },
 ];
-for (const tile of [[128, 32], [64, 64], [32, 32], [64, 32], [32, 128]] as Tile[])
+for (const tile of [[128, 32], [64, 64], [32, 32], [64, 32], [32, 128], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8]] as Tile[])
   variants.push({ phased: true, skinny: false, tile }, { phased: false, skinny: false, tile });
-variants.push({ phased: true, skinny: false, hoist: false, tile: [128, 32] });
+variants.push({ phased: true, skinny: false, hoist: false, tile: [128, 32] }, { phased: true, skinny: false, hoist: false, tile: [128, 128, 8] });
 for (const [name, xs, ws, opts] of variantCases)
   for (const v of variants) {
     if (v.skinny && xs[1] > 4 && ws[0] > 4) continue;

@@ -15,9 +15,11 @@
 // BK = 32 through vec4 workgroup tiles As[k][m/4], Bs[k][n/4]. BM, BN (overrides, each 32, 64 or 128) are 64×64
 // by default (16×16 threads, 16 KiB of workgroup memory); the TS side picks 128×32 (8×32 threads, 20 KiB) in
 // modes 0 and 1 when gn ≤ 32, where half of a 64-wide tile's columns would be idle, and 32×128 (32×8 threads,
-// 20 KiB) in mode 2 when gm = K ≤ 32 and gn > 64, where half of its rows would be. Every loader (hoisted or not,
-// each mode) strides its tile by BM/4, BN/4 and NT/BK, so covers it for any BM, BN of 32, 64, 128 (LA = 128/BN,
-// LB = 128/BM). Gathers run along the contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when
+// 20 KiB) in mode 2 when gm = K ≤ 32 and gn > 64, where half of its rows would be. TB = 8 (override; BM, BN of 64
+// or 128) gives each thread an 8×8 block instead — a 2×2 of 4×4 blocks half a tile apart — with (BN/8)×(BM/8)
+// threads (128×128: 256 threads, 32 KiB). Every loader (hoisted or not, each mode) strides its tile by BM/4, BN/4,
+// NT/(BM/4) and NT/BK, so covers it for any BM, BN of 32, 64, 128 and either TB (LA = BK·(BM/4)/NT,
+// LB = BK·(BN/4)/NT). Gathers run along the contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when
 // HAS_BIAS = 1, then ACT: 0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
 // PHASED = 1 (mode 1 with stride > 1): workgroup z picks an output phase (a, b) = (h mod sh, w mod sw); only the
 // taps r ≡ (a + ph) mod sh, s ≡ (b + pw) mod sw reach such pixels, so the reduction shrinks sh·sw-fold instead of
@@ -49,11 +51,16 @@ struct Params {
 
 override BM: u32 = 64u;
 override BN: u32 = 64u;
+// TB: each thread's output block, TB × TB: 4 (four vec4 accumulators) or 8 (sixteen: rows 4·ty.. and BM/2 + 4·ty..
+// by columns 4·tx.. and BN/2 + 4·tx.., a 2×2 of 4×4 blocks half a tile apart, so its shared-memory reads stay
+// vec4 and conflict-free); 8 does 64 FMAs per four vec4 reads of As/Bs where 4 does 16 per two
+override TB: u32 = 4u;
 const BK = 32u;
-// derived from BM, BN (never set from the TS side)
-override NT: u32 = (BM / 4u) * (BN / 4u); // threads per workgroup
+// derived from BM, BN, TB (never set from the TS side)
+override NT: u32 = (BM / TB) * (BN / TB); // threads per workgroup
 override LA: u32 = BK * (BM / 4u) / NT;   // As vec4 slots each thread loads per tile step
 override LB: u32 = BK * (BN / 4u) / NT;   // Bs vec4 slots each thread loads per tile step
+override AKS: u32 = NT / (BM / 4u);       // modes 0, 1: the k stride between a thread's As slots (BN/4 when TB = 4)
 var<workgroup> As: array<vec4<f32>, BK * BM / 4u>; // [BK][BM/4]
 var<workgroup> Bs: array<vec4<f32>, BK * BN / 4u>; // [BK][BN/4]
 
@@ -254,7 +261,7 @@ fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
       As[(t % BK) * (BM / 4u) + am4] = v;
       continue;
     }
-    let ak = t / (BM / 4u) + (BN / 4u) * l;
+    let ak = t / (BM / 4u) + AKS * l;
     let kk = k0 + ak;
     if (kk < kEnd) {
       if (MODE == 0u) {
@@ -336,7 +343,7 @@ fn loadB(t: u32, col0: u32, k0: u32, kEnd: u32, gn: u32) {
   }
 }
 
-@compute @workgroup_size(BN / 4u, BM / 4u)
+@compute @workgroup_size(BN / TB, BM / TB)
 fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
           @builtin(local_invocation_index) t: u32) {
   if (PHASED == 1u) { setPhase(wg.z); }
@@ -353,6 +360,11 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
+  // TB = 8: rows 4·ty.. by columns BN/2 + 4·tx.. (accR*), rows BM/2 + 4·ty.. by columns 4·tx.. (accD*) and by
+  // columns BN/2 + 4·tx.. (accDR*)
+  var accR0 = vec4<f32>(0.0); var accR1 = vec4<f32>(0.0); var accR2 = vec4<f32>(0.0); var accR3 = vec4<f32>(0.0);
+  var accD0 = vec4<f32>(0.0); var accD1 = vec4<f32>(0.0); var accD2 = vec4<f32>(0.0); var accD3 = vec4<f32>(0.0);
+  var accDR0 = vec4<f32>(0.0); var accDR1 = vec4<f32>(0.0); var accDR2 = vec4<f32>(0.0); var accDR3 = vec4<f32>(0.0);
 
   if (HOIST == 1u) { decodeRows(row0 + 4u * (t % (BM / 4u)), gm); }
   for (var k0 = kBeg; k0 < kEnd; k0 += BK) {
@@ -380,13 +392,38 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < BK; k++) {
-      let a = As[k * (BM / 4u) + lid.y];
-      let b = Bs[k * (BN / 4u) + lid.x];
-      acc0 = fma(vec4<f32>(a.x), b, acc0);
-      acc1 = fma(vec4<f32>(a.y), b, acc1);
-      acc2 = fma(vec4<f32>(a.z), b, acc2);
-      acc3 = fma(vec4<f32>(a.w), b, acc3);
+    if (TB == 8u) {
+      for (var k = 0u; k < BK; k++) {
+        let a = As[k * (BM / 4u) + lid.y];
+        let ad = As[k * (BM / 4u) + lid.y + BM / 8u];
+        let b = Bs[k * (BN / 4u) + lid.x];
+        let br = Bs[k * (BN / 4u) + lid.x + BN / 8u];
+        acc0 = fma(vec4<f32>(a.x), b, acc0);
+        acc1 = fma(vec4<f32>(a.y), b, acc1);
+        acc2 = fma(vec4<f32>(a.z), b, acc2);
+        acc3 = fma(vec4<f32>(a.w), b, acc3);
+        accR0 = fma(vec4<f32>(a.x), br, accR0);
+        accR1 = fma(vec4<f32>(a.y), br, accR1);
+        accR2 = fma(vec4<f32>(a.z), br, accR2);
+        accR3 = fma(vec4<f32>(a.w), br, accR3);
+        accD0 = fma(vec4<f32>(ad.x), b, accD0);
+        accD1 = fma(vec4<f32>(ad.y), b, accD1);
+        accD2 = fma(vec4<f32>(ad.z), b, accD2);
+        accD3 = fma(vec4<f32>(ad.w), b, accD3);
+        accDR0 = fma(vec4<f32>(ad.x), br, accDR0);
+        accDR1 = fma(vec4<f32>(ad.y), br, accDR1);
+        accDR2 = fma(vec4<f32>(ad.z), br, accDR2);
+        accDR3 = fma(vec4<f32>(ad.w), br, accDR3);
+      }
+    } else {
+      for (var k = 0u; k < BK; k++) {
+        let a = As[k * (BM / 4u) + lid.y];
+        let b = Bs[k * (BN / 4u) + lid.x];
+        acc0 = fma(vec4<f32>(a.x), b, acc0);
+        acc1 = fma(vec4<f32>(a.y), b, acc1);
+        acc2 = fma(vec4<f32>(a.z), b, acc2);
+        acc3 = fma(vec4<f32>(a.w), b, acc3);
+      }
     }
     workgroupBarrier();
   }
@@ -398,6 +435,22 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   store(r + 1u, c, acc1, gm, gn, zOff);
   store(r + 2u, c, acc2, gm, gn, zOff);
   store(r + 3u, c, acc3, gm, gn, zOff);
+  if (TB == 8u) {
+    let rd = r + BM / 2u;
+    let cr = c + BN / 2u;
+    store(r, cr, accR0, gm, gn, zOff);
+    store(r + 1u, cr, accR1, gm, gn, zOff);
+    store(r + 2u, cr, accR2, gm, gn, zOff);
+    store(r + 3u, cr, accR3, gm, gn, zOff);
+    store(rd, c, accD0, gm, gn, zOff);
+    store(rd + 1u, c, accD1, gm, gn, zOff);
+    store(rd + 2u, c, accD2, gm, gn, zOff);
+    store(rd + 3u, c, accD3, gm, gn, zOff);
+    store(rd, cr, accDR0, gm, gn, zOff);
+    store(rd + 1u, cr, accDR1, gm, gn, zOff);
+    store(rd + 2u, cr, accDR2, gm, gn, zOff);
+    store(rd + 3u, cr, accDR3, gm, gn, zOff);
+  }
 }
 
 @compute @workgroup_size(256)

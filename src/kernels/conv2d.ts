@@ -16,22 +16,26 @@ const NARROW: Tile = [128, 32];
 /** the wide tile for gm ≤ 32 rows and gn > 64 columns (the weight gradient of a layer with K ≤ 32 output channels):
  * 32 rows × 128 columns, 32 × 8 threads */
 const WIDE: Tile = [32, 128];
-/** [BM, BN]: GEMM rows × columns per workgroup (each 32, 64 or 128; wgsl/conv2d.wgsl's BM, BN overrides) */
-export type Tile = [number, number];
+/** [BM, BN] or [BM, BN, TB]: GEMM rows × columns per workgroup (each 32, 64 or 128; wgsl/conv2d.wgsl's BM, BN
+ * overrides) and each thread's TB × TB output block (4 by default; 8 with BM, BN of 64 or 128) */
+export type Tile = [number, number] | [number, number, 4 | 8];
+const blockOf = (t: Tile) => t[2] ?? 4;
+/** threads per workgroup of a tile */
+const threadsOf = (t: Tile) => (t[0] / blockOf(t)) * (t[1] / blockOf(t));
 /** workgroup memory a tile needs: As [BK][BM] + Bs [BK][BN] floats */
 const tileBytes = ([bm, bn]: Tile) => BK * (bm + bn) * 4;
 const MODES = { forward: 0, gradInput: 1, gradWeight: 2 } as const;
-type Mode = keyof typeof MODES;
+export type Mode = keyof typeof MODES;
 
 const kernels = new Map<string, Kernel>();
 function kernel(mode: Mode, hasBias: boolean, act: Activation, phased: boolean, skinny: boolean, hoist: boolean, accumulate: boolean, tile: Tile): Kernel {
-  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${hoist}:${accumulate}:${tile}`;
+  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${hoist}:${accumulate}:${tile[0]}x${tile[1]}x${blockOf(tile)}`;
   let k = kernels.get(key);
   if (!k)
     kernels.set(key, (k = {
       file: 'wgsl/conv2d.wgsl', code: src, entry: skinny ? 'conv2d_skinny' : 'conv2d', bindings: ['read', 'read', 'read', 'rw'],
       constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), PHASED: phased ? 1 : 0, HOIST: hoist ? 1 : 0, ACCUM: accumulate ? 1 : 0,
-        ...(skinny || (tile[0] === TILE && tile[1] === TILE) ? {} : { BM: tile[0], BN: tile[1] }) },
+        ...(skinny || (tile[0] === TILE && tile[1] === TILE) ? {} : { BM: tile[0], BN: tile[1] }), ...(skinny || blockOf(tile) === 4 ? {} : { TB: blockOf(tile) }) },
     }));
   return k;
 }
@@ -44,17 +48,33 @@ export interface ConvVariant {
   skinny?: boolean;
   /** the tuned tile loaders (decode each pixel/tap once); false runs the first, per-element version */
   hoist?: boolean;
-  /** the GEMM tile [BM, BN]; by default 128 × 32 for gn ≤ 32 in the forward and input gradient, 32 × 128 for
-   * gm ≤ 32 and gn > 64 in the weight gradient, else 64 × 64 */
+  /** the GEMM tile [BM, BN] or [BM, BN, TB]; by default pickTile's choice by shape and adapter */
   tile?: Tile;
 }
 
-/** the tile the op picks by shape, where the device has the 20 KiB of workgroup memory it needs (WebGPU's default
- * limit is 16 KiB): the narrow one where gn ≤ 32 would leave half of a 64-wide tile's columns idle (forward, input
- * gradient); the wide one where gm ≤ 32 would leave half of its rows idle (weight gradient: gm = K) and gn > 64, so
- * that 128-wide tiles are fewer than 64-wide ones (for gn ≤ 64 both are one tile of the same work) */
-function pickTile(gpu: Gpu, mode: Mode, gm: number, gn: number): Tile {
-  const fits = (t: Tile) => gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(t);
+/** the tile the op picks by shape (`bench/conv.js --tiles` times every tile on a device, against this choice).
+ * Software adapters (lavapipe; measured there 2026-11-30, bench/RESULTS.md): 8×8 per thread, 64 or 128 a side by
+ * the GEMM's size — 1.5–2.5× faster than 4×4 on the seed layers — except tiny weight gradients (gn ≤ 32 columns:
+ * a first conv's C·R·S = 9, a last transposed conv's 25), which keep 4×4 tiles of 32 columns. Hardware adapters
+ * keep the 4×4 choices until a sweep there says otherwise (fewer, bigger workgroups can leave a GPU's cores idle):
+ * the narrow 128×32 where gn ≤ 32 would leave half of a 64-wide tile's columns idle (forward, input gradient); the
+ * wide 32×128 where gm ≤ 32 would leave half of its rows idle (weight gradient: gm = K) and gn > 64, so that
+ * 128-wide tiles are fewer than 64-wide ones (for gn ≤ 64 both are one tile of the same work); else 64×64.
+ * Every choice falls back to a smaller tile where the device lacks its workgroup memory (WebGPU's default limit is
+ * 16 KiB; 128×128 needs 32 KiB, the narrow and wide 20 KiB). */
+export function pickTile(gpu: Gpu, mode: Mode, gm: number, gn: number): Tile {
+  const fits = (t: Tile) => gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(t) && gpu.limits.maxComputeInvocationsPerWorkgroup >= threadsOf(t);
+  if (gpu.adapter.software) {
+    let t: Tile;
+    if (mode === 'gradWeight' && gn <= 32) t = gm <= 32 ? [32, 32] : [64, 32];
+    else {
+      const bm = gm <= 64 ? 64 : 128;
+      const bn = mode === 'gradWeight' ? (bm === 128 && gn >= 512 ? 128 : 64) : gn <= 64 ? 64 : 128;
+      t = [bm, bn, 8];
+    }
+    if (fits(t)) return t;
+    if (blockOf(t) === 8 && fits([64, 64, 8])) return [64, 64, 8];
+  }
   if (mode !== 'gradWeight' && gn <= 32 && fits(NARROW)) return NARROW;
   if (mode === 'gradWeight' && gm <= 32 && gn > 64 && fits(WIDE)) return WIDE;
   return [TILE, TILE];
@@ -84,9 +104,10 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
   if (skinny && gn > 4) throw new Error(`conv2d_skinny handles at most 4 output columns, got ${gn}`);
   if (skinny && mode === 'gradWeight') throw new Error('conv2d_skinny has no split-K weight-gradient path');
   const tile = v.tile ?? pickTile(gpu, mode, gm, gn);
-  if (!tile.every((t) => t === 32 || t === 64 || t === 128)) throw new Error(`conv2d tile sides are 32, 64 or 128, got ${tile}`);
-  if (tileBytes(tile) > gpu.limits.maxComputeWorkgroupStorageSize || (tile[0] / 4) * (tile[1] / 4) > gpu.limits.maxComputeInvocationsPerWorkgroup)
-    throw new Error(`conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${(tile[0] / 4) * (tile[1] / 4)} threads`);
+  if (![tile[0], tile[1]].every((t) => t === 32 || t === 64 || t === 128)) throw new Error(`conv2d tile sides are 32, 64 or 128, got ${tile}`);
+  if (blockOf(tile) !== 4 && (blockOf(tile) !== 8 || tile[0] < 64 || tile[1] < 64)) throw new Error(`conv2d thread blocks are 4, or 8 with tile sides of 64 or 128, got ${tile}`);
+  if (tileBytes(tile) > gpu.limits.maxComputeWorkgroupStorageSize || threadsOf(tile) > gpu.limits.maxComputeInvocationsPerWorkgroup)
+    throw new Error(`conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${threadsOf(tile)} threads`);
   gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate, tile), [a, b, biasOrDummy(gpu, bias), out],
     (p) => p.u(d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.sh, d.sw, d.ph, d.pw, kChunk).f(alpha),
     skinny ? [Math.ceil(gm / 256), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z]);
