@@ -110,7 +110,7 @@ const gwCases: [string, number[], number[], F.Conv2dOptions][] = [
   ['k3 stride 2 same 17→33', [3, 17, 13, 13], [33, 17, 3, 3], { stride: 2, padding: 'same' }],
 ];
 const gwVariants: Pick<ConvVariant, 'tile' | 'hoist'>[] = [{}, { hoist: false, tile: [32, 128] }, { hoist: false, tile: [64, 64] }];
-for (const tile of [[64, 64], [32, 128], [128, 32], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8]] as Tile[]) gwVariants.push({ tile });
+for (const tile of [[64, 64], [32, 128], [128, 32], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8]] as Tile[]) gwVariants.push({ tile });
 for (const [name, xs, ws, opts] of gwCases)
   for (const v of gwVariants)
     test(`conv2d weight gradient ${name} tile=${v.tile ?? 'default'} hoist=${v.hoist ?? true}`, async () => {
@@ -138,6 +138,14 @@ for (const [name, xs, ws, opts] of gwCases)
       for (const t of [X, GY]) t.dispose();
     });
 
+test('conv2d refuses a tile with fewer threads than reduction rows (32×32 with 8×8 blocks)', async () => {
+  const g = await gpuBackend();
+  const d = F.convDims([1, 3, 5, 5], [17, 3, 1, 1], {});
+  const X = Tensor.empty(g, [75]), GY = Tensor.empty(g, [425]), GW = Tensor.empty(g, [51]);
+  assert.throws(() => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, { tile: [32, 32, 8] }), /16 threads, fewer than its 32/);
+  for (const t of [X, GY, GW]) t.dispose();
+});
+
 test('conv2d tile choice by shape and adapter, and split counts from the chosen tile', async () => {
   const g = await gpuBackend();
   const dims = (xs: number[], ws: number[]) => F.convDims(xs, ws, { padding: 'same' });
@@ -153,16 +161,19 @@ test('conv2d tile choice by shape and adapter, and split counts from the chosen 
   assert.equal(gradWeightTile(hw, dims([4, 32, 14, 14], [33, 32, 3, 3])), [64, 64]);
   assert.equal(pickTile(hw, 'forward', 3136, 32), [128, 32]);
   assert.equal(pickTile(hw, 'gradInput', 3136, 192), [64, 64]);
-  // software: 8×8 per thread, sides by size; tiny weight gradients 4×4 with 32 columns
-  assert.equal(gradWeightTile(sw, d), [64, 64, 8]);
+  // software: 8×8 per thread, sides of 32, 64 or 128 by size
+  assert.equal(gradWeightTile(sw, d), [32, 64, 8]);
+  assert.equal(gradWeightTile(sw, dims([4, 64, 14, 14], [64, 64, 3, 3])), [64, 64, 8]);
   assert.equal(gradWeightTile(sw, dims([4, 1, 28, 28], [32, 1, 3, 3])), [32, 32]);
-  assert.equal(gradWeightTile(sw, dims([4, 1, 28, 28], [192, 1, 5, 5])), [64, 32]);
+  assert.equal(gradWeightTile(sw, dims([4, 1, 28, 28], [192, 1, 5, 5])), [64, 32, 8]);
   assert.equal(gradWeightTile(sw, dims([4, 64, 14, 14], [128, 64, 3, 3])), [128, 128, 8]);
   assert.equal(gradWeightTile(sw, dims([4, 32, 14, 14], [128, 32, 3, 3])), [128, 64, 8], 'C·R·S = 288 < 512: 64 columns');
-  assert.equal(pickTile(sw, 'forward', 3136, 32), [128, 64, 8]);
+  assert.equal(pickTile(sw, 'forward', 3136, 32), [128, 32, 8]);
+  assert.equal(pickTile(sw, 'gradInput', 3136, 64), [128, 64, 8]);
   assert.equal(pickTile(sw, 'forward', 3136, 128), [128, 128, 8]);
   assert.equal(pickTile(sw, 'gradInput', 60, 192), [64, 128, 8]);
   assert.equal(pickTile(sw16, 'forward', 3136, 128), [64, 64, 8], '128×128 needs 32 KiB: the 16 KiB 8×8 tile');
+  assert.equal(pickTile(sw16, 'forward', 3136, 32), [64, 32, 8], '128×32 needs 20 KiB');
   // the split count follows the chosen tile's count of output tiles
   for (const gpu of [hw, sw, g.gpu]) assert.equal(gradWeightSplits(gpu, d), gradWeightSplits(gpu, d, gradWeightTile(gpu, d)));
   assert.equal(gradWeightTile(g.gpu, d), gradWeightTile(g.gpu.adapter.software ? sw : hw, d), 'this device follows its kind');
@@ -186,7 +197,7 @@ const variants: ConvVariant[] = [
   { phased: false, skinny: false }, { phased: true, skinny: false }, { phased: false, skinny: true }, { phased: true, skinny: true },
   { phased: false, skinny: false, hoist: false }, { phased: true, skinny: false, hoist: false },
 ];
-for (const tile of [[128, 32], [64, 64], [32, 32], [64, 32], [32, 128], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8]] as Tile[])
+for (const tile of [[128, 32], [64, 64], [32, 32], [64, 32], [32, 128], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8]] as Tile[])
   variants.push({ phased: true, skinny: false, tile }, { phased: false, skinny: false, tile });
 variants.push({ phased: true, skinny: false, hoist: false, tile: [128, 32] }, { phased: true, skinny: false, hoist: false, tile: [128, 128, 8] });
 for (const [name, xs, ws, opts] of variantCases)

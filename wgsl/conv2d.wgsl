@@ -17,7 +17,7 @@
 // modes 0 and 1 when gn ≤ 32, where half of a 64-wide tile's columns would be idle, and 32×128 (32×8 threads,
 // 20 KiB) in mode 2 when gm = K ≤ 32 and gn > 64, where half of its rows would be. TB = 8 (override; BM, BN of 64
 // or 128) gives each thread an 8×8 block instead — a 2×2 of 4×4 blocks half a tile apart — with (BN/8)×(BM/8)
-// threads (128×128: 256 threads, 32 KiB). Every loader (hoisted or not, each mode) strides its tile by BM/4, BN/4,
+// threads (128×128: 256 threads, 32 KiB); a tile needs NT ≥ BK threads (not 32×32 with TB = 8). Every loader (hoisted or not, each mode) strides its tile by BM/4, BN/4,
 // NT/(BM/4) and NT/BK, so covers it for any BM, BN of 32, 64, 128 and either TB (LA = BK·(BM/4)/NT,
 // LB = BK·(BN/4)/NT). Gathers run along the contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when
 // HAS_BIAS = 1, then ACT: 0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.

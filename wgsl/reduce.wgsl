@@ -4,13 +4,16 @@
 //   reduce_wg:    one 256-thread workgroup per output element, strided partial sums then a tree in workgroup
 //                 memory (deterministic, no atomics); for large R. Workgroups split over x/y (o = x + y·nx).
 //   reduce_small: one thread per output element, a plain loop over R; for small R.
+// Sliced (chunk > 0, the first stage of a two-stage sum where few outputs each sum very many elements): workgroup
+// z of reduce_wg sums r in [z·chunk, (z+1)·chunk) and writes out[o·slices + z] (never ACCUM); the TS side then sums
+// the [outN][slices] partials with a second dispatch, so more workgroups than outputs share a long reduction.
 // ACCUM = 1 (override) adds the sums to out's values instead of overwriting them (a bias's second gradient).
 // Bindings: 0 uniform P, 1 x (read), 2 out (rw).
 override ACCUM: u32 = 0u;
 
 struct P {
   outN: u32, R: u32, nx: u32, kr: u32,   // kr: number of kept axes
-  rr: u32, _p0: u32, _p1: u32, _p2: u32, // rr: number of reduced axes
+  rr: u32, chunk: u32, slices: u32, _p2: u32, // rr: number of reduced axes; chunk, slices: sliced mode (0: off)
   ks: array<vec4<u32>, 2>, kst: array<vec4<u32>, 2>,
   rs: array<vec4<u32>, 2>, rst: array<vec4<u32>, 2>,
 }
@@ -48,10 +51,13 @@ var<workgroup> part: array<f32, 256>;
 @compute @workgroup_size(256)
 fn reduce_wg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let o = wg.x + wg.y * p.nx;
+  var rBeg = 0u;
+  var rEnd = p.R;
+  if (p.chunk > 0u) { rBeg = wg.z * p.chunk; rEnd = min(p.R, rBeg + p.chunk); }
   var s = 0.0;
   if (o < p.outN) {
     let b = base(o);
-    for (var r = li; r < p.R; r += 256u) { s += x[b + roff(r)]; }
+    for (var r = rBeg + li; r < rEnd; r += 256u) { s += x[b + roff(r)]; }
   }
   part[li] = s;
   workgroupBarrier();
@@ -59,7 +65,9 @@ fn reduce_wg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
     if (li < w) { part[li] += part[li + w]; }
     workgroupBarrier();
   }
-  if (li == 0u && o < p.outN) { put(o, part[0]); }
+  if (li == 0u && o < p.outN) {
+    if (p.chunk > 0u) { out[o * p.slices + wg.z] = part[0]; } else { put(o, part[0]); }
+  }
 }
 
 @compute @workgroup_size(256)

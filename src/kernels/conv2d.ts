@@ -53,9 +53,12 @@ export interface ConvVariant {
 }
 
 /** the tile the op picks by shape (`bench/conv.js --tiles` times every tile on a device, against this choice).
- * Software adapters (lavapipe; measured there 2026-11-30, bench/RESULTS.md): 8×8 per thread, 64 or 128 a side by
- * the GEMM's size — 1.5–2.5× faster than 4×4 on the seed layers — except tiny weight gradients (gn ≤ 32 columns:
- * a first conv's C·R·S = 9, a last transposed conv's 25), which keep 4×4 tiles of 32 columns. Hardware adapters
+ * Software adapters (lavapipe; measured there 2026-11-30, bench/RESULTS.md): 8×8 per thread — 1.5–2.5× faster
+ * than 4×4 on the seed layers — with sides of 32, 64 or 128 by the GEMM's size: forward and input gradient 128
+ * rows (pixels) and 32/64/128 columns (channels); weight gradient 32/64/128 rows (output channels) and 32 columns
+ * for a tiny C·R·S (a first conv's 9, a last transposed conv's 25; 32×32 stays 4×4, as 8×8 blocks would leave it
+ * 16 threads), 128 for C·R·S ≥ 512 with 128 rows, else 64.
+ * Hardware adapters
  * keep the 4×4 choices until a sweep there says otherwise (fewer, bigger workgroups can leave a GPU's cores idle):
  * the narrow 128×32 where gn ≤ 32 would leave half of a 64-wide tile's columns idle (forward, input gradient); the
  * wide 32×128 where gm ≤ 32 would leave half of its rows idle (weight gradient: gm = K) and gn > 64, so that
@@ -65,15 +68,19 @@ export interface ConvVariant {
 export function pickTile(gpu: Gpu, mode: Mode, gm: number, gn: number): Tile {
   const fits = (t: Tile) => gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(t) && gpu.limits.maxComputeInvocationsPerWorkgroup >= threadsOf(t);
   if (gpu.adapter.software) {
+    const side = (n: number) => (n <= 32 ? 32 : n <= 64 ? 64 : 128);
     let t: Tile;
-    if (mode === 'gradWeight' && gn <= 32) t = gm <= 32 ? [32, 32] : [64, 32];
-    else {
-      const bm = gm <= 64 ? 64 : 128;
-      const bn = mode === 'gradWeight' ? (bm === 128 && gn >= 512 ? 128 : 64) : gn <= 64 ? 64 : 128;
-      t = [bm, bn, 8];
-    }
+    if (mode === 'gradWeight') {
+      // gm = K output channels, gn = C·R·S: 128 columns only for long rows of a wide layer
+      if (gn <= 32) t = gm <= 32 ? [32, 32] : [64, 32, 8]; // 32×32 with 8×8 blocks would be 16 threads: 4×4
+      else {
+        const bm = side(gm);
+        t = [bm, bm === 128 && gn >= 512 ? 128 : 64, 8];
+      }
+    } else t = [gm <= 64 ? 64 : 128, side(gn), 8]; // gm = pixels: 128 rows unless tiny
     if (fits(t)) return t;
-    if (blockOf(t) === 8 && fits([64, 64, 8])) return [64, 64, 8];
+    const small: Tile = [Math.min(t[0], 64), Math.min(t[1], 64), 8]; // ≤ 16 KiB, WebGPU's default
+    if (fits(small)) return small;
   }
   if (mode !== 'gradWeight' && gn <= 32 && fits(NARROW)) return NARROW;
   if (mode === 'gradWeight' && gm <= 32 && gn > 64 && fits(WIDE)) return WIDE;
@@ -105,7 +112,10 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
   if (skinny && mode === 'gradWeight') throw new Error('conv2d_skinny has no split-K weight-gradient path');
   const tile = v.tile ?? pickTile(gpu, mode, gm, gn);
   if (![tile[0], tile[1]].every((t) => t === 32 || t === 64 || t === 128)) throw new Error(`conv2d tile sides are 32, 64 or 128, got ${tile}`);
-  if (blockOf(tile) !== 4 && (blockOf(tile) !== 8 || tile[0] < 64 || tile[1] < 64)) throw new Error(`conv2d thread blocks are 4, or 8 with tile sides of 64 or 128, got ${tile}`);
+  if (blockOf(tile) !== 4 && blockOf(tile) !== 8) throw new Error(`conv2d thread blocks are 4 or 8, got ${tile}`);
+  // the loaders give each of BK = 32 reduction rows of a tile step a thread of its own, so ≥ 32 threads (32×32 with
+  // 8×8 blocks would be 16)
+  if (threadsOf(tile) < BK) throw new Error(`conv2d tile ${tile} has ${threadsOf(tile)} threads, fewer than its ${BK} reduction rows`);
   if (tileBytes(tile) > gpu.limits.maxComputeWorkgroupStorageSize || threadsOf(tile) > gpu.limits.maxComputeInvocationsPerWorkgroup)
     throw new Error(`conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${threadsOf(tile)} threads`);
   gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate, tile), [a, b, biasOrDummy(gpu, bias), out],
