@@ -4,8 +4,9 @@
 // and wait), GFLOP/s (useful FLOPs: 2·N·K·P·Q·C·R·S per kernel), % of this device's measured matmul rate, speed-up
 // over the float64 CPU reference (timed on one image, scaled by the batch: convolution is linear in N), and the
 // max relative error against the CPU reference (the same kernels run at batch 2).
-// `--tiles` adds a sweep: each kernel of each layer timed under every GEMM tile the conv kernel has (forced through
-// convKernels' variant), beside the tile the op picks by shape — the data for choosing tiles on a new device.
+// `--tiles` runs a sweep instead of that table: each kernel of each layer timed under every GEMM tile the conv
+// kernel has (forced through convKernels' variant), beside the tile the op picks by shape — the data for choosing
+// tiles on a new device (the tiles' correctness is the conv2d tests' job).
 // Usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--json FILE]
 import { nodeGpu, releaseNodeGpu, GpuBackend, CpuBackend, Tensor, F, Generator, describeGpu, convKernels } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -135,12 +136,13 @@ async function matmulRate() {
   B.dispose();
   return (2 * n ** 3) / ms / 1e6;
 }
-const mmRate = await matmulRate();
+const tilesMode = args.includes('--tiles');
+const mmRate = tilesMode ? 0 : await matmulRate();
 
 // ------------------------------------------------------------------ run
 const rows = [];
 const t0 = performance.now();
-for (const l of layers) {
+for (const l of tilesMode ? [] : layers) {
   const [model, name, op] = l;
   // accuracy: the same kernels at batch 2 on GPU and CPU
   const small = dimsOf(l, 2);
@@ -198,9 +200,14 @@ for (const l of layers) {
 const TILES = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8]];
 const tileName = (t) => `${t[0]}×${t[1]}${t[2] === 8 ? '/8' : ''}`;
 const tileRows = [];
-if (args.includes('--tiles')) {
+if (tilesMode) {
   const fits = (t) => 128 * (t[0] + t[1]) <= gpu.limits.maxComputeWorkgroupStorageSize && (t[0] / (t[2] ?? 4)) * (t[1] / (t[2] ?? 4)) <= gpu.limits.maxComputeInvocationsPerWorkgroup;
   const ck = convKernels;
+  // rows print as they are measured (a run cut short by a timeout keeps what it measured)
+  const names = TILES.filter(fits).map(tileName);
+  console.log(`tile sweep (ms; picked = the op's choice by shape, * = fastest; 4×4 per thread unless /8: 8×8)`);
+  console.log(`| model | layer | batch | kernel | picked | ${names.join(' | ')} | best vs picked |`);
+  console.log(`|---|---|---:|---|---|${names.map(() => '---:').join('|')}|---:|`);
   for (const l of layers) {
     const [model, name, op] = l;
     for (const N of batches) {
@@ -223,7 +230,9 @@ if (args.includes('--tiles')) {
         const ms = {};
         for (const t of TILES) if (fits(t)) ms[tileName(t)] = await timeKernel(() => fn({ tile: t, skinny: false }));
         const best = Object.entries(ms).sort((x, y) => x[1] - y[1])[0];
-        tileRows.push({ model, layer: name, op, batch: N, kernel: kname, picked: tileName(picked), pickedMs: ms[tileName(picked)], best: best[0], bestMs: best[1], ms });
+        const r = { model, layer: name, op, batch: N, kernel: kname, picked: tileName(picked), pickedMs: ms[tileName(picked)], best: best[0], bestMs: best[1], ms };
+        tileRows.push(r);
+        console.log(`| ${r.model} | ${r.layer} | ${r.batch} | ${r.kernel} | ${r.picked} | ${names.map((n) => (n in r.ms ? `${r.ms[n].toFixed(3)}${n === r.best ? '*' : ''}` : '')).join(' | ')} | ${(r.pickedMs / r.bestMs).toFixed(2)}× |`);
       }
       for (const k of ['x', 'w', 'y', 'gy', 'gx', 'gw']) be.free(b[k]);
     }
@@ -234,19 +243,13 @@ const elapsed = (performance.now() - t0) / 1000;
 // ------------------------------------------------------------------ report
 const device = describeGpu(gpu);
 const timing = gpu.canTime ? 'GPU timestamp queries' : 'wall clock (no timestamp queries)';
-console.log(`conv kernels on ${device} — ${new Date().toISOString().slice(0, 10)}; timing: ${timing}; matmul rate ${mmRate.toFixed(1)} GFLOP/s; ${elapsed.toFixed(0)} s`);
-console.log('| model | layer | batch | kernel | ms | GFLOP/s | % matmul | CPU ref ms | speed-up | max rel err | TF.js ms |');
-console.log('|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log(`conv kernels on ${device} — ${new Date().toISOString().slice(0, 10)}; timing: ${timing}; ${tilesMode ? 'tile sweep' : `matmul rate ${mmRate.toFixed(1)} GFLOP/s`}; ${elapsed.toFixed(0)} s`);
+if (!tilesMode) {
+  console.log('| model | layer | batch | kernel | ms | GFLOP/s | % matmul | CPU ref ms | speed-up | max rel err | TF.js ms |');
+  console.log('|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+}
 for (const r of rows)
   console.log(`| ${r.model} | ${r.layer} | ${r.batch} | ${r.kernel} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(1)} | ${r.pctMatmul.toFixed(0)}% | ${r.cpuRefMs.toFixed(0)} | ${r.speedup.toFixed(0)}× | ${r.maxRelErr.toExponential(1)} | ${r.tfjsMs ?? ''} |`);
-if (tileRows.length) {
-  const names = TILES.map(tileName).filter((n) => tileRows.some((r) => n in r.ms));
-  console.log(`\ntile sweep (ms; picked = the op's choice by shape, * = fastest; 4×4 per thread unless /8: 8×8)`);
-  console.log(`| model | layer | batch | kernel | picked | ${names.join(' | ')} | best vs picked |`);
-  console.log(`|---|---|---:|---|---|${names.map(() => '---:').join('|')}|---:|`);
-  for (const r of tileRows)
-    console.log(`| ${r.model} | ${r.layer} | ${r.batch} | ${r.kernel} | ${r.picked} | ${names.map((n) => (n in r.ms ? `${r.ms[n].toFixed(3)}${n === r.best ? '*' : ''}` : '')).join(' | ')} | ${(r.pickedMs / r.bestMs).toFixed(2)}× |`);
-}
 const json = flag('json');
 if (json) {
   mkdirSync(dirname(json), { recursive: true });
