@@ -1,6 +1,7 @@
 // batchnorm.test.ts — batch normalisation: training and eval mode three ways (checkOp), the forward against a
 // formula written out here, the fused statistics + running update primitive (batchnormStatsRunning) against the
-// reference, the fused activation/dropout epilogue (GPU vs reference, and bit for bit equal to the unfused ops),
+// reference, the fused activation/dropout epilogue (GPU vs reference, and bit for bit equal to the unfused ops;
+// batchnormGrad through it in one kernel or two, the same bits),
 // the same epilogue alone (activationDropout), the previous layer's ReLU applied on input (inputRelu), the parameter
 // gradients added to their outputs, the running statistics against a hand-run update, numerical stability, misuse.
 import { test } from 'uvu';
@@ -10,6 +11,7 @@ import { Tensor } from '../src/autograd/tensor.js';
 import type { Backend, BatchnormAccumulate } from '../src/autograd/backend.js';
 import type { Generator } from '../src/autograd/random.js';
 import { InputSpec, assertClose, checkAccumulate, checkOp, cpu, gpuBackend, randomData, toF32 } from './harness.js';
+import * as bnKernels from '../src/kernels/batchnorm.js';
 
 /** x, gamma, beta, runningMean, runningVar for C channels (running stats: plain tensors, no grad) */
 function inputs(shape: number[], lo = -1, hi = 1): InputSpec[] {
@@ -214,6 +216,47 @@ for (const acc of [{ gamma: true }, { beta: true }, { gamma: true, beta: true }]
           be.batchnormGrad(x, g, mean, variance, gamma, gx, gg, gb, d, 1e-5, training, on ? acc : {});
           for (const s of [x, g, mean, variance, gamma, gx, other]) be.free(s);
         });
+  });
+
+// batchnormGrad taking its gradient back through the epilogue (`through`): on the GPU one kernel (binding 9, the
+// epilogue's output) where the device has 9 storage buffers per stage, else batchnorm_epilogue_grad first; both
+// must give the same bits, and the CPU reference the same values
+for (const [what, fuse] of EPILOGUES)
+  test(`batchnormGrad through the ${what} epilogue: one kernel = two kernels bit for bit, and equals the reference`, async () => {
+    const g = await gpuBackend();
+    const gpu = g.gpu;
+    assert.ok(gpu.limits.maxStorageBuffersPerShaderStage >= 9, 'this adapter runs the one-kernel form');
+    const epi = { act: fuse.activation ?? 'none', alpha: fuse.alpha ?? 0, p: fuse.dropout?.p ?? 0, key: fuse.dropout?.key ?? 0 } as const;
+    for (const [N, C, L] of [[3, 17, 25], [5, 3, 1], [2, 4, 169]])
+      for (const training of [true, false])
+        for (const inputRelu of [false, true])
+          for (const acc of [{}, { gamma: true, beta: true }] as BatchnormAccumulate[]) {
+            const d = { N, C, L, inputRelu };
+            const n = N * C * L;
+            // y: the epilogue's output, with some exact zeros (dropped or clipped elements)
+            const data = [randomData(n, 91), randomData(n, 92), randomData(C, 93), randomData(C, 94, 0.5, 2), randomData(C, 95), randomData(n, 96).map((v) => (v < -0.6 ? 0 : v)), randomData(C, 97), randomData(C, 98)].map(toF32);
+            const runGpu = async (one: boolean) => {
+              const [x, gy, mean, variance, gamma, y, gg, gb] = data.map((a) => Tensor.from(g, a, [a.length]));
+              const gx = Tensor.empty(g, [n]);
+              const d0 = gpu.counters.dispatches;
+              bnKernels.batchnormGrad(gpu, x.store as never, gy.store as never, mean.store as never, variance.store as never, gamma.store as never, gx.store as never, gg.store as never, gb.store as never,
+                d, 1e-5, training, acc, { y: y.store as never, epi }, one);
+              const dispatches = gpu.counters.dispatches - d0;
+              const out = await Promise.all([gx, gg, gb].map((t) => t.toArray()));
+              for (const t of [x, gy, mean, variance, gamma, y, gg, gb, gx]) t.dispose();
+              return { out, dispatches };
+            };
+            const one = await runGpu(true), two = await runGpu(false);
+            const where = `[${N},${C},${L}] ${training ? 'training' : 'eval'} inputRelu=${inputRelu} acc=${JSON.stringify(acc)}`;
+            assert.is(one.dispatches, 1, `one kernel ${where}`);
+            ['gx', 'gGamma', 'gBeta'].forEach((name, k) =>
+              assert.ok(one.out[k].every((v, i) => Object.is(v, two.out[k][i])), `${name} differs between one and two kernels ${where}`));
+            const [x, gy, mean, variance, gamma, y, gg, gb] = data.map((a) => cpu.upload(a, 'f32'));
+            const gx = cpu.alloc(n, 'f32');
+            cpu.batchnormGrad(x, gy, mean, variance, gamma, gx, gg, gb, d, 1e-5, training, acc, { y, epi });
+            const want = await Promise.all([gx, gg, gb].map((s, k) => cpu.read(s, k ? C : n)));
+            ['gx', 'gGamma', 'gBeta'].forEach((name, k) => assertClose(one.out[k], want[k], 1e-4, `${name} ${where}`));
+          }
   });
 
 // the epilogue alone (activation_dropout), on a tensor no batchnorm precedes; its gradient is batchnorm_epilogue_grad

@@ -19,12 +19,17 @@
 //                      gn = (DROP ? (kept ? g·scale : 0) : g)·act'(y), the slope read off the sign of the
 //                      epilogue's output y (relu: y > 0; leaky_relu: 1 or alpha), which is the sign of its input
 //                      wherever the element was kept. Bindings: 1 g, 2 y (read), 3 gn (rw).
-//   batchnorm_grad:    one 256-thread workgroup per channel. Pass 1 (tree as in stats): gBeta[c] = Σg,
+//   batchnorm_grad:    one 256-thread workgroup per channel; it reads its incoming gradient g through gIn(i).
+//                      Pass 1 (tree as in stats): gBeta[c] = Σg,
 //                      gGamma[c] = Σ g·x̂ with x̂ = (x − mean)·invstd. Pass 2 writes the channel's gx:
 //                      training: gx = gamma·invstd·(g − Σg/M − x̂·Σ(g·x̂)/M); eval: gx = g·gamma·invstd.
 //                      ACCUM (override, bits: 1 gGamma, 2 gBeta) adds those sums to the outputs' values instead
 //                      (a parameter's second gradient). Bindings: 1 x, 2 g, 3 mean, 4 var, 5 gamma (read), 6 gx,
 //                      7 gGamma, 8 gBeta (rw) — 8 storage buffers, WebGPU's default per-stage limit.
+//                      Through the epilogue (devices with ≥ 9 storage buffers per stage): the TS side swaps the
+//                      line marked GRAD_IN for a gIn that takes g back through batchnorm_apply's epilogue itself
+//                      (epiGrad of binding 9, the epilogue's output y), so batchnorm_epilogue_grad's pass and its
+//                      buffer are skipped; same ACT, DROP, and the same f32 values as the two kernels give.
 // IN_RELU = 1 (override, statistics, apply and grad): x is read through relu — the ReLU of the layer before (a
 // convolution's), moved into the batchnorm so that batchnorm_grad's gx is also the gradient before that ReLU
 // (gx·[x > 0]), one kernel fewer than the ReLU's own gradient pass.
@@ -163,15 +168,20 @@ fn activation_dropout(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invoc
 @group(0) @binding(2) var<storage, read> ey: array<f32>;
 @group(0) @binding(3) var<storage, read_write> egn: array<f32>;
 
+/** element i's gradient g0 taken back through the epilogue, given the epilogue's output y */
+fn epiGrad(g0: f32, y: f32, i: u32) -> f32 {
+  var g = g0;
+  if (DROP == 1u) { g = dropout(g, i); }
+  if (ACT == 1u) { g = g * select(0.0, 1.0, y > 0.0); }
+  if (ACT == 2u) { g = g * select(p.alpha, 1.0, y > 0.0); }
+  return g;
+}
+
 @compute @workgroup_size(256)
 fn batchnorm_epilogue_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let i = (wg.x + wg.y * p.nx) * 256u + li;
   if (i >= p.n) { return; }
-  var g = eg[i];
-  if (DROP == 1u) { g = dropout(g, i); }
-  if (ACT == 1u) { g = g * select(0.0, 1.0, ey[i] > 0.0); }
-  if (ACT == 2u) { g = g * select(p.alpha, 1.0, ey[i] > 0.0); }
-  egn[i] = g;
+  egn[i] = epiGrad(eg[i], ey[i], i);
 }
 
 // ---------------------------------------------------------------- backward
@@ -183,6 +193,7 @@ fn batchnorm_epilogue_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_
 @group(0) @binding(6) var<storage, read_write> gx_out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> gx_ggamma: array<f32>;
 @group(0) @binding(8) var<storage, read_write> gx_gbeta: array<f32>;
+fn gIn(i: u32) -> f32 { return gx_g[i]; } // GRAD_IN
 
 @compute @workgroup_size(256)
 fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -197,7 +208,7 @@ fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
     invstd = 1.0 / sqrt(gx_var[c] + p.eps);
     for (var m = li; m < M; m += 256u) {
       let i = at(c, m);
-      let g = gx_g[i];
+      let g = gIn(i);
       sg += g;
       sgx += g * (xin(gx_x[i]) - mu) * invstd;
     }
@@ -216,9 +227,9 @@ fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
     var v: f32;
     if (p.training != 0u) {
       let xhat = (xin(gx_x[i]) - mu) * invstd;
-      v = k * (gx_g[i] - SG / fM - xhat * (SGX / fM));
+      v = k * (gIn(i) - SG / fM - xhat * (SGX / fM));
     } else {
-      v = k * gx_g[i];
+      v = k * gIn(i);
     }
     if (IN_RELU == 1u) { v = v * select(0.0, 1.0, gx_x[i] > 0.0); }
     gx_out[i] = v;

@@ -226,9 +226,11 @@ export interface Backend {
    * with x̂ = (x − mean_c)·invstd_c, invstd_c = 1/√(variance_c + eps), M = N·L:
    * gGamma_c = Σ g·x̂, gBeta_c = Σ g; gx = gamma_c·invstd_c·(g − Σg/M − x̂·Σ(g·x̂)/M) when `training` (mean and
    * variance were the batch's own), gx = g·gamma_c·invstd_c otherwise (constant running statistics); `acc`: add
-   * gGamma and/or gBeta to those outputs' values
+   * gGamma and/or gBeta to those outputs' values; `through`: g is the gradient of batchnormApply's epilogue output
+   * y, taken back through the epilogue first (batchnormEpilogueGrad's g → gn)
    */
-  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc?: BatchnormAccumulate): void;
+  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc?: BatchnormAccumulate,
+    through?: { y: Store; epi: BatchnormEpilogue } | null): void;
   /** out[i][:] = weight[indices[i]][:] for i < n, weight [V][D]; an index outside [0, V): the CPU throws, the GPU writes NaN */
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void;
   /**

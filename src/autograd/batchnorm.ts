@@ -85,19 +85,15 @@ export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     variance = copyOf(be, variance);
   }
   return record(out, 'batchnorm', inputs, (g, needs, into) => {
-    // back through the epilogue (one kernel): the dropout mask (same key), then the activation's slope from
-    // sign(out), which is the sign of its input wherever the mask kept the element (and 0 where it did not)
-    let gn = g;
-    if (epi) {
-      gn = Tensor.empty(be, x.shape);
-      be.batchnormEpilogueGrad(g.store, out.store, gn.store, d, epi);
-    }
+    // back through the epilogue as batchnormGrad reads g (`through`; on the GPU one kernel where the device allows
+    // it): the dropout mask (same key), then the activation's slope from sign(out), which is the sign of its input
+    // wherever the mask kept the element (and 0 where it did not)
     const gx = Tensor.empty(be, x.shape);
     const none = (s: readonly number[]) => ({ t: Tensor.empty(be, s), add: false });
     const gg = needs[1] ? into(1, gamma.shape) : none(gamma.shape);
     const gb = needs[2] ? into(2, beta.shape) : none(beta.shape);
-    be.batchnormGrad(x.store, gn.store, mean.store, variance.store, gamma.store, gx.store, gg.t.store, gb.t.store, d, eps, training, { gamma: gg.add, beta: gb.add });
-    if (gn !== g) gn.dispose();
+    be.batchnormGrad(x.store, g.store, mean.store, variance.store, gamma.store, gx.store, gg.t.store, gb.t.store, d, eps, training, { gamma: gg.add, beta: gb.add },
+      epi && { y: out.store, epi });
     return [gx, gg.t, gb.t].map((t, k) => {
       if (needs[k]) return t;
       t.dispose();

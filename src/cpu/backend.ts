@@ -301,9 +301,15 @@ export class CpuBackend implements Backend {
   batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
     batchnormStatsRunningRef(bnInput(x, d), f64(mean), f64(variance), f64(runMean), f64(runVar), d, momentum);
   }
-  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {}): void {
+  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {},
+    through: { y: Store; epi: BatchnormEpilogue } | null = null): void {
+    let gn = f64(g);
+    if (through) {
+      gn = new Float64Array(d.N * d.C * d.L);
+      batchnormEpilogueGradRef(f64(g), f64(through.y), gn, d, through.epi);
+    }
     into(f64(gGamma), !!acc.gamma, (gg) =>
-      into(f64(gBeta), !!acc.beta, (gb) => batchnormGradRef(bnInput(x, d), f64(g), f64(mean), f64(variance), f64(gamma), f64(gx), gg, gb, d, eps, training)));
+      into(f64(gBeta), !!acc.beta, (gb) => batchnormGradRef(bnInput(x, d), gn, f64(mean), f64(variance), f64(gamma), f64(gx), gg, gb, d, eps, training)));
     if (d.inputRelu) {
       const X = f64(x), GX = f64(gx);
       for (let i = 0; i < d.N * d.C * d.L; i++) GX[i] *= X[i] > 0 ? 1 : 0; // back through the ReLU

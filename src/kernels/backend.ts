@@ -140,8 +140,9 @@ export class GpuBackend implements Backend {
   batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
     bn.batchnormStatsRunning(this.gpu, g(x), g(mean), g(variance), g(runMean), g(runVar), d, momentum);
   }
-  batchnormGrad(x: Store, gy: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {}): void {
-    bn.batchnormGrad(this.gpu, g(x), g(gy), g(mean), g(variance), g(gamma), g(gx), g(gGamma), g(gBeta), d, eps, training, acc);
+  batchnormGrad(x: Store, gy: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {},
+    through: { y: Store; epi: BatchnormEpilogue } | null = null): void {
+    bn.batchnormGrad(this.gpu, g(x), g(gy), g(mean), g(variance), g(gamma), g(gx), g(gGamma), g(gBeta), d, eps, training, acc, through && { y: g(through.y), epi: through.epi });
   }
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void {
     embedding(this.gpu, g(weight), g(indices), g(out), n, V, D);

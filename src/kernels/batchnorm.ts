@@ -17,6 +17,23 @@ const inRelu = (d: BatchnormDims) => (d.inputRelu ? 1 : 0);
 /** batchnorm_grad per ACCUM (bit 1: add to gGamma, bit 2: add to gBeta) */
 const GRAD = [0, 1].map((r) => [0, 1, 2, 3].map((accum): Kernel => ({ file: FILE, code: src, entry: 'batchnorm_grad', bindings: ['read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'], constants: { ACCUM: accum, IN_RELU: r } })));
 
+/** batchnorm_grad reading its gradient back through the epilogue (the GRAD_IN line swapped; binding 9: the
+ * epilogue's output y), per IN_RELU, ACCUM, ACT, DROP; a module of its own, hence a file label of its own */
+const GRAD_IN = 'fn gIn(i: u32) -> f32 { return gx_g[i]; } // GRAD_IN';
+if (!main.includes(GRAD_IN)) throw new Error('wgsl/batchnorm.wgsl: the GRAD_IN line is missing');
+const srcThrough = src.replace(GRAD_IN,
+  '@group(0) @binding(9) var<storage, read> gx_y: array<f32>;\nfn gIn(i: u32) -> f32 { return epiGrad(gx_g[i], gx_y[i], i); }');
+const gradThrough = new Map<string, Kernel>();
+function gradThroughKernel(inputRelu: number, accum: number, epi: BatchnormEpilogue): Kernel {
+  const constants = { ACCUM: accum, IN_RELU: inputRelu, ACT: ACTIVATIONS.indexOf(epi.act), DROP: epi.p ? 1 : 0 };
+  const key = `${accum}:${inputRelu}:${constants.ACT}:${constants.DROP}`;
+  let k = gradThrough.get(key);
+  if (!k)
+    gradThrough.set(key, (k = { file: 'wgsl/batchnorm.wgsl (grad through the epilogue)', code: srcThrough, entry: 'batchnorm_grad',
+      bindings: ['read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw', 'read'], constants }));
+  return k;
+}
+
 /** batchnorm_apply's, activation_dropout's and batchnorm_epilogue_grad's pipelines per epilogue (ACT, DROP) */
 const epilogueKernels = new Map<string, Kernel>();
 function epilogueKernel(entry: 'batchnorm_apply' | 'batchnorm_epilogue_grad' | 'activation_dropout', epi: BatchnormEpilogue | null, inputRelu = 0): Kernel {
@@ -64,7 +81,26 @@ export function batchnormStatsRunning(gpu: Gpu, x: GBuf, mean: GBuf, variance: G
   gpu.dispatch(STATS_RUNNING[inRelu(d)], [x, mean, variance, runMean, runVar], (p) => params(p, d, gx, { momentum, unbias: M / (M - 1) }), [gx, gy]);
 }
 
-export function batchnormGrad(gpu: Gpu, x: GBuf, g: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, gxOut: GBuf, gGamma: GBuf, gBeta: GBuf, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {}): void {
+/**
+ * gxOut, gGamma, gBeta from the gradient g. With `through`, g is the gradient of batchnorm_apply's epilogue output
+ * y (through.y): one kernel takes it back through the epilogue as it reads it, where the device allows 9 storage
+ * buffers per stage (`fuse`, by default; WebGPU's default limit is 8), else batchnorm_epilogue_grad writes the
+ * intermediate gradient first. Both give the same bits.
+ */
+export function batchnormGrad(gpu: Gpu, x: GBuf, g: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, gxOut: GBuf, gGamma: GBuf, gBeta: GBuf, d: BatchnormDims, eps: number, training: boolean,
+  acc: BatchnormAccumulate = {}, through: { y: GBuf; epi: BatchnormEpilogue } | null = null, fuse = gpu.limits.maxStorageBuffersPerShaderStage >= 9): void {
   const [gx, gy] = grid(d.C);
-  gpu.dispatch(GRAD[inRelu(d)][(acc.gamma ? 1 : 0) + (acc.beta ? 2 : 0)], [x, g, mean, variance, gamma, gxOut, gGamma, gBeta], (p) => params(p, d, gx, { eps, training }), [gx, gy]);
+  const accum = (acc.gamma ? 1 : 0) + (acc.beta ? 2 : 0);
+  if (through && fuse) {
+    gpu.dispatch(gradThroughKernel(inRelu(d), accum, through.epi), [x, g, mean, variance, gamma, gxOut, gGamma, gBeta, through.y],
+      (p) => params(p, d, gx, { eps, training, epi: through.epi }), [gx, gy]);
+    return;
+  }
+  let gn = g;
+  if (through) {
+    gn = gpu.acquire(d.N * d.C * d.L * 4);
+    batchnormEpilogueGrad(gpu, g, through.y, gn, d, through.epi);
+  }
+  gpu.dispatch(GRAD[inRelu(d)][accum], [x, gn, mean, variance, gamma, gxOut, gGamma, gBeta], (p) => params(p, d, gx, { eps, training }), [gx, gy]);
+  if (gn !== g) gpu.release(gn);
 }
