@@ -107,6 +107,9 @@ export interface ArenaSlot {
 /** arena slots start at multiples of 64 elements: 256 bytes of f32, WebGPU's storage-binding offset alignment */
 export const ARENA_ALIGN = 64;
 
+/** parts per Backend.concat / Backend.split call (the GPU kernel's bindings); longer lists go in several calls */
+export const CONCAT_MAX_PARTS = 4;
+
 /** where an arena puts tensors of `sizes` elements (in order, each at an ARENA_ALIGN boundary), and its length */
 export function arenaLayout(sizes: readonly number[]): { slots: ArenaSlot[]; total: number } {
   let at = 0;
@@ -152,10 +155,10 @@ export interface Backend {
   copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void;
   /**
    * out [outer][W][inner] gets parts[k] [outer][widths[k]][inner] at columns [offsets[k], offsets[k] + widths[k]) of
-   * its middle axis (concatenation along one axis), 1 to 4 parts (32-bit words: f32 or i32)
+   * its middle axis (concatenation along one axis), 1 to CONCAT_MAX_PARTS parts (32-bit words: f32 or i32)
    */
   concat(parts: readonly Store[], offsets: readonly number[], widths: readonly number[], W: number, outer: number, inner: number, out: Store): void;
-  /** the inverse of concat: parts[k] = g [outer][W][inner]'s columns [offsets[k], offsets[k] + widths[k]), 1 to 4 parts */
+  /** the inverse of concat: parts[k] = g [outer][W][inner]'s columns [offsets[k], offsets[k] + widths[k]), 1 to CONCAT_MAX_PARTS parts */
   split(g: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void;
   /** out[batch][M][N] = act(op(A) · op(B) + bias[N]) (bias and activation optional); `accumulate`: out += it */
   /**

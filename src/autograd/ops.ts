@@ -1,5 +1,6 @@
 // ops.ts — differentiable ops, each forward beside its backward (micrograd style). They call the backend's
 // primitive kernels, so every op here runs on the GPU and on the float64 CPU reference alike.
+import { CONCAT_MAX_PARTS } from './backend.js';
 import type { Activation, Backend, BinaryOp, UnaryOp, MatmulDims } from './backend.js';
 import { Tensor, Shape, record, setAccumulate, sizeOf, stridesOf, noGrad } from './tensor.js';
 import type { Generator } from './random.js';
@@ -247,21 +248,19 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
   const offsets: number[] = [];
   ts.reduce((off, t) => (offsets.push(off), off + t.shape[a]), 0);
   const widths = ts.map((t) => t.shape[a]);
-  // up to CONCAT_PARTS tensors per kernel, each way
-  for (let k = 0; k < ts.length; k += CONCAT_PARTS)
-    be.concat(ts.slice(k, k + CONCAT_PARTS).map((t) => t.store), offsets.slice(k, k + CONCAT_PARTS), widths.slice(k, k + CONCAT_PARTS), W, outer, inner, out.store);
+  // up to CONCAT_MAX_PARTS tensors per kernel, each way
+  for (let k = 0; k < ts.length; k += CONCAT_MAX_PARTS)
+    be.concat(ts.slice(k, k + CONCAT_MAX_PARTS).map((t) => t.store), offsets.slice(k, k + CONCAT_MAX_PARTS), widths.slice(k, k + CONCAT_MAX_PARTS), W, outer, inner, out.store);
   return record(out, 'concat', [...ts], (g, needs) => {
     const gs = ts.map((t, k) => (needs[k] ? Tensor.empty(be, t.shape) : null));
     const want = [...gs.keys()].filter((k) => gs[k]);
-    for (let i = 0; i < want.length; i += CONCAT_PARTS) {
-      const ks = want.slice(i, i + CONCAT_PARTS);
+    for (let i = 0; i < want.length; i += CONCAT_MAX_PARTS) {
+      const ks = want.slice(i, i + CONCAT_MAX_PARTS);
       be.split(g.store, W, outer, inner, ks.map((k) => gs[k]!.store), ks.map((k) => offsets[k]), ks.map((k) => widths[k]));
     }
     return gs;
   });
 }
-/** tensors per concat/split kernel (Backend.concat's limit) */
-const CONCAT_PARTS = 4;
 
 // ------------------------------------------------------------------ matmul
 /** op(a)·op(b); into `into.t` when given (added to it with `into.add`: a parameter's gradient slot) */

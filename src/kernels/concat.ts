@@ -1,10 +1,8 @@
 // concat.ts — dispatch of wgsl/concat.wgsl: concatenation along one axis, and its inverse (split), up to
 // CONCAT_MAX_PARTS parts per dispatch.
 import src from '../../wgsl/concat.wgsl';
+import { CONCAT_MAX_PARTS } from '../autograd/backend.js';
 import { Gpu, GBuf, Kernel, grid } from './gpu.js';
-
-/** parts per concat/split dispatch (the kernel's bindings) */
-export const CONCAT_MAX_PARTS = 4;
 const FILE = 'wgsl/concat.wgsl';
 const CONCAT: Kernel = { file: FILE, code: src, entry: 'concat', bindings: ['read', 'read', 'read', 'read', 'rw'] };
 const SPLIT: Kernel = { file: FILE, code: src, entry: 'split', bindings: ['read', 'rw', 'rw', 'rw', 'rw'] };
@@ -30,8 +28,7 @@ export function split(gpu: Gpu, g: GBuf, W: number, outer: number, inner: number
   const n = outer * W * inner;
   if (n === 0) return;
   const [gx, gy] = grid(Math.ceil(n / 256));
-  // a spare word for each unused binding (never written: no listed part; one each, as writable bindings do not share)
-  const spares = [0, 1, 2, 3].slice(parts.length).map(() => gpu.acquire(4));
+  // a spare for each unused binding (never written: no listed part; one each, as writable bindings do not share)
+  const spares = [0, 1, 2, 3].slice(parts.length).map((_, k) => gpu.spare(k));
   gpu.dispatch(SPLIT, [g, ...parts, ...spares], (p) => p.u(n, gx, W, inner, parts.length, 0, 0, 0).vec4u(offsets).vec4u(widths), [gx, gy]);
-  for (const s of spares) gpu.release(s);
 }

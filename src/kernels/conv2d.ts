@@ -87,19 +87,8 @@ export function pickTile(gpu: Gpu, mode: Mode, gm: number, gn: number): Tile {
   return [TILE, TILE];
 }
 
-const dummies = new WeakMap<Gpu, GBuf>();
-/** a 1-element buffer bound where a kernel's optional input (e.g. bias) is switched off */
-export function dummyBuffer(gpu: Gpu): GBuf {
-  let d = dummies.get(gpu);
-  if (!d) {
-    d = gpu.pool.acquire(4);
-    gpu.upload(d, new Float32Array(1));
-    dummies.set(gpu, d);
-  }
-  return d;
-}
 function biasOrDummy(gpu: Gpu, bias: GBuf | null): GBuf {
-  return bias ?? dummyBuffer(gpu);
+  return bias ?? gpu.spare(0);
 }
 
 function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number, gm: number, gn: number, splits = 1, kChunk = 0, v: ConvVariant = {}, accumulate = false): void {

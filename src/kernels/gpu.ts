@@ -433,6 +433,21 @@ export class Gpu {
     else if (--b.arena.refs === 0) this.pool.release(b.arena.buf);
   }
 
+  private spares: GBuf[] = [];
+  /**
+   * The k-th spare of this context: a zeroed 4-byte buffer, kept for the context's life, bound where a kernel's
+   * optional binding is switched off (no bias, no bias gradient, an unused part); the kernel neither reads nor writes
+   * it there. Distinct k for distinct bindings of one dispatch (writable bindings must not alias).
+   */
+  spare(k = 0): GBuf {
+    while (this.spares.length <= k) {
+      const b = this.pool.acquire(4);
+      this.upload(b, new Uint32Array(1));
+      this.spares.push(b);
+    }
+    return this.spares[k];
+  }
+
   /**
    * An arena: one pooled buffer holding slots of the given byte sizes at the given byte offsets (each a multiple
    * of 256, minStorageBufferOffsetAlignment), for kernels that update many tensors in one dispatch. Returns the

@@ -6,7 +6,6 @@ import activation from '../../wgsl/activation.wgsl';
 const src = main + '\n' + activation;
 import { ACTIVATIONS, Activation, MatmulDims } from '../autograd/backend.js';
 import { Gpu, GBuf, Kernel } from './gpu.js';
-import { dummyBuffer } from './conv2d.js';
 
 export type MatmulVariant = 'matmul' | 'matmul_big';
 const TILE: Record<MatmulVariant, number> = { matmul: 64, matmul_big: 128 };
@@ -21,14 +20,6 @@ function kernel(entry: MatmulVariant, tA: boolean, tB: boolean, hasBias: boolean
       constants: { TRANS_A: tA ? 1 : 0, TRANS_B: tB ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), ACCUM: accumulate ? 1 : 0, BIAS_GRAD: biasGrad },
     }));
   return k;
-}
-
-const spares = new WeakMap<Gpu, GBuf>();
-/** the 1-element writable buffer bound as gbias when BIAS_GRAD = 0 (never written) */
-function spareGrad(gpu: Gpu): GBuf {
-  let s = spares.get(gpu);
-  if (!s) spares.set(gpu, (s = gpu.pool.acquire(4)));
-  return s;
 }
 
 /** the big tile only pays when there are enough 128×128 tiles to fill the device */
@@ -47,6 +38,6 @@ export function matmul(gpu: Gpu, a: GBuf, b: GBuf, c: GBuf, d: MatmulDims, varia
   if (biasGrad && (d.batch !== 1 || variant !== 'matmul')) throw new Error('matmul: biasGrad needs batch 1 and the matmul tiling');
   const T = TILE[variant];
   const bg = biasGrad ? (biasGrad.add ? 2 : 1) : 0;
-  gpu.dispatch(kernel(variant, d.transA, d.transB, bias !== null, act, accumulate, bg), [a, b, bias ?? dummyBuffer(gpu), c, biasGrad?.out ?? spareGrad(gpu)],
+  gpu.dispatch(kernel(variant, d.transA, d.transB, bias !== null, act, accumulate, bg), [a, b, bias ?? gpu.spare(0), c, biasGrad?.out ?? gpu.spare(1)],
     (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha), [Math.ceil(d.N / T), Math.ceil(d.M / T), d.batch]);
 }
