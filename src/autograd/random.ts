@@ -41,6 +41,14 @@ export function dropThreshold(p: number): number {
   return Math.min(2 ** 24, Math.max(0, Math.round(p * 2 ** 24)));
 }
 
+/**
+ * inverted dropout of element i's value v in stream `key`: v·1/(1 − p) where the mask keeps it (the top 24 bits of
+ * randomBits(key, i) ≥ threshold, dropThreshold(p) by default), else 0 — the mask the WGSL kernels draw
+ */
+export function dropoutAt(v: number, key: number, i: number, p: number, threshold = dropThreshold(p)): number {
+  return randomBits(key, i) >>> 8 >= threshold ? v * (1 / (1 - p)) : 0;
+}
+
 export interface GeneratorState {
   seed: number;
   calls: number;

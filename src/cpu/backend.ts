@@ -4,7 +4,7 @@ import { activationRef, conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } fro
 import { arenaLayout } from '../autograd/backend.js';
 import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { adamMultiRef, adamRef } from './adam.js';
-import { dropThreshold, intAt, normalAt, randomBits, uniformAt } from '../autograd/random.js';
+import { dropThreshold, dropoutAt, intAt, normalAt, uniformAt } from '../autograd/random.js';
 import { activationDropoutRef, batchnormApplyRef, batchnormEpilogueGradRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
 import { maxpool2dGradRef, maxpool2dRef } from './maxpool2d.js';
@@ -274,8 +274,7 @@ export class CpuBackend implements Backend {
   dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void {
     const X = f64(x), O = f64(out);
     const t = dropThreshold(p);
-    const scale = 1 / (1 - p);
-    for (let i = 0; i < n; i++) O[i] = randomBits(seed, offset + i) >>> 8 >= t ? X[i] * scale : 0;
+    for (let i = 0; i < n; i++) O[i] = dropoutAt(X[i], seed, offset + i, p, t);
   }
   conv2d(x: Store, w: Store, bias: Store | null, y: Store, d: ConvDims, act: Activation, alpha: number): void {
     conv2dRef(f64(x), f64(w), bias && f64(bias), f64(y), d, act, alpha);

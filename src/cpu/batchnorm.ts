@@ -1,7 +1,7 @@
 // cpu/batchnorm.ts — float64 reference of the batchnorm primitives (statistics with or without the running update,
 // normalisation, backward).
 import type { BatchnormDims, BatchnormEpilogue } from '../autograd/backend.js';
-import { dropThreshold, randomBits } from '../autograd/random.js';
+import { dropThreshold, dropoutAt } from '../autograd/random.js';
 import { activationRef } from './conv2d.js';
 
 /** two-pass per-channel mean and biased variance of x [N][C][L] */
@@ -38,7 +38,7 @@ export function batchnormApplyRef(X: Float64Array, mean: Float64Array, variance:
 /** the epilogue on element i's value y: the activation, then dropout (threshold t = dropThreshold(p)) */
 function epilogueRef(y: number, i: number, epi: BatchnormEpilogue, t: number): number {
   y = activationRef(epi.act, y, epi.alpha);
-  if (epi.p) y = randomBits(epi.key, i) >>> 8 >= t ? y * (1 / (1 - epi.p)) : 0;
+  if (epi.p) y = dropoutAt(y, epi.key, i, epi.p, t);
   return y;
 }
 
@@ -63,7 +63,7 @@ export function batchnormEpilogueGradRef(G: Float64Array, Y: Float64Array, GN: F
   const t = epi.p ? dropThreshold(epi.p) : 0;
   for (let i = 0; i < N * C * L; i++) {
     let g = G[i];
-    if (epi.p) g = randomBits(epi.key, i) >>> 8 >= t ? g * (1 / (1 - epi.p)) : 0;
+    if (epi.p) g = dropoutAt(g, epi.key, i, epi.p, t);
     if (epi.act === 'relu') g *= Y[i] > 0 ? 1 : 0;
     else if (epi.act === 'leaky_relu') g *= Y[i] > 0 ? 1 : epi.alpha;
     GN[i] = g;

@@ -1,12 +1,11 @@
 // cpu/maxpool2d.ts — float64 reference of 2-D max pooling (k×k windows, stride s, floor mode) and its backward.
 import type { Pool2dDims } from '../autograd/backend.js';
-import { dropThreshold, randomBits } from '../autograd/random.js';
+import { dropoutAt } from '../autograd/random.js';
 
 type Drop = { p: number; key: number } | null;
 /** the dropout of pooled element j's value v (the mask of `dropout` for stream key), or v without one */
 function dropRef(v: number, j: number, drop: Drop): number {
-  if (!drop) return v;
-  return randomBits(drop.key, j) >>> 8 >= dropThreshold(drop.p) ? v * (1 / (1 - drop.p)) : 0;
+  return drop ? dropoutAt(v, drop.key, j, drop.p) : v;
 }
 
 /** offset in x of the first maximum (row-major window order) of window (oh, ow) in plane `base` */
