@@ -9,7 +9,7 @@ import { trainClassifier, makeClassifier, ClassifierOptions, ClassifierPosition,
 import type { FashionMnist } from '../data/dataset.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { lineChart, confusionMatrix } from '../report/svg.js';
-import { saveCheckpoint, readCheckpoint, readCheckpointBytes } from '../node/checkpoint.js';
+import { saveCheckpoint, readCheckpoint, readCheckpointBytes, writeFileAtomic } from '../node/checkpoint.js';
 import { decodeSafetensors } from '../nn/safetensors.js';
 import { parseCheckpoint, assignState, withoutTensors, slimCheckpointBytes, CheckpointError } from '../nn/checkpoint.js';
 import { Cnn, type CnnConfig } from '../models/cnn.js';
@@ -99,9 +99,9 @@ export function shipClassifier(path: string, out: string, extraMeta: Record<stri
   const parsed = parseCheckpoint(readCheckpoint(path), { model: 'cnn', name: path });
   const bytes = slimCheckpointBytes(parsed, isOptimizerTensor, ['position'], { ...extraMeta, shippedFrom: basename(path) });
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, bytes);
+  writeFileAtomic(out, bytes);
   const hash = sha256(bytes);
-  writeFileSync(`${out}.sha256`, `${hash}  ${basename(out)}\n`);
+  writeFileAtomic(`${out}.sha256`, new TextEncoder().encode(`${hash}  ${basename(out)}\n`));
   return hash;
 }
 
