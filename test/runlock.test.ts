@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockRunDir, LOCK_FILE, RunLockError } from '../src/node/runlock.js';
@@ -25,6 +25,20 @@ test('run.lock: exclusive while held, gone when released, taken over from a dead
     const again = lockRunDir(run);
     assert.ok(readFileSync(lock, 'utf8').startsWith(`${process.pid} `), 'taken over');
     again();
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('run.lock: an empty lock (a process killed while writing it) is stale; an unreadable one is a clear error, not a hang', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runlock-'));
+  try {
+    const run = join(dir, 'run');
+    mkdirSync(run);
+    writeFileSync(join(run, LOCK_FILE), '');
+    lockRunDir(run)();
+    mkdirSync(join(run, LOCK_FILE)); // EEXIST on create, EISDIR on read
+    assert.throws(() => lockRunDir(run), (e: Error) => e instanceof RunLockError && /cannot read the lock .*run\.lock: .*delete it/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true });
   }

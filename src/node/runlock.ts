@@ -25,22 +25,32 @@ export function lockRunDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK_FILE);
   const mine = `${process.pid} ${new Date().toISOString()}\n`;
+  const inUse = (pid: number, held: string) =>
+    new RunLockError(`${dir} is in use by another training process (pid ${pid}, since ${held.split(' ')[1]?.trim() ?? '?'}); wait for it to end or stop it, or pick another --out (if no such process runs, delete ${path})`);
+  // a stale lock is taken over at most twice: a third EEXIST means other processes keep racing for the directory
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(path, mine, { flag: 'wx' });
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
-      let held = '';
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let held: string | null;
       try {
         held = readFileSync(path, 'utf8');
-      } catch {
-        continue; // released meanwhile
+      } catch (r) {
+        if ((r as NodeJS.ErrnoException).code !== 'ENOENT')
+          throw new RunLockError(`cannot read the lock ${path}: ${(r as Error).message}; if no training process uses ${dir}, delete it`);
+        held = null; // released meanwhile
       }
-      const pid = parseInt(held, 10);
-      if (running(pid))
-        throw new RunLockError(`${dir} is in use by another training process (pid ${pid}, since ${held.split(' ')[1]?.trim() ?? '?'}); wait for it to end or stop it, or pick another --out (if no such process runs, delete ${path})`);
-      unlinkSync(path); // left by a process that no longer runs
+      const pid = parseInt(held ?? '', 10);
+      if (held !== null && running(pid)) throw inUse(pid, held);
+      if (attempt >= 2)
+        throw new RunLockError(`${dir}: other processes keep taking its lock (${path}); start one training process per --out directory`);
+      try {
+        if (held !== null && readFileSync(path, 'utf8') === held) unlinkSync(path); // left by a process that no longer runs
+      } catch {
+        // gone meanwhile: try again
+      }
     }
   }
   const release = () => {
