@@ -111,7 +111,13 @@ export const ARENA_ALIGN = 64;
 export const CONCAT_MAX_PARTS = 4;
 
 /** where an arena puts tensors of `sizes` elements (in order, each at an ARENA_ALIGN boundary), and its length */
-export function arenaLayout(sizes: readonly number[]): { slots: ArenaSlot[]; total: number } {
+export interface ArenaLayout {
+  readonly slots: readonly ArenaSlot[];
+  /** elements in the whole block */
+  readonly total: number;
+}
+
+export function arenaLayout(sizes: readonly number[]): ArenaLayout {
   let at = 0;
   const slots = sizes.map((n) => {
     const s = { offset: at, n };
@@ -132,13 +138,13 @@ export interface Backend {
   write(s: Store, data: ArrayLike<number>, dtype: DType): void;
   free(s: Store): void;
   /**
-   * An arena: one f32 storage block laid out by arenaLayout(sizes). `whole` spans it (for kernels such as
-   * adamMulti that update every slot at once); `slots[i]` is the storage of tensor i (sizes[i] elements), usable
+   * An arena: one f32 storage block laid out as `layout` (from arenaLayout). `whole` spans it (for kernels such as
+   * adamMulti that update every slot at once); `slots[i]` is the storage of tensor i (layout.slots[i].n elements), usable
    * wherever a tensor's storage is. Contents undefined. Every handle is freed on its own; the block goes with the
    * last. On the GPU a kernel must not bind one slot as writable and another slot of the same arena as read-only
    * (WebGPU forbids a writable and a read-only use of one buffer in a dispatch).
    */
-  arena(sizes: readonly number[]): { whole: Store; slots: Store[] };
+  arena(layout: ArenaLayout): { whole: Store; slots: Store[] };
   /** asynchronous backends: wait until at most `max` earlier throttle points are still executing (one per step) */
   throttle?(max: number): Promise<void>;
 

@@ -1,8 +1,7 @@
 // cpu/backend.ts — the float64 CPU reference backend: every primitive kernel as plain loops, written for clarity.
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
 import { activationRef, conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
-import { arenaLayout } from '../autograd/backend.js';
-import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { AdamHyper, Activation, ArenaLayout, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { adamMultiRef, adamRef } from './adam.js';
 import { dropThreshold, dropoutAt, intAt, normalAt, uniformAt } from '../autograd/random.js';
 import { activationDropoutRef, batchnormApplyRef, batchnormEpilogueGradRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
@@ -127,8 +126,7 @@ export class CpuBackend implements Backend {
     arr(s).set(data);
   }
   free(): void {}
-  arena(sizes: readonly number[]): { whole: Store; slots: Store[] } {
-    const { slots, total } = arenaLayout(sizes);
+  arena({ slots, total }: ArenaLayout): { whole: Store; slots: Store[] } {
     const whole = new Float64Array(total).fill(NaN);
     return { whole, slots: slots.map((s) => whole.subarray(s.offset, s.offset + s.n)) };
   }

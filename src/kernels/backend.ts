@@ -1,8 +1,7 @@
 // kernels/backend.ts — the GPU backend: the Backend primitives (src/autograd/backend.ts) mapped onto the WGSL
 // kernels. Storage is a pooled GPU buffer or a slot of an arena (Gpu.arena); f32 data is uploaded as float32, i32
 // as int32.
-import { arenaLayout } from '../autograd/backend.js';
-import type { AdamHyper, Activation, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import type { AdamHyper, Activation, ArenaLayout, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
@@ -44,9 +43,8 @@ export class GpuBackend implements Backend {
   free(s: Store): void {
     this.gpu.release(g(s));
   }
-  arena(sizes: readonly number[]): { whole: Store; slots: Store[] } {
-    const { slots, total } = arenaLayout(sizes);
-    return this.gpu.arena(total * 4, slots.map((s) => s.offset * 4), sizes.map((n) => n * 4));
+  arena({ slots, total }: ArenaLayout): { whole: Store; slots: Store[] } {
+    return this.gpu.arena(total * 4, slots.map((s) => s.offset * 4), slots.map((s) => s.n * 4));
   }
   throttle(max: number): Promise<void> {
     return this.gpu.throttle(max);

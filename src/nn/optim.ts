@@ -31,7 +31,7 @@ interface Arenas {
   grad: Store;
   m: Store;
   v: Store;
-  slots: ArenaSlot[];
+  slots: readonly ArenaSlot[];
   /** each parameter's store when it moved in (a parameter moved since by someone else is refused at step) */
   paramStores: Store[];
   /** each parameter's gradient slot (Tensor.gradSlot) */
@@ -68,9 +68,9 @@ export class Adam {
       if (p.dtype !== 'f32') throw new Error(`Adam: parameter ${p.name || i} is ${p.dtype}; only f32 parameters learn`);
       if (params.indexOf(p) !== i) throw new Error(`Adam: parameter ${p.name || i} is listed twice`);
     });
-    const sizes = params.map((p) => p.size);
-    const { slots, total } = arenaLayout(sizes);
-    const arena = () => be.arena(sizes);
+    const layout = arenaLayout(params.map((p) => p.size));
+    const { slots, total } = layout;
+    const arena = () => be.arena(layout);
     const pa = arena(), ga = arena(), ma = arena(), va = arena();
     for (const whole of [ma.whole, va.whole]) be.fill(whole, total, 0);
     params.forEach((p, i) => p.relocate(pa.slots[i]));
