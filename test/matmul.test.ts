@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor } from '../src/autograd/tensor.js';
-import { matmul as matmulKernel, MatmulVariant } from '../src/kernels/matmul.js';
+import { chooseMatmul, matmul as matmulKernel, MatmulVariant } from '../src/kernels/matmul.js';
 import { assertClose, checkAccumulate, checkOp, cpu, gpuBackend, randomData, seedClearingKinks, toF32 } from './harness.js';
 
 const dims: [number, number, number][] = [[1, 1, 1], [3, 17, 5], [65, 3, 70], [17, 65, 129]];
@@ -65,6 +65,42 @@ for (const variant of ['matmul', 'matmul_big'] as MatmulVariant[])
           assertClose(await C.toArray(), want as Float64Array, 1e-4, `${variant}`);
           for (const t of [A, B, C]) t.dispose();
         });
+
+// matmul_skinny (a workgroup per output row, K over its threads): columns 1..16, K below, at and past the 256 threads, batches, transposes, the epilogue and accumulating into C
+for (const [batch, M, K, N] of [[1, 1, 1, 1], [1, 3, 300, 11], [2, 17, 1000, 3], [1, 65, 257, 16], [3, 5, 17, 2]])
+  for (const tA of [false, true])
+    for (const tB of [false, true])
+      test(`matmul_skinny kernel batch ${batch} ${M}×${K}×${N} tA=${tA} tB=${tB}, bias + leaky_relu, written then accumulated`, async () => {
+        const g = await gpuBackend();
+        const a = toF32(randomData(batch * M * K, 71)), b = toF32(randomData(batch * N * K, 72)), bias = toF32(randomData(N, 73));
+        const d = { batch, M, N, K, transA: tA, transB: tB, strideA: M * K, strideB: K * N };
+        const want = cpu.alloc(batch * M * N, 'f32');
+        cpu.matmul(cpu.upload(a, 'f32'), cpu.upload(b, 'f32'), want, d, cpu.upload(bias, 'f32'), 'leaky_relu', 0.2);
+        const A = Tensor.from(g, a, [a.length]), B = Tensor.from(g, b, [b.length]), BI = Tensor.from(g, bias, [N]);
+        const C = Tensor.empty(g, [batch * M * N]);
+        matmulKernel(g.gpu, A.store as never, B.store as never, C.store as never, d, 'matmul_skinny', BI.store as never, 'leaky_relu', 0.2);
+        assertClose(await C.toArray(), want as Float64Array, 1e-4, 'matmul_skinny');
+        matmulKernel(g.gpu, A.store as never, B.store as never, C.store as never, d, 'matmul_skinny', BI.store as never, 'leaky_relu', 0.2, true);
+        assertClose(await C.toArray(), Float64Array.from(want as Float64Array, (v) => 2 * v), 1e-4, 'matmul_skinny accumulated');
+        for (const t of [A, B, BI, C]) t.dispose();
+      });
+
+test('matmul picks matmul_skinny for heads (few columns, few rows, long K) and only for them', () => {
+  const d = (M: number, K: number, N: number, batch = 1) => ({ batch, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0 });
+  assert.is(chooseMatmul(d(64, 12544, 1)), 'matmul_skinny'); // the AC-GAN discriminator's heads, batch 64
+  assert.is(chooseMatmul(d(256, 12544, 10)), 'matmul_skinny');
+  assert.is(chooseMatmul(d(64, 128, 10)), 'matmul'); // short K: the tile walks it quickly
+  assert.is(chooseMatmul(d(64, 12544, 17)), 'matmul'); // too many columns
+  assert.is(chooseMatmul(d(4096, 12544, 1)), 'matmul'); // many rows: enough tiles, and B would be read per row
+});
+
+test('a head through the op (F.linear [5, 300]·[300, 11] + bias, sigmoid): forward and gradients', () =>
+  checkOp({
+    name: 'linear head',
+    inputs: [{ shape: [5, 300] }, { shape: [300, 11] }, { shape: [11] }],
+    fn: ([x, w, b]) => F.linear(x, w, b, { activation: 'sigmoid' }),
+    fdSamples: 16,
+  }));
 
 for (const act of ['none', 'relu', 'leaky_relu', 'tanh', 'sigmoid'] as const)
   for (const [M, K, N] of [[1, 3, 1], [65, 17, 3], [5, 129, 70]])

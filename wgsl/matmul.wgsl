@@ -179,3 +179,35 @@ fn matmul_big(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id
     store(cBase, r, col0 + 8u * lid.x + 4u, acc[2u * i + 1u]);
   }
 }
+
+// matmul_skinny: a product with few columns (N ≤ 16: a discriminator's or classifier's head) and a long K, e.g.
+// [64, 12544]·[12544, 1]. The tiled kernels give it one workgroup per 64 rows, which walks all of K alone (one
+// compute unit busy for 392 K steps); here one 256-thread workgroup per output row m splits K over its threads
+// (k = t, t + 256, …: op(A)'s row read along memory when TRANS_A = 0), each thread keeping SK_N = N partial sums
+// (an override, so the column loops have constant bounds and unroll into registers), then one fixed tree over the
+// 256 threads for all columns at once in workgroup memory (deterministic, no atomics). Thread n < N applies the
+// epilogue (HAS_BIAS, ACT, ACCUM as above) and stores C[m][n]. No BIAS_GRAD. Grid: (M, batch).
+override SK_N: u32 = 16u;
+var<workgroup> red: array<f32, 4096>; // [16][256]: column n's partial sums at n·256 + t
+
+@compute @workgroup_size(256)
+fn matmul_skinny(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let m = wg.x;
+  let aBase = wg.y * p.strideA;
+  let bBase = wg.y * p.strideB;
+  var acc: array<f32, 16>;
+  for (var n = 0u; n < SK_N; n++) { acc[n] = 0.0; }
+  for (var k = t; k < p.K; k += 256u) {
+    let a = loadA(aBase, m, k);
+    for (var n = 0u; n < SK_N; n++) { acc[n] = fma(a, loadB(bBase, k, n), acc[n]); }
+  }
+  for (var n = 0u; n < SK_N; n++) { red[n * 256u + t] = acc[n]; }
+  workgroupBarrier();
+  for (var w = 128u; w > 0u; w = w >> 1u) {
+    if (t < w) {
+      for (var n = 0u; n < SK_N; n++) { red[n * 256u + t] += red[n * 256u + t + w]; }
+    }
+    workgroupBarrier();
+  }
+  if (t < SK_N) { put(wg.y * p.M * p.N + m * p.N + t, epilogue(red[t * 256u], t)); }
+}
