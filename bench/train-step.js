@@ -4,21 +4,22 @@
 // step, GPU memory (peak bytes handed out by the pool, bytes allocated), and the host's share of a step (the same
 // step recorded and dropped unsubmitted: JavaScript, autograd and Dawn's recording calls, with the GPU idle).
 // `--profile` adds a per-kernel breakdown of one step from timestamp queries (each dispatch in its own pass, so
-// its total overstates a run).
+// its total overstates a run). Conv tiles are timed after the first warm-up step and the fastest kept, as
+// `npm run train` does (`--tune auto`: on hardware adapters; `on`, `off`); the rows say how long that took.
 // Inputs are synthetic (seeded random images and labels): no dataset needed.
-// Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--json FILE]
-import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, noGrad, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam } from '../dist/index.js';
+// Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--json FILE]
+import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, noGrad, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam, convKernels, tuneConvTiles } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const args = process.argv.slice(2);
-const KNOWN = ['--quick', '--model', '--batch', '--steps', '--profile', '--json', '--help'];
+const KNOWN = ['--quick', '--model', '--batch', '--steps', '--profile', '--tune', '--json', '--help'];
 for (const a of args) if (a.startsWith('--') && !KNOWN.includes(a)) {
   console.error(`error: unknown flag ${a} (flags: ${KNOWN.join(', ')})`);
   process.exit(2);
 }
 if (args.includes('--help')) {
-  console.log('usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--json FILE]');
+  console.log('usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--json FILE]');
   process.exit(0);
 }
 const flag = (n) => {
@@ -36,6 +37,13 @@ for (const m of models) if (!['acgan', 'cgan', 'cnn'].includes(m)) {
 }
 const batches = (flag('batch') ?? (software ? '16' : quick ? '64' : '64,256')).split(',').map(Number);
 const steps = Number(flag('steps') ?? (software ? 3 : 50));
+const tuneMode = flag('tune') ?? 'auto';
+if (!['auto', 'on', 'off'].includes(tuneMode)) {
+  console.error(`error: --tune takes auto, on or off; got '${tuneMode}'`);
+  process.exit(2);
+}
+const tune = gpu.canTime && (tuneMode === 'on' || (tuneMode === 'auto' && !software));
+if (tune) convKernels.enableConvTuning(gpu);
 // software adapters run the narrow "-lite" GAN presets (the full ones take minutes per step there)
 const ganPreset = (kind) => PRESETS[software ? `${kind}-lite` : kind];
 // PyTorch 2.11 eager, cuDNN, fp32 (TF32 off), same H100 (../shared/webgpu-facts.md and the speed issue)
@@ -83,6 +91,10 @@ for (const model of models)
   for (const B of batches) {
     const t = setup(model, B);
     t.step();
+    await gpu.sync();
+    const tt0 = performance.now();
+    const tuned = tune ? await tuneConvTiles(gpu) : []; // the step's conv problems, each under every tile
+    const tuneMs = performance.now() - tt0;
     t.step();
     await gpu.sync(); // warm-up: pipelines, pool, bind groups
     gpu.pool.resetPeak();
@@ -100,6 +112,7 @@ for (const model of models)
       dispatchesPerStep: (c1.dispatches - c0.dispatches) / steps, submitsPerStep: (c1.submits - c0.submits) / steps,
       peakLiveMB: st.peakLiveBytes / 2 ** 20, allocatedMB: st.allocatedBytes / 2 ** 20, allocatedGrowthMB: (st.allocatedBytes - alloc0) / 2 ** 20,
       pytorchMs: software ? null : PYTORCH_MS[`${model}:${B}`] ?? null,
+      tune: tune ? { ms: tuneMs, problems: tuned.length, changed: tuned.filter((x) => x.best !== x.rule).length, tiles: tuned } : null,
     });
     // the host's share: the same step recorded and dropped unsubmitted (GPU idle), so the time is JavaScript,
     // autograd and Dawn's recording calls alone; a step can go no faster than this, however fast the GPU
@@ -133,6 +146,13 @@ console.log('| model | batch | ms/step | host ms/step | img/s | dispatches/step 
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows)
   console.log(`| ${r.name} | ${r.batch} | ${r.msPerStep.toFixed(2)} | ${r.hostMsPerStep.toFixed(2)} | ${r.imgPerSec.toFixed(0)} | ${r.dispatchesPerStep.toFixed(0)} | ${r.submitsPerStep.toFixed(1)} | ${r.peakLiveMB.toFixed(1)} | ${r.allocatedMB.toFixed(1)} (${r.allocatedGrowthMB.toFixed(1)}) | ${r.pytorchMs ?? ''} |`);
+console.log(tune ? 'conv tiles: timed on this device after the first warm-up step (as `npm run train` does); the tiles do not change the numbers' : `conv tiles: the built-in rule (tuning ${tuneMode === 'off' ? 'off' : gpu.canTime ? 'off on software adapters; --tune on' : 'needs timestamp queries'})`);
+for (const r of rows) {
+  if (!r.tune || !r.tune.problems) continue;
+  const saved = r.tune.tiles.reduce((a, x) => a + x.ruleMs - x.bestMs, 0);
+  console.log(`  ${r.model}:${r.batch}: ${r.tune.problems} new conv problems timed in ${(r.tune.ms / 1000).toFixed(1)} s, ${r.tune.changed} changed from the rule (${saved.toFixed(3)} ms less per pass over them)`);
+  for (const x of r.tune.tiles.filter((x) => x.best !== x.rule)) console.log(`    ${x.mode} ${x.problem}: ${x.rule} ${x.ruleMs.toFixed(3)} ms → ${x.best} ${x.bestMs.toFixed(3)} ms`);
+}
 for (const [k, p] of Object.entries(profiles)) {
   console.log(`\nprofile ${k}: ${p.totalMs.toFixed(2)} ms in ${p.kernels.reduce((a, e) => a + e.count, 0)} dispatches (one pass each); slowest kernels:`);
   console.log('| kernel | calls | ms | share |\n|---|---:|---:|---:|');

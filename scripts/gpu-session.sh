@@ -9,8 +9,8 @@
 #     bash .gpu/enter.sh bash scripts/gpu-session.sh all "$OUT"
 #
 # `all` ends within TOTAL_S seconds (default 540; the device call's limit is 600), whatever the speed:
-#   1. benchmarks, alone on the GPU: bench/train-step.js --profile (issue 7), bench/conv.js --quick (issue 3),
-#      bench/matmul.js, bench/conv.js --quick --tiles (the tile sweep, for the hardware tile rule);
+#   1. benchmarks, alone on the GPU: bench/train-step.js --profile (issue 7; with the conv tiles timed per
+#      problem, the data for pickTile's hardware rule), bench/conv.js --quick (issue 3), bench/matmul.js;
 #   2. the evaluation classifier (issue 6): the CNN for CNN_S seconds (default 100), its best checkpoint tested
 #      and written slim with its SHA-256 (`npm run eval -- cnn --ship`);
 #   3. cGAN and AC-GAN (issue 5) side by side (two processes; each is bound by its own host thread's dispatches),
@@ -45,17 +45,15 @@ train() { # budget_s model extra-args... — trains into runs/gpu-MODEL, resumin
     | grep --line-buffered -v '^\[' > "$res/$model-log.txt"
   stamp "train $model ended (exit ${PIPESTATUS[0]})"
 }
-bench() { # each under its own timeout (at most 200 s together); the tile sweep last, as the least needed
+bench() { # each under its own timeout (at most 200 s together)
+  # train-step times every conv problem of each step under every tile after its first warm-up step (as training
+  # does) and keeps the fastest: its JSON holds each problem's ms per tile (the sweep for pickTile's hardware rule)
   stamp bench/train-step.js
-  timeout 70 node bench/train-step.js --profile --json "$res/train-step.json" > "$res/train-step.txt" 2>&1
+  timeout 120 node bench/train-step.js --profile --json "$res/train-step.json" > "$res/train-step.txt" 2>&1
   stamp bench/conv.js --quick
   timeout 50 node bench/conv.js --quick --json "$res/conv.json" > "$res/conv.txt" 2>&1
   stamp bench/matmul.js
   timeout 30 node bench/matmul.js --json "$res/matmul.json" > "$res/matmul.txt" 2>&1
-  # every seed layer's kernels under every GEMM tile (4×4 and 8×8 per thread), for the hardware tile rule; rows
-  # print as they come, so a timeout keeps what was measured
-  stamp bench/conv.js --quick --tiles
-  timeout 50 node bench/conv.js --quick --tiles --json "$res/conv-tiles.json" > "$res/conv-tiles.txt" 2>&1
 }
 left() { echo $(( ${TOTAL_S:-540} - SECONDS )); }
 evalgan() { # model — evaluation of runs/gpu-MODEL with the classifier, unless training already wrote it

@@ -232,4 +232,38 @@ for (const [name, xs, ws, opts] of variantCases)
     });
   }
 
+// The tile partitions the GEMM's outputs, never an output's sum: every tile gives the same float32 bits (the weight
+// gradient at a fixed split count, which sets its partial sums). This is what lets conv2d_tune.ts pick tiles by
+// timing without changing a run's numbers.
+const ALL_TILES: Tile[] = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8]];
+for (const [name, xs, ws, opts] of [variantCases[4], variantCases[6], gwCases[3]])
+  test(`conv2d: every tile gives the same bits (forward, input gradient phased and not, weight gradient in 1 and 3 slices): ${name}`, async () => {
+    const g = await gpuBackend();
+    const d = F.convDims(xs, ws, opts);
+    const nx = d.N * d.C * d.H * d.W, ny = d.N * d.K * d.P * d.Q, nw = d.K * d.C * d.R * d.S;
+    const X = Tensor.from(g, toF32(randomData(nx, 81)), [nx]), Wt = Tensor.from(g, toF32(randomData(nw, 82)), [nw]);
+    const GY = Tensor.from(g, toF32(randomData(ny, 83)), [ny]), BK = Tensor.from(g, toF32(randomData(d.K, 84)), [d.K]);
+    const bits = async (t: Tensor) => [...new Uint32Array(Float32Array.from(await t.toArray()).buffer)];
+    const runs: [string, number, (out: Tensor, tile: Tile) => void][] = [
+      ['forward', ny, (o, tile) => conv2dKernel(g.gpu, X.store as never, Wt.store as never, BK.store as never, o.store as never, d, 'leaky_relu', 0.2, { skinny: false, tile })],
+      ['input gradient', nx, (o, tile) => conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, o.store as never, d, null, 'none', 0, { skinny: false, tile })],
+      ['input gradient unphased', nx, (o, tile) => conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, o.store as never, d, null, 'none', 0, { skinny: false, phased: false, tile })],
+      ['weight gradient, 1 slice', nw, (o, tile) => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, o.store as never, d, 1, false, { tile })],
+      ['weight gradient, 3 slices', nw, (o, tile) => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, o.store as never, d, 3, false, { tile })],
+    ];
+    for (const [what, n, run] of runs) {
+      let first: number[] | null = null;
+      for (const tile of ALL_TILES) {
+        if (tile[2] === 8 && tile[0] === 32 && tile[1] === 32) continue;
+        const out = Tensor.empty(g, [n]);
+        run(out, tile);
+        const b = await bits(out);
+        out.dispose();
+        if (!first) first = b;
+        else assert.equal(b, first, `${what}: tile ${tile} differs from ${ALL_TILES[0]}`);
+      }
+    }
+    for (const t of [X, Wt, GY, BK]) t.dispose();
+  });
+
 test.run();

@@ -26,7 +26,7 @@ import { Generator } from '../autograd/random.js';
 import { Tensor } from '../autograd/tensor.js';
 import { writeGridPng } from '../node/png.js';
 import { writeIdx } from '../data/idx.js';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { CheckpointFileError } from '../node/checkpoint.js';
 import { startPlayground, newestGanRun, PlaygroundError } from '../node/serve.js';
 import { lockRunDir, RunLockError } from '../node/runlock.js';
@@ -58,6 +58,7 @@ const TRAIN_CNN: Record<string, FlagSpec> = {
   'train-subset': { type: 'int', min: 1, help: 'train on the first N images only (default: all on a GPU; 2000 on a software adapter)' },
   'test-subset': { type: 'int', min: 1, help: 'evaluate on the first N test images only' },
   full: { type: 'bool', help: 'on a software adapter, train the full configuration anyway (hours)' },
+  tune: { type: 'string', choices: ['auto', 'on', 'off'], help: 'time the conv tiles on this device after the first step and keep the fastest, listed in conv-tiles.jsonl (auto: on a GPU, not on a software adapter; the results are the same bits either way)' },
 };
 const TRAIN_GAN: Record<string, FlagSpec> = {
   preset: { type: 'string', choices: Object.keys(PRESETS), help: 'networks and hyper-parameters (default: the model\'s own; *-lite on a software adapter)' },
@@ -70,6 +71,7 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
   data: DATA_FLAG,
   'train-subset': { type: 'int', min: 2, help: 'train on the first N images only' },
   full: { type: 'bool', help: 'on a software adapter, use the full networks and data anyway (days)' },
+  tune: { type: 'string', choices: ['auto', 'on', 'off'], help: 'time the conv tiles on this device after the first step and keep the fastest, listed in conv-tiles.jsonl (auto: on a GPU, not on a software adapter; the results are the same bits either way)' },
   trace: { type: 'bool', help: 'write trace.jsonl: per-layer activation and gradient statistics each epoch' },
   'on-nan': { type: 'string', choices: ['stop', 'rollback'], help: 'when a loss or weight turns NaN/Inf: stop (default), or reload the last checkpoint with half the learning rate (3 tries)' },
   'debug-nan-at-step': { type: 'int', min: 1, help: 'test hook: poison a generator weight with NaN after this step' },
@@ -154,6 +156,10 @@ async function trainCnn(argv: string[]): Promise<number> {
     console.log(`data: ${data.source} (${data.train.count} train, ${data.test.count} test)`);
     const out = (flags.out as string) ?? `runs/cnn-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     const bar = new ProgressLine();
+    convTuningFor(gpu, be, flags, out, (l) => {
+      bar.done();
+      console.log(l);
+    });
     const stop = interruptible();
     const res = await runCnn(be, data, {
       ...opts,
@@ -180,6 +186,24 @@ async function trainCnn(argv: string[]): Promise<number> {
     console.log(`run directory: ${out} (metrics.jsonl, loss.svg, accuracy.svg, confusion.svg, best.safetensors, last.safetensors)`);
     return 0;
   });
+}
+
+/**
+ * --tune: conv tiles timed on this device at the end of the first step (GpuBackend.tuneConvs), each problem's
+ * timings appended to OUT/conv-tiles.jsonl and one line logged
+ */
+function convTuningFor(gpu: Gpu, be: GpuBackend, flags: Flags, out: string, log: (s: string) => void): void {
+  const mode = (flags.tune as string | undefined) ?? 'auto';
+  if (mode === 'off' || (mode === 'auto' && gpu.adapter.software)) return;
+  const on = be.tuneConvs((r, ms) => {
+    if (!r.length) return;
+    mkdirSync(out, { recursive: true });
+    appendFileSync(join(out, 'conv-tiles.jsonl'), r.map((x) => JSON.stringify({ date: new Date().toISOString(), ...x })).join('\n') + '\n');
+    const changed = r.filter((x) => x.best !== x.rule);
+    const saved = r.reduce((a, x) => a + x.ruleMs - x.bestMs, 0);
+    log(`conv tiles timed on this device: ${r.length} problems in ${(ms / 1000).toFixed(1)} s; ${changed.length} take another tile than the built-in rule (${saved.toFixed(2)} ms less per pass over them; ${join(out, 'conv-tiles.jsonl')})`);
+  });
+  if (!on) log('conv tiles: this device has no timestamp queries, so the built-in rule picks them (--tune needs them)');
 }
 
 function parseFault(v: string | undefined): { kind: 'oom' | 'lost'; step: number } | undefined {
@@ -263,6 +287,10 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
     const data = await loadFashionMnist({ dir: flags.data as string | undefined, log: console.log });
     const out = (flags.out as string) ?? `runs/${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     const bar = new ProgressLine();
+    convTuningFor(gpu, be, flags, out, (l) => {
+      bar.done();
+      console.log(l);
+    });
     const stop = interruptible();
     const ckpt = join(out, 'checkpoint.safetensors');
     let resume = flags.resume as string | undefined;

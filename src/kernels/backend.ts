@@ -12,6 +12,7 @@ import { argmaxMatch, softmaxXent, softmaxXentGrad, softmaxXentMean, softmaxXent
 import { bceLogitsMean, bceLogitsMeanGrad } from './bce_logits.js';
 import { random, randomInt, dropout } from './random.js';
 import * as conv from './conv2d.js';
+import { tuneConvTiles, type TunedConv, type TuneOptions } from './conv2d_tune.js';
 import { adam, adamMulti } from './adam.js';
 import * as bn from './batchnorm.js';
 import { embedding, embeddingGrad } from './embedding.js';
@@ -46,8 +47,28 @@ export class GpuBackend implements Backend {
   arena({ slots, total }: ArenaLayout): { whole: Store; slots: Store[] } {
     return this.gpu.arena(total * 4, slots.map((s) => s.offset * 4), slots.map((s) => s.n * 4));
   }
-  throttle(max: number): Promise<void> {
-    return this.gpu.throttle(max);
+  private tuneReport: ((r: TunedConv[], ms: number) => void) | null = null;
+  private tuneOptions: TuneOptions = {};
+  /**
+   * Choose conv tiles by timing on this device (kernels/conv2d_tune.ts): conv problems run from now on are noted,
+   * and the next throttle point (the end of a training step, outside it) times them under every tile and keeps
+   * the fastest; `report` hears what was tuned. The results' bits do not change. False (and nothing noted) where
+   * the device has no timestamp queries.
+   */
+  tuneConvs(report: (r: TunedConv[], ms: number) => void = () => {}, options: TuneOptions = {}): boolean {
+    if (!this.gpu.canTime) return false; // no timestamp queries: pickTile's rule
+    conv.enableConvTuning(this.gpu);
+    this.tuneReport = report;
+    this.tuneOptions = options;
+    return true;
+  }
+  async throttle(max: number): Promise<void> {
+    await this.gpu.throttle(max);
+    if (this.tuneReport && conv.convTuning(this.gpu)?.pending.size) {
+      const t0 = performance.now();
+      const r = await tuneConvTiles(this.gpu, this.tuneOptions);
+      this.tuneReport(r, performance.now() - t0);
+    }
   }
   fill(out: Store, n: number, value: number): void {
     const bits = new Uint32Array(new Float32Array([value]).buffer)[0];

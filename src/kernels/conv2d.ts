@@ -66,7 +66,7 @@ export interface ConvVariant {
  * Every choice falls back to a smaller tile where the device lacks its workgroup memory (WebGPU's default limit is
  * 16 KiB; 128×128 needs 32 KiB, the narrow and wide 20 KiB). */
 export function pickTile(gpu: Gpu, mode: Mode, gm: number, gn: number): Tile {
-  const fits = (t: Tile) => gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(t) && gpu.limits.maxComputeInvocationsPerWorkgroup >= threadsOf(t);
+  const fits = (t: Tile) => tileFits(gpu, t);
   if (gpu.adapter.software) {
     const side = (n: number) => (n <= 32 ? 32 : n <= 64 ? 64 : 128);
     let t: Tile;
@@ -87,19 +87,82 @@ export function pickTile(gpu: Gpu, mode: Mode, gm: number, gn: number): Tile {
   return [TILE, TILE];
 }
 
+/** every tile wgsl/conv2d.wgsl has: 4×4 per thread, then 8×8 (32×32 with 8×8 would have 16 threads, too few) */
+export const CONV_TILES: readonly Tile[] = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8]];
+/** whether a tile fits the device's workgroup memory and invocations */
+export function tileFits(gpu: Gpu, t: Tile): boolean {
+  return gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(t) && gpu.limits.maxComputeInvocationsPerWorkgroup >= threadsOf(t) && threadsOf(t) >= BK;
+}
+
 function biasOrDummy(gpu: Gpu, bias: GBuf | null): GBuf {
   return bias ?? gpu.spare(0);
 }
 
+// ---------------------------------------------------------------- tiles chosen by timing (conv2d_tune.ts)
+/** one GEMM as run() received it, to be run again by the tuner under each tile */
+export interface TuneSpec {
+  key: string;
+  mode: Mode;
+  d: ConvDims;
+  gm: number;
+  gn: number;
+  splits: number;
+  kChunk: number;
+  phased: boolean;
+  hoist: boolean;
+  hasBias: boolean;
+  act: Activation;
+  alpha: number;
+  accumulate: boolean;
+}
+interface Tuning {
+  /** the tile timing chose, per problem (TuneSpec.key) */
+  tiles: Map<string, Tile>;
+  /** problems run since the last tuning, not timed yet (they run under pickTile's choice meanwhile) */
+  pending: Map<string, TuneSpec>;
+}
+const tunings = new WeakMap<Gpu, Tuning>();
+/** start noting this device's conv problems for tuneConvTiles (kept tiles stay); returns its tuning state */
+export function enableConvTuning(gpu: Gpu): Tuning {
+  if (!tunings.has(gpu)) tunings.set(gpu, { tiles: new Map(), pending: new Map() });
+  return tunings.get(gpu)!;
+}
+/** stop noting and forget the tiles timing chose (pickTile's rule again) */
+export function disableConvTuning(gpu: Gpu): void {
+  tunings.delete(gpu);
+}
+/** this device's tuning state, if tuning is on */
+export function convTuning(gpu: Gpu): Tuning | undefined {
+  return tunings.get(gpu);
+}
+/** a problem's identity for tuning: everything that sets the GEMM's shape and its partial sums, not the epilogue */
+const specKey = (mode: Mode, d: ConvDims, phased: boolean, hoist: boolean, splits: number, kChunk: number) =>
+  `${mode}:${phased ? 1 : 0}:${hoist ? 1 : 0}:${d.N},${d.C},${d.H},${d.W},${d.K},${d.R},${d.S},${d.P},${d.Q},${d.sh},${d.sw},${d.ph},${d.pw}:${splits}:${kChunk}`;
+
+/** run a problem the tuner noted, under `tile` (a, b, out: scratch buffers of its sizes) */
+export function runSpec(gpu: Gpu, s: TuneSpec, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, tile: Tile): void {
+  run(gpu, s.mode, a, b, bias, out, s.d, s.act, s.alpha, s.gm, s.gn, s.splits, s.kChunk, { phased: s.phased, skinny: false, hoist: s.hoist, tile }, s.accumulate);
+}
+
 function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number, gm: number, gn: number, splits = 1, kChunk = 0, v: ConvVariant = {}, accumulate = false): void {
   if (gm === 0 || gn === 0) return;
+  const gm0 = gm;
   const skinny = v.skinny ?? gn <= 4;
   const phased = mode === 'gradInput' && (v.phased ?? (d.sh > 1 || d.sw > 1));
   const z = phased ? d.sh * d.sw : splits;
   if (phased) gm = d.N * Math.ceil(d.H / d.sh) * Math.ceil(d.W / d.sw);
   if (skinny && gn > 4) throw new Error(`conv2d_skinny handles at most 4 output columns, got ${gn}`);
   if (skinny && mode === 'gradWeight') throw new Error('conv2d_skinny has no split-K weight-gradient path');
-  const tile = v.tile ?? pickTile(gpu, mode, gm, gn);
+  let tile = v.tile;
+  const tu = tile || skinny ? undefined : tunings.get(gpu);
+  if (tu) {
+    const hoist = v.hoist ?? true;
+    const key = specKey(mode, d, phased, hoist, splits, kChunk);
+    tile = tu.tiles.get(key);
+    if (!tile && !tu.pending.has(key))
+      tu.pending.set(key, { key, mode, d: { ...d }, gm: gm0, gn, splits, kChunk, phased, hoist, hasBias: bias !== null, act, alpha, accumulate });
+  }
+  tile ??= pickTile(gpu, mode, gm, gn);
   if (![tile[0], tile[1]].every((t) => t === 32 || t === 64 || t === 128)) throw new Error(`conv2d tile sides are 32, 64 or 128, got ${tile}`);
   if (blockOf(tile) !== 4 && blockOf(tile) !== 8) throw new Error(`conv2d thread blocks are 4 or 8, got ${tile}`);
   // the loaders give each of BK = 32 reduction rows of a tile step a thread of its own, so ≥ 32 threads (32×32 with
@@ -138,9 +201,10 @@ export function gradWeightSplits(gpu: Gpu, d: ConvDims, tile: Tile = gradWeightT
  * tile); with `accumulate`, gw += that. `v` forces the tile or the unhoisted loaders (tests, benchmarks) */
 export function conv2dGradWeight(gpu: Gpu, x: GBuf, gy: GBuf, gw: GBuf, d: ConvDims, splits?: number, accumulate = false,
   v: Pick<ConvVariant, 'tile' | 'hoist'> = {}): void {
-  const tile = v.tile ?? gradWeightTile(gpu, d);
-  splits ??= gradWeightSplits(gpu, d, tile);
-  const vv: ConvVariant = { skinny: false, tile, hoist: v.hoist };
+  // the split count (which sets the partial sums, so the result's bits) comes from the forced tile or pickTile's,
+  // never from a tile chosen by timing (run() consults those): tuning leaves the numbers as they are
+  splits ??= gradWeightSplits(gpu, d, v.tile ?? gradWeightTile(gpu, d));
+  const vv: ConvVariant = { skinny: false, tile: v.tile, hoist: v.hoist };
   const gm = d.K;
   const gn = d.C * d.R * d.S;
   const gk = d.N * d.P * d.Q;

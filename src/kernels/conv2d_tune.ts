@@ -1,0 +1,87 @@
+// conv2d_tune.ts — conv2d's GEMM tile chosen by timing, per problem, on the device at hand.
+// pickTile's rule is a guess made from one device's sweep (bench/conv.js --tiles); a GPU it was not made on may
+// want other tiles. With enableConvTuning(gpu), every conv problem the device runs is noted (conv2d.ts: run());
+// tuneConvTiles then runs each noted problem under every tile that fits, times the dispatches with timestamp
+// queries, and keeps the fastest for the rest of the process. The tile never changes a result's bits (it splits
+// the outputs, not an output's sum; the weight gradient's split count stays pickTile's; tested in conv2d.test.ts),
+// so a run is the same with or without tuning, and tuning may happen between any two steps.
+// It needs a wait for the GPU, so the training loop calls it once, after its first step (outside any step).
+import { CONV_TILES, convTuning, runSpec, tileFits, pickTile, Tile, TuneSpec } from './conv2d.js';
+import type { Gpu, GBuf } from './gpu.js';
+
+export interface TunedConv {
+  mode: TuneSpec['mode'];
+  /** the problem: input, weight, stride, slices */
+  problem: string;
+  rule: string;
+  ruleMs: number;
+  best: string;
+  bestMs: number;
+  /** every tile's median ms (the data of a sweep, for the next version of pickTile's rule) */
+  all: Record<string, number>;
+}
+
+export interface TuneOptions {
+  /** tiles to try (default: every tile that fits) */
+  tiles?: readonly Tile[];
+  /** timed runs per tile, after one untimed (default 3; the median counts) */
+  reps?: number;
+  /** stop starting new problems after this many ms (default 20 000); the rest keep pickTile's tile */
+  budgetMs?: number;
+  /** a tile replaces the rule's only if faster by this fraction (default 0.03: timing noise is not a reason) */
+  margin?: number;
+}
+
+export const tileName = (t: Tile) => `${t[0]}×${t[1]}${t[2] === 8 ? '/8' : ''}`;
+
+/** elements of the buffers a problem reads and writes: a, b, out, bias */
+function sizes(s: TuneSpec): [number, number, number, number] {
+  const { N, C, H, W, K, R, S, P, Q } = s.d;
+  const x = N * C * H * W, w = K * C * R * S, y = N * K * P * Q;
+  if (s.mode === 'forward') return [x, w, y, K];
+  if (s.mode === 'gradInput') return [y, w, x, C];
+  return [y, x, s.splits * w, 0];
+}
+
+/** time every problem noted since the last call under every tile; keep the fastest. Needs timestamp queries
+ * (without them nothing is tuned and [] comes back). Returns what was timed, for logs and benchmarks. */
+export async function tuneConvTiles(gpu: Gpu, o: TuneOptions = {}): Promise<TunedConv[]> {
+  const tu = convTuning(gpu);
+  if (!tu || !tu.pending.size || !gpu.canTime) return [];
+  const reps = o.reps ?? 3, margin = o.margin ?? 0.03, budget = o.budgetMs ?? 20_000;
+  const tiles = (o.tiles ?? CONV_TILES).filter((t) => tileFits(gpu, t));
+  const t0 = performance.now();
+  const out: TunedConv[] = [];
+  const specs = [...tu.pending.values()];
+  tu.pending.clear();
+  for (const s of specs) {
+    if (performance.now() - t0 > budget) break;
+    const rule = pickTile(gpu, s.mode, s.phased ? s.d.N * Math.ceil(s.d.H / s.d.sh) * Math.ceil(s.d.W / s.d.sw) : s.gm, s.gn);
+    const cands = tiles.some((t) => tileName(t) === tileName(rule)) ? tiles : [rule, ...tiles];
+    const [na, nb, no, nbias] = sizes(s);
+    const bufs: GBuf[] = [na, nb, no, Math.max(nbias, 1)].map((n) => gpu.acquire(4 * Math.max(n, 1)));
+    const [a, b, res, bias] = bufs;
+    for (const g of [a, b, res, bias]) gpu.fillWords(g, 0, g.size / 4); // defined inputs; zeros run as fast as any
+    gpu.startProfile();
+    for (const t of cands) for (let r = 0; r <= reps; r++) runSpec(gpu, s, a, b, s.hasBias ? bias : null, res, t);
+    const prof = await gpu.stopProfile();
+    for (const g of bufs) gpu.release(g);
+    // one dispatch per run (the weight gradient's slices are summed by a separate kernel, outside runSpec)
+    if (prof.length !== cands.length * (reps + 1)) throw new Error(`conv tuning: ${prof.length} timed dispatches for ${cands.length} tiles × ${reps + 1} runs`);
+    const ms = cands.map((_, i) => {
+      const runs = prof.slice(i * (reps + 1) + 1, (i + 1) * (reps + 1)).map((p) => p.ms).sort((x, y) => x - y);
+      return runs[runs.length >> 1];
+    });
+    const ri = cands.findIndex((t) => tileName(t) === tileName(rule));
+    let bi = ri;
+    ms.forEach((m, i) => {
+      if (m < ms[bi]) bi = i;
+    });
+    if (ms[bi] > ms[ri] * (1 - margin)) bi = ri;
+    tu.tiles.set(s.key, cands[bi]);
+    const { N, C, H, W, K, R, S, sh, sw } = s.d;
+    const problem = `x [${N},${C},${H},${W}] w [${K},${C},${R},${S}] stride ${sh}${sw !== sh ? `×${sw}` : ''}${s.phased ? ' phased' : ''}${s.splits > 1 && s.mode === 'gradWeight' ? `, ${s.splits} slices` : ''}`;
+    out.push({ mode: s.mode, problem, rule: tileName(rule), ruleMs: ms[ri], best: tileName(cands[bi]), bestMs: ms[bi], all: Object.fromEntries(cands.map((t, i) => [tileName(t), ms[i]])) });
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+// conv2d_tune.test.ts — conv tiles chosen by timing (src/kernels/conv2d_tune.ts): problems are noted as they run,
+// timed under the given tiles, the choice is what later dispatches use, the results keep their bits, a spent
+// budget leaves problems to the next call, and GpuBackend.tuneConvs tunes at the next throttle point.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as F from '../src/autograd/ops.js';
+import { Tensor } from '../src/autograd/tensor.js';
+import { convTuning, disableConvTuning, enableConvTuning, Tile } from '../src/kernels/conv2d.js';
+import { tileName, tuneConvTiles } from '../src/kernels/conv2d_tune.js';
+import { gpuBackend, randomData, toF32 } from './harness.js';
+import type { GpuBackend } from '../src/kernels/backend.js';
+
+// a stride-2 'same' convolution: forward, phased input gradient, weight gradient (gm, gn, gk off every tile side)
+async function convStep(g: GpuBackend): Promise<number[][]> {
+  const x = Tensor.from(g, toF32(randomData(3 * 5 * 13 * 13, 91)), [3, 5, 13, 13]);
+  const w = Tensor.from(g, toF32(randomData(17 * 5 * 9, 92)), [17, 5, 3, 3]);
+  x.requiresGrad = w.requiresGrad = true;
+  const y = F.conv2d(x, w, null, { stride: 2, padding: 'same' });
+  F.sum(F.mul(y, y)).backward();
+  const bits = async (t: Tensor) => [...new Uint32Array(Float32Array.from(await t.toArray()).buffer)];
+  const out = [await bits(y), await bits(x.grad!), await bits(w.grad!)];
+  for (const t of [x, w, y]) t.dispose();
+  return out;
+}
+
+const TILES: Tile[] = [[64, 64], [32, 64, 8]];
+
+test('conv tuning: every problem noted, timed under the tiles, the choice used from then on, the same bits', async () => {
+  const g = await gpuBackend();
+  try {
+    const before = await convStep(g); // tuning off: pickTile's rule
+    const tu = enableConvTuning(g.gpu);
+    assert.equal(await convStep(g), before, 'noting problems changes nothing');
+    const modes = [...tu.pending.values()].map((s) => s.mode).sort();
+    assert.equal(modes, ['forward', 'gradInput', 'gradWeight'], 'the three GEMMs of the layer');
+    const r = await tuneConvTiles(g.gpu, { tiles: TILES, reps: 1 });
+    assert.is(r.length, 3);
+    assert.is(tu.pending.size, 0);
+    assert.is(tu.tiles.size, 3);
+    for (const x of r) {
+      assert.ok(x.ruleMs > 0 && x.bestMs > 0 && x.bestMs <= x.ruleMs, `${x.mode}: timed (${x.ruleMs}, ${x.bestMs})`);
+      assert.ok([x.rule, ...TILES.map(tileName)].includes(x.best), `${x.mode}: ${x.best} is a candidate`);
+    }
+    assert.equal(await convStep(g), before, 'the tuned tiles give the same bits');
+    assert.is(tu.pending.size, 0, 'tuned problems are not noted again');
+    // the choice is what runs: force every problem to 32×64/8 and look at the dispatched pipelines
+    for (const k of tu.tiles.keys()) tu.tiles.set(k, [32, 64, 8]);
+    g.gpu.startProfile();
+    const again = await convStep(g);
+    const labels = (await g.gpu.stopProfile()).map((p) => p.label).filter((l) => l.startsWith('conv2d.wgsl:conv2d('));
+    assert.is(labels.length, 3);
+    for (const l of labels) assert.match(l, /BM=32,BN=64,TB=8/);
+    assert.equal(again, before, '32×64/8: the same bits');
+  } finally {
+    disableConvTuning(g.gpu);
+  }
+});
+
+test('conv tuning: a spent budget leaves the problems untimed, to be noted and timed on a later call', async () => {
+  const g = await gpuBackend();
+  try {
+    const tu = enableConvTuning(g.gpu);
+    await convStep(g);
+    assert.is(tu.pending.size, 3);
+    assert.equal(await tuneConvTiles(g.gpu, { tiles: TILES, reps: 1, budgetMs: -1 }), []);
+    assert.is(tu.tiles.size, 0);
+    await convStep(g);
+    assert.is(tu.pending.size, 3, 'noted again');
+    assert.is((await tuneConvTiles(g.gpu, { tiles: TILES, reps: 1 })).length, 3);
+  } finally {
+    disableConvTuning(g.gpu);
+  }
+});
+
+test('GpuBackend.tuneConvs: the next throttle point (the end of a step) times the step\'s conv problems', async () => {
+  const g = await gpuBackend();
+  try {
+    const reports: number[] = [];
+    assert.ok(g.tuneConvs((r) => reports.push(r.length), { tiles: TILES, reps: 1 }), 'lavapipe has timestamp queries');
+    await convStep(g);
+    await g.throttle(2);
+    assert.equal(reports, [3]);
+    await convStep(g);
+    await g.throttle(2);
+    assert.equal(reports, [3], 'nothing new: no second tuning');
+    assert.is(convTuning(g.gpu)!.tiles.size, 3);
+  } finally {
+    disableConvTuning(g.gpu);
+  }
+});
+
+test.run();
