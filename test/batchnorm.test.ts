@@ -358,4 +358,73 @@ test('batchnorm misuse: one value per channel in training, eval without running 
   assert.throws(() => F.batchnorm(Tensor.zeros(cpu, [6]), g, b, rm, rv, { training: true }), /x must be f32/);
 });
 
+// the sliced path (hardware adapters, few long channels: batchnormSlices), forced here: statistics (plain and with
+// the running update) and the gradient (plain, accumulating, after the previous layer's ReLU, through an epilogue
+// with dropout; training and eval) against the float64 reference, with slices that do not divide M (2, 3, 7, 64,
+// and more than M asks: chunk = ⌈M/slices⌉) and outputs poisoned
+for (const [N, C, L] of [[3, 5, 169], [2, 1, 1000], [5, 3, 1], [1, 2, 7]])
+  for (const slices of [2, 3, 7, 64])
+    test(`batchnorm sliced [${N}, ${C}, ${L}] in ${slices} slices per channel: statistics and gradient equal the reference`, async () => {
+      const g = await gpuBackend();
+      const gpu = g.gpu;
+      const n = N * C * L, M = N * L;
+      const data = [randomData(n, 101, -2, 3), randomData(C, 102, -1, 1), randomData(C, 103, 0.5, 2)].map(toF32);
+      // statistics: plain and with the running update (momentum 0.3)
+      for (const inputRelu of [false, true]) {
+        const d = { N, C, L, inputRelu };
+        const run = async (be: Backend, sliced: boolean) => {
+          const t = (a: ArrayLike<number>) => Tensor.from(be, a, [a.length]);
+          const [xt, rm, rv] = [t(data[0]), t(data[1]), t(data[2])];
+          const [mean, variance, mean2, var2] = [0, 1, 2, 3].map(() => Tensor.empty(be, [C]));
+          if (sliced) {
+            bnKernels.batchnormStatsRunning(gpu, xt.store as never, mean.store as never, variance.store as never, rm.store as never, rv.store as never, d, 0.3, slices);
+            bnKernels.batchnormStats(gpu, xt.store as never, mean2.store as never, var2.store as never, d, slices);
+          } else {
+            be.batchnormStatsRunning(xt.store, mean.store, variance.store, rm.store, rv.store, d, 0.3);
+            be.batchnormStats(xt.store, mean2.store, var2.store, d);
+          }
+          return Promise.all([mean, variance, rm, rv, mean2, var2].map((a) => a.toArray()));
+        };
+        const want = await run(cpu, false), got = await run(g, true);
+        ['mean', 'variance', 'running mean', 'running variance', 'mean (no running)', 'variance (no running)'].forEach((what, k) =>
+          assertClose(got[k], want[k], 1e-5, `sliced ${what} inputRelu=${inputRelu}`));
+      }
+      // gradient
+      const epi = { act: 'leaky_relu', alpha: 0.2, p: 0.5, key: 4242 } as const;
+      const gdata = [randomData(n, 111), randomData(n, 112), randomData(C, 113), randomData(C, 114, 0.5, 2), randomData(C, 115), randomData(n, 116).map((v) => (v < -0.6 ? 0 : v)), randomData(C, 117), randomData(C, 118)].map(toF32);
+      for (const training of [true, false])
+        for (const inputRelu of [false, true])
+          for (const acc of [{}, { gamma: true, beta: true }] as BatchnormAccumulate[])
+            for (const through of [false, true]) {
+              const d = { N, C, L, inputRelu };
+              const where = `${training ? 'training' : 'eval'} inputRelu=${inputRelu} acc=${JSON.stringify(acc)} through=${through}`;
+              const [x, gy, mean, variance, gamma, y, gg, gb] = gdata.map((a) => Tensor.from(g, a, [a.length]));
+              const gx = Tensor.empty(g, [n]);
+              const d0 = gpu.counters.dispatches;
+              bnKernels.batchnormGrad(gpu, x.store as never, gy.store as never, mean.store as never, variance.store as never, gamma.store as never, gx.store as never, gg.store as never, gb.store as never,
+                d, 1e-5, training, acc, through ? { y: y.store as never, epi } : null, true, slices);
+              const dispatches = gpu.counters.dispatches - d0;
+              const got = await Promise.all([gx, gg, gb].map((t) => t.toArray()));
+              for (const t of [x, gy, mean, variance, gamma, y, gg, gb, gx]) t.dispose();
+              if (Math.min(slices, M) > 1) assert.ok(dispatches >= (through ? 3 : 2), `sliced (${dispatches} dispatches) ${where}`);
+              const [cx, cgy, cmean, cvar, cgamma, cy, cgg, cgb] = gdata.map((a) => cpu.upload(a, 'f32'));
+              const cgx = cpu.alloc(n, 'f32');
+              cpu.batchnormGrad(cx, cgy, cmean, cvar, cgamma, cgx, cgg, cgb, d, 1e-5, training, acc, through ? { y: cy, epi } : null);
+              const want = await Promise.all([cgx, cgg, cgb].map((st, k) => cpu.read(st, k ? C : n)));
+              ['gx', 'gGamma', 'gBeta'].forEach((name, k) => assertClose(got[k], want[k], 1e-4, `sliced ${name} ${where}`));
+            }
+    });
+
+test('batchnorm slices per channel: hardware adapters only, few long channels, enough slices to fill a GPU', async () => {
+  const g = await gpuBackend();
+  const as = (software: boolean) => ({ adapter: { ...g.gpu.adapter, software } }) as unknown as typeof g.gpu;
+  const hw = as(false), sw = as(true);
+  assert.is(bnKernels.batchnormSlices(sw, { N: 64, C: 32, L: 784 }), 1, 'software: a workgroup per channel');
+  assert.is(bnKernels.batchnormSlices(hw, { N: 64, C: 32, L: 784 }), 9, 'the CNN\'s first layers at batch 64: 32 × 9 = 288 workgroups');
+  assert.is(bnKernels.batchnormSlices(hw, { N: 256, C: 32, L: 784 }), 9);
+  assert.is(bnKernels.batchnormSlices(hw, { N: 64, C: 64, L: 196 }), 1, 'M = 12 544 < 16 384: one workgroup per channel');
+  assert.is(bnKernels.batchnormSlices(hw, { N: 256, C: 192, L: 196 }), 2, 'the generator\'s batchnorm at batch 256');
+  assert.is(bnKernels.batchnormSlices(hw, { N: 64, C: 384, L: 49 }), 1, 'enough channels');
+});
+
 test.run();

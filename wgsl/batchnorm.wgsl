@@ -30,6 +30,8 @@
 //                      line marked GRAD_IN for a gIn that takes g back through batchnorm_apply's epilogue itself
 //                      (epiGrad of binding 9, the epilogue's output y), so batchnorm_epilogue_grad's pass and its
 //                      buffer are skipped; same ACT, DROP, and the same f32 values as the two kernels give.
+//   Sliced (hardware adapters, few long channels; see the section at the end): batchnorm_stats_part +
+//                      batchnorm_stats_merge, batchnorm_grad_part + batchnorm_grad_apply.
 // IN_RELU = 1 (override, statistics, apply and grad): x is read through relu — the ReLU of the layer before (a
 // convolution's), moved into the batchnorm so that batchnorm_grad's gx is also the gradient before that ReLU
 // (gx·[x > 0]), one kernel fewer than the ReLU's own gradient pass.
@@ -43,7 +45,7 @@ struct P {
   N: u32, C: u32, L: u32, nx: u32,
   n: u32, training: u32, eps: f32, momentum: f32,
   unbias: f32, alpha: f32, key: u32, threshold: u32,
-  scale: f32,
+  scale: f32, slices: u32, chunk: u32,
 }
 @group(0) @binding(0) var<uniform> p: P;
 
@@ -82,27 +84,33 @@ fn wgSum(li: u32, v: f32) -> f32 {
 @group(0) @binding(4) var<storage, read_write> srmean: array<f32>;
 @group(0) @binding(5) var<storage, read_write> srvar: array<f32>;
 
-/** channel c's mean and biased variance (two passes), written to smean/svar by invocation 0 and returned to all */
-fn channelStats(c: u32, li: u32) -> vec2<f32> {
-  let M = p.N * p.L;
+/** the mean and M2 = Σ(x − mean)² of channel c's elements [m0, m1) (two passes), to every invocation */
+fn rangeStats(c: u32, m0: u32, m1: u32, li: u32) -> vec2<f32> {
   var s = 0.0;
   if (c < p.C) {
-    for (var m = li; m < M; m += 256u) { s += xin(sx[at(c, m)]); }
+    for (var m = m0 + li; m < m1; m += 256u) { s += xin(sx[at(c, m)]); }
   }
-  let mu = wgSum(li, s) / f32(M);
+  let mu = wgSum(li, s) / f32(max(m1 - m0, 1u));
   var q = 0.0;
   if (c < p.C) {
-    for (var m = li; m < M; m += 256u) {
+    for (var m = m0 + li; m < m1; m += 256u) {
       let d = xin(sx[at(c, m)]) - mu;
       q += d * d;
     }
   }
-  let v = wgSum(li, q) / f32(M);
+  return vec2<f32>(mu, wgSum(li, q));
+}
+
+/** channel c's mean and biased variance, written to smean/svar by invocation 0 and returned to all */
+fn channelStats(c: u32, li: u32) -> vec2<f32> {
+  let M = p.N * p.L;
+  let st = rangeStats(c, 0u, M, li);
+  let v = st.y / f32(M);
   if (li == 0u && c < p.C) {
-    smean[c] = mu;
+    smean[c] = st.x;
     svar[c] = v;
   }
-  return vec2<f32>(mu, v);
+  return vec2<f32>(st.x, v);
 }
 
 @compute @workgroup_size(256)
@@ -195,43 +203,152 @@ fn batchnorm_epilogue_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_
 @group(0) @binding(8) var<storage, read_write> gx_gbeta: array<f32>;
 fn gIn(i: u32) -> f32 { return gx_g[i]; } // GRAD_IN
 
-@compute @workgroup_size(256)
-fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let c = wg.x + wg.y * p.nx;
-  let M = p.N * p.L;
-  var mu = 0.0;
-  var invstd = 0.0;
+/** Σg and Σg·x̂ over channel c's elements [m0, m1), to every invocation (pass 1) */
+fn gradSums(c: u32, m0: u32, m1: u32, li: u32) -> vec2<f32> {
   var sg = 0.0;
   var sgx = 0.0;
   if (c < p.C) {
-    mu = gx_mean[c];
-    invstd = 1.0 / sqrt(gx_var[c] + p.eps);
-    for (var m = li; m < M; m += 256u) {
+    let mu = gx_mean[c];
+    let invstd = 1.0 / sqrt(gx_var[c] + p.eps);
+    for (var m = m0 + li; m < m1; m += 256u) {
       let i = at(c, m);
       let g = gIn(i);
       sg += g;
       sgx += g * (xin(gx_x[i]) - mu) * invstd;
     }
   }
-  let SG = wgSum(li, sg);
-  let SGX = wgSum(li, sgx);
-  if (c >= p.C) { return; }
-  if (li == 0u) {
-    if ((ACCUM & 2u) != 0u) { gx_gbeta[c] = gx_gbeta[c] + SG; } else { gx_gbeta[c] = SG; }
-    if ((ACCUM & 1u) != 0u) { gx_ggamma[c] = gx_ggamma[c] + SGX; } else { gx_ggamma[c] = SGX; }
-  }
+  return vec2<f32>(wgSum(li, sg), wgSum(li, sgx));
+}
+
+/** gBeta[c] = Σg, gGamma[c] = Σg·x̂ (or added to them, by ACCUM) */
+fn writeParamGrads(c: u32, S: vec2<f32>) {
+  if ((ACCUM & 2u) != 0u) { gx_gbeta[c] = gx_gbeta[c] + S.x; } else { gx_gbeta[c] = S.x; }
+  if ((ACCUM & 1u) != 0u) { gx_ggamma[c] = gx_ggamma[c] + S.y; } else { gx_ggamma[c] = S.y; }
+}
+
+/** gx over channel c's elements [m0, m1), given the channel's sums S = (Σg, Σg·x̂) (pass 2) */
+fn writeGx(c: u32, m0: u32, m1: u32, li: u32, S: vec2<f32>) {
+  let mu = gx_mean[c];
+  let invstd = 1.0 / sqrt(gx_var[c] + p.eps);
   let k = gx_gamma[c] * invstd;
-  let fM = f32(M);
-  for (var m = li; m < M; m += 256u) {
+  let fM = f32(p.N * p.L);
+  for (var m = m0 + li; m < m1; m += 256u) {
     let i = at(c, m);
     var v: f32;
     if (p.training != 0u) {
       let xhat = (xin(gx_x[i]) - mu) * invstd;
-      v = k * (gIn(i) - SG / fM - xhat * (SGX / fM));
+      v = k * (gIn(i) - S.x / fM - xhat * (S.y / fM));
     } else {
       v = k * gIn(i);
     }
     if (IN_RELU == 1u) { v = v * select(0.0, 1.0, gx_x[i] > 0.0); }
     gx_out[i] = v;
   }
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = wg.x + wg.y * p.nx;
+  let M = p.N * p.L;
+  let S = gradSums(c, 0u, M, li);
+  if (c >= p.C) { return; }
+  if (li == 0u) { writeParamGrads(c, S); }
+  writeGx(c, 0u, M, li, S);
+}
+
+// ---------------------------------------------------------------- sliced (few, long channels)
+// One workgroup per channel leaves most of a GPU idle when there are few channels of many elements (the CNN's
+// first layers: 32 channels of N·L = 50 176 values at batch 64: 32 workgroups, each a long serial walk). The sliced
+// path gives each channel p.slices workgroups, slice s holding elements [s·chunk, min((s + 1)·chunk, M)) (none
+// empty); workgroup w = c·slices + s, its partial results at part[2w], part[2w + 1]. Deterministic: fixed trees
+// in a workgroup, slices combined in order.
+//   batchnorm_stats_part:  the slice's mean and M2 = Σ(x − mean_s)² (two passes over the slice).
+//                          Bindings: 1 x (read), 2 part (rw).
+//   batchnorm_stats_merge: one thread per channel merges its slices in order (Chan, Golub and LeVeque:
+//                          δ = mean_b − mean, n' = n + n_b, mean += δ·n_b/n', M2 += M2_b + δ²·n·n_b/n'), writes
+//                          mean and var = M2/M, and with RUNNING = 1 updates the running statistics as
+//                          batchnorm_stats_running does. Bindings: 1 part (read), 2 mean, 3 var, 4 rmean, 5 rvar (rw).
+//   batchnorm_grad_part:   the slice's Σg and Σg·x̂. Bindings: 1 x, 2 g, 3 mean, 4 var (read), 5 part (rw).
+//   batchnorm_grad_apply:  every workgroup of a channel adds its slices' sums in order (the same sums in each),
+//                          writes its slice's gx as batchnorm_grad's second pass does; slice 0 writes gGamma, gBeta
+//                          (ACCUM as there). Bindings: batchnorm_grad's 1–8, 9 part (read).
+// (A gradient through an epilogue is taken back by batchnorm_epilogue_grad first on this path.)
+override RUNNING: u32 = 0u;
+
+/** workgroup w's channel and element range [m0, m1) */
+fn sliceOf(w: u32) -> vec3<u32> {
+  let c = w / p.slices;
+  let M = p.N * p.L;
+  let m0 = min((w - c * p.slices) * p.chunk, M);
+  return vec3<u32>(c, m0, min(m0 + p.chunk, M));
+}
+
+@group(0) @binding(2) var<storage, read_write> spart: array<f32>;
+
+@compute @workgroup_size(256)
+fn batchnorm_stats_part(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let w = wg.x + wg.y * p.nx;
+  let r = sliceOf(w);
+  let st = rangeStats(r.x, r.y, r.z, li);
+  if (li == 0u && r.x < p.C) {
+    spart[2u * w] = st.x;
+    spart[2u * w + 1u] = st.y;
+  }
+}
+
+@group(0) @binding(1) var<storage, read> mpart: array<f32>;
+
+@compute @workgroup_size(256)
+fn batchnorm_stats_merge(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = (wg.x + wg.y * p.nx) * 256u + li;
+  if (c >= p.C) { return; }
+  let M = p.N * p.L;
+  let w0 = c * p.slices;
+  var n = f32(min(p.chunk, M));
+  var mean = mpart[2u * w0];
+  var m2 = mpart[2u * w0 + 1u];
+  for (var s = 1u; s < p.slices; s++) {
+    let m0 = s * p.chunk;
+    let nb = f32(min(m0 + p.chunk, M) - m0);
+    let d = mpart[2u * (w0 + s)] - mean;
+    let nt = n + nb;
+    mean += d * (nb / nt);
+    m2 += mpart[2u * (w0 + s) + 1u] + d * d * (n * nb / nt);
+    n = nt;
+  }
+  let v = m2 / f32(M);
+  smean[c] = mean;
+  svar[c] = v;
+  if (RUNNING == 1u) {
+    let m = p.momentum;
+    srmean[c] = (1.0 - m) * srmean[c] + m * mean;
+    srvar[c] = (1.0 - m) * srvar[c] + m * v * p.unbias;
+  }
+}
+
+@group(0) @binding(5) var<storage, read_write> gpart: array<f32>;
+
+@compute @workgroup_size(256)
+fn batchnorm_grad_part(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let w = wg.x + wg.y * p.nx;
+  let r = sliceOf(w);
+  let S = gradSums(r.x, r.y, r.z, li);
+  if (li == 0u && r.x < p.C) {
+    gpart[2u * w] = S.x;
+    gpart[2u * w + 1u] = S.y;
+  }
+}
+
+@group(0) @binding(9) var<storage, read> gx_part: array<f32>;
+
+@compute @workgroup_size(256)
+fn batchnorm_grad_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let w = wg.x + wg.y * p.nx;
+  let r = sliceOf(w);
+  if (r.x >= p.C) { return; }
+  let w0 = r.x * p.slices;
+  var S = vec2<f32>(0.0);
+  for (var s = 0u; s < p.slices; s++) { S += vec2<f32>(gx_part[2u * (w0 + s)], gx_part[2u * (w0 + s) + 1u]); }
+  if (li == 0u && w == w0) { writeParamGrads(r.x, S); }
+  writeGx(r.x, r.y, r.z, li, S);
 }

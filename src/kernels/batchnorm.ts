@@ -1,5 +1,6 @@
 // batchnorm.ts — dispatch of wgsl/batchnorm.wgsl: per-channel statistics (with or without the running update),
-// normalisation (with a fused activation and dropout), backward.
+// normalisation (with a fused activation and dropout), backward; on hardware adapters, few long channels are
+// sliced over several workgroups each (batchnormSlices).
 import main from '../../wgsl/batchnorm.wgsl';
 import activation from '../../wgsl/activation.wgsl';
 import hash from '../../wgsl/hash.wgsl';
@@ -21,7 +22,10 @@ const GRAD = [0, 1].map((r) => [0, 1, 2, 3].map((accum): Kernel => ({ file: FILE
  * epilogue's output y), per IN_RELU, ACCUM, ACT, DROP; a module of its own, hence a file label of its own */
 const GRAD_IN = 'fn gIn(i: u32) -> f32 { return gx_g[i]; } // GRAD_IN';
 if (!main.includes(GRAD_IN)) throw new Error('wgsl/batchnorm.wgsl: the GRAD_IN line is missing');
-const srcThrough = src.replace(GRAD_IN,
+// without the sliced kernels, whose binding 9 is their partial sums (they take the epilogue's gradient apart)
+const SLICED = '// ---------------------------------------------------------------- sliced';
+if (!main.includes(SLICED)) throw new Error('wgsl/batchnorm.wgsl: the sliced section\'s header is missing');
+const srcThrough = (main.slice(0, main.indexOf(SLICED)) + '\n' + activation + '\n' + hash).replace(GRAD_IN,
   '@group(0) @binding(9) var<storage, read> gx_y: array<f32>;\nfn gIn(i: u32) -> f32 { return epiGrad(gx_g[i], gx_y[i], i); }');
 const gradThrough = new Map<string, Kernel>();
 function gradThroughKernel(inputRelu: number, accum: number, epi: BatchnormEpilogue): Kernel {
@@ -48,13 +52,56 @@ function epilogueKernel(entry: 'batchnorm_apply' | 'batchnorm_epilogue_grad' | '
 }
 
 /** the uniform block P in field order */
-function params(p: Params, d: BatchnormDims, nx: number, o: { training?: boolean; eps?: number; momentum?: number; unbias?: number; epi?: BatchnormEpilogue | null } = {}): void {
+function params(p: Params, d: BatchnormDims, nx: number, o: { training?: boolean; eps?: number; momentum?: number; unbias?: number; epi?: BatchnormEpilogue | null; sl?: Slicing } = {}): void {
   const e = o.epi;
   p.u(d.N, d.C, d.L, nx, d.N * d.C * d.L, o.training ? 1 : 0).f(o.eps ?? 0, o.momentum ?? 0, o.unbias ?? 0, e?.alpha ?? 0);
-  p.u(e?.key ?? 0, e?.p ? dropThreshold(e.p) : 0).f(e?.p ? 1 / (1 - e.p) : 1);
+  p.u(e?.key ?? 0, e?.p ? dropThreshold(e.p) : 0).f(e?.p ? 1 / (1 - e.p) : 1).u(o.sl?.slices ?? 1, o.sl?.chunk ?? 0);
 }
 
-export function batchnormStats(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, d: BatchnormDims): void {
+// ---------------------------------------------------------------- sliced statistics and gradient
+/** workgroups wanted in flight on a GPU (two per compute unit of a 132-unit device, as the sliced reductions) */
+const SLICE_TARGET = 264;
+/** a slice holds at least this many elements (16 per thread), a channel is sliced from 4 slices' worth */
+const SLICE_MIN = 4096;
+interface Slicing {
+  slices: number;
+  chunk: number;
+}
+/**
+ * Slices per channel: on hardware adapters, when the channels alone make fewer than SLICE_TARGET workgroups and
+ * each has ≥ 4·SLICE_MIN elements, enough slices to reach the target (≤ 64); 1 (a workgroup per channel) otherwise,
+ * and always on software adapters (lavapipe has a few cores: more workgroups only add passes). Tests force it.
+ */
+export function batchnormSlices(gpu: Gpu, d: BatchnormDims): number {
+  const M = d.N * d.L;
+  if (gpu.adapter.software || d.C >= SLICE_TARGET || M < 4 * SLICE_MIN) return 1;
+  return Math.min(64, Math.ceil(SLICE_TARGET / d.C), Math.floor(M / SLICE_MIN));
+}
+/** `slices` as asked, made non-empty: chunk = ⌈M/slices⌉, slices = ⌈M/chunk⌉ */
+function slicing(d: BatchnormDims, slices: number): Slicing {
+  const M = d.N * d.L;
+  const chunk = Math.ceil(M / Math.max(1, Math.min(slices, M)));
+  return { slices: Math.ceil(M / chunk), chunk };
+}
+const STATS_PART: Kernel[] = [0, 1].map((r) => ({ file: FILE, code: src, entry: 'batchnorm_stats_part', bindings: ['read', 'rw'], constants: { IN_RELU: r } }));
+const STATS_MERGE: Kernel[] = [0, 1].map((running) => ({ file: FILE, code: src, entry: 'batchnorm_stats_merge', bindings: ['read', 'rw', 'rw', 'rw', 'rw'], constants: { RUNNING: running } }));
+const GRAD_PART: Kernel[] = [0, 1].map((r) => ({ file: FILE, code: src, entry: 'batchnorm_grad_part', bindings: ['read', 'read', 'read', 'read', 'rw'], constants: { IN_RELU: r } }));
+const GRAD_APPLY = [0, 1].map((r) => [0, 1, 2, 3].map((accum): Kernel => ({ file: FILE, code: src, entry: 'batchnorm_grad_apply', bindings: ['read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw', 'read'], constants: { ACCUM: accum, IN_RELU: r } })));
+
+/** mean, var (and the running statistics' update when `running`) in two dispatches: slices, then their merge */
+function statsSliced(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, running: { mean: GBuf; var: GBuf; momentum: number } | null, d: BatchnormDims, sl: Slicing): void {
+  const part = gpu.acquire(d.C * sl.slices * 2 * 4);
+  const [px, py] = grid(d.C * sl.slices);
+  gpu.dispatch(STATS_PART[inRelu(d)], [x, part], (p) => params(p, d, px, { sl }), [px, py]);
+  const [mx, my] = grid(Math.ceil(d.C / 256));
+  const M = d.N * d.L;
+  gpu.dispatch(STATS_MERGE[running ? 1 : 0], [part, mean, variance, running?.mean ?? gpu.spare(0), running?.var ?? gpu.spare(1)],
+    (p) => params(p, d, mx, { sl, momentum: running?.momentum ?? 0, unbias: M / (M - 1) }), [mx, my]);
+  gpu.release(part);
+}
+
+export function batchnormStats(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, d: BatchnormDims, slices = batchnormSlices(gpu, d)): void {
+  if (slices > 1) return statsSliced(gpu, x, mean, variance, null, d, slicing(d, slices));
   const [gx, gy] = grid(d.C);
   gpu.dispatch(STATS[inRelu(d)], [x, mean, variance], (p) => params(p, d, gx), [gx, gy]);
 }
@@ -75,7 +122,8 @@ export function batchnormEpilogueGrad(gpu: Gpu, g: GBuf, y: GBuf, gn: GBuf, d: B
   gpu.dispatch(epilogueKernel('batchnorm_epilogue_grad', epi), [g, y, gn], (p) => params(p, d, gx, { epi }), [gx, gy]);
 }
 
-export function batchnormStatsRunning(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, runMean: GBuf, runVar: GBuf, d: BatchnormDims, momentum: number): void {
+export function batchnormStatsRunning(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, runMean: GBuf, runVar: GBuf, d: BatchnormDims, momentum: number, slices = batchnormSlices(gpu, d)): void {
+  if (slices > 1) return statsSliced(gpu, x, mean, variance, { mean: runMean, var: runVar, momentum }, d, slicing(d, slices));
   const [gx, gy] = grid(d.C);
   const M = d.N * d.L;
   gpu.dispatch(STATS_RUNNING[inRelu(d)], [x, mean, variance, runMean, runVar], (p) => params(p, d, gx, { momentum, unbias: M / (M - 1) }), [gx, gy]);
@@ -88,9 +136,23 @@ export function batchnormStatsRunning(gpu: Gpu, x: GBuf, mean: GBuf, variance: G
  * intermediate gradient first. Both give the same bits.
  */
 export function batchnormGrad(gpu: Gpu, x: GBuf, g: GBuf, mean: GBuf, variance: GBuf, gamma: GBuf, gxOut: GBuf, gGamma: GBuf, gBeta: GBuf, d: BatchnormDims, eps: number, training: boolean,
-  acc: BatchnormAccumulate = {}, through: { y: GBuf; epi: BatchnormEpilogue } | null = null, fuse = gpu.limits.maxStorageBuffersPerShaderStage >= 9): void {
+  acc: BatchnormAccumulate = {}, through: { y: GBuf; epi: BatchnormEpilogue } | null = null, fuse = gpu.limits.maxStorageBuffersPerShaderStage >= 9,
+  slices = gpu.limits.maxStorageBuffersPerShaderStage >= 9 ? batchnormSlices(gpu, d) : 1): void {
   const [gx, gy] = grid(d.C);
   const accum = (acc.gamma ? 1 : 0) + (acc.beta ? 2 : 0);
+  if (slices > 1) {
+    // the sliced path: the epilogue's gradient first (if any), then the slices' sums and the gradient they give
+    const sl = slicing(d, slices);
+    const gn = through ? gpu.acquire(d.N * d.C * d.L * 4) : g;
+    if (through) batchnormEpilogueGrad(gpu, g, through.y, gn, d, through.epi);
+    const part = gpu.acquire(d.C * sl.slices * 2 * 4);
+    const [px, py] = grid(d.C * sl.slices);
+    gpu.dispatch(GRAD_PART[inRelu(d)], [x, gn, mean, variance, part], (p) => params(p, d, px, { eps, training, sl }), [px, py]);
+    gpu.dispatch(GRAD_APPLY[inRelu(d)][accum], [x, gn, mean, variance, gamma, gxOut, gGamma, gBeta, part], (p) => params(p, d, px, { eps, training, sl }), [px, py]);
+    gpu.release(part);
+    if (gn !== g) gpu.release(gn);
+    return;
+  }
   if (through && fuse) {
     gpu.dispatch(gradThroughKernel(inRelu(d), accum, through.epi), [x, g, mean, variance, gamma, gxOut, gGamma, gBeta, through.y],
       (p) => params(p, d, gx, { eps, training, epi: through.epi }), [gx, gy]);
