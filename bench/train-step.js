@@ -95,6 +95,7 @@ for (const model of models)
     const tt0 = performance.now();
     const tuned = tune ? await tuneConvTiles(gpu) : []; // the step's conv problems, each under every tile
     const tuneMs = performance.now() - tt0;
+    if (tune) gpu.trim(); // the tuner's scratch buffers out of the pool, so 'allocated MB' is the step's own
     t.step();
     await gpu.sync(); // warm-up: pipelines, pool, bind groups
     gpu.pool.resetPeak();
