@@ -132,7 +132,7 @@ fn batchnorm_stats_running(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_
 // ---------------------------------------------------------------- normalise, scale, shift
 /** inverted dropout of element i's value v: v·scale where stream key's word keeps it, else 0 */
 fn dropout(v: f32, i: u32) -> f32 {
-  return select(0.0, v * p.scale, (bits(p.key, i) >> 8u) >= p.threshold);
+  return dropKeep(v, p.key, i, p.threshold, p.scale);
 }
 
 @group(0) @binding(1) var<storage, read> ax: array<f32>;

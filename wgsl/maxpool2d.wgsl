@@ -23,7 +23,7 @@ struct P {
 /** the dropout of pooled element j's value v (DROP = 1), else v */
 fn drop(v: f32, j: u32) -> f32 {
   if (DROP == 0u) { return v; }
-  return select(0.0, v * p.scale, (bits(p.key, j) >> 8u) >= p.threshold);
+  return dropKeep(v, p.key, j, p.threshold, p.scale);
 }
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;

@@ -46,6 +46,5 @@ fn random_int(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
 fn dropout(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let i = (wg.x + wg.y * p.nx) * 256u + li;
   if (i >= p.n) { return; }
-  let keep = (bits(p.key, p.offset + i) >> 8u) >= p.threshold;
-  dout[i] = select(0.0, dx[i] * p.scale, keep);
+  dout[i] = dropKeep(dx[i], p.key, p.offset + i, p.threshold, p.scale);
 }
