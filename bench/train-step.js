@@ -5,21 +5,22 @@
 // step recorded and dropped unsubmitted: JavaScript, autograd and Dawn's recording calls, with the GPU idle).
 // `--profile` adds a per-kernel breakdown of one step from timestamp queries (each dispatch in its own pass, so
 // its total overstates a run). Conv tiles are timed after the first warm-up step and the fastest kept, as
-// `npm run train` does (`--tune auto`: on hardware adapters; `on`, `off`); the rows say how long that took.
+// `npm run train` does (`--tune auto`: on hardware adapters; `on`, `off`); the rows say how long that took. Tiles
+// cached by an earlier process on this device (node/tile_cache.ts) are not timed again, unless --fresh-tiles.
 // Inputs are synthetic (seeded random images and labels): no dataset needed.
-// Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--json FILE]
-import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, noGrad, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam, convKernels, tuneConvTiles } from '../dist/index.js';
+// Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--fresh-tiles] [--json FILE]
+import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, noGrad, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam, convKernels, tuneConvTiles, loadTileCache, saveTileCache } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const args = process.argv.slice(2);
-const KNOWN = ['--quick', '--model', '--batch', '--steps', '--profile', '--tune', '--json', '--help'];
+const KNOWN = ['--quick', '--model', '--batch', '--steps', '--profile', '--tune', '--fresh-tiles', '--json', '--help'];
 for (const a of args) if (a.startsWith('--') && !KNOWN.includes(a)) {
   console.error(`error: unknown flag ${a} (flags: ${KNOWN.join(', ')})`);
   process.exit(2);
 }
 if (args.includes('--help')) {
-  console.log('usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--json FILE]');
+  console.log('usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--fresh-tiles] [--json FILE]');
   process.exit(0);
 }
 const flag = (n) => {
@@ -43,7 +44,11 @@ if (!['auto', 'on', 'off'].includes(tuneMode)) {
   process.exit(2);
 }
 const tune = gpu.canTime && (tuneMode === 'on' || (tuneMode === 'auto' && !software));
-if (tune) convKernels.enableConvTuning(gpu);
+// tiles an earlier run cached for this device are used as they are (--tune on --fresh-tiles times everything)
+let cached = { loaded: 0 };
+if (tune && args.includes('--fresh-tiles')) convKernels.enableConvTuning(gpu);
+else if (tune) cached = loadTileCache(gpu);
+if (cached.problem) console.error(cached.problem);
 // software adapters run the narrow "-lite" GAN presets (the full ones take minutes per step there)
 const ganPreset = (kind) => PRESETS[software ? `${kind}-lite` : kind];
 // PyTorch 2.11 eager, cuDNN, fp32 (TF32 off), same H100 (../shared/webgpu-facts.md and the speed issue)
@@ -95,6 +100,7 @@ for (const model of models)
     const tt0 = performance.now();
     const tuned = tune ? await tuneConvTiles(gpu) : []; // the step's conv problems, each under every tile
     const tuneMs = performance.now() - tt0;
+    if (tuned.length) saveTileCache(gpu);
     if (tune) gpu.trim(); // the tuner's scratch buffers out of the pool, so 'allocated MB' is the step's own
     t.step();
     await gpu.sync(); // warm-up: pipelines, pool, bind groups
@@ -147,7 +153,7 @@ console.log('| model | batch | ms/step | host ms/step | img/s | dispatches/step 
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows)
   console.log(`| ${r.name} | ${r.batch} | ${r.msPerStep.toFixed(2)} | ${r.hostMsPerStep.toFixed(2)} | ${r.imgPerSec.toFixed(0)} | ${r.dispatchesPerStep.toFixed(0)} | ${r.submitsPerStep.toFixed(1)} | ${r.peakLiveMB.toFixed(1)} | ${r.allocatedMB.toFixed(1)} (${r.allocatedGrowthMB.toFixed(1)}) | ${r.pytorchMs ?? ''} |`);
-console.log(tune ? 'conv tiles: timed on this device after the first warm-up step (as `npm run train` does); the tiles do not change the numbers' : `conv tiles: the built-in rule (tuning ${tuneMode === 'off' ? 'off' : gpu.canTime ? 'off on software adapters; --tune on' : 'needs timestamp queries'})`);
+console.log(tune ? `conv tiles: timed on this device after the first warm-up step (as \`npm run train\` does; ${cached.loaded} problems from the cache); the tiles do not change the numbers` : `conv tiles: the built-in rule (tuning ${tuneMode === 'off' ? 'off' : gpu.canTime ? 'off on software adapters; --tune on' : 'needs timestamp queries'})`);
 for (const r of rows) {
   if (!r.tune || !r.tune.problems) continue;
   const saved = r.tune.tiles.reduce((a, x) => a + x.ruleMs - x.bestMs, 0);

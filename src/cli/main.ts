@@ -30,6 +30,7 @@ import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from '
 import { CheckpointFileError } from '../node/checkpoint.js';
 import { startPlayground, newestGanRun, PlaygroundError } from '../node/serve.js';
 import { lockRunDir, RunLockError } from '../node/runlock.js';
+import { loadTileCache, saveTileCache, tileCachePath } from '../node/tile_cache.js';
 
 const HELP = `usage: node dist/cli.js <command> [model] [flags]     (npm run train -- [model] [flags])
 
@@ -58,7 +59,7 @@ const TRAIN_CNN: Record<string, FlagSpec> = {
   'train-subset': { type: 'int', min: 1, help: 'train on the first N images only (default: all on a GPU; 2000 on a software adapter)' },
   'test-subset': { type: 'int', min: 1, help: 'evaluate on the first N test images only' },
   full: { type: 'bool', help: 'on a software adapter, train the full configuration anyway (hours)' },
-  tune: { type: 'string', choices: ['auto', 'on', 'off'], help: 'time the conv tiles on this device after the first step and keep the fastest, listed in conv-tiles.jsonl (auto: on a GPU, not on a software adapter; the results are the same bits either way)' },
+  tune: { type: 'string', choices: ['auto', 'on', 'off'], help: 'time the conv tiles on this device after the first step and keep the fastest, listed in conv-tiles.jsonl and cached in ~/.cache/fmnist-webgpu-engine (auto: on a GPU, not on a software adapter; the results are the same bits either way)' },
 };
 const TRAIN_GAN: Record<string, FlagSpec> = {
   preset: { type: 'string', choices: Object.keys(PRESETS), help: 'networks and hyper-parameters (default: the model\'s own; *-lite on a software adapter)' },
@@ -71,7 +72,7 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
   data: DATA_FLAG,
   'train-subset': { type: 'int', min: 2, help: 'train on the first N images only' },
   full: { type: 'bool', help: 'on a software adapter, use the full networks and data anyway (days)' },
-  tune: { type: 'string', choices: ['auto', 'on', 'off'], help: 'time the conv tiles on this device after the first step and keep the fastest, listed in conv-tiles.jsonl (auto: on a GPU, not on a software adapter; the results are the same bits either way)' },
+  tune: { type: 'string', choices: ['auto', 'on', 'off'], help: 'time the conv tiles on this device after the first step and keep the fastest, listed in conv-tiles.jsonl and cached in ~/.cache/fmnist-webgpu-engine (auto: on a GPU, not on a software adapter; the results are the same bits either way)' },
   trace: { type: 'bool', help: 'write trace.jsonl: per-layer activation and gradient statistics each epoch' },
   'on-nan': { type: 'string', choices: ['stop', 'rollback'], help: 'when a loss or weight turns NaN/Inf: stop (default), or reload the last checkpoint with half the learning rate (3 tries)' },
   'debug-nan-at-step': { type: 'int', min: 1, help: 'test hook: poison a generator weight with NaN after this step' },
@@ -190,20 +191,31 @@ async function trainCnn(argv: string[]): Promise<number> {
 
 /**
  * --tune: conv tiles timed on this device at the end of the first step (GpuBackend.tuneConvs), each problem's
- * timings appended to OUT/conv-tiles.jsonl and one line logged
+ * timings appended to OUT/conv-tiles.jsonl and one line logged; the choices are cached for later processes
+ * (node/tile_cache.ts), and problems found there are not timed again
  */
 function convTuningFor(gpu: Gpu, be: GpuBackend, flags: Flags, out: string, log: (s: string) => void): void {
   const mode = (flags.tune as string | undefined) ?? 'auto';
-  if (mode === 'off' || (mode === 'auto' && gpu.adapter.software)) return;
-  const on = be.tuneConvs((r, ms) => {
+  if (mode === 'off' || (mode === 'auto' && gpu.adapter.software) || !gpu.canTime) {
+    if (mode !== 'off' && !gpu.canTime) log('conv tiles: this device has no timestamp queries, so the built-in rule picks them (--tune needs them)');
+    return;
+  }
+  const cache = loadTileCache(gpu);
+  if (cache.problem) log(cache.problem);
+  else if (cache.loaded) log(`conv tiles: ${cache.loaded} problems' tiles from ${tileCachePath()} (timed by an earlier run on this device)`);
+  be.tuneConvs((r, ms) => {
     if (!r.length) return;
+    try {
+      saveTileCache(gpu);
+    } catch (e) {
+      log(`conv tiles: not cached (${(e as Error).message})`);
+    }
     mkdirSync(out, { recursive: true });
     appendFileSync(join(out, 'conv-tiles.jsonl'), r.map((x) => JSON.stringify({ date: new Date().toISOString(), ...x })).join('\n') + '\n');
     const changed = r.filter((x) => x.best !== x.rule);
     const saved = r.reduce((a, x) => a + x.ruleMs - x.bestMs, 0);
     log(`conv tiles timed on this device: ${r.length} problems in ${(ms / 1000).toFixed(1)} s; ${changed.length} take another tile than the built-in rule (${saved.toFixed(2)} ms less per pass over them; ${join(out, 'conv-tiles.jsonl')})`);
   });
-  if (!on) log('conv tiles: this device has no timestamp queries, so the built-in rule picks them (--tune needs them)');
 }
 
 function parseFault(v: string | undefined): { kind: 'oom' | 'lost'; step: number } | undefined {
