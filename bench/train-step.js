@@ -92,13 +92,24 @@ function setup(model, B) {
 
 const rows = [];
 const profiles = {};
+// rows print (and the JSON is rewritten) as each is measured, so a run cut short by a timeout keeps them
+const device = describeGpu(gpu);
+const json = flag('json');
+const writeJson = () => {
+  if (!json) return;
+  mkdirSync(dirname(json), { recursive: true });
+  writeFileSync(json, JSON.stringify({ bench: 'train-step', device, adapter: gpu.adapter, date: new Date().toISOString(), steps, rows, profiles }, null, 2));
+};
+console.log(`training steps on ${device} — ${new Date().toISOString().slice(0, 10)}; ${steps} timed steps after 2 warm-up steps`);
+console.log('| model | batch | ms/step | host ms/step | img/s | dispatches/step | submits/step | peak MB | allocated MB (growth) | PyTorch ms |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const model of models)
   for (const B of batches) {
     const t = setup(model, B);
     t.step();
     await gpu.sync();
     const tt0 = performance.now();
-    const tuned = tune ? await tuneConvTiles(gpu) : []; // the step's conv problems, each under every tile
+    const tuned = tune ? await tuneConvTiles(gpu, { budgetMs: 15_000 }) : []; // the step's conv problems, each under every tile
     const tuneMs = performance.now() - tt0;
     if (tuned.length) saveTileCache(gpu);
     if (tune) gpu.trim(); // the tuner's scratch buffers out of the pool, so 'allocated MB' is the step's own
@@ -130,7 +141,10 @@ for (const model of models)
       t.step();
       gpu.discardRecorded();
     }
-    rows[rows.length - 1].hostMsPerStep = (performance.now() - h0) / hostSteps;
+    const r = rows[rows.length - 1];
+    r.hostMsPerStep = (performance.now() - h0) / hostSteps;
+    console.log(`| ${r.name} | ${r.batch} | ${r.msPerStep.toFixed(2)} | ${r.hostMsPerStep.toFixed(2)} | ${r.imgPerSec.toFixed(0)} | ${r.dispatchesPerStep.toFixed(0)} | ${r.submitsPerStep.toFixed(1)} | ${r.peakLiveMB.toFixed(1)} | ${r.allocatedMB.toFixed(1)} (${r.allocatedGrowthMB.toFixed(1)}) | ${r.pytorchMs ?? ''} |`);
+    writeJson();
     if (args.includes('--profile') && gpu.canTime) {
       gpu.startProfile();
       t.step();
@@ -144,15 +158,10 @@ for (const model of models)
       }
       profiles[`${model}:${B}`] = { totalMs: prof.reduce((a, p) => a + p.ms, 0), kernels: [...by.values()].sort((a, b) => b.ms - a.ms) };
     }
+    writeJson();
     t.dispose();
   }
 
-const device = describeGpu(gpu);
-console.log(`training steps on ${device} — ${new Date().toISOString().slice(0, 10)}; ${steps} timed steps after 2 warm-up steps`);
-console.log('| model | batch | ms/step | host ms/step | img/s | dispatches/step | submits/step | peak MB | allocated MB (growth) | PyTorch ms |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-for (const r of rows)
-  console.log(`| ${r.name} | ${r.batch} | ${r.msPerStep.toFixed(2)} | ${r.hostMsPerStep.toFixed(2)} | ${r.imgPerSec.toFixed(0)} | ${r.dispatchesPerStep.toFixed(0)} | ${r.submitsPerStep.toFixed(1)} | ${r.peakLiveMB.toFixed(1)} | ${r.allocatedMB.toFixed(1)} (${r.allocatedGrowthMB.toFixed(1)}) | ${r.pytorchMs ?? ''} |`);
 console.log(tune ? `conv tiles: timed on this device after the first warm-up step (as \`npm run train\` does; ${cached.loaded} problems from the cache); the tiles do not change the numbers` : `conv tiles: the built-in rule (tuning ${tuneMode === 'off' ? 'off' : gpu.canTime ? 'off on software adapters; --tune on' : 'needs timestamp queries'})`);
 for (const r of rows) {
   if (!r.tune || !r.tune.problems) continue;
@@ -164,10 +173,5 @@ for (const [k, p] of Object.entries(profiles)) {
   console.log(`\nprofile ${k}: ${p.totalMs.toFixed(2)} ms in ${p.kernels.reduce((a, e) => a + e.count, 0)} dispatches (one pass each); slowest kernels:`);
   console.log('| kernel | calls | ms | share |\n|---|---:|---:|---:|');
   for (const e of p.kernels.slice(0, 12)) console.log(`| ${e.label} | ${e.count} | ${e.ms.toFixed(3)} | ${((100 * e.ms) / p.totalMs).toFixed(1)}% |`);
-}
-const json = flag('json');
-if (json) {
-  mkdirSync(dirname(json), { recursive: true });
-  writeFileSync(json, JSON.stringify({ bench: 'train-step', device, adapter: gpu.adapter, date: new Date().toISOString(), steps, rows, profiles }, null, 2));
 }
 releaseNodeGpu(gpu);
