@@ -7,8 +7,10 @@
 // `--tiles` runs a sweep instead of that table: each kernel of each layer timed under every GEMM tile the conv
 // kernel has (forced through convKernels' variant), beside the tile the op picks by shape — the data for choosing
 // tiles on a new device (the tiles' correctness is the conv2d tests' job).
-// Usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--json FILE]
-import { nodeGpu, releaseNodeGpu, GpuBackend, CpuBackend, Tensor, F, Generator, describeGpu, convKernels } from '../dist/index.js';
+// On hardware adapters the table uses the tiles that training timed and cached on this device (node/tile_cache.ts;
+// e.g. by bench/train-step.js run first), where there are any, as training does (`--tune off`: pickTile's rule).
+// Usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--tune auto|off] [--json FILE]
+import { nodeGpu, releaseNodeGpu, GpuBackend, CpuBackend, Tensor, F, Generator, describeGpu, convKernels, loadTileCache, tileCachePath } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -34,7 +36,7 @@ const TFJS_MS = { 'conv2 28×28 32→32': 21.5, 'conv6 7×7 128→128': 7.4, 'co
 
 // ------------------------------------------------------------------ flags
 const args = process.argv.slice(2);
-const KNOWN = ['--quick', '--tiles', '--op', '--batch', '--json', '--help'];
+const KNOWN = ['--quick', '--tiles', '--op', '--batch', '--tune', '--json', '--help'];
 for (let i = 0; i < args.length; i++) {
   if (!args[i].startsWith('--')) continue;
   if (!KNOWN.includes(args[i])) {
@@ -43,7 +45,7 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 if (args.includes('--help')) {
-  console.log('usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--json FILE]');
+  console.log('usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--tune auto|off] [--json FILE]');
   process.exit(0);
 }
 const flag = (name) => {
@@ -67,6 +69,14 @@ const gpu = await nodeGpu();
 const be = new GpuBackend(gpu);
 const cpu = new CpuBackend();
 const software = gpu.adapter.software;
+const tuneFlag = flag('tune') ?? 'auto';
+if (!['auto', 'off'].includes(tuneFlag)) {
+  console.error(`error: --tune takes auto or off; got '${tuneFlag}'`);
+  process.exit(2);
+}
+// the tiles training timed on this device (the --tiles sweep forces each tile itself)
+const cachedTiles = !software && tuneFlag === 'auto' && !args.includes('--tiles') ? loadTileCache(gpu) : { loaded: 0 };
+if (cachedTiles.problem) console.error(cachedTiles.problem);
 const batchFlag = flag('batch');
 const batches = batchFlag ? batchFlag.split(',').map(Number) : quick ? [software ? 4 : 64] : [64, 256];
 if (batches.some((b) => !(Number.isInteger(b) && b > 0))) {
@@ -244,6 +254,7 @@ const elapsed = (performance.now() - t0) / 1000;
 const device = describeGpu(gpu);
 const timing = gpu.canTime ? 'GPU timestamp queries' : 'wall clock (no timestamp queries)';
 console.log(`conv kernels on ${device} — ${new Date().toISOString().slice(0, 10)}; timing: ${timing}; ${tilesMode ? 'tile sweep' : `matmul rate ${mmRate.toFixed(1)} GFLOP/s`}; ${elapsed.toFixed(0)} s`);
+if (!tilesMode) console.log(cachedTiles.loaded ? `tiles: timed by training on this device where cached (${cachedTiles.loaded} problems in ${tileCachePath()}), else pickTile's rule` : "tiles: pickTile's rule");
 if (!tilesMode) {
   console.log('| model | layer | batch | kernel | ms | GFLOP/s | % matmul | CPU ref ms | speed-up | max rel err | TF.js ms |');
   console.log('|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -253,6 +264,6 @@ for (const r of rows)
 const json = flag('json');
 if (json) {
   mkdirSync(dirname(json), { recursive: true });
-  writeFileSync(json, JSON.stringify({ bench: 'conv', device, adapter: gpu.adapter, date: new Date().toISOString(), timing, matmulGflops: mmRate, batches, rows, tileRows }, null, 2));
+  writeFileSync(json, JSON.stringify({ bench: 'conv', device, adapter: gpu.adapter, date: new Date().toISOString(), timing, matmulGflops: mmRate, batches, cachedTiles: cachedTiles.loaded, rows, tileRows }, null, 2));
 }
 releaseNodeGpu(gpu);
