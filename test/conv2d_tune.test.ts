@@ -89,4 +89,20 @@ test('GpuBackend.tuneConvs: the next throttle point (the end of a step) times th
   }
 });
 
+test('conv tuning: timestamps that are not positive (a broken driver) leave the rule\'s tiles', async () => {
+  const g = await gpuBackend();
+  const stop = g.gpu.stopProfile;
+  try {
+    enableConvTuning(g.gpu);
+    await convStep(g);
+    g.gpu.stopProfile = async () => (await stop.call(g.gpu)).map((p, i) => ({ ...p, ms: i % 2 ? 0 : -1 }));
+    const r = await tuneConvTiles(g.gpu, { tiles: TILES, reps: 1 });
+    assert.is(r.length, 3);
+    for (const x of r) assert.is(x.best, x.rule, `${x.mode}: kept ${x.rule}`);
+  } finally {
+    g.gpu.stopProfile = stop;
+    disableConvTuning(g.gpu);
+  }
+});
+
 test.run();

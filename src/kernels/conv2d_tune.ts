@@ -68,8 +68,9 @@ export async function tuneConvTiles(gpu: Gpu, o: TuneOptions = {}): Promise<Tune
     for (const g of bufs) gpu.release(g);
     // one dispatch per run (the weight gradient's slices are summed by a separate kernel, outside runSpec)
     if (prof.length !== cands.length * (reps + 1)) throw new Error(`conv tuning: ${prof.length} timed dispatches for ${cands.length} tiles × ${reps + 1} runs`);
+    // a time that is not a positive number (a driver's broken timestamps) counts as never fastest
     const ms = cands.map((_, i) => {
-      const runs = prof.slice(i * (reps + 1) + 1, (i + 1) * (reps + 1)).map((p) => p.ms).sort((x, y) => x - y);
+      const runs = prof.slice(i * (reps + 1) + 1, (i + 1) * (reps + 1)).map((p) => (p.ms > 0 && Number.isFinite(p.ms) ? p.ms : Infinity)).sort((x, y) => x - y);
       return runs[runs.length >> 1];
     });
     const ri = cands.findIndex((t) => tileName(t) === tileName(rule));
@@ -77,7 +78,7 @@ export async function tuneConvTiles(gpu: Gpu, o: TuneOptions = {}): Promise<Tune
     ms.forEach((m, i) => {
       if (m < ms[bi]) bi = i;
     });
-    if (ms[bi] > ms[ri] * (1 - margin)) bi = ri;
+    if (!(ms[bi] < ms[ri] * (1 - margin))) bi = ri; // also where nothing was timed (all Infinity)
     tu.tiles.set(s.key, cands[bi]);
     const { N, C, H, W, K, R, S, sh, sw } = s.d;
     const problem = `x [${N},${C},${H},${W}] w [${K},${C},${R},${S}] stride ${sh}${sw !== sh ? `×${sw}` : ''}${s.phased ? ' phased' : ''}${s.splits > 1 && s.mode === 'gradWeight' ? `, ${s.splits} slices` : ''}`;
