@@ -111,7 +111,11 @@ for (const model of models)
     const tt0 = performance.now();
     const tuned = tune ? await tuneConvTiles(gpu, { budgetMs: 15_000 }) : []; // the step's conv problems, each under every tile
     const tuneMs = performance.now() - tt0;
-    if (tuned.length) saveTileCache(gpu);
+    try {
+      if (tuned.length) saveTileCache(gpu);
+    } catch (e) {
+      console.error(`conv tiles not cached: ${e.message}`);
+    }
     if (tune) gpu.trim(); // the tuner's scratch buffers out of the pool, so 'allocated MB' is the step's own
     t.step();
     await gpu.sync(); // warm-up: pipelines, pool, bind groups
