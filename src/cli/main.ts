@@ -46,6 +46,8 @@ commands:
 
 const DATA_FLAG: FlagSpec = { type: 'string', help: 'directory with the Fashion-MNIST IDX files (else $FASHION_MNIST_DIR, ./data, /usr/share/datasets/fashion-mnist)' };
 
+const TUNE_FLAG: FlagSpec = { type: 'string', choices: ['auto', 'on', 'off'], help: 'time the conv tiles on this device after the first step and keep the fastest, listed in conv-tiles.jsonl and cached in ~/.cache/fmnist-webgpu-engine (auto: on a GPU, not on a software adapter; the results are the same bits either way)' };
+
 const TRAIN_CNN: Record<string, FlagSpec> = {
   epochs: { type: 'int', min: 1, help: 'epochs (default 30 on a GPU; 1 on a software adapter)' },
   batch: { type: 'int', min: 1, help: 'batch size (default 64)' },
@@ -59,7 +61,7 @@ const TRAIN_CNN: Record<string, FlagSpec> = {
   'train-subset': { type: 'int', min: 1, help: 'train on the first N images only (default: all on a GPU; 2000 on a software adapter)' },
   'test-subset': { type: 'int', min: 1, help: 'evaluate on the first N test images only' },
   full: { type: 'bool', help: 'on a software adapter, train the full configuration anyway (hours)' },
-  tune: { type: 'string', choices: ['auto', 'on', 'off'], help: 'time the conv tiles on this device after the first step and keep the fastest, listed in conv-tiles.jsonl and cached in ~/.cache/fmnist-webgpu-engine (auto: on a GPU, not on a software adapter; the results are the same bits either way)' },
+  tune: TUNE_FLAG,
 };
 const TRAIN_GAN: Record<string, FlagSpec> = {
   preset: { type: 'string', choices: Object.keys(PRESETS), help: 'networks and hyper-parameters (default: the model\'s own; *-lite on a software adapter)' },
@@ -72,7 +74,7 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
   data: DATA_FLAG,
   'train-subset': { type: 'int', min: 2, help: 'train on the first N images only' },
   full: { type: 'bool', help: 'on a software adapter, use the full networks and data anyway (days)' },
-  tune: { type: 'string', choices: ['auto', 'on', 'off'], help: 'time the conv tiles on this device after the first step and keep the fastest, listed in conv-tiles.jsonl and cached in ~/.cache/fmnist-webgpu-engine (auto: on a GPU, not on a software adapter; the results are the same bits either way)' },
+  tune: TUNE_FLAG,
   trace: { type: 'bool', help: 'write trace.jsonl: per-layer activation and gradient statistics each epoch' },
   'on-nan': { type: 'string', choices: ['stop', 'rollback'], help: 'when a loss or weight turns NaN/Inf: stop (default), or reload the last checkpoint with half the learning rate (3 tries)' },
   'debug-nan-at-step': { type: 'int', min: 1, help: 'test hook: poison a generator weight with NaN after this step' },
