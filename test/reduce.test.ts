@@ -70,7 +70,8 @@ test('slice counts: hardware adapters slice long reductions into few outputs, so
   const hw = as(false);
   assert.is(reduceSlices(hw, 1, 100352), 12, 'a whole-tensor sum: ⌊100352 / 8192⌋ slices');
   assert.is(reduceSlices(hw, 32, 200704), 9, '32 channels of a batch-256 bias gradient: ⌈264 / 32⌉ slices');
-  assert.is(reduceSlices(hw, 1, 60000), 1, 'under 65536 elements: one stage');
+  assert.is(reduceSlices(hw, 32, 50176), 6, '32 channels of a batch-64 bias gradient: ⌊50176 / 8192⌋ slices');
+  assert.is(reduceSlices(hw, 1, 16000), 1, 'under 16384 elements: one stage');
   assert.is(reduceSlices(hw, 4096, 100352), 1, 'enough outputs to fill the device: one stage');
   assert.is(reduceSlices(as(true), 1, 100352), 1, 'software: one stage');
 });

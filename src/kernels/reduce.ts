@@ -13,8 +13,10 @@ const SMALL_ACCUM: Kernel = { ...SMALL, constants: { ACCUM: 1 } };
 /** below this many summed elements per output, one thread per output is faster than a workgroup */
 export const REDUCE_SMALL_MAX = 64;
 /** from this many summed elements per output, on a hardware adapter, a reduction with fewer outputs than the
- * workgroups the device wants in flight is cut into slices (two dispatches: slices, then their sum) */
-export const REDUCE_SLICE_MIN = 65536;
+ * workgroups the device wants in flight is cut into slices (two dispatches: slices, then their sum). 16 384, as
+ * batchnorm's slicing: a bias gradient at batch 64 (32 channels of 50 176) would otherwise walk each channel in
+ * one workgroup of 256 threads, 196 strided steps each, on 32 of a GPU's ~132 cores */
+export const REDUCE_SLICE_MIN = 16384;
 /** elements per slice, at least */
 const SLICE_MIN = 8192;
 
