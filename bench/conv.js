@@ -150,7 +150,23 @@ const tilesMode = args.includes('--tiles');
 const mmRate = tilesMode ? 0 : await matmulRate();
 
 // ------------------------------------------------------------------ run
+// the table's rows print (and the JSON is rewritten) as they are measured, so a run cut short keeps them
+const device = describeGpu(gpu);
+const timing = gpu.canTime ? 'GPU timestamp queries' : 'wall clock (no timestamp queries)';
+console.log(`conv kernels on ${device} — ${new Date().toISOString().slice(0, 10)}; timing: ${timing}; ${tilesMode ? 'tile sweep' : `matmul rate ${mmRate.toFixed(1)} GFLOP/s`}`);
+if (!tilesMode) {
+  console.log(cachedTiles.loaded ? `tiles: timed by training on this device where cached (${cachedTiles.loaded} problems in ${tileCachePath()}), else pickTile's rule` : "tiles: pickTile's rule");
+  console.log('| model | layer | batch | kernel | ms | GFLOP/s | % matmul | CPU ref ms | speed-up | max rel err | TF.js ms |');
+  console.log('|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+}
 const rows = [];
+const tileRows = [];
+const json = flag('json');
+const writeJson = () => {
+  if (!json) return;
+  mkdirSync(dirname(json), { recursive: true });
+  writeFileSync(json, JSON.stringify({ bench: 'conv', device, adapter: gpu.adapter, date: new Date().toISOString(), timing, matmulGflops: mmRate, batches, cachedTiles: cachedTiles.loaded, rows, tileRows }, null, 2));
+};
 const t0 = performance.now();
 for (const l of tilesMode ? [] : layers) {
   const [model, name, op] = l;
@@ -195,12 +211,15 @@ for (const l of tilesMode ? [] : layers) {
       const f = k === 'all' ? 3 * flops : flops;
       const c = k === 'all' ? (cpuMs.forward + cpuMs.gradInput + cpuMs.gradWeight) * N : cpuMs[k] * N;
       const gf = f / res[k] / 1e6;
-      rows.push({
+      const r = {
         model, layer: name, op, batch: N, kernel: k, ms: res[k], gflops: gf, pctMatmul: (100 * gf) / mmRate,
         cpuRefMs: c, speedup: c / res[k], maxRelErr: k === 'all' ? Math.max(err.forward, err.gradInput, err.gradWeight) : err[k],
         tfjsMs: k === 'all' && N === 64 ? TFJS_MS[name] ?? null : null,
-      });
+      };
+      rows.push(r);
+      console.log(`| ${r.model} | ${r.layer} | ${r.batch} | ${r.kernel} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(1)} | ${r.pctMatmul.toFixed(0)}% | ${r.cpuRefMs.toFixed(0)} | ${r.speedup.toFixed(0)}× | ${r.maxRelErr.toExponential(1)} | ${r.tfjsMs ?? ''} |`);
     }
+    writeJson();
     for (const k of ['x', 'w', 'y', 'gy', 'gx', 'gw']) be.free(b[k]);
   }
 }
@@ -209,7 +228,6 @@ for (const l of tilesMode ? [] : layers) {
 // [BM, BN] or [BM, BN, TB] (wgsl/conv2d.wgsl): 4×4 per thread, then 8×8 per thread
 const TILES = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8]];
 const tileName = (t) => `${t[0]}×${t[1]}${t[2] === 8 ? '/8' : ''}`;
-const tileRows = [];
 if (tilesMode) {
   const fits = (t) => 128 * (t[0] + t[1]) <= gpu.limits.maxComputeWorkgroupStorageSize && (t[0] / (t[2] ?? 4)) * (t[1] / (t[2] ?? 4)) <= gpu.limits.maxComputeInvocationsPerWorkgroup;
   const ck = convKernels;
@@ -242,6 +260,7 @@ if (tilesMode) {
         const best = Object.entries(ms).sort((x, y) => x[1] - y[1])[0];
         const r = { model, layer: name, op, batch: N, kernel: kname, picked: tileName(picked), pickedMs: ms[tileName(picked)], best: best[0], bestMs: best[1], ms };
         tileRows.push(r);
+        writeJson();
         console.log(`| ${r.model} | ${r.layer} | ${r.batch} | ${r.kernel} | ${r.picked} | ${names.map((n) => (n in r.ms ? `${r.ms[n].toFixed(3)}${n === r.best ? '*' : ''}` : '')).join(' | ')} | ${(r.pickedMs / r.bestMs).toFixed(2)}× |`);
       }
       for (const k of ['x', 'w', 'y', 'gy', 'gx', 'gw']) be.free(b[k]);
@@ -250,20 +269,6 @@ if (tilesMode) {
 }
 const elapsed = (performance.now() - t0) / 1000;
 
-// ------------------------------------------------------------------ report
-const device = describeGpu(gpu);
-const timing = gpu.canTime ? 'GPU timestamp queries' : 'wall clock (no timestamp queries)';
-console.log(`conv kernels on ${device} — ${new Date().toISOString().slice(0, 10)}; timing: ${timing}; ${tilesMode ? 'tile sweep' : `matmul rate ${mmRate.toFixed(1)} GFLOP/s`}; ${elapsed.toFixed(0)} s`);
-if (!tilesMode) console.log(cachedTiles.loaded ? `tiles: timed by training on this device where cached (${cachedTiles.loaded} problems in ${tileCachePath()}), else pickTile's rule` : "tiles: pickTile's rule");
-if (!tilesMode) {
-  console.log('| model | layer | batch | kernel | ms | GFLOP/s | % matmul | CPU ref ms | speed-up | max rel err | TF.js ms |');
-  console.log('|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
-}
-for (const r of rows)
-  console.log(`| ${r.model} | ${r.layer} | ${r.batch} | ${r.kernel} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(1)} | ${r.pctMatmul.toFixed(0)}% | ${r.cpuRefMs.toFixed(0)} | ${r.speedup.toFixed(0)}× | ${r.maxRelErr.toExponential(1)} | ${r.tfjsMs ?? ''} |`);
-const json = flag('json');
-if (json) {
-  mkdirSync(dirname(json), { recursive: true });
-  writeFileSync(json, JSON.stringify({ bench: 'conv', device, adapter: gpu.adapter, date: new Date().toISOString(), timing, matmulGflops: mmRate, batches, cachedTiles: cachedTiles.loaded, rows, tileRows }, null, 2));
-}
+console.log(`${elapsed.toFixed(0)} s`);
+writeJson();
 releaseNodeGpu(gpu);
