@@ -1,0 +1,58 @@
+// bench_smoke.test.ts — the benchmarks run with plain `node` and keep their promises on tiny settings: exit 0, a
+// table on stdout, a JSON with one row per measurement (written as rows are measured); train-step with the conv
+// tiles timed (--tune on), cached, and taken from the cache by the next run. Speed itself is not asserted here
+// (benchmarks measure it); the GPU session runs these same scripts at full size.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function bench(args: string[], env: Record<string, string> = {}): { out: string; json: Record<string, unknown> } {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  try {
+    const json = join(dir, 'out.json');
+    const r = spawnSync(process.execPath, [...args, '--json', json], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+    assert.is(r.status, 0, `${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+    return { out: r.stdout, json: JSON.parse(readFileSync(json, 'utf8')) };
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}
+
+test('bench/matmul.js: a row per shape, the skinny head among them', () => {
+  const { out, json } = bench(['bench/matmul.js', '--shapes', '5x300x11,33x17x65']);
+  assert.match(out, /\| 5×300×11 \| 5×300×11 \| [\d.]+ \| [\d.]+ \| [\d.]+e-\d+ \|/);
+  assert.is((json.rows as unknown[]).length, 2);
+});
+
+test('bench/conv.js --quick --op conv2d --batch 1: four rows per layer, each with its error against float64', () => {
+  const { out, json } = bench(['bench/conv.js', '--quick', '--op', 'conv2d', '--batch', '1']);
+  const rows = json.rows as { kernel: string; maxRelErr: number }[];
+  assert.is(rows.length, 4 * 10, 'ten conv2d layers of the seed models × forward, input grad, weight grad, all');
+  for (const r of rows) assert.ok(r.maxRelErr < 1e-3, `${r.kernel}: error ${r.maxRelErr}`);
+  assert.match(out, /\| cnn \| conv1 28×28 1→32 \| 1 \| forward \|/);
+  assert.match(out, /^\d+ s$/m, 'the elapsed time, last');
+});
+
+test('bench/train-step.js --tune on: tiles timed and cached, then taken from the cache', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tiles-'));
+  try {
+    const env = { FMNIST_TILE_CACHE: join(dir, 'conv-tiles.json') };
+    const args = ['bench/train-step.js', '--model', 'cnn', '--batch', '2', '--steps', '1', '--tune', 'on'];
+    const first = bench(args, env);
+    const row = (first.json.rows as { dispatchesPerStep: number; tune: { problems: number } }[])[0];
+    assert.is(row.dispatchesPerStep, 60);
+    assert.ok(row.tune.problems > 10, `${row.tune.problems} conv problems timed`);
+    assert.ok(existsSync(env.FMNIST_TILE_CACHE), 'cached');
+    assert.match(first.out, /\| cnn \(seed 003\) \| 2 \|/);
+    const second = bench(args, env);
+    assert.is((second.json.rows as { tune: { problems: number } }[])[0].tune.problems, 0, 'nothing left to time');
+    assert.match(second.out, new RegExp(`${row.tune.problems} problems from the cache`));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test.run();
