@@ -24,19 +24,21 @@
 # CNN_ARGS='--train-subset 256 --test-subset 256 --epochs 2' CNN_EVAL_ARGS='--test-subset 256'
 # GAN_ARGS='--train-subset 128 --fid-n 100 --fid-every 1' EVAL_ARGS='--n 100 --real-n 100').
 # Single parts for a longer lease: bench | cnn | cgan | acgan (training parts resume from runs/gpu-*).
+# RUNS moves runs/ (test/gpu_session.test.ts runs the trial into a temporary directory).
 set -uo pipefail
 part=${1:?usage: gpu-session.sh all|bench|cnn|cgan|acgan OUT}
 out=${2:?usage: gpu-session.sh PART OUT}
 mkdir -p "$out"
 exec > >(tee -a "$out/session.log") 2>&1
-res=runs/gpu-results   # what gets packed
+runs=${RUNS:-runs}
+res=$runs/gpu-results   # what gets packed
 mkdir -p "$res"
 stamp() { echo "== $(date -u +%FT%TZ) (+$SECONDS s) $*"; }
 node dist/cli.js info | tee "$res/device.txt"
 
 train() { # budget_s model extra-args... — trains into runs/gpu-MODEL, resuming when a checkpoint is there
   local budget=$1 model=$2; shift 2
-  local dir=runs/gpu-$model ckpt
+  local dir=$runs/gpu-$model ckpt
   ckpt=$dir/checkpoint.safetensors; [ "$model" = cnn ] && ckpt=$dir/last.safetensors
   local resume=(); [ -f "$ckpt" ] && resume=(--resume "$ckpt")
   stamp "train $model (budget ${budget}s) $*"
@@ -57,25 +59,26 @@ bench() { # each under its own timeout (at most 200 s together)
 }
 left() { echo $(( ${TOTAL_S:-540} - SECONDS )); }
 evalgan() { # model — evaluation of runs/gpu-MODEL with the classifier, unless training already wrote it
-  local dir=runs/gpu-$1
+  local dir=$runs/gpu-$1
   [ -f "$dir/eval/report.html" ] && return 0
   [ -f "$dir/checkpoint.safetensors" ] || { echo "no $dir/checkpoint.safetensors to evaluate"; return 0; }
   stamp "eval $1"
   timeout -k 10 "${EVAL_S:-90}" node dist/cli.js eval gan --checkpoint "$dir/checkpoint.safetensors" \
-    --classifier runs/gpu-cnn/eval-classifier.safetensors --out "$dir/eval" ${EVAL_ARGS:-} > "$res/$1-eval-log.txt" 2>&1
+    --classifier $runs/gpu-cnn/eval-classifier.safetensors --out "$dir/eval" ${EVAL_ARGS:-} > "$res/$1-eval-log.txt" 2>&1
 }
 pack() { # at most 8 files of 16 MiB come back: results.tar.gz, <gan>-samples.tar (one grid per epoch), the weights
   for m in cnn cgan acgan; do
-    local dir=runs/gpu-$m
+    local dir=$runs/gpu-$m
     [ -d "$dir" ] || continue
     mkdir -p "$res/$m"
+    local dest; dest=$(realpath "$res/$m")
     # small files only: metrics, curves, grids, summaries, eval reports (samples/ and weights travel apart)
     (cd "$dir" && find . -maxdepth 3 -path ./samples -prune -o -type f \( -name '*.jsonl' -o -name '*.json' -o -name '*.svg' \
-      -o -name '*.png' -o -name '*.html' -o -name '*.txt' -o -name '*.md' \) -size -4M -print0 | xargs -0r cp --parents -t "../gpu-results/$m")
+      -o -name '*.png' -o -name '*.html' -o -name '*.txt' -o -name '*.md' \) -size -4M -print0 | xargs -0r cp --parents -t "$dest")
     [ -d "$dir/samples" ] && tar cf "$out/$m-samples.tar" -C "$dir" samples
   done
-  [ -f runs/gpu-cnn/eval-classifier.safetensors ] && cp runs/gpu-cnn/eval-classifier.safetensors* "$out/"
-  tar czf "$out/results.tar.gz" -C runs gpu-results
+  [ -f "$runs/gpu-cnn/eval-classifier.safetensors" ] && cp "$runs"/gpu-cnn/eval-classifier.safetensors* "$out/"
+  tar czf "$out/results.tar.gz" -C "$runs" gpu-results
   ls -la "$out"
 }
 
@@ -84,10 +87,10 @@ case "$part" in
     [ "${BENCH:-1}" = 1 ] && bench
     train "${CNN_S:-100}" cnn --epochs 30 ${CNN_ARGS:-}
     # the evaluation classifier as it is to be shipped (models/): weights only, test accuracy and SHA-256
-    cls=runs/gpu-cnn/eval-classifier.safetensors
-    if [ -f runs/gpu-cnn/best.safetensors ]; then
+    cls=$runs/gpu-cnn/eval-classifier.safetensors
+    if [ -f "$runs/gpu-cnn/best.safetensors" ]; then
       stamp "ship the classifier"
-      timeout 60 node dist/cli.js eval cnn --checkpoint runs/gpu-cnn/best.safetensors --ship "$cls" ${CNN_EVAL_ARGS:-} > "$res/cnn-ship.txt" 2>&1
+      timeout 60 node dist/cli.js eval cnn --checkpoint "$runs/gpu-cnn/best.safetensors" --ship "$cls" ${CNN_EVAL_ARGS:-} > "$res/cnn-ship.txt" 2>&1
       cat "$res/cnn-ship.txt"
     fi
     fid=(); [ -f "$cls" ] && fid=(--classifier "$cls" --fid-every 5)

@@ -1,0 +1,38 @@
+// gpu_session.test.ts — scripts/gpu-session.sh, the one device call a session with the GPU machine gets (15 minutes
+// in all, rarely granted), run here end to end with the trial settings its header gives (tiny data, no benchmarks;
+// bench_smoke.test.ts covers those): it must exit 0 and leave in OUT what the session brings back — the results
+// archive (logs, metrics, curves, eval reports), the shipped classifier with its SHA-256, both GANs' sample grids.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+test('scripts/gpu-session.sh all (trial settings): exit 0, and OUT holds what a GPU session brings back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gpu-session-'));
+  try {
+    const out = join(dir, 'out');
+    const env = {
+      ...process.env, RUNS: join(dir, 'runs'), BENCH: '0', TOTAL_S: '420', EPOCHS: '2', CNN_S: '100',
+      CNN_ARGS: '--train-subset 256 --test-subset 256 --epochs 2', CNN_EVAL_ARGS: '--test-subset 256',
+      GAN_ARGS: '--train-subset 128 --fid-n 100 --fid-every 1', EVAL_ARGS: '--n 100 --real-n 100',
+    };
+    const r = spawnSync('bash', ['scripts/gpu-session.sh', 'all', out], { encoding: 'utf8', env, timeout: 480_000 });
+    const log = existsSync(join(out, 'session.log')) ? readFileSync(join(out, 'session.log'), 'utf8') : r.stdout + r.stderr;
+    assert.is(r.status, 0, log);
+    for (const f of ['results.tar.gz', 'eval-classifier.safetensors', 'eval-classifier.safetensors.sha256', 'cgan-samples.tar', 'acgan-samples.tar', 'session.log'])
+      assert.ok(existsSync(join(out, f)), `${f} missing:\n${log}`);
+    assert.match(readFileSync(join(out, 'eval-classifier.safetensors.sha256'), 'utf8'), /^[0-9a-f]{64} /);
+    const listed = spawnSync('tar', ['tzf', join(out, 'results.tar.gz')], { encoding: 'utf8' }).stdout;
+    for (const f of ['gpu-results/device.txt', 'gpu-results/cnn-log.txt', 'gpu-results/cnn-ship.txt', 'gpu-results/cnn/metrics.jsonl',
+      'gpu-results/cgan/metrics.jsonl', 'gpu-results/acgan/metrics.jsonl', 'gpu-results/cgan/eval/report.html', 'gpu-results/acgan/eval/report.html'])
+      assert.ok(listed.split('\n').some((l) => l.replace(/^\.\//, '') === f), `${f} not in results.tar.gz:\n${listed}`);
+    assert.match(log, /train cgan ended \(exit 0\)/);
+    assert.match(log, /train acgan ended \(exit 0\)/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test.run();
