@@ -1,6 +1,7 @@
 // conv2d.ts — dispatch of wgsl/conv2d.wgsl (implicit-GEMM convolution: forward, input and weight gradients).
 // The weight gradient's reduction runs over N·P·Q (long) into a small K × C·R·S output, so it is split over
-// workgroup z ("split-K") and the partial sums are added by the reduce kernel.
+// workgroup z ("split-K") and the partial sums are added by the reduce kernel. Each GEMM's tile is pickTile's
+// choice by shape and adapter, or, with tuning on, the one conv2d_tune.ts timed fastest for that problem.
 import main from '../../wgsl/conv2d.wgsl';
 import activation from '../../wgsl/activation.wgsl';
 
