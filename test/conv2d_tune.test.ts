@@ -78,8 +78,10 @@ test('GpuBackend.tuneConvs: the next throttle point (the end of a step) times th
     const reports: number[] = [];
     assert.ok(g.tuneConvs((r) => reports.push(r.length), { tiles: TILES, reps: 1 }), 'lavapipe has timestamp queries');
     await convStep(g);
+    const ms0 = g.tuneMs;
     await g.throttle(2);
     assert.equal(reports, [3]);
+    assert.ok(g.tuneMs > ms0, 'the time spent timing is counted (training loops leave it out of epoch times)');
     await convStep(g);
     await g.throttle(2);
     assert.equal(reports, [3], 'nothing new: no second tuning');

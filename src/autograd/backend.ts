@@ -147,6 +147,9 @@ export interface Backend {
   arena(layout: ArenaLayout): { whole: Store; slots: Store[] };
   /** asynchronous backends: wait until at most `max` earlier throttle points are still executing (one per step) */
   throttle?(max: number): Promise<void>;
+  /** wall-clock ms spent so far timing kernels at throttle points (conv tiles, GPU backend with tuning on);
+   *  training loops leave it out of their epoch times and report it apart */
+  readonly tuneMs?: number;
 
   fill(out: Store, n: number, value: number): void;
   /** out = op(x) (alpha: the slope of leaky_relu, the scalar of *_s ops) */

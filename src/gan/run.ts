@@ -32,7 +32,10 @@ export interface GanEpoch {
   dx: number;
   dgz: number;
   imgPerSec: number;
+  /** the epoch's wall time, less any kernel timing (tuneSeconds) */
   seconds: number;
+  /** seconds spent timing conv tiles during the epoch (the first, mostly; absent when none) */
+  tuneSeconds?: number;
   gradNorms: { G: Record<string, number>; D: Record<string, number> };
   /** FID on our classifier's features, on the epochs --fid-every picks */
   fid?: number;
@@ -173,6 +176,9 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       s.G.train();
       s.D.train();
       const t0 = performance.now();
+      const tune0 = be.tuneMs ?? 0;
+      /** seconds since t0, less the time spent timing kernels */
+      const elapsed = () => (performance.now() - t0 - ((be.tuneMs ?? 0) - tune0)) / 1000;
       const skip = pos?.inEpoch ?? 0;
       if (skip) s.dataGen.setState(pos!.epochData);
       const epochData = s.dataGen.state();
@@ -208,7 +214,7 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
           }
           checked = step;
           const done = k - skip;
-          const ips = (done * B) / ((performance.now() - t0) / 1000);
+          const ips = (done * B) / elapsed();
           opts.onProgress?.({ epoch, epochs: opts.hyper.epochs, step: k, steps, d: (v[0] + v[1]) / k, g: v[3] / k, imgPerSec: ips, etaSec: ((steps - k) * B + (opts.hyper.epochs - epoch) * steps * B) / ips });
         }
         // stay at most two steps ahead of the GPU (bounded queue; signal handlers get to run)
@@ -225,9 +231,10 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       pos = null;
       const v = await sums.toArray();
       sums.dispose();
-      const seconds = (performance.now() - t0) / 1000;
+      const seconds = elapsed();
+      const tuneSeconds = ((be.tuneMs ?? 0) - tune0) / 1000;
       const m = Object.fromEntries(SCALARS.map((n, i) => [n, v[i] / Math.max(k, 1)])) as Record<(typeof SCALARS)[number], number>;
-      const e: GanEpoch = { epoch, step, ...m, imgPerSec: ((k - skip) * B) / seconds, seconds, gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) } };
+      const e: GanEpoch = { epoch, step, ...m, imgPerSec: ((k - skip) * B) / seconds, seconds, ...(tuneSeconds > 0 ? { tuneSeconds } : {}), gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) } };
       if (fidRuler && (epoch % opts.fid!.every === 0 || epoch === opts.hyper.epochs)) {
         const gen = fromSymmetric(await generate(s.G, fidRuler.z, fidRuler.y));
         e.fid = fidFromFeatures(featureGaussian(await classify(be, fidRuler.model, gen)), fidRuler.real, null, fidRuler.name).fid;
@@ -248,7 +255,7 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       copyFileSync(grid, join(outDir, 'grid.png'));
       writeCurves(outDir, history);
       await save(epoch, { epoch, inEpoch: 0, epochData: s.dataGen.state(), partial: [] });
-      log(`epoch ${epoch}: ${e.fid !== undefined ? `FID ${e.fid.toFixed(2)} | ` : ''}D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s`);
+      log(`epoch ${epoch}: ${e.fid !== undefined ? `FID ${e.fid.toFixed(2)} | ` : ''}D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s${e.tuneSeconds ? ` (+ ${e.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`);
       if (opts.shouldStop?.()) interrupted = epoch < opts.hyper.epochs;
     }
   } finally {

@@ -48,6 +48,7 @@ export class GpuBackend implements Backend {
     return this.gpu.arena(total * 4, slots.map((s) => s.offset * 4), slots.map((s) => s.n * 4));
   }
   private tuneReport: ((r: TunedConv[], ms: number) => void) | null = null;
+  tuneMs = 0;
   private tuneOptions: TuneOptions = {};
   /**
    * Choose conv tiles by timing on this device (kernels/conv2d_tune.ts): conv problems run from now on are noted,
@@ -67,7 +68,9 @@ export class GpuBackend implements Backend {
     if (this.tuneReport && conv.convTuning(this.gpu)?.pending.size) {
       const t0 = performance.now();
       const r = await tuneConvTiles(this.gpu, this.tuneOptions);
-      this.tuneReport(r, performance.now() - t0);
+      const ms = performance.now() - t0;
+      this.tuneMs += ms;
+      this.tuneReport(r, ms);
     }
   }
   fill(out: Store, n: number, value: number): void {

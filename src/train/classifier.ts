@@ -71,7 +71,10 @@ export interface EpochMetrics {
   valLoss: number;
   valAcc: number;
   imgPerSec: number;
+  /** the epoch's training wall time, less any kernel timing (tuneSeconds) */
   seconds: number;
+  /** seconds spent timing conv tiles during the epoch (absent when none) */
+  tuneSeconds?: number;
 }
 
 export interface TrainState {
@@ -184,6 +187,9 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
   for (let epoch = (opts.resume?.epoch ?? 0) + 1; epoch <= opts.epochs; epoch++) {
     model.train();
     const t0 = performance.now();
+    const tune0 = be.tuneMs ?? 0;
+    /** seconds since t0, less the time spent timing kernels */
+    const elapsed = () => (performance.now() - t0 - ((be.tuneMs ?? 0) - tune0)) / 1000;
     const skip = pos?.inEpoch ?? 0;
     if (skip) state.dataGen.setState(pos!.epochData);
     const epochData = state.dataGen.state();
@@ -227,7 +233,7 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
         }
         checked = step;
         if (opts.onProgress) {
-          const secs = (performance.now() - t0) / 1000;
+          const secs = elapsed();
           const ips = seen / secs;
           const left = (stepsPerEpoch - k) * opts.batch + (opts.epochs - epoch) * train.count;
           opts.onProgress({ epoch, epochs: opts.epochs, step: k, stepsPerEpoch, loss: ls / seen, acc: hs / seen, imgPerSec: ips, etaSec: left / ips });
@@ -247,9 +253,10 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
     lossSum.dispose();
     hitSum.dispose();
     if (!Number.isFinite(trainLoss)) throw new Error(`training diverged: the loss is ${trainLoss} in epoch ${epoch} (step ${step}); lower --lr`);
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = elapsed();
+    const tuneSeconds = ((be.tuneMs ?? 0) - tune0) / 1000;
     const v = await evaluate(be, model, val, 500, false);
-    const m: EpochMetrics = { epoch, step, trainLoss, trainAcc, valLoss: v.loss, valAcc: v.acc, imgPerSec: seen / seconds, seconds };
+    const m: EpochMetrics = { epoch, step, trainLoss, trainAcc, valLoss: v.loss, valAcc: v.acc, imgPerSec: seen / seconds, seconds, ...(tuneSeconds > 0 ? { tuneSeconds } : {}) };
     state.history.push(m);
     if (!state.best || v.acc > state.best.valAcc) {
       state.best = { epoch, valAcc: v.acc };

@@ -133,7 +133,7 @@ export async function runCnn(be: Backend, data: FashionMnist, opts: ClassifierOp
     },
     onEpoch: async (m, st) => {
       await userOnEpoch?.(m, st);
-      log(`epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | val loss ${m.valLoss.toFixed(4)} acc ${(100 * m.valAcc).toFixed(2)}% | ${m.imgPerSec.toFixed(0)} img/s, ${m.seconds.toFixed(1)} s`);
+      log(`epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | val loss ${m.valLoss.toFixed(4)} acc ${(100 * m.valAcc).toFixed(2)}% | ${m.imgPerSec.toFixed(0)} img/s, ${m.seconds.toFixed(1)} s${m.tuneSeconds ? ` (+ ${m.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`);
       if (!outDir) return;
       appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(m) + '\n');
       await saveCnn(join(outDir, 'last.safetensors'), st, opts, m.epoch, m.step);
