@@ -4,8 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
-import { Tensor } from '../src/autograd/tensor.js';
-import { convTuning, disableConvTuning, enableConvTuning, Tile } from '../src/kernels/conv2d.js';
+import { Tensor, tidy } from '../src/autograd/tensor.js';
+import { CONV_TILES, convTuning, disableConvTuning, enableConvTuning, tileFits, Tile } from '../src/kernels/conv2d.js';
+import { Generator } from '../src/autograd/random.js';
+import { ganStep, makeGan, PRESETS } from '../src/gan/train.js';
 import { tileName, tuneConvTiles } from '../src/kernels/conv2d_tune.js';
 import { gpuBackend, randomData, toF32 } from './harness.js';
 import type { GpuBackend } from '../src/kernels/backend.js';
@@ -103,6 +105,46 @@ test('conv tuning: timestamps that are not positive (a broken driver) leave the 
     for (const x of r) assert.is(x.best, x.rule, `${x.mode}: kept ${x.rule}`);
   } finally {
     g.gpu.stopProfile = stop;
+    disableConvTuning(g.gpu);
+  }
+});
+
+// the whole AC-GAN step (convolutions, transposed convolutions, their gradients, split weight gradients), each of
+// its conv problems forced onto a tile drawn at random: the same losses and updated weights, bit for bit
+test('conv tuning: an AC-GAN step with every conv problem on a random tile gives the same bits', async () => {
+  const g = await gpuBackend();
+  const B = 4;
+  const run = async () => {
+    const s = makeGan(g, PRESETS['acgan-lite'].config, PRESETS['acgan-lite'].hyper, 5);
+    const gen = new Generator(6);
+    const x = Tensor.from(g, Float32Array.from(gen.uniform(B * 784), (v) => v * 2 - 1), [B, 1, 28, 28]);
+    const y = Tensor.from(g, Array.from(gen.uniform(B), (v) => Math.floor(v * 10)), [B], 'i32');
+    const lt = tidy(() => {
+      const r = ganStep(g, s, x, y);
+      return F.concat([r.dReal, r.dFake, r.aux, r.g].map((t) => F.reshape(t, [1])), 0);
+    });
+    const losses = await lt.toArray();
+    lt.dispose();
+    const weights = await Promise.all([...s.G.parameters(), ...s.D.parameters()].map((p) => p.toArray()));
+    for (const t of [x, y]) t.dispose();
+    for (const m of [s.G, s.D, s.optG, s.optD]) m.dispose();
+    const bits = (a: ArrayLike<number>) => [...new Uint32Array(Float32Array.from(a).buffer)];
+    return { losses: bits(losses), weights: weights.map(bits) };
+  };
+  try {
+    const before = await run();
+    const tu = enableConvTuning(g.gpu);
+    await run(); // notes the step's problems
+    const tiles = CONV_TILES.filter((t) => tileFits(g.gpu, t));
+    const pick = new Generator(7);
+    for (const key of tu.pending.keys()) tu.tiles.set(key, tiles[Math.floor(pick.uniform(1)[0] * tiles.length)]);
+    assert.ok(tu.tiles.size >= 10, `${tu.tiles.size} conv problems in a step`);
+    tu.pending.clear();
+    const after = await run();
+    assert.is(tu.pending.size, 0, 'every problem ran on its forced tile');
+    assert.equal(after.losses, before.losses, 'losses');
+    after.weights.forEach((w, i) => assert.ok(w.every((v, j) => v === before.weights[i][j]), `parameter ${i} after the update`));
+  } finally {
     disableConvTuning(g.gpu);
   }
 });
