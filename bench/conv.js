@@ -69,7 +69,7 @@ const gpu = await nodeGpu();
 const be = new GpuBackend(gpu);
 const cpu = new CpuBackend();
 const software = gpu.adapter.software;
-const tuneFlag = flag('tune') ?? 'auto';
+const tuneFlag = flag('tune') ?? (process.env.FMNIST_TUNE === 'off' ? 'off' : 'auto');
 if (!['auto', 'off'].includes(tuneFlag)) {
   console.error(`error: --tune takes auto or off; got '${tuneFlag}'`);
   process.exit(2);

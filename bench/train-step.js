@@ -38,7 +38,7 @@ for (const m of models) if (!['acgan', 'cgan', 'cnn'].includes(m)) {
 }
 const batches = (flag('batch') ?? (software ? '16' : quick ? '64' : '64,256')).split(',').map(Number);
 const steps = Number(flag('steps') ?? (software ? 3 : 50));
-const tuneMode = flag('tune') ?? 'auto';
+const tuneMode = flag('tune') ?? process.env.FMNIST_TUNE ?? 'auto';
 if (!['auto', 'on', 'off'].includes(tuneMode)) {
   console.error(`error: --tune takes auto, on or off; got '${tuneMode}'`);
   process.exit(2);
