@@ -20,6 +20,7 @@
 #      curves, grids, metrics, eval reports), cgan-samples.tar and acgan-samples.tar (the grid of every epoch),
 #      eval-classifier.safetensors and .sha256 (`eval cnn --ship`: the FID ruler; commit both to models/),
 #      session.log.
+# Back here: `node scripts/gpu-ingest.mjs OUT --ship` (SUMMARY.md of every figure; the classifier into models/).
 # CNN_ARGS, CNN_EVAL_ARGS, GAN_ARGS and EVAL_ARGS add flags (a trial on lavapipe: BENCH=0 TOTAL_S=420 EPOCHS=2
 # CNN_ARGS='--train-subset 256 --test-subset 256 --epochs 2' CNN_EVAL_ARGS='--test-subset 256'
 # GAN_ARGS='--train-subset 128 --fid-n 100 --fid-every 1' EVAL_ARGS='--n 100 --real-n 100').

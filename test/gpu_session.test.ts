@@ -1,7 +1,8 @@
 // gpu_session.test.ts — scripts/gpu-session.sh, the one device call a session with the GPU machine gets (15 minutes
 // in all, rarely granted), run here end to end with the trial settings its header gives (tiny data, no benchmarks;
 // bench_smoke.test.ts covers those): it must exit 0 and leave in OUT what the session brings back — the results
-// archive (logs, metrics, curves, eval reports), the shipped classifier with its SHA-256, both GANs' sample grids.
+// archive (logs, metrics, curves, eval reports), the shipped classifier with its SHA-256, both GANs' sample grids;
+// and scripts/gpu-ingest.mjs must turn that into SUMMARY.md (and refuse to ship a software adapter's classifier).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -9,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-test('scripts/gpu-session.sh all (trial settings): exit 0, and OUT holds what a GPU session brings back', () => {
+test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU session brings back, gpu-ingest summarises it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gpu-session-'));
   try {
     const out = join(dir, 'out');
@@ -30,6 +31,20 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, and OUT holds what a 
       assert.ok(listed.split('\n').some((l) => l.replace(/^\.\//, '') === f), `${f} not in results.tar.gz:\n${listed}`);
     assert.match(log, /train cgan ended \(exit 0\)/);
     assert.match(log, /train acgan ended \(exit 0\)/);
+    // the ingest: unpacked, summarised from the session's own files
+    const dest = join(dir, 'ingest');
+    const ing = spawnSync(process.execPath, ['scripts/gpu-ingest.mjs', out, '--dest', dest], { encoding: 'utf8' });
+    assert.is(ing.status, 0, ing.stderr);
+    const summary = readFileSync(join(dest, 'SUMMARY.md'), 'utf8');
+    assert.ok(existsSync(join(dest, 'gpu-results', 'cgan', 'eval', 'report.html')), 'unpacked');
+    assert.match(summary, /## Training steps[^]*Not measured in this session/, 'no benchmarks in the trial');
+    assert.match(summary, /## The evaluation classifier \(CNN\)\n\n- 2 epochs; median epoch [\d.]+ s[^]*- test accuracy [\d.]+% on 256 images\n- shipped classifier SHA-256 [0-9a-f]{64}/);
+    for (const gan of ['cGAN', 'AC-GAN']) assert.match(summary, new RegExp(`## ${gan}\\n\\n- 2 epochs[^]*FID by epoch: 1: [\\d.]+, 2: [\\d.]+[^]*real-vs-real floor`));
+    if (/^Device: .*, software adapter$/m.test(summary)) {
+      const refused = spawnSync(process.execPath, ['scripts/gpu-ingest.mjs', out, '--dest', join(dir, 'ingest2'), '--ship'], { encoding: 'utf8' });
+      assert.is(refused.status, 1);
+      assert.match(refused.stderr, /not a hardware adapter; its classifier is not the ruler \(models\/ left as it is\)/);
+    }
   } finally {
     rmSync(dir, { recursive: true });
   }

@@ -1,0 +1,162 @@
+// gpu-ingest.mjs — what a GPU session brought back (scripts/gpu-session.sh's OUT), turned into the repository's
+// record: unpacks OUT/results.tar.gz into bench/results/gpu-<date>/ and writes SUMMARY.md there (printed too): the
+// device; training steps against PyTorch; conv kernels against TF.js; matmul; which conv problems the tuner moved
+// off pickTile's rule (the data for its hardware branch); the classifier's test accuracy and SHA-256; epoch times,
+// FID, accuracy and class balance of both GANs. Numbers are copied from the session's own files, never typed in.
+// --ship copies eval-classifier.safetensors (+ .sha256) into models/, and only from a hardware adapter's session:
+// the trial on lavapipe makes a classifier too, which must not become the ruler.
+// Usage: node scripts/gpu-ingest.mjs OUT [--dest DIR] [--ship]
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const fail = (msg, code = 1) => {
+  console.error(`error: ${msg}`);
+  process.exit(code);
+};
+const out = args[0];
+if (!out || out.startsWith('--')) fail('usage: node scripts/gpu-ingest.mjs OUT [--dest DIR] [--ship]', 2);
+for (const a of args.slice(1)) if (a.startsWith('--') && !['--dest', '--ship'].includes(a)) fail(`unknown flag ${a} (flags: --dest DIR, --ship)`, 2);
+const destAt = args.indexOf('--dest');
+const archive = join(out, 'results.tar.gz');
+if (!existsSync(archive)) fail(`${archive} not found: OUT is the directory scripts/gpu-session.sh wrote (results.tar.gz, session.log, …)`);
+const date = new Date().toISOString().slice(0, 10);
+const dest = destAt >= 0 ? args[destAt + 1] : `bench/results/gpu-${date}`;
+if (!dest) fail('--dest needs a directory', 2);
+mkdirSync(dest, { recursive: true });
+const tar = spawnSync('tar', ['xzf', archive, '-C', dest], { encoding: 'utf8' });
+if (tar.status !== 0) fail(`cannot unpack ${archive}: ${tar.stderr.trim()}`);
+const res = join(dest, 'gpu-results');
+
+const read = (p) => (existsSync(join(res, p)) ? readFileSync(join(res, p), 'utf8') : null);
+const json = (p) => {
+  const t = read(p);
+  if (t === null) return null;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return null; // a file cut short by a timeout
+  }
+};
+const jsonl = (p) => (read(p) ?? '').split('\n').filter(Boolean).flatMap((l) => {
+  try {
+    return [JSON.parse(l)];
+  } catch {
+    return [];
+  }
+});
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+const f = (v, d = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
+const lines = [];
+const device = (read('device.txt') ?? 'unknown device\n').split('\n')[0];
+const hardware = / hardware adapter/.test(device);
+lines.push(`# GPU session results, ingested ${date}`, '', `Device: ${device}`, `Source: ${out} (unpacked here by \`node scripts/gpu-ingest.mjs\`)`, '');
+
+// ---- training steps
+const ts = json('train-step.json');
+lines.push('## Training steps (`bench/train-step.js`)', '');
+if (!ts?.rows?.length) lines.push('Not measured in this session.', '');
+else {
+  lines.push('| model | batch | ms/step | PyTorch ms | PyTorch / ours | host ms/step | dispatches | peak MB | conv problems timed (moved off the rule) |', '|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of ts.rows)
+    lines.push(`| ${r.name} | ${r.batch} | ${f(r.msPerStep)} | ${r.pytorchMs ?? ''} | ${r.pytorchMs ? f(r.pytorchMs / r.msPerStep) + '×' : ''} | ${f(r.hostMsPerStep)} | ${f(r.dispatchesPerStep, 0)} | ${f(r.peakLiveMB, 1)} | ${r.tune ? `${r.tune.problems} (${r.tune.changed})` : 'off'} |`);
+  lines.push('');
+  for (const [k, p] of Object.entries(ts.profiles ?? {})) {
+    lines.push(`Slowest kernels, ${k} (${f(p.totalMs)} ms in one pass per dispatch):`, '', '| kernel | calls | ms |', '|---|---:|---:|');
+    for (const e of p.kernels.slice(0, 8)) lines.push(`| ${e.label} | ${e.count} | ${f(e.ms, 3)} |`);
+    lines.push('');
+  }
+  // the tuner's choices: per mode, how often each tile won, and the problems it moved off the rule
+  const tuned = ts.rows.flatMap((r) => r.tune?.tiles ?? []);
+  if (tuned.length) {
+    lines.push('Conv tiles timed on this device (every problem under every tile: `train-step.json` rows[].tune.tiles):', '');
+    for (const mode of ['forward', 'gradInput', 'gradWeight']) {
+      const of = tuned.filter((x) => x.mode === mode);
+      if (!of.length) continue;
+      const wins = {};
+      for (const x of of) wins[x.best] = (wins[x.best] ?? 0) + 1;
+      lines.push(`- ${mode}: ${of.length} problems, ${of.filter((x) => x.best !== x.rule).length} off the rule; fastest tiles: ${Object.entries(wins).sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ×${n}`).join(', ')}`);
+    }
+    lines.push('', '| kernel | problem | rule | ms | fastest | ms |', '|---|---|---|---:|---|---:|');
+    for (const x of tuned.filter((x) => x.best !== x.rule)) lines.push(`| ${x.mode} | ${x.problem} | ${x.rule} | ${f(x.ruleMs, 3)} | ${x.best} | ${f(x.bestMs, 3)} |`);
+    lines.push('');
+  }
+}
+
+// ---- conv kernels
+const cv = json('conv.json');
+lines.push('## Conv kernels (`bench/conv.js --quick`: forward + both gradients)', '');
+if (!cv?.rows?.length) lines.push('Not measured in this session.', '');
+else {
+  lines.push('| model | layer | batch | ms | GFLOP/s | max rel err | TF.js ms | TF.js / ours |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of cv.rows.filter((r) => r.kernel === 'all'))
+    lines.push(`| ${r.model} | ${r.layer} | ${r.batch} | ${f(r.ms, 3)} | ${f(r.gflops, 0)} | ${r.maxRelErr.toExponential(1)} | ${r.tfjsMs ?? ''} | ${r.tfjsMs ? f(r.tfjsMs / r.ms, 1) + '×' : ''} |`);
+  lines.push('');
+}
+
+// ---- matmul
+const mm = json('matmul.json');
+lines.push('## Matmul (`bench/matmul.js`)', '');
+if (!mm?.rows?.length) lines.push('Not measured in this session.', '');
+else {
+  lines.push('| shape | ms | GFLOP/s | max rel err |', '|---|---:|---:|---:|');
+  for (const r of mm.rows) lines.push(`| ${r.name} | ${f(r.ms, 3)} | ${f(r.gflops, 0)} | ${typeof r.maxRelErr === 'number' ? r.maxRelErr.toExponential(1) : '–'} |`);
+  lines.push('');
+}
+
+// ---- the evaluation classifier
+lines.push('## The evaluation classifier (CNN)', '');
+const cnnM = jsonl('cnn/metrics.jsonl');
+const cnnS = json('cnn/summary.json');
+const ship = read('cnn-ship.txt') ?? '';
+const sha = /SHA-256 ([0-9a-f]{64})/.exec(ship)?.[1];
+if (!cnnM.length) lines.push('Not trained in this session.', '');
+else {
+  lines.push(`- ${cnnM.length} epochs; median epoch ${f(median(cnnM.map((m) => m.seconds)), 1)} s (${f(median(cnnM.map((m) => m.imgPerSec)), 0)} img/s); best validation accuracy ${f(100 * Math.max(...cnnM.map((m) => m.valAcc)))}%`);
+  if (cnnS?.test) lines.push(`- test accuracy ${f(100 * cnnS.test.acc)}% on ${cnnS.test.count} images`);
+  if (sha) lines.push(`- shipped classifier SHA-256 ${sha}`);
+  lines.push('');
+}
+
+// ---- the GANs
+for (const [m, title] of [['cgan', 'cGAN'], ['acgan', 'AC-GAN']]) {
+  lines.push(`## ${title}`, '');
+  const ms = jsonl(`${m}/metrics.jsonl`);
+  if (!ms.length) {
+    lines.push('Not trained in this session.', '');
+    continue;
+  }
+  const later = ms.length > 1 ? ms.slice(1) : ms;
+  lines.push(`- ${ms.length} epochs; median epoch ${f(median(later.map((e) => e.seconds)), 1)} s (${f(median(later.map((e) => e.imgPerSec)), 0)} img/s${ms.length > 1 ? ', epoch 1 left out' : ''})`);
+  const fids = ms.filter((e) => typeof e.fid === 'number');
+  if (fids.length) lines.push(`- FID by epoch: ${fids.map((e) => `${e.epoch}: ${f(e.fid)}`).join(', ')}`);
+  const last = ms[ms.length - 1];
+  lines.push(`- last epoch: D(real) ${f(last.dReal, 3)}, D(fake) ${f(last.dFake, 3)}, G ${f(last.g, 3)}, D(x) ${f(last.dx)}, D(G(z)) ${f(last.dgz)}`);
+  const ev = json(`${m}/eval/results.json`);
+  if (ev) {
+    if (ev.fid) lines.push(`- FID ${f(ev.fid.fid)} (real-vs-real floor ${f(ev.fid.realFloor)}; ${ev.fid.nGenerated} generated vs ${ev.fid.nReal} real)`);
+    if (ev.accuracy) lines.push(`- real-trained classifier on ${ev.accuracy.count} generated images: ${f(100 * ev.accuracy.acc)}%`);
+    if (ev.balance) lines.push(`- class balance: largest deviation from 10% is ${f(100 * ev.balance.maxDeviation)} points`);
+    lines.push(`- report: ${join(res, m, 'eval', 'report.html')}`);
+  }
+  lines.push('');
+}
+
+const summary = lines.join('\n');
+writeFileSync(join(dest, 'SUMMARY.md'), summary);
+console.log(summary);
+
+if (args.includes('--ship')) {
+  const cls = join(out, 'eval-classifier.safetensors');
+  if (!existsSync(cls) || !existsSync(`${cls}.sha256`)) fail(`--ship: ${cls} and its .sha256 are not in ${out}`);
+  if (!hardware) fail(`--ship: this session ran on "${device}", not a hardware adapter; its classifier is not the ruler (models/ left as it is)`);
+  mkdirSync('models', { recursive: true });
+  copyFileSync(cls, 'models/eval-classifier.safetensors');
+  copyFileSync(`${cls}.sha256`, 'models/eval-classifier.safetensors.sha256');
+  console.log('\ncopied eval-classifier.safetensors and its .sha256 into models/ (commit both; record the command, accuracy and SHA-256 in bench/RESULTS.md)');
+}
+console.error(`\nwritten: ${join(dest, 'SUMMARY.md')} (and the unpacked ${res})`);
