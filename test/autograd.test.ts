@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
-import { Tensor, keep, noGrad, tidy } from '../src/autograd/tensor.js';
+import { Tensor, backwardAll, keep, noGrad, tidy } from '../src/autograd/tensor.js';
 import { checkOp, cpu, gpuBackend } from './harness.js';
 
 test('backward from a scalar: d/dx Σ x² = 2x', async () => {
@@ -106,6 +106,42 @@ test('ops reject mismatched shapes and backends with clear messages', async () =
   const g = await gpuBackend();
   assert.throws(() => F.add(a, Tensor.from(g, [1, 2, 3], [3])), /mix backends/);
   assert.throws(() => Tensor.from(cpu, [1, 2, 3], [2, 2]), /3 values for shape \[2, 2\]/);
+});
+
+// backwardAll: several roots at once = backward from their sum (without computing it), on both backends; a root
+// that is an input of another gets its seed and the other's gradient; misuse is refused before anything runs
+test('backwardAll([a, b, c]) gives the gradients of (a + b + c).backward(), one add kernel fewer per extra root', async () => {
+  for (const be of [cpu, await gpuBackend()]) {
+    const run = async (all: boolean) => {
+      const x = Tensor.from(be, [0.5, -1.5, 2, 3], [2, 2]).setRequiresGrad();
+      const w = Tensor.from(be, [1, 2, -1, 0.25], [2, 2]).setRequiresGrad();
+      const h = F.matmul(x, w);
+      const a = F.sum(F.mul(h, h));
+      const b = F.mean(F.relu(h));
+      const c = F.sum(F.mul(a, b)); // depends on a and b: roots that are inputs of another root
+      const d0 = be.kind === 'gpu' ? (be as Awaited<ReturnType<typeof gpuBackend>>).gpu.counters.dispatches : 0;
+      if (all) backwardAll([a, b, c]);
+      else F.add(F.add(a, b), c).backward();
+      const dispatches = be.kind === 'gpu' ? (be as Awaited<ReturnType<typeof gpuBackend>>).gpu.counters.dispatches - d0 : 0;
+      return { gx: Array.from(await x.grad!.toArray()), gw: Array.from(await w.grad!.toArray()), dispatches };
+    };
+    const one = await run(false), all = await run(true);
+    for (const k of ['gx', 'gw'] as const)
+      one[k].forEach((v, i) => assert.ok(Math.abs(v - all[k][i]) <= 1e-5 * Math.max(1, Math.abs(v)), `${be.name} ${k}[${i}]: ${all[k][i]} vs ${v}`));
+    if (be.kind === 'gpu') assert.ok(all.dispatches < one.dispatches, `fewer dispatches: ${all.dispatches} vs ${one.dispatches}`);
+  }
+});
+
+test('backwardAll: seeds, and misuse (no roots, a root twice, a root without grad, a non-scalar without a seed)', async () => {
+  const x = Tensor.from(cpu, [1, 2, 3], [3]).setRequiresGrad();
+  const y = F.mul(x, x);
+  const s = F.sum(x);
+  backwardAll([y, s], [Tensor.from(cpu, [1, 0, 2], [3]), undefined]); // d/dx: 2x·seed + 1
+  assert.equal(Array.from(await x.grad!.toArray()), [3, 1, 13]);
+  assert.throws(() => backwardAll([]), /no roots/);
+  assert.throws(() => backwardAll([s, s]), /root 1 is listed twice/);
+  assert.throws(() => backwardAll([s, Tensor.from(cpu, [1], [1])]), /root 1: this tensor does not require grad/);
+  assert.throws(() => backwardAll([s, y]), /root 1: tensor has 3 elements; pass the output gradient/);
 });
 
 test.run();

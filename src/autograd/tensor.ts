@@ -228,105 +228,121 @@ export class Tensor {
    * Gradients accumulate into `.grad` of every leaf that requires them; intermediate gradients are freed.
    */
   backward(grad?: Tensor): void {
-    if (!this.requiresGrad) throw new Error('backward(): this tensor does not require grad (no input had requiresGrad, or it was made under noGrad)');
-    let seed: Tensor;
-    if (!grad) {
-      if (this.size !== 1) throw new Error(`backward(): tensor has ${this.size} elements; pass the output gradient`);
-      seed = oneOf(this.backend).view(this.shape); // no fill per call; nothing writes into a gradient it is handed
-    } else {
-      if (grad.size !== this.size) throw new Error(`backward(grad): grad [${grad.shape}] does not match [${this.shape}]`);
-      seed = grad.view(this.shape); // our own handle: every gradient in `grads` is ours to free
-    }
-    const order = topoOrder(this);
-    const grads = new Map<Tensor, Tensor>([[this, seed]]);
-    // parameters with a gradient slot: how many gradients each is still to receive in this pass
-    const pending = new Map<Tensor, number>();
-    for (const t of order)
-      if (t.node) for (const inp of t.node.inputs) if (inp.requiresGrad && !inp.node && inp.gradSlot) pending.set(inp, (pending.get(inp) ?? 0) + 1);
-    // the slot view a leaf's complete gradient may be written into: none if .grad already holds an earlier pass's
-    const slotFor = (inp: Tensor, shape: Shape): Tensor | null => {
-      const slot = inp.gradSlot;
-      return slot && !inp.node && !inp.grad && !slot.disposed && slot.size === sizeOf(shape) ? slot.view(shape) : null;
-    };
-    noGrad(() => {
-      for (let i = order.length - 1; i >= 0; i--) {
-        const t = order[i];
-        const g = grads.get(t);
-        if (!g) continue;
-        grads.delete(t);
-        if (t.node) {
-          const inputs = t.node.inputs;
-          const needs = inputs.map((x) => x.requiresGrad);
-          // what `out` handed out to be added to: only these are sums already (two handles on one storage, e.g. g
-          // passed through to both inputs of add(h, h), are two gradients to add)
-          const inPlace = new Set<Tensor>();
-          const out: GradOut = (k, shape) => {
-            const inp = inputs[k];
-            // the slot (not for an input named twice by this op): written by the first gradient, added to by later
-            // ones; after a gradient that did not go there, a new tensor (the sum goes there below)
-            const once = inputs.indexOf(inp) === inputs.lastIndexOf(inp);
-            const slot = once ? slotFor(inp, shape) : null;
-            const prev = grads.get(inp);
-            if (slot && (!prev || prev.store === slot.store)) {
-              if (prev) inPlace.add(slot);
-              return { t: slot, add: !!prev };
-            }
-            slot?.dispose();
-            // an intermediate's earlier gradient that nothing else holds (one handle on its storage): add to it in
-            // place, as the tape would (prev + this one), without a separate add
-            if (once && prev && inp.node && prev.storage?.refs === 1 && prev.size === sizeOf(shape)) {
-              const v = prev.view(shape);
-              inPlace.add(v);
-              return { t: v, add: true };
-            }
-            return { t: Tensor.empty(inp.backend, shape), add: false };
-          };
-          const gs = t.node.backward(g, needs, out);
-          const handed = new Set<Tensor>();
-          inputs.forEach((inp, k) => {
-            let gi = gs[k];
-            const left = pending.get(inp);
-            if (left !== undefined) pending.set(inp, left - 1);
-            if (!gi || !needs[k]) return;
-            // a closure may pass g (or one tensor) through to several inputs: give each holder its own handle
-            if (gi === g || handed.has(gi)) gi = gi.view(gi.shape);
-            handed.add(gi);
-            const prev = grads.get(inp);
-            if (prev && inPlace.has(gi)) gi.dispose(); // added in place (GradOut's add)
-            else if (prev) {
-              // the last gradient of a parameter with a slot: the sum goes straight into the slot, unless one of the
-              // two already lives there (WebGPU: no kernel reads a buffer it writes through another binding)
-              const slot = inp.gradSlot;
-              const free = slot && !slot.disposed && prev.store !== slot.store && gi.store !== slot.store;
-              const into = left === 1 && free ? slotFor(inp, inp.shape) : null;
-              grads.set(inp, accumulate(prev, gi, into));
-              prev.dispose();
-              gi.dispose();
-            } else grads.set(inp, gi);
-          });
-          for (const x of gs) if (x && x !== g && !handed.has(x)) x.dispose();
-          if (t.retainGrad) {
-            t.grad?.dispose();
-            t.grad = keep(g.view(t.shape)); // an intermediate's gradient, kept on request (for --trace)
-          }
-          g.dispose();
-        } else {
-          // a leaf: accumulate into .grad, which outlives every scope
-          let r = g;
-          if (g.shape.length !== t.shape.length || g.shape.some((d, k) => d !== t.shape[k])) {
-            r = g.view(t.shape);
-            g.dispose();
-          }
-          if (t.grad) {
-            const sum = accumulate(t.grad, r);
-            t.grad.dispose();
-            r.dispose();
-            t.grad = keep(sum);
-          } else t.grad = keep(r);
-        }
-      }
-    });
+    backwardAll([this], grad && [grad]);
   }
+
+  /** whether this is the only handle on its storage (the backward pass may then add into it in place) */
+  soleHandle(): boolean {
+    return this.storage?.refs === 1;
+  }
+}
+
+/**
+ * Reverse-mode differentiation from several tensors at once, as if from their sum, which is never computed (one
+ * add kernel fewer per extra root): root i is seeded with grads[i], or with 1 when it holds one element. PyTorch's
+ * torch.autograd.backward(tensors). A tensor's backward() is backwardAll([it]).
+ */
+export function backwardAll(roots: readonly Tensor[], seeds?: readonly (Tensor | undefined)[]): void {
+  if (!roots.length) throw new Error('backwardAll(): no roots');
+  roots.forEach((root, i) => {
+    const what = roots.length > 1 ? `backwardAll(): root ${i}` : 'backward()';
+    if (!root.requiresGrad) throw new Error(`${what}: this tensor does not require grad (no input had requiresGrad, or it was made under noGrad)`);
+    if (roots.indexOf(root) !== i) throw new Error(`${what} is listed twice`);
+    const grad = seeds?.[i];
+    if (!grad && root.size !== 1) throw new Error(`${what}: tensor has ${root.size} elements; pass the output gradient`);
+    if (grad && grad.size !== root.size) throw new Error(`${what}: grad [${grad.shape}] does not match [${root.shape}]`);
+  });
+  // the seeds: our own handles (every gradient in `grads` is ours to free); the kept 1 needs no fill per call, and
+  // nothing writes into a gradient it is handed
+  const grads = new Map<Tensor, Tensor>(roots.map((root, i) => [root, (seeds?.[i] ?? oneOf(root.backend)).view(root.shape)]));
+  const order = topoOrder(roots);
+  // parameters with a gradient slot: how many gradients each is still to receive in this pass
+  const pending = new Map<Tensor, number>();
+  for (const t of order)
+    if (t.node) for (const inp of t.node.inputs) if (inp.requiresGrad && !inp.node && inp.gradSlot) pending.set(inp, (pending.get(inp) ?? 0) + 1);
+  // the slot view a leaf's complete gradient may be written into: none if .grad already holds an earlier pass's
+  const slotFor = (inp: Tensor, shape: Shape): Tensor | null => {
+    const slot = inp.gradSlot;
+    return slot && !inp.node && !inp.grad && !slot.disposed && slot.size === sizeOf(shape) ? slot.view(shape) : null;
+  };
+  noGrad(() => {
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      const g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      if (t.node) {
+        const inputs = t.node.inputs;
+        const needs = inputs.map((x) => x.requiresGrad);
+        // what `out` handed out to be added to: only these are sums already (two handles on one storage, e.g. g
+        // passed through to both inputs of add(h, h), are two gradients to add)
+        const inPlace = new Set<Tensor>();
+        const out: GradOut = (k, shape) => {
+          const inp = inputs[k];
+          // the slot (not for an input named twice by this op): written by the first gradient, added to by later
+          // ones; after a gradient that did not go there, a new tensor (the sum goes there below)
+          const once = inputs.indexOf(inp) === inputs.lastIndexOf(inp);
+          const slot = once ? slotFor(inp, shape) : null;
+          const prev = grads.get(inp);
+          if (slot && (!prev || prev.store === slot.store)) {
+            if (prev) inPlace.add(slot);
+            return { t: slot, add: !!prev };
+          }
+          slot?.dispose();
+          // an intermediate's earlier gradient that nothing else holds (one handle on its storage): add to it in
+          // place, as the tape would (prev + this one), without a separate add
+          if (once && prev && inp.node && prev.soleHandle() && prev.size === sizeOf(shape)) {
+            const v = prev.view(shape);
+            inPlace.add(v);
+            return { t: v, add: true };
+          }
+          return { t: Tensor.empty(inp.backend, shape), add: false };
+        };
+        const gs = t.node.backward(g, needs, out);
+        const handed = new Set<Tensor>();
+        inputs.forEach((inp, k) => {
+          let gi = gs[k];
+          const left = pending.get(inp);
+          if (left !== undefined) pending.set(inp, left - 1);
+          if (!gi || !needs[k]) return;
+          // a closure may pass g (or one tensor) through to several inputs: give each holder its own handle
+          if (gi === g || handed.has(gi)) gi = gi.view(gi.shape);
+          handed.add(gi);
+          const prev = grads.get(inp);
+          if (prev && inPlace.has(gi)) gi.dispose(); // added in place (GradOut's add)
+          else if (prev) {
+            // the last gradient of a parameter with a slot: the sum goes straight into the slot, unless one of the
+            // two already lives there (WebGPU: no kernel reads a buffer it writes through another binding)
+            const slot = inp.gradSlot;
+            const free = slot && !slot.disposed && prev.store !== slot.store && gi.store !== slot.store;
+            const into = left === 1 && free ? slotFor(inp, inp.shape) : null;
+            grads.set(inp, accumulate(prev, gi, into));
+            prev.dispose();
+            gi.dispose();
+          } else grads.set(inp, gi);
+        });
+        for (const x of gs) if (x && x !== g && !handed.has(x)) x.dispose();
+        if (t.retainGrad) {
+          t.grad?.dispose();
+          t.grad = keep(g.view(t.shape)); // an intermediate's gradient, kept on request (for --trace)
+        }
+        g.dispose();
+      } else {
+        // a leaf: accumulate into .grad, which outlives every scope
+        let r = g;
+        if (g.shape.length !== t.shape.length || g.shape.some((d, k) => d !== t.shape[k])) {
+          r = g.view(t.shape);
+          g.dispose();
+        }
+        if (t.grad) {
+          const sum = accumulate(t.grad, r);
+          t.grad.dispose();
+          r.dispose();
+          t.grad = keep(sum);
+        } else t.grad = keep(r);
+      }
+    }
+  });
 }
 
 /** a kept scalar 1 per backend: the seed of backward() on a one-element tensor */
@@ -347,10 +363,11 @@ function accumulate(a: Tensor, b: Tensor, out: Tensor | null = null): Tensor {
   return addImpl!(a, b, out);
 }
 
-function topoOrder(root: Tensor): Tensor[] {
+/** every tensor the roots depend on through gradient-tracking ops, each after its inputs */
+function topoOrder(roots: readonly Tensor[]): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
-  const stack: [Tensor, boolean][] = [[root, false]];
+  const stack: [Tensor, boolean][] = roots.map((r): [Tensor, boolean] => [r, false]).reverse();
   while (stack.length) {
     const [t, done] = stack.pop()!;
     if (done) {

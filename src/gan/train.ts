@@ -4,7 +4,7 @@
 // into the shared GPU command encoder; its scalar results are summed on the GPU and read back only at logging
 // points (no host sync inside a step).
 import type { Backend } from '../autograd/backend.js';
-import { Tensor, keep, noGrad, tidy } from '../autograd/tensor.js';
+import { Tensor, backwardAll, keep, noGrad, tidy } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 import { Generator } from '../autograd/random.js';
 import { Adam } from '../nn/optim.js';
@@ -107,10 +107,12 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   // each loss kernel also gives the mean probability D assigns (D(x) and D(G(z)) for the log)
   const { loss: dReal, prob: dx } = F.bceWithLogitsAndProb(real.adv, ones);
   const { loss: dFake, prob: dgz } = F.bceWithLogitsAndProb(faked.adv, zeros);
-  // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not added to lossD
+  // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms
   const aux = acgan ? F.add(F.softmaxCrossEntropy(real.cls!, y), F.softmaxCrossEntropy(faked.cls!, yD)) : F.reshape(zeros, [1]);
-  const lossD = acgan ? F.add(F.add(dReal, dFake), aux) : F.add(dReal, dFake);
-  lossD.backward(ones); // seeded with the kept 1 (backward() would fill a new one)
+  // D's loss is dReal + dFake (+ aux): backward from its terms at once, as from their sum, which is never computed;
+  // each seeded with the kept 1 (backward() would fill a new one)
+  const terms = acgan ? [dReal, dFake, aux] : [dReal, dFake];
+  backwardAll(terms, terms.map(() => ones));
   optD.step();
 
   // 2. Generator step: generated images should score 1 (and carry the class they were asked for). D is frozen,
