@@ -10,7 +10,7 @@
 // On hardware adapters the table uses the tiles that training timed and cached on this device (node/tile_cache.ts;
 // e.g. by bench/train-step.js run first), where there are any, as training does (`--tune off`: pickTile's rule).
 // Usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--tune auto|off] [--json FILE]
-import { nodeGpu, releaseNodeGpu, GpuBackend, CpuBackend, Tensor, F, Generator, describeGpu, convKernels, loadTileCache, tileCachePath } from '../dist/index.js';
+import { nodeGpu, releaseNodeGpu, GpuBackend, CpuBackend, Tensor, F, Generator, describeGpu, convKernels, loadTileCache, tileCachePath, tileName } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -225,14 +225,12 @@ for (const l of tilesMode ? [] : layers) {
 }
 
 // ------------------------------------------------------------------ --tiles: every tile, forced
-// [BM, BN] or [BM, BN, TB] (wgsl/conv2d.wgsl): 4×4 per thread, then 8×8 per thread
-const TILES = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8]];
-const tileName = (t) => `${t[0]}×${t[1]}${t[2] === 8 ? '/8' : ''}`;
+// every tile the kernel has ([BM, BN] or [BM, BN, TB]: 4×4 per thread, then 8×8) that fits this device
 if (tilesMode) {
-  const fits = (t) => 128 * (t[0] + t[1]) <= gpu.limits.maxComputeWorkgroupStorageSize && (t[0] / (t[2] ?? 4)) * (t[1] / (t[2] ?? 4)) <= gpu.limits.maxComputeInvocationsPerWorkgroup;
   const ck = convKernels;
+  const TILES = ck.CONV_TILES.filter((t) => ck.tileFits(gpu, t));
   // rows print as they are measured (a run cut short by a timeout keeps what it measured)
-  const names = TILES.filter(fits).map(tileName);
+  const names = TILES.map(tileName);
   console.log(`tile sweep (ms; picked = the op's choice by shape, * = fastest; 4×4 per thread unless /8: 8×8)`);
   console.log(`| model | layer | batch | kernel | picked | ${names.join(' | ')} | best vs picked |`);
   console.log(`|---|---|---:|---|---|${names.map(() => '---:').join('|')}|---:|`);
@@ -256,7 +254,7 @@ if (tilesMode) {
         const gm = phased ? d.N * Math.ceil(d.H / d.sh) * Math.ceil(d.W / d.sw) : gmOf(mode);
         const picked = ck.pickTile(gpu, mode, gm, gnOf(mode));
         const ms = {};
-        for (const t of TILES) if (fits(t)) ms[tileName(t)] = await timeKernel(() => fn({ tile: t, skinny: false }));
+        for (const t of TILES) ms[tileName(t)] = await timeKernel(() => fn({ tile: t, skinny: false }));
         const best = Object.entries(ms).sort((x, y) => x[1] - y[1])[0];
         const r = { model, layer: name, op, batch: N, kernel: kname, picked: tileName(picked), pickedMs: ms[tileName(picked)], best: best[0], bestMs: best[1], ms };
         tileRows.push(r);

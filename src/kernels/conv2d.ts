@@ -105,7 +105,9 @@ export interface TuneSpec {
   key: string;
   mode: Mode;
   d: ConvDims;
+  /** GEMM rows as run() is called with them, and as the kernel runs them (a phased input gradient: per phase) */
   gm: number;
+  rows: number;
   gn: number;
   splits: number;
   kChunk: number;
@@ -161,7 +163,7 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
     const key = specKey(mode, d, phased, hoist, splits, kChunk);
     tile = tu.tiles.get(key);
     if (!tile && !tu.pending.has(key))
-      tu.pending.set(key, { key, mode, d: { ...d }, gm: gm0, gn, splits, kChunk, phased, hoist, hasBias: bias !== null, act, alpha, accumulate });
+      tu.pending.set(key, { key, mode, d: { ...d }, gm: gm0, rows: gm, gn, splits, kChunk, phased, hoist, hasBias: bias !== null, act, alpha, accumulate });
   }
   tile ??= pickTile(gpu, mode, gm, gn);
   if (![tile[0], tile[1]].every((t) => t === 32 || t === 64 || t === 128)) throw new Error(`conv2d tile sides are 32, 64 or 128, got ${tile}`);

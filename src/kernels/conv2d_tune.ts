@@ -56,7 +56,7 @@ export async function tuneConvTiles(gpu: Gpu, o: TuneOptions = {}): Promise<Tune
   tu.pending.clear();
   for (const s of specs) {
     if (performance.now() - t0 > budget) break;
-    const rule = pickTile(gpu, s.mode, s.phased ? s.d.N * Math.ceil(s.d.H / s.d.sh) * Math.ceil(s.d.W / s.d.sw) : s.gm, s.gn);
+    const rule = pickTile(gpu, s.mode, s.rows, s.gn);
     const cands = tiles.some((t) => tileName(t) === tileName(rule)) ? tiles : [rule, ...tiles];
     const [na, nb, no, nbias] = sizes(s);
     const bufs: GBuf[] = [na, nb, no, Math.max(nbias, 1)].map((n) => gpu.acquire(4 * Math.max(n, 1)));
