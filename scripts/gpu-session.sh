@@ -24,10 +24,12 @@
 # CNN_ARGS, CNN_EVAL_ARGS, GAN_ARGS and EVAL_ARGS add flags (a trial on lavapipe: BENCH=0 TOTAL_S=420 EPOCHS=2
 # CNN_ARGS='--train-subset 256 --test-subset 256 --epochs 2' CNN_EVAL_ARGS='--test-subset 256'
 # GAN_ARGS='--train-subset 128 --fid-n 100 --fid-every 1' EVAL_ARGS='--n 100 --real-n 100').
-# Single parts for a longer lease: bench | cnn | cgan | acgan (training parts resume from runs/gpu-*).
+# Single parts for a longer lease: bench | cnn | cgan | acgan | gans (training parts resume from runs/gpu-*, which a
+# warm machine keeps between calls: `gans` in a second call right after `all` trains both GANs further, with
+# TOTAL_S set to what that call may take).
 # RUNS moves runs/ (test/gpu_session.test.ts runs the trial into a temporary directory).
 set -uo pipefail
-part=${1:?usage: gpu-session.sh all|bench|cnn|cgan|acgan OUT}
+part=${1:?usage: gpu-session.sh all|bench|cnn|cgan|acgan|gans OUT}
 out=${2:?usage: gpu-session.sh PART OUT}
 mkdir -p "$out"
 exec > >(tee -a "$out/session.log") 2>&1
@@ -45,7 +47,7 @@ train() { # budget_s model extra-args... — trains into runs/gpu-MODEL, resumin
   stamp "train $model (budget ${budget}s) $*"
   # SIGTERM makes training write its checkpoint and stop; progress bars (lines starting with '[') are dropped
   timeout -s TERM -k 30 "$budget" node dist/cli.js train "$model" --out "$dir" "${resume[@]}" "$@" 2>&1 \
-    | grep --line-buffered -v '^\[' > "$res/$model-log.txt"
+    | grep --line-buffered -v '^\[' >> "$res/$model-log.txt"
   stamp "train $model ended (exit ${PIPESTATUS[0]})"
 }
 bench() { # each under its own timeout (at most 200 s together)
@@ -83,6 +85,20 @@ pack() { # at most 8 files of 16 MiB come back: results.tar.gz, <gan>-samples.ta
   ls -la "$out"
 }
 
+gans() { # cGAN and AC-GAN side by side (resuming runs/gpu-*), until what is left minus EVAL_S + 20 s, then their evaluations
+  local cls=$runs/gpu-cnn/eval-classifier.safetensors fid=() m gan_s p1 p2
+  [ -f "$cls" ] && fid=(--classifier "$cls" --fid-every 5)
+  # an evaluation left by an earlier call describes an older checkpoint
+  for m in cgan acgan; do rm -rf "$runs/gpu-$m/eval"; done
+  gan_s=$(( $(left) - ${EVAL_S:-90} - 20 ))
+  (( gan_s < 30 )) && gan_s=30
+  # explicit PIDs: a bare `wait` would also wait for the `tee` behind exec (bash ≥ 5.1), i.e. for ever
+  train "$gan_s" cgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-} & p1=$!
+  train "$gan_s" acgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-} & p2=$!
+  wait "$p1" "$p2"
+  if [ -f "$cls" ]; then evalgan cgan & p1=$!; evalgan acgan & p2=$!; wait "$p1" "$p2"; fi
+}
+
 case "$part" in
   all)
     [ "${BENCH:-1}" = 1 ] && bench
@@ -94,19 +110,13 @@ case "$part" in
       timeout 60 node dist/cli.js eval cnn --checkpoint "$runs/gpu-cnn/best.safetensors" --ship "$cls" ${CNN_EVAL_ARGS:-} > "$res/cnn-ship.txt" 2>&1
       cat "$res/cnn-ship.txt"
     fi
-    fid=(); [ -f "$cls" ] && fid=(--classifier "$cls" --fid-every 5)
-    gan_s=$(( $(left) - ${EVAL_S:-90} - 20 ))
-    (( gan_s < 30 )) && gan_s=30
-    # explicit PIDs: a bare `wait` would also wait for the `tee` behind exec (bash ≥ 5.1), i.e. for ever
-    train "$gan_s" cgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-} & p1=$!
-    train "$gan_s" acgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-} & p2=$!
-    wait "$p1" "$p2"
-    if [ -f "$cls" ]; then evalgan cgan & p1=$!; evalgan acgan & p2=$!; wait "$p1" "$p2"; fi
+    gans
     pack
     ;;
+  gans) gans; pack ;;
   bench) bench; pack ;;
   cnn) train "${BUDGET_S:-540}" cnn --epochs 30; pack ;;
   cgan|acgan) train "${BUDGET_S:-540}" "$part" --epochs "${EPOCHS:-20}"; pack ;;
-  *) echo "unknown part '$part' (all, bench, cnn, cgan, acgan)" >&2; exit 2 ;;
+  *) echo "unknown part '$part' (all, bench, cnn, cgan, acgan, gans)" >&2; exit 2 ;;
 esac
 stamp done
