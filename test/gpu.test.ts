@@ -139,4 +139,23 @@ test('a WGSL compile error is thrown at the next sync, naming the file', async (
   assert.match(msg, /broken_on_purpose\.wgsl/);
 });
 
+
+// Dawn rounds timestamps down to multiples of 65.536 µs unless its toggle timestamp_quantization is off
+// (src/node/gpu.ts DAWN_FLAGS): then every small kernel of a profile reads 0 or 0.066 ms
+test('timestamp queries have full resolution (not quantised to 65.536 µs)', async () => {
+  const be = await gpuBackend();
+  const g = be.gpu;
+  if (!g.canTime) return; // an adapter without timestamp queries has nothing to quantise
+  const gen = new Generator(4);
+  const a = F.randomNormal(be, [33, 47], gen), b = F.randomNormal(be, [47, 29], gen);
+  await g.sync();
+  const step = 65536e-6; // ms
+  const times: number[] = [];
+  for (let i = 0; i < 6; i++) times.push((await g.timeGpu(() => F.matmul(a, b).dispose()))!);
+  const offGrid = times.filter((ms) => Math.abs(ms / step - Math.round(ms / step)) > 1e-6);
+  assert.ok(offGrid.length > 0, `every time on the 65.536 µs grid: ${times.join(', ')} ms`);
+  a.dispose();
+  b.dispose();
+});
+
 test.run();

@@ -13,13 +13,21 @@ export const NO_ADAPTER_HELP = [
   'with Vulkan support (nvidia_icd.json). Check with `vulkaninfo --summary`.',
 ].join('\n');
 
+/**
+ * Dawn's flags. Dawn rounds timestamp queries down to multiples of 65.536 µs unless told not to (its toggle
+ * `timestamp_quantization`, a guard against timing attacks in browsers): on a GPU that made every small kernel of
+ * the profile, the conv-tile tuner and bench/conv.js read 0 or 0.066 ms (first GPU session, 2026-12-01). Node runs
+ * our own code only, so we take full resolution.
+ */
+export const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
+
 /** Create the GPU context in Node. Options also come from env: WEBGPU_ADAPTER, WEBGPU_POWER. */
 export async function nodeGpu(opts: DeviceOptions = {}): Promise<Gpu> {
   Object.assign(globalThis, globals);
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp'; // silences a lavapipe warning
   const adapter = opts.adapter ?? process.env.WEBGPU_ADAPTER;
   const power = (opts.powerPreference ?? process.env.WEBGPU_POWER) as GPUPowerPreference | undefined;
-  if (!navigatorGpu) navigatorGpu = create([]) as unknown as GPU;
+  if (!navigatorGpu) navigatorGpu = create(DAWN_FLAGS) as unknown as GPU;
   try {
     return await createGpu(navigatorGpu, { adapter, powerPreference: power });
   } catch (e) {
