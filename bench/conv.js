@@ -1,7 +1,7 @@
 // bench/conv.js — profiles the convolution kernels (wgsl/conv2d.wgsl) on every conv layer shape of the seed
 // models, at batch 64 and 256 (and a channel sweep): forward, input gradient, weight gradient and all three
 // together. Per row: median ms (GPU timestamp queries where the adapter has them, else wall clock around a submit
-// and wait), GFLOP/s (useful FLOPs: 2·N·K·P·Q·C·R·S per kernel), % of this device's measured matmul rate, speed-up
+// and wait; on GPUs in batches of back-to-back runs after a warm-up, see timeKernel), GFLOP/s (useful FLOPs: 2·N·K·P·Q·C·R·S per kernel), % of this device's measured matmul rate, speed-up
 // over the float64 CPU reference (timed on one image, scaled by the batch: convolution is linear in N), and the
 // max relative error against the CPU reference (the same kernels run at batch 2).
 // `--tiles` runs a sweep instead of that table: each kernel of each layer timed under every GEMM tile the conv
@@ -115,16 +115,34 @@ function buffersOf(b, op, d, gen) {
   const up = (n) => b.upload(Float32Array.from(gen.uniform(n), (v) => v * 2 - 1), 'f32');
   return { x: up(xN), w: up(wN), y: b.alloc(yN, 'f32'), gy: up(yN), gx: b.alloc(xN, 'f32'), gw: b.alloc(wN, 'f32'), xN, yN, wN };
 }
+// ms per run of fn as a busy GPU runs it. A GPU lowers its clocks when idle: timed run by run with a wait between,
+// the first GPU session (H200, 2026-12-01) read a 2.1-ms kernel as 11.5 ms. So on hardware adapters: fn once
+// (pipelines compile), about WARM_MS of fn back to back, then `timedRuns` batches of R back-to-back runs (about
+// BATCH_MS each), each batch's GPU time (the sum of its dispatches' timestamps) divided by R; the median batch
+// counts. Software adapters (no clocks to raise, seconds per run) time run by run.
+const WARM_MS = software ? 0 : 50, BATCH_MS = software ? 0 : 5;
+async function runsMs(fn, n) {
+  if (gpu.canTime) {
+    gpu.startProfile();
+    for (let i = 0; i < n; i++) fn();
+    return (await gpu.stopProfile()).reduce((t, p) => t + p.ms, 0);
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) fn();
+  await gpu.sync();
+  return performance.now() - t0;
+}
 async function timeKernel(fn) {
   fn();
   await gpu.sync(); // warm-up (pipeline compile)
-  const ms = [];
-  for (let i = 0; i < timedRuns; i++) {
-    const t0 = performance.now();
-    const g = await gpu.timeGpu(fn);
-    const wall = performance.now() - t0;
-    ms.push(g ?? wall);
+  let R = 1;
+  if (!software) {
+    const one = Math.max(await runsMs(fn, 1), 1e-3);
+    await runsMs(fn, Math.min(256, Math.ceil(WARM_MS / one)));
+    R = Math.min(64, Math.max(1, Math.ceil(BATCH_MS / one)));
   }
+  const ms = [];
+  for (let i = 0; i < timedRuns; i++) ms.push((await runsMs(fn, R)) / R);
   ms.sort((a, b) => a - b);
   return ms[Math.floor(ms.length / 2)];
 }

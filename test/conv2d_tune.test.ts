@@ -109,6 +109,59 @@ test('conv tuning: timestamps that are not positive (a broken driver) leave the 
   }
 });
 
+test('conv tuning: the rule\'s tile first keeps the GPU busy for warmMs, then the tiles are timed in interleaved rounds', async () => {
+  const g = await gpuBackend();
+  const stop = g.gpu.stopProfile;
+  const profiles: string[][] = [];
+  try {
+    enableConvTuning(g.gpu);
+    await convStep(g);
+    g.gpu.stopProfile = async () => {
+      const p = await stop.call(g.gpu);
+      profiles.push(p.map((x) => x.label));
+      return p;
+    };
+    const r = await tuneConvTiles(g.gpu, { tiles: TILES, reps: 2, warmMs: 1e6 });
+    assert.is(r.length, 3);
+    assert.is(profiles.length, 6, 'two profiles per problem: the untimed round, then warm-up and timed rounds');
+    for (let i = 0; i < 3; i++) {
+      const [first, timed] = [profiles[2 * i], profiles[2 * i + 1]];
+      const n = first.length; // the candidates, in order
+      assert.ok(n >= 2, 'every candidate in the untimed round');
+      const warm = timed.length - 2 * n;
+      assert.is(warm, 256, 'a warmMs no kernel reaches: the cap on warm-up runs');
+      const ruleLabel = first[Object.keys(r[i].all).indexOf(r[i].rule)];
+      assert.ok(timed.slice(0, warm).every((l) => l === ruleLabel), 'the warm-up runs the rule\'s tile');
+      assert.equal(timed.slice(warm, warm + n), first, 'round 1: every candidate, in order');
+      assert.equal(timed.slice(warm + n), first, 'round 2: the same order');
+    }
+  } finally {
+    g.gpu.stopProfile = stop;
+    disableConvTuning(g.gpu);
+  }
+});
+
+test('conv tuning: where the rule\'s tile has no valid time, it stays, however fast the others read', async () => {
+  const g = await gpuBackend();
+  const stop = g.gpu.stopProfile;
+  try {
+    enableConvTuning(g.gpu);
+    await convStep(g);
+    // only 32×64/8 reads a time; every other tile (the rule among them, unless it is 32×64/8) reads 0
+    g.gpu.stopProfile = async () => (await stop.call(g.gpu)).map((p) => ({ ...p, ms: /BM=32,BN=64,TB=8/.test(p.label) ? 0.5 : 0 }));
+    const r = await tuneConvTiles(g.gpu, { tiles: TILES, reps: 1 });
+    assert.is(r.length, 3);
+    for (const x of r) {
+      if (x.rule === '32×64/8') continue;
+      assert.is(x.ruleMs, Infinity);
+      assert.is(x.best, x.rule, `${x.mode}: kept ${x.rule}`);
+    }
+  } finally {
+    g.gpu.stopProfile = stop;
+    disableConvTuning(g.gpu);
+  }
+});
+
 // the whole AC-GAN step (convolutions, transposed convolutions, their gradients, split weight gradients), each of
 // its conv problems forced onto a tile drawn at random: the same losses and updated weights, bit for bit
 test('conv tuning: an AC-GAN step with every conv problem on a random tile gives the same bits', async () => {
