@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,18 +118,14 @@ test('runtime errors exit 1 with one line (stack only with --verbose): checkpoin
   }
 });
 
-/** run the CLI, send `signal` once stdout/stderr shows `after`, resolve with exit code and output */
-function runAndSignal(args: string[], after: RegExp, signal: NodeJS.Signals): Promise<{ code: number | null; out: string }> {
+/** run the CLI, call `drive` with the output so far on each chunk of stdout/stderr, resolve with exit code and output */
+function runDriven(args: string[], drive: (out: string, child: ChildProcess) => void): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: ENV });
     let out = '';
-    let sent = false;
     const on = (d: Buffer) => {
       out += d.toString();
-      if (!sent && after.test(out)) {
-        sent = true;
-        child.kill(signal);
-      }
+      drive(out, child);
     };
     child.stdout.on('data', on);
     child.stderr.on('data', on);
@@ -137,6 +134,17 @@ function runAndSignal(args: string[], after: RegExp, signal: NodeJS.Signals): Pr
       clearTimeout(timer);
       resolve({ code, out });
     });
+  });
+}
+
+/** run the CLI, call `send` (by default: send `signal`) once stdout/stderr shows `after`, resolve with exit code and output */
+function runAndSignal(args: string[], after: RegExp, signal: NodeJS.Signals, send = (child: ChildProcess) => void child.kill(signal)): Promise<{ code: number | null; out: string }> {
+  let sent = false;
+  return runDriven(args, (out, child) => {
+    if (!sent && after.test(out)) {
+      sent = true;
+      send(child);
+    }
   });
 }
 
@@ -169,6 +177,56 @@ test('SIGINT finishes the step and writes a checkpoint; --resume completes; an i
     assert.is(rb.code, 0, rb.out + rb.err);
     assert.match(rb.out, /rolling back to .* with learning rate 0\.0001 \(try 1 of 3\)/);
     assert.match(rb.out, /epoch 2: D\(real\)/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('SIGTERM delivered twice at once (GNU timeout, Ctrl-C to a process group) still writes the checkpoint; a second one a second later aborts', async () => {
+  if (!haveData()) return;
+  const dir = mkdtempSync(join(tmpdir(), 'rel-sig2-'));
+  const base = ['train', 'cgan', '--train-subset', '64', '--batch', '4', '--epochs', '1'];
+  try {
+    // `timeout -s TERM` signals the child and its process group: two SIGTERMs microseconds apart (and npm, under
+    // `npm run train`, forwards a Ctrl-C's SIGINT again a little later): one request, not "abort"
+    const r = await runAndSignal([...base, '--out', join(dir, 'a')], /step 10\/16/, 'SIGTERM', (child) => {
+      child.kill('SIGTERM');
+      child.kill('SIGTERM');
+      setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGTERM'), 100);
+    });
+    const a = join(dir, 'a', 'checkpoint.safetensors');
+    assert.is(r.code, 143, r.out);
+    assert.not.match(r.out, /again: aborting/);
+    assert.match(r.out, /stopped by SIGTERM after step (1[0-5]); checkpoint: .*resume with: npm run train -- cgan/s);
+    assert.ok(existsSync(a));
+    const stoppedAt = Number(/after step (\d+)/.exec(r.out)![1]);
+    assert.is(JSON.parse(decodeSafetensors(new Uint8Array(readFileSync(a))).metadata.position).inEpoch, stoppedAt);
+    const res = cli([...base, '--out', join(dir, 'a'), '--resume', a]);
+    assert.is(res.code, 0, res.err);
+    assert.match(res.out, new RegExp(`resuming from .* after ${stoppedAt} steps of epoch 1`));
+    assert.match(res.out, /epoch 1: D\(real\)/);
+
+    // a second SIGTERM 1.2 s after the first one was handled aborts without a checkpoint: the child is stopped
+    // (SIGSTOP) right after it reports the first, so that its step cannot end before the second one arrives
+    let phase = 0;
+    const b = await runDriven([...base, '--out', join(dir, 'b')], (out, child) => {
+      if (phase === 0 && /step 10\/16/.test(out)) {
+        phase = 1;
+        child.kill('SIGTERM');
+      } else if (phase === 1 && /SIGTERM: finishing the current step and writing a checkpoint \(send it again, a second or more later, to abort\)/.test(out)) {
+        phase = 2;
+        child.kill('SIGSTOP');
+        setTimeout(() => {
+          child.kill('SIGTERM');
+          child.kill('SIGCONT');
+        }, 1200);
+      }
+    });
+    assert.is(phase, 2, b.out);
+    assert.is(b.code, 143, b.out);
+    assert.match(b.out, /SIGTERM again: aborting without a checkpoint/);
+    assert.not.match(b.out, /stopped by/);
+    assert.not.ok(existsSync(join(dir, 'b', 'checkpoint.safetensors')), 'no checkpoint');
   } finally {
     rmSync(dir, { recursive: true });
   }

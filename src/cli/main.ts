@@ -232,32 +232,59 @@ function parseFault(v: string | undefined): { kind: 'oom' | 'lost'; step: number
 class TrainingStopped extends Error {}
 
 /**
- * SIGINT/SIGTERM: the first asks training to stop after the current step and write a checkpoint; a second one
- * aborts at once.
+ * A stop signal that arrives less than this many ms after the first one is the same request delivered twice, not
+ * a second one: GNU `timeout` sends SIGTERM to the child and to its process group, and Ctrl-C in a terminal sends
+ * SIGINT to the whole process group (under `npm run`, npm forwards it as well), so node gets it twice or more
+ * within microseconds to milliseconds. Only a repeat after this asks for something more (an abort).
  */
-function interruptible(): { requested: () => boolean; signal: string | null; dispose: () => void } {
-  const st = { signal: null as string | null };
-  const on = (sig: string) => {
-    if (st.signal) {
-      console.error(`\n${sig} again: aborting without a checkpoint`);
-      process.exit(sig === 'SIGTERM' ? 143 : 130);
-    }
-    st.signal = sig;
-    console.error(`\n${sig}: finishing the current step and writing a checkpoint (send it again to abort)`);
+const REPEAT_SIGNAL_GRACE_MS = 1000;
+
+/**
+ * Calls `first` on the first SIGINT/SIGTERM and `again` on one that comes REPEAT_SIGNAL_GRACE_MS or more after it
+ * (repeats sooner are ignored); the listeners stay installed, so no repeat meets node's default action (death by
+ * the signal), until the returned function removes them.
+ */
+function onStopSignals(first: (sig: NodeJS.Signals) => void, again: (sig: NodeJS.Signals) => void): () => void {
+  let firstAt: number | null = null;
+  const on = (sig: NodeJS.Signals) => {
+    const now = performance.now();
+    if (firstAt === null) {
+      firstAt = now;
+      first(sig);
+    } else if (now - firstAt >= REPEAT_SIGNAL_GRACE_MS) again(sig);
   };
   const onInt = () => on('SIGINT');
   const onTerm = () => on('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  return () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
+}
+
+/**
+ * SIGINT/SIGTERM: the first asks training to stop after the current step and write a checkpoint; another one a
+ * second or more later (REPEAT_SIGNAL_GRACE_MS; sooner ones are the same signal delivered twice) aborts at once.
+ */
+function interruptible(): { requested: () => boolean; signal: string | null; dispose: () => void } {
+  const st = { signal: null as string | null };
+  const dispose = onStopSignals(
+    (sig) => {
+      st.signal = sig;
+      console.error(`\n${sig}: finishing the current step and writing a checkpoint (send it again, a second or more later, to abort)`);
+    },
+    (sig) => {
+      console.error(`\n${sig} again: aborting without a checkpoint`);
+      process.exit(sig === 'SIGTERM' ? 143 : 130);
+    },
+  );
   return {
     requested: () => st.signal !== null,
     get signal() {
       return st.signal;
     },
-    dispose: () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-    },
+    dispose,
   };
 }
 
@@ -387,11 +414,15 @@ async function playgroundCmd(argv: string[]): Promise<number> {
   const pg = await startPlayground({ root: site, checkpoint, port: (flags.port as number | undefined) ?? 8080, host: flags.host as string | undefined });
   console.log(`playground: ${pg.url}  (model: ${pg.checkpoint ?? 'none yet: pick a checkpoint file in the page, or train one with `npm run train`'})`);
   console.log('open it in a browser with WebGPU (Chrome/Edge 113+; on Linux enable chrome://flags/#enable-unsafe-webgpu); Ctrl-C stops');
+  // the first SIGINT/SIGTERM closes the server (exit 0); the same signal delivered twice (Ctrl-C, `timeout`: see
+  // REPEAT_SIGNAL_GRACE_MS) neither closes it twice nor kills the process; one a second or more later exits at once
+  let dispose = () => {};
   await new Promise<void>((ok) => {
-    const stop = () => void pg.close().then(ok);
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+    dispose = onStopSignals(
+      () => void pg.close().then(ok),
+      (sig) => process.exit(sig === 'SIGTERM' ? 143 : 130),
+    );
+  }).finally(() => dispose());
   return 0;
 }
 
