@@ -11,17 +11,20 @@
 # `all` ends within TOTAL_S seconds (default 540; the device call's limit is 600), whatever the speed:
 #   1. benchmarks, alone on the GPU: bench/train-step.js --profile (issue 7; with the conv tiles timed per
 #      problem, the data for pickTile's hardware rule), bench/conv.js --quick (issue 3), bench/matmul.js;
-#   2. the evaluation classifier (issue 6): the CNN for CNN_S seconds (default 100), its best checkpoint tested
-#      and written slim with its SHA-256 (`npm run eval -- cnn --ship`);
-#   3. cGAN and AC-GAN (issue 5) side by side (two processes; each is bound by its own host thread's dispatches),
-#      20 epochs or until what is left minus EVAL_S + 20 s, FID every 5 epochs on the new classifier's features;
-#   4. the evaluation of both (FID with the real-vs-real floor, accuracy, balance, latent figures, report.html);
+#   2. the evaluation classifier (issue 6), only with CNN=1 or where models/ has none (it ships there since the
+#      first GPU session): the CNN for CNN_S seconds (default 100), its best checkpoint tested and written slim
+#      with its SHA-256 (`npm run eval -- cnn --ship`);
+#   3. AC-GAN, then cGAN (issue 5), one after the other (side by side they time-share the GPU and each ran 2.4×
+#      slower), each 20 epochs or until its share of what is left minus EVAL_S + 20 s, FID every 5 epochs on the
+#      classifier's features (this session's, else the shipped one);
+#   4. the evaluation of both (FID with the real-vs-real floor, accuracy, balance, latent figures, report.html;
+#      EVAL_WHAT adds `augment`, the augmentation study: three classifier trainings, ~90 s on an H200);
 #   5. back in $OUT (at most 8 files of 16 MiB come back from a device call): results.tar.gz (benchmarks, logs,
 #      curves, grids, metrics, eval reports), cgan-samples.tar and acgan-samples.tar (the grid of every epoch),
 #      eval-classifier.safetensors and .sha256 (`eval cnn --ship`: the FID ruler; commit both to models/),
 #      session.log.
 # Back here: `node scripts/gpu-ingest.mjs OUT --ship` (SUMMARY.md of every figure; the classifier into models/).
-# CNN_ARGS, CNN_EVAL_ARGS, GAN_ARGS and EVAL_ARGS add flags (a trial on lavapipe: BENCH=0 TOTAL_S=420 EPOCHS=2
+# CNN_ARGS, CNN_EVAL_ARGS, GAN_ARGS and EVAL_ARGS add flags (a trial on lavapipe: BENCH=0 CNN=1 TOTAL_S=420 EPOCHS=2
 # CNN_ARGS='--train-subset 256 --test-subset 256 --epochs 2' CNN_EVAL_ARGS='--test-subset 256'
 # GAN_ARGS='--train-subset 128 --fid-n 100 --fid-every 1' EVAL_ARGS='--n 100 --real-n 100').
 # Single parts for a longer lease: bench | cnn | cgan | acgan | gans (training parts resume from runs/gpu-*, which a
@@ -50,11 +53,14 @@ train() { # budget_s model extra-args... — trains into runs/gpu-MODEL, resumin
     | grep --line-buffered -v '^\[' >> "$res/$model-log.txt"
   stamp "train $model ended (exit ${PIPESTATUS[0]})"
 }
-bench() { # each under its own timeout (at most 200 s together)
+bench() { # each under its own timeout (at most 240 s together)
   # train-step times every conv problem of each step under every tile after its first warm-up step (as training
   # does) and keeps the fastest: its JSON holds each problem's ms per tile (the sweep for pickTile's hardware rule)
   stamp bench/train-step.js
   timeout 120 node bench/train-step.js --profile --json "$res/train-step.json" > "$res/train-step.txt" 2>&1
+  # issue 7's "GPU memory flat over 1000 steps after warm-up": the AC-GAN step 1000 times (allocated growth)
+  stamp bench/train-step.js 1000 steps
+  timeout 40 node bench/train-step.js --model acgan --batch 64 --steps 1000 --json "$res/train-step-1000.json" > "$res/train-step-1000.txt" 2>&1
   stamp bench/conv.js --quick
   timeout 50 node bench/conv.js --quick --json "$res/conv.json" > "$res/conv.txt" 2>&1
   stamp bench/matmul.js
@@ -67,7 +73,8 @@ evalgan() { # model — evaluation of runs/gpu-MODEL with the classifier, unless
   [ -f "$dir/checkpoint.safetensors" ] || { echo "no $dir/checkpoint.safetensors to evaluate"; return 0; }
   stamp "eval $1"
   timeout -k 10 "${EVAL_S:-90}" node dist/cli.js eval gan --checkpoint "$dir/checkpoint.safetensors" \
-    --classifier $runs/gpu-cnn/eval-classifier.safetensors --out "$dir/eval" ${EVAL_ARGS:-} > "$res/$1-eval-log.txt" 2>&1
+    --classifier "$(classifier)" --out "$dir/eval" --what "${EVAL_WHAT:-fid,accuracy,balance,latent,report}" ${EVAL_ARGS:-} \
+    >> "$res/$1-eval-log.txt" 2>&1
 }
 pack() { # at most 8 files of 16 MiB come back: results.tar.gz, <gan>-samples.tar (one grid per epoch), the weights
   for m in cnn cgan acgan; do
@@ -85,24 +92,35 @@ pack() { # at most 8 files of 16 MiB come back: results.tar.gz, <gan>-samples.ta
   ls -la "$out"
 }
 
-gans() { # cGAN and AC-GAN side by side (resuming runs/gpu-*), until what is left minus EVAL_S + 20 s, then their evaluations
-  local cls=$runs/gpu-cnn/eval-classifier.safetensors fid=() m gan_s p1 p2
-  [ -f "$cls" ] && fid=(--classifier "$cls" --fid-every 5)
+classifier() { # the FID ruler: this session's classifier if it trained one, else the shipped one
+  local own=$runs/gpu-cnn/eval-classifier.safetensors
+  if [ -f "$own" ]; then echo "$own"; elif [ -f models/eval-classifier.safetensors ]; then echo models/eval-classifier.safetensors; fi
+}
+gans() { # AC-GAN, then cGAN (resuming runs/gpu-*), until what is left minus EVAL_S + 20 s, then their evaluations.
+  # One after the other: side by side (first session) each ran at 31.9 s per epoch, where one alone takes ~13.5 s
+  # (the two processes time-share the GPU)
+  local cls fid=() m s p1 p2
+  cls=$(classifier)
+  [ -n "$cls" ] && fid=(--classifier "$cls" --fid-every 5)
   # an evaluation left by an earlier call describes an older checkpoint
   for m in cgan acgan; do rm -rf "$runs/gpu-$m/eval"; done
-  gan_s=$(( $(left) - ${EVAL_S:-90} - 20 ))
-  (( gan_s < 30 )) && gan_s=30
+  s=$(( ($(left) - ${EVAL_S:-90} - 20) / 2 ))
+  (( s < 30 )) && s=30
+  train "$s" acgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-}
+  s=$(( $(left) - ${EVAL_S:-90} - 20 ))   # what the AC-GAN left too
+  (( s < 30 )) && s=30
+  train "$s" cgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-}
   # explicit PIDs: a bare `wait` would also wait for the `tee` behind exec (bash ≥ 5.1), i.e. for ever
-  train "$gan_s" cgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-} & p1=$!
-  train "$gan_s" acgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-} & p2=$!
-  wait "$p1" "$p2"
-  if [ -f "$cls" ]; then evalgan cgan & p1=$!; evalgan acgan & p2=$!; wait "$p1" "$p2"; fi
+  if [ -n "$cls" ]; then evalgan cgan & p1=$!; evalgan acgan & p2=$!; wait "$p1" "$p2"; fi
 }
 
 case "$part" in
   all)
     [ "${BENCH:-1}" = 1 ] && bench
-    train "${CNN_S:-100}" cnn --epochs 30 ${CNN_ARGS:-}
+    # the evaluation classifier ships in models/ since the first GPU session: trained again only with CNN=1
+    if [ "${CNN:-0}" = 1 ] || [ ! -f models/eval-classifier.safetensors ]; then
+      train "${CNN_S:-100}" cnn --epochs 30 ${CNN_ARGS:-}
+    fi
     # the evaluation classifier as it is to be shipped (models/): weights only, test accuracy and SHA-256
     cls=$runs/gpu-cnn/eval-classifier.safetensors
     if [ -f "$runs/gpu-cnn/best.safetensors" ]; then

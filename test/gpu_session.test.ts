@@ -15,7 +15,7 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
   try {
     const out = join(dir, 'out');
     const env = {
-      ...process.env, RUNS: join(dir, 'runs'), BENCH: '0', TOTAL_S: '420', EPOCHS: '2', CNN_S: '100',
+      ...process.env, RUNS: join(dir, 'runs'), BENCH: '0', CNN: '1', TOTAL_S: '420', EPOCHS: '2', CNN_S: '100',
       CNN_ARGS: '--train-subset 256 --test-subset 256 --epochs 2', CNN_EVAL_ARGS: '--test-subset 256',
       GAN_ARGS: '--train-subset 128 --fid-n 100 --fid-every 1', EVAL_ARGS: '--n 100 --real-n 100',
     };
@@ -44,6 +44,19 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
       const refused = spawnSync(process.execPath, ['scripts/gpu-ingest.mjs', out, '--dest', join(dir, 'ingest2'), '--ship'], { encoding: 'utf8' });
       assert.is(refused.status, 1);
       assert.match(refused.stderr, /not a hardware adapter; its classifier is not the ruler \(models\/ left as it is\)/);
+    }
+    // a second call on the same (warm) machine: `gans` trains both further from their checkpoints, one after the
+    // other, and evaluates them again (the first call's eval/ described older checkpoints)
+    const out2 = join(dir, 'out2');
+    const r2 = spawnSync('bash', ['scripts/gpu-session.sh', 'gans', out2], { encoding: 'utf8', env: { ...env, EPOCHS: '3', TOTAL_S: '300' }, timeout: 360_000 });
+    const log2 = existsSync(join(out2, 'session.log')) ? readFileSync(join(out2, 'session.log'), 'utf8') : r2.stdout + r2.stderr;
+    assert.is(r2.status, 0, log2);
+    assert.ok(log2.indexOf('train acgan (') < log2.indexOf('train acgan ended') && log2.indexOf('train acgan ended') < log2.indexOf('train cgan ('), `AC-GAN, then cGAN:\n${log2}`);
+    for (const m of ['cgan', 'acgan']) {
+      const tlog = readFileSync(join(dir, 'runs', 'gpu-results', `${m}-log.txt`), 'utf8');
+      assert.match(tlog, /resuming from .* after epoch 2/, `${m} resumed`);
+      assert.match(tlog, /epoch 3: FID/, `${m}: epoch 3`);
+      assert.ok(existsSync(join(dir, 'runs', `gpu-${m}`, 'eval', 'report.html')), `${m}: evaluated again`);
     }
   } finally {
     rmSync(dir, { recursive: true });
