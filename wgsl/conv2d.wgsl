@@ -64,12 +64,21 @@ override AKS: u32 = NT / (BM / 4u);       // modes 0, 1: the k stride between a 
 var<workgroup> As: array<vec4<f32>, BK * BM / 4u>; // [BK][BM/4]
 var<workgroup> Bs: array<vec4<f32>, BK * BN / 4u>; // [BK][BN/4]
 
-// phased mode 1: this workgroup's output phase and first taps
+// phased mode 1: this workgroup's output phase, its first taps (r0, s0) and its taps per kernel row and column
+// (the hoisted loaders read these instead of dividing again per element)
 var<private> phA: u32;
 var<private> phB: u32;
+var<private> phR0: u32;
+var<private> phS0: u32;
+var<private> phRp: u32;
+var<private> phSp: u32;
 fn setPhase(z: u32) {
   phA = z / p.sw;
   phB = z % p.sw;
+  phR0 = (phA + p.ph) % p.sh;
+  phS0 = (phB + p.pw) % p.sw;
+  phRp = Rp();
+  phSp = Sp();
 }
 fn Hp() -> u32 { return (p.H + p.sh - 1u) / p.sh; }
 fn Wp() -> u32 { return (p.W + p.sw - 1u) / p.sw; }
@@ -219,8 +228,8 @@ fn store(m: u32, j0: u32, v: vec4<f32>, gm: u32, gn: u32, zOff: u32) {
 // index once and reuses it for the four rows. Mode 2's A is a plain strided read. B slots are (k = t % BK,
 // cols 4·(t/BK + (NT/BK)·l), l < LB): the reduction index is fixed per tile step, decoded once.
 var<private> rowBase: array<i32, 4>; // source offset of the row's image (−1: row outside the GEMM or the image)
-var<private> rowY: array<i32, 4>;    // mode 0: p·sh − ph; mode 1: h + ph
-var<private> rowX: array<i32, 4>;    // mode 0: q·sw − pw; mode 1: w + pw
+var<private> rowY: array<i32, 4>;    // mode 0: p·sh − ph; mode 1: h + ph; phased mode 1: (h + ph) / sh
+var<private> rowX: array<i32, 4>;    // mode 0: q·sw − pw; mode 1: w + pw; phased mode 1: (w + pw) / sw
 
 fn decodeRows(m0: u32, gm: u32) {
   for (var i = 0u; i < 4u; i++) {
@@ -238,8 +247,14 @@ fn decodeRows(m0: u32, gm: u32) {
       let px = pixel(m);
       if (px.y >= p.H) { continue; }
       rowBase[i] = i32(px.x * p.K * p.P * p.Q);
-      rowY[i] = i32(px.y + p.ph);
-      rowX[i] = i32(px.z + p.pw);
+      if (PHASED == 1u) {
+        // in output units: h + ph = sh·(rowY) + r0, and the phase's i-th tap row r0 + i·sh reads gy row rowY − i
+        rowY[i] = i32((px.y + p.ph) / p.sh);
+        rowX[i] = i32((px.z + p.pw) / p.sw);
+      } else {
+        rowY[i] = i32(px.y + p.ph);
+        rowX[i] = i32(px.z + p.pw);
+      }
     }
   }
 }
@@ -278,6 +293,22 @@ fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
             v[i] = srcA[rowBase[i] + chan + ih * i32(p.W) + iw];
           }
         }
+      } else if (PHASED == 1u) {
+        // no division per element: the phase makes every (h + ph − r)/sh whole (see decodeRows)
+        let rs = phRp * phSp;
+        let t2 = kk % rs;
+        let tr = t2 / phSp;
+        let ts = t2 % phSp;
+        if (phR0 + tr * p.sh < p.R && phS0 + ts * p.sw < p.S) {
+          let chan = i32((kk / rs) * p.P * p.Q);
+          for (var i = 0u; i < 4u; i++) {
+            let oh = rowY[i] - i32(tr);
+            let ow = rowX[i] - i32(ts);
+            if (rowBase[i] >= 0 && oh >= 0 && ow >= 0 && oh < i32(p.P) && ow < i32(p.Q)) {
+              v[i] = srcA[rowBase[i] + chan + oh * i32(p.Q) + ow];
+            }
+          }
+        }
       } else {
         let tp = tap(kk);
         if (tp.y < p.R) {
@@ -307,7 +338,14 @@ fn loadB(t: u32, col0: u32, k0: u32, kEnd: u32, gn: u32) {
   var ihB = 0; var iwB = 0; var xB = 0u; // mode 2: the output pixel's input window and image offset
   if (ok) {
     if (MODE == 0u) { kOff = kb; }
-    else if (MODE == 1u) {
+    else if (MODE == 1u && PHASED == 1u) {
+      let rs = phRp * phSp;
+      let t2 = kb % rs;
+      let r = phR0 + (t2 / phSp) * p.sh;
+      let sx = phS0 + (t2 % phSp) * p.sw;
+      ok = r < p.R && sx < p.S;
+      kOff = ((kb / rs) * p.C * p.R + r) * p.S + sx;
+    } else if (MODE == 1u) {
       let tp = tap(kb);
       ok = tp.y < p.R;
       kOff = (tp.x * p.C * p.R + tp.y) * p.S + tp.z;
