@@ -39,12 +39,25 @@ test('tile cache: saved tiles come back for this adapter only; unknown tiles and
     assert.is(again.adapters[mine]['gradInput:problem-d'], '128×32');
     // corrupt: reported, not thrown; the next save replaces it
     disableConvTuning(g.gpu);
-    writeFileSync(path, '{"version": 1, "adapters": ');
+    writeFileSync(path, '{"version": 2, "adapters": ');
     const bad = loadTileCache(g.gpu, path);
     assert.is(bad.loaded, 0);
     assert.match(bad.problem!, /conv tile cache .*conv-tiles\.json unusable .*timing afresh/);
     convTuning(g.gpu)!.tiles.set('forward:problem-a', [64, 64, 8]);
     saveTileCache(g.gpu, path);
+    disableConvTuning(g.gpu);
+    assert.equal(loadTileCache(g.gpu, path), { loaded: 1 });
+    // a version-1 file (timed on quantised timestamps, cold): not loaded, said why, replaced at the next save
+    disableConvTuning(g.gpu);
+    const v1 = JSON.parse(readFileSync(path, 'utf8'));
+    v1.version = 1;
+    writeFileSync(path, JSON.stringify(v1));
+    const old = loadTileCache(g.gpu, path);
+    assert.is(old.loaded, 0);
+    assert.match(old.problem!, /unusable \(timed by an older tuner, on quantised timestamps and a cold GPU\); timing afresh/);
+    convTuning(g.gpu)!.tiles.set('forward:problem-a', [64, 64]);
+    saveTileCache(g.gpu, path);
+    assert.is(JSON.parse(readFileSync(path, 'utf8')).version, 2);
     disableConvTuning(g.gpu);
     assert.equal(loadTileCache(g.gpu, path), { loaded: 1 });
   } finally {

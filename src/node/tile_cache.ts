@@ -3,7 +3,9 @@
 // a training run, then another). Tiles never change a result's bits, so a cached choice can only be slower, never
 // wrong; a missing, unreadable or foreign file is ignored (with a message) and rewritten at the next tuning.
 // File: $FMNIST_TILE_CACHE, else $XDG_CACHE_HOME (~/.cache)/fmnist-webgpu-engine/conv-tiles.json:
-//   { "version": 1, "adapters": { "<adapter and limits>": { "<problem key>": "64×64/8", … } } }
+//   { "version": 2, "adapters": { "<adapter and limits>": { "<problem key>": "64×64/8", … } } }
+// Version 1 files were timed on Dawn's quantised timestamps (65.536 µs steps) and without warming the GPU up, which
+// chose slow tiles on an H200 (bench/RESULTS.md, first GPU session): they are timed afresh, not loaded.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,11 +24,13 @@ function adapterKey(gpu: Gpu): string {
   return `${describeGpu(gpu)}; workgroup storage ${gpu.limits.maxComputeWorkgroupStorageSize}, invocations ${gpu.limits.maxComputeInvocationsPerWorkgroup}`;
 }
 
-type CacheFile = { version: 1; adapters: Record<string, Record<string, string>> };
+const VERSION = 2;
+type CacheFile = { version: typeof VERSION; adapters: Record<string, Record<string, string>> };
 
 function read(path: string): CacheFile {
   const f = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
-  if (f?.version !== 1 || typeof f.adapters !== 'object' || f.adapters === null) throw new Error('not a version-1 tile cache');
+  if (f?.version === 1) throw new Error('timed by an older tuner, on quantised timestamps and a cold GPU');
+  if (f?.version !== VERSION || typeof f.adapters !== 'object' || f.adapters === null) throw new Error(`not a version-${VERSION} tile cache`);
   return f;
 }
 
@@ -58,7 +62,7 @@ export function loadTileCache(gpu: Gpu, path = tileCachePath()): { loaded: numbe
 export function saveTileCache(gpu: Gpu, path = tileCachePath()): void {
   const tu = convTuning(gpu);
   if (!tu) return;
-  let f: CacheFile = { version: 1, adapters: {} };
+  let f: CacheFile = { version: VERSION, adapters: {} };
   try {
     f = read(path);
   } catch {
