@@ -192,6 +192,9 @@ const variantCases: [string, number[], number[], F.Conv2dOptions][] = [
   ['k3 pad 1 17→32', [3, 17, 13, 13], [32, 17, 3, 3], { padding: 1 }],
   // forward gn = 33 (64×64 by default), input gradient gn = 32
   ['k3 same 32→33', [3, 32, 13, 13], [33, 32, 3, 3], { padding: 'same' }],
+  // the generator's last layer in small: a transposed conv from 37 channels to 1 (the skinny input gradient sums
+  // 37 channels in 8 slices, not a multiple)
+  ['stride 2 k5 same 37→1', [3, 1, 13, 13], [37, 1, 5, 5], { stride: 2, padding: 'same' }],
 ];
 const variants: ConvVariant[] = [
   { phased: false, skinny: false }, { phased: true, skinny: false }, { phased: false, skinny: true }, { phased: true, skinny: true },

@@ -147,6 +147,9 @@ export function runSpec(gpu: Gpu, s: TuneSpec, a: GBuf, b: GBuf, bias: GBuf | nu
   run(gpu, s.mode, a, b, bias, out, s.d, s.act, s.alpha, s.gm, s.gn, s.splits, s.kChunk, { phased: s.phased, skinny: false, hoist: s.hoist, tile }, s.accumulate);
 }
 
+/** conv2d_skinny's GEMM rows per workgroup (wgsl/conv2d.wgsl SK_ROWS; each row's reduction split over 8 threads) */
+const SKINNY_ROWS = 32;
+
 function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number, gm: number, gn: number, splits = 1, kChunk = 0, v: ConvVariant = {}, accumulate = false): void {
   if (gm === 0 || gn === 0) return;
   const gm0 = gm;
@@ -175,7 +178,7 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
     throw new Error(`conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${threadsOf(tile)} threads`);
   gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate, tile), [a, b, biasOrDummy(gpu, bias), out],
     (p) => p.u(d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.sh, d.sw, d.ph, d.pw, kChunk).f(alpha),
-    skinny ? [Math.ceil(gm / 256), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z]);
+    skinny ? [Math.ceil(gm / SKINNY_ROWS), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z]);
 }
 
 export function conv2d(gpu: Gpu, x: GBuf, w: GBuf, bias: GBuf | null, y: GBuf, d: ConvDims, act: Activation, alpha: number, v: ConvVariant = {}): void {
