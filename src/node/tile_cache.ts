@@ -28,10 +28,10 @@ const VERSION = 2;
 type CacheFile = { version: typeof VERSION; adapters: Record<string, Record<string, string>> };
 
 function read(path: string): CacheFile {
-  const f = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
+  const f = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown; adapters?: unknown } | null;
   if (f?.version === 1) throw new Error('timed by an older tuner, on quantised timestamps and a cold GPU');
   if (f?.version !== VERSION || typeof f.adapters !== 'object' || f.adapters === null) throw new Error(`not a version-${VERSION} tile cache`);
-  return f;
+  return f as CacheFile;
 }
 
 /**
