@@ -260,6 +260,26 @@ fn decodeRows(m0: u32, gm: u32) {
   }
 }
 
+// mode 2: the x columns (c, r, s) a thread's B slots read are the same at every tile step, so with at most
+// COL_SLOTS slots (every 4×4-block tile and 128×128/8, 128×64/8) they are decoded once (decodeCols) instead of at
+// every step (4 integer divisions per element: the weight gradient's loader did more integer work than FMAs)
+const COL_SLOTS = 4u;
+var<private> colBase: array<i32, 16>; // c·H·W of column 4·bn4(l) + e, at l·4 + e (−1: outside the GEMM)
+var<private> colRS: array<u32, 16>;   // (r << 16) | s
+
+fn decodeCols(t: u32, col0: u32, gn: u32) {
+  for (var l = 0u; l < min(LB, COL_SLOTS); l++) {
+    let bn4 = t / BK + (NT / BK) * l;
+    for (var e = 0u; e < 4u; e++) {
+      let j = col0 + 4u * bn4 + e;
+      let rs = p.R * p.S;
+      let u = j % rs;
+      colBase[4u * l + e] = select(-1, i32((j / rs) * p.H * p.W), j < gn);
+      colRS[4u * l + e] = ((u / p.S) << 16u) | (u % p.S);
+    }
+  }
+}
+
 fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
   for (var l = 0u; l < LA; l++) {
     var v = vec4<f32>(0.0);
@@ -368,7 +388,12 @@ fn loadB(t: u32, col0: u32, k0: u32, kEnd: u32, gn: u32) {
         if (j >= gn) { continue; }
         if (MODE == 0u) { v[e] = srcB[j * (p.C * p.R * p.S) + kOff]; }
         else if (MODE == 1u) { v[e] = srcB[kOff + j * p.R * p.S]; }
-        else {
+        else if (LB <= COL_SLOTS) {
+          let cb = colBase[4u * l + e];
+          let ih = ihB + i32(colRS[4u * l + e] >> 16u);
+          let iw = iwB + i32(colRS[4u * l + e] & 0xffffu);
+          if (ih >= 0 && iw >= 0 && ih < i32(p.H) && iw < i32(p.W)) { v[e] = srcB[xB + u32(cb + ih * i32(p.W) + iw)]; }
+        } else {
           let rs = p.R * p.S;
           let c = j / rs;
           let u = j % rs;
@@ -405,7 +430,10 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   var accD0 = vec4<f32>(0.0); var accD1 = vec4<f32>(0.0); var accD2 = vec4<f32>(0.0); var accD3 = vec4<f32>(0.0);
   var accDR0 = vec4<f32>(0.0); var accDR1 = vec4<f32>(0.0); var accDR2 = vec4<f32>(0.0); var accDR3 = vec4<f32>(0.0);
 
-  if (HOIST == 1u) { decodeRows(row0 + 4u * (t % (BM / 4u)), gm); }
+  if (HOIST == 1u) {
+    decodeRows(row0 + 4u * (t % (BM / 4u)), gm);
+    if (MODE == 2u && LB <= COL_SLOTS) { decodeCols(t, col0, gn); }
+  }
   for (var k0 = kBeg; k0 < kEnd; k0 += BK) {
     if (HOIST == 1u) {
       loadA(t, row0, k0, kEnd, gm);
