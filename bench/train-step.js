@@ -8,19 +8,20 @@
 // `npm run train` does (`--tune auto`: on hardware adapters; `on`, `off`); the rows say how long that took. Tiles
 // cached by an earlier process on this device (node/tile_cache.ts) are not timed again, unless --fresh-tiles.
 // Inputs are synthetic (seeded random images and labels): no dataset needed.
-// Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--fresh-tiles] [--json FILE]
+// `--tune-budget S` (default 15) stops starting new problems after S seconds of timing per row.
+// Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--json FILE]
 import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, noGrad, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam, convKernels, tuneConvTiles, loadTileCache, saveTileCache } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const args = process.argv.slice(2);
-const KNOWN = ['--quick', '--model', '--batch', '--steps', '--profile', '--tune', '--fresh-tiles', '--json', '--help'];
+const KNOWN = ['--quick', '--model', '--batch', '--steps', '--profile', '--tune', '--tune-budget', '--fresh-tiles', '--json', '--help'];
 for (const a of args) if (a.startsWith('--') && !KNOWN.includes(a)) {
   console.error(`error: unknown flag ${a} (flags: ${KNOWN.join(', ')})`);
   process.exit(2);
 }
 if (args.includes('--help')) {
-  console.log('usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--fresh-tiles] [--json FILE]');
+  console.log('usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--json FILE]');
   process.exit(0);
 }
 const flag = (n) => {
@@ -39,6 +40,11 @@ for (const m of models) if (!['acgan', 'cgan', 'cnn'].includes(m)) {
 const batches = (flag('batch') ?? (software ? '16' : quick ? '64' : '64,256')).split(',').map(Number);
 const steps = Number(flag('steps') ?? (software ? 3 : 50));
 const tuneMode = flag('tune') ?? process.env.FMNIST_TUNE ?? 'auto';
+const tuneBudget = Number(flag('tune-budget') ?? 15);
+if (!(tuneBudget > 0)) {
+  console.error(`error: --tune-budget takes seconds > 0; got '${flag('tune-budget')}'`);
+  process.exit(2);
+}
 if (!['auto', 'on', 'off'].includes(tuneMode)) {
   console.error(`error: --tune takes auto, on or off; got '${tuneMode}'`);
   process.exit(2);
@@ -109,7 +115,7 @@ for (const model of models)
     t.step();
     await gpu.sync();
     const tt0 = performance.now();
-    const tuned = tune ? await tuneConvTiles(gpu, { budgetMs: 15_000 }) : []; // the step's conv problems, each under every tile
+    const tuned = tune ? await tuneConvTiles(gpu, { budgetMs: 1000 * tuneBudget }) : []; // the step's conv problems, each under every tile
     const tuneMs = performance.now() - tt0;
     try {
       if (tuned.length) saveTileCache(gpu);

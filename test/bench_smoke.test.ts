@@ -40,7 +40,8 @@ test('bench/train-step.js --tune on: tiles timed and cached, then taken from the
   const dir = mkdtempSync(join(tmpdir(), 'tiles-'));
   try {
     const env = { FMNIST_TILE_CACHE: join(dir, 'conv-tiles.json') };
-    const args = ['bench/train-step.js', '--model', 'cnn', '--batch', '2', '--steps', '1', '--tune', 'on'];
+    // a budget no run reaches (the default 15 s per row can run out on a busy 2-core machine)
+    const args = ['bench/train-step.js', '--model', 'cnn', '--batch', '2', '--steps', '1', '--tune', 'on', '--tune-budget', '600'];
     const first = bench(args, env);
     const row = (first.json.rows as { dispatchesPerStep: number; tune: { problems: number } }[])[0];
     assert.is(row.dispatchesPerStep, 60);

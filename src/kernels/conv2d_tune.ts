@@ -87,7 +87,7 @@ export async function tuneConvTiles(gpu: Gpu, o: TuneOptions = {}): Promise<Tune
       return prof.map((p) => valid(p.ms));
     };
     const first = await timed(cands.length, () => cands.forEach(run));
-    const warm = Math.min(WARM_MAX_RUNS, Number.isFinite(first[ri]) ? Math.ceil(warmMs / first[ri]) : 8);
+    const warm = warmMs <= 0 ? 0 : Math.min(WARM_MAX_RUNS, Number.isFinite(first[ri]) ? Math.ceil(warmMs / first[ri]) : 8);
     const prof = await timed(warm + reps * cands.length, () => {
       for (let w = 0; w < warm; w++) run(rule);
       for (let r = 0; r < reps; r++) cands.forEach(run);
