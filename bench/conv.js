@@ -1,9 +1,10 @@
 // bench/conv.js — profiles the convolution kernels (wgsl/conv2d.wgsl) on every conv layer shape of the seed
 // models, at batch 64 and 256 (and a channel sweep): forward, input gradient, weight gradient and all three
 // together. Per row: median ms (GPU timestamp queries where the adapter has them, else wall clock around a submit
-// and wait; on GPUs in batches of back-to-back runs after a warm-up, see timeKernel), GFLOP/s (useful FLOPs: 2·N·K·P·Q·C·R·S per kernel), % of this device's measured matmul rate, speed-up
-// over the float64 CPU reference (timed on one image, scaled by the batch: convolution is linear in N), and the
-// max relative error against the CPU reference (the same kernels run at batch 2).
+// and wait; on GPUs in batches of back-to-back runs after a warm-up, see timeKernel), GFLOP/s (useful FLOPs:
+// 2·N·K·P·Q·C·R·S per kernel), % of this device's measured matmul rate, speed-up over the float64 CPU reference
+// (timed on one image, scaled by the batch: convolution is linear in N), and the max relative error against the
+// CPU reference (the same kernels run at batch 2).
 // `--tiles` runs a sweep instead of that table: each kernel of each layer timed under every GEMM tile the conv
 // kernel has (forced through convKernels' variant), beside the tile the op picks by shape — the data for choosing
 // tiles on a new device (the tiles' correctness is the conv2d tests' job).

@@ -5,9 +5,10 @@
 // queries, and keeps the fastest for the rest of the process. How it times, per problem: one untimed round over the
 // tiles (it compiles their pipelines, while the GPU idles), the rule's tile for about warmMs of GPU time (a GPU
 // lowers its clocks when idle; the first GPU session's tuning, cold, picked tiles 2–3× slower than the rule when
-// warm), then `reps` rounds over all tiles, interleaved so that a drift in clocks is shared by every tile. The tile never changes a result's bits (it splits
-// the outputs, not an output's sum; the weight gradient's split count stays pickTile's; tested in conv2d.test.ts),
-// so a run is the same with or without tuning, and tuning may happen between any two steps.
+// warm), then `reps` rounds over all tiles, interleaved so that a drift in clocks is shared by every tile.
+// The tile never changes a result's bits (it splits the outputs, not an output's sum; the weight gradient's split
+// count stays pickTile's; tested in conv2d.test.ts), so a run is the same with or without tuning, and tuning may
+// happen between any two steps.
 // It needs a wait for the GPU, so the training loop calls it once, after its first step (outside any step).
 import { CONV_TILES, convTuning, runSpec, tileFits, pickTile, Tile, TuneSpec } from './conv2d.js';
 import type { Gpu, GBuf } from './gpu.js';
