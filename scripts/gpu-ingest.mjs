@@ -65,6 +65,9 @@ else {
   for (const r of ts.rows)
     lines.push(`| ${r.name} | ${r.batch} | ${f(r.msPerStep)} | ${r.pytorchMs ?? ''} | ${r.pytorchMs ? f(r.pytorchMs / r.msPerStep) + '×' : ''} | ${f(r.hostMsPerStep)} | ${f(r.dispatchesPerStep, 0)} | ${f(r.peakLiveMB, 1)} | ${r.tune ? `${r.tune.problems} (${r.tune.changed})` : 'off'} |`);
   lines.push('');
+  // issue 7's flat-memory check: the AC-GAN step 1000 times (gpu-session.sh's second train-step run)
+  const long = json('train-step-1000.json')?.rows?.[0];
+  if (long) lines.push(`${long.name} at batch ${long.batch}, ${json('train-step-1000.json').steps ?? 1000} steps: ${f(long.msPerStep)} ms/step; GPU memory allocated during them: ${f(long.allocatedGrowthMB, 1)} MB (of ${f(long.allocatedMB, 1)} MB).`, '');
   for (const [k, p] of Object.entries(ts.profiles ?? {})) {
     lines.push(`Slowest kernels, ${k} (${f(p.totalMs)} ms in one pass per dispatch):`, '', '| kernel | calls | ms |', '|---|---:|---:|');
     for (const e of p.kernels.slice(0, 8)) lines.push(`| ${e.label} | ${e.count} | ${f(e.ms, 3)} |`);
