@@ -141,6 +141,35 @@ test('conv tuning: the rule\'s tile first keeps the GPU busy for warmMs, then th
   }
 });
 
+test('conv tuning on a hardware adapter by default: a warm-up of the rule\'s tile, then 5 rounds', async () => {
+  const g = await gpuBackend();
+  const stop = g.gpu.stopProfile;
+  const adapter = g.gpu.adapter as { software: boolean };
+  const kind = adapter.software;
+  const lengths: number[] = [];
+  try {
+    enableConvTuning(g.gpu);
+    await convStep(g);
+    adapter.software = false; // seen as hardware: the defaults a GPU gets (tiles for it are not the point here)
+    g.gpu.stopProfile = async () => {
+      const p = await stop.call(g.gpu);
+      lengths.push(p.length);
+      return p;
+    };
+    const r = await tuneConvTiles(g.gpu, { tiles: TILES });
+    assert.is(r.length, 3);
+    for (let i = 0; i < 3; i++) {
+      const n = lengths[2 * i];
+      const warm = lengths[2 * i + 1] - 5 * n;
+      assert.ok(warm >= 1 && warm <= 256, `${r[i].mode}: ${warm} warm-up runs before 5 rounds of ${n}`);
+    }
+  } finally {
+    adapter.software = kind;
+    g.gpu.stopProfile = stop;
+    disableConvTuning(g.gpu);
+  }
+});
+
 test('conv tuning: where the rule\'s tile has no valid time, it stays, however fast the others read', async () => {
   const g = await gpuBackend();
   const stop = g.gpu.stopProfile;
