@@ -332,12 +332,18 @@ fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
         }
       } else {
         let tp = tap(kk);
+        let unitStride = p.sh == 1u && p.sw == 1u; // uniform: no divergence, no division per element
         if (tp.y < p.R) {
           let chan = i32(tp.x * p.P * p.Q);
           for (var i = 0u; i < 4u; i++) {
             let th = rowY[i] - i32(tp.y);
             let tw = rowX[i] - i32(tp.z);
             if (rowBase[i] < 0 || th < 0 || tw < 0) { continue; }
+            if (unitStride) {
+              // stride 1 (every unphased input gradient that pickTile's path makes): th, tw are gy's row and column
+              if (th < i32(p.P) && tw < i32(p.Q)) { v[i] = srcA[rowBase[i] + chan + th * i32(p.Q) + tw]; }
+              continue;
+            }
             if (u32(th) % p.sh != 0u || u32(tw) % p.sw != 0u) { continue; }
             let oh = u32(th) / p.sh;
             let ow = u32(tw) / p.sw;
