@@ -107,10 +107,10 @@ fn tap(kk: u32) -> vec3<u32> {
     let t = kk % rs;
     return vec3<u32>(kk / rs, t / p.S, t % p.S);
   }
-  let rs = Rp() * Sp();
+  let rs = phRp * phSp;
   let t = kk % rs;
-  let r = (phA + p.ph) % p.sh + (t / Sp()) * p.sh;
-  let s = (phB + p.pw) % p.sw + (t % Sp()) * p.sw;
+  let r = phR0 + (t / phSp) * p.sh;
+  let s = phS0 + (t % phSp) * p.sw;
   if (r >= p.R || s >= p.S) { return vec3<u32>(kk / rs, p.R, 0u); }
   return vec3<u32>(kk / rs, r, s);
 }
