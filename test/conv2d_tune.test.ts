@@ -8,7 +8,7 @@ import { Tensor, tidy } from '../src/autograd/tensor.js';
 import { CONV_TILES, convTuning, disableConvTuning, enableConvTuning, tileFits, Tile } from '../src/kernels/conv2d.js';
 import { Generator } from '../src/autograd/random.js';
 import { ganStep, makeGan, PRESETS } from '../src/gan/train.js';
-import { tileName, tuneConvTiles } from '../src/kernels/conv2d_tune.js';
+import { tileName, tuneConvTiles, type TuneOptions } from '../src/kernels/conv2d_tune.js';
 import { gpuBackend, randomData, toF32 } from './harness.js';
 import type { GpuBackend } from '../src/kernels/backend.js';
 
@@ -26,6 +26,22 @@ async function convStep(g: GpuBackend): Promise<number[][]> {
 }
 
 const TILES: Tile[] = [[64, 64], [32, 64, 8]];
+
+type Profiled = { label: string; ms: number }[];
+/** convStep's three GEMMs noted and tuned, every profile the tuner reads passed through `see` (which may rewrite
+ * its times); tuning and the hook are undone before returning */
+async function tuneSeen(g: GpuBackend, see: (p: Profiled) => Profiled, o: TuneOptions) {
+  const stop = g.gpu.stopProfile;
+  try {
+    enableConvTuning(g.gpu);
+    await convStep(g);
+    g.gpu.stopProfile = async () => see(await stop.call(g.gpu));
+    return await tuneConvTiles(g.gpu, o);
+  } finally {
+    g.gpu.stopProfile = stop;
+    disableConvTuning(g.gpu);
+  }
+}
 
 test('conv tuning: every problem noted, timed under the tiles, the choice used from then on, the same bits', async () => {
   const g = await gpuBackend();
@@ -94,69 +110,37 @@ test('GpuBackend.tuneConvs: the next throttle point (the end of a step) times th
 });
 
 test('conv tuning: timestamps that are not positive (a broken driver) leave the rule\'s tiles', async () => {
-  const g = await gpuBackend();
-  const stop = g.gpu.stopProfile;
-  try {
-    enableConvTuning(g.gpu);
-    await convStep(g);
-    g.gpu.stopProfile = async () => (await stop.call(g.gpu)).map((p, i) => ({ ...p, ms: i % 2 ? 0 : -1 }));
-    const r = await tuneConvTiles(g.gpu, { tiles: TILES, reps: 1 });
-    assert.is(r.length, 3);
-    for (const x of r) assert.is(x.best, x.rule, `${x.mode}: kept ${x.rule}`);
-  } finally {
-    g.gpu.stopProfile = stop;
-    disableConvTuning(g.gpu);
-  }
+  const r = await tuneSeen(await gpuBackend(), (p) => p.map((x, i) => ({ ...x, ms: i % 2 ? 0 : -1 })), { tiles: TILES, reps: 1 });
+  assert.is(r.length, 3);
+  for (const x of r) assert.is(x.best, x.rule, `${x.mode}: kept ${x.rule}`);
 });
 
 test('conv tuning: the rule\'s tile first keeps the GPU busy for warmMs, then the tiles are timed in interleaved rounds', async () => {
-  const g = await gpuBackend();
-  const stop = g.gpu.stopProfile;
   const profiles: string[][] = [];
-  try {
-    enableConvTuning(g.gpu);
-    await convStep(g);
-    g.gpu.stopProfile = async () => {
-      const p = await stop.call(g.gpu);
-      profiles.push(p.map((x) => x.label));
-      return p;
-    };
-    const r = await tuneConvTiles(g.gpu, { tiles: TILES, reps: 2, warmMs: 1e6 });
-    assert.is(r.length, 3);
-    assert.is(profiles.length, 6, 'two profiles per problem: the untimed round, then warm-up and timed rounds');
-    for (let i = 0; i < 3; i++) {
-      const [first, timed] = [profiles[2 * i], profiles[2 * i + 1]];
-      const n = first.length; // the candidates, in order
-      assert.ok(n >= 2, 'every candidate in the untimed round');
-      const warm = timed.length - 2 * n;
-      assert.is(warm, 256, 'a warmMs no kernel reaches: the cap on warm-up runs');
-      const ruleLabel = first[Object.keys(r[i].all).indexOf(r[i].rule)];
-      assert.ok(timed.slice(0, warm).every((l) => l === ruleLabel), 'the warm-up runs the rule\'s tile');
-      assert.equal(timed.slice(warm, warm + n), first, 'round 1: every candidate, in order');
-      assert.equal(timed.slice(warm + n), first, 'round 2: the same order');
-    }
-  } finally {
-    g.gpu.stopProfile = stop;
-    disableConvTuning(g.gpu);
+  const r = await tuneSeen(await gpuBackend(), (p) => (profiles.push(p.map((x) => x.label)), p), { tiles: TILES, reps: 2, warmMs: 1e6 });
+  assert.is(r.length, 3);
+  assert.is(profiles.length, 6, 'two profiles per problem: the untimed round, then warm-up and timed rounds');
+  for (let i = 0; i < 3; i++) {
+    const [first, timed] = [profiles[2 * i], profiles[2 * i + 1]];
+    const n = first.length; // the candidates, in order
+    assert.ok(n >= 2, 'every candidate in the untimed round');
+    const warm = timed.length - 2 * n;
+    assert.is(warm, 256, 'a warmMs no kernel reaches: the cap on warm-up runs');
+    const ruleLabel = first[Object.keys(r[i].all).indexOf(r[i].rule)];
+    assert.ok(timed.slice(0, warm).every((l) => l === ruleLabel), 'the warm-up runs the rule\'s tile');
+    assert.equal(timed.slice(warm, warm + n), first, 'round 1: every candidate, in order');
+    assert.equal(timed.slice(warm + n), first, 'round 2: the same order');
   }
 });
 
 test('conv tuning on a hardware adapter by default: a warm-up of the rule\'s tile, then 5 rounds', async () => {
   const g = await gpuBackend();
-  const stop = g.gpu.stopProfile;
   const adapter = g.gpu.adapter as { software: boolean };
   const kind = adapter.software;
   const lengths: number[] = [];
+  adapter.software = false; // seen as hardware: the defaults a GPU gets (tiles for it are not the point here)
   try {
-    enableConvTuning(g.gpu);
-    await convStep(g);
-    adapter.software = false; // seen as hardware: the defaults a GPU gets (tiles for it are not the point here)
-    g.gpu.stopProfile = async () => {
-      const p = await stop.call(g.gpu);
-      lengths.push(p.length);
-      return p;
-    };
-    const r = await tuneConvTiles(g.gpu, { tiles: TILES });
+    const r = await tuneSeen(g, (p) => (lengths.push(p.length), p), { tiles: TILES });
     assert.is(r.length, 3);
     for (let i = 0; i < 3; i++) {
       const n = lengths[2 * i];
@@ -165,29 +149,17 @@ test('conv tuning on a hardware adapter by default: a warm-up of the rule\'s til
     }
   } finally {
     adapter.software = kind;
-    g.gpu.stopProfile = stop;
-    disableConvTuning(g.gpu);
   }
 });
 
 test('conv tuning: where the rule\'s tile has no valid time, it stays, however fast the others read', async () => {
-  const g = await gpuBackend();
-  const stop = g.gpu.stopProfile;
-  try {
-    enableConvTuning(g.gpu);
-    await convStep(g);
-    // only 32×64/8 reads a time; every other tile (the rule among them, unless it is 32×64/8) reads 0
-    g.gpu.stopProfile = async () => (await stop.call(g.gpu)).map((p) => ({ ...p, ms: /BM=32,BN=64,TB=8/.test(p.label) ? 0.5 : 0 }));
-    const r = await tuneConvTiles(g.gpu, { tiles: TILES, reps: 1 });
-    assert.is(r.length, 3);
-    for (const x of r) {
-      if (x.rule === '32×64/8') continue;
-      assert.is(x.ruleMs, Infinity);
-      assert.is(x.best, x.rule, `${x.mode}: kept ${x.rule}`);
-    }
-  } finally {
-    g.gpu.stopProfile = stop;
-    disableConvTuning(g.gpu);
+  // only 32×64/8 reads a time; every other tile (the rule among them, unless it is 32×64/8) reads 0
+  const r = await tuneSeen(await gpuBackend(), (p) => p.map((x) => ({ ...x, ms: /BM=32,BN=64,TB=8/.test(x.label) ? 0.5 : 0 })), { tiles: TILES, reps: 1 });
+  assert.is(r.length, 3);
+  for (const x of r) {
+    if (x.rule === '32×64/8') continue;
+    assert.is(x.ruleMs, Infinity);
+    assert.is(x.best, x.rule, `${x.mode}: kept ${x.rule}`);
   }
 });
 
