@@ -57,17 +57,25 @@ const hardware = / hardware adapter/.test(device);
 lines.push(`# GPU session results, ingested ${date}`, '', `Device: ${device}`, `Source: ${out} (unpacked here by \`node scripts/gpu-ingest.mjs\`)`, '');
 
 // ---- training steps
+/** a section of tables: its title, then a table of `rows` (header lines, a line per row), or 'Not measured in this
+ * session.'; true when there were rows */
+const section = (title, rows, head, row) => {
+  lines.push(title, '');
+  if (!rows?.length) {
+    lines.push('Not measured in this session.', '');
+    return false;
+  }
+  lines.push(...head, ...rows.map(row), '');
+  return true;
+};
 const ts = json('train-step.json');
-lines.push('## Training steps (`bench/train-step.js`)', '');
-if (!ts?.rows?.length) lines.push('Not measured in this session.', '');
-else {
-  lines.push('| model | batch | ms/step | PyTorch ms | PyTorch / ours | host ms/step | dispatches | peak MB | conv problems timed (moved off the rule) |', '|---|---:|---:|---:|---:|---:|---:|---:|---|');
-  for (const r of ts.rows)
-    lines.push(`| ${r.name} | ${r.batch} | ${f(r.msPerStep)} | ${r.pytorchMs ?? ''} | ${r.pytorchMs ? f(r.pytorchMs / r.msPerStep) + '×' : ''} | ${f(r.hostMsPerStep)} | ${f(r.dispatchesPerStep, 0)} | ${f(r.peakLiveMB, 1)} | ${r.tune ? `${r.tune.problems} (${r.tune.changed})` : 'off'} |`);
-  lines.push('');
+if (section('## Training steps (`bench/train-step.js`)', ts?.rows,
+  ['| model | batch | ms/step | PyTorch ms | PyTorch / ours | host ms/step | dispatches | peak MB | conv problems timed (moved off the rule) |', '|---|---:|---:|---:|---:|---:|---:|---:|---|'],
+  (r) => `| ${r.name} | ${r.batch} | ${f(r.msPerStep)} | ${r.pytorchMs ?? ''} | ${r.pytorchMs ? f(r.pytorchMs / r.msPerStep) + '×' : ''} | ${f(r.hostMsPerStep)} | ${f(r.dispatchesPerStep, 0)} | ${f(r.peakLiveMB, 1)} | ${r.tune ? `${r.tune.problems} (${r.tune.changed})` : 'off'} |`)) {
   // issue 7's flat-memory check: the AC-GAN step 1000 times (gpu-session.sh's second train-step run)
-  const long = json('train-step-1000.json')?.rows?.[0];
-  if (long) lines.push(`${long.name} at batch ${long.batch}, ${json('train-step-1000.json').steps ?? 1000} steps: ${f(long.msPerStep)} ms/step; GPU memory allocated during them: ${f(long.allocatedGrowthMB, 1)} MB (of ${f(long.allocatedMB, 1)} MB).`, '');
+  const longRun = json('train-step-1000.json');
+  const long = longRun?.rows?.[0];
+  if (long) lines.push(`${long.name} at batch ${long.batch}, ${longRun.steps ?? 1000} steps: ${f(long.msPerStep)} ms/step; GPU memory allocated during them: ${f(long.allocatedGrowthMB, 1)} MB (of ${f(long.allocatedMB, 1)} MB).`, '');
   for (const [k, p] of Object.entries(ts.profiles ?? {})) {
     lines.push(`Slowest kernels, ${k} (${f(p.totalMs)} ms in one pass per dispatch):`, '', '| kernel | calls | ms |', '|---|---:|---:|');
     for (const e of p.kernels.slice(0, 8)) lines.push(`| ${e.label} | ${e.count} | ${f(e.ms, 3)} |`);
@@ -91,25 +99,13 @@ else {
 }
 
 // ---- conv kernels
-const cv = json('conv.json');
-lines.push('## Conv kernels (`bench/conv.js --quick`: forward + both gradients)', '');
-if (!cv?.rows?.length) lines.push('Not measured in this session.', '');
-else {
-  lines.push('| model | layer | batch | ms | GFLOP/s | max rel err | TF.js ms | TF.js / ours |', '|---|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of cv.rows.filter((r) => r.kernel === 'all'))
-    lines.push(`| ${r.model} | ${r.layer} | ${r.batch} | ${f(r.ms, 3)} | ${f(r.gflops, 0)} | ${r.maxRelErr.toExponential(1)} | ${r.tfjsMs ?? ''} | ${r.tfjsMs ? f(r.tfjsMs / r.ms, 1) + '×' : ''} |`);
-  lines.push('');
-}
+section('## Conv kernels (`bench/conv.js --quick`: forward + both gradients)', json('conv.json')?.rows?.filter((r) => r.kernel === 'all'),
+  ['| model | layer | batch | ms | GFLOP/s | max rel err | TF.js ms | TF.js / ours |', '|---|---|---:|---:|---:|---:|---:|---:|'],
+  (r) => `| ${r.model} | ${r.layer} | ${r.batch} | ${f(r.ms, 3)} | ${f(r.gflops, 0)} | ${r.maxRelErr.toExponential(1)} | ${r.tfjsMs ?? ''} | ${r.tfjsMs ? f(r.tfjsMs / r.ms, 1) + '×' : ''} |`);
 
 // ---- matmul
-const mm = json('matmul.json');
-lines.push('## Matmul (`bench/matmul.js`)', '');
-if (!mm?.rows?.length) lines.push('Not measured in this session.', '');
-else {
-  lines.push('| shape | ms | GFLOP/s | max rel err |', '|---|---:|---:|---:|');
-  for (const r of mm.rows) lines.push(`| ${r.name} | ${f(r.ms, 3)} | ${f(r.gflops, 0)} | ${typeof r.maxRelErr === 'number' ? r.maxRelErr.toExponential(1) : '–'} |`);
-  lines.push('');
-}
+section('## Matmul (`bench/matmul.js`)', json('matmul.json')?.rows, ['| shape | ms | GFLOP/s | max rel err |', '|---|---:|---:|---:|'],
+  (r) => `| ${r.name} | ${f(r.ms, 3)} | ${f(r.gflops, 0)} | ${typeof r.maxRelErr === 'number' ? r.maxRelErr.toExponential(1) : '–'} |`);
 
 // ---- the evaluation classifier
 lines.push('## The evaluation classifier (CNN)', '');
