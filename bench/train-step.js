@@ -92,7 +92,7 @@ function setup(model, B) {
       tidy(() => void ganStep(be, s, xs, y));
       xs.dispose();
     },
-    dispose() { s.G.dispose(); s.D.dispose(); s.optG.dispose(); s.optD.dispose(); x.dispose(); y.dispose(); },
+    dispose() { s.G.dispose(); s.D.dispose(); s.optG.dispose(); s.optD.dispose(); s.ema?.G.dispose(); s.ema?.avg.dispose(); x.dispose(); y.dispose(); },
   };
 }
 

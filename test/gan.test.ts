@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tensor, tidy } from '../src/autograd/tensor.js';
+import { Tensor, keep, tidy } from '../src/autograd/tensor.js';
 import * as F from '../src/autograd/ops.js';
 import type { Backend } from '../src/autograd/backend.js';
 import { ganStep, makeGan, PRESETS } from '../src/gan/train.js';
@@ -17,13 +17,19 @@ import { makeClassifier } from '../src/train/classifier.js';
 import { saveCnn } from '../src/train/cnn_run.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
+import { loadGanModels } from '../src/gan/load.js';
 import { cpu, gpuBackend, randomData, relError, toF32 } from './harness.js';
 
-const tiny = (kind: 'cgan' | 'acgan'): GanConfig => ({ kind, noiseDim: 8, embedDim: 5, classes: 10, gMaps: 4, gMid: 3, dChannels: [2, 3, 4, 5], dropout: 0.5, bnMomentum: 0.1 });
+type Kind = 'cgan' | 'acgan' | 'cgan-projection';
+const tiny = (kind: Kind): GanConfig => ({
+  kind: kind === 'acgan' ? 'acgan' : 'cgan', noiseDim: 8, embedDim: 5, classes: 10, gMaps: 4, gMid: 3, dChannels: [2, 3, 4, 5], dropout: 0.5, bnMomentum: 0.1,
+  ...(kind === 'cgan-projection' ? { dCond: 'projection' as const } : {}),
+});
 
-async function oneStep(be: Backend, kind: 'cgan' | 'acgan') {
-  const s = makeGan(be, tiny(kind), { lr: 1e-3, beta1: 0.5 }, 7);
+async function oneStep(be: Backend, kind: Kind) {
+  const s = makeGan(be, tiny(kind), { lr: 1e-3, beta1: 0.5, emaDecay: 0.999 }, 7);
   const before = await Promise.all(Object.values({ ...s.G.stateDict(), ...s.D.stateDict() }).map((t) => t.toArray()));
+  const gBefore = await Promise.all(s.G.parameters().map((t) => t.toArray()));
   const B = 3;
   const x = Tensor.from(be, toF32(randomData(B * 784, 3, -1, 1)), [B, 1, 28, 28]);
   const y = Tensor.from(be, [1, 7, 4], [B], 'i32');
@@ -35,10 +41,14 @@ async function oneStep(be: Backend, kind: 'cgan' | 'acgan') {
   const named = [...s.G.namedParameters().map(([n, p]) => [`G.${n}`, p] as const), ...s.D.namedParameters().map(([n, p]) => [`D.${n}`, p] as const)];
   const grads = await Promise.all(named.map(([, p]) => (p.grad ? p.grad.toArray() : Promise.resolve(null))));
   const after = await Promise.all(Object.values({ ...s.G.stateDict(), ...s.D.stateDict() }).map((t) => t.toArray()));
+  // G's weight average after its first update (decay min(0.999, 1/10) = 0.1): 0.1·initial + 0.9·new
+  const gAfter = await Promise.all(s.G.parameters().map((t) => t.toArray()));
+  const emaAfter = await Promise.all(s.ema!.G.parameters().map((t) => t.toArray()));
+  emaAfter.forEach((e, i) => e.forEach((v, k) => assert.ok(Math.abs(v - (0.1 * gBefore[i][k] + 0.9 * gAfter[i][k])) <= 1e-6, `${be.name} G_ema parameter ${i}[${k}]`)));
   return { names: named.map(([n]) => n), lossVals, grads, before, after, paramNames: Object.keys({ ...s.G.stateDict(), ...s.D.stateDict() }) };
 }
 
-for (const kind of ['cgan', 'acgan'] as const)
+for (const kind of ['cgan', 'cgan-projection', 'acgan'] as const)
   test(`${kind}: one GPU training step matches the CPU reference and changes every parameter`, async () => {
     const g = await gpuBackend();
     const want = await oneStep(cpu, kind);
@@ -57,7 +67,7 @@ for (const kind of ['cgan', 'acgan'] as const)
 
 test('D observed (separate batchnorm, LeakyReLU, dropout) and unobserved (one fused kernel each) give the same bits', async () => {
   const be = await gpuBackend();
-  for (const kind of ['cgan', 'acgan'] as const) {
+  for (const kind of ['cgan', 'cgan-projection', 'acgan'] as const) {
     const run = async (observe: boolean) => {
       const s = makeGan(be, tiny(kind), { lr: 1e-3, beta1: 0.5 }, 7);
       const x = Tensor.from(be, toF32(randomData(3 * 784, 3, -1, 1)), [3, 1, 28, 28]);
@@ -80,6 +90,28 @@ test('D observed (separate batchnorm, LeakyReLU, dropout) and unobserved (one fu
   }
 });
 
+test('projection discriminator: logit = w·φ(x) + b + ⟨V_y, φ(x)⟩ (float64 CPU, eval mode), and no label channel', async () => {
+  const s = makeGan(cpu, tiny('cgan-projection'), { lr: 1e-3, beta1: 0.5 }, 7);
+  assert.is(s.D.labelEmbed, null);
+  assert.is(s.D.convs[0].weight.shape[1], 1, 'the image alone enters the convolutions');
+  s.D.eval();
+  const B = 3;
+  const x = Tensor.from(cpu, toF32(randomData(B * 784, 5, -1, 1)), [B, 1, 28, 28]);
+  const y = Tensor.from(cpu, [1, 7, 4], [B], 'i32');
+  let phiT: Tensor | null = null;
+  const out = tidy(() => s.D.forward(x, y, (n, t) => (n === 'conv4' ? (phiT = keep(t)) : t)));
+  const adv = await out.adv.toArray();
+  const phi = await phiT!.toArray();
+  const w = await s.D.advHead.weight.toArray(), b = (await s.D.advHead.bias!.toArray())[0], V = await s.D.labelProj!.weight.toArray();
+  const feat = phi!.length / B;
+  assert.is(w.length, feat);
+  [1, 7, 4].forEach((cls, i) => {
+    let want = b;
+    for (let k = 0; k < feat; k++) want += (w[k] + V[cls * feat + k]) * phi![i * feat + k];
+    assert.ok(Math.abs(adv[i] - want) <= 1e-9 * Math.max(1, Math.abs(want)), `image ${i}: ${adv[i]} vs ${want}`);
+  });
+});
+
 test('traceGan leaves every gradient as it was (the optimizers keep gradients in their slots)', async () => {
   const be = await gpuBackend();
   const s = makeGan(be, tiny('cgan'), { lr: 1e-3, beta1: 0.5 }, 7);
@@ -97,7 +129,7 @@ test('traceGan leaves every gradient as it was (the optimizers keep gradients in
 });
 
 function quietRun(epochs: number, dir: string, kind: 'cgan' | 'acgan') {
-  return { preset: 'test', config: tiny(kind), hyper: { lr: 2e-3, beta1: 0.5, batch: 8, epochs }, seed: 1, trainSubset: 32, logEvery: 100, log: () => {} };
+  return { preset: 'test', config: tiny(kind), hyper: { lr: 2e-3, beta1: 0.5, batch: 8, epochs, emaDecay: 0.9 }, seed: 1, trainSubset: 32, logEvery: 100, log: () => {} };
 }
 
 test('a tiny AC-GAN run writes its grid, curves, metrics and checkpoint; resume equals the uninterrupted run', async () => {
@@ -123,7 +155,22 @@ test('a tiny AC-GAN run writes its grid, curves, metrics and checkpoint; resume 
     assert.equal(key(resumed.history), key(full.history));
     const a = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'full', 'checkpoint.safetensors'))));
     const b = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'part', 'checkpoint.safetensors'))));
+    assert.ok(Object.keys(a.tensors).includes('G_ema.up1.weight') && Object.keys(a.tensors).includes('G_ema.bn1.running_var'), 'the weight average is in the checkpoint');
     for (const k of Object.keys(a.tensors)) assert.ok(a.tensors[k].data.every((v, i) => Object.is(v, b.tensors[k].data[i])), `${k} differs after resume`);
+    // loading for sampling: G is the weight average unless the trained weights are asked for
+    const bytes = new Uint8Array(readFileSync(join(dir, 'full', 'checkpoint.safetensors')));
+    for (const w of ['average', 'trained'] as const) {
+      const m = loadGanModels(be, bytes, 'full', w);
+      assert.is(m.weights, w);
+      for (const name of ['up1.weight', 'bn1.running_var']) {
+        const got = await m.G.stateDict()[name].toArray();
+        const want = a.tensors[`${w === 'average' ? 'G_ema' : 'G'}.${name}`].data;
+        assert.ok(got.every((v, i) => Object.is(v, want[i])), `${w}: G.${name}`);
+      }
+      m.G.dispose();
+      m.D.dispose();
+    }
+    assert.ok(a.tensors['G_ema.up1.weight'].data.some((v, i) => v !== a.tensors['G.up1.weight'].data[i]), 'the average is not the trained weights');
   } finally {
     be.gpu.poison = true;
     rmSync(dir, { recursive: true });
@@ -168,6 +215,8 @@ test('--fid-every: FID on a classifier\'s features each epoch, in metrics and fi
     await saveCnn(join(dir, 'cls.safetensors'), cls, { epochs: 0, batch: 1, lr: 1e-3, seed: 1, valFraction: 0.1, patience: 0, augment: false, logEvery: 1 }, 0, 0);
     const r = await runGan(be, data, { ...quietRun(2, dir, 'cgan'), fid: { every: 1, classifier: join(dir, 'cls.safetensors'), n: 30 } }, join(dir, 'run'));
     assert.ok(r.history.every((e) => Number.isFinite(e.fid) && e.fid! > 0), `fid ${r.history.map((e) => e.fid)}`);
+    assert.ok(r.history.every((e) => Number.isFinite(e.fidTrained) && e.fidTrained !== e.fid), 'FID of the trained weights beside the average\'s');
+    assert.ok(r.history.every((e) => e.genAcc! >= 0 && e.genAcc! <= 1 && e.genAccTrained! >= 0), 'accuracy on the generated images');
     assert.ok(existsSync(join(dir, 'run', 'fid.svg')));
   } finally {
     be.gpu.poison = true;

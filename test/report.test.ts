@@ -141,7 +141,7 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     const first = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
     const data: FashionMnist = { train: subset(full.train, first(400)), test: subset(full.test, first(200)), source: `${full.source} (first 400/200)` };
     // a GAN checkpoint with a run directory (2 epochs of 16 images: grids, history), and an untrained classifier
-    await runGan(be, data, { preset: 'test', config: TINY_GAN, hyper: { lr: 2e-3, beta1: 0.5, batch: 8, epochs: 2 }, seed: 1, trainSubset: 16, logEvery: 100, log: () => {} }, join(dir, 'gan'));
+    await runGan(be, data, { preset: 'test', config: TINY_GAN, hyper: { lr: 2e-3, beta1: 0.5, batch: 8, epochs: 2, emaDecay: 0.99 }, seed: 1, trainSubset: 16, logEvery: 100, log: () => {} }, join(dir, 'gan'));
     const cls = makeClassifier(be, 5, TINY_CNN);
     const cnnPath = join(dir, 'cnn.safetensors');
     await saveCnn(cnnPath, cls, { epochs: 0, batch: 32, lr: 1e-3, seed: 5, valFraction: 0.1, patience: 0, augment: false, logEvery: 1, config: TINY_CNN }, 0, 0);
@@ -165,7 +165,7 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     });
     const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as EvalResults;
     assert.is(saved.n, 100);
-    assert.equal(saved.source, { kind: 'gan', checkpoint: join(dir, 'gan', 'checkpoint.safetensors'), model: 'cgan', preset: 'test', epoch: 2 });
+    assert.equal(saved.source, { kind: 'gan', checkpoint: join(dir, 'gan', 'checkpoint.safetensors'), model: 'cgan', preset: 'test', epoch: 2, weights: 'average' });
     assert.is(saved.classifier.name, 'cnn.safetensors');
     // FID: counts and a floor; accuracy and balance add up
     assert.equal([r.fid!.nGenerated, r.fid!.nReal, r.fid!.nRealTrain, r.fid!.dim], [100, 100, 100, 16]);
@@ -184,6 +184,7 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.not.match(html, /not computed|not run|not made|No loss curves|No per-epoch/);
     assert.match(html, /Samples after epoch 2/);
+    assert.match(html, /the weight average \(EMA, decay 0.99, batchnorm statistics recomputed for it\)/);
 
     // the IDX path: the same kind of samples written as an IDX pair (gz not needed here), accuracy and balance only
     const imgs = new Uint8Array(30 * 784).map((_, i) => (i * 13) % 256);

@@ -199,6 +199,8 @@ export interface Backend {
    * arenaLayout); elements outside the listed slots are left alone
    */
   adamMulti(param: Store, grad: Store, m: Store, v: Store, slots: readonly ArenaSlot[], h: AdamHyper): void;
+  /** in place: avg ← avg + (1 − decay)·(x − avg) over n elements (a weight average, src/nn/ema.ts) */
+  emaUpdate(avg: Store, x: Store, n: number, decay: number): void;
   /** counter-based random numbers: element i uses counter offset+i of stream `seed` */
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void;
   /** i32 out[i] ∈ [0, high) from counter offset+i of stream `seed` (high ≤ 256) */

@@ -15,10 +15,10 @@ import { CheckpointError } from '../nn/checkpoint.js';
 import { SafetensorsError } from '../nn/safetensors.js';
 import { PRESETS } from '../gan/train.js';
 import { runGan, NonFiniteError } from '../gan/run.js';
-import { loadGanModels } from '../gan/load.js';
+import { loadGanModels, type GanWeights } from '../gan/load.js';
 import { readCheckpoint } from '../node/checkpoint.js';
 import { dirname, join } from 'node:path';
-import { evaluateGan, EVAL_WHAT, EvalUsageError } from '../eval/run_eval.js';
+import { evaluateGan, EVAL_WHAT, EvalUsageError, WEIGHTS_NOTE } from '../eval/run_eval.js';
 import type { EvalWhat } from '../eval/run_eval.js';
 import { SampleFileError } from '../eval/idx_samples.js';
 import { generate } from '../gan/train.js';
@@ -68,6 +68,7 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
   epochs: { type: 'int', min: 1, help: 'epochs (default from the preset)' },
   batch: { type: 'int', min: 2, help: 'batch size (default 64)' },
   lr: { type: 'number', min: 0, help: 'Adam learning rate for G and D' },
+  ema: { type: 'number', min: 0, help: 'decay of the generator\'s weight average that samples, FID and evaluation use (default 0.999; 0: sample from the trained weights)' },
   seed: { type: 'int', min: 0, help: 'seed for initialisation, noise, labels, data order (default 0)' },
   out: { type: 'string', help: 'run directory (default runs/<model>-<date>)' },
   resume: { type: 'string', help: 'continue from a run\'s checkpoint.safetensors' },
@@ -84,6 +85,8 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
   'fid-n': { type: 'int', min: 10, help: 'images per FID (default 2000)' },
 };
 
+const WEIGHTS_FLAG: FlagSpec = { type: 'string', choices: ['average', 'trained'], help: 'the generator\'s weight average (default, where the checkpoint has one) or its trained weights' };
+
 const SAMPLE: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'a GAN checkpoint (runs/NAME/checkpoint.safetensors)' },
   class: { type: 'int', min: 0, help: 'only this class (0–9; default: every class, one row each)' },
@@ -91,6 +94,7 @@ const SAMPLE: Record<string, FlagSpec> = {
   seed: { type: 'int', min: 0, help: 'noise seed (default 0)' },
   out: { type: 'string', help: 'output file (default samples.png, or samples-images.idx plus samples-labels.idx with --format idx)' },
   format: { type: 'string', choices: ['png', 'idx'], help: 'png grid, or IDX files (uint8 images + labels) for other tools' },
+  weights: WEIGHTS_FLAG,
 };
 
 const PLAYGROUND: Record<string, FlagSpec> = {
@@ -110,6 +114,7 @@ const EVAL_GAN: Record<string, FlagSpec> = {
   n: { type: 'int', min: 2, help: 'generated images (default 10000)' },
   'real-n': { type: 'int', min: 2, help: 'real images for FID and its floor (default 10000)' },
   seed: { type: 'int', min: 0, help: 'noise seed (default 0)' },
+  weights: WEIGHTS_FLAG,
   out: { type: 'string', help: 'output directory (default: eval/ beside the GAN checkpoint, or eval-<date>)' },
   data: DATA_FLAG,
 };
@@ -322,6 +327,11 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
     if (flags.epochs) hyper.epochs = flags.epochs as number;
     if (flags.batch) hyper.batch = flags.batch as number;
     if (flags.lr !== undefined) hyper.lr = flags.lr as number;
+    if (flags.ema !== undefined) {
+      if ((flags.ema as number) >= 1) throw new UsageError(`--ema must be below 1 (a decay such as 0.999), or 0 for no average; got ${flags.ema}`);
+      if (flags.resume) throw new UsageError('--ema cannot change on --resume: the checkpoint\'s run keeps its own weight average (or none)');
+      hyper.emaDecay = flags.ema as number;
+    }
     const trainSubset = (flags['train-subset'] as number) ?? (short ? SOFTWARE_GAN_IMAGES : undefined);
     if (short && !flags['train-subset'] && !flags.preset)
       console.log(`software adapter: a short demonstration run (preset ${presetName}, ${hyper.epochs} epoch on ${trainSubset} images, well under 10 minutes on 2 cores);\nthe real run is \`npm run train -- ${kind}\` on a GPU (preset ${kind}: ${PRESETS[kind].about}, ${PRESETS[kind].hyper.epochs} epochs)`);
@@ -436,7 +446,7 @@ async function sampleCmd(argv: string[]): Promise<number> {
   const cls = flags.class as number | undefined;
   if (cls !== undefined && cls > 9) throw new UsageError(`--class must be 0–9, got ${cls}`);
   return withGpu(flags, async (_gpu, be) => {
-    const state = loadGanModels(be, readCheckpoint(flags.checkpoint as string), flags.checkpoint as string);
+    const state = loadGanModels(be, readCheckpoint(flags.checkpoint as string), flags.checkpoint as string, flags.weights as GanWeights | undefined);
     const per = (flags.n as number) ?? (cls === undefined ? 10 : 64);
     const classes = cls === undefined ? [...Array(state.config.classes).keys()] : [cls];
     const n = per * classes.length;
@@ -455,7 +465,7 @@ async function sampleCmd(argv: string[]): Promise<number> {
       const out = (flags.out as string) ?? 'samples.png';
       const cols = cls === undefined ? per : Math.ceil(Math.sqrt(per));
       writeGridPng(out, imgs, { rows: Math.ceil(n / cols), cols });
-      console.log(`wrote ${n} samples (${cls === undefined ? 'a row per class' : `class ${cls} ${CLASS_NAMES[cls]}`}) to ${out}`);
+      console.log(`wrote ${n} samples (${cls === undefined ? 'a row per class' : `class ${cls} ${CLASS_NAMES[cls]}`}; ${WEIGHTS_NOTE[state.weights]}) to ${out}`);
     }
     return 0;
   });
@@ -480,7 +490,7 @@ async function evalGanCmd(argv: string[]): Promise<number> {
     const data = await loadFashionMnist({ dir: flags.data as string | undefined });
     const outDir = (flags.out as string) ?? (flags.checkpoint ? join(dirname(flags.checkpoint as string), 'eval') : `eval-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
     const r = await evaluateGan(be, {
-      ganCheckpoint: flags.checkpoint as string | undefined, samples: flags.samples as string | undefined, labels: flags.labels as string | undefined,
+      ganCheckpoint: flags.checkpoint as string | undefined, weights: flags.weights as GanWeights | undefined, samples: flags.samples as string | undefined, labels: flags.labels as string | undefined,
       classifierCheckpoint: flags.classifier as string, data, n: flags.n as number | undefined, realN: flags['real-n'] as number | undefined,
       seed: (flags.seed as number) ?? 0, outDir, what, log: console.log, setup: [['device', describeGpu(gpu)]],
     });

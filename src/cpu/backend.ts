@@ -3,6 +3,7 @@
 import { activationRef, conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
 import type { AdamHyper, Activation, ArenaLayout, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { adamMultiRef, adamRef } from './adam.js';
+import { emaUpdateRef } from './ema.js';
 import { dropThreshold, dropoutAt, intAt, normalAt, uniformAt } from '../autograd/random.js';
 import { activationDropoutRef, batchnormApplyRef, batchnormEpilogueGradRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
@@ -260,6 +261,9 @@ export class CpuBackend implements Backend {
   }
   adamMulti(param: Store, grad: Store, m: Store, v: Store, slots: readonly ArenaSlot[], h: AdamHyper): void {
     adamMultiRef(f64(param), f64(grad), f64(m), f64(v), slots, h);
+  }
+  emaUpdate(avg: Store, x: Store, n: number, decay: number): void {
+    emaUpdateRef(f64(avg), f64(x), n, decay);
   }
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     const O = f64(out);

@@ -21,7 +21,7 @@ import type { LabelledImages } from '../data/idx.js';
 import type { Cnn, CnnConfig } from '../models/cnn.js';
 import type { GanGenerator } from '../gan/models.js';
 import { generate } from '../gan/train.js';
-import { loadGanModels } from '../gan/load.js';
+import { loadGanModels, type GanWeights } from '../gan/load.js';
 import { readCheckpoint } from '../node/checkpoint.js';
 import { loadClassifier } from '../train/cnn_run.js';
 import { gridPng } from '../node/png.js';
@@ -37,9 +37,14 @@ export const EVAL_WHAT: EvalWhat[] = ['fid', 'accuracy', 'balance', 'latent', 'a
 
 export class EvalUsageError extends Error {}
 
+/** how a log line names the generator's weights */
+export const WEIGHTS_NOTE: Record<GanWeights, string> = { average: "the generator's weight average", trained: 'the trained weights' };
+
 export interface EvalGanOptions {
   /** a GAN run's checkpoint.safetensors (or give samples + labels) */
   ganCheckpoint?: string;
+  /** the generator's weight average where the checkpoint has one (default), or its trained weights */
+  weights?: GanWeights;
   /** idx3-ubyte N×28×28 (gz or not) */
   samples?: string;
   /** idx1-ubyte N labels 0–9 (gz or not) */
@@ -68,7 +73,7 @@ export interface EvalGanOptions {
 export interface EvalResults {
   version: 1;
   created: string;
-  source: { kind: 'gan'; checkpoint: string; model: string; preset?: string; epoch?: number } | { kind: 'idx'; samples: string; labels: string; fileCount: number };
+  source: { kind: 'gan'; checkpoint: string; model: string; preset?: string; epoch?: number; weights?: GanWeights } | { kind: 'idx'; samples: string; labels: string; fileCount: number };
   classifier: { checkpoint: string; name: string; sha256: string; epoch?: number; bestValAcc?: number; testAcc?: number; config: CnnConfig };
   /** samples evaluated */
   n: number;
@@ -145,15 +150,15 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   let labels: Int32Array;
   let idxSet: LabelledImages | null = null;
   if (opts.ganCheckpoint) {
-    const loaded = loadGanModels(be, readCheckpoint(opts.ganCheckpoint), opts.ganCheckpoint);
+    const loaded = loadGanModels(be, readCheckpoint(opts.ganCheckpoint), opts.ganCheckpoint, opts.weights);
     cleanup.push(() => {
       for (const m of [loaded.G, loaded.D]) m.dispose();
     });
     G = loaded.G;
     ganMeta = loaded.meta;
-    source = { kind: 'gan', checkpoint: opts.ganCheckpoint, model: ganMeta.model, preset: ganMeta.preset, epoch: ganMeta.epoch };
+    source = { kind: 'gan', checkpoint: opts.ganCheckpoint, model: ganMeta.model, preset: ganMeta.preset, epoch: ganMeta.epoch, weights: loaded.weights };
     labels = Int32Array.from({ length: n }, (_, i) => i % classes);
-    log(`generating ${n} samples from ${opts.ganCheckpoint} (${ganMeta.model}, epoch ${ganMeta.epoch})`);
+    log(`generating ${n} samples from ${opts.ganCheckpoint} (${ganMeta.model}, epoch ${ganMeta.epoch}, ${WEIGHTS_NOTE[loaded.weights]})`);
     images = fromSymmetric(await generateLabelled(be, G, labels, new Generator(seed), batch));
   } else {
     idxSet = readSamplePair(opts.samples!, opts.labels!, classes);
@@ -374,6 +379,7 @@ function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<strin
   const setup: [string, string | number][] = [];
   if (r.source.kind === 'gan') {
     setup.push(['model', `${r.source.model}${r.source.preset ? ` (preset ${r.source.preset})` : ''}`], ['checkpoint', r.source.checkpoint], ['epochs trained', r.source.epoch ?? '?']);
+    if (r.source.weights) setup.push(['generator weights', r.source.weights === 'average' ? `the weight average (EMA, decay ${ganMeta?.ema?.decay ?? '?'}, batchnorm statistics recomputed for it)` : 'the trained weights']);
     if (ganMeta?.hyper) setup.push(['optimiser', `Adam lr ${ganMeta.hyper.lr}, β1 ${ganMeta.hyper.beta1}, batch ${ganMeta.hyper.batch}`]);
     if (ganMeta?.config) setup.push(['generator', `noise ${ganMeta.config.noiseDim}-d, ${ganMeta.config.gMaps}/${ganMeta.config.gMid} maps; discriminator channels ${ganMeta.config.dChannels?.join('/')}`]);
   } else setup.push(['samples', `${r.source.samples} (${r.source.fileCount} images)`], ['labels', r.source.labels]);

@@ -1,7 +1,9 @@
 // gan/load.ts — a GAN's two networks from checkpoint bytes, without the optimizer: what the browser playground
 // and any inference-only user need. Browser-clean (no Node built-ins): the bytes come from fetch(), a file
 // picker or readFileSync. Accepts a full training checkpoint (G, D, their Adam moments: the moments are ignored)
-// or a slim one written by slimGanCheckpoint (G and D weights only, a quarter of the size).
+// or a slim one written by slimGanCheckpoint (G and D weights only, a quarter of the size). A checkpoint of a run
+// that kept a weight average of its generator (G_ema, src/nn/ema.ts) gives that average as G unless the trained
+// weights are asked for.
 import type { Backend } from '../autograd/backend.js';
 import { Generator } from '../autograd/random.js';
 import type { Tensor } from '../autograd/tensor.js';
@@ -15,7 +17,12 @@ export interface GanModels {
   config: GanConfig;
   /** the checkpoint's metadata (model, preset, epoch, step, history, …) */
   meta: Record<string, any>;
+  /** which weights G holds: the run's weight average (G_ema) or the trained weights */
+  weights: GanWeights;
 }
+
+/** 'average': the generator's weight average where the checkpoint has one (else the trained weights); 'trained': G itself */
+export type GanWeights = 'average' | 'trained';
 
 /** the networks' tensors by checkpoint name ("G.up1.weight", "D.bn2.running_mean", …): weights and buffers */
 export function ganModelTensors(G: GanGenerator, D: GanDiscriminator): Record<string, Tensor> {
@@ -24,6 +31,17 @@ export function ganModelTensors(G: GanGenerator, D: GanDiscriminator): Record<st
 }
 
 const isOptimizerTensor = (k: string) => /^[GD]\.optim\./.test(k);
+const AVERAGE = 'G_ema.';
+
+/** the checkpoint with G's tensors taken from the weight average (renamed G_ema.* → G.*), or without the average */
+function pickGenerator(parsed: ParsedCheckpoint, average: boolean): ParsedCheckpoint {
+  const tensors: ParsedCheckpoint['file']['tensors'] = {};
+  for (const [k, t] of Object.entries(parsed.file.tensors)) {
+    if (k.startsWith(AVERAGE) ? !average : average && k.startsWith('G.')) continue;
+    Object.defineProperty(tensors, average && k.startsWith(AVERAGE) ? `G.${k.slice(AVERAGE.length)}` : k, { value: t, enumerable: true });
+  }
+  return { ...parsed, file: { ...parsed.file, tensors } };
+}
 
 /** the checkpoint without its optimizer tensors (the networks' weights only) */
 const modelOnly = (parsed: ParsedCheckpoint) => withoutTensors(parsed, isOptimizerTensor);
@@ -32,7 +50,7 @@ const modelOnly = (parsed: ParsedCheckpoint) => withoutTensors(parsed, isOptimiz
  * Build G and D from checkpoint bytes (in eval mode: batchnorm uses its running statistics, dropout is off).
  * Throws SafetensorsError for a damaged file, CheckpointError for a file that is not a GAN of this engine.
  */
-export function loadGanModels(be: Backend, src: Uint8Array | Safetensors | ParsedCheckpoint, name = 'checkpoint'): GanModels {
+export function loadGanModels(be: Backend, src: Uint8Array | Safetensors | ParsedCheckpoint, name = 'checkpoint', weights: GanWeights = 'average'): GanModels {
   const parsed = 'file' in src && 'meta' in src ? src : parseCheckpoint(src, { name });
   const meta = parsed.meta as Record<string, any>;
   if (meta.model !== 'cgan' && meta.model !== 'acgan')
@@ -43,15 +61,16 @@ export function loadGanModels(be: Backend, src: Uint8Array | Safetensors | Parse
   const gen = new Generator(0);
   const G = new GanGenerator(be, gen, config);
   const D = new GanDiscriminator(be, gen, config);
+  const average = weights === 'average' && Object.keys(parsed.file.tensors).some((k) => k.startsWith(AVERAGE));
   try {
-    assignState(modelOnly(parsed), ganModelTensors(G, D), { name });
+    assignState(pickGenerator(modelOnly(parsed), average), ganModelTensors(G, D), { name });
   } catch (e) {
     for (const t of Object.values(ganModelTensors(G, D))) t.dispose();
     throw e;
   }
   G.eval();
   D.eval();
-  return { G, D, config, meta };
+  return { G, D, config, meta, weights: average ? 'average' : 'trained' };
 }
 
 /** a slim copy of a GAN checkpoint: the same metadata (less the resume position), G and D weights, no optimizer moments */

@@ -6,9 +6,15 @@
 // AC-GAN discriminator (seed 003): four 3×3 convolutions (32, 64, 128, 256 channels; strides 2, 1, 2, 1) with
 // LeakyReLU 0.2, batchnorm on the last three, dropout after each; two heads on the flattened 7×7×256 features:
 // real/fake (one logit) and class (ten logits).
-// cGAN discriminator (seed 000's conditioning, our choice of form): the label is embedded (10 → 50) and mapped by
-// a dense layer to a 28×28 map stacked on the image as a second input channel; then the same convolutions and
-// one real/fake head. All weights N(0, 0.02).
+// cGAN discriminator (seed 000's conditioning), in one of two forms (GanConfig.dCond):
+//   'projection' (our default; Miyato & Koyama, "cGANs with Projection Discriminator", 2018): the image alone goes
+//     through the same convolutions to features φ(x) (the flattened 7×7×256 maps); the logit is
+//     w·φ(x) + b + ⟨V_y, φ(x)⟩, with V an embedding of one feature-sized row per class. The class enters as an
+//     inner product with what D sees, so D must judge "is this a typical image of class y", not only "is this
+//     real"; the channel form lets D learn to ignore the label.
+//   'channel' (seed 000's form): the label is embedded (10 → 50) and mapped by a dense layer to a 28×28 map stacked
+//     on the image as a second input channel; then the same convolutions and one real/fake head.
+// All weights N(0, 0.02).
 import type { Backend } from '../autograd/backend.js';
 import { Tensor } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
@@ -30,6 +36,8 @@ export interface GanConfig {
   dropout: number;
   /** batchnorm momentum, PyTorch convention */
   bnMomentum: number;
+  /** how the cGAN's discriminator takes the label (absent: 'channel', what checkpoints before it was added used) */
+  dCond?: 'channel' | 'projection';
 }
 
 export class GanGenerator extends Module {
@@ -78,13 +86,16 @@ export class GanDiscriminator extends Module {
   readonly clsHead: Linear | null;
   readonly labelEmbed: Embedding | null;
   readonly labelFc: Linear | null;
+  /** projection cGAN: V, one row of φ(x)'s width per class */
+  readonly labelProj: Embedding | null;
   constructor(be: Backend, gen: Generator, readonly config: GanConfig) {
     super();
     const c = config;
     const cond = c.kind === 'cgan';
-    this.labelEmbed = cond ? this.child('label_embed', new Embedding(be, c.classes, c.embedDim, gen)) : null;
-    this.labelFc = cond ? this.child('label_fc', new Linear(be, c.embedDim, 784, gen, { init: 'normal_0.02' })) : null;
-    let inC = cond ? 2 : 1;
+    const channel = cond && (c.dCond ?? 'channel') === 'channel';
+    this.labelEmbed = channel ? this.child('label_embed', new Embedding(be, c.classes, c.embedDim, gen)) : null;
+    this.labelFc = channel ? this.child('label_fc', new Linear(be, c.embedDim, 784, gen, { init: 'normal_0.02' })) : null;
+    let inC = channel ? 2 : 1;
     c.dChannels.forEach((ch, i) => {
       const stride = i % 2 === 0 ? 2 : 1;
       const bn = i > 0;
@@ -96,6 +107,7 @@ export class GanDiscriminator extends Module {
     const feat = inC * 49;
     this.advHead = this.child('adv', new Linear(be, feat, 1, gen, { init: 'normal_0.02' }));
     this.clsHead = cond ? null : this.child('cls', new Linear(be, feat, c.classes, gen, { init: 'normal_0.02' }));
+    this.labelProj = cond && !channel ? this.child('label_proj', new Embedding(be, c.classes, feat, gen)) : null;
   }
   /**
    * x [B, 1, 28, 28] in [−1, 1]; y [B] i32 (used by the cGAN, ignored by the AC-GAN). Unobserved, each batchnorm
@@ -121,6 +133,9 @@ export class GanDiscriminator extends Module {
       }
     });
     const flat = F.reshape(h, [B, -1]);
-    return { adv: look('adv', this.advHead.forward(flat)), cls: this.clsHead ? look('cls', this.clsHead.forward(flat)) : null };
+    let adv = this.advHead.forward(flat);
+    // projection: + ⟨V_y, φ(x)⟩ per image
+    if (this.labelProj) adv = F.add(adv, F.sum(F.mul(this.labelProj.forward(y), flat), 1, true));
+    return { adv: look('adv', adv), cls: this.clsHead ? look('cls', this.clsHead.forward(flat)) : null };
   }
 }

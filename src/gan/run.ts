@@ -5,15 +5,15 @@ import { appendFileSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs'
 import { basename, join } from 'node:path';
 import { loadClassifier } from '../train/cnn_run.js';
 import type { Cnn } from '../models/cnn.js';
-import { classify, featureGaussian, fidFromFeatures, fromSymmetric, pickImages } from '../eval/metrics.js';
+import { accuracyOf, classify, featureGaussian, fidFromFeatures, fromSymmetric, pickImages } from '../eval/metrics.js';
 import type { Gaussian } from '../eval/frechet.js';
 import type { Backend } from '../autograd/backend.js';
 import { Generator } from '../autograd/random.js';
 import { Tensor, noGrad, tidy } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 import { batches, subset, FashionMnist } from '../data/dataset.js';
-import { GanHyper, GanState, SCALARS, StepScalars, ganStep, generate, gradNorms, makeGan, sampleInputs } from './train.js';
-import type { GanConfig } from './models.js';
+import { GanHyper, GanState, SCALARS, StepScalars, ganStep, generate, gradNorms, makeGan, recalibrateEma, sampleInputs, samplingGenerator } from './train.js';
+import type { GanConfig, GanGenerator } from './models.js';
 import { writeGridPng } from '../node/png.js';
 import { traceGan } from './trace.js';
 import { NonFiniteError, firstNonFinite, SPREAD_NOTE } from '../train/guard.js';
@@ -37,8 +37,14 @@ export interface GanEpoch {
   /** seconds spent timing conv tiles during the epoch (the first, mostly; absent when none) */
   tuneSeconds?: number;
   gradNorms: { G: Record<string, number>; D: Record<string, number> };
-  /** FID on our classifier's features, on the epochs --fid-every picks */
+  /** FID on our classifier's features, on the epochs --fid-every picks (of the generator samples come from: the
+   *  weight average when the run keeps one) */
   fid?: number;
+  /** the classifier's accuracy on those generated images (their intended labels), same epochs */
+  genAcc?: number;
+  /** with a weight average: FID and accuracy of the trained weights themselves, for comparison */
+  fidTrained?: number;
+  genAccTrained?: number;
 }
 
 export interface GanRunOptions {
@@ -69,7 +75,10 @@ export function ganStateTensors(s: GanState): Record<string, Tensor> {
   const gNames = s.G.namedParameters().map(([n]) => n);
   const dNames = s.D.namedParameters().map(([n]) => n);
   const pre = (p: string, r: Record<string, Tensor>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [`${p}${k}`, v]));
-  return { ...pre('G.', s.G.stateDict()), ...pre('D.', s.D.stateDict()), ...pre('G.', s.optG.stateTensors(gNames)), ...pre('D.', s.optD.stateTensors(dNames)) };
+  return {
+    ...pre('G.', s.G.stateDict()), ...pre('D.', s.D.stateDict()), ...pre('G.', s.optG.stateTensors(gNames)), ...pre('D.', s.optD.stateTensors(dNames)),
+    ...(s.ema ? pre('G_ema.', s.ema.G.stateDict()) : {}),
+  };
 }
 
 async function saveGan(path: string, s: GanState, opts: GanRunOptions, epoch: number, step: number, history: GanEpoch[], position: Position): Promise<void> {
@@ -80,6 +89,7 @@ async function saveGan(path: string, s: GanState, opts: GanRunOptions, epoch: nu
       trainSubset: opts.trainSubset ?? null,
       rng: { model: s.gen.state(), data: s.dataGen.state() },
       optimizer: { G: s.optG.stepCount, D: s.optD.stepCount },
+      ...(s.ema ? { ema: { decay: s.ema.avg.decay, updates: s.ema.avg.updates } } : {}),
       history: history.map((h) => ({ ...h, gradNorms: undefined })),
     },
   });
@@ -96,6 +106,7 @@ export function loadGan(be: Backend, path: string, kind?: string): { state: GanS
   state.dataGen.setState(meta.rng.data);
   state.optG.stepCount = meta.optimizer.G;
   state.optD.stepCount = meta.optimizer.D;
+  if (state.ema) state.ema.avg.updates = meta.ema?.updates ?? 0;
   return { state, meta };
 }
 
@@ -160,13 +171,13 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
   if (steps < 1) throw new Error(`--train-subset ${train.count} is smaller than one batch of ${B}`);
   const [zFix, yFix] = sampleInputs(be, s.config, 10, 12345);
   // FID ruler: the classifier and the real test set's feature Gaussian, computed once
-  let fidRuler: { model: Cnn; real: Gaussian; name: string; z: Tensor; y: Tensor } | null = null;
+  let fidRuler: FidRuler | null = null;
   if (opts.fid) {
     const cls = loadClassifier(be, opts.fid.classifier);
     const realImgs = pickImages(data.test, opts.fid.n);
     const real = featureGaussian(await classify(be, cls.model, realImgs.images));
     const [z, y] = sampleInputs(be, s.config, Math.max(1, Math.round(opts.fid.n / s.config.classes)), 777);
-    fidRuler = { model: cls.model, real, name: basename(opts.fid.classifier), z, y };
+    fidRuler = { model: cls.model, real, name: basename(opts.fid.classifier), z, y, labels: Int32Array.from(await y.toArray()) };
   }
   const save = (epoch: number, position: Position) =>
     saveGan(join(outDir, 'checkpoint.safetensors'), s, opts, epoch, step, history, position);
@@ -222,6 +233,7 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
         if (opts.shouldStop?.() && k < steps) {
           const partial = Array.from(await sums.toArray());
           sums.dispose();
+          recalibrateEma(be, s); // the checkpoint's G_ema statistics match its weights
           await save(epoch - 1, { epoch: epoch - 1, inEpoch: k, epochData, partial });
           interrupted = true;
           break;
@@ -235,9 +247,10 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       const tuneSeconds = ((be.tuneMs ?? 0) - tune0) / 1000;
       const m = Object.fromEntries(SCALARS.map((n, i) => [n, v[i] / Math.max(k, 1)])) as Record<(typeof SCALARS)[number], number>;
       const e: GanEpoch = { epoch, step, ...m, imgPerSec: ((k - skip) * B) / seconds, seconds, ...(tuneSeconds > 0 ? { tuneSeconds } : {}), gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) } };
+      recalibrateEma(be, s);
       if (fidRuler && (epoch % opts.fid!.every === 0 || epoch === opts.hyper.epochs)) {
-        const gen = fromSymmetric(await generate(s.G, fidRuler.z, fidRuler.y));
-        e.fid = fidFromFeatures(featureGaussian(await classify(be, fidRuler.model, gen)), fidRuler.real, null, fidRuler.name).fid;
+        ({ fid: e.fid, acc: e.genAcc } = await fidAndAccuracy(be, fidRuler, samplingGenerator(s)));
+        if (s.ema) ({ fid: e.fidTrained, acc: e.genAccTrained } = await fidAndAccuracy(be, fidRuler, s.G));
       }
       history.push(e);
       appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(e) + '\n');
@@ -249,13 +262,13 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
         appendFileSync(join(outDir, 'trace.jsonl'), JSON.stringify({ epoch, step, ...tr }) + '\n');
         for (const t of inputs) t.dispose();
       }
-      const imgs = await generate(s.G, zFix, yFix);
+      const imgs = await generate(samplingGenerator(s), zFix, yFix);
       const grid = join(outDir, 'samples', `epoch_${String(epoch).padStart(3, '0')}.png`);
       writeGridPng(grid, imgs, { rows: 10, cols: 10 });
       copyFileSync(grid, join(outDir, 'grid.png'));
       writeCurves(outDir, history);
       await save(epoch, { epoch, inEpoch: 0, epochData: s.dataGen.state(), partial: [] });
-      log(`epoch ${epoch}: ${e.fid !== undefined ? `FID ${e.fid.toFixed(2)} | ` : ''}D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s${e.tuneSeconds ? ` (+ ${e.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`);
+      log(`epoch ${epoch}: ${e.fid !== undefined ? `${fidNote(e)} | ` : ''}D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s${e.tuneSeconds ? ` (+ ${e.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`);
       if (opts.shouldStop?.()) interrupted = epoch < opts.hyper.epochs;
     }
   } finally {
@@ -270,6 +283,28 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
   return { history, state: s, seconds: (performance.now() - t00) / 1000, interrupted, step };
 }
 
+/** the FID ruler of a run: classifier, the real test set's feature Gaussian, fixed noise and labels (host copy) */
+interface FidRuler {
+  model: Cnn;
+  real: Gaussian;
+  name: string;
+  z: Tensor;
+  y: Tensor;
+  labels: Int32Array;
+}
+
+/** FID of G's images for the ruler's noise and labels, and the classifier's accuracy on them */
+async function fidAndAccuracy(be: Backend, r: FidRuler, G: GanGenerator): Promise<{ fid: number; acc: number }> {
+  const c = await classify(be, r.model, fromSymmetric(await generate(G, r.z, r.y)));
+  return { fid: fidFromFeatures(featureGaussian(c), r.real, null, r.name).fid, acc: accuracyOf(c.predictions, r.labels).acc };
+}
+
+/** "FID 17.84, accuracy 85.1% (trained weights: 19.20, 83.0%)" */
+function fidNote(e: GanEpoch): string {
+  const one = (fid: number, acc: number | undefined) => `${fid.toFixed(2)}${acc !== undefined ? `, accuracy ${(100 * acc).toFixed(1)}%` : ''}`;
+  return `FID ${one(e.fid!, e.genAcc)}${e.fidTrained !== undefined ? ` (trained weights: ${one(e.fidTrained, e.genAccTrained)})` : ''}`;
+}
+
 function writeCurves(dir: string, h: GanEpoch[]): void {
   const x = h.map((e) => e.epoch);
   const series = [
@@ -280,6 +315,11 @@ function writeCurves(dir: string, h: GanEpoch[]): void {
   if (h.some((e) => e.aux !== 0)) series.push({ name: 'aux class loss', x, y: h.map((e) => e.aux) });
   writeFileSync(join(dir, 'losses.svg'), lineChart('GAN losses per epoch', 'epoch', series));
   const withFid = h.filter((e) => e.fid !== undefined);
-  if (withFid.length) writeFileSync(join(dir, 'fid.svg'), lineChart('FID (our classifier\'s features) per epoch', 'epoch', [{ name: 'FID', x: withFid.map((e) => e.epoch), y: withFid.map((e) => e.fid!) }]));
+  if (withFid.length) {
+    const fx = withFid.map((e) => e.epoch);
+    const fid = [{ name: withFid.some((e) => e.fidTrained !== undefined) ? 'FID (weight average)' : 'FID', x: fx, y: withFid.map((e) => e.fid!) }];
+    if (withFid.every((e) => e.fidTrained !== undefined)) fid.push({ name: 'FID (trained weights)', x: fx, y: withFid.map((e) => e.fidTrained!) });
+    writeFileSync(join(dir, 'fid.svg'), lineChart('FID (our classifier\'s features) per epoch', 'epoch', fid));
+  }
   writeFileSync(join(dir, 'd_outputs.svg'), lineChart('Mean discriminator output', 'epoch', [{ name: 'D(x)', x, y: h.map((e) => e.dx) }, { name: 'D(G(z))', x, y: h.map((e) => e.dgz) }]));
 }

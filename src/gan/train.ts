@@ -8,6 +8,7 @@ import { Tensor, backwardAll, keep, noGrad, tidy } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 import { Generator } from '../autograd/random.js';
 import { Adam } from '../nn/optim.js';
+import { Ema, recalibrateBatchnorm } from '../nn/ema.js';
 import { GanConfig, GanDiscriminator, GanGenerator } from './models.js';
 import type { Module } from '../nn/module.js';
 
@@ -16,6 +17,11 @@ export interface GanHyper {
   beta1: number;
   batch: number;
   epochs: number;
+  /**
+   * decay of the generator's weight average (src/nn/ema.ts), which the sample grids, FID and evaluation use;
+   * 0 or absent: none (samples come from the trained weights)
+   */
+  emaDecay?: number;
 }
 
 export interface GanPreset {
@@ -28,11 +34,12 @@ const SEED_NETS = { noiseDim: 100, embedDim: 50, classes: 10, gMaps: 384, gMid: 
 const LITE_NETS = { ...SEED_NETS, gMaps: 64, gMid: 32, dChannels: [16, 32, 64, 128] as [number, number, number, number] };
 
 export const PRESETS: Record<string, GanPreset> = {
-  cgan: { config: { kind: 'cgan', ...SEED_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50 }, about: 'our default: the seed-003 networks with the label as a discriminator channel, Adam 2e-4 β1 0.5' },
-  'cgan-seed000': { config: { kind: 'cgan', ...SEED_NETS }, hyper: { lr: 1e-4, beta1: 0.5, batch: 64, epochs: 200 }, about: 'seed 000: lr 1e-4, 200 epochs' },
-  acgan: { config: { kind: 'acgan', ...SEED_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50 }, about: 'seed 003 AC-GAN: Adam 2e-4 β1 0.5, batch 64' },
-  'cgan-lite': { config: { kind: 'cgan', ...LITE_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1 }, about: 'narrow networks for software adapters (lavapipe): 64/32 generator maps, 16–128 discriminator channels' },
-  'acgan-lite': { config: { kind: 'acgan', ...LITE_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1 }, about: 'narrow AC-GAN for software adapters' },
+  cgan: { config: { kind: 'cgan', ...SEED_NETS, dCond: 'projection' }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'our default: the seed-003 networks, a projection discriminator (the label as an inner product with D\'s features), Adam 2e-4 β1 0.5, samples from the generator\'s weight average (EMA 0.999)' },
+  'cgan-channel': { config: { kind: 'cgan', ...SEED_NETS, dCond: 'channel' }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'the default before the projection discriminator: the label as a second input channel of D (seed 000\'s form), Adam 2e-4 β1 0.5, EMA 0.999' },
+  'cgan-seed000': { config: { kind: 'cgan', ...SEED_NETS, dCond: 'channel' }, hyper: { lr: 1e-4, beta1: 0.5, batch: 64, epochs: 200, emaDecay: 0.999 }, about: 'seed 000: the label as a D input channel, lr 1e-4, 200 epochs (EMA 0.999 for samples)' },
+  acgan: { config: { kind: 'acgan', ...SEED_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'seed 003 AC-GAN: Adam 2e-4 β1 0.5, batch 64; samples from the generator\'s weight average (EMA 0.999)' },
+  'cgan-lite': { config: { kind: 'cgan', ...LITE_NETS, dCond: 'projection' }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1, emaDecay: 0.999 }, about: 'narrow networks for software adapters (lavapipe): 64/32 generator maps, 16–128 discriminator channels' },
+  'acgan-lite': { config: { kind: 'acgan', ...LITE_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1, emaDecay: 0.999 }, about: 'narrow AC-GAN for software adapters' },
 };
 
 export interface GanState {
@@ -45,19 +52,27 @@ export interface GanState {
   /** data order */
   dataGen: Generator;
   config: GanConfig;
+  /** the generator's weight average (G_ema: a GanGenerator whose parameters follow G's), or null */
+  ema: { G: GanGenerator; avg: Ema } | null;
   /** targets for the real/fake loss (`ones` also seeds the backward passes) */
   ones: Tensor;
   zeros: Tensor;
 }
 
-export function makeGan(be: Backend, config: GanConfig, hyper: Pick<GanHyper, 'lr' | 'beta1'>, seed: number): GanState {
+export function makeGan(be: Backend, config: GanConfig, hyper: Pick<GanHyper, 'lr' | 'beta1' | 'emaDecay'>, seed: number): GanState {
   const gen = new Generator(seed);
   const G = new GanGenerator(be, gen, config);
   const D = new GanDiscriminator(be, gen, config);
   const betas: [number, number] = [hyper.beta1, 0.999];
+  const optG = new Adam(G.parameters(), { lr: hyper.lr, betas });
+  let ema: GanState['ema'] = null;
+  if (hyper.emaDecay) {
+    // its own generator for the (overwritten) initial weights: the training streams stay as without an average
+    const Gema = new GanGenerator(be, new Generator(0), config).eval();
+    ema = { G: Gema, avg: new Ema(optG, Gema, hyper.emaDecay) };
+  }
   return {
-    G, D, gen, dataGen: new Generator(seed ^ 0x5eed), config,
-    optG: new Adam(G.parameters(), { lr: hyper.lr, betas }),
+    G, D, gen, dataGen: new Generator(seed ^ 0x5eed), config, optG, ema,
     optD: new Adam(D.parameters(), { lr: hyper.lr, betas }),
     ones: keep(Tensor.full(be, [1, 1], 1)),
     zeros: keep(Tensor.full(be, [1, 1], 0)),
@@ -126,7 +141,29 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   setTrainable(optD.params, true);
   optG.step();
 
+  // 3. The generator's weight average follows the new weights (one kernel); samples and evaluation use it.
+  s.ema?.avg.update();
+
   return noGrad(() => ({ dReal, dFake, aux: F.reshape(aux, [1]), g: lossG, dx, dgz }));
+}
+
+/** the generator that samples and evaluation use: the weight average when there is one, else G */
+export const samplingGenerator = (s: GanState): GanGenerator => s.ema?.G ?? s.G;
+
+/**
+ * Recompute G_ema's batchnorm running statistics for its averaged weights (`batches` forward passes of `batch`
+ * uniformly labelled samples from a fixed noise stream: the same weights always get the same statistics). Call
+ * before sampling from G_ema or saving it. Training state and random streams are untouched.
+ */
+export function recalibrateEma(be: Backend, s: GanState, batches = 8, batch = 256): void {
+  if (!s.ema) return;
+  const G = s.ema.G;
+  const g = new Generator(0xe3a);
+  recalibrateBatchnorm(G, batches, () => {
+    const [z, y] = [F.randomNormal(be, [batch, s.config.noiseDim], g), F.randomInt(be, [batch], s.config.classes, g)];
+    G.forward(z, y);
+  });
+  G.eval();
 }
 
 /** fixed noise and labels for sample grids: `perClass` samples of each class, class-major */

@@ -14,6 +14,7 @@ import { random, randomInt, dropout } from './random.js';
 import * as conv from './conv2d.js';
 import { tuneConvTiles, type TunedConv, type TuneOptions } from './conv2d_tune.js';
 import { adam, adamMulti } from './adam.js';
+import { emaUpdate } from './ema.js';
 import * as bn from './batchnorm.js';
 import { embedding, embeddingGrad } from './embedding.js';
 import { maxpool2d, maxpool2dGrad } from './maxpool2d.js';
@@ -128,6 +129,9 @@ export class GpuBackend implements Backend {
   }
   adamMulti(param: Store, grad: Store, m: Store, v: Store, slots: readonly ArenaSlot[], h: AdamHyper): void {
     adamMulti(this.gpu, g(param), g(grad), g(m), g(v), slots, h);
+  }
+  emaUpdate(avg: Store, x: Store, n: number, decay: number): void {
+    emaUpdate(this.gpu, g(avg), g(x), n, decay);
   }
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void {
     random(this.gpu, g(out), n, dist, seed, offset);

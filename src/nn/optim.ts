@@ -6,7 +6,7 @@
 // one fused kernel per parameter. Either way no readback; state (step count, m, v) is what checkpoints save, under
 // the same names and shapes.
 import { Tensor, keep } from '../autograd/tensor.js';
-import { arenaLayout, type AdamHyper, type ArenaSlot, type Backend, type Store } from '../autograd/backend.js';
+import { arenaLayout, type AdamHyper, type ArenaLayout, type ArenaSlot, type Backend, type Store } from '../autograd/backend.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -32,6 +32,7 @@ interface Arenas {
   m: Store;
   v: Store;
   slots: readonly ArenaSlot[];
+  layout: ArenaLayout;
   /** each parameter's store when it moved in (a parameter moved since by someone else is refused at step) */
   paramStores: Store[];
   /** each parameter's gradient slot (Tensor.gradSlot) */
@@ -79,7 +80,12 @@ export class Adam {
     this.v = adopt(va.slots);
     const gradSlots = adopt(ga.slots);
     params.forEach((p, i) => (p.gradSlot = gradSlots[i]));
-    this.arenas = { be, param: pa.whole, grad: ga.whole, m: ma.whole, v: va.whole, slots, paramStores: params.map((p) => p.store), gradSlots };
+    this.arenas = { be, param: pa.whole, grad: ga.whole, m: ma.whole, v: va.whole, slots, layout, paramStores: params.map((p) => p.store), gradSlots };
+  }
+
+  /** the parameters' arena (the whole block and its layout), or null without one (multiTensor off) */
+  paramArena(): { whole: Store; layout: ArenaLayout } | null {
+    return this.arenas ? { whole: this.arenas.param, layout: this.arenas.layout } : null;
   }
 
   private hyper(): AdamHyper {
