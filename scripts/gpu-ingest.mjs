@@ -132,11 +132,19 @@ for (const [m, title] of [['cgan', 'cGAN'], ['acgan', 'AC-GAN']]) {
   const later = ms.length > 1 ? ms.slice(1) : ms;
   lines.push(`- ${ms.length} epochs; median epoch ${f(median(later.map((e) => e.seconds)), 1)} s (${f(median(later.map((e) => e.imgPerSec)), 0)} img/s${ms.length > 1 ? ', epoch 1 left out' : ''})`);
   const fids = ms.filter((e) => typeof e.fid === 'number');
-  if (fids.length) lines.push(`- FID by epoch: ${fids.map((e) => `${e.epoch}: ${f(e.fid)}`).join(', ')}`);
+  if (fids.length) {
+    // with a weight average (G_ema), the per-epoch FID and accuracy of the average and of the trained weights
+    const avg = fids.some((e) => typeof e.fidTrained === 'number');
+    const pct = (a) => (typeof a === 'number' ? `${f(100 * a, 1)}%` : '–');
+    lines.push(`- FID${avg ? ' (weight average)' : ''} by epoch: ${fids.map((e) => `${e.epoch}: ${f(e.fid)}`).join(', ')}`);
+    if (fids.some((e) => typeof e.genAcc === 'number')) lines.push(`- accuracy on the FID's generated images${avg ? ' (weight average)' : ''} by epoch: ${fids.map((e) => `${e.epoch}: ${pct(e.genAcc)}`).join(', ')}`);
+    if (avg) lines.push(`- the trained weights, by epoch: FID ${fids.map((e) => `${e.epoch}: ${f(e.fidTrained)}`).join(', ')}; accuracy ${fids.map((e) => `${e.epoch}: ${pct(e.genAccTrained)}`).join(', ')}`);
+  }
   const last = ms[ms.length - 1];
   lines.push(`- last epoch: D(real) ${f(last.dReal, 3)}, D(fake) ${f(last.dFake, 3)}, G ${f(last.g, 3)}, D(x) ${f(last.dx)}, D(G(z)) ${f(last.dgz)}`);
   const ev = json(`${m}/eval/results.json`);
   if (ev) {
+    if (ev.source?.weights) lines.push(`- evaluated: ${ev.source.weights === 'average' ? 'the generator\'s weight average' : 'the trained weights'} (epoch ${ev.source.epoch})`);
     if (ev.fid) lines.push(`- FID ${f(ev.fid.fid)} (real-vs-real floor ${f(ev.fid.realFloor)}; ${ev.fid.nGenerated} generated vs ${ev.fid.nReal} real)`);
     if (ev.accuracy) lines.push(`- real-trained classifier on ${ev.accuracy.count} generated images: ${f(100 * ev.accuracy.acc)}%`);
     if (ev.balance) lines.push(`- class balance: largest deviation from 10% is ${f(100 * ev.balance.maxDeviation)} points`);

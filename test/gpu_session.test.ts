@@ -39,7 +39,11 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
     assert.ok(existsSync(join(dest, 'gpu-results', 'cgan', 'eval', 'report.html')), 'unpacked');
     assert.match(summary, /## Training steps[^]*Not measured in this session/, 'no benchmarks in the trial');
     assert.match(summary, /## The evaluation classifier \(CNN\)\n\n- 2 epochs; median epoch [\d.]+ s[^]*- test accuracy [\d.]+% on 256 images\n- shipped classifier SHA-256 [0-9a-f]{64}/);
-    for (const gan of ['cGAN', 'AC-GAN']) assert.match(summary, new RegExp(`## ${gan}\\n\\n- 2 epochs[^]*FID by epoch: 1: [\\d.]+, 2: [\\d.]+[^]*real-vs-real floor`));
+    for (const gan of ['cGAN', 'AC-GAN'])
+      assert.match(summary, new RegExp(`## ${gan}\\n\\n- 2 epochs[^]*FID \\(weight average\\) by epoch: 1: [\\d.]+, 2: [\\d.]+\\n` +
+        `- accuracy on the FID's generated images \\(weight average\\) by epoch: 1: [\\d.]+%, 2: [\\d.]+%\\n` +
+        `- the trained weights, by epoch: FID 1: [\\d.]+, 2: [\\d.]+; accuracy 1: [\\d.]+%, 2: [\\d.]+%[^]*` +
+        `- evaluated: the generator's weight average \\(epoch 2\\)\\n- FID [\\d.]+ \\(real-vs-real floor`));
     if (/^Device: .*, software adapter$/m.test(summary)) {
       const refused = spawnSync(process.execPath, ['scripts/gpu-ingest.mjs', out, '--dest', join(dir, 'ingest2'), '--ship'], { encoding: 'utf8' });
       assert.is(refused.status, 1);
