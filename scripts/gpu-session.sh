@@ -14,7 +14,8 @@
 #   2. the evaluation classifier (issue 6), only with CNN=1 or where models/ has none (it ships there since the
 #      first GPU session): the CNN for CNN_S seconds (default 100), its best checkpoint tested and written slim
 #      with its SHA-256 (`npm run eval -- cnn --ship`);
-#   3. AC-GAN, then cGAN (issue 5), one after the other (side by side they time-share the GPU and each ran 2.4×
+#   3. AC-GAN, then cGAN (issue 5; the default presets: the cGAN with a projection discriminator, both sampling
+#      from the generator's weight average, whose FID and accuracy every 5 epochs sit beside the trained weights'), one after the other (side by side they time-share the GPU and each ran 2.4×
 #      slower), each 20 epochs or until its share of what is left minus EVAL_S + 20 s, FID every 5 epochs on the
 #      classifier's features (this session's, else the shipped one);
 #   4. the evaluation of both (FID with the real-vs-real floor, accuracy, balance, latent figures, report.html;
@@ -67,13 +68,14 @@ bench() { # each under its own timeout (at most 240 s together)
   timeout 30 node bench/matmul.js --json "$res/matmul.json" > "$res/matmul.txt" 2>&1
 }
 left() { echo $(( ${TOTAL_S:-540} - SECONDS )); }
-evalgan() { # model — evaluation of runs/gpu-MODEL with the classifier, unless training already wrote it
-  local dir=$runs/gpu-$1
-  [ -f "$dir/eval/report.html" ] && return 0
+evalgan() { # model — evaluation of runs/gpu-MODEL with the classifier, unless training already wrote it (its
+  # end-of-run evaluation leaves the augmentation study out: asked for in EVAL_WHAT, the evaluation runs again)
+  local dir=$runs/gpu-$1 what=${EVAL_WHAT:-fid,accuracy,balance,latent,report}
+  [ -f "$dir/eval/report.html" ] && [[ $what != *augment* ]] && return 0
   [ -f "$dir/checkpoint.safetensors" ] || { echo "no $dir/checkpoint.safetensors to evaluate"; return 0; }
   stamp "eval $1"
   timeout -k 10 "${EVAL_S:-90}" node dist/cli.js eval gan --checkpoint "$dir/checkpoint.safetensors" \
-    --classifier "$(classifier)" --out "$dir/eval" --what "${EVAL_WHAT:-fid,accuracy,balance,latent,report}" ${EVAL_ARGS:-} \
+    --classifier "$(classifier)" --out "$dir/eval" --what "$what" ${EVAL_ARGS:-} \
     >> "$res/$1-eval-log.txt" 2>&1
 }
 pack() { # at most 8 files of 16 MiB come back: results.tar.gz, <gan>-samples.tar (one grid per epoch), the weights
@@ -106,10 +108,11 @@ gans() { # AC-GAN, then cGAN (resuming runs/gpu-*), until what is left minus EVA
   for m in cgan acgan; do rm -rf "$runs/gpu-$m/eval"; done
   s=$(( ($(left) - ${EVAL_S:-90} - 20) / 2 ))
   (( s < 30 )) && s=30
-  train "$s" acgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-}
+  # a NaN reloads the last checkpoint at half the learning rate instead of ending the GAN's share of the session
+  train "$s" acgan --epochs "${EPOCHS:-20}" --on-nan rollback "${fid[@]}" ${GAN_ARGS:-}
   s=$(( $(left) - ${EVAL_S:-90} - 20 ))   # what the AC-GAN left too
   (( s < 30 )) && s=30
-  train "$s" cgan --epochs "${EPOCHS:-20}" "${fid[@]}" ${GAN_ARGS:-}
+  train "$s" cgan --epochs "${EPOCHS:-20}" --on-nan rollback "${fid[@]}" ${GAN_ARGS:-}
   # explicit PIDs: a bare `wait` would also wait for the `tee` behind exec (bash ≥ 5.1), i.e. for ever
   if [ -n "$cls" ]; then evalgan cgan & p1=$!; evalgan acgan & p2=$!; wait "$p1" "$p2"; fi
 }
