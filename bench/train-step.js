@@ -55,8 +55,10 @@ let cached = { loaded: 0 };
 if (tune && args.includes('--fresh-tiles')) convKernels.enableConvTuning(gpu);
 else if (tune) cached = loadTileCache(gpu);
 if (cached.problem) console.error(cached.problem);
-// software adapters run the narrow "-lite" GAN presets (the full ones take minutes per step there)
-const ganPreset = (kind) => PRESETS[software ? `${kind}-lite` : kind];
+// software adapters run the narrow "-lite" GAN presets (the full ones take minutes per step there); on hardware the
+// AC-GAN is seed 003's exact step (D's class loss on real and generated images), the one PyTorch's figure times
+const presetName = (kind) => (software ? `${kind}-lite` : kind === 'acgan' ? 'acgan-seed003' : kind);
+const ganPreset = (kind) => PRESETS[presetName(kind)];
 // PyTorch 2.11 eager, cuDNN, fp32 (TF32 off), same H100 (../shared/webgpu-facts.md and the speed issue)
 const PYTORCH_MS = { 'acgan:64': 10.6, 'acgan:256': 11.9, 'cnn:64': 4.8, 'cnn:256': 5.8 };
 
@@ -134,7 +136,7 @@ for (const model of models)
     const ms = (performance.now() - t0) / steps;
     const c1 = gpu.counters;
     const st = gpu.pool.stats();
-    const name = model === 'cnn' ? 'cnn (seed 003)' : `${model} (${software ? `${model}-lite` : model} preset)`;
+    const name = model === 'cnn' ? 'cnn (seed 003)' : `${model} (${presetName(model)} preset)`;
     rows.push({
       model, name, batch: B, msPerStep: ms, imgPerSec: (B * 1000) / ms,
       dispatchesPerStep: (c1.dispatches - c0.dispatches) / steps, submitsPerStep: (c1.submits - c0.submits) / steps,

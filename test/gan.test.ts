@@ -20,10 +20,11 @@ import { decodeSafetensors } from '../src/nn/safetensors.js';
 import { loadGanModels } from '../src/gan/load.js';
 import { cpu, gpuBackend, randomData, relError, toF32 } from './harness.js';
 
-type Kind = 'cgan' | 'acgan' | 'cgan-projection';
+type Kind = 'cgan' | 'acgan' | 'cgan-projection' | 'acgan-real-aux';
 const tiny = (kind: Kind): GanConfig => ({
-  kind: kind === 'acgan' ? 'acgan' : 'cgan', noiseDim: 8, embedDim: 5, classes: 10, gMaps: 4, gMid: 3, dChannels: [2, 3, 4, 5], dropout: 0.5, bnMomentum: 0.1,
+  kind: kind.startsWith('acgan') ? 'acgan' : 'cgan', noiseDim: 8, embedDim: 5, classes: 10, gMaps: 4, gMid: 3, dChannels: [2, 3, 4, 5], dropout: 0.5, bnMomentum: 0.1,
   ...(kind === 'cgan-projection' ? { dCond: 'projection' as const } : {}),
+  ...(kind === 'acgan-real-aux' ? { auxFake: false } : {}),
 });
 
 async function oneStep(be: Backend, kind: Kind) {
@@ -35,7 +36,7 @@ async function oneStep(be: Backend, kind: Kind) {
   const y = Tensor.from(be, [1, 7, 4], [B], 'i32');
   const losses = tidy(() => {
     const r = ganStep(be, s, x, y);
-    return [r.dReal, r.dFake, r.g];
+    return [r.dReal, r.dFake, r.g, r.aux];
   });
   const lossVals = await Promise.all(losses.map((t) => t.item()));
   const named = [...s.G.namedParameters().map(([n, p]) => [`G.${n}`, p] as const), ...s.D.namedParameters().map(([n, p]) => [`D.${n}`, p] as const)];
@@ -48,7 +49,7 @@ async function oneStep(be: Backend, kind: Kind) {
   return { names: named.map(([n]) => n), lossVals, grads, before, after, paramNames: Object.keys({ ...s.G.stateDict(), ...s.D.stateDict() }) };
 }
 
-for (const kind of ['cgan', 'cgan-projection', 'acgan'] as const)
+for (const kind of ['cgan', 'cgan-projection', 'acgan', 'acgan-real-aux'] as const)
   test(`${kind}: one GPU training step matches the CPU reference and changes every parameter`, async () => {
     const g = await gpuBackend();
     const want = await oneStep(cpu, kind);
@@ -88,6 +89,17 @@ test('D observed (separate batchnorm, LeakyReLU, dropout) and unobserved (one fu
     assert.is(a.key, b.key, 'the same random keys drawn');
     a.vals.forEach((v, i) => assert.ok(v.every((u, k) => Object.is(u, b.vals[i][k])), `${kind}: output, gradient or running statistic ${i} differs`));
   }
+});
+
+test('AC-GAN auxFake false: D\'s class loss on real images only (the same step otherwise)', async () => {
+  const both = await oneStep(cpu, 'acgan');
+  const real = await oneStep(cpu, 'acgan-real-aux');
+  assert.equal(real.lossVals.slice(0, 2), both.lossVals.slice(0, 2), 'the same real/fake losses: same weights, noise and masks');
+  // a fresh class head gives roughly uniform logits: each cross-entropy term is near ln 10 (≈ 2.3; 3 images
+  // make it noisy), so the paper's form is about twice the real-only one
+  const [r, b] = [real.lossVals[3], both.lossVals[3]];
+  assert.ok(r > 1 && r < 4, `real only: ${r}`);
+  assert.ok(b - r > 1 && b - r < 4, `real + generated ${b}: the generated images' term ${b - r}`);
 });
 
 test('projection discriminator: logit = w·φ(x) + b + ⟨V_y, φ(x)⟩ (float64 CPU, eval mode), and no label channel', async () => {
@@ -225,9 +237,13 @@ test('--fid-every: FID on a classifier\'s features each epoch, in metrics and fi
 });
 
 test('presets: the seed-003 AC-GAN networks as the report describes them', () => {
-  const c = PRESETS.acgan.config;
-  assert.equal([c.gMaps, c.gMid, c.dChannels, c.noiseDim, c.dropout], [384, 192, [32, 64, 128, 256], 100, 0.5]);
-  assert.equal([PRESETS.acgan.hyper.lr, PRESETS.acgan.hyper.beta1, PRESETS.acgan.hyper.batch], [2e-4, 0.5, 64]);
+  for (const name of ['acgan', 'acgan-seed003']) {
+    const c = PRESETS[name].config;
+    assert.equal([c.gMaps, c.gMid, c.dChannels, c.noiseDim, c.dropout], [384, 192, [32, 64, 128, 256], 100, 0.5]);
+    assert.equal([PRESETS[name].hyper.lr, PRESETS[name].hyper.beta1, PRESETS[name].hyper.batch], [2e-4, 0.5, 64]);
+  }
+  assert.is(PRESETS['acgan-seed003'].config.auxFake, true, 'the seed: class loss on real and generated images');
+  assert.is(PRESETS.acgan.config.auxFake, false, 'ours: on real images only');
 });
 
 test.run();

@@ -38,6 +38,11 @@ export interface GanConfig {
   bnMomentum: number;
   /** how the cGAN's discriminator takes the label (absent: 'channel', what checkpoints before it was added used) */
   dCond?: 'channel' | 'projection';
+  /**
+   * AC-GAN: whether D's class loss also covers generated images (labelled with the class they were asked for), as
+   * in the AC-GAN paper and seed 003 (absent: true); false trains D's class head on real images only
+   */
+  auxFake?: boolean;
 }
 
 export class GanGenerator extends Module {

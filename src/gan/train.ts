@@ -37,9 +37,10 @@ export const PRESETS: Record<string, GanPreset> = {
   cgan: { config: { kind: 'cgan', ...SEED_NETS, dCond: 'projection' }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'our default: the seed-003 networks, a projection discriminator (the label as an inner product with D\'s features), Adam 2e-4 β1 0.5, samples from the generator\'s weight average (EMA 0.999)' },
   'cgan-channel': { config: { kind: 'cgan', ...SEED_NETS, dCond: 'channel' }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'the default before the projection discriminator: the label as a second input channel of D (seed 000\'s form), Adam 2e-4 β1 0.5, EMA 0.999' },
   'cgan-seed000': { config: { kind: 'cgan', ...SEED_NETS, dCond: 'channel' }, hyper: { lr: 1e-4, beta1: 0.5, batch: 64, epochs: 200, emaDecay: 0.999 }, about: 'seed 000: the label as a D input channel, lr 1e-4, 200 epochs (EMA 0.999 for samples)' },
-  acgan: { config: { kind: 'acgan', ...SEED_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'seed 003 AC-GAN: Adam 2e-4 β1 0.5, batch 64; samples from the generator\'s weight average (EMA 0.999)' },
+  acgan: { config: { kind: 'acgan', ...SEED_NETS, auxFake: false }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'our AC-GAN: the seed-003 networks and hyper-parameters, D\'s class head trained on real images only (G must make images that a classifier of real ones names right), samples from the generator\'s weight average (EMA 0.999)' },
+  'acgan-seed003': { config: { kind: 'acgan', ...SEED_NETS, auxFake: true }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'seed 003 AC-GAN: D\'s class loss on real and generated images, Adam 2e-4 β1 0.5, batch 64 (EMA 0.999 for samples)' },
   'cgan-lite': { config: { kind: 'cgan', ...LITE_NETS, dCond: 'projection' }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1, emaDecay: 0.999 }, about: 'narrow networks for software adapters (lavapipe): 64/32 generator maps, 16–128 discriminator channels' },
-  'acgan-lite': { config: { kind: 'acgan', ...LITE_NETS }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1, emaDecay: 0.999 }, about: 'narrow AC-GAN for software adapters' },
+  'acgan-lite': { config: { kind: 'acgan', ...LITE_NETS, auxFake: false }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1, emaDecay: 0.999 }, about: 'narrow AC-GAN for software adapters' },
 };
 
 export interface GanState {
@@ -122,8 +123,12 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   // each loss kernel also gives the mean probability D assigns (D(x) and D(G(z)) for the log)
   const { loss: dReal, prob: dx } = F.bceWithLogitsAndProb(real.adv, ones);
   const { loss: dFake, prob: dgz } = F.bceWithLogitsAndProb(faked.adv, zeros);
-  // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms
-  const aux = acgan ? F.add(F.softmaxCrossEntropy(real.cls!, y), F.softmaxCrossEntropy(faked.cls!, yD)) : F.reshape(zeros, [1]);
+  // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms.
+  // The AC-GAN's class head learns the real images' classes, and (auxFake, the paper's form) the generated images'
+  // intended ones; without it the head stays a classifier of real images, which G must then satisfy
+  const aux = !acgan ? F.reshape(zeros, [1])
+    : s.config.auxFake === false ? F.softmaxCrossEntropy(real.cls!, y)
+    : F.add(F.softmaxCrossEntropy(real.cls!, y), F.softmaxCrossEntropy(faked.cls!, yD));
   // D's loss is dReal + dFake (+ aux): backward from its terms at once, as from their sum, which is never computed;
   // each seeded with the kept 1 (backward() would fill a new one)
   const terms = acgan ? [dReal, dFake, aux] : [dReal, dFake];
