@@ -229,7 +229,8 @@ test('--fid-every: FID on a classifier\'s features each epoch, in metrics and fi
     assert.ok(r.history.every((e) => Number.isFinite(e.fid) && e.fid! > 0), `fid ${r.history.map((e) => e.fid)}`);
     assert.ok(r.history.every((e) => Number.isFinite(e.fidTrained) && e.fidTrained !== e.fid), 'FID of the trained weights beside the average\'s');
     assert.ok(r.history.every((e) => e.genAcc! >= 0 && e.genAcc! <= 1 && e.genAccTrained! >= 0), 'accuracy on the generated images');
-    assert.ok(existsSync(join(dir, 'run', 'fid.svg')));
+    assert.ok(existsSync(join(dir, 'run', 'fid.svg')) && existsSync(join(dir, 'run', 'gen_accuracy.svg')));
+    assert.match(readFileSync(join(dir, 'run', 'fid.svg'), 'utf8'), /FID \(weight average\)[^]*FID \(trained weights\)/);
   } finally {
     be.gpu.poison = true;
     rmSync(dir, { recursive: true });

@@ -141,10 +141,10 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     const first = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
     const data: FashionMnist = { train: subset(full.train, first(400)), test: subset(full.test, first(200)), source: `${full.source} (first 400/200)` };
     // a GAN checkpoint with a run directory (2 epochs of 16 images: grids, history), and an untrained classifier
-    await runGan(be, data, { preset: 'test', config: TINY_GAN, hyper: { lr: 2e-3, beta1: 0.5, batch: 8, epochs: 2, emaDecay: 0.99 }, seed: 1, trainSubset: 16, logEvery: 100, log: () => {} }, join(dir, 'gan'));
     const cls = makeClassifier(be, 5, TINY_CNN);
     const cnnPath = join(dir, 'cnn.safetensors');
     await saveCnn(cnnPath, cls, { epochs: 0, batch: 32, lr: 1e-3, seed: 5, valFraction: 0.1, patience: 0, augment: false, logEvery: 1, config: TINY_CNN }, 0, 0);
+    await runGan(be, data, { preset: 'test', config: TINY_GAN, hyper: { lr: 2e-3, beta1: 0.5, batch: 8, epochs: 2, emaDecay: 0.99 }, seed: 1, trainSubset: 16, logEvery: 100, log: () => {}, fid: { every: 1, classifier: cnnPath, n: 20 } }, join(dir, 'gan'));
 
     for (const bad of [{}, { samples: 'a' }, { ganCheckpoint: 'x', samples: 'a', labels: 'b' }])
       try {
@@ -185,6 +185,8 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     assert.not.match(html, /not computed|not run|not made|No loss curves|No per-epoch/);
     assert.match(html, /Samples after epoch 2/);
     assert.match(html, /the weight average \(EMA, decay 0.99, batchnorm statistics recomputed for it\)/);
+    assert.match(html, /FID during training \(--fid-every\)[^]*Two lines: the generator's weight average/);
+    assert.match(html, /accuracy on those generated images/);
 
     // the IDX path: the same kind of samples written as an IDX pair (gz not needed here), accuracy and balance only
     const imgs = new Uint8Array(30 * 784).map((_, i) => (i * 13) % 256);
@@ -200,8 +202,8 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     const seen = await renderInChromium(join(out, 'report.html'));
     if (seen) {
       assert.equal(seen.errors, [], 'no console errors');
-      // loss curves 2, epoch grids 2, samples, confusion, balance, lerp, slerp, sweep, 2 PCA, 2 t-SNE
-      assert.is(seen.figures.length, 14, JSON.stringify(seen.figures));
+      // training curves 4 (losses, D outputs, FID and accuracy per epoch), epoch grids 2, samples, confusion, balance, lerp, slerp, sweep, 2 PCA, 2 t-SNE
+      assert.is(seen.figures.length, 16, JSON.stringify(seen.figures));
       for (const f of seen.figures) assert.ok(f.ok && f.w > 20 && f.h > 20, `figure ${f.n} (${f.kind}) did not render: ${JSON.stringify(f)}`);
       assert.is(seen.tables, 5);
     }

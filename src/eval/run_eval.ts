@@ -26,6 +26,7 @@ import { readCheckpoint } from '../node/checkpoint.js';
 import { loadClassifier } from '../train/cnn_run.js';
 import { gridPng } from '../node/png.js';
 import { lineChart, confusionMatrix, barChart, scatterPlot, scatterBounds } from '../report/svg.js';
+import { fidCharts } from '../gan/run.js';
 import { reportHtml, ReportFigure, ReportInput } from '../report/html.js';
 import { readSamplePair } from './idx_samples.js';
 import { accuracyOf, classBalance, classify, Classified, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes, AccuracyResult, BalanceResult, FidResult } from './metrics.js';
@@ -363,6 +364,12 @@ function trainingFigures(ganCheckpoint: string, meta: Record<string, any>): { cu
     if (h.some((e) => e.aux)) series.push({ name: 'aux class loss', x, y: h.map((e) => e.aux) });
     curves.push({ caption: 'Training losses per epoch (means over the epoch’s steps).', svg: lineChart('GAN losses per epoch', 'epoch', series) });
     curves.push({ caption: 'Mean discriminator output on real images, D(x), and on generated ones, D(G(z)).', svg: lineChart('Mean discriminator output', 'epoch', [{ name: 'D(x)', x, y: h.map((e) => e.dx) }, { name: 'D(G(z))', x, y: h.map((e) => e.dgz) }]) });
+    const fc = fidCharts(meta.history);
+    if (fc) {
+      const both = h.some((e) => (e as { fidTrained?: number }).fidTrained !== undefined) ? ' Two lines: the generator\'s weight average (what samples come from) and the trained weights.' : '';
+      curves.push({ caption: `FID during training (--fid-every), on the same classifier's features with the run's --fid-n generated and test images (fewer than the evaluation's, so higher).${both}`, svg: fc.fid });
+      if (fc.accuracy) curves.push({ caption: `The classifier's accuracy on those generated images (their intended labels) during training.${both}`, svg: fc.accuracy });
+    }
   }
   const dir = join(dirname(ganCheckpoint), 'samples');
   const grids: { epoch: number; png: Uint8Array }[] = [];

@@ -305,6 +305,27 @@ function fidNote(e: GanEpoch): string {
   return `FID ${one(e.fid!, e.genAcc)}${e.fidTrained !== undefined ? ` (trained weights: ${one(e.fidTrained, e.genAccTrained)})` : ''}`;
 }
 
+/**
+ * The epochs with an FID (--fid-every) as two line charts: FID, and the classifier's accuracy on the generated
+ * images — of the weight average and, beside it, of the trained weights where the run kept an average. Null
+ * without FID epochs; `accuracy` null for runs from before accuracy was recorded.
+ */
+export function fidCharts(h: readonly Pick<GanEpoch, 'epoch' | 'fid' | 'genAcc' | 'fidTrained' | 'genAccTrained'>[]): { fid: string; accuracy: string | null } | null {
+  const w = h.filter((e) => e.fid !== undefined);
+  if (!w.length) return null;
+  const x = w.map((e) => e.epoch);
+  const avg = w.every((e) => e.fidTrained !== undefined);
+  const chart = (title: string, key: 'fid' | 'genAcc', trained: 'fidTrained' | 'genAccTrained', scale: number) => {
+    const series = [{ name: avg ? `${key === 'fid' ? 'FID' : 'accuracy'} (weight average)` : key === 'fid' ? 'FID' : 'accuracy', x, y: w.map((e) => scale * e[key]!) }];
+    if (avg) series.push({ name: `${key === 'fid' ? 'FID' : 'accuracy'} (trained weights)`, x, y: w.map((e) => scale * e[trained]!) });
+    return lineChart(title, 'epoch', series);
+  };
+  return {
+    fid: chart('FID (our classifier\'s features) per epoch', 'fid', 'fidTrained', 1),
+    accuracy: w.every((e) => e.genAcc !== undefined) ? chart('Classifier accuracy on generated images (%) per epoch', 'genAcc', 'genAccTrained', 100) : null,
+  };
+}
+
 function writeCurves(dir: string, h: GanEpoch[]): void {
   const x = h.map((e) => e.epoch);
   const series = [
@@ -314,12 +335,10 @@ function writeCurves(dir: string, h: GanEpoch[]): void {
   ];
   if (h.some((e) => e.aux !== 0)) series.push({ name: 'aux class loss', x, y: h.map((e) => e.aux) });
   writeFileSync(join(dir, 'losses.svg'), lineChart('GAN losses per epoch', 'epoch', series));
-  const withFid = h.filter((e) => e.fid !== undefined);
-  if (withFid.length) {
-    const fx = withFid.map((e) => e.epoch);
-    const fid = [{ name: withFid.some((e) => e.fidTrained !== undefined) ? 'FID (weight average)' : 'FID', x: fx, y: withFid.map((e) => e.fid!) }];
-    if (withFid.every((e) => e.fidTrained !== undefined)) fid.push({ name: 'FID (trained weights)', x: fx, y: withFid.map((e) => e.fidTrained!) });
-    writeFileSync(join(dir, 'fid.svg'), lineChart('FID (our classifier\'s features) per epoch', 'epoch', fid));
+  const fc = fidCharts(h);
+  if (fc) {
+    writeFileSync(join(dir, 'fid.svg'), fc.fid);
+    if (fc.accuracy) writeFileSync(join(dir, 'gen_accuracy.svg'), fc.accuracy);
   }
   writeFileSync(join(dir, 'd_outputs.svg'), lineChart('Mean discriminator output', 'epoch', [{ name: 'D(x)', x, y: h.map((e) => e.dx) }, { name: 'D(G(z))', x, y: h.map((e) => e.dgz) }]));
 }
