@@ -139,6 +139,7 @@ for (const [m, title] of [['cgan', 'cGAN'], ['acgan', 'AC-GAN']]) {
     lines.push(`- FID${avg ? ' (weight average)' : ''} by epoch: ${fids.map((e) => `${e.epoch}: ${f(e.fid)}`).join(', ')}`);
     if (fids.some((e) => typeof e.genAcc === 'number')) lines.push(`- accuracy on the FID's generated images${avg ? ' (weight average)' : ''} by epoch: ${fids.map((e) => `${e.epoch}: ${pct(e.genAcc)}`).join(', ')}`);
     if (avg) lines.push(`- the trained weights, by epoch: FID ${fids.map((e) => `${e.epoch}: ${f(e.fidTrained)}`).join(', ')}; accuracy ${fids.map((e) => `${e.epoch}: ${pct(e.genAccTrained)}`).join(', ')}`);
+    if (fids.some((e) => typeof e.fidFloor === 'number')) lines.push(`- real-vs-real floor at that size (training vs test images): ${f(fids[fids.length - 1].fidFloor, 3)}`);
   }
   const last = ms[ms.length - 1];
   lines.push(`- last epoch: D(real) ${f(last.dReal, 3)}, D(fake) ${f(last.dFake, 3)}, G ${f(last.g, 3)}, D(x) ${f(last.dx)}, D(G(z)) ${f(last.dgz)}`);

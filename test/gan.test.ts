@@ -230,7 +230,9 @@ test('--fid-every: FID on a classifier\'s features each epoch, in metrics and fi
     assert.ok(r.history.every((e) => Number.isFinite(e.fidTrained) && e.fidTrained !== e.fid), 'FID of the trained weights beside the average\'s');
     assert.ok(r.history.every((e) => e.genAcc! >= 0 && e.genAcc! <= 1 && e.genAccTrained! >= 0), 'accuracy on the generated images');
     assert.ok(existsSync(join(dir, 'run', 'fid.svg')) && existsSync(join(dir, 'run', 'gen_accuracy.svg')));
-    assert.match(readFileSync(join(dir, 'run', 'fid.svg'), 'utf8'), /FID \(weight average\)[^]*FID \(trained weights\)/);
+    assert.match(readFileSync(join(dir, 'run', 'fid.svg'), 'utf8'), /FID \(weight average\)[^]*FID \(trained weights\)[^]*real-vs-real floor/);
+    const floors = r.history.map((e) => e.fidFloor!);
+    assert.ok(floors.every((f) => Number.isFinite(f) && f >= 0 && f === floors[0]), `the floor, computed once: ${floors}`);
   } finally {
     be.gpu.poison = true;
     rmSync(dir, { recursive: true });

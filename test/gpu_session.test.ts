@@ -42,7 +42,8 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
     for (const gan of ['cGAN', 'AC-GAN'])
       assert.match(summary, new RegExp(`## ${gan}\\n\\n- 2 epochs[^]*FID \\(weight average\\) by epoch: 1: [\\d.]+, 2: [\\d.]+\\n` +
         `- accuracy on the FID's generated images \\(weight average\\) by epoch: 1: [\\d.]+%, 2: [\\d.]+%\\n` +
-        `- the trained weights, by epoch: FID 1: [\\d.]+, 2: [\\d.]+; accuracy 1: [\\d.]+%, 2: [\\d.]+%[^]*` +
+        `- the trained weights, by epoch: FID 1: [\\d.]+, 2: [\\d.]+; accuracy 1: [\\d.]+%, 2: [\\d.]+%\\n` +
+        `- real-vs-real floor at that size \\(training vs test images\\): [\\d.]+\\n[^]*` +
         `- evaluated: the generator's weight average \\(epoch 2\\)\\n- FID [\\d.]+ \\(real-vs-real floor`));
     if (/^Device: .*, software adapter$/m.test(summary)) {
       const refused = spawnSync(process.execPath, ['scripts/gpu-ingest.mjs', out, '--dest', join(dir, 'ingest2'), '--ship'], { encoding: 'utf8' });

@@ -45,6 +45,8 @@ export interface GanEpoch {
   /** with a weight average: FID and accuracy of the trained weights themselves, for comparison */
   fidTrained?: number;
   genAccTrained?: number;
+  /** the real-vs-real floor at the same size: FID of as many training images against the same test images */
+  fidFloor?: number;
 }
 
 export interface GanRunOptions {
@@ -176,8 +178,11 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
     const cls = loadClassifier(be, opts.fid.classifier);
     const realImgs = pickImages(data.test, opts.fid.n);
     const real = featureGaussian(await classify(be, cls.model, realImgs.images));
+    // the floor: as many real training images against the same test images (what sampling noise alone gives)
+    const train = featureGaussian(await classify(be, cls.model, pickImages(data.train, opts.fid.n).images));
+    const floor = fidFromFeatures(train, real, null, basename(opts.fid.classifier)).fid;
     const [z, y] = sampleInputs(be, s.config, Math.max(1, Math.round(opts.fid.n / s.config.classes)), 777);
-    fidRuler = { model: cls.model, real, name: basename(opts.fid.classifier), z, y, labels: Int32Array.from(await y.toArray()) };
+    fidRuler = { model: cls.model, real, floor, name: basename(opts.fid.classifier), z, y, labels: Int32Array.from(await y.toArray()) };
   }
   const save = (epoch: number, position: Position) =>
     saveGan(join(outDir, 'checkpoint.safetensors'), s, opts, epoch, step, history, position);
@@ -250,6 +255,7 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       recalibrateEma(be, s);
       if (fidRuler && (epoch % opts.fid!.every === 0 || epoch === opts.hyper.epochs)) {
         ({ fid: e.fid, acc: e.genAcc } = await fidAndAccuracy(be, fidRuler, samplingGenerator(s)));
+        e.fidFloor = fidRuler.floor;
         if (s.ema) ({ fid: e.fidTrained, acc: e.genAccTrained } = await fidAndAccuracy(be, fidRuler, s.G));
       }
       history.push(e);
@@ -287,6 +293,8 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
 interface FidRuler {
   model: Cnn;
   real: Gaussian;
+  /** FID of real training images against `real`, at the same size */
+  floor: number;
   name: string;
   z: Tensor;
   y: Tensor;
@@ -302,7 +310,7 @@ async function fidAndAccuracy(be: Backend, r: FidRuler, G: GanGenerator): Promis
 /** "FID 17.84, accuracy 85.1% (trained weights: 19.20, 83.0%)" */
 function fidNote(e: GanEpoch): string {
   const one = (fid: number, acc: number | undefined) => `${fid.toFixed(2)}${acc !== undefined ? `, accuracy ${(100 * acc).toFixed(1)}%` : ''}`;
-  return `FID ${one(e.fid!, e.genAcc)}${e.fidTrained !== undefined ? ` (trained weights: ${one(e.fidTrained, e.genAccTrained)})` : ''}`;
+  return `FID ${one(e.fid!, e.genAcc)}${e.fidTrained !== undefined ? ` (trained weights: ${one(e.fidTrained, e.genAccTrained)})` : ''}${e.fidFloor !== undefined ? `, floor ${e.fidFloor.toFixed(2)}` : ''}`;
 }
 
 /**
@@ -310,7 +318,7 @@ function fidNote(e: GanEpoch): string {
  * images — of the weight average and, beside it, of the trained weights where the run kept an average. Null
  * without FID epochs; `accuracy` null for runs from before accuracy was recorded.
  */
-export function fidCharts(h: readonly Pick<GanEpoch, 'epoch' | 'fid' | 'genAcc' | 'fidTrained' | 'genAccTrained'>[]): { fid: string; accuracy: string | null } | null {
+export function fidCharts(h: readonly Pick<GanEpoch, 'epoch' | 'fid' | 'genAcc' | 'fidTrained' | 'genAccTrained' | 'fidFloor'>[]): { fid: string; accuracy: string | null } | null {
   const w = h.filter((e) => e.fid !== undefined);
   if (!w.length) return null;
   const x = w.map((e) => e.epoch);
@@ -318,6 +326,7 @@ export function fidCharts(h: readonly Pick<GanEpoch, 'epoch' | 'fid' | 'genAcc' 
   const chart = (title: string, key: 'fid' | 'genAcc', trained: 'fidTrained' | 'genAccTrained', scale: number) => {
     const series = [{ name: avg ? `${key === 'fid' ? 'FID' : 'accuracy'} (weight average)` : key === 'fid' ? 'FID' : 'accuracy', x, y: w.map((e) => scale * e[key]!) }];
     if (avg) series.push({ name: `${key === 'fid' ? 'FID' : 'accuracy'} (trained weights)`, x, y: w.map((e) => scale * e[trained]!) });
+    if (key === 'fid' && w.every((e) => e.fidFloor !== undefined)) series.push({ name: 'real-vs-real floor', x, y: w.map((e) => e.fidFloor!) });
     return lineChart(title, 'epoch', series);
   };
   return {
