@@ -189,6 +189,28 @@ test('a tiny AC-GAN run writes its grid, curves, metrics and checkpoint; resume 
   }
 });
 
+test('a checkpoint without a weight average resumes without one, twice, whatever the options ask', async () => {
+  if (!findDataDir()) return;
+  const be = await gpuBackend();
+  be.gpu.poison = false;
+  const data = await loadFashionMnist({ download: false });
+  const dir = mkdtempSync(join(tmpdir(), 'gan-noema-'));
+  try {
+    const run = (epochs: number, emaDecay: number | undefined, resume?: string) =>
+      runGan(be, data, { ...quietRun(epochs, dir, 'cgan'), hyper: { ...quietRun(epochs, dir, 'cgan').hyper, emaDecay } }, join(dir, 'r'), resume);
+    await run(1, undefined);
+    const ckpt = join(dir, 'r', 'checkpoint.safetensors');
+    await run(2, 0.9, ckpt);
+    const r = await run(3, 0.9, ckpt);
+    assert.is(r.state.ema, null);
+    const names = Object.keys(decodeSafetensors(new Uint8Array(readFileSync(ckpt))).tensors);
+    assert.ok(!names.some((n) => n.startsWith('G_ema.')), 'no average appeared');
+  } finally {
+    be.gpu.poison = true;
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test('--trace writes per-layer statistics and leaves the run unchanged', async () => {
   if (!findDataDir()) return;
   const be = await gpuBackend();

@@ -87,7 +87,8 @@ async function saveGan(path: string, s: GanState, opts: GanRunOptions, epoch: nu
   await saveCheckpoint(path, {
     tensors: ganStateTensors(s),
     meta: {
-      model: s.config.kind, config: s.config, hyper: { ...opts.hyper, lr: s.optG.lr }, preset: opts.preset, seed: opts.seed, epoch, step, position,
+      // the state's own average (a run resumed from a checkpoint without one keeps none, whatever opts ask)
+      model: s.config.kind, config: s.config, hyper: { ...opts.hyper, lr: s.optG.lr, emaDecay: s.ema?.avg.decay ?? 0 }, preset: opts.preset, seed: opts.seed, epoch, step, position,
       trainSubset: opts.trainSubset ?? null,
       rng: { model: s.gen.state(), data: s.dataGen.state() },
       optimizer: { G: s.optG.stepCount, D: s.optD.stepCount },

@@ -168,7 +168,6 @@ export function recalibrateEma(be: Backend, s: GanState, batches = 8, batch = 25
     const [z, y] = [F.randomNormal(be, [batch, s.config.noiseDim], g), F.randomInt(be, [batch], s.config.classes, g)];
     G.forward(z, y);
   });
-  G.eval();
 }
 
 /** fixed noise and labels for sample grids: `perClass` samples of each class, class-major */
