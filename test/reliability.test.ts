@@ -43,6 +43,10 @@ test('usage errors exit 2 with one line naming the problem', () => {
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['eval', 'cnn'], /needs --checkpoint/],
     [['sample', '--checkpoint', 'x.safetensors', '--class', '12'], /--class must be 0–9/],
+    [['sample', '--checkpoint', 'x.safetensors', '--weights', 'best'], /--weights must be one of/],
+    [['train', 'cgan', '--ema', '1'], /--ema must be below 1/],
+    [['train', 'cgan', '--ema', '0.99', '--resume', 'x.safetensors'], /--ema cannot change on --resume/],
+    [['eval', 'gan', '--samples', 's.idx', '--labels', 'l.idx', '--weights', 'trained', '--classifier', 'c.safetensors'], /--weights picks a GAN checkpoint's generator weights/],
   ] as [string[], RegExp][]) {
     const r = cli(args);
     assert.is(r.code, 2, `${args.join(' ')}: exit ${r.code}, stderr ${r.err}`);

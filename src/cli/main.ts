@@ -315,6 +315,10 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
     console.log(helpText(`usage: npm run train -- ${kind} [flags]\n\npresets:\n${Object.entries(PRESETS).map(([k, p]) => `  ${k.padEnd(13)} ${p.about}`).join('\n')}`, TRAIN_GAN));
     return 0;
   }
+  if (flags.ema !== undefined) {
+    if ((flags.ema as number) >= 1) throw new UsageError(`--ema must be below 1 (a decay such as 0.999), or 0 for no average; got ${flags.ema}`);
+    if (flags.resume) throw new UsageError('--ema cannot change on --resume: the checkpoint\'s run keeps its own weight average (or none)');
+  }
   checkOutDir(flags.out, flags.resume, ['checkpoint.safetensors']);
   return withGpu(flags, async (gpu, be) => {
     console.log(`device: ${describeGpu(gpu)}`);
@@ -327,11 +331,7 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
     if (flags.epochs) hyper.epochs = flags.epochs as number;
     if (flags.batch) hyper.batch = flags.batch as number;
     if (flags.lr !== undefined) hyper.lr = flags.lr as number;
-    if (flags.ema !== undefined) {
-      if ((flags.ema as number) >= 1) throw new UsageError(`--ema must be below 1 (a decay such as 0.999), or 0 for no average; got ${flags.ema}`);
-      if (flags.resume) throw new UsageError('--ema cannot change on --resume: the checkpoint\'s run keeps its own weight average (or none)');
-      hyper.emaDecay = flags.ema as number;
-    }
+    if (flags.ema !== undefined) hyper.emaDecay = flags.ema as number;
     const trainSubset = (flags['train-subset'] as number) ?? (short ? SOFTWARE_GAN_IMAGES : undefined);
     if (short && !flags['train-subset'] && !flags.preset)
       console.log(`software adapter: a short demonstration run (preset ${presetName}, ${hyper.epochs} epoch on ${trainSubset} images, well under 10 minutes on 2 cores);\nthe real run is \`npm run train -- ${kind}\` on a GPU (preset ${kind}: ${PRESETS[kind].about}, ${PRESETS[kind].hyper.epochs} epochs)`);
@@ -484,6 +484,7 @@ async function evalGanCmd(argv: string[]): Promise<number> {
   }
   if (!flags.checkpoint === !flags.samples) throw new UsageError('eval gan needs --checkpoint GAN or --samples FILE --labels FILE (one of them)');
   if (flags.samples && !flags.labels) throw new UsageError('--samples needs --labels (the intended class of each image)');
+  if (flags.weights && !flags.checkpoint) throw new UsageError('--weights picks a GAN checkpoint\'s generator weights; --samples files have none');
   const what = ((flags.what as string | undefined)?.split(',') ?? [...EVAL_WHAT]) as EvalWhat[];
   for (const w of what) if (!EVAL_WHAT.includes(w)) throw new UsageError(`--what: unknown part '${w}' (${EVAL_WHAT.join(', ')})`);
   return withGpu(flags, async (gpu, be) => {
