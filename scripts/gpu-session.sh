@@ -14,10 +14,11 @@
 #   2. the evaluation classifier (issue 6), only with CNN=1 or where models/ has none (it ships there since the
 #      first GPU session): the CNN for CNN_S seconds (default 100), its best checkpoint tested and written slim
 #      with its SHA-256 (`npm run eval -- cnn --ship`);
-#   3. AC-GAN, then cGAN (issue 5; the default presets: the cGAN with a projection discriminator, both sampling
-#      from the generator's weight average, whose FID and accuracy every 5 epochs sit beside the trained weights'), one after the other (side by side they time-share the GPU and each ran 2.4×
-#      slower), each 20 epochs or until its share of what is left minus EVAL_S + 20 s, FID every 5 epochs on the
-#      classifier's features (this session's, else the shipped one);
+#   3. AC-GAN, then cGAN (issue 5), one after the other (side by side they time-share the GPU and each ran 2.4×
+#      slower), each 20 epochs or until its share of what is left minus EVAL_S + 20 s, FID and accuracy on
+#      generated images every 5 epochs on the classifier's features (this session's, else the shipped one), of the
+#      generator's weight average and of the trained weights; the default presets (projection cGAN, AC-GAN with a
+#      real-only class head);
 #   4. the evaluation of both (FID with the real-vs-real floor, accuracy, balance, latent figures, report.html;
 #      EVAL_WHAT adds `augment`, the augmentation study: three classifier trainings, ~90 s on an H200);
 #   5. back in $OUT (at most 8 files of 16 MiB come back from a device call): results.tar.gz (benchmarks, logs,
