@@ -7,7 +7,7 @@
 import type { Backend } from '../autograd/backend.js';
 import { Generator } from '../autograd/random.js';
 import type { Tensor } from '../autograd/tensor.js';
-import { CheckpointError, ParsedCheckpoint, assignState, parseCheckpoint, slimCheckpointBytes, withoutTensors } from '../nn/checkpoint.js';
+import { CheckpointError, ParsedCheckpoint, assignState, parseCheckpoint, renameTensors, slimCheckpointBytes, withoutTensors } from '../nn/checkpoint.js';
 import type { Safetensors } from '../nn/safetensors.js';
 import { GanConfig, GanDiscriminator, GanGenerator } from './models.js';
 
@@ -34,14 +34,11 @@ const isOptimizerTensor = (k: string) => /^[GD]\.optim\./.test(k);
 const AVERAGE = 'G_ema.';
 
 /** the checkpoint with G's tensors taken from the weight average (renamed G_ema.* → G.*), or without the average */
-function pickGenerator(parsed: ParsedCheckpoint, average: boolean): ParsedCheckpoint {
-  const tensors: ParsedCheckpoint['file']['tensors'] = {};
-  for (const [k, t] of Object.entries(parsed.file.tensors)) {
-    if (k.startsWith(AVERAGE) ? !average : average && k.startsWith('G.')) continue;
-    Object.defineProperty(tensors, average && k.startsWith(AVERAGE) ? `G.${k.slice(AVERAGE.length)}` : k, { value: t, enumerable: true });
-  }
-  return { ...parsed, file: { ...parsed.file, tensors } };
-}
+const pickGenerator = (parsed: ParsedCheckpoint, average: boolean): ParsedCheckpoint =>
+  renameTensors(parsed, (k) => {
+    if (k.startsWith(AVERAGE)) return average ? `G.${k.slice(AVERAGE.length)}` : null; // the average becomes G, or goes
+    return average && k.startsWith('G.') ? null : k; // the trained G gives way to the average
+  });
 
 /** the checkpoint without its optimizer tensors (the networks' weights only) */
 const modelOnly = (parsed: ParsedCheckpoint) => withoutTensors(parsed, isOptimizerTensor);

@@ -198,8 +198,16 @@ export function assignState(src: Uint8Array | Safetensors | ParsedCheckpoint, ta
 
 /** the checkpoint without the tensors `drop` names (e.g. an optimizer's moments), for loading a model alone */
 export function withoutTensors(parsed: ParsedCheckpoint, drop: (name: string) => boolean): ParsedCheckpoint {
+  return renameTensors(parsed, (k) => (drop(k) ? null : k));
+}
+
+/** the checkpoint with each tensor under the name `rename` gives it, or left out where that is null */
+export function renameTensors(parsed: ParsedCheckpoint, rename: (name: string) => string | null): ParsedCheckpoint {
   const tensors: Safetensors['tensors'] = {};
-  for (const [k, t] of Object.entries(parsed.file.tensors)) if (!drop(k)) Object.defineProperty(tensors, k, { value: t, enumerable: true });
+  for (const [k, t] of Object.entries(parsed.file.tensors)) {
+    const to = rename(k);
+    if (to !== null) Object.defineProperty(tensors, to, { value: t, enumerable: true });
+  }
   return { ...parsed, file: { ...parsed.file, tensors } };
 }
 
