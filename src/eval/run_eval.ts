@@ -366,7 +366,7 @@ function trainingFigures(ganCheckpoint: string, meta: Record<string, any>): { cu
     curves.push({ caption: 'Mean discriminator output on real images, D(x), and on generated ones, D(G(z)).', svg: lineChart('Mean discriminator output', 'epoch', [{ name: 'D(x)', x, y: h.map((e) => e.dx) }, { name: 'D(G(z))', x, y: h.map((e) => e.dgz) }]) });
     const fc = fidCharts(meta.history);
     if (fc) {
-      const both = h.some((e) => (e as { fidTrained?: number }).fidTrained !== undefined) ? ' Two lines: the generator\'s weight average (what samples come from) and the trained weights.' : '';
+      const both = fc.trained ? ' Two lines: the generator\'s weight average (what samples come from) and the trained weights.' : '';
       curves.push({ caption: `FID during training (--fid-every), on the same classifier's features with the run's --fid-n generated and test images (usually fewer than the evaluation's, and fewer images give a higher FID), with the real-vs-real floor at that size.${both}`, svg: fc.fid });
       if (fc.accuracy) curves.push({ caption: `The classifier's accuracy on those generated images (their intended labels) during training.${both}`, svg: fc.accuracy });
     }

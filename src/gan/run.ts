@@ -315,24 +315,25 @@ function fidNote(e: GanEpoch): string {
 }
 
 /**
- * The epochs with an FID (--fid-every) as two line charts: FID, and the classifier's accuracy on the generated
- * images — of the weight average and, beside it, of the trained weights where the run kept an average. Null
- * without FID epochs; `accuracy` null for runs from before accuracy was recorded.
+ * The epochs with an FID (--fid-every) as two line charts: FID (with the real-vs-real floor), and the classifier's
+ * accuracy on the generated images — of the weight average and, beside it, of the trained weights where the run
+ * kept an average (`trained`). Null without FID epochs; `accuracy` null for runs from before it was recorded.
  */
-export function fidCharts(h: readonly Pick<GanEpoch, 'epoch' | 'fid' | 'genAcc' | 'fidTrained' | 'genAccTrained' | 'fidFloor'>[]): { fid: string; accuracy: string | null } | null {
+export function fidCharts(h: readonly Pick<GanEpoch, 'epoch' | 'fid' | 'genAcc' | 'fidTrained' | 'genAccTrained' | 'fidFloor'>[]): { fid: string; accuracy: string | null; trained: boolean } | null {
   const w = h.filter((e) => e.fid !== undefined);
   if (!w.length) return null;
   const x = w.map((e) => e.epoch);
-  const avg = w.every((e) => e.fidTrained !== undefined);
-  const chart = (title: string, key: 'fid' | 'genAcc', trained: 'fidTrained' | 'genAccTrained', scale: number) => {
-    const series = [{ name: avg ? `${key === 'fid' ? 'FID' : 'accuracy'} (weight average)` : key === 'fid' ? 'FID' : 'accuracy', x, y: w.map((e) => scale * e[key]!) }];
-    if (avg) series.push({ name: `${key === 'fid' ? 'FID' : 'accuracy'} (trained weights)`, x, y: w.map((e) => scale * e[trained]!) });
+  const trained = w.every((e) => e.fidTrained !== undefined);
+  const chart = (title: string, what: string, key: 'fid' | 'genAcc', keyTrained: 'fidTrained' | 'genAccTrained', scale: number) => {
+    const series = [{ name: trained ? `${what} (weight average)` : what, x, y: w.map((e) => scale * e[key]!) }];
+    if (trained) series.push({ name: `${what} (trained weights)`, x, y: w.map((e) => scale * e[keyTrained]!) });
     if (key === 'fid' && w.every((e) => e.fidFloor !== undefined)) series.push({ name: 'real-vs-real floor', x, y: w.map((e) => e.fidFloor!) });
     return lineChart(title, 'epoch', series);
   };
   return {
-    fid: chart('FID (our classifier\'s features) per epoch', 'fid', 'fidTrained', 1),
-    accuracy: w.every((e) => e.genAcc !== undefined) ? chart('Classifier accuracy on generated images (%) per epoch', 'genAcc', 'genAccTrained', 100) : null,
+    fid: chart('FID (our classifier\'s features) per epoch', 'FID', 'fid', 'fidTrained', 1),
+    accuracy: w.every((e) => e.genAcc !== undefined) ? chart('Classifier accuracy on generated images (%) per epoch', 'accuracy', 'genAcc', 'genAccTrained', 100) : null,
+    trained,
   };
 }
 
