@@ -16,6 +16,8 @@ import { traceGan } from '../src/gan/trace.js';
 import { makeClassifier } from '../src/train/classifier.js';
 import { saveCnn } from '../src/train/cnn_run.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
+import type { FashionMnist } from '../src/data/dataset.js';
+import type { GpuBackend } from '../src/kernels/backend.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
 import { loadGanModels } from '../src/gan/load.js';
 import { cpu, gpuBackend, randomData, relError, toF32 } from './harness.js';
@@ -144,7 +146,11 @@ function quietRun(epochs: number, dir: string, kind: 'cgan' | 'acgan') {
   return { preset: 'test', config: tiny(kind), hyper: { lr: 2e-3, beta1: 0.5, batch: 8, epochs, emaDecay: 0.9 }, seed: 1, trainSubset: 32, logEvery: 100, log: () => {} };
 }
 
-test('a tiny AC-GAN run writes its grid, curves, metrics and checkpoint; resume equals the uninterrupted run', async () => {
+/**
+ * `body` with the GPU backend (unpoisoned: runs read back whole buffers), the dataset and a fresh temporary
+ * directory, removed afterwards; skipped (said so) where Fashion-MNIST is not installed
+ */
+async function withRun(prefix: string, body: (be: GpuBackend, data: FashionMnist, dir: string) => Promise<void>): Promise<void> {
   if (!findDataDir()) {
     console.log('  (skipped: Fashion-MNIST not installed)');
     return;
@@ -152,8 +158,17 @@ test('a tiny AC-GAN run writes its grid, curves, metrics and checkpoint; resume 
   const be = await gpuBackend();
   be.gpu.poison = false;
   const data = await loadFashionMnist({ download: false });
-  const dir = mkdtempSync(join(tmpdir(), 'gan-'));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   try {
+    await body(be, data, dir);
+  } finally {
+    be.gpu.poison = true;
+    rmSync(dir, { recursive: true });
+  }
+}
+
+test('a tiny AC-GAN run writes its grid, curves, metrics and checkpoint; resume equals the uninterrupted run', () =>
+  withRun('gan-', async (be, data, dir) => {
     const full = await runGan(be, data, quietRun(2, dir, 'acgan'), join(dir, 'full'));
     for (const f of ['grid.png', 'samples/epoch_001.png', 'samples/epoch_002.png', 'losses.svg', 'd_outputs.svg', 'metrics.jsonl', 'checkpoint.safetensors'])
       assert.ok(existsSync(join(dir, 'full', f)), `${f} written`);
@@ -183,21 +198,14 @@ test('a tiny AC-GAN run writes its grid, curves, metrics and checkpoint; resume 
       m.D.dispose();
     }
     assert.ok(a.tensors['G_ema.up1.weight'].data.some((v, i) => v !== a.tensors['G.up1.weight'].data[i]), 'the average is not the trained weights');
-  } finally {
-    be.gpu.poison = true;
-    rmSync(dir, { recursive: true });
-  }
-});
+  }));
 
-test('a checkpoint without a weight average resumes without one, twice, whatever the options ask', async () => {
-  if (!findDataDir()) return;
-  const be = await gpuBackend();
-  be.gpu.poison = false;
-  const data = await loadFashionMnist({ download: false });
-  const dir = mkdtempSync(join(tmpdir(), 'gan-noema-'));
-  try {
-    const run = (epochs: number, emaDecay: number | undefined, resume?: string) =>
-      runGan(be, data, { ...quietRun(epochs, dir, 'cgan'), hyper: { ...quietRun(epochs, dir, 'cgan').hyper, emaDecay } }, join(dir, 'r'), resume);
+test('a checkpoint without a weight average resumes without one, twice, whatever the options ask', () =>
+  withRun('gan-noema-', async (be, data, dir) => {
+    const run = (epochs: number, emaDecay: number | undefined, resume?: string) => {
+      const o = quietRun(epochs, dir, 'cgan');
+      return runGan(be, data, { ...o, hyper: { ...o.hyper, emaDecay } }, join(dir, 'r'), resume);
+    };
     await run(1, undefined);
     const ckpt = join(dir, 'r', 'checkpoint.safetensors');
     await run(2, 0.9, ckpt);
@@ -205,19 +213,10 @@ test('a checkpoint without a weight average resumes without one, twice, whatever
     assert.is(r.state.ema, null);
     const names = Object.keys(decodeSafetensors(new Uint8Array(readFileSync(ckpt))).tensors);
     assert.ok(!names.some((n) => n.startsWith('G_ema.')), 'no average appeared');
-  } finally {
-    be.gpu.poison = true;
-    rmSync(dir, { recursive: true });
-  }
-});
+  }));
 
-test('--trace writes per-layer statistics and leaves the run unchanged', async () => {
-  if (!findDataDir()) return;
-  const be = await gpuBackend();
-  be.gpu.poison = false;
-  const data = await loadFashionMnist({ download: false });
-  const dir = mkdtempSync(join(tmpdir(), 'gan-trace-'));
-  try {
+test('--trace writes per-layer statistics and leaves the run unchanged', () =>
+  withRun('gan-trace-', async (be, data, dir) => {
     const plain = await runGan(be, data, quietRun(2, dir, 'cgan'), join(dir, 'plain'));
     const traced = await runGan(be, data, { ...quietRun(2, dir, 'cgan'), trace: true }, join(dir, 'traced'));
     const key = (h: GanEpoch[]) => h.map((e) => [e.dReal, e.dFake, e.g, e.dx, e.dgz]);
@@ -232,19 +231,10 @@ test('--trace writes per-layer statistics and leaves the run unchanged', async (
       assert.ok(l.grad && l.grad.absMean > 0, `${n} has a gradient`);
     }
     assert.ok(t.params['G.up1.weight'].grad.absMean > 0 && t.params['D.conv1.weight'].weight.std > 0);
-  } finally {
-    be.gpu.poison = true;
-    rmSync(dir, { recursive: true });
-  }
-});
+  }));
 
-test('--fid-every: FID on a classifier\'s features each epoch, in metrics and fid.svg', async () => {
-  if (!findDataDir()) return;
-  const be = await gpuBackend();
-  be.gpu.poison = false;
-  const data = await loadFashionMnist({ download: false });
-  const dir = mkdtempSync(join(tmpdir(), 'gan-fid-'));
-  try {
+test('--fid-every: FID on a classifier\'s features each epoch, in metrics and fid.svg', () =>
+  withRun('gan-fid-', async (be, data, dir) => {
     const cls = makeClassifier(be, 1, { channels: [2, 2, 2, 2, 2, 2], dense: 8, dropout: 0.1, bnMomentum: 0.1, bnEps: 1e-3, classes: 10 });
     await saveCnn(join(dir, 'cls.safetensors'), cls, { epochs: 0, batch: 1, lr: 1e-3, seed: 1, valFraction: 0.1, patience: 0, augment: false, logEvery: 1 }, 0, 0);
     const r = await runGan(be, data, { ...quietRun(2, dir, 'cgan'), fid: { every: 1, classifier: join(dir, 'cls.safetensors'), n: 30 } }, join(dir, 'run'));
@@ -255,11 +245,7 @@ test('--fid-every: FID on a classifier\'s features each epoch, in metrics and fi
     assert.match(readFileSync(join(dir, 'run', 'fid.svg'), 'utf8'), /FID \(weight average\)[^]*FID \(trained weights\)[^]*real-vs-real floor/);
     const floors = r.history.map((e) => e.fidFloor!);
     assert.ok(floors.every((f) => Number.isFinite(f) && f >= 0 && f === floors[0]), `the floor, computed once: ${floors}`);
-  } finally {
-    be.gpu.poison = true;
-    rmSync(dir, { recursive: true });
-  }
-});
+  }));
 
 test('presets: the seed-003 AC-GAN networks as the report describes them', () => {
   for (const name of ['acgan', 'acgan-seed003']) {
