@@ -186,6 +186,10 @@ const variantCases: [string, number[], number[], F.Conv2dOptions][] = [
   ['stride 2 same', [3, 3, 13, 13], [5, 3, 3, 3], { stride: 2, padding: 'same' }],
   ['stride [2,1] pad 2 k5', [1, 2, 5, 13], [3, 2, 5, 5], { stride: [2, 1], padding: 2 }],
   ['stride 3 k4', [3, 1, 13, 13], [4, 1, 4, 4], { stride: 3 }],
+  // phases no tap reaches (phased: an empty reduction; its pixels get the bias and activation of 0): k2 stride 3,
+  // k1 stride 2 (a strided 1×1 conv)
+  ['stride 3 k2', [3, 3, 11, 11], [4, 3, 2, 2], { stride: 3 }],
+  ['stride 2 k1', [2, 5, 9, 9], [6, 5, 1, 1], { stride: 2 }],
   ['stride 2 k5 same 17 channels', [1, 17, 13, 13], [3, 17, 5, 5], { stride: 2, padding: 'same' }],
   // gn ≤ 32 (the narrow tile by default) with gm, gk not multiples of the tile: forward gn = 32, input gradient 17
   ['stride 2 k5 same 17→32', [3, 17, 13, 13], [32, 17, 5, 5], { stride: 2, padding: 'same' }],

@@ -23,7 +23,9 @@
 // HAS_BIAS = 1, then ACT: 0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
 // PHASED = 1 (mode 1 with stride > 1): workgroup z picks an output phase (a, b) = (h mod sh, w mod sw); only the
 // taps r ≡ (a + ph) mod sh, s ≡ (b + pw) mod sw reach such pixels, so the reduction shrinks sh·sw-fold instead of
-// multiplying zeros (gm = N·⌈H/sh⌉·⌈W/sw⌉, gk = K·⌈R/sh⌉·⌈S/sw⌉ per phase).
+// multiplying zeros (gm = N·⌈H/sh⌉·⌈W/sw⌉; gk = K·Rp·Sp, the phase's own tap counts Rp = ⌈(R − r0)/sh⌉ and
+// Sp = ⌈(S − s0)/sw⌉: for k5 s2 the phases reduce over 9, 6, 6 and 4 taps per channel, 25 in all, where a common
+// ⌈R/sh⌉·⌈S/sw⌉ = 9 each would run 36 with 11 of them zeros; for k3 s2, 9 instead of 16).
 // conv2d_skinny: up to 4 columns, 32 GEMM rows per workgroup, each row's reduction split over 8 threads (added in
 // a fixed order); for gn ≤ 4 (a 1-channel input gradient, a transposed convolution to 1 channel), where a 64-wide
 // tile would be 98% idle.
@@ -65,8 +67,9 @@ override AKS: u32 = NT / (BM / 4u);       // modes 0, 1: the k stride between a 
 var<workgroup> As: array<vec4<f32>, BK * BM / 4u>; // [BK][BM/4]
 var<workgroup> Bs: array<vec4<f32>, BK * BN / 4u>; // [BK][BN/4]
 
-// phased mode 1: this workgroup's output phase, its first taps (r0, s0) and its taps per kernel row and column
-// (the hoisted loaders read these instead of dividing again per element)
+// phased mode 1: this workgroup's output phase, its first taps (r0, s0) and how many taps of each kernel column
+// (phRp) and row (phSp) reach it — all in the kernel, so no tap of the reduction is a padding zero (the hoisted
+// loaders read these instead of dividing again per element)
 var<private> phA: u32;
 var<private> phB: u32;
 var<private> phR0: u32;
@@ -78,13 +81,19 @@ fn setPhase(z: u32) {
   phB = z % p.sw;
   phR0 = (phA + p.ph) % p.sh;
   phS0 = (phB + p.pw) % p.sw;
-  phRp = Rp();
-  phSp = Sp();
+  let n = phaseTaps(z);
+  phRp = n.x;
+  phSp = n.y;
+}
+// the taps of phase z per kernel column and row (0 where none reaches it, e.g. R = 1); a function of z and the
+// uniforms, not of the private variables, so that the reduction's length stays uniform (workgroupBarrier)
+fn phaseTaps(z: u32) -> vec2<u32> {
+  let r0 = (z / p.sw + p.ph) % p.sh;
+  let s0 = (z % p.sw + p.pw) % p.sw;
+  return vec2<u32>(select(0u, (p.R - r0 + p.sh - 1u) / p.sh, r0 < p.R), select(0u, (p.S - s0 + p.sw - 1u) / p.sw, s0 < p.S));
 }
 fn Hp() -> u32 { return (p.H + p.sh - 1u) / p.sh; }
 fn Wp() -> u32 { return (p.W + p.sw - 1u) / p.sw; }
-fn Rp() -> u32 { return (p.R + p.sh - 1u) / p.sh; }
-fn Sp() -> u32 { return (p.S + p.sw - 1u) / p.sw; }
 
 // mode 1: the input pixel (n, h, w) of GEMM row m; h = H marks a row outside the image (phased tail)
 fn pixel(m: u32) -> vec3<u32> {
@@ -100,7 +109,7 @@ fn pixel(m: u32) -> vec3<u32> {
   if (h >= p.H || w >= p.W) { return vec3<u32>(m / hw, p.H, 0u); }
   return vec3<u32>(m / hw, h, w);
 }
-// mode 1: the tap (k, r, s) of reduction index kk; r = R marks a tap outside the kernel (phased tail)
+// mode 1: the tap (k, r, s) of reduction index kk (phased: of this phase's taps, every one inside the kernel)
 fn tap(kk: u32) -> vec3<u32> {
   if (PHASED == 0u) {
     let rs = p.R * p.S;
@@ -109,10 +118,7 @@ fn tap(kk: u32) -> vec3<u32> {
   }
   let rs = phRp * phSp;
   let t = kk % rs;
-  let r = phR0 + (t / phSp) * p.sh;
-  let s = phS0 + (t % phSp) * p.sw;
-  if (r >= p.R || s >= p.S) { return vec3<u32>(kk / rs, p.R, 0u); }
-  return vec3<u32>(kk / rs, r, s);
+  return vec3<u32>(kk / rs, phR0 + (t / phSp) * p.sh, phS0 + (t % phSp) * p.sw);
 }
 
 fn gemmM() -> u32 {
@@ -125,10 +131,10 @@ fn gemmM() -> u32 {
 fn gemmN() -> u32 {
   switch MODE { case 0u: { return p.K; } case 1u: { return p.C; } default: { return p.C * p.R * p.S; } }
 }
-fn gemmK() -> u32 {
+fn gemmK(z: u32) -> u32 { // z: the workgroup's z (phased mode 1: its phase)
   switch MODE {
     case 0u: { return p.C * p.R * p.S; }
-    case 1u: { if (PHASED == 1u) { return p.K * Rp() * Sp(); } return p.K * p.R * p.S; }
+    case 1u: { if (PHASED == 1u) { let n = phaseTaps(z); return p.K * n.x * n.y; } return p.K * p.R * p.S; }
     default: { return p.N * p.P * p.Q; }
   }
 }
@@ -159,7 +165,7 @@ fn aval(m: u32, kk: u32, gm: u32, gk: u32) -> f32 {
     case 1u: {
       let px = pixel(m);
       let tp = tap(kk);
-      if (px.y >= p.H || tp.y >= p.R) { return 0.0; }
+      if (px.y >= p.H) { return 0.0; }
       let th = i32(px.y + p.ph) - i32(tp.y);
       let tw = i32(px.z + p.pw) - i32(tp.z);
       if (th < 0 || tw < 0) { return 0.0; }
@@ -182,7 +188,6 @@ fn bval(kk: u32, j: u32, gk: u32, gn: u32) -> f32 {
     case 0u: { return srcB[j * (p.C * p.R * p.S) + kk]; }
     case 1u: {
       let tp = tap(kk);
-      if (tp.y >= p.R) { return 0.0; }
       return srcB[((tp.x * p.C + j) * p.R + tp.y) * p.S + tp.z];
     }
     default: {
@@ -320,35 +325,31 @@ fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
         let t2 = kk % rs;
         let tr = t2 / phSp;
         let ts = t2 % phSp;
-        if (phR0 + tr * p.sh < p.R && phS0 + ts * p.sw < p.S) {
-          let chan = i32((kk / rs) * p.P * p.Q);
-          for (var i = 0u; i < 4u; i++) {
-            let oh = rowY[i] - i32(tr);
-            let ow = rowX[i] - i32(ts);
-            if (rowBase[i] >= 0 && oh >= 0 && ow >= 0 && oh < i32(p.P) && ow < i32(p.Q)) {
-              v[i] = srcA[rowBase[i] + chan + oh * i32(p.Q) + ow];
-            }
+        let chan = i32((kk / rs) * p.P * p.Q);
+        for (var i = 0u; i < 4u; i++) {
+          let oh = rowY[i] - i32(tr);
+          let ow = rowX[i] - i32(ts);
+          if (rowBase[i] >= 0 && oh >= 0 && ow >= 0 && oh < i32(p.P) && ow < i32(p.Q)) {
+            v[i] = srcA[rowBase[i] + chan + oh * i32(p.Q) + ow];
           }
         }
       } else {
         let tp = tap(kk);
         let unitStride = p.sh == 1u && p.sw == 1u; // uniform: no divergence, no division per element
-        if (tp.y < p.R) {
-          let chan = i32(tp.x * p.P * p.Q);
-          for (var i = 0u; i < 4u; i++) {
-            let th = rowY[i] - i32(tp.y);
-            let tw = rowX[i] - i32(tp.z);
-            if (rowBase[i] < 0 || th < 0 || tw < 0) { continue; }
-            if (unitStride) {
-              // stride 1 (every unphased input gradient that pickTile's path makes): th, tw are gy's row and column
-              if (th < i32(p.P) && tw < i32(p.Q)) { v[i] = srcA[rowBase[i] + chan + th * i32(p.Q) + tw]; }
-              continue;
-            }
-            if (u32(th) % p.sh != 0u || u32(tw) % p.sw != 0u) { continue; }
-            let oh = u32(th) / p.sh;
-            let ow = u32(tw) / p.sw;
-            if (oh < p.P && ow < p.Q) { v[i] = srcA[rowBase[i] + chan + i32(oh * p.Q + ow)]; }
+        let chan = i32(tp.x * p.P * p.Q);
+        for (var i = 0u; i < 4u; i++) {
+          let th = rowY[i] - i32(tp.y);
+          let tw = rowX[i] - i32(tp.z);
+          if (rowBase[i] < 0 || th < 0 || tw < 0) { continue; }
+          if (unitStride) {
+            // stride 1 (every unphased input gradient that pickTile's path makes): th, tw are gy's row and column
+            if (th < i32(p.P) && tw < i32(p.Q)) { v[i] = srcA[rowBase[i] + chan + th * i32(p.Q) + tw]; }
+            continue;
           }
+          if (u32(th) % p.sh != 0u || u32(tw) % p.sw != 0u) { continue; }
+          let oh = u32(th) / p.sh;
+          let ow = u32(tw) / p.sw;
+          if (oh < p.P && ow < p.Q) { v[i] = srcA[rowBase[i] + chan + i32(oh * p.Q + ow)]; }
         }
       }
     }
@@ -370,11 +371,9 @@ fn loadB(t: u32, col0: u32, k0: u32, kEnd: u32, gn: u32) {
       let t2 = kb % rs;
       let r = phR0 + (t2 / phSp) * p.sh;
       let sx = phS0 + (t2 % phSp) * p.sw;
-      ok = r < p.R && sx < p.S;
       kOff = ((kb / rs) * p.C * p.R + r) * p.S + sx;
     } else if (MODE == 1u) {
       let tp = tap(kb);
-      ok = tp.y < p.R;
       kOff = (tp.x * p.C * p.R + tp.y) * p.S + tp.z;
     } else {
       let pq = p.P * p.Q;
@@ -419,7 +418,7 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   if (PHASED == 1u) { setPhase(wg.z); }
   let gm = gemmM();
   let gn = gemmN();
-  let gkAll = gemmK();
+  let gkAll = gemmK(wg.z);
   let row0 = wg.y * BM;
   let col0 = wg.x * BN;
   // split-K (mode 2): this workgroup's slice of the reduction
@@ -539,7 +538,7 @@ fn conv2d_skinny(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
   if (PHASED == 1u) { setPhase(wg.z); }
   let gm = gemmM();
   let gn = gemmN();
-  let gk = gemmK();
+  let gk = gemmK(wg.z);
   let m = wg.x * SK_ROWS + li % SK_ROWS;
   let q = li / SK_ROWS;
   var acc = vec4<f32>(0.0);
