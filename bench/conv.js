@@ -10,8 +10,8 @@
 // tiles on a new device (the tiles' correctness is the conv2d tests' job).
 // On hardware adapters the table uses the tiles that training timed and cached on this device (node/tile_cache.ts;
 // e.g. by bench/train-step.js run first), where there are any, as training does (`--tune off`: pickTile's rule).
-// Usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--tune auto|off] [--json FILE]
-import { nodeGpu, releaseNodeGpu, GpuBackend, CpuBackend, Tensor, F, Generator, describeGpu, convKernels, loadTileCache, tileCachePath, tileName } from '../dist/index.js';
+// Usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--tune auto|on|off] [--json FILE]
+import { nodeGpu, releaseNodeGpu, GpuBackend, CpuBackend, Tensor, F, Generator, describeGpu, convKernels, loadTileCache, tileCachePath, tileName, tuneModeOf, tunesOn } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -46,7 +46,7 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 if (args.includes('--help')) {
-  console.log('usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--tune auto|off] [--json FILE]');
+  console.log('usage: node bench/conv.js [--quick] [--tiles] [--op conv2d|convTranspose2d] [--batch 64,256] [--tune auto|on|off] [--json FILE]');
   process.exit(0);
 }
 const flag = (name) => {
@@ -66,17 +66,20 @@ if (opFilter && !['conv2d', 'convTranspose2d'].includes(opFilter)) {
   process.exit(2);
 }
 
+let tuneMode;
+try {
+  tuneMode = tuneModeOf(flag('tune'), process.env.FMNIST_TUNE);
+} catch (e) {
+  console.error(`error: ${e.message}`);
+  process.exit(2);
+}
 const gpu = await nodeGpu();
 const be = new GpuBackend(gpu);
 const cpu = new CpuBackend();
 const software = gpu.adapter.software;
-const tuneFlag = flag('tune') ?? (process.env.FMNIST_TUNE === 'off' ? 'off' : 'auto');
-if (!['auto', 'off'].includes(tuneFlag)) {
-  console.error(`error: --tune takes auto or off; got '${tuneFlag}'`);
-  process.exit(2);
-}
-// the tiles training timed on this device (the --tiles sweep forces each tile itself)
-const cachedTiles = !software && tuneFlag === 'auto' && !args.includes('--tiles') ? loadTileCache(gpu) : { loaded: 0 };
+// the tiles training timed on this device, where the mode would have training time them (this benchmark times none
+// itself; the --tiles sweep forces each tile)
+const cachedTiles = tunesOn(gpu, tuneMode) && !args.includes('--tiles') ? loadTileCache(gpu) : { loaded: 0 };
 if (cachedTiles.problem) console.error(cachedTiles.problem);
 const batchFlag = flag('batch');
 const batches = batchFlag ? batchFlag.split(',').map(Number) : quick ? [software ? 4 : 64] : [64, 256];

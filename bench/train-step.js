@@ -10,7 +10,7 @@
 // Inputs are synthetic (seeded random images and labels): no dataset needed.
 // `--tune-budget S` (default 15) stops starting new problems after S seconds of timing per row.
 // Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--json FILE]
-import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, noGrad, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam, convKernels, tuneConvTiles, loadTileCache, saveTileCache } from '../dist/index.js';
+import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, noGrad, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam, convKernels, tuneConvTiles, tuneModeOf, tunesOn, loadTileCache, saveTileCache } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -28,6 +28,13 @@ const flag = (n) => {
   const i = args.indexOf(`--${n}`);
   return i < 0 ? undefined : args[i + 1];
 };
+let tuneMode;
+try {
+  tuneMode = tuneModeOf(flag('tune'), process.env.FMNIST_TUNE);
+} catch (e) {
+  console.error(`error: ${e.message}`);
+  process.exit(2);
+}
 const gpu = await nodeGpu();
 const be = new GpuBackend(gpu);
 const software = gpu.adapter.software;
@@ -39,17 +46,12 @@ for (const m of models) if (!['acgan', 'cgan', 'cnn'].includes(m)) {
 }
 const batches = (flag('batch') ?? (software ? '16' : quick ? '64' : '64,256')).split(',').map(Number);
 const steps = Number(flag('steps') ?? (software ? 3 : 50));
-const tuneMode = flag('tune') ?? process.env.FMNIST_TUNE ?? 'auto';
 const tuneBudget = Number(flag('tune-budget') ?? 15);
 if (!(tuneBudget > 0)) {
   console.error(`error: --tune-budget takes seconds > 0; got '${flag('tune-budget')}'`);
   process.exit(2);
 }
-if (!['auto', 'on', 'off'].includes(tuneMode)) {
-  console.error(`error: --tune takes auto, on or off; got '${tuneMode}'`);
-  process.exit(2);
-}
-const tune = gpu.canTime && (tuneMode === 'on' || (tuneMode === 'auto' && !software));
+const tune = tunesOn(gpu, tuneMode);
 // tiles an earlier run cached for this device are used as they are (--tune on --fresh-tiles times everything)
 let cached = { loaded: 0 };
 if (tune && args.includes('--fresh-tiles')) convKernels.enableConvTuning(gpu);

@@ -10,7 +10,7 @@ export type { Kernel, GpuStats, AdapterDescription } from './kernels/gpu.js';
 export { createGpu, describeGpu, NoAdapterError } from './kernels/device.js';
 // the convolution kernels with their tile choice exposed (bench/conv.js --tiles times every tile on a device)
 export * as convKernels from './kernels/conv2d.js';
-export { tuneConvTiles, tileName, type TunedConv } from './kernels/conv2d_tune.js';
+export { tuneConvTiles, tileName, tuneModeOf, tunesOn, TUNE_MODES, type TunedConv, type TuneMode } from './kernels/conv2d_tune.js';
 export { loadTileCache, saveTileCache, tileCachePath } from './node/tile_cache.js';
 export { nodeGpu, releaseNodeGpu, NO_ADAPTER_HELP } from './node/gpu.js';
 export * from './nn/safetensors.js';

@@ -31,6 +31,7 @@ import { CheckpointFileError } from '../node/checkpoint.js';
 import { startPlayground, newestGanRun, PlaygroundError } from '../node/serve.js';
 import { lockRunDir, RunLockError } from '../node/runlock.js';
 import { loadTileCache, saveTileCache, tileCachePath } from '../node/tile_cache.js';
+import { TUNE_MODES, tuneModeOf, tunesOn, type TuneMode } from '../kernels/conv2d_tune.js';
 
 const HELP = `usage: node dist/cli.js <command> [model] [flags]     (npm run train -- [model] [flags])
 
@@ -46,7 +47,7 @@ commands:
 
 const DATA_FLAG: FlagSpec = { type: 'string', help: 'directory with the Fashion-MNIST IDX files (else $FASHION_MNIST_DIR, ./data, /usr/share/datasets/fashion-mnist)' };
 
-const TUNE_FLAG: FlagSpec = { type: 'string', choices: ['auto', 'on', 'off'], help: 'time the conv tiles on this device after the first step and keep the fastest, listed in conv-tiles.jsonl and cached in ~/.cache/fmnist-webgpu-engine (auto: on a GPU, not on a software adapter; default $FMNIST_TUNE or auto; the results are the same bits either way)' };
+const TUNE_FLAG: FlagSpec = { type: 'string', choices: [...TUNE_MODES], help: 'time the conv tiles on this device after the first step and keep the fastest, listed in conv-tiles.jsonl and cached in ~/.cache/fmnist-webgpu-engine (auto: on a GPU, not on a software adapter; default $FMNIST_TUNE or auto; the results are the same bits either way)' };
 
 const TRAIN_CNN: Record<string, FlagSpec> = {
   epochs: { type: 'int', min: 1, help: 'epochs (default 30 on a GPU; 1 on a software adapter)' },
@@ -202,9 +203,13 @@ async function trainCnn(argv: string[]): Promise<number> {
  * (node/tile_cache.ts), and problems found there are not timed again
  */
 function convTuningFor(gpu: Gpu, be: GpuBackend, flags: Flags, out: string, log: (s: string) => void): void {
-  const mode = (flags.tune as string | undefined) ?? process.env.FMNIST_TUNE ?? 'auto';
-  if (!['auto', 'on', 'off'].includes(mode)) throw new UsageError(`FMNIST_TUNE must be auto, on or off, got '${mode}'`);
-  if (mode === 'off' || (mode === 'auto' && gpu.adapter.software) || !gpu.canTime) {
+  let mode: TuneMode;
+  try {
+    mode = tuneModeOf(flags.tune as string | undefined, process.env.FMNIST_TUNE);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (!tunesOn(gpu, mode)) {
     if (mode !== 'off' && !gpu.canTime) log('conv tiles: this device has no timestamp queries, so the built-in rule picks them (--tune needs them)');
     return;
   }

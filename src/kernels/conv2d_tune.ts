@@ -13,6 +13,25 @@
 import { CONV_TILES, convTuning, runSpec, tileFits, pickTile, Tile, TuneSpec } from './conv2d.js';
 import type { Gpu, GBuf } from './gpu.js';
 
+/** when conv tiles are timed: auto (on a GPU, not on a software adapter, where timing every tile takes minutes), on,
+ * off; the CLI's and the benchmarks' `--tune`, default $FMNIST_TUNE, else auto */
+export const TUNE_MODES = ['auto', 'on', 'off'] as const;
+export type TuneMode = (typeof TUNE_MODES)[number];
+
+/** the tune mode a flag's value (else $FMNIST_TUNE's, passed as `env`) asks for; throws on another word, naming
+ * where it came from */
+export function tuneModeOf(flag: string | undefined, env: string | undefined): TuneMode {
+  const v = flag ?? env ?? 'auto';
+  if (!(TUNE_MODES as readonly string[]).includes(v))
+    throw new Error(`${flag !== undefined ? '--tune' : 'FMNIST_TUNE'} takes auto, on or off; got '${v}'`);
+  return v as TuneMode;
+}
+
+/** whether `mode` times conv tiles on this device (never without timestamp queries) */
+export function tunesOn(gpu: Gpu, mode: TuneMode): boolean {
+  return gpu.canTime && (mode === 'on' || (mode === 'auto' && !gpu.adapter.software));
+}
+
 export interface TunedConv {
   mode: TuneSpec['mode'];
   /** the problem: input, weight, stride, slices */
