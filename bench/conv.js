@@ -66,13 +66,10 @@ if (opFilter && !['conv2d', 'convTranspose2d'].includes(opFilter)) {
   process.exit(2);
 }
 
-let tuneMode;
-try {
-  tuneMode = tuneModeOf(flag('tune'), process.env.FMNIST_TUNE);
-} catch (e) {
-  console.error(`error: ${e.message}`);
-  process.exit(2);
-}
+// --tune, else $FMNIST_TUNE, else auto (a bad word: its error, exit 2)
+const tuneMode = (() => {
+  try { return tuneModeOf(flag('tune'), process.env.FMNIST_TUNE); } catch (e) { console.error(`error: ${e.message}`); process.exit(2); }
+})();
 const gpu = await nodeGpu();
 const be = new GpuBackend(gpu);
 const cpu = new CpuBackend();

@@ -28,13 +28,10 @@ const flag = (n) => {
   const i = args.indexOf(`--${n}`);
   return i < 0 ? undefined : args[i + 1];
 };
-let tuneMode;
-try {
-  tuneMode = tuneModeOf(flag('tune'), process.env.FMNIST_TUNE);
-} catch (e) {
-  console.error(`error: ${e.message}`);
-  process.exit(2);
-}
+// --tune, else $FMNIST_TUNE, else auto (a bad word: its error, exit 2)
+const tuneMode = (() => {
+  try { return tuneModeOf(flag('tune'), process.env.FMNIST_TUNE); } catch (e) { console.error(`error: ${e.message}`); process.exit(2); }
+})();
 const gpu = await nodeGpu();
 const be = new GpuBackend(gpu);
 const software = gpu.adapter.software;
