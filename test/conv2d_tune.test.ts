@@ -8,7 +8,8 @@ import { Tensor, tidy } from '../src/autograd/tensor.js';
 import { CONV_TILES, convTuning, disableConvTuning, enableConvTuning, tileFits, Tile } from '../src/kernels/conv2d.js';
 import { Generator } from '../src/autograd/random.js';
 import { ganStep, makeGan, PRESETS } from '../src/gan/train.js';
-import { tileName, tuneConvTiles, type TuneOptions } from '../src/kernels/conv2d_tune.js';
+import { tileName, tuneConvTiles, tuneModeOf, tunesOn, type TuneOptions } from '../src/kernels/conv2d_tune.js';
+import type { Gpu } from '../src/kernels/gpu.js';
 import { gpuBackend, randomData, toF32 } from './harness.js';
 import type { GpuBackend } from '../src/kernels/backend.js';
 
@@ -42,6 +43,18 @@ async function tuneSeen(g: GpuBackend, see: (p: Profiled) => Profiled, o: TuneOp
     disableConvTuning(g.gpu);
   }
 }
+
+test('--tune: the flag, else $FMNIST_TUNE, else auto; a bad word names its source; auto times on GPUs with timestamps only', () => {
+  assert.is(tuneModeOf(undefined, undefined), 'auto');
+  assert.is(tuneModeOf(undefined, 'off'), 'off');
+  assert.is(tuneModeOf('on', 'off'), 'on', 'the flag beats the environment');
+  assert.throws(() => tuneModeOf('always', 'off'), /--tune takes auto, on or off; got 'always'/);
+  assert.throws(() => tuneModeOf(undefined, 'yes'), /FMNIST_TUNE takes auto, on or off; got 'yes'/);
+  const dev = (software: boolean, canTime: boolean) => ({ canTime, adapter: { software } }) as unknown as Gpu;
+  assert.equal([dev(false, true), dev(true, true), dev(false, false)].map((g) => tunesOn(g, 'auto')), [true, false, false]);
+  assert.equal([dev(false, true), dev(true, true), dev(false, false)].map((g) => tunesOn(g, 'on')), [true, true, false]);
+  assert.equal([dev(false, true), dev(true, true)].map((g) => tunesOn(g, 'off')), [false, false]);
+});
 
 test('conv tuning: every problem noted, timed under the tiles, the choice used from then on, the same bits', async () => {
   const g = await gpuBackend();
