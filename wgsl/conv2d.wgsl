@@ -533,6 +533,17 @@ const SK_ROWS = 32u;
 const SK_SLICES = 8u;
 var<workgroup> skPart: array<vec4<f32>, 256>; // [slice][row]
 
+// the weights of one channel and tap for the gn ≤ 4 columns (column e at wi + e·rs; 0 past gn). Constant component
+// indices: the first version's acc[e] in a loop over e indexed a vector at run time, which a compiler may keep in
+// memory instead of registers
+fn skinnyW(wi: u32, rs: u32, gn: u32) -> vec4<f32> {
+  var v = vec4<f32>(srcB[wi], 0.0, 0.0, 0.0);
+  if (gn > 1u) { v.y = srcB[wi + rs]; }
+  if (gn > 2u) { v.z = srcB[wi + 2u * rs]; }
+  if (gn > 3u) { v.w = srcB[wi + 3u * rs]; }
+  return v;
+}
+
 @compute @workgroup_size(256)
 fn conv2d_skinny(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   if (PHASED == 1u) { setPhase(wg.z); }
@@ -562,11 +573,25 @@ fn conv2d_skinny(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
             if (tw < 0 || u32(tw) % p.sw != 0u || u32(tw) / p.sw >= p.Q) { continue; }
             var ai = (px.x * p.K + kLo) * pq + (u32(th) / p.sh) * p.Q + u32(tw) / p.sw;
             var wi = kLo * p.C * rs + r * p.S + sx;
-            for (var k = kLo; k < kHi; k++) {
-              let a = srcA[ai];
-              for (var e = 0u; e < gn; e++) { acc[e] = fma(a, srcB[wi + e * rs], acc[e]); }
+            // four channels per round, their eight loads issued before the first FMA waits on one (the loop was
+            // one memory latency per channel), then added in channel order: the sum is the rolled loop's, bit for bit
+            let wk = p.C * rs;
+            var k = kLo;
+            for (; k + 4u <= kHi; k += 4u) {
+              let a0 = srcA[ai]; let a1 = srcA[ai + pq]; let a2 = srcA[ai + 2u * pq]; let a3 = srcA[ai + 3u * pq];
+              let w0 = skinnyW(wi, rs, gn); let w1 = skinnyW(wi + wk, rs, gn);
+              let w2 = skinnyW(wi + 2u * wk, rs, gn); let w3 = skinnyW(wi + 3u * wk, rs, gn);
+              acc = fma(vec4<f32>(a0), w0, acc);
+              acc = fma(vec4<f32>(a1), w1, acc);
+              acc = fma(vec4<f32>(a2), w2, acc);
+              acc = fma(vec4<f32>(a3), w3, acc);
+              ai += 4u * pq;
+              wi += 4u * wk;
+            }
+            for (; k < kHi; k++) {
+              acc = fma(vec4<f32>(srcA[ai]), skinnyW(wi, rs, gn), acc);
               ai += pq;
-              wi += p.C * rs;
+              wi += wk;
             }
           }
         }
