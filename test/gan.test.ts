@@ -3,8 +3,7 @@
 // forms agree bit for bit; a tiny run writes its grid, curves and checkpoint; resuming equals the uninterrupted run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, keep, tidy } from '../src/autograd/tensor.js';
 import * as F from '../src/autograd/ops.js';
@@ -20,7 +19,7 @@ import type { FashionMnist } from '../src/data/dataset.js';
 import type { GpuBackend } from '../src/kernels/backend.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
 import { loadGanModels } from '../src/gan/load.js';
-import { cpu, gpuBackend, randomData, relError, toF32 } from './harness.js';
+import { cpu, gpuBackend, randomData, relError, toF32, withTempDir } from './harness.js';
 
 type Kind = 'cgan' | 'acgan' | 'cgan-projection' | 'acgan-real-aux';
 const tiny = (kind: Kind): GanConfig => ({
@@ -158,13 +157,13 @@ async function withRun(prefix: string, body: (be: GpuBackend, data: FashionMnist
   const be = await gpuBackend();
   be.gpu.poison = false;
   const data = await loadFashionMnist({ download: false });
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  try {
-    await body(be, data, dir);
-  } finally {
-    be.gpu.poison = true;
-    rmSync(dir, { recursive: true });
-  }
+  await withTempDir(prefix, async (dir) => {
+    try {
+      await body(be, data, dir);
+    } finally {
+      be.gpu.poison = true;
+    }
+  });
 }
 
 test('a tiny AC-GAN run writes its grid, curves, metrics and checkpoint; resume equals the uninterrupted run', () =>

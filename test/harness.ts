@@ -1,7 +1,11 @@
 // harness.ts — shared test helpers: the GPU context (poisoned outputs), seeded random inputs, the comparison
-// rules, and `checkOp`, which runs one op three ways: the CPU reference's backward against central finite
-// differences (float64), and the GPU forward and backward against the CPU reference (float32 tolerance).
+// rules, temporary directories, and `checkOp`, which runs one op three ways: the CPU reference's backward against
+// central finite differences (float64), and the GPU forward and backward against the CPU reference (float32
+// tolerance).
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CpuBackend } from '../src/cpu/backend.js';
 import { GpuBackend } from '../src/kernels/backend.js';
 import { nodeGpu, releaseNodeGpu } from '../src/node/gpu.js';
@@ -42,6 +46,16 @@ export function randomData(n: number, seed: number, lo = -1, hi = 1, gap = 0): F
 }
 /** round to float32 so the CPU reference and the GPU start from identical inputs */
 export const toF32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
+
+/** `body` with a fresh directory under the OS temp dir, removed afterwards whatever happens (kept with KEEP_TMP=1, to look at) */
+export async function withTempDir<T>(prefix: string, body: (dir: string) => T | Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    return await body(dir);
+  } finally {
+    if (!process.env.KEEP_TMP) rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * max over elements of |got − want| / max(|want|, floor·max|want|, 1e-30): relative error with a floor that keeps

@@ -7,8 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, tidy } from '../src/autograd/tensor.js';
 import { ganStep, makeGan } from '../src/gan/train.js';
@@ -17,7 +16,7 @@ import { runGan, GanRunOptions } from '../src/gan/run.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
 import { CheckpointError } from '../src/nn/checkpoint.js';
-import { gpuBackend, randomData, toF32 } from './harness.js';
+import { gpuBackend, randomData, toF32, withTempDir } from './harness.js';
 
 const CLI = join(process.cwd(), 'dist', 'cli.js');
 const ENV = { ...process.env, XDG_RUNTIME_DIR: '/tmp' };
@@ -55,9 +54,8 @@ test('usage errors exit 2 with one line naming the problem', () => {
   }
 });
 
-test('--out over an existing run needs --resume: nothing is overwritten', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outdir-'));
-  try {
+test('--out over an existing run needs --resume: nothing is overwritten', async () => {
+  await withTempDir('outdir-', (dir) => {
     const gan = join(dir, 'gan'), cnn = join(dir, 'cnn'), file = join(dir, 'a-file');
     mkdirSync(gan);
     mkdirSync(cnn);
@@ -78,15 +76,12 @@ test('--out over an existing run needs --resume: nothing is overwritten', () => 
     }
     assert.is(readFileSync(join(gan, 'checkpoint.safetensors'), 'utf8'), 'first run');
     assert.is(readFileSync(join(cnn, 'last.safetensors'), 'utf8'), 'first run');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('runtime errors exit 1 with one line (stack only with --verbose): checkpoints, data, adapter', async () => {
   if (!haveData()) return;
-  const dir = mkdtempSync(join(tmpdir(), 'rel-cli-'));
-  try {
+  await withTempDir('rel-cli-', async (dir) => {
     const be = await gpuBackend();
     be.gpu.poison = false;
     const data = await loadFashionMnist({ download: false });
@@ -117,9 +112,7 @@ test('runtime errors exit 1 with one line (stack only with --verbose): checkpoin
     const nd = cli(['info'], { ...ENV, VK_ICD_FILENAMES: '/nonexistent.json', VK_DRIVER_FILES: '/nonexistent.json' });
     assert.is(nd.code, 1);
     assert.match(nd.err, /No WebGPU adapter.*lavapipe/s);
-  } finally {
-    rmSync(dir, { recursive: true });
-  }
+  });
 });
 
 /** run the CLI, call `drive` with the output so far on each chunk of stdout/stderr, resolve with exit code and output */
@@ -154,10 +147,9 @@ function runAndSignal(args: string[], after: RegExp, signal: NodeJS.Signals, sen
 
 test('SIGINT finishes the step and writes a checkpoint; --resume completes; an injected NaN stops and keeps it; rollback recovers', async () => {
   if (!haveData()) return;
-  const dir = mkdtempSync(join(tmpdir(), 'rel-sig-'));
-  const ckpt = join(dir, 'checkpoint.safetensors');
-  const base = ['train', 'cgan', '--train-subset', '64', '--batch', '4', '--out', dir];
-  try {
+  await withTempDir('rel-sig-', async (dir) => {
+    const ckpt = join(dir, 'checkpoint.safetensors');
+    const base = ['train', 'cgan', '--train-subset', '64', '--batch', '4', '--out', dir];
     const r = await runAndSignal([...base, '--epochs', '1'], /step 10\/16/, 'SIGINT');
     assert.is(r.code, 130, r.out);
     assert.match(r.out, /stopped by SIGINT after step (1[0-5]); checkpoint: .*resume with: npm run train -- cgan/s);
@@ -181,16 +173,13 @@ test('SIGINT finishes the step and writes a checkpoint; --resume completes; an i
     assert.is(rb.code, 0, rb.out + rb.err);
     assert.match(rb.out, /rolling back to .* with learning rate 0\.0001 \(try 1 of 3\)/);
     assert.match(rb.out, /epoch 2: D\(real\)/);
-  } finally {
-    rmSync(dir, { recursive: true });
-  }
+  });
 });
 
 test('SIGTERM delivered twice at once (GNU timeout, Ctrl-C to a process group) still writes the checkpoint; a second one a second later aborts', async () => {
   if (!haveData()) return;
-  const dir = mkdtempSync(join(tmpdir(), 'rel-sig2-'));
-  const base = ['train', 'cgan', '--train-subset', '64', '--batch', '4', '--epochs', '1'];
-  try {
+  await withTempDir('rel-sig2-', async (dir) => {
+    const base = ['train', 'cgan', '--train-subset', '64', '--batch', '4', '--epochs', '1'];
     // `timeout -s TERM` signals the child and its process group: two SIGTERMs microseconds apart (and npm, under
     // `npm run train`, forwards a Ctrl-C's SIGINT again a little later): one request, not "abort"
     const r = await runAndSignal([...base, '--out', join(dir, 'a')], /step 10\/16/, 'SIGTERM', (child) => {
@@ -231,17 +220,14 @@ test('SIGTERM delivered twice at once (GNU timeout, Ctrl-C to a process group) s
     assert.match(b.out, /SIGTERM again: aborting without a checkpoint/);
     assert.not.match(b.out, /stopped by/);
     assert.not.ok(existsSync(join(dir, 'b', 'checkpoint.safetensors')), 'no checkpoint');
-  } finally {
-    rmSync(dir, { recursive: true });
-  }
+  });
 });
 
 test('GPU faults (out of memory, device lost) stop with the batch size or the cause named and the checkpoint intact', async () => {
   if (!haveData()) return;
-  const dir = mkdtempSync(join(tmpdir(), 'rel-fault-'));
-  const ckpt = join(dir, 'checkpoint.safetensors');
-  const base = ['train', 'cgan', '--train-subset', '32', '--batch', '4', '--out', dir];
-  try {
+  await withTempDir('rel-fault-', async (dir) => {
+    const ckpt = join(dir, 'checkpoint.safetensors');
+    const base = ['train', 'cgan', '--train-subset', '32', '--batch', '4', '--out', dir];
     assert.is(cli([...base, '--epochs', '1']).code, 0);
     const good = readFileSync(ckpt);
     const oom = cli([...base, '--epochs', '2', '--resume', ckpt, '--debug-gpu-fault', 'oom@10']);
@@ -254,9 +240,7 @@ test('GPU faults (out of memory, device lost) stop with the batch size or the ca
     const melt = cli([...base, '--resume', ckpt, '--debug-gpu-fault', 'melt@3']);
     assert.is(melt.code, 2);
     assert.match(melt.err, /debug-gpu-fault/);
-  } finally {
-    rmSync(dir, { recursive: true });
-  }
+  });
 });
 
 const opts = (epochs: number, extra: Partial<GanRunOptions> = {}): GanRunOptions => ({
@@ -268,34 +252,34 @@ test('an interrupted and resumed run equals the uninterrupted one; same seed →
   const be = await gpuBackend();
   be.gpu.poison = false;
   const data = await loadFashionMnist({ download: false });
-  const dir = mkdtempSync(join(tmpdir(), 'rel-resume-'));
-  try {
-    const trail = (into: number[]) => (p: { d: number; g: number }) => void into.push(p.d, p.g);
-    const a: number[] = [], b: number[] = [];
-    const full = await runGan(be, data, opts(5, { onProgress: trail(a) }), join(dir, 'a'));
-    await runGan(be, data, opts(5, { onProgress: trail(b) }), join(dir, 'b'));
-    assert.is(a.length, 100, '50 steps, two numbers each');
-    assert.equal(a, b, 'same seed, same adapter: identical losses step by step');
-    let n = 0;
-    const cut = await runGan(be, data, opts(5, { shouldStop: () => ++n === 13 }), join(dir, 'c'));
-    assert.ok(cut.interrupted && cut.step > 10 && cut.step < 15, `stopped mid-epoch 2 at step ${cut.step}`);
-    // that mid-epoch checkpoint continues only with the batch size and subset it was cut with
-    const cutCkpt = join(dir, 'c', 'checkpoint.safetensors');
-    for (const [extra, want] of [[{ hyper: { lr: 2e-3, beta1: 0.5, batch: 5, epochs: 5 } }, /middle of epoch 2 .* with --batch 4 \(asked: 5\); resume it with the same settings/], [{ trainSubset: 48 }, /with --train-subset 40 \(asked: 48\)/]] as const) {
-      try {
-        await runGan(be, data, opts(5, extra), join(dir, 'c'), cutCkpt);
-        assert.unreachable('a mid-epoch resume with other settings must be refused');
-      } catch (e) {
-        assert.instance(e, CheckpointError);
-        assert.match((e as Error).message, want);
+  await withTempDir('rel-resume-', async (dir) => {
+    try {
+      const trail = (into: number[]) => (p: { d: number; g: number }) => void into.push(p.d, p.g);
+      const a: number[] = [], b: number[] = [];
+      const full = await runGan(be, data, opts(5, { onProgress: trail(a) }), join(dir, 'a'));
+      await runGan(be, data, opts(5, { onProgress: trail(b) }), join(dir, 'b'));
+      assert.is(a.length, 100, '50 steps, two numbers each');
+      assert.equal(a, b, 'same seed, same adapter: identical losses step by step');
+      let n = 0;
+      const cut = await runGan(be, data, opts(5, { shouldStop: () => ++n === 13 }), join(dir, 'c'));
+      assert.ok(cut.interrupted && cut.step > 10 && cut.step < 15, `stopped mid-epoch 2 at step ${cut.step}`);
+      // that mid-epoch checkpoint continues only with the batch size and subset it was cut with
+      const cutCkpt = join(dir, 'c', 'checkpoint.safetensors');
+      for (const [extra, want] of [[{ hyper: { lr: 2e-3, beta1: 0.5, batch: 5, epochs: 5 } }, /middle of epoch 2 .* with --batch 4 \(asked: 5\); resume it with the same settings/], [{ trainSubset: 48 }, /with --train-subset 40 \(asked: 48\)/]] as const) {
+        try {
+          await runGan(be, data, opts(5, extra), join(dir, 'c'), cutCkpt);
+          assert.unreachable('a mid-epoch resume with other settings must be refused');
+        } catch (e) {
+          assert.instance(e, CheckpointError);
+          assert.match((e as Error).message, want);
+        }
       }
+      const rest = await runGan(be, data, opts(5), join(dir, 'c'), cutCkpt);
+      assert.equal(rest.history.map((e) => [e.dReal, e.dFake, e.aux, e.g, e.step]), full.history.map((e) => [e.dReal, e.dFake, e.aux, e.g, e.step]));
+    } finally {
+      be.gpu.poison = true;
     }
-    const rest = await runGan(be, data, opts(5), join(dir, 'c'), cutCkpt);
-    assert.equal(rest.history.map((e) => [e.dReal, e.dFake, e.aux, e.g, e.step]), full.history.map((e) => [e.dReal, e.dFake, e.aux, e.g, e.step]));
-  } finally {
-    be.gpu.poison = true;
-    rmSync(dir, { recursive: true });
-  }
+  });
 });
 
 test('GPU memory, host memory and caches stay flat over 1000 GAN steps', async () => {
