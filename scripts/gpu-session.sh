@@ -6,7 +6,7 @@
 #   npm ci && node scripts/build.mjs && bash ../shared/gpu/prepare.sh --data
 #   device run, carry [".gpu", "dist/cli.js", "dist/index.js", "dist/chunks"] (not dist/test or dist/web: the
 #   carried tree must stay under 64 MiB and .gpu with the data is 60 MiB), timeout_s 600:
-#     bash .gpu/enter.sh bash scripts/gpu-session.sh all "$OUT"
+#     EVAL=0 bash .gpu/enter.sh bash scripts/gpu-session.sh all "$OUT"   (EVAL=0: see "Two calls" below)
 #
 # `all` ends within TOTAL_S seconds (default 540; the device call's limit is 600), whatever the speed:
 #   1. benchmarks, alone on the GPU: bench/train-step.js --profile (issue 7; with the conv tiles timed per
@@ -19,7 +19,7 @@
 #      generated images every 5 epochs on the classifier's features (this session's, else the shipped one), of the
 #      generator's weight average and of the trained weights; the default presets (projection cGAN, AC-GAN with a
 #      real-only class head);
-#   4. the evaluation of both (FID with the real-vs-real floor, accuracy, balance, latent figures, report.html;
+#   4. the evaluation of both, unless EVAL=0 (FID with the real-vs-real floor, accuracy, balance, latent figures, report.html;
 #      EVAL_WHAT adds `augment`, the augmentation study: three classifier trainings, ~90 s on an H200);
 #   5. back in $OUT (at most 8 files of 16 MiB come back from a device call): results.tar.gz (benchmarks, logs,
 #      curves, grids, metrics, eval reports), cgan-samples.tar and acgan-samples.tar (the grid of every epoch),
@@ -29,6 +29,8 @@
 # CNN_ARGS, CNN_EVAL_ARGS, GAN_ARGS and EVAL_ARGS add flags (a trial on lavapipe: BENCH=0 CNN=1 TOTAL_S=420 EPOCHS=2
 # CNN_ARGS='--train-subset 256 --test-subset 256 --epochs 2' CNN_EVAL_ARGS='--test-subset 256'
 # GAN_ARGS='--train-subset 128 --fid-n 100 --fid-every 1' EVAL_ARGS='--n 100 --real-n 100').
+# Two calls in one session (the usual plan): EVAL=0 on the first (`EVAL=0 … all`: benchmarks, then all the rest
+# of the call trains), then `TOTAL_S=… gans` on the still-warm machine trains on and evaluates.
 # Single parts for a longer lease: bench | cnn | cgan | acgan | gans (training parts resume from runs/gpu-*, which a
 # warm machine keeps between calls: `gans` in a second call right after `all` trains both GANs further, with
 # TOTAL_S set to what that call may take).
@@ -101,21 +103,24 @@ classifier() { # the FID ruler: this session's classifier if it trained one, els
 }
 gans() { # AC-GAN, then cGAN (resuming runs/gpu-*), until what is left minus EVAL_S + 20 s, then their evaluations.
   # One after the other: side by side (first session) each ran at 31.9 s per epoch, where one alone takes ~13.5 s
-  # (the two processes time-share the GPU)
-  local cls fid=() m s p1 p2
+  # (the two processes time-share the GPU). EVAL=0 leaves the evaluations (and their EVAL_S) to a later call: for a
+  # first call that a second will continue, so that its time goes to training (a run that ends its epochs still
+  # evaluates itself, within its training share)
+  local cls fid=() m s p1 p2 ev=${EVAL_S:-90}
+  [ "${EVAL:-1}" = 0 ] && ev=0
   cls=$(classifier)
   [ -n "$cls" ] && fid=(--classifier "$cls" --fid-every 5)
   # an evaluation left by an earlier call describes an older checkpoint
   for m in cgan acgan; do rm -rf "$runs/gpu-$m/eval"; done
-  s=$(( ($(left) - ${EVAL_S:-90} - 20) / 2 ))
+  s=$(( ($(left) - ev - 20) / 2 ))
   (( s < 30 )) && s=30
   # a NaN reloads the last checkpoint at half the learning rate instead of ending the GAN's share of the session
   train "$s" acgan --epochs "${EPOCHS:-20}" --on-nan rollback "${fid[@]}" ${GAN_ARGS:-}
-  s=$(( $(left) - ${EVAL_S:-90} - 20 ))   # what the AC-GAN left too
+  s=$(( $(left) - ev - 20 ))   # what the AC-GAN left too
   (( s < 30 )) && s=30
   train "$s" cgan --epochs "${EPOCHS:-20}" --on-nan rollback "${fid[@]}" ${GAN_ARGS:-}
   # explicit PIDs: a bare `wait` would also wait for the `tee` behind exec (bash ≥ 5.1), i.e. for ever
-  if [ -n "$cls" ]; then evalgan cgan & p1=$!; evalgan acgan & p2=$!; wait "$p1" "$p2"; fi
+  if [ -n "$cls" ] && [ "${EVAL:-1}" != 0 ]; then evalgan cgan & p1=$!; evalgan acgan & p2=$!; wait "$p1" "$p2"; fi
 }
 
 case "$part" in

@@ -51,11 +51,16 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
       assert.match(refused.stderr, /not a hardware adapter; its classifier is not the ruler \(models\/ left as it is\)/);
     }
     // a second call on the same (warm) machine: `gans` trains both further from their checkpoints, one after the
-    // other, and evaluates them again (the first call's eval/ described older checkpoints)
+    // other, and evaluates them again (the first call's eval/ described older checkpoints). With EVAL=0 the call
+    // keeps no time back for a separate evaluation (the AC-GAN's share is half of all that is left, not of that
+    // less EVAL_S = 90 s); runs that end their epochs still evaluate themselves
     const out2 = join(dir, 'out2');
-    const r2 = spawnSync('bash', ['scripts/gpu-session.sh', 'gans', out2], { encoding: 'utf8', env: { ...env, EPOCHS: '3', TOTAL_S: '300' }, timeout: 360_000 });
+    const r2 = spawnSync('bash', ['scripts/gpu-session.sh', 'gans', out2], { encoding: 'utf8', env: { ...env, EPOCHS: '3', TOTAL_S: '300', EVAL: '0' }, timeout: 360_000 });
     const log2 = existsSync(join(out2, 'session.log')) ? readFileSync(join(out2, 'session.log'), 'utf8') : r2.stdout + r2.stderr;
     assert.is(r2.status, 0, log2);
+    const share = Number(/train acgan \(budget (\d+)s\)/.exec(log2)?.[1]);
+    assert.ok(share > 120, `AC-GAN's share ${share} s of TOTAL_S 300 with EVAL=0 (with EVAL_S kept back it would be ≤ 95)`);
+    assert.not.match(log2, /== .* eval (cgan|acgan)$/m, 'no separate evaluation with EVAL=0');
     assert.ok(log2.indexOf('train acgan (') < log2.indexOf('train acgan ended') && log2.indexOf('train acgan ended') < log2.indexOf('train cgan ('), `AC-GAN, then cGAN:\n${log2}`);
     for (const m of ['cgan', 'acgan']) {
       const tlog = readFileSync(join(dir, 'runs', 'gpu-results', `${m}-log.txt`), 'utf8');
