@@ -32,6 +32,13 @@ async function oneStep(be: Backend, kind: Kind) {
   const s = makeGan(be, tiny(kind), { lr: 1e-3, beta1: 0.5, emaDecay: 0.999 }, 7);
   const before = await Promise.all(Object.values({ ...s.G.stateDict(), ...s.D.stateDict() }).map((t) => t.toArray()));
   const gBefore = await Promise.all(s.G.parameters().map((t) => t.toArray()));
+  // batches D's class head runs on (AC-GAN)
+  let clsCalls = 0;
+  const head = s.D.clsHead;
+  if (head) {
+    const f = head.forward.bind(head);
+    head.forward = (...a: Parameters<typeof f>) => (clsCalls++, f(...a));
+  }
   const B = 3;
   const x = Tensor.from(be, toF32(randomData(B * 784, 3, -1, 1)), [B, 1, 28, 28]);
   const y = Tensor.from(be, [1, 7, 4], [B], 'i32');
@@ -47,7 +54,7 @@ async function oneStep(be: Backend, kind: Kind) {
   const gAfter = await Promise.all(s.G.parameters().map((t) => t.toArray()));
   const emaAfter = await Promise.all(s.ema!.G.parameters().map((t) => t.toArray()));
   emaAfter.forEach((e, i) => e.forEach((v, k) => assert.ok(Math.abs(v - (0.1 * gBefore[i][k] + 0.9 * gAfter[i][k])) <= 1e-6, `${be.name} G_ema parameter ${i}[${k}]`)));
-  return { names: named.map(([n]) => n), lossVals, grads, before, after, paramNames: Object.keys({ ...s.G.stateDict(), ...s.D.stateDict() }) };
+  return { names: named.map(([n]) => n), lossVals, grads, clsCalls, before, after, paramNames: Object.keys({ ...s.G.stateDict(), ...s.D.stateDict() }) };
 }
 
 for (const kind of ['cgan', 'cgan-projection', 'acgan', 'acgan-real-aux'] as const)
@@ -101,6 +108,9 @@ test('AC-GAN auxFake false: D\'s class loss on real images only (the same step o
   const [r, b] = [real.lossVals[3], both.lossVals[3]];
   assert.ok(r > 1 && r < 4, `real only: ${r}`);
   assert.ok(b - r > 1 && b - r < 4, `real + generated ${b}: the generated images' term ${b - r}`);
+  // the class head runs where a loss reads it: D's step on real (and, the paper's form, generated) images, G's step
+  assert.is(both.clsCalls, 3);
+  assert.is(real.clsCalls, 2, 'not on the generated batch of D\'s step');
 });
 
 test('projection discriminator: logit = w·φ(x) + b + ⟨V_y, φ(x)⟩ (float64 CPU, eval mode), and no label channel', async () => {

@@ -118,8 +118,9 @@ export class GanDiscriminator extends Module {
    * x [B, 1, 28, 28] in [−1, 1]; y [B] i32 (used by the cGAN, ignored by the AC-GAN). Unobserved, each batchnorm
    * → LeakyReLU → dropout runs as one kernel (conv1's LeakyReLU → dropout too, after the convolution); with `see`,
    * separately, so that `see` gets each layer's activation before dropout. Both give the same bits.
+   * `classHead: false` leaves the AC-GAN's class logits out (cls null): a batch whose classes no loss reads.
    */
-  forward(x: Tensor, y: Tensor, see?: Observer): DiscriminatorOutput {
+  forward(x: Tensor, y: Tensor, see?: Observer, { classHead = true } = {}): DiscriminatorOutput {
     const B = x.shape[0];
     const look: Observer = see ?? ((_, t) => t);
     let h = x;
@@ -141,6 +142,6 @@ export class GanDiscriminator extends Module {
     let adv = this.advHead.forward(flat);
     // projection: + ⟨V_y, φ(x)⟩ per image
     if (this.labelProj) adv = F.add(adv, F.sum(F.mul(this.labelProj.forward(y), flat), 1, true));
-    return { adv: look('adv', adv), cls: this.clsHead ? look('cls', this.clsHead.forward(flat)) : null };
+    return { adv: look('adv', adv), cls: this.clsHead && classHead ? look('cls', this.clsHead.forward(flat)) : null };
   }
 }

@@ -123,7 +123,8 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   // 1. Discriminator step: real images should score 1, generated ones 0 (and, AC-GAN, both be classified).
   optD.zeroGrad();
   const real = D.forward(x, y);
-  const faked = D.forward(fake.detach(), yFake); // detached: D's backward stops at the images, G is untouched
+  // detached: D's backward stops at the images, G is untouched; the class head only where a loss reads it
+  const faked = D.forward(fake.detach(), yFake, undefined, { classHead: s.config.auxFake !== false });
   // each loss kernel also gives the mean probability D assigns (D(x) and D(G(z)) for the log)
   const { loss: dReal, prob: dx } = F.bceWithLogitsAndProb(real.adv, ones);
   const { loss: dFake, prob: dgz } = F.bceWithLogitsAndProb(faked.adv, zeros);
