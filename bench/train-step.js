@@ -160,14 +160,22 @@ for (const model of models)
       gpu.startProfile();
       t.step();
       const prof = await gpu.stopProfile();
-      const by = new Map();
-      for (const { label, ms: k } of prof) {
+      // by pipeline (kernels), and by problem (the convolutions and matmuls name theirs: shape, tile, FLOPs)
+      const by = new Map(), byProblem = new Map();
+      for (const { label, ms: k, what, flops } of prof) {
         const e = by.get(label) ?? { label, ms: 0, count: 0 };
         e.ms += k;
         e.count++;
         by.set(label, e);
+        if (!what) continue;
+        const q = byProblem.get(what) ?? { what, label, ms: 0, count: 0, gflop: 0 };
+        q.ms += k;
+        q.count++;
+        q.gflop += flops / 1e9;
+        byProblem.set(what, q);
       }
-      profiles[`${model}:${B}`] = { totalMs: prof.reduce((a, p) => a + p.ms, 0), kernels: [...by.values()].sort((a, b) => b.ms - a.ms) };
+      const problems = [...byProblem.values()].map((q) => ({ ...q, gflops: q.ms > 0 ? (1000 * q.gflop) / q.ms : null })).sort((a, b) => b.ms - a.ms);
+      profiles[`${model}:${B}`] = { totalMs: prof.reduce((a, p) => a + p.ms, 0), kernels: [...by.values()].sort((a, b) => b.ms - a.ms), problems };
     }
     writeJson();
     t.dispose();
@@ -184,5 +192,9 @@ for (const [k, p] of Object.entries(profiles)) {
   console.log(`\nprofile ${k}: ${p.totalMs.toFixed(2)} ms in ${p.kernels.reduce((a, e) => a + e.count, 0)} dispatches (one pass each); slowest kernels:`);
   console.log('| kernel | calls | ms | share |\n|---|---:|---:|---:|');
   for (const e of p.kernels.slice(0, 12)) console.log(`| ${e.label} | ${e.count} | ${e.ms.toFixed(3)} | ${((100 * e.ms) / p.totalMs).toFixed(1)}% |`);
+  console.log(`\nprofile ${k}, slowest conv and matmul problems (useful FLOPs: a phased transposed conv's skipped zeros do not count):`);
+  console.log('| problem | calls | ms | share | GFLOP | GFLOP/s |\n|---|---:|---:|---:|---:|---:|');
+  for (const q of p.problems.slice(0, 16))
+    console.log(`| ${q.what} | ${q.count} | ${q.ms.toFixed(3)} | ${((100 * q.ms) / p.totalMs).toFixed(1)}% | ${q.gflop.toFixed(3)} | ${q.gflops === null ? '–' : q.gflops.toFixed(1)} |`);
 }
 releaseNodeGpu(gpu);

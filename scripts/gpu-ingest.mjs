@@ -80,6 +80,12 @@ if (section('## Training steps (`bench/train-step.js`)', ts?.rows,
     lines.push(`Slowest kernels, ${k} (${f(p.totalMs)} ms in one pass per dispatch):`, '', '| kernel | calls | ms |', '|---|---:|---:|');
     for (const e of p.kernels.slice(0, 8)) lines.push(`| ${e.label} | ${e.count} | ${f(e.ms, 3)} |`);
     lines.push('');
+    // by problem, with the rate each reached (issue 7's "gap explained with the profile"); older JSON has none
+    if (p.problems?.length) {
+      lines.push(`Slowest conv and matmul problems, ${k} (useful FLOPs):`, '', '| problem | calls | ms | GFLOP | TFLOP/s |', '|---|---:|---:|---:|---:|');
+      for (const q of p.problems.slice(0, 10)) lines.push(`| ${q.what} | ${q.count} | ${f(q.ms, 3)} | ${f(q.gflop, 2)} | ${q.gflops === null ? '–' : f(q.gflops / 1000, 2)} |`);
+      lines.push('');
+    }
   }
   // the tuner's choices: per mode, how often each tile won, and the problems it moved off the rule
   const tuned = ts.rows.flatMap((r) => r.tune?.tiles ?? []);

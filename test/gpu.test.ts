@@ -158,4 +158,25 @@ test('timestamp queries have full resolution (not quantised to 65.536 µs)', asy
   b.dispose();
 });
 
+test('a profile names each conv and matmul dispatch\'s problem and its useful FLOPs', async () => {
+  const be = await gpuBackend();
+  const g = be.gpu;
+  if (!g.canTime) return;
+  const gen = new Generator(6);
+  const x = F.randomNormal(be, [3, 5, 13, 13], gen), w = F.randomNormal(be, [17, 5, 3, 3], gen);
+  const a = F.randomNormal(be, [33, 47], gen), b = F.randomNormal(be, [47, 29], gen);
+  await g.sync();
+  g.startProfile();
+  const y = F.conv2d(x, w, null, { stride: 2, padding: 'same' }); // 13 → 7
+  const c = F.matmul(a, b);
+  const prof = await g.stopProfile();
+  const conv = prof.find((p) => p.label.startsWith('conv2d.wgsl:conv2d'));
+  assert.match(conv?.what ?? '', /^forward x \[3,5,13,13\] w \[17,5,3,3\] stride 2 \(\d+×\d+(\/8)?\)$/);
+  assert.is(conv?.flops, 2 * 3 * 17 * 7 * 7 * 5 * 3 * 3);
+  const mm = prof.find((p) => p.label.startsWith('matmul.wgsl:'));
+  assert.match(mm?.what ?? '', /^matmul \[33×47\]·\[47×29\]$/);
+  assert.is(mm?.flops, 2 * 33 * 47 * 29);
+  for (const t of [x, w, a, b, y, c]) t.dispose();
+});
+
 test.run();

@@ -7,7 +7,7 @@ import activation from '../../wgsl/activation.wgsl';
 
 const src = main + '\n' + activation;
 import { ACTIVATIONS, Activation, ConvDims } from '../autograd/backend.js';
-import { Gpu, GBuf, Kernel } from './gpu.js';
+import { Gpu, GBuf, Kernel, Work } from './gpu.js';
 import { reduceSum } from './reduce.js';
 
 const TILE = 64; // the default tile: 64 × 64 (BM × BN)
@@ -21,6 +21,8 @@ const WIDE: Tile = [32, 128];
  * overrides) and each thread's TB × TB output block (4 by default; 8 with BM, BN of 64 or 128) */
 export type Tile = [number, number] | [number, number, 4 | 8];
 const blockOf = (t: Tile) => t[2] ?? 4;
+/** a tile as logs and benchmarks name it: 64×64, 128×128/8 (8×8 per thread) */
+export const tileName = (t: Tile) => `${t[0]}×${t[1]}${t[2] === 8 ? '/8' : ''}`;
 /** threads per workgroup of a tile */
 const threadsOf = (t: Tile) => (t[0] / blockOf(t)) * (t[1] / blockOf(t));
 /** workgroup memory a tile needs: As [BK][BM] + Bs [BK][BN] floats */
@@ -93,6 +95,13 @@ export const CONV_TILES: readonly Tile[] = [[64, 64], [128, 32], [32, 128], [32,
 /** whether a tile fits the device's workgroup memory and invocations */
 export function tileFits(gpu: Gpu, t: Tile): boolean {
   return gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(t) && gpu.limits.maxComputeInvocationsPerWorkgroup >= threadsOf(t) && threadsOf(t) >= BK;
+}
+
+/** a dispatch's problem for profiles: every mode of a convolution does its N·K·P·Q·C·R·S multiply-adds */
+function convWork(mode: Mode, d: ConvDims, phased: boolean, tile: string, z: number): Work {
+  const { N, C, H, W, K, R, S, P, Q, sh, sw } = d;
+  const extra = mode === 'gradWeight' && z > 1 ? `, ${z} slices` : '';
+  return { what: `${mode} x [${N},${C},${H},${W}] w [${K},${C},${R},${S}] stride ${sh}${sw !== sh ? `×${sw}` : ''}${phased ? ' phased' : ''} (${tile}${extra})`, flops: 2 * N * K * P * Q * C * R * S };
 }
 
 function biasOrDummy(gpu: Gpu, bias: GBuf | null): GBuf {
@@ -178,7 +187,7 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
     throw new Error(`conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${threadsOf(tile)} threads`);
   gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate, tile), [a, b, biasOrDummy(gpu, bias), out],
     (p) => p.u(d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.sh, d.sw, d.ph, d.pw, kChunk).f(alpha),
-    skinny ? [Math.ceil(gm / SKINNY_ROWS), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z]);
+    skinny ? [Math.ceil(gm / SKINNY_ROWS), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z], convWork(mode, d, phased, skinny ? 'skinny' : tileName(tile), z));
 }
 
 export function conv2d(gpu: Gpu, x: GBuf, w: GBuf, bias: GBuf | null, y: GBuf, d: ConvDims, act: Activation, alpha: number, v: ConvVariant = {}): void {

@@ -10,7 +10,7 @@
 // count stays pickTile's; tested in conv2d.test.ts), so a run is the same with or without tuning, and tuning may
 // happen between any two steps.
 // It needs a wait for the GPU, so the training loop calls it once, after its first step (outside any step).
-import { CONV_TILES, convTuning, runSpec, tileFits, pickTile, Tile, TuneSpec } from './conv2d.js';
+import { CONV_TILES, convTuning, runSpec, tileFits, tileName, pickTile, Tile, TuneSpec } from './conv2d.js';
 import type { Gpu, GBuf } from './gpu.js';
 
 /** when conv tiles are timed: auto (on a GPU, not on a software adapter, where timing every tile takes minutes), on,
@@ -61,7 +61,7 @@ export interface TuneOptions {
 /** at most this many warm-up runs per problem (tiny kernels reach warmMs only after thousands) */
 const WARM_MAX_RUNS = 256;
 
-export const tileName = (t: Tile) => `${t[0]}×${t[1]}${t[2] === 8 ? '/8' : ''}`;
+export { tileName };
 
 /** elements of the buffers a problem reads and writes: a, b, out, bias */
 function sizes(s: TuneSpec): [number, number, number, number] {

@@ -32,6 +32,15 @@ export interface Kernel {
   constants?: Record<string, number>;
 }
 
+/** what one dispatch computes, for profiles (benchmarks): the problem in words and its useful floating-point
+ * operations (a multiply-add counts 2; zeros a kernel multiplies for its own convenience do not count) */
+export interface Work {
+  what: string;
+  flops: number;
+}
+/** a profiled dispatch: its pipeline's label (file:entry(constants)) and, where the wrapper said, its Work */
+export type Profiled = { label: string } & Partial<Work>;
+
 export interface GpuStats {
   dispatches: number;
   submits: number;
@@ -285,7 +294,7 @@ export class Gpu {
    * Record one dispatch. `setParams` writes the kernel's uniform struct; `bufs` are bindings 1..n in order.
    * `groups` is the workgroup count [x, y, z].
    */
-  dispatch(k: Kernel, bufs: readonly GBuf[], setParams: (p: Params) => void, groups: readonly [number, number?, number?]): void {
+  dispatch(k: Kernel, bufs: readonly GBuf[], setParams: (p: Params) => void, groups: readonly [number, number?, number?], work?: Work): void {
     if (bufs.length !== k.bindings.length) throw new GpuError(`${k.file}:${k.entry}: ${bufs.length} buffers bound, ${k.bindings.length} declared`);
     const [x, y = 1, z = 1] = groups;
     if (x === 0 || y === 0 || z === 0) return;
@@ -297,7 +306,7 @@ export class Gpu {
     if (p.n > (this.slot + 1) * PARAM_WORDS) throw new GpuError(`${k.file}:${k.entry}: parameters overflow their ${PARAM_BYTES}-byte slot`);
     const pipeline = this.pipeline(k);
     const group = this.bindGroup(k, bufs);
-    if (this.prof) this.profileNext(k);
+    if (this.prof) this.profileNext(k, work);
     const pass = this.pass_();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group, [this.slot * PARAM_BYTES]);
@@ -310,7 +319,7 @@ export class Gpu {
   }
 
   // ---------------------------------------------------------------- per-kernel profiling
-  private prof: { set: GPUQuerySet; labels: string[]; resolve: GPUBuffer; capacity: number; results: { label: string; ms: number }[] } | null = null;
+  private prof: { set: GPUQuerySet; labels: Profiled[]; resolve: GPUBuffer; capacity: number } | null = null;
 
   /**
    * Profile mode (benchmarks only; needs timestamp-query): every dispatch gets a compute pass of its own with
@@ -323,18 +332,18 @@ export class Gpu {
     this.flush();
     const set = this.device.createQuerySet({ type: 'timestamp', count: 2 * capacity });
     const resolve = this.device.createBuffer({ size: 16 * capacity, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    this.prof = { set, labels: [], resolve, capacity, results: [] };
+    this.prof = { set, labels: [], resolve, capacity };
   }
-  private profileNext(k: Kernel): void {
+  private profileNext(k: Kernel, work?: Work): void {
     const p = this.prof!;
     if (p.labels.length >= p.capacity) this.flushProfile();
     const i = p.labels.length;
-    p.labels.push(`${k.file.replace(/^wgsl\//, '')}:${k.entry}${k.constants ? `(${Object.entries(k.constants).map(([a, b]) => `${a}=${b}`).join(',')})` : ''}`);
+    p.labels.push({ label: `${k.file.replace(/^wgsl\//, '')}:${k.entry}${k.constants ? `(${Object.entries(k.constants).map(([a, b]) => `${a}=${b}`).join(',')})` : ''}`, ...work });
     this.endPass();
     this.timestampWrites = { querySet: p.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
   }
   /** resolve the recorded timestamps into results (async part is in stopProfile) */
-  private pendingResolves: { buf: GBuf; labels: string[] }[] = [];
+  private pendingResolves: { buf: GBuf; labels: Profiled[] }[] = [];
   private flushProfile(): void {
     const p = this.prof!;
     const n = p.labels.length;
@@ -347,14 +356,15 @@ export class Gpu {
     p.labels = [];
     this.flush();
   }
-  /** leave profile mode; returns every profiled dispatch with its GPU time in ms, in order */
-  async stopProfile(): Promise<{ label: string; ms: number }[]> {
+  /** leave profile mode; returns every profiled dispatch with its GPU time in ms (and its Work where the kernel's
+   * wrapper gave one), in order */
+  async stopProfile(): Promise<(Profiled & { ms: number })[]> {
     if (!this.prof) return [];
     this.flushProfile();
-    const out: { label: string; ms: number }[] = [];
+    const out: (Profiled & { ms: number })[] = [];
     for (const { buf, labels } of this.pendingResolves) {
       const t = new BigUint64Array(await this.read(buf, 16 * labels.length));
-      labels.forEach((label, i) => out.push({ label, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
+      labels.forEach((l, i) => out.push({ ...l, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
       this.pool.release(buf);
     }
     this.pendingResolves = [];

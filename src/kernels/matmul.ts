@@ -6,7 +6,7 @@ import activation from '../../wgsl/activation.wgsl';
 
 const src = main + '\n' + activation;
 import { ACTIVATIONS, Activation, MatmulDims } from '../autograd/backend.js';
-import { Gpu, GBuf, Kernel } from './gpu.js';
+import { Gpu, GBuf, Kernel, Work } from './gpu.js';
 
 export type MatmulVariant = 'matmul' | 'matmul_big' | 'matmul_skinny';
 const TILE = { matmul: 64, matmul_big: 128 };
@@ -36,6 +36,11 @@ export function chooseMatmul(d: MatmulDims): MatmulVariant {
   return d.M >= 128 && d.N >= 128 && bigTiles >= 16 ? 'matmul_big' : 'matmul';
 }
 
+/** a dispatch's problem for profiles */
+const matmulWork = (d: MatmulDims, variant: MatmulVariant): Work => ({
+  what: `${variant} [${d.M}×${d.K}]·[${d.K}×${d.N}]${d.transA ? ' Aᵀ' : ''}${d.transB ? ' Bᵀ' : ''}${d.batch > 1 ? ` ×${d.batch}` : ''}`, flops: 2 * d.M * d.N * d.K * d.batch,
+});
+
 /**
  * C = act(op(A)·op(B) + bias) (bias over columns); with `accumulate`, C += that. `biasGrad` (batch 1, the `matmul`
  * tiling): also the column sums of op(B) into biasGrad.out, added to its values with biasGrad.add.
@@ -49,10 +54,10 @@ export function matmul(gpu: Gpu, a: GBuf, b: GBuf, c: GBuf, d: MatmulDims, varia
     if (d.N > SKINNY_MAX_N) throw new Error(`matmul_skinny: N = ${d.N} columns, at most ${SKINNY_MAX_N}`);
     if (d.M > 65535 || d.batch > 65535) throw new Error(`matmul_skinny: M = ${d.M}, batch ${d.batch}: at most 65535 workgroups a dimension`);
     gpu.dispatch(kernel(variant, d.transA, d.transB, bias !== null, act, accumulate, 0, d.N), [a, b, bias ?? gpu.spare(0), c, gpu.spare(1)],
-      (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha), [d.M, d.batch, 1]);
+      (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha), [d.M, d.batch, 1], matmulWork(d, variant));
     return;
   }
   const T = TILE[variant];
   gpu.dispatch(kernel(variant, d.transA, d.transB, bias !== null, act, accumulate, bg), [a, b, bias ?? gpu.spare(0), c, biasGrad?.out ?? gpu.spare(1)],
-    (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha), [Math.ceil(d.N / T), Math.ceil(d.M / T), d.batch]);
+    (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha), [Math.ceil(d.N / T), Math.ceil(d.M / T), d.batch], matmulWork(d, variant));
 }
