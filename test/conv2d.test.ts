@@ -143,6 +143,10 @@ test('conv2d refuses a tile with fewer threads than reduction rows (32×32 with 
   const d = F.convDims([1, 3, 5, 5], [17, 3, 1, 1], {});
   const X = Tensor.empty(g, [75]), GY = Tensor.empty(g, [425]), GW = Tensor.empty(g, [51]);
   assert.throws(() => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, { tile: [32, 32, 8] }), /16 threads, fewer than its 32/);
+  // prefetching keeps at most 8 slots of A and of B per thread in registers (64×32 with 8×8 blocks: 16 of A), and
+  // needs the hoisted loaders
+  assert.throws(() => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, { tile: [64, 32, 8, 'prefetch'] }), /64×32\/8p: prefetching needs .* at most 8 slots .*\(16,8\)/);
+  assert.throws(() => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, { tile: [64, 64, 4, 'prefetch'], hoist: false }), /prefetching needs the hoisted loaders/);
   for (const t of [X, GY, GW]) t.dispose();
 });
 
@@ -204,7 +208,8 @@ const variants: ConvVariant[] = [
   { phased: false, skinny: false }, { phased: true, skinny: false }, { phased: false, skinny: true }, { phased: true, skinny: true },
   { phased: false, skinny: false, hoist: false }, { phased: true, skinny: false, hoist: false },
 ];
-for (const tile of [[128, 32], [64, 64], [32, 32], [64, 32], [32, 128], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8]] as Tile[])
+for (const tile of [[128, 32], [64, 64], [32, 32], [64, 32], [32, 128], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8],
+  [64, 64, 4, 'prefetch'], [128, 128, 8, 'prefetch'], [128, 64, 8, 'prefetch'], [64, 128, 8, 'prefetch'], [32, 32, 4, 'prefetch']] as Tile[])
   variants.push({ phased: true, skinny: false, tile }, { phased: false, skinny: false, tile });
 variants.push({ phased: true, skinny: false, hoist: false, tile: [128, 32] }, { phased: true, skinny: false, hoist: false, tile: [128, 128, 8] });
 for (const [name, xs, ws, opts] of variantCases)
@@ -242,7 +247,8 @@ for (const [name, xs, ws, opts] of variantCases)
 // The tile partitions the GEMM's outputs, never an output's sum: every tile gives the same float32 bits (the weight
 // gradient at a fixed split count, which sets its partial sums). This is what lets conv2d_tune.ts pick tiles by
 // timing without changing a run's numbers.
-const ALL_TILES: Tile[] = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8]];
+const ALL_TILES: Tile[] = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8],
+  [64, 64, 4, 'prefetch'], [128, 128, 8, 'prefetch'], [128, 64, 8, 'prefetch'], [64, 128, 8, 'prefetch'], [32, 32, 4, 'prefetch']];
 for (const [name, xs, ws, opts] of [variantCases[4], variantCases[6], gwCases[3]])
   test(`conv2d: every tile gives the same bits (forward, input gradient phased and not, weight gradient in 1 and 3 slices): ${name}`, async () => {
     const g = await gpuBackend();

@@ -21,6 +21,10 @@
 // NT/(BM/4) and NT/BK, so covers it for any BM, BN of 32, 64, 128 and either TB (LA = BK·(BM/4)/NT,
 // LB = BK·(BN/4)/NT). Gathers run along the contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when
 // HAS_BIAS = 1, then ACT: 0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
+// PREFETCH = 1 (hoisted loaders, a thread's LA, LB ≤ 8 slots): the next tile step's global loads go into registers
+// before this step's FMAs and into workgroup memory after them (software pipelining: a workgroup does not wait on
+// memory between steps, which matters where few workgroups fit on a core, e.g. 8×8 per thread). The FMAs and
+// their order are the same, so are the bits; the tuner times it as tiles of its own (64×64p, 128×128/8p, …).
 // PHASED = 1 (mode 1 with stride > 1): workgroup z picks an output phase (a, b) = (h mod sh, w mod sw); only the
 // taps r ≡ (a + ph) mod sh, s ≡ (b + pw) mod sw reach such pixels, so the reduction shrinks sh·sw-fold instead of
 // multiplying zeros (gm = N·⌈H/sh⌉·⌈W/sw⌉; gk = K·Rp·Sp, the phase's own tap counts Rp = ⌈(R − r0)/sh⌉ and
@@ -39,6 +43,7 @@ override ACCUM: u32 = 0u;
 // HOIST = 1: each thread decodes its fixed GEMM rows (pixels) once per workgroup and each reduction index once per
 // tile step (the tuned loader); 0: the first version, decoding every element through aval/bval (kept as a reference)
 override HOIST: u32 = 1u;
+override PREFETCH: u32 = 0u;
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
@@ -285,6 +290,24 @@ fn decodeCols(t: u32, col0: u32, gn: u32) {
   }
 }
 
+// PREFETCH = 1: the slots a thread loaded for the next tile step (value and workgroup-memory index), kept in
+// registers until commit() stores them; 0: the loaders store straight into As, Bs
+const STAGE = 8u;
+var<private> stA: array<vec4<f32>, STAGE>;
+var<private> stAi: array<u32, STAGE>;
+var<private> stB: array<vec4<f32>, STAGE>;
+var<private> stBi: array<u32, STAGE>;
+fn putA(l: u32, i: u32, v: vec4<f32>) {
+  if (PREFETCH == 1u) { stA[l] = v; stAi[l] = i; } else { As[i] = v; }
+}
+fn putB(l: u32, i: u32, v: vec4<f32>) {
+  if (PREFETCH == 1u) { stB[l] = v; stBi[l] = i; } else { Bs[i] = v; }
+}
+fn commit() {
+  for (var l = 0u; l < LA; l++) { As[stAi[l]] = stA[l]; }
+  for (var l = 0u; l < LB; l++) { Bs[stBi[l]] = stB[l]; }
+}
+
 fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
   for (var l = 0u; l < LA; l++) {
     var v = vec4<f32>(0.0);
@@ -299,7 +322,7 @@ fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
           if (m < gm) { v[i] = srcA[base + m * pq]; }
         }
       }
-      As[(t % BK) * (BM / 4u) + am4] = v;
+      putA(l, (t % BK) * (BM / 4u) + am4, v);
       continue;
     }
     let ak = t / (BM / 4u) + AKS * l;
@@ -353,7 +376,7 @@ fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
         }
       }
     }
-    As[ak * (BM / 4u) + t % (BM / 4u)] = v;
+    putA(l, ak * (BM / 4u) + t % (BM / 4u), v);
   }
 }
 
@@ -408,7 +431,7 @@ fn loadB(t: u32, col0: u32, k0: u32, kEnd: u32, gn: u32) {
         }
       }
     }
-    Bs[bk * (BN / 4u) + bn4] = v;
+    putB(l, bk * (BN / 4u) + bn4, v);
   }
 }
 
@@ -439,8 +462,19 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
     decodeRows(row0 + 4u * (t % (BM / 4u)), gm);
     if (MODE == 2u && LB <= COL_SLOTS) { decodeCols(t, col0, gn); }
   }
+  // PREFETCH: the first step's tile goes to workgroup memory before the loop; each step then loads the next one
+  if (PREFETCH == 1u && kBeg < kEnd) {
+    loadA(t, row0, kBeg, kEnd, gm);
+    loadB(t, col0, kBeg, kEnd, gn);
+    commit();
+  }
   for (var k0 = kBeg; k0 < kEnd; k0 += BK) {
-    if (HOIST == 1u) {
+    if (PREFETCH == 1u) {
+      if (k0 + BK < kEnd) {
+        loadA(t, row0, k0 + BK, kEnd, gm);
+        loadB(t, col0, k0 + BK, kEnd, gn);
+      }
+    } else if (HOIST == 1u) {
       loadA(t, row0, k0, kEnd, gm);
       loadB(t, col0, k0, kEnd, gn);
     } else {
@@ -498,6 +532,7 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
       }
     }
     workgroupBarrier();
+    if (PREFETCH == 1u && k0 + BK < kEnd) { commit(); } // every thread is done with this step's tiles
   }
   var zOff = 0u;
   if (MODE == 2u) { zOff = wg.z * gm * gn; }

@@ -17,12 +17,18 @@ const NARROW: Tile = [128, 32];
 /** the wide tile for gm ≤ 32 rows and gn > 64 columns (the weight gradient of a layer with K ≤ 32 output channels):
  * 32 rows × 128 columns, 32 × 8 threads */
 const WIDE: Tile = [32, 128];
-/** [BM, BN] or [BM, BN, TB]: GEMM rows × columns per workgroup (each 32, 64 or 128; wgsl/conv2d.wgsl's BM, BN
- * overrides) and each thread's TB × TB output block (4 by default; 8 with BM, BN of 64 or 128) */
-export type Tile = [number, number] | [number, number, 4 | 8];
+/** [BM, BN], [BM, BN, TB] or [BM, BN, TB, 'prefetch']: GEMM rows × columns per workgroup (each 32, 64 or 128;
+ * wgsl/conv2d.wgsl's BM, BN overrides), each thread's TB × TB output block (4 by default; 8 with BM, BN of 64 or
+ * 128), and whether the next tile step's loads are issued before this step's FMAs (PREFETCH; the same bits) */
+export type Tile = [number, number] | [number, number, 4 | 8] | [number, number, 4 | 8, 'prefetch'];
 const blockOf = (t: Tile) => t[2] ?? 4;
-/** a tile as logs and benchmarks name it: 64×64, 128×128/8 (8×8 per thread) */
-export const tileName = (t: Tile) => `${t[0]}×${t[1]}${t[2] === 8 ? '/8' : ''}`;
+const prefetchOf = (t: Tile) => t[3] === 'prefetch';
+/** a tile as logs and benchmarks name it: 64×64, 128×128/8 (8×8 per thread), 64×64p (prefetching) */
+export const tileName = (t: Tile) => `${t[0]}×${t[1]}${t[2] === 8 ? '/8' : ''}${prefetchOf(t) ? 'p' : ''}`;
+/** the workgroup-memory slots of As and Bs each thread of a tile loads per tile step (wgsl/conv2d.wgsl LA, LB) */
+const slotsOf = (t: Tile): [number, number] => [(BK * t[0]) / 4 / threadsOf(t), (BK * t[1]) / 4 / threadsOf(t)];
+/** PREFETCH keeps a thread's slots in registers: at most this many each of A and B (wgsl/conv2d.wgsl STAGE) */
+const STAGE = 8;
 /** threads per workgroup of a tile */
 const threadsOf = (t: Tile) => (t[0] / blockOf(t)) * (t[1] / blockOf(t));
 /** workgroup memory a tile needs: As [BK][BM] + Bs [BK][BN] floats */
@@ -32,13 +38,13 @@ export type Mode = keyof typeof MODES;
 
 const kernels = new Map<string, Kernel>();
 function kernel(mode: Mode, hasBias: boolean, act: Activation, phased: boolean, skinny: boolean, hoist: boolean, accumulate: boolean, tile: Tile): Kernel {
-  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${hoist}:${accumulate}:${tile[0]}x${tile[1]}x${blockOf(tile)}`;
+  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${hoist}:${accumulate}:${tileName(tile)}`;
   let k = kernels.get(key);
   if (!k)
     kernels.set(key, (k = {
       file: 'wgsl/conv2d.wgsl', code: src, entry: skinny ? 'conv2d_skinny' : 'conv2d', bindings: ['read', 'read', 'read', 'rw'],
       constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), PHASED: phased ? 1 : 0, HOIST: hoist ? 1 : 0, ACCUM: accumulate ? 1 : 0,
-        ...(skinny || (tile[0] === TILE && tile[1] === TILE) ? {} : { BM: tile[0], BN: tile[1] }), ...(skinny || blockOf(tile) === 4 ? {} : { TB: blockOf(tile) }) },
+        ...(skinny || (tile[0] === TILE && tile[1] === TILE) ? {} : { BM: tile[0], BN: tile[1] }), ...(skinny || blockOf(tile) === 4 ? {} : { TB: blockOf(tile) }), ...(!skinny && prefetchOf(tile) ? { PREFETCH: 1 } : {}) },
     }));
   return k;
 }
@@ -91,7 +97,10 @@ export function pickTile(gpu: Gpu, mode: Mode, gm: number, gn: number): Tile {
 }
 
 /** every tile wgsl/conv2d.wgsl has: 4×4 per thread, then 8×8 (32×32 with 8×8 would have 16 threads, too few) */
-export const CONV_TILES: readonly Tile[] = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8]];
+export const CONV_TILES: readonly Tile[] = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8],
+  // prefetching versions of the tiles the first GPU session's tuning chose most, and of the big 8×8 ones (where
+  // few workgroups fit on a core, so waiting on memory between tile steps is not hidden by other workgroups)
+  [64, 64, 4, 'prefetch'], [128, 128, 8, 'prefetch'], [128, 64, 8, 'prefetch'], [64, 128, 8, 'prefetch']];
 /** whether a tile fits the device's workgroup memory and invocations */
 export function tileFits(gpu: Gpu, t: Tile): boolean {
   return gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(t) && gpu.limits.maxComputeInvocationsPerWorkgroup >= threadsOf(t) && threadsOf(t) >= BK;
@@ -183,6 +192,8 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
   // the loaders give each of BK = 32 reduction rows of a tile step a thread of its own, so ≥ 32 threads (32×32 with
   // 8×8 blocks would be 16)
   if (threadsOf(tile) < BK) throw new Error(`conv2d tile ${tile} has ${threadsOf(tile)} threads, fewer than its ${BK} reduction rows`);
+  if (prefetchOf(tile) && (v.hoist === false || Math.max(...slotsOf(tile)) > STAGE))
+    throw new Error(`conv2d tile ${tileName(tile)}: prefetching needs the hoisted loaders and at most ${STAGE} slots of A and of B per thread (${slotsOf(tile)})`);
   if (tileBytes(tile) > gpu.limits.maxComputeWorkgroupStorageSize || threadsOf(tile) > gpu.limits.maxComputeInvocationsPerWorkgroup)
     throw new Error(`conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${threadsOf(tile)} threads`);
   gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate, tile), [a, b, biasOrDummy(gpu, bias), out],
