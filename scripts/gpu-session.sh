@@ -20,7 +20,8 @@
 #      generator's weight average and of the trained weights; the default presets (projection cGAN, AC-GAN with a
 #      real-only class head);
 #   4. the evaluation of both, unless EVAL=0 (FID with the real-vs-real floor, accuracy, balance, latent figures, report.html;
-#      EVAL_WHAT adds `augment`, the augmentation study: three classifier trainings, ~90 s on an H200);
+#      EVAL_WHAT adds `augment`, the augmentation study: four classifier trainings, ~2 min per GAN on an H200 at
+#      10 epochs (EVAL_ARGS='--augment-epochs 5' halves it); then the two run one after the other);
 #   5. back in $OUT (at most 8 files of 16 MiB come back from a device call): results.tar.gz (benchmarks, logs,
 #      curves, grids, metrics, eval reports), cgan-samples.tar and acgan-samples.tar (the grid of every epoch),
 #      eval-classifier.safetensors and .sha256 (`eval cnn --ship`: the FID ruler; commit both to models/),
@@ -30,7 +31,8 @@
 # CNN_ARGS='--train-subset 256 --test-subset 256 --epochs 2' CNN_EVAL_ARGS='--test-subset 256'
 # GAN_ARGS='--train-subset 128 --fid-n 100 --fid-every 1' EVAL_ARGS='--n 100 --real-n 100').
 # Two calls in one session (the usual plan): EVAL=0 on the first (`EVAL=0 … all`: benchmarks, then all the rest
-# of the call trains), then `TOTAL_S=… gans` on the still-warm machine trains on and evaluates.
+# of the call trains), then `TOTAL_S=… gans` on the still-warm machine trains on and evaluates. A GAN whose run
+# already has its EPOCHS is not trained again (nor re-evaluated, unless EVAL_WHAT asks for `augment`).
 # Single parts for a longer lease: bench | cnn | cgan | acgan | gans (training parts resume from runs/gpu-*, which a
 # warm machine keeps between calls: `gans` in a second call right after `all` trains both GANs further, with
 # TOTAL_S set to what that call may take).
@@ -71,6 +73,11 @@ bench() { # each under its own timeout (at most 240 s together)
   timeout 30 node bench/matmul.js --json "$res/matmul.json" > "$res/matmul.txt" 2>&1
 }
 left() { echo $(( ${TOTAL_S:-540} - SECONDS )); }
+epochs_done() { # the last epoch runs/gpu-MODEL/metrics.jsonl records (0 without one)
+  local f=$runs/gpu-$1/metrics.jsonl e=0
+  [ -s "$f" ] && e=$(tail -n 1 "$f" | grep -o '"epoch":[0-9]*' | cut -d: -f2)
+  echo "${e:-0}"
+}
 evalgan() { # model — evaluation of runs/gpu-MODEL with the classifier, unless training already wrote it (its
   # end-of-run evaluation leaves the augmentation study out: asked for in EVAL_WHAT, the evaluation runs again)
   local dir=$runs/gpu-$1 what=${EVAL_WHAT:-fid,accuracy,balance,latent,report}
@@ -106,21 +113,33 @@ gans() { # AC-GAN, then cGAN (resuming runs/gpu-*), until what is left minus EVA
   # (the two processes time-share the GPU). EVAL=0 leaves the evaluations (and their EVAL_S) to a later call: for a
   # first call that a second will continue, so that its time goes to training (a run that ends its epochs still
   # evaluates itself, within its training share)
-  local cls fid=() m s p1 p2 ev=${EVAL_S:-90}
+  local cls fid=() m s p1 p2 ev=${EVAL_S:-90} n=${EPOCHS:-20}
   [ "${EVAL:-1}" = 0 ] && ev=0
+  [[ ${EVAL_WHAT:-} == *augment* ]] && ev=$(( 2 * ev )) # one evaluation after the other (below)
   cls=$(classifier)
   [ -n "$cls" ] && fid=(--classifier "$cls" --fid-every 5)
-  # an evaluation left by an earlier call describes an older checkpoint
-  for m in cgan acgan; do rm -rf "$runs/gpu-$m/eval"; done
-  s=$(( ($(left) - ev - 20) / 2 ))
-  (( s < 30 )) && s=30
-  # a NaN reloads the last checkpoint at half the learning rate instead of ending the GAN's share of the session
-  train "$s" acgan --epochs "${EPOCHS:-20}" --on-nan rollback "${fid[@]}" ${GAN_ARGS:-}
-  s=$(( $(left) - ev - 20 ))   # what the AC-GAN left too
-  (( s < 30 )) && s=30
-  train "$s" cgan --epochs "${EPOCHS:-20}" --on-nan rollback "${fid[@]}" ${GAN_ARGS:-}
-  # explicit PIDs: a bare `wait` would also wait for the `tee` behind exec (bash ≥ 5.1), i.e. for ever
-  if [ -n "$cls" ] && [ "${EVAL:-1}" != 0 ]; then evalgan cgan & p1=$!; evalgan acgan & p2=$!; wait "$p1" "$p2"; fi
+  for m in acgan cgan; do
+    if (( $(epochs_done "$m") >= n )); then
+      # an earlier call finished it (and its run evaluated itself): its time goes to the other and the evaluation
+      echo "$m: $n epochs done in an earlier call; not trained again"
+      continue
+    fi
+    rm -rf "$runs/gpu-$m/eval" # an evaluation left by an earlier call describes an older checkpoint
+    # the AC-GAN gets half of what is left, the cGAN the rest (all of it where the AC-GAN had nothing to do)
+    s=$(( $(left) - ev - 20 )); [ "$m" = acgan ] && (( $(epochs_done cgan) < n )) && s=$(( s / 2 ))
+    (( s < 30 )) && s=30
+    # a NaN reloads the last checkpoint at half the learning rate instead of ending the GAN's share of the session
+    train "$s" "$m" --epochs "$n" --on-nan rollback "${fid[@]}" ${GAN_ARGS:-}
+  done
+  [ -n "$cls" ] && [ "${EVAL:-1}" != 0 ] || return 0
+  if [[ ${EVAL_WHAT:-} == *augment* ]]; then
+    # the augmentation study trains classifiers for minutes: one GAN after the other, so that a call that runs out
+    # of time still has one whole study (side by side, both would be cut)
+    evalgan cgan; evalgan acgan
+  else
+    # explicit PIDs: a bare `wait` would also wait for the `tee` behind exec (bash ≥ 5.1), i.e. for ever
+    evalgan cgan & p1=$!; evalgan acgan & p2=$!; wait "$p1" "$p2"
+  fi
 }
 
 case "$part" in

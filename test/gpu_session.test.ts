@@ -68,6 +68,17 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
       assert.match(tlog, /epoch 3: FID/, `${m}: epoch 3`);
       assert.ok(existsSync(join(dir, 'runs', `gpu-${m}`, 'eval', 'report.html')), `${m}: evaluated again`);
     }
+    // a third call with nothing left to train: neither GAN trains again (nor re-evaluates: their runs' own
+    // evaluations describe the checkpoints they have)
+    const out3 = join(dir, 'out3');
+    const r3 = spawnSync('bash', ['scripts/gpu-session.sh', 'gans', out3], { encoding: 'utf8', env: { ...env, EPOCHS: '3', TOTAL_S: '120' }, timeout: 180_000 });
+    const log3 = existsSync(join(out3, 'session.log')) ? readFileSync(join(out3, 'session.log'), 'utf8') : r3.stdout + r3.stderr;
+    assert.is(r3.status, 0, log3);
+    for (const m of ['cgan', 'acgan']) {
+      assert.match(log3, new RegExp(`${m}: 3 epochs done in an earlier call; not trained again`));
+      assert.not.match(log3, new RegExp(`train ${m} \\(`), `${m} not trained:\n${log3}`);
+      assert.ok(existsSync(join(dir, 'runs', `gpu-${m}`, 'eval', 'report.html')), `${m}: its evaluation kept`);
+    }
   } finally {
     rmSync(dir, { recursive: true });
   }

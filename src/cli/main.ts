@@ -116,6 +116,7 @@ const EVAL_GAN: Record<string, FlagSpec> = {
   'real-n': { type: 'int', min: 2, help: 'real images for FID and its floor (default 10000)' },
   seed: { type: 'int', min: 0, help: 'noise seed (default 0)' },
   weights: WEIGHTS_FLAG,
+  'augment-epochs': { type: 'int', min: 1, help: 'epochs of each classifier the augmentation study trains, all rows alike (default 10)' },
   out: { type: 'string', help: 'output directory (default: eval/ beside the GAN checkpoint, or eval-<date>)' },
   data: DATA_FLAG,
 };
@@ -499,6 +500,7 @@ async function evalGanCmd(argv: string[]): Promise<number> {
       ganCheckpoint: flags.checkpoint as string | undefined, weights: flags.weights as GanWeights | undefined, samples: flags.samples as string | undefined, labels: flags.labels as string | undefined,
       classifierCheckpoint: flags.classifier as string, data, n: flags.n as number | undefined, realN: flags['real-n'] as number | undefined,
       seed: (flags.seed as number) ?? 0, outDir, what, log: console.log, setup: [['device', describeGpu(gpu)]],
+      augment: flags['augment-epochs'] ? { epochs: flags['augment-epochs'] as number } : undefined,
     });
     if (r.fid) console.log(`FID ${r.fid.fid.toFixed(2)} (real-vs-real floor ${r.fid.realFloor?.toFixed(2) ?? "not computed"}; ${r.fid.nGenerated} generated vs ${r.fid.nReal} real, features of ${r.fid.classifier})`);
     if (r.accuracy) console.log(`classifier accuracy on generated images ${(100 * r.accuracy.acc).toFixed(2)}%${r.accuracy.real ? ` (on real test images ${(100 * r.accuracy.real.acc).toFixed(2)}%)` : ''}`);
