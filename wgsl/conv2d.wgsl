@@ -290,22 +290,27 @@ fn decodeCols(t: u32, col0: u32, gn: u32) {
   }
 }
 
-// PREFETCH = 1: the slots a thread loaded for the next tile step (value and workgroup-memory index), kept in
-// registers until commit() stores them; 0: the loaders store straight into As, Bs
+// where thread t's l-th slot goes in As (k-major: MODE 2's slots are (k = t % BK, rows 4·am4..), the other modes'
+// (k = ak, rows 4·(t % (BM/4))..)) and in Bs (k = t % BK, columns 4·bn4..); the loaders below use the same
+fn slotA(t: u32, l: u32) -> u32 {
+  if (MODE == 2u) { return (t % BK) * (BM / 4u) + t / BK + (NT / BK) * l; }
+  return (t / (BM / 4u) + AKS * l) * (BM / 4u) + t % (BM / 4u);
+}
+fn slotB(t: u32, l: u32) -> u32 { return (t % BK) * (BN / 4u) + t / BK + (NT / BK) * l; }
+// PREFETCH = 1: the slots a thread loaded for the next tile step, kept in registers until commit() stores them;
+// 0: the loaders store straight into As, Bs
 const STAGE = 8u;
 var<private> stA: array<vec4<f32>, STAGE>;
-var<private> stAi: array<u32, STAGE>;
 var<private> stB: array<vec4<f32>, STAGE>;
-var<private> stBi: array<u32, STAGE>;
-fn putA(l: u32, i: u32, v: vec4<f32>) {
-  if (PREFETCH == 1u) { stA[l] = v; stAi[l] = i; } else { As[i] = v; }
+fn putA(t: u32, l: u32, v: vec4<f32>) {
+  if (PREFETCH == 1u) { stA[l] = v; } else { As[slotA(t, l)] = v; }
 }
-fn putB(l: u32, i: u32, v: vec4<f32>) {
-  if (PREFETCH == 1u) { stB[l] = v; stBi[l] = i; } else { Bs[i] = v; }
+fn putB(t: u32, l: u32, v: vec4<f32>) {
+  if (PREFETCH == 1u) { stB[l] = v; } else { Bs[slotB(t, l)] = v; }
 }
-fn commit() {
-  for (var l = 0u; l < LA; l++) { As[stAi[l]] = stA[l]; }
-  for (var l = 0u; l < LB; l++) { Bs[stBi[l]] = stB[l]; }
+fn commit(t: u32) {
+  for (var l = 0u; l < LA; l++) { As[slotA(t, l)] = stA[l]; }
+  for (var l = 0u; l < LB; l++) { Bs[slotB(t, l)] = stB[l]; }
 }
 
 fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
@@ -322,7 +327,7 @@ fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
           if (m < gm) { v[i] = srcA[base + m * pq]; }
         }
       }
-      putA(l, (t % BK) * (BM / 4u) + am4, v);
+      putA(t, l, v);
       continue;
     }
     let ak = t / (BM / 4u) + AKS * l;
@@ -376,7 +381,7 @@ fn loadA(t: u32, row0: u32, k0: u32, kEnd: u32, gm: u32) {
         }
       }
     }
-    putA(l, ak * (BM / 4u) + t % (BM / 4u), v);
+    putA(t, l, v);
   }
 }
 
@@ -431,7 +436,7 @@ fn loadB(t: u32, col0: u32, k0: u32, kEnd: u32, gn: u32) {
         }
       }
     }
-    putB(l, bk * (BN / 4u) + bn4, v);
+    putB(t, l, v);
   }
 }
 
@@ -466,7 +471,7 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   if (PREFETCH == 1u && kBeg < kEnd) {
     loadA(t, row0, kBeg, kEnd, gm);
     loadB(t, col0, kBeg, kEnd, gn);
-    commit();
+    commit(t);
   }
   for (var k0 = kBeg; k0 < kEnd; k0 += BK) {
     if (PREFETCH == 1u) {
@@ -532,7 +537,7 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
       }
     }
     workgroupBarrier();
-    if (PREFETCH == 1u && k0 + BK < kEnd) { commit(); } // every thread is done with this step's tiles
+    if (PREFETCH == 1u && k0 + BK < kEnd) { commit(t); } // every thread is done with this step's tiles
   }
   var zOff = 0u;
   if (MODE == 2u) { zOff = wg.z * gm * gn; }
