@@ -198,7 +198,7 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
     throw new Error(`conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${threadsOf(tile)} threads`);
   gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate, tile), [a, b, biasOrDummy(gpu, bias), out],
     (p) => p.u(d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.sh, d.sw, d.ph, d.pw, kChunk).f(alpha),
-    skinny ? [Math.ceil(gm / SKINNY_ROWS), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z], convWork(mode, d, phased, skinny ? 'skinny' : tileName(tile), z));
+    skinny ? [Math.ceil(gm / SKINNY_ROWS), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z], () => convWork(mode, d, phased, skinny ? 'skinny' : tileName(tile), z));
 }
 
 export function conv2d(gpu: Gpu, x: GBuf, w: GBuf, bias: GBuf | null, y: GBuf, d: ConvDims, act: Activation, alpha: number, v: ConvVariant = {}): void {

@@ -292,9 +292,10 @@ export class Gpu {
 
   /**
    * Record one dispatch. `setParams` writes the kernel's uniform struct; `bufs` are bindings 1..n in order.
-   * `groups` is the workgroup count [x, y, z].
+   * `groups` is the workgroup count [x, y, z]. `work` describes the problem for profiles (called only when
+   * profiling, so that a training step builds no strings).
    */
-  dispatch(k: Kernel, bufs: readonly GBuf[], setParams: (p: Params) => void, groups: readonly [number, number?, number?], work?: Work): void {
+  dispatch(k: Kernel, bufs: readonly GBuf[], setParams: (p: Params) => void, groups: readonly [number, number?, number?], work?: () => Work): void {
     if (bufs.length !== k.bindings.length) throw new GpuError(`${k.file}:${k.entry}: ${bufs.length} buffers bound, ${k.bindings.length} declared`);
     const [x, y = 1, z = 1] = groups;
     if (x === 0 || y === 0 || z === 0) return;
@@ -334,11 +335,11 @@ export class Gpu {
     const resolve = this.device.createBuffer({ size: 16 * capacity, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
     this.prof = { set, labels: [], resolve, capacity };
   }
-  private profileNext(k: Kernel, work?: Work): void {
+  private profileNext(k: Kernel, work?: () => Work): void {
     const p = this.prof!;
     if (p.labels.length >= p.capacity) this.flushProfile();
     const i = p.labels.length;
-    p.labels.push({ label: `${k.file.replace(/^wgsl\//, '')}:${k.entry}${k.constants ? `(${Object.entries(k.constants).map(([a, b]) => `${a}=${b}`).join(',')})` : ''}`, ...work });
+    p.labels.push({ label: `${k.file.replace(/^wgsl\//, '')}:${k.entry}${k.constants ? `(${Object.entries(k.constants).map(([a, b]) => `${a}=${b}`).join(',')})` : ''}`, ...work?.() });
     this.endPass();
     this.timestampWrites = { querySet: p.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
   }

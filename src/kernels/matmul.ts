@@ -54,10 +54,10 @@ export function matmul(gpu: Gpu, a: GBuf, b: GBuf, c: GBuf, d: MatmulDims, varia
     if (d.N > SKINNY_MAX_N) throw new Error(`matmul_skinny: N = ${d.N} columns, at most ${SKINNY_MAX_N}`);
     if (d.M > 65535 || d.batch > 65535) throw new Error(`matmul_skinny: M = ${d.M}, batch ${d.batch}: at most 65535 workgroups a dimension`);
     gpu.dispatch(kernel(variant, d.transA, d.transB, bias !== null, act, accumulate, 0, d.N), [a, b, bias ?? gpu.spare(0), c, gpu.spare(1)],
-      (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha), [d.M, d.batch, 1], matmulWork(d, variant));
+      (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha), [d.M, d.batch, 1], () => matmulWork(d, variant));
     return;
   }
   const T = TILE[variant];
   gpu.dispatch(kernel(variant, d.transA, d.transB, bias !== null, act, accumulate, bg), [a, b, bias ?? gpu.spare(0), c, biasGrad?.out ?? gpu.spare(1)],
-    (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha), [Math.ceil(d.N / T), Math.ceil(d.M / T), d.batch], matmulWork(d, variant));
+    (p) => p.u(d.M, d.N, d.K, d.strideA, d.strideB).f(alpha), [Math.ceil(d.N / T), Math.ceil(d.M / T), d.batch], () => matmulWork(d, variant));
 }
