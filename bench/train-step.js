@@ -4,8 +4,9 @@
 // step, GPU memory (peak bytes handed out by the pool, bytes allocated), and the host's share of a step (the same
 // step recorded and dropped unsubmitted: JavaScript, autograd and Dawn's recording calls, with the GPU idle).
 // `--profile` adds a per-kernel breakdown of one step from timestamp queries (each dispatch in its own pass, so
-// its total overstates a run), and one per conv/matmul problem with the rate each reached (useful FLOPs / time). Conv tiles are timed after the first warm-up step and the fastest kept, as
-// `npm run train` does (`--tune auto`: on hardware adapters; `on`, `off`); the rows say how long that took. Tiles
+// its total overstates a run), and one per conv/matmul problem with the rate each reached (useful FLOPs / time).
+// Conv tiles are timed after the first warm-up step and the fastest kept, as `npm run train` does
+// (`--tune auto`: on hardware adapters; `on`, `off`); the rows say how long that took. Tiles
 // cached by an earlier process on this device (node/tile_cache.ts) are not timed again, unless --fresh-tiles.
 // Inputs are synthetic (seeded random images and labels): no dataset needed.
 // `--tune-budget S` (default 15) stops starting new problems after S seconds of timing per row.
