@@ -25,8 +25,8 @@ import { loadGanModels, type GanWeights } from '../gan/load.js';
 import { readCheckpoint } from '../node/checkpoint.js';
 import { loadClassifier } from '../train/cnn_run.js';
 import { gridPng } from '../node/png.js';
-import { lineChart, confusionMatrix, barChart, scatterPlot, scatterBounds } from '../report/svg.js';
-import { fidCharts } from '../gan/run.js';
+import { confusionMatrix, barChart, scatterPlot, scatterBounds } from '../report/svg.js';
+import { fidCharts, lossCharts, type GanEpoch } from '../gan/run.js';
 import { reportHtml, ReportFigure, ReportInput } from '../report/html.js';
 import { readSamplePair } from './idx_samples.js';
 import { accuracyOf, classBalance, classify, Classified, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes, AccuracyResult, BalanceResult, FidResult } from './metrics.js';
@@ -353,18 +353,12 @@ const gridOf = (g: ImageGrid): Uint8Array => new Uint8Array(gridPng(g.images, { 
 /** loss curves and per-epoch grids of the GAN run the checkpoint came from */
 function trainingFigures(ganCheckpoint: string, meta: Record<string, any>): { curves: ReportFigure[]; grids: { epoch: number; png: Uint8Array }[] } {
   const curves: ReportFigure[] = [];
-  const h = (meta.history ?? []) as { epoch: number; dReal: number; dFake: number; g: number; aux: number; dx: number; dgz: number }[];
+  const h = (meta.history ?? []) as GanEpoch[];
   if (h.length) {
-    const x = h.map((e) => e.epoch);
-    const series = [
-      { name: 'D loss (real)', x, y: h.map((e) => e.dReal) },
-      { name: 'D loss (fake)', x, y: h.map((e) => e.dFake) },
-      { name: 'G loss', x, y: h.map((e) => e.g) },
-    ];
-    if (h.some((e) => e.aux)) series.push({ name: 'aux class loss', x, y: h.map((e) => e.aux) });
-    curves.push({ caption: 'Training losses per epoch (means over the epoch’s steps).', svg: lineChart('GAN losses per epoch', 'epoch', series) });
-    curves.push({ caption: 'Mean discriminator output on real images, D(x), and on generated ones, D(G(z)).', svg: lineChart('Mean discriminator output', 'epoch', [{ name: 'D(x)', x, y: h.map((e) => e.dx) }, { name: 'D(G(z))', x, y: h.map((e) => e.dgz) }]) });
-    const fc = fidCharts(meta.history);
+    const lc = lossCharts(h);
+    curves.push({ caption: 'Training losses per epoch (means over the epoch’s steps).', svg: lc.losses });
+    curves.push({ caption: 'Mean discriminator output on real images, D(x), and on generated ones, D(G(z)).', svg: lc.dOutputs });
+    const fc = fidCharts(h);
     if (fc) {
       const both = fc.trained ? ' Two lines: the generator\'s weight average (what samples come from) and the trained weights.' : '';
       curves.push({ caption: `FID during training (--fid-every), on the same classifier's features with the run's --fid-n generated and test images (usually fewer than the evaluation's, and fewer images give a higher FID), with the real-vs-real floor at that size.${both}`, svg: fc.fid });

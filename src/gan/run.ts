@@ -337,19 +337,29 @@ export function fidCharts(h: readonly Pick<GanEpoch, 'epoch' | 'fid' | 'genAcc' 
   };
 }
 
-function writeCurves(dir: string, h: GanEpoch[]): void {
+/** the losses per epoch (the AC-GAN's class loss where the run has one) and D's mean outputs, as line charts: the
+ *  run's losses.svg and d_outputs.svg, and the report's first two curves */
+export function lossCharts(h: readonly Pick<GanEpoch, 'epoch' | 'dReal' | 'dFake' | 'g' | 'aux' | 'dx' | 'dgz'>[]): { losses: string; dOutputs: string } {
   const x = h.map((e) => e.epoch);
   const series = [
     { name: 'D loss (real)', x, y: h.map((e) => e.dReal) },
     { name: 'D loss (fake)', x, y: h.map((e) => e.dFake) },
     { name: 'G loss', x, y: h.map((e) => e.g) },
   ];
-  if (h.some((e) => e.aux !== 0)) series.push({ name: 'aux class loss', x, y: h.map((e) => e.aux) });
-  writeFileSync(join(dir, 'losses.svg'), lineChart('GAN losses per epoch', 'epoch', series));
+  if (h.some((e) => e.aux)) series.push({ name: 'aux class loss', x, y: h.map((e) => e.aux) });
+  return {
+    losses: lineChart('GAN losses per epoch', 'epoch', series),
+    dOutputs: lineChart('Mean discriminator output', 'epoch', [{ name: 'D(x)', x, y: h.map((e) => e.dx) }, { name: 'D(G(z))', x, y: h.map((e) => e.dgz) }]),
+  };
+}
+
+function writeCurves(dir: string, h: GanEpoch[]): void {
+  const lc = lossCharts(h);
+  writeFileSync(join(dir, 'losses.svg'), lc.losses);
   const fc = fidCharts(h);
   if (fc) {
     writeFileSync(join(dir, 'fid.svg'), fc.fid);
     if (fc.accuracy) writeFileSync(join(dir, 'gen_accuracy.svg'), fc.accuracy);
   }
-  writeFileSync(join(dir, 'd_outputs.svg'), lineChart('Mean discriminator output', 'epoch', [{ name: 'D(x)', x, y: h.map((e) => e.dx) }, { name: 'D(G(z))', x, y: h.map((e) => e.dgz) }]));
+  writeFileSync(join(dir, 'd_outputs.svg'), lc.dOutputs);
 }
