@@ -113,6 +113,9 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   const { G, D, optG, optD, ones, zeros } = s;
   const B = x.shape[0];
   const acgan = s.config.kind === 'acgan';
+  // the AC-GAN's class head learns the real images' classes, and (auxFake, the paper's form) the generated images'
+  // intended ones; without it the head stays a classifier of real images, which G must then satisfy
+  const auxOnFake = acgan && s.config.auxFake !== false;
 
   // One generator pass per step: G makes a batch (its tape kept), D learns to reject it, then G learns from the
   // same images through the updated D (as PyTorch's DCGAN example does; a second pass on fresh noise would add
@@ -124,16 +127,14 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   optD.zeroGrad();
   const real = D.forward(x, y);
   // detached: D's backward stops at the images, G is untouched; the class head only where a loss reads it
-  const faked = D.forward(fake.detach(), yFake, undefined, { classHead: s.config.auxFake !== false });
+  const faked = D.forward(fake.detach(), yFake, undefined, { classHead: auxOnFake });
   // each loss kernel also gives the mean probability D assigns (D(x) and D(G(z)) for the log)
   const { loss: dReal, prob: dx } = F.bceWithLogitsAndProb(real.adv, ones);
   const { loss: dFake, prob: dgz } = F.bceWithLogitsAndProb(faked.adv, zeros);
-  // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms.
-  // The AC-GAN's class head learns the real images' classes, and (auxFake, the paper's form) the generated images'
-  // intended ones; without it the head stays a classifier of real images, which G must then satisfy
+  // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms
   const aux = !acgan ? F.reshape(zeros, [1])
-    : s.config.auxFake === false ? F.softmaxCrossEntropy(real.cls!, y)
-    : F.add(F.softmaxCrossEntropy(real.cls!, y), F.softmaxCrossEntropy(faked.cls!, yFake));
+    : auxOnFake ? F.add(F.softmaxCrossEntropy(real.cls!, y), F.softmaxCrossEntropy(faked.cls!, yFake))
+    : F.softmaxCrossEntropy(real.cls!, y);
   // D's loss is dReal + dFake (+ aux): backward from its terms at once, as from their sum, which is never computed;
   // each seeded with the kept 1 (backward() would fill a new one)
   const terms = acgan ? [dReal, dFake, aux] : [dReal, dFake];
