@@ -155,6 +155,7 @@ for (const [m, title] of [['cgan', 'cGAN'], ['acgan', 'AC-GAN']]) {
     if (ev.fid) lines.push(`- FID ${f(ev.fid.fid)} (real-vs-real floor ${f(ev.fid.realFloor)}; ${ev.fid.nGenerated} generated vs ${ev.fid.nReal} real)`);
     if (ev.accuracy) lines.push(`- real-trained classifier on ${ev.accuracy.count} generated images: ${f(100 * ev.accuracy.acc)}%`);
     if (ev.balance) lines.push(`- class balance: largest deviation from 10% is ${f(100 * ev.balance.maxDeviation)} points`);
+    if (ev.truncation) lines.push(`- truncation (noise: FID / accuracy / worst class deviation): ${ev.truncation.map((t) => `${t.threshold === null ? 'untruncated' : `±${t.threshold}`} ${f(t.fid)} / ${f(100 * t.acc)}% / ${f(100 * t.maxDeviation)} pts`).join('; ')}`);
     lines.push(`- report: ${join(res, m, 'eval', 'report.html')}`);
   }
   lines.push('');

@@ -50,6 +50,30 @@ test('uniform and normal moments (200k draws)', async () => {
   assert.ok(Math.abs(mz - 1) < 0.02 && Math.abs(vz - 4) < 0.06, `normal mean ${mz} var ${vz}`);
 });
 
+test('truncatedNormal: inside the bounds, the same draws as normal() where those were inside, a truncated normal\'s variance', () => {
+  const n = 200000;
+  const plain = new Generator(11).normal(n);
+  assert.equal([...new Generator(11).truncatedNormal(n, Infinity)], [...plain], 'no bound: normal()');
+  // variance of N(0, 1) truncated to [−t, t]: 1 − 2tφ(t)/(2Φ(t) − 1)
+  for (const [t, variance] of [[1, 0.291125], [0.5, 0.080589]]) {
+    const v = new Generator(11).truncatedNormal(n, t);
+    assert.equal([...v], [...new Generator(11).truncatedNormal(n, t)], 'deterministic');
+    let inside = 0, redrawn = 0, ss = 0, sum = 0;
+    for (let i = 0; i < n; i++) {
+      if (!(Math.abs(v[i]) <= t)) assert.unreachable(`element ${i} = ${v[i]} outside ±${t}`);
+      if (Math.abs(plain[i]) <= t) {
+        inside++;
+        if (v[i] !== plain[i]) assert.unreachable(`element ${i} was inside ±${t} and changed`);
+      } else redrawn++;
+      ss += v[i] * v[i];
+      sum += v[i];
+    }
+    assert.ok(inside > 0 && redrawn > 0);
+    assert.ok(Math.abs(sum / n) < 0.005 && Math.abs(ss / n - variance) < 0.004 * variance + 0.001, `t ${t}: mean ${sum / n}, variance ${ss / n} (want ${variance})`);
+  }
+  assert.throws(() => new Generator(1).truncatedNormal(4, 0), /threshold must be > 0/);
+});
+
 test('Generator permutation is a seeded permutation', () => {
   const p = new Generator(9).permutation(100);
   assert.equal([...p].sort((a, b) => a - b), [...Array(100).keys()]);

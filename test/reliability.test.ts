@@ -54,6 +54,8 @@ test('usage errors exit 2 with one line naming the problem', () => {
     [['train', 'cgan', '--ema', '0.99', '--resume', 'x.safetensors'], /--ema cannot change on --resume/],
     [['eval', 'gan', '--samples', 's.idx', '--labels', 'l.idx', '--weights', 'trained', '--classifier', 'c.safetensors'], /--weights picks a GAN checkpoint's generator weights/],
     [['eval', 'gan', '--checkpoint', 'g.safetensors', '--augment-epochs', '0'], /--augment-epochs must be at least 1/],
+    [['eval', 'gan', '--checkpoint', 'g.safetensors', '--truncation', '1,0'], /--truncation expects thresholds > 0, comma-separated .*got '0'/],
+    [['sample', '--checkpoint', 'x.safetensors', '--truncation', '0'], /--truncation must be at least 0\.01/],
   ] as [string[], RegExp][]) {
     const r = cli(args);
     assert.is(r.code, 2, `${args.join(' ')}: exit ${r.code}, stderr ${r.err}`);

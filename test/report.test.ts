@@ -39,7 +39,7 @@ test('report from a bare input: every section says it was not computed; text is 
   const html = reportHtml({ title: 'tiny <run> & co' });
   assert.match(html, /^<!DOCTYPE html>/);
   assert.match(html, /<title>tiny &lt;run&gt; &amp; co<\/title>/);
-  for (const s of ['FID not computed', 'Accuracy not computed', 'Class balance not computed', 'Augmentation study not run', 'Latent-space figures not made', 'No loss curves', 'No metrics were computed']) assert.ok(html.includes(s), s);
+  for (const s of ['FID not computed', 'Accuracy not computed', 'Class balance not computed', 'Truncation study not run', 'Augmentation study not run', 'Latent-space figures not made', 'No loss curves', 'No metrics were computed']) assert.ok(html.includes(s), s);
   assert.not.match(html, /<figure/);
   assert.not.match(html, /<script|https?:\/\//, 'self-contained: no scripts, nothing fetched');
 });
@@ -59,6 +59,10 @@ function fullInput(): ReportInput {
     fid: { fid: 12.5, realFloor: 0.8, nGenerated: 100, nReal: 100, nRealTrain: 100, dim: 128, classifier: 'best.safetensors', clipped: 2, mostNegative: -3e-14 },
     accuracy: { acc: 0.8, count: 100, perClass: CLASS_NAMES.map((name) => ({ name, count: 10, correct: 8, acc: 0.8 })), confusion: conf, realAcc: 0.91, realCount: 100 },
     balance: { count: 100, counts: new Array(10).fill(10), shares: new Array(10).fill(0.1), expected: 0.1, maxDeviation: 0, worstClass: 0, totalVariation: 0 },
+    truncation: {
+      rows: [{ threshold: null, fid: 12.5, acc: 0.8, maxDeviation: 0.02, worstClass: 6 }, { threshold: 1, fid: 15.25, acc: 0.875, maxDeviation: 0.015, worstClass: 4 }],
+      figures: [{ caption: 'Truncation.', svg: lineChart('accuracy', 'threshold', [{ name: 'accuracy %', x: [1], y: [87.5] }]) }, { caption: 'One noise vector.', png }],
+    },
     augment: { rows: [{ setting: 'real', real: 32, synthetic: 0, testAcc: 0.5, valAcc: 0.4 }, { setting: 'real + 1× synthetic', real: 32, synthetic: 32, testAcc: 0.55 }], epochs: 1, seed: 0, testCount: 40 },
     latent: { figures: [{ caption: 'PCA.', svg: scatterPlot('pca', pts, cls, CLASS_NAMES) }, { caption: 'Interpolation.', png }], silhouette: [{ name: 'real', s: { overall: 0.2, perClass: new Array(10).fill(0.2), count: 100 } }] },
     notes: ['a note'],
@@ -68,10 +72,11 @@ function fullInput(): ReportInput {
 test('report from a full input: numbered figures and tables, PNGs as data: URIs, SVG inline', () => {
   const html = reportHtml(fullInput());
   const figs = html.match(/<figure data-figure=/g)?.length ?? 0;
-  // loss curve, 2 epoch grids, samples, confusion, balance, 2 latent
-  assert.is(figs, 8);
-  assert.is(html.match(/<table data-table=/g)?.length, 5);
-  assert.is(html.match(/src="data:image\/png;base64,/g)?.length, 4);
+  // loss curve, 2 epoch grids, samples, confusion, balance, 2 truncation, 2 latent
+  assert.is(figs, 10);
+  assert.is(html.match(/<table data-table=/g)?.length, 6);
+  assert.is(html.match(/src="data:image\/png;base64,/g)?.length, 5);
+  assert.match(html, /<td>truncated at ±1<\/td><td>15\.250<\/td><td>87\.50%<\/td><td>1\.50% \(Coat\)<\/td>/);
   assert.match(html, /FID 12\.50/);
   assert.match(html, /real-vs-real floor 0\.80/);
   assert.match(html, /2 negative eigenvalue\(s\) \(the most negative -3\.00e-14\) were clipped/);
@@ -158,7 +163,7 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     const out = join(dir, 'eval');
     const r = await evaluateGan(be, {
       ganCheckpoint: join(dir, 'gan', 'checkpoint.safetensors'), classifierCheckpoint: cnnPath, data, n: 100, realN: 100, seed: 3, outDir: out,
-      what: ['fid', 'accuracy', 'balance', 'latent', 'augment', 'report'],
+      what: ['fid', 'accuracy', 'balance', 'truncation', 'latent', 'augment', 'report'], truncation: [1, 0.5],
       latent: { perClass: 5, steps: 5, sweepRows: 2, tsneIterations: 250 },
       augment: { epochs: 1, batch: 16, trainSubset: 32, testSubset: 40 },
       log: (s) => logs.push(s),
@@ -176,10 +181,14 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     assert.is(r.accuracy!.real!.count, 100);
     assert.is(r.balance!.counts.reduce((a, b) => a + b, 0), 100);
     assert.equal(r.balance!.counts, r.accuracy!.confusion.reduce((s, row) => s.map((v, j) => v + row[j]), new Array(10).fill(0)), 'balance counts are the confusion matrix column sums');
+    // truncation: the untruncated row is the samples above; each threshold's samples differ (noise redrawn)
+    assert.equal(r.truncation!.map((x) => x.threshold), [null, 1, 0.5]);
+    assert.equal([r.truncation![0].fid, r.truncation![0].acc, r.truncation![0].maxDeviation], [r.fid!.fid, r.accuracy!.acc, r.balance!.maxDeviation]);
+    for (const x of r.truncation!.slice(1)) assert.ok(Number.isFinite(x.fid) && x.fid >= 0 && x.fid !== r.fid!.fid && x.perClassAcc.length === 10, JSON.stringify(x));
     assert.is(r.latent!.silhouette.generated.count, 50);
     assert.is(r.latent!.pcaExplained.length, 2);
     assert.equal(r.augment!.rows.map((x) => [x.setting, x.real, x.synthetic]), [['real', 32, 0], ['real + 0.5× synthetic', 32, 16], ['real + 1× synthetic', 32, 32], ['synthetic only (TSTR)', 0, 32]]);
-    for (const f of ['results.json', 'report.html', 'samples.png', 'confusion.svg', 'balance.svg', 'interp_lerp.png', 'interp_slerp.png', 'class_sweep.png', 'pca_real.svg', 'pca_generated.svg', 'tsne_real.svg', 'tsne_generated.svg'])
+    for (const f of ['results.json', 'report.html', 'samples.png', 'confusion.svg', 'balance.svg', 'interp_lerp.png', 'interp_slerp.png', 'class_sweep.png', 'truncation.png', 'truncation_accuracy.svg', 'truncation_fid.svg', 'pca_real.svg', 'pca_generated.svg', 'tsne_real.svg', 'tsne_generated.svg'])
       assert.ok(existsSync(join(out, f)) && r.files.includes(f), f);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.not.match(html, /not computed|not run|not made|No loss curves|No per-epoch/);
@@ -192,20 +201,22 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     const imgs = new Uint8Array(30 * 784).map((_, i) => (i * 13) % 256);
     writeFileSync(join(dir, 's.idx'), writeIdx([30, 28, 28], imgs));
     writeFileSync(join(dir, 'l.idx'), writeIdx([30], Array.from({ length: 30 }, (_, i) => i % 3)));
-    const r2 = await evaluateGan(be, { samples: join(dir, 's.idx'), labels: join(dir, 'l.idx'), classifierCheckpoint: cnnPath, data, n: 20, outDir: join(dir, 'idx'), what: ['accuracy', 'balance', 'report'] });
+    const r2 = await evaluateGan(be, { samples: join(dir, 's.idx'), labels: join(dir, 'l.idx'), classifierCheckpoint: cnnPath, data, n: 20, outDir: join(dir, 'idx'), what: ['accuracy', 'balance', 'truncation', 'report'] });
     assert.equal(r2.source, { kind: 'idx', samples: join(dir, 's.idx'), labels: join(dir, 'l.idx'), fileCount: 30 });
     assert.is(r2.n, 20);
     assert.is(r2.accuracy!.count, 20);
-    assert.ok(r2.notes.some((n) => /first 20 of the 30/.test(n)) && r2.notes.some((n) => /not uniform/.test(n)), r2.notes.join('; '));
+    assert.ok(r2.notes.some((n) => /first 20 of the 30/.test(n)) && r2.notes.some((n) => /not uniform/.test(n)) && r2.notes.some((n) => /truncation study needs a generator/.test(n)), r2.notes.join('; '));
+    assert.is(r2.truncation, undefined);
     assert.match(readFileSync(join(dir, 'idx', 'report.html'), 'utf8'), /FID not computed/);
 
     const seen = await renderInChromium(join(out, 'report.html'));
     if (seen) {
       assert.equal(seen.errors, [], 'no console errors');
-      // training curves 4 (losses, D outputs, FID and accuracy per epoch), epoch grids 2, samples, confusion, balance, lerp, slerp, sweep, 2 PCA, 2 t-SNE
-      assert.is(seen.figures.length, 16, JSON.stringify(seen.figures));
+      // training curves 4 (losses, D outputs, FID and accuracy per epoch), epoch grids 2, samples, confusion, balance,
+      // truncation 3 (two charts, a grid), lerp, slerp, sweep, 2 PCA, 2 t-SNE
+      assert.is(seen.figures.length, 19, JSON.stringify(seen.figures));
       for (const f of seen.figures) assert.ok(f.ok && f.w > 20 && f.h > 20, `figure ${f.n} (${f.kind}) did not render: ${JSON.stringify(f)}`);
-      assert.is(seen.tables, 5);
+      assert.is(seen.tables, 6);
     }
   } finally {
     be.gpu.poison = true;

@@ -78,6 +78,25 @@ export class Generator {
     for (let i = 0; i < n; i++) out[i] = mean + std * normalAt(k, i);
     return out;
   }
+  /**
+   * n normals truncated to [−threshold, threshold] (BigGAN's truncation trick: a generator fed noise nearer its
+   * mode trades variety for typical images). Element i is the first of normalAt(k_j, i), j = 0, 1, …, inside the
+   * bounds, where k_0 is the stream's key (so an element already inside is the one normal(n) would draw: the same
+   * noise, only its outliers redrawn) and k_j a key derived from k_0 and j; after 256 misses (probability below
+   * 1e−9 per element for thresholds ≥ 0.5) a uniform draw in the bounds. threshold = Infinity is normal(n).
+   */
+  truncatedNormal(n: number, threshold: number): Float64Array {
+    if (!(threshold > 0)) throw new Error(`truncation threshold must be > 0, got ${threshold}`);
+    const k = this.nextKey();
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let v = normalAt(k, i);
+      for (let j = 1; Math.abs(v) > threshold; j++)
+        v = j <= 256 ? normalAt(hash32((k ^ Math.imul(j, 0x9e3779b9)) >>> 0), i) : (2 * uniformAt(k, i) - 1) * threshold;
+      out[i] = v;
+    }
+    return out;
+  }
   /** a seeded permutation of 0..n-1 (Fisher–Yates) */
   permutation(n: number): Int32Array {
     const u = this.uniform(n);

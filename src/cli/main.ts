@@ -18,7 +18,7 @@ import { runGan, NonFiniteError } from '../gan/run.js';
 import { loadGanModels, type GanWeights } from '../gan/load.js';
 import { readCheckpoint } from '../node/checkpoint.js';
 import { dirname, join } from 'node:path';
-import { evaluateGan, EVAL_WHAT, EvalUsageError, WEIGHTS_NOTE } from '../eval/run_eval.js';
+import { evaluateGan, EVAL_WHAT, EvalUsageError, TRUNCATION_THRESHOLDS, WEIGHTS_NOTE } from '../eval/run_eval.js';
 import type { EvalWhat } from '../eval/run_eval.js';
 import { SampleFileError } from '../eval/idx_samples.js';
 import { generate } from '../gan/train.js';
@@ -96,6 +96,7 @@ const SAMPLE: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'output file (default samples.png, or samples-images.idx plus samples-labels.idx with --format idx)' },
   format: { type: 'string', choices: ['png', 'idx'], help: 'png grid, or IDX files (uint8 images + labels) for other tools' },
   weights: WEIGHTS_FLAG,
+  truncation: { type: 'number', min: 0.01, help: 'redraw noise components outside ±T (the truncation trick: more typical, less varied samples; default: none)' },
 };
 
 const PLAYGROUND: Record<string, FlagSpec> = {
@@ -117,6 +118,7 @@ const EVAL_GAN: Record<string, FlagSpec> = {
   seed: { type: 'int', min: 0, help: 'noise seed (default 0)' },
   weights: WEIGHTS_FLAG,
   'augment-epochs': { type: 'int', min: 1, help: 'epochs of each classifier the augmentation study trains, all rows alike (default 10)' },
+  truncation: { type: 'string', help: `the truncation study's thresholds, comma-separated (default ${TRUNCATION_THRESHOLDS.join(',')})` },
   out: { type: 'string', help: 'output directory (default: eval/ beside the GAN checkpoint, or eval-<date>)' },
   data: DATA_FLAG,
 };
@@ -379,7 +381,7 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
             // to `npm run eval -- gan … --what augment`)
             const r = await evaluateGan(be, {
               ganCheckpoint: ckpt, classifierCheckpoint: flags.classifier as string, data, n: (flags['fid-n'] as number) ?? (short ? 500 : 10000),
-              realN: short ? 500 : undefined, seed: 0, outDir: join(out, 'eval'), what: ['fid', 'accuracy', 'balance', 'latent', 'report'],
+              realN: short ? 500 : undefined, seed: 0, outDir: join(out, 'eval'), what: ['fid', 'accuracy', 'balance', 'truncation', 'latent', 'report'],
               log: () => {}, setup: [['device', describeGpu(gpu)]],
             });
             if (r.fid) console.log(`FID ${r.fid.fid.toFixed(2)} (floor ${r.fid.realFloor?.toFixed(2) ?? '–'}); accuracy on generated images ${r.accuracy ? (100 * r.accuracy.acc).toFixed(2) : '–'}%; report: ${join(out, 'eval', 'report.html')}`);
@@ -457,7 +459,8 @@ async function sampleCmd(argv: string[]): Promise<number> {
     const classes = cls === undefined ? [...Array(state.config.classes).keys()] : [cls];
     const n = per * classes.length;
     const g = new Generator((flags.seed as number) ?? 0);
-    const z = Tensor.from(be, g.normal(n * state.config.noiseDim), [n, state.config.noiseDim]);
+    const t = flags.truncation as number | undefined;
+    const z = Tensor.from(be, t === undefined ? g.normal(n * state.config.noiseDim) : g.truncatedNormal(n * state.config.noiseDim, t), [n, state.config.noiseDim]);
     const labels = Array.from({ length: n }, (_, i) => classes[Math.floor(i / per)]);
     const y = Tensor.from(be, labels, [n], 'i32');
     const imgs = await generate(state.G, z, y);
@@ -471,7 +474,7 @@ async function sampleCmd(argv: string[]): Promise<number> {
       const out = (flags.out as string) ?? 'samples.png';
       const cols = cls === undefined ? per : Math.ceil(Math.sqrt(per));
       writeGridPng(out, imgs, { rows: Math.ceil(n / cols), cols });
-      console.log(`wrote ${n} samples (${cls === undefined ? 'a row per class' : `class ${cls} ${CLASS_NAMES[cls]}`}; ${WEIGHTS_NOTE[state.weights]}) to ${out}`);
+      console.log(`wrote ${n} samples (${cls === undefined ? 'a row per class' : `class ${cls} ${CLASS_NAMES[cls]}`}; ${WEIGHTS_NOTE[state.weights]}${t !== undefined ? `; noise truncated at ±${t}` : ''}) to ${out}`);
     }
     return 0;
   });
@@ -493,6 +496,11 @@ async function evalGanCmd(argv: string[]): Promise<number> {
   if (flags.weights && !flags.checkpoint) throw new UsageError('--weights picks a GAN checkpoint\'s generator weights; --samples files have none');
   const what = ((flags.what as string | undefined)?.split(',') ?? [...EVAL_WHAT]) as EvalWhat[];
   for (const w of what) if (!EVAL_WHAT.includes(w)) throw new UsageError(`--what: unknown part '${w}' (${EVAL_WHAT.join(', ')})`);
+  const truncation = (flags.truncation as string | undefined)?.split(',').map((v) => {
+    const t = Number(v);
+    if (v.trim() === '' || !(t > 0) || !Number.isFinite(t)) throw new UsageError(`--truncation expects thresholds > 0, comma-separated (e.g. ${TRUNCATION_THRESHOLDS.join(',')}); got '${v}'`);
+    return t;
+  });
   return withGpu(flags, async (gpu, be) => {
     const data = await loadFashionMnist({ dir: flags.data as string | undefined });
     const outDir = (flags.out as string) ?? (flags.checkpoint ? join(dirname(flags.checkpoint as string), 'eval') : `eval-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
@@ -500,11 +508,12 @@ async function evalGanCmd(argv: string[]): Promise<number> {
       ganCheckpoint: flags.checkpoint as string | undefined, weights: flags.weights as GanWeights | undefined, samples: flags.samples as string | undefined, labels: flags.labels as string | undefined,
       classifierCheckpoint: flags.classifier as string, data, n: flags.n as number | undefined, realN: flags['real-n'] as number | undefined,
       seed: (flags.seed as number) ?? 0, outDir, what, log: console.log, setup: [['device', describeGpu(gpu)]],
-      augment: flags['augment-epochs'] ? { epochs: flags['augment-epochs'] as number } : undefined,
+      augment: flags['augment-epochs'] ? { epochs: flags['augment-epochs'] as number } : undefined, truncation,
     });
     if (r.fid) console.log(`FID ${r.fid.fid.toFixed(2)} (real-vs-real floor ${r.fid.realFloor?.toFixed(2) ?? "not computed"}; ${r.fid.nGenerated} generated vs ${r.fid.nReal} real, features of ${r.fid.classifier})`);
     if (r.accuracy) console.log(`classifier accuracy on generated images ${(100 * r.accuracy.acc).toFixed(2)}%${r.accuracy.real ? ` (on real test images ${(100 * r.accuracy.real.acc).toFixed(2)}%)` : ''}`);
     if (r.balance) console.log(`class balance: largest deviation from 10% is ${(100 * r.balance.maxDeviation).toFixed(2)} points (class ${r.balance.worstClass})`);
+    if (r.truncation) console.log(`truncation (FID / accuracy): ${r.truncation.map((x) => `${x.threshold === null ? 'none' : `±${x.threshold}`} ${x.fid.toFixed(2)} / ${(100 * x.acc).toFixed(2)}%`).join(', ')}`);
     console.log(`results: ${join(outDir, 'results.json')}${what.includes('report') ? `, report: ${join(outDir, 'report.html')}` : ''}`);
     return 0;
   });

@@ -92,6 +92,25 @@ export async function classSweepGrid(be: Backend, G: GanGenerator, opts: { rows:
   return { images, rows: opts.rows, cols: classes, rowLabels: Array.from({ length: opts.rows }, (_, r) => `noise ${r}`) };
 }
 
+/**
+ * The truncation trick, seen: row r is one noise vector (from `seed`) truncated at thresholds[r] (Infinity: as
+ * drawn; Generator.truncatedNormal keeps the components inside and redraws the others), rendered as every class.
+ */
+export async function truncationGrid(be: Backend, G: GanGenerator, opts: { thresholds: number[]; seed: number }): Promise<ImageGrid> {
+  const d = G.config.noiseDim, classes = G.config.classes;
+  const z: number[] = [];
+  const y: number[] = [];
+  for (const t of opts.thresholds) {
+    const zr = new Generator(opts.seed).truncatedNormal(d, t);
+    for (let c = 0; c < classes; c++) {
+      z.push(...zr);
+      y.push(c);
+    }
+  }
+  const images = await generateFor(be, G, z, y);
+  return { images, rows: opts.thresholds.length, cols: classes, rowLabels: opts.thresholds.map((t) => (Number.isFinite(t) ? `truncated at ±${t}` : 'untruncated')) };
+}
+
 async function generateFor(be: Backend, G: GanGenerator, z: number[], y: number[]): Promise<Float32Array> {
   const n = y.length;
   const zt = Tensor.from(be, z, [n, G.config.noiseDim]);

@@ -4,6 +4,8 @@
 //   fid       FID of n generated samples against the real test set, and the real-vs-real floor (train vs test)
 //   accuracy  does the classifier see the intended class (overall, per class, confusion matrix)
 //   balance   predicted-class shares of samples drawn with uniform labels
+//   truncation the truncation trick (GAN only): the same n samples with their noise truncated at each threshold,
+//             scored like the untruncated ones (FID, accuracy, balance): how much variety buys how much fidelity
 //   latent    interpolation grids (GAN only), PCA and t-SNE maps and silhouette scores of classifier features
 //   augment   classifiers trained on real, real + synthetic (0.5×, 1×) and synthetic only, tested on real
 //   report    report.html from whatever of the above was computed (plus the GAN run's loss curves and
@@ -25,16 +27,18 @@ import { loadGanModels, type GanWeights } from '../gan/load.js';
 import { readCheckpoint } from '../node/checkpoint.js';
 import { loadClassifier } from '../train/cnn_run.js';
 import { gridPng } from '../node/png.js';
-import { confusionMatrix, barChart, scatterPlot, scatterBounds } from '../report/svg.js';
+import { confusionMatrix, barChart, lineChart, scatterPlot, scatterBounds } from '../report/svg.js';
 import { fidCharts, lossCharts, type GanEpoch } from '../gan/run.js';
-import { reportHtml, ReportFigure, ReportInput } from '../report/html.js';
+import { reportHtml, ReportFigure, ReportInput, ReportTruncation } from '../report/html.js';
 import { readSamplePair } from './idx_samples.js';
 import { accuracyOf, classBalance, classify, Classified, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes, AccuracyResult, BalanceResult, FidResult } from './metrics.js';
-import { classSweepGrid, interpolationGrid, pcaFit, pcaProject, silhouette, stratifiedIndices, takeRows, tsne, ImageGrid, Silhouette } from './latent.js';
+import { classSweepGrid, interpolationGrid, truncationGrid, pcaFit, pcaProject, silhouette, stratifiedIndices, takeRows, tsne, ImageGrid, Silhouette } from './latent.js';
 import { augmentationStudy, AugmentOptions, AugmentResult } from './augment.js';
 
-export type EvalWhat = 'fid' | 'accuracy' | 'balance' | 'latent' | 'augment' | 'report';
-export const EVAL_WHAT: EvalWhat[] = ['fid', 'accuracy', 'balance', 'latent', 'augment', 'report'];
+export type EvalWhat = 'fid' | 'accuracy' | 'balance' | 'truncation' | 'latent' | 'augment' | 'report';
+export const EVAL_WHAT: EvalWhat[] = ['fid', 'accuracy', 'balance', 'truncation', 'latent', 'augment', 'report'];
+/** the truncation study's default thresholds (BigGAN's range; below 0.5 most samples of a class look alike) */
+export const TRUNCATION_THRESHOLDS = [2, 1.5, 1, 0.5];
 
 export class EvalUsageError extends Error {}
 
@@ -63,12 +67,26 @@ export interface EvalGanOptions {
   /** images per classifier / generator batch (default 500) */
   batch?: number;
   latent?: { perClass?: number; steps?: number; sweepRows?: number; tsneIterations?: number; perplexity?: number };
+  /** the truncation study's thresholds (default TRUNCATION_THRESHOLDS) */
+  truncation?: number[];
   /** the augmentation study's settings (default: 10 epochs, batch 64, lr 1e-3, the classifier checkpoint's architecture, all real training images) */
   augment?: Partial<Omit<AugmentOptions, 'log'>>;
   /** progress lines (default: none) */
   log?: (s: string) => void;
   /** extra setup rows for the report (e.g. the device) */
   setup?: [string, string | number][];
+}
+
+export interface TruncationRow {
+  /** noise components truncated to ±threshold (null: untruncated) */
+  threshold: number | null;
+  /** against the real test set's features (as `fid`, without the floor) */
+  fid: number;
+  acc: number;
+  perClassAcc: number[];
+  /** class balance: largest deviation of a predicted class's share from 1/classes, and that class */
+  maxDeviation: number;
+  worstClass: number;
 }
 
 export interface EvalResults {
@@ -84,6 +102,8 @@ export interface EvalResults {
   /** generated samples vs their intended labels; `real` is the classifier on real test images (when FID ran) */
   accuracy?: AccuracyResult & { real?: { acc: number; count: number } };
   balance?: BalanceResult;
+  /** the untruncated samples' row first (threshold null), then one per threshold, same labels and noise stream */
+  truncation?: TruncationRow[];
   latent?: {
     perClass: number;
     pcaExplained: number[];
@@ -175,24 +195,32 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
 
   // --- classifier passes -------------------------------------------------------------------------------------
   const results: EvalResults = { version: 1, created: new Date().toISOString(), source, classifier, n: count, seed, what: opts.what, files, notes, seconds: 0 };
-  const needGen = what.has('fid') || what.has('accuracy') || what.has('balance') || what.has('latent');
+  const needGen = what.has('fid') || what.has('accuracy') || what.has('balance') || what.has('latent') || what.has('truncation');
   let gen: Classified | null = null;
   if (needGen) {
     log(`classifying ${count} samples`);
     gen = await classify(be, model, images, batch);
   }
-  let realTest: { c: Classified; labels: Int32Array } | null = null;
+  // the real test set's classifier pass, made once for whichever part needs it first (a cast, so that TypeScript
+  // does not narrow it to null for the code after the closure that sets it)
+  let realTest = null as { c: Classified; labels: Int32Array } | null;
+  const realTestSet = async () => {
+    if (!realTest) {
+      const real = pickImages(opts.data.test, opts.realN);
+      log(`classifying ${real.labels.length} real test images`);
+      realTest = { c: await classify(be, model, real.images, batch), labels: real.labels };
+    }
+    return realTest;
+  };
   if (what.has('fid')) {
-    const real = pickImages(opts.data.test, opts.realN);
-    log(`classifying ${real.labels.length} real test images`);
-    realTest = { c: await classify(be, model, real.images, batch), labels: real.labels };
-    const trainN = Math.min(real.labels.length, opts.data.train.count);
+    const rt = await realTestSet();
+    const trainN = Math.min(rt.labels.length, opts.data.train.count);
     const floorSet = pickImages(opts.data.train, trainN, seed ^ 0xf100);
     log(`classifying ${trainN} real training images (the FID floor)`);
     const floor = await classify(be, model, floorSet.images, batch);
-    const gG = featureGaussian(gen!), gR = featureGaussian(realTest.c), gF = featureGaussian(floor);
+    const gG = featureGaussian(gen!), gR = featureGaussian(rt.c), gF = featureGaussian(floor);
     results.fid = fidFromFeatures(gG, gR, gF, classifier.name);
-    log(`FID ${results.fid.fid.toFixed(3)} (floor ${results.fid.realFloor?.toFixed(3)}) with ${count} samples vs ${real.labels.length} real`);
+    log(`FID ${results.fid.fid.toFixed(3)} (floor ${results.fid.realFloor?.toFixed(3)}) with ${count} samples vs ${rt.labels.length} real`);
     if (count < 2 * gen!.dim) notes.push(`FID with ${count} samples in ${gen!.dim} dimensions: the covariance is poorly estimated (want ≫ ${gen!.dim}); compare only at equal counts`);
   }
   if (what.has('accuracy')) {
@@ -208,6 +236,34 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
     if (b.intendedShares && b.intendedShares.some((s) => Math.abs(s - b.expected) > 0.02)) notes.push('the intended labels are not uniform, so the class-balance deviations mix the label distribution with the generator’s');
     write('balance.svg', barChart('Predicted class shares', CLASS_NAMES.map((nm, c) => `${c} ${nm}`), b.shares, { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' }));
     log(`class balance: largest deviation ${(100 * b.maxDeviation).toFixed(2)} points (${CLASS_NAMES[b.worstClass]})`);
+  }
+
+  // --- truncation ----------------------------------------------------------------------------------------------
+  if (what.has('truncation')) {
+    if (!G) notes.push('the truncation study needs a generator: not run for IDX samples');
+    else {
+      const thresholds = opts.truncation ?? TRUNCATION_THRESHOLDS;
+      const bad = thresholds.find((t) => !(t > 0));
+      if (bad !== undefined) throw new EvalUsageError(`truncation thresholds must be > 0, got ${bad}`);
+      const gR = featureGaussian((await realTestSet()).c);
+      const row = (threshold: number | null, c: Classified): TruncationRow => {
+        const a = accuracyOf(c.predictions, labels, classes);
+        const b = classBalance(c.predictions, classes, labels);
+        return { threshold, fid: fidFromFeatures(featureGaussian(c), gR, null, classifier.name).fid, acc: a.acc, perClassAcc: a.perClass.map((p) => p.acc), maxDeviation: b.maxDeviation, worstClass: b.worstClass };
+      };
+      const rows = [row(null, gen!)];
+      for (const t of thresholds) {
+        // the same labels and noise stream as the samples above, the components outside ±t redrawn
+        log(`truncation: ${count} samples with noise truncated at ±${t}`);
+        const imgs = fromSymmetric(await generateLabelled(be, G, labels, new Generator(seed), batch, t));
+        rows.push(row(t, await classify(be, model, imgs, batch)));
+        const r = rows[rows.length - 1];
+        log(`truncation ±${t}: FID ${r.fid.toFixed(3)}, accuracy ${(100 * r.acc).toFixed(2)}%, balance ${(100 * r.maxDeviation).toFixed(2)} points`);
+      }
+      results.truncation = rows;
+      write('truncation.png', gridOf(await truncationGrid(be, G, { thresholds: [Infinity, ...thresholds], seed: seed + 4 })));
+      for (const [name, svg] of Object.entries(truncationCharts(rows))) write(name, svg);
+    }
   }
 
   // --- latent space ------------------------------------------------------------------------------------------
@@ -308,21 +364,35 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   return results;
 }
 
-/** G's images [n·784] in [−1, 1] for labels y and noise drawn from `g` */
-async function generateLabelled(be: Backend, G: GanGenerator, y: Int32Array, g: Generator, batch: number): Promise<Float32Array> {
+/** G's images [n·784] in [−1, 1] for labels y and noise drawn from `g` (truncated at ±truncation, if given) */
+async function generateLabelled(be: Backend, G: GanGenerator, y: Int32Array, g: Generator, batch: number, truncation = Infinity): Promise<Float32Array> {
   const n = y.length, d = G.config.noiseDim;
   const out = new Float32Array(n * 784);
   // in chunks, so the noise and label tensors stay small for large n
   const chunk = Math.max(batch, 5000);
   for (let i = 0; i < n; i += chunk) {
     const m = Math.min(chunk, n - i);
-    const z = Tensor.from(be, g.normal(m * d), [m, d]);
+    const z = Tensor.from(be, Number.isFinite(truncation) ? g.truncatedNormal(m * d, truncation) : g.normal(m * d), [m, d]);
     const yt = Tensor.from(be, y.subarray(i, i + m), [m], 'i32');
     out.set(await generate(G, z, yt, batch), i * 784);
     z.dispose();
     yt.dispose();
   }
   return out;
+}
+
+/** the truncation study's two charts against the threshold: accuracy and class balance (percent), and FID (the
+ * untruncated samples' values go in the captions: they have no threshold to stand at) */
+export function truncationCharts(rows: TruncationRow[]): Record<'truncation_accuracy.svg' | 'truncation_fid.svg', string> {
+  const cut = rows.filter((r) => r.threshold !== null).sort((a, b) => a.threshold! - b.threshold!);
+  const x = cut.map((r) => r.threshold!);
+  return {
+    'truncation_accuracy.svg': lineChart('Accuracy and class balance of truncated samples', 'truncation threshold', [
+      { name: 'accuracy %', x, y: cut.map((r) => 100 * r.acc) },
+      { name: 'worst class, pts', x, y: cut.map((r) => 100 * r.maxDeviation) },
+    ]),
+    'truncation_fid.svg': lineChart('FID of truncated samples', 'truncation threshold', [{ name: 'FID', x, y: cut.map((r) => r.fid) }]),
+  };
 }
 
 /** up to `per` images of each class, class-major (a row per class), blank where a class has fewer */
@@ -376,6 +446,19 @@ function trainingFigures(ganCheckpoint: string, meta: Record<string, any>): { cu
   return { curves, grids };
 }
 
+function truncationFigures(rows: TruncationRow[], gridFile: string): ReportTruncation {
+  const base = rows.find((x) => x.threshold === null);
+  const charts = truncationCharts(rows);
+  return {
+    rows,
+    figures: [
+      { caption: `Accuracy of the classifier on the truncated samples, and the largest deviation of a predicted class's share from an even one, in points${base ? ` (untruncated: ${(100 * base.acc).toFixed(2)}% and ${(100 * base.maxDeviation).toFixed(2)} points)` : ''}.`, svg: charts['truncation_accuracy.svg'] },
+      { caption: `FID of the truncated samples against the real test set${base ? ` (untruncated: ${base.fid.toFixed(3)})` : ''}.`, svg: charts['truncation_fid.svg'] },
+      { caption: 'One noise vector (rows: untruncated, then truncated at each threshold), every class (columns).', png: new Uint8Array(readFileSync(gridFile)) },
+    ],
+  };
+}
+
 function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<string, any> | null, latentFigures: ReportFigure[], samplesPng: Uint8Array): ReportInput {
   const setup: [string, string | number][] = [];
   if (r.source.kind === 'gan') {
@@ -401,6 +484,7 @@ function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<strin
     fid: r.fid,
     accuracy: r.accuracy ? { ...r.accuracy, realAcc: r.accuracy.real?.acc, realCount: r.accuracy.real?.count } : undefined,
     balance: r.balance,
+    truncation: r.truncation ? truncationFigures(r.truncation, join(opts.outDir, 'truncation.png')) : undefined,
     augment: r.augment,
     latent: r.latent || latentFigures.length ? {
       figures: latentFigures,

@@ -56,6 +56,13 @@ export interface ReportSilhouette {
   count: number;
 }
 
+export interface ReportTruncation {
+  /** threshold null: the untruncated samples */
+  rows: { threshold: number | null; fid: number; acc: number; maxDeviation: number; worstClass: number }[];
+  /** the charts and the grid (one noise vector per row, truncated at each threshold, every class) */
+  figures: ReportFigure[];
+}
+
 export interface ReportInput {
   title: string;
   /** e.g. the date and the command */
@@ -70,6 +77,7 @@ export interface ReportInput {
   fid?: ReportFid;
   accuracy?: ReportAccuracy;
   balance?: ReportBalance;
+  truncation?: ReportTruncation;
   augment?: ReportAugment;
   latent?: { figures: ReportFigure[]; silhouette?: { name: string; s: ReportSilhouette }[]; pcaExplained?: number[] };
   notes?: string[];
@@ -194,6 +202,14 @@ export function reportHtml(r: ReportInput): string {
     const b = r.balance;
     d.figure({ caption: `Share of samples predicted as each class (labels drawn uniformly; ${b.count} samples). Dashed: the even share ${pct(b.expected, 0)}. Largest deviation ${pct(b.maxDeviation)} (${names[b.worstClass] ?? b.worstClass}); total variation ${num(b.totalVariation, 3)}.`, svg: barChart('Predicted class shares', names.map((n, c) => `${c} ${n}`), b.shares, { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' }) });
   } else d.missing('Class balance not computed in this run.');
+
+  d.add('<h3>3.4 Truncation: fidelity against variety</h3>');
+  if (r.truncation?.rows.length) {
+    const t = r.truncation;
+    d.add('<p>The truncation trick (BigGAN): noise components outside ±t are drawn again, so the generator sees noise nearer its mode. Samples become more typical of their class, usually easier to classify, and less varied, which FID, measuring the whole distribution, charges for. The samples are the ones above (same labels, same noise), only their components outside ±t redrawn. Every other number in this report is from the untruncated samples.</p>');
+    d.table('Generated samples with truncated noise, scored as above (FID without the floor).', ['noise', 'FID', 'accuracy', 'worst class deviation'], t.rows.map((x) => [x.threshold === null ? 'untruncated' : `truncated at ±${x.threshold}`, num(x.fid, 3), pct(x.acc), `${pct(x.maxDeviation)} (${names[x.worstClass] ?? x.worstClass})`]));
+    for (const f of t.figures) d.figure(f);
+  } else d.missing('Truncation study not run in this run (GAN checkpoints only).');
 
   d.add('<h2>4. Generated images as training data</h2>');
   if (r.augment?.rows.length) {
