@@ -460,7 +460,7 @@ async function sampleCmd(argv: string[]): Promise<number> {
     const n = per * classes.length;
     const g = new Generator((flags.seed as number) ?? 0);
     const t = flags.truncation as number | undefined;
-    const z = Tensor.from(be, t === undefined ? g.normal(n * state.config.noiseDim) : g.truncatedNormal(n * state.config.noiseDim, t), [n, state.config.noiseDim]);
+    const z = Tensor.from(be, g.truncatedNormal(n * state.config.noiseDim, t ?? Infinity), [n, state.config.noiseDim]); // Infinity: normal()'s draws
     const labels = Array.from({ length: n }, (_, i) => classes[Math.floor(i / per)]);
     const y = Tensor.from(be, labels, [n], 'i32');
     const imgs = await generate(state.G, z, y);

@@ -239,6 +239,7 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   }
 
   // --- truncation ----------------------------------------------------------------------------------------------
+  let truncationReport: ReturnType<typeof truncationFigures> | undefined;
   if (what.has('truncation')) {
     if (!G) notes.push('the truncation study needs a generator: not run for IDX samples');
     else {
@@ -261,8 +262,10 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
         log(`truncation ±${t}: FID ${r.fid.toFixed(3)}, accuracy ${(100 * r.acc).toFixed(2)}%, balance ${(100 * r.maxDeviation).toFixed(2)} points`);
       }
       results.truncation = rows;
-      write('truncation.png', gridOf(await truncationGrid(be, G, { thresholds: [Infinity, ...thresholds], seed: seed + 4 })));
-      for (const [name, svg] of Object.entries(truncationCharts(rows))) write(name, svg);
+      const grid = gridOf(await truncationGrid(be, G, { thresholds: [Infinity, ...thresholds], seed: seed + 4 }));
+      write('truncation.png', grid);
+      truncationReport = truncationFigures(rows, grid);
+      for (const f of truncationReport.figures) if (f.svg) write(f.name!, f.svg);
     }
   }
 
@@ -353,7 +356,7 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   // --- report ------------------------------------------------------------------------------------------------
   results.seconds = (performance.now() - t0) / 1000;
   if (what.has('report')) {
-    write('report.html', reportHtml(reportInput(results, opts, ganMeta, latentFigures, readFileSync(join(out, 'samples.png')))));
+    write('report.html', reportHtml(reportInput(results, opts, ganMeta, latentFigures, readFileSync(join(out, 'samples.png')), truncationReport)));
     log(`wrote ${join(out, 'report.html')}`);
   }
   files.push('results.json');
@@ -372,7 +375,7 @@ async function generateLabelled(be: Backend, G: GanGenerator, y: Int32Array, g: 
   const chunk = Math.max(batch, 5000);
   for (let i = 0; i < n; i += chunk) {
     const m = Math.min(chunk, n - i);
-    const z = Tensor.from(be, Number.isFinite(truncation) ? g.truncatedNormal(m * d, truncation) : g.normal(m * d), [m, d]);
+    const z = Tensor.from(be, g.truncatedNormal(m * d, truncation), [m, d]); // Infinity: normal()'s draws
     const yt = Tensor.from(be, y.subarray(i, i + m), [m], 'i32');
     out.set(await generate(G, z, yt, batch), i * 784);
     z.dispose();
@@ -446,20 +449,21 @@ function trainingFigures(ganCheckpoint: string, meta: Record<string, any>): { cu
   return { curves, grids };
 }
 
-function truncationFigures(rows: TruncationRow[], gridFile: string): ReportTruncation {
+/** the truncation study's figures for the report (the charts named by the files they are also written to) */
+function truncationFigures(rows: TruncationRow[], gridPng: Uint8Array): ReportTruncation & { figures: (ReportFigure & { name?: string })[] } {
   const base = rows.find((x) => x.threshold === null);
   const charts = truncationCharts(rows);
   return {
     rows,
     figures: [
-      { caption: `Accuracy of the classifier on the truncated samples, and the largest deviation of a predicted class's share from an even one, in points${base ? ` (untruncated: ${(100 * base.acc).toFixed(2)}% and ${(100 * base.maxDeviation).toFixed(2)} points)` : ''}.`, svg: charts['truncation_accuracy.svg'] },
-      { caption: `FID of the truncated samples against the real test set${base ? ` (untruncated: ${base.fid.toFixed(3)})` : ''}.`, svg: charts['truncation_fid.svg'] },
-      { caption: 'One noise vector (rows: untruncated, then truncated at each threshold), every class (columns).', png: new Uint8Array(readFileSync(gridFile)) },
+      { name: 'truncation_accuracy.svg', caption: `Accuracy of the classifier on the truncated samples, and the largest deviation of a predicted class's share from an even one, in points${base ? ` (untruncated: ${(100 * base.acc).toFixed(2)}% and ${(100 * base.maxDeviation).toFixed(2)} points)` : ''}.`, svg: charts['truncation_accuracy.svg'] },
+      { name: 'truncation_fid.svg', caption: `FID of the truncated samples against the real test set${base ? ` (untruncated: ${base.fid.toFixed(3)})` : ''}.`, svg: charts['truncation_fid.svg'] },
+      { caption: 'One noise vector (rows: untruncated, then truncated at each threshold), every class (columns).', png: gridPng },
     ],
   };
 }
 
-function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<string, any> | null, latentFigures: ReportFigure[], samplesPng: Uint8Array): ReportInput {
+function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<string, any> | null, latentFigures: ReportFigure[], samplesPng: Uint8Array, truncation?: ReportTruncation): ReportInput {
   const setup: [string, string | number][] = [];
   if (r.source.kind === 'gan') {
     setup.push(['model', `${r.source.model}${r.source.preset ? ` (preset ${r.source.preset})` : ''}`], ['checkpoint', r.source.checkpoint], ['epochs trained', r.source.epoch ?? '?']);
@@ -484,7 +488,7 @@ function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<strin
     fid: r.fid,
     accuracy: r.accuracy ? { ...r.accuracy, realAcc: r.accuracy.real?.acc, realCount: r.accuracy.real?.count } : undefined,
     balance: r.balance,
-    truncation: r.truncation ? truncationFigures(r.truncation, join(opts.outDir, 'truncation.png')) : undefined,
+    truncation,
     augment: r.augment,
     latent: r.latent || latentFigures.length ? {
       figures: latentFigures,
