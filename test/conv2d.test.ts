@@ -1,7 +1,7 @@
 // conv2d.test.ts — convolution and transposed convolution: CPU backward vs finite differences, GPU forward and
 // both gradients vs the CPU reference, on odd shapes (batch 1 and 3, 5×5 and 13×13, 3 and 17 channels), strides,
 // 'same' padding and the fused bias + activation epilogues; the weight gradient accumulating into its output, split
-// and with each GEMM tile forced.
+// and with each GEMM tile forced; the forward and input gradient split-K.
 import { test } from 'uvu';
 import * as F from '../src/autograd/ops.js';
 import type { Activation } from '../src/autograd/backend.js';
@@ -10,7 +10,7 @@ import type { GpuBackend } from '../src/kernels/backend.js';
 import type { GBuf } from '../src/kernels/gpu.js';
 import { Tensor } from '../src/autograd/tensor.js';
 import * as assert from 'uvu/assert';
-import { conv2d as conv2dKernel, conv2dGradInput, conv2dGradWeight, gradWeightSplits, gradWeightTile, pickTile, ConvVariant, Tile } from '../src/kernels/conv2d.js';
+import { conv2d as conv2dKernel, conv2dGradInput, conv2dGradWeight, gemmSplits, gradWeightSplits, gradWeightTile, pickTile, ConvVariant, Tile } from '../src/kernels/conv2d.js';
 
 /** a copy of the device's limits as a plain object (GPUSupportedLimits' fields are getters, which spreading skips) */
 function limitsOf(gpu: GpuBackend['gpu']): Record<string, number> {
@@ -244,13 +244,75 @@ for (const [name, xs, ws, opts] of variantCases)
     });
   }
 
+// split-K of the forward and the unphased input gradient (gemmSplits picks 1 on a software adapter: forced here),
+// against the reference on outputs poisoned before the run, under the default tile and others; two kernels each
+// (the GEMM's slices, their sum), plus the poisoning of the slices' buffer in tests
+const splitCases: [string, number[], number[], F.Conv2dOptions][] = [
+  variantCases[7], // k3 pad 1 17→32: forward gk = 153, input gradient gk = 288 (the narrow tile)
+  variantCases[8], // k3 same 32→33: gk = 288 and 297
+  ['k3 same stride 2 17→65 (unphased input gradient)', [3, 17, 13, 13], [65, 17, 3, 3], { stride: 2, padding: 'same' }],
+];
+for (const [name, xs, ws, opts] of splitCases)
+  for (const tile of [undefined, [64, 64, 8], [32, 32]] as (Tile | undefined)[])
+    test(`conv2d forward and input gradient split-K (2, 3, 7 slices) ${name} tile=${tile ?? 'default'}`, async () => {
+      const g = await gpuBackend();
+      const d = F.convDims(xs, ws, opts);
+      const nx = d.N * d.C * d.H * d.W, ny = d.N * d.K * d.P * d.Q, nw = d.K * d.C * d.R * d.S;
+      const x = toF32(randomData(nx, 41)), w = toF32(randomData(nw, 42)), gy = toF32(randomData(ny, 43));
+      const X = Tensor.from(g, x, [nx]), Wt = Tensor.from(g, w, [nw]), GY = Tensor.from(g, gy, [ny]);
+      const wantY = cpu.alloc(ny, 'f32'), wantX = cpu.alloc(nx, 'f32');
+      cpu.conv2d(cpu.upload(x, 'f32'), cpu.upload(w, 'f32'), null, wantY, d, 'none', 0);
+      cpu.conv2dGradInput(cpu.upload(gy, 'f32'), cpu.upload(w, 'f32'), wantX, d, null, 'none', 0);
+      const perSplit = g.gpu.poison ? 3 : 2;
+      for (const splits of [2, 3, 7]) {
+        const Y = Tensor.empty(g, [ny]), GX = Tensor.empty(g, [nx]);
+        let d0 = g.gpu.counters.dispatches;
+        conv2dKernel(g.gpu, X.store as never, Wt.store as never, null, Y.store as never, d, 'none', 0, { splits, tile });
+        assert.is(g.gpu.counters.dispatches - d0, perSplit, `forward, ${splits} slices: the GEMM and the sum of its slices`);
+        d0 = g.gpu.counters.dispatches;
+        conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, GX.store as never, d, null, 'none', 0, { phased: false, splits, tile });
+        assert.is(g.gpu.counters.dispatches - d0, perSplit, `input gradient, ${splits} slices`);
+        const tol = d.C * d.R * d.S > 128 ? 5e-4 : 1e-4;
+        assertClose(await Y.toArray(), wantY as Float64Array, tol, `forward, ${splits} slices`);
+        assertClose(await GX.toArray(), wantX as Float64Array, 1e-4, `input gradient, ${splits} slices`);
+        Y.dispose();
+        GX.dispose();
+      }
+      for (const t of [X, Wt, GY]) t.dispose();
+    });
+
+test('conv2d split-K: refused with a bias, an activation, a phased input gradient or the skinny kernel; the rule by shape', async () => {
+  const g = await gpuBackend();
+  const d = F.convDims([1, 3, 5, 5], [4, 3, 3, 3], { stride: 2, padding: 'same' });
+  const X = Tensor.empty(g, [75]), Wt = Tensor.empty(g, [108]), B = Tensor.empty(g, [4]), Y = Tensor.empty(g, [36]);
+  const [x, w, b, y] = [X, Wt, B, Y].map((t) => t.store as never);
+  assert.throws(() => conv2dKernel(g.gpu, x, w, b, y, d, 'none', 0, { splits: 2 }), /split-K needs/);
+  assert.throws(() => conv2dKernel(g.gpu, x, w, null, y, d, 'relu', 0, { splits: 2 }), /split-K needs/);
+  assert.throws(() => conv2dGradInput(g.gpu, y, w, x, d, null, 'none', 0, { splits: 2 }), /split-K needs/, 'stride 2: phased by default');
+  assert.throws(() => conv2dGradInput(g.gpu, y, w, x, d, null, 'none', 0, { phased: false, skinny: true, splits: 2 }), /split-K needs/);
+  assert.throws(() => conv2dKernel(g.gpu, x, w, null, y, d, 'none', 0, { splits: 1.5 }), /whole number/);
+  for (const t of [X, Wt, B, Y]) t.dispose();
+  const as = (software: boolean) => ({ adapter: { ...g.gpu.adapter, software }, limits: limitsOf(g.gpu) }) as unknown as GpuBackend['gpu'];
+  const hw = as(false);
+  // batch 64's 7×7 layers (64×64 tiles): D's last input gradient 98 tiles → 3 slices; D's third forward 98 tiles,
+  // gk = 576 → 2 (slices of ≥ 256); D's last forward 196 tiles (≥ one per core of 132) → 1
+  assert.is(gemmSplits(hw, 'gradInput', 64 * 49, 128, 256 * 9, [64, 64]), 3);
+  assert.is(gemmSplits(hw, 'forward', 64 * 49, 128, 64 * 9, [64, 64]), 2);
+  assert.is(gemmSplits(hw, 'forward', 64 * 49, 256, 128 * 9, [64, 64]), 1);
+  assert.is(gemmSplits(hw, 'forward', 64, 64, 100000, [64, 64]), 16, 'at most 16 slices');
+  assert.is(gemmSplits(hw, 'gradInput', 64 * 49, 4, 100000, [64, 64]), 1, '≤ 4 columns: the skinny kernel');
+  assert.is(gemmSplits(as(true), 'gradInput', 64 * 49, 128, 256 * 9, [64, 64]), 1, 'software adapter');
+  // batch 256: every seed layer has enough tiles
+  assert.is(gemmSplits(hw, 'gradInput', 256 * 49, 128, 256 * 9, [64, 64]), 1);
+});
+
 // The tile partitions the GEMM's outputs, never an output's sum: every tile gives the same float32 bits (the weight
 // gradient at a fixed split count, which sets its partial sums). This is what lets conv2d_tune.ts pick tiles by
 // timing without changing a run's numbers.
 const ALL_TILES: Tile[] = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8],
   [64, 64, 4, 'prefetch'], [128, 128, 8, 'prefetch'], [128, 64, 8, 'prefetch'], [64, 128, 8, 'prefetch'], [32, 32, 4, 'prefetch']];
 for (const [name, xs, ws, opts] of [variantCases[4], variantCases[6], gwCases[3]])
-  test(`conv2d: every tile gives the same bits (forward, input gradient phased and not, weight gradient in 1 and 3 slices): ${name}`, async () => {
+  test(`conv2d: every tile gives the same bits (forward and unphased input gradient in 1 and 3 slices, phased input gradient, weight gradient in 1 and 3 slices): ${name}`, async () => {
     const g = await gpuBackend();
     const d = F.convDims(xs, ws, opts);
     const nx = d.N * d.C * d.H * d.W, ny = d.N * d.K * d.P * d.Q, nw = d.K * d.C * d.R * d.S;
@@ -261,6 +323,8 @@ for (const [name, xs, ws, opts] of [variantCases[4], variantCases[6], gwCases[3]
       ['forward', ny, (o, tile) => conv2dKernel(g.gpu, X.store as never, Wt.store as never, BK.store as never, o.store as never, d, 'leaky_relu', 0.2, { skinny: false, tile })],
       ['input gradient', nx, (o, tile) => conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, o.store as never, d, null, 'none', 0, { skinny: false, tile })],
       ['input gradient unphased', nx, (o, tile) => conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, o.store as never, d, null, 'none', 0, { skinny: false, phased: false, tile })],
+      ['forward, 3 slices', ny, (o, tile) => conv2dKernel(g.gpu, X.store as never, Wt.store as never, null, o.store as never, d, 'none', 0, { skinny: false, tile, splits: 3 })],
+      ['input gradient unphased, 3 slices', nx, (o, tile) => conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, o.store as never, d, null, 'none', 0, { skinny: false, phased: false, tile, splits: 3 })],
       ['weight gradient, 1 slice', nw, (o, tile) => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, o.store as never, d, 1, false, { tile })],
       ['weight gradient, 3 slices', nw, (o, tile) => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, o.store as never, d, 3, false, { tile })],
     ];

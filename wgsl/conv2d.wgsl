@@ -10,6 +10,9 @@
 //   2 grad weight:  gm = k  gn = (c,r,s)  gk = (n,p,q)   A = gy, B = x gathered; out = gw [K][C][R][S], split-K over
 //                   workgroup z: slice z sums gk in [z·kChunk, (z+1)·kChunk) into out + z·K·C·R·S. ACCUM = 1 (one
 //                   slice only) adds to out's values instead of overwriting them (a weight's second gradient)
+//   Modes 0 and 1 (unphased) split the same way when kChunk > 0 (the TS side does it on hardware adapters where the
+//   output tiles are too few to fill the GPU: batch 64's 7×7 layers), into partial outputs out + z·gm·gn (no bias,
+//   no activation: the reduce kernel sums the slices); kChunk = 0 runs the whole reduction in one slice.
 // Tiling as wgsl/matmul.wgsl's `matmul`: a (BN/4)×(BM/4) workgroup computes a BM×BN output tile (BM rows of gm,
 // BN columns of gn), each thread a 4×4 block (rows 4·ty.., cols 4·tx..) in four vec4 accumulators; gk steps by
 // BK = 32 through vec4 workgroup tiles As[k][m/4], Bs[k][n/4]. BM, BN (overrides, each 32, 64 or 128) are 64×64
@@ -33,7 +36,7 @@
 // conv2d_skinny: up to 4 columns, 32 GEMM rows per workgroup, each row's reduction split over 8 threads (added in
 // a fixed order); for gn ≤ 4 (a 1-channel input gradient, a transposed convolution to 1 channel), where a 64-wide
 // tile would be 98% idle.
-// Grid: (ceil(gn/BN), ceil(gm/BM), splits or phases); skinny: (ceil(gm/32), 1, phases). Bindings: 0 uniform P, 1 a-source (x or gy), 2 b-source (w or x),
+// Grid: (ceil(gn/BN), ceil(gm/BM), slices or phases); skinny: (ceil(gm/32), 1, phases). Bindings: 0 uniform P, 1 a-source (x or gy), 2 b-source (w or x),
 // 3 bias (read; a 1-element dummy when HAS_BIAS = 0), 4 out (rw).
 override MODE: u32 = 0u;
 override HAS_BIAS: u32 = 0u;
@@ -449,10 +452,11 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   let gkAll = gemmK(wg.z);
   let row0 = wg.y * BM;
   let col0 = wg.x * BN;
-  // split-K (mode 2): this workgroup's slice of the reduction
+  // split-K (mode 2 always; modes 0 and 1 unphased when kChunk > 0): this workgroup's slice of the reduction
+  let split = MODE == 2u || (PHASED == 0u && p.kChunk > 0u);
   var kBeg = 0u;
   var kEnd = gkAll;
-  if (MODE == 2u) { kBeg = wg.z * p.kChunk; kEnd = min(gkAll, kBeg + p.kChunk); }
+  if (split) { kBeg = wg.z * p.kChunk; kEnd = min(gkAll, kBeg + p.kChunk); }
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
@@ -540,7 +544,7 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
     if (PREFETCH == 1u && k0 + BK < kEnd) { commit(t); } // every thread is done with this step's tiles
   }
   var zOff = 0u;
-  if (MODE == 2u) { zOff = wg.z * gm * gn; }
+  if (split) { zOff = wg.z * gm * gn; } // every mode's output has gm·gn elements
   let r = row0 + 4u * lid.y;
   let c = col0 + 4u * lid.x;
   store(r, c, acc0, gm, gn, zOff);

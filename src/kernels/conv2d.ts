@@ -1,6 +1,8 @@
 // conv2d.ts — dispatch of wgsl/conv2d.wgsl (implicit-GEMM convolution: forward, input and weight gradients).
 // The weight gradient's reduction runs over N·P·Q (long) into a small K × C·R·S output, so it is split over
-// workgroup z ("split-K") and the partial sums are added by the reduce kernel. Each GEMM's tile is pickTile's
+// workgroup z ("split-K") and the partial sums are added by the reduce kernel. On hardware adapters the forward and
+// the (unphased) input gradient split the same way where their output tiles are too few to fill the GPU (gemmSplits:
+// batch 64's 7×7 layers, e.g. D's last input gradient, 98 tiles for 1.85 GFLOP). Each GEMM's tile is pickTile's
 // choice by shape and adapter, or, with tuning on, the one conv2d_tune.ts timed fastest for that problem.
 import main from '../../wgsl/conv2d.wgsl';
 import activation from '../../wgsl/activation.wgsl';
@@ -59,6 +61,9 @@ export interface ConvVariant {
   hoist?: boolean;
   /** the GEMM tile [BM, BN] or [BM, BN, TB]; by default pickTile's choice by shape and adapter */
   tile?: Tile;
+  /** forward and unphased input gradient without bias or activation: split the reduction into this many slices,
+   *  summed by the reduce kernel (by default gemmSplits' count; 1 on software adapters) */
+  splits?: number;
 }
 
 /** the tile the op picks by shape (`bench/conv.js --tiles` times every tile on a device, against this choice).
@@ -109,7 +114,7 @@ export function tileFits(gpu: Gpu, t: Tile): boolean {
 /** a dispatch's problem for profiles: every mode of a convolution does its N·K·P·Q·C·R·S multiply-adds */
 function convWork(mode: Mode, d: ConvDims, phased: boolean, tile: string, z: number): Work {
   const { N, C, H, W, K, R, S, P, Q, sh, sw } = d;
-  const extra = mode === 'gradWeight' && z > 1 ? `, ${z} slices` : '';
+  const extra = !phased && z > 1 ? `, ${z} slices` : '';
   return { what: `${mode} x [${N},${C},${H},${W}] w [${K},${C},${R},${S}] stride ${sh}${sw !== sh ? `×${sw}` : ''}${phased ? ' phased' : ''} (${tile}${extra})`, flops: 2 * N * K * P * Q * C * R * S };
 }
 
@@ -201,12 +206,53 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
     skinny ? [Math.ceil(gm / SKINNY_ROWS), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z], () => convWork(mode, d, phased, skinny ? 'skinny' : tileName(tile), z));
 }
 
+/** split-K of the forward and input gradient: workgroups wanted in flight (2 per core of a ~132-core GPU, as the
+ * weight gradient's), reduction elements per slice at least, and slices at most */
+const SPLIT_TARGET = 264;
+const SPLIT_MIN_K = 256;
+const SPLIT_MAX = 16;
+
+/** how many slices the forward or the unphased input gradient's reduction (gk long, into gm × gn outputs under
+ * `tile`) is split into: 1 where the output tiles alone give every core one (≥ SPLIT_TARGET / 2), on software
+ * adapters (lavapipe's 2 cores are busy with any grid) and for ≤ 4 columns (the skinny kernel); else enough slices
+ * of at least SPLIT_MIN_K for about SPLIT_TARGET workgroups. The partial outputs cost a write and a read of splits × the
+ * output (~6 MB at most on the seed layers: microseconds on an H100) and one dispatch of the reduce kernel. */
+export function gemmSplits(gpu: Gpu, mode: 'forward' | 'gradInput', gm: number, gn: number, gk: number, tile: Tile = pickTile(gpu, mode, gm, gn)): number {
+  if (gpu.adapter.software || gn <= 4) return 1;
+  const tiles = Math.ceil(gm / tile[0]) * Math.ceil(gn / tile[1]);
+  if (2 * tiles >= SPLIT_TARGET) return 1;
+  return Math.max(1, Math.min(Math.ceil(SPLIT_TARGET / tiles), Math.floor(gk / SPLIT_MIN_K), SPLIT_MAX));
+}
+
+/** the forward (mode 0) or input gradient (mode 1) GEMM, split-K where gemmSplits (or v.splits) says so */
+function runOut(gpu: Gpu, mode: 'forward' | 'gradInput', a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number,
+  gm: number, gn: number, gk: number, v: ConvVariant): void {
+  const phased = mode === 'gradInput' && (v.phased ?? (d.sh > 1 || d.sw > 1));
+  const plain = bias === null && act === 'none' && !phased && !(v.skinny ?? gn <= 4);
+  // like the weight gradient's, the split count (which sets the partial sums, so the result's bits) comes from the
+  // forced tile or pickTile's, never from a tile chosen by timing
+  const splits = v.splits ?? (plain ? gemmSplits(gpu, mode, gm, gn, gk, v.tile ?? pickTile(gpu, mode, gm, gn)) : 1);
+  if (!Number.isInteger(splits) || splits < 1) throw new Error(`conv2d: splits must be a whole number ≥ 1, got ${splits}`);
+  if (splits > 1 && !plain)
+    throw new Error('conv2d: split-K needs the forward or unphased input gradient without bias or activation, on the tiled kernel');
+  const kChunk = splits > 1 ? Math.ceil(gk / splits / BK) * BK : 0;
+  const z = splits > 1 ? Math.ceil(gk / kChunk) : 1;
+  if (z <= 1) {
+    run(gpu, mode, a, b, bias, out, d, act, alpha, gm, gn, 1, 0, v);
+    return;
+  }
+  const part = gpu.acquire(z * gm * gn * 4);
+  run(gpu, mode, a, b, null, part, d, 'none', 0, gm, gn, z, kChunk, v);
+  reduceSum(gpu, part, [z, gm * gn], [0], out);
+  gpu.release(part);
+}
+
 export function conv2d(gpu: Gpu, x: GBuf, w: GBuf, bias: GBuf | null, y: GBuf, d: ConvDims, act: Activation, alpha: number, v: ConvVariant = {}): void {
-  run(gpu, 'forward', x, w, bias, y, d, act, alpha, d.N * d.P * d.Q, d.K, 1, 0, v);
+  runOut(gpu, 'forward', x, w, bias, y, d, act, alpha, d.N * d.P * d.Q, d.K, d.C * d.R * d.S, v);
 }
 
 export function conv2dGradInput(gpu: Gpu, gy: GBuf, w: GBuf, gx: GBuf, d: ConvDims, bias: GBuf | null, act: Activation, alpha: number, v: ConvVariant = {}): void {
-  run(gpu, 'gradInput', gy, w, bias, gx, d, act, alpha, d.N * d.H * d.W, d.C, 1, 0, v);
+  runOut(gpu, 'gradInput', gy, w, bias, gx, d, act, alpha, d.N * d.H * d.W, d.C, d.K * d.R * d.S, v);
 }
 
 /** the weight gradient's tile for `d` (gm = K, gn = C·R·S) */

@@ -6,8 +6,8 @@
 // tiles (it compiles their pipelines, while the GPU idles), the rule's tile for about warmMs of GPU time (a GPU
 // lowers its clocks when idle; the first GPU session's tuning, cold, picked tiles 2–3× slower than the rule when
 // warm), then `reps` rounds over all tiles, interleaved so that a drift in clocks is shared by every tile.
-// The tile never changes a result's bits (it splits the outputs, not an output's sum; the weight gradient's split
-// count stays pickTile's; tested in conv2d.test.ts), so a run is the same with or without tuning, and tuning may
+// The tile never changes a result's bits (it splits the outputs, not an output's sum; a split-K count, of
+// the weight gradient or of a split forward/input gradient, stays the one pickTile's tile gives; tested in conv2d.test.ts), so a run is the same with or without tuning, and tuning may
 // happen between any two steps.
 // It needs a wait for the GPU, so the training loop calls it once, after its first step (outside any step).
 import { CONV_TILES, convTuning, runSpec, tileFits, tileName, pickTile, Tile, TuneSpec } from './conv2d.js';
@@ -67,8 +67,9 @@ export { tileName };
 function sizes(s: TuneSpec): [number, number, number, number] {
   const { N, C, H, W, K, R, S, P, Q } = s.d;
   const x = N * C * H * W, w = K * C * R * S, y = N * K * P * Q;
-  if (s.mode === 'forward') return [x, w, y, K];
-  if (s.mode === 'gradInput') return [y, w, x, C];
+  // split-K (the weight gradient; the forward and input gradient where gemmSplits says so): one output per slice
+  if (s.mode === 'forward') return [x, w, s.splits * y, K];
+  if (s.mode === 'gradInput') return [y, w, s.splits * x, C];
   return [y, x, s.splits * w, 0];
 }
 
@@ -126,7 +127,7 @@ export async function tuneConvTiles(gpu: Gpu, o: TuneOptions = {}): Promise<Tune
     if (!Number.isFinite(ms[ri]) || !(ms[bi] < ms[ri] * (1 - margin))) bi = ri;
     tu.tiles.set(s.key, cands[bi]);
     const { N, C, H, W, K, R, S, sh, sw } = s.d;
-    const problem = `x [${N},${C},${H},${W}] w [${K},${C},${R},${S}] stride ${sh}${sw !== sh ? `×${sw}` : ''}${s.phased ? ' phased' : ''}${s.splits > 1 && s.mode === 'gradWeight' ? `, ${s.splits} slices` : ''}`;
+    const problem = `x [${N},${C},${H},${W}] w [${K},${C},${R},${S}] stride ${sh}${sw !== sh ? `×${sw}` : ''}${s.phased ? ' phased' : ''}${s.splits > 1 ? `, ${s.splits} slices` : ''}`;
     out.push({ mode: s.mode, problem, rule: tileName(rule), ruleMs: ms[ri], best: tileName(cands[bi]), bestMs: ms[bi], all: Object.fromEntries(cands.map((t, i) => [tileName(t), ms[i]])) });
   }
   return out;
