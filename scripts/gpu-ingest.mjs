@@ -147,6 +147,13 @@ for (const [m, title] of [['cgan', 'cGAN'], ['acgan', 'AC-GAN']]) {
     if (avg) lines.push(`- the trained weights, by epoch: FID ${fids.map((e) => `${e.epoch}: ${f(e.fidTrained)}`).join(', ')}; accuracy ${fids.map((e) => `${e.epoch}: ${pct(e.genAccTrained)}`).join(', ')}`);
     if (fids.some((e) => typeof e.fidFloor === 'number')) lines.push(`- real-vs-real floor at that size (training vs test images): ${f(fids[fids.length - 1].fidFloor, 3)}`);
   }
+  // issue 7's flat GPU memory over a whole run: the pool at every epoch's end (metrics.jsonl's memoryMiB)
+  const mem = ms.filter((e) => e.memoryMiB);
+  if (mem.length) {
+    const al = mem.map((e) => e.memoryMiB.allocated);
+    const warm = mem.length > 1 ? al.slice(1) : al;
+    lines.push(`- GPU memory (buffer pool at epoch ends, MiB): allocated ${f(Math.min(...warm), 1)}–${f(Math.max(...warm), 1)} after epoch ${mem[0].epoch} (${f(al[0], 1)} after it); peak live per epoch up to ${f(Math.max(...mem.map((e) => e.memoryMiB.peak)), 1)}; allocated by epoch: ${mem.map((e) => `${e.epoch}: ${f(e.memoryMiB.allocated, 1)}`).join(', ')}`);
+  }
   const last = ms[ms.length - 1];
   lines.push(`- last epoch: D(real) ${f(last.dReal, 3)}, D(fake) ${f(last.dFake, 3)}, G ${f(last.g, 3)}, D(x) ${f(last.dx)}, D(G(z)) ${f(last.dgz)}`);
   const ev = json(`${m}/eval/results.json`);

@@ -43,7 +43,8 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
       assert.match(summary, new RegExp(`## ${gan}\\n\\n- 2 epochs[^]*FID \\(weight average\\) by epoch: 1: [\\d.]+, 2: [\\d.]+\\n` +
         `- accuracy on the FID's generated images \\(weight average\\) by epoch: 1: [\\d.]+%, 2: [\\d.]+%\\n` +
         `- the trained weights, by epoch: FID 1: [\\d.]+, 2: [\\d.]+; accuracy 1: [\\d.]+%, 2: [\\d.]+%\\n` +
-        `- real-vs-real floor at that size \\(training vs test images\\): [\\d.]+\\n[^]*` +
+        `- real-vs-real floor at that size \\(training vs test images\\): [\\d.]+\\n` +
+        `- GPU memory \\(buffer pool at epoch ends, MiB\\): allocated [\\d.]+–[\\d.]+ after epoch 1 \\([\\d.]+ after it\\); peak live per epoch up to [\\d.]+; allocated by epoch: 1: [\\d.]+, 2: [\\d.]+\\n[^]*` +
         `- evaluated: the generator's weight average \\(epoch 2\\)\\n- FID [\\d.]+ \\(real-vs-real floor[^]*` +
         `- truncation \\(noise: FID / accuracy / worst class deviation\\): untruncated [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±2 [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±1.5 .*; ±0.5 [\\d.]+ / `));
     if (/^Device: .*, software adapter$/m.test(summary)) {

@@ -270,6 +270,10 @@ test('an interrupted and resumed run equals the uninterrupted one; same seed →
       await runGan(be, data, opts(5, { onProgress: trail(b) }), join(dir, 'b'));
       assert.is(a.length, 100, '50 steps, two numbers each');
       assert.equal(a, b, 'same seed, same adapter: identical losses step by step');
+      // the GPU pool at every epoch's end (metrics.jsonl's memoryMiB): nothing more allocated once warm
+      const alloc = full.history.map((e) => e.memoryMiB?.allocated);
+      assert.ok(alloc.every((v) => typeof v === 'number' && v > 0), `memoryMiB at every epoch: ${alloc}`);
+      assert.equal(alloc.slice(2), alloc.slice(1, -1), `GPU memory allocated, epochs 2 to 5: ${alloc}`);
       let n = 0;
       const cut = await runGan(be, data, opts(5, { shouldStop: () => ++n === 13 }), join(dir, 'c'));
       assert.ok(cut.interrupted && cut.step > 10 && cut.step < 15, `stopped mid-epoch 2 at step ${cut.step}`);

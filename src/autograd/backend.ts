@@ -145,6 +145,13 @@ export interface Backend {
    * (WebGPU forbids a writable and a read-only use of one buffer in a dispatch).
    */
   arena(layout: ArenaLayout): { whole: Store; slots: Store[] };
+  /**
+   * device memory of a pooling backend, in bytes: live (handed out now), peak (the most live since the previous call,
+   * which starts a new peak) and allocated (held on the device, free buffers included); absent on the CPU reference.
+   * A training run records it at every epoch's end: flat `allocated` after the first epoch is issue 7's "GPU memory
+   * flat after warm-up" over a whole run
+   */
+  memory?(): { live: number; peak: number; allocated: number };
   /** asynchronous backends: wait until at most `max` earlier throttle points are still executing (one per step) */
   throttle?(max: number): Promise<void>;
   /** wall-clock ms spent so far timing kernels at throttle points (conv tiles, GPU backend with tuning on);

@@ -37,6 +37,9 @@ export interface GanEpoch {
   /** seconds spent timing conv tiles during the epoch (the first, mostly; absent when none) */
   tuneSeconds?: number;
   gradNorms: { G: Record<string, number>; D: Record<string, number> };
+  /** the GPU buffer pool at the epoch's end, MiB (Backend.memory; absent on the CPU reference): live, the peak of
+   *  live during the epoch, and allocated on the device — equal from epoch to epoch once warm */
+  memoryMiB?: { live: number; peak: number; allocated: number };
   /** FID on our classifier's features, on the epochs --fid-every picks (of the generator samples come from: the
    *  weight average when the run keeps one) */
   fid?: number;
@@ -139,6 +142,8 @@ function checkMidEpochResume(path: string, meta: Record<string, any>, opts: GanR
 }
 
 /** G's and D's parameters by checkpoint name, for the non-finite scan */
+/** bytes → MiB, to 0.1 */
+const mib = (bytes: number) => Math.round((10 * bytes) / 2 ** 20) / 10;
 const allParams = (s: GanState) => [...s.G.namedParameters().map(([n, p]) => [`G.${n}`, p] as const), ...s.D.namedParameters().map(([n, p]) => [`D.${n}`, p] as const)];
 
 export interface GanRunResult {
@@ -253,6 +258,8 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       const tuneSeconds = ((be.tuneMs ?? 0) - tune0) / 1000;
       const m = Object.fromEntries(SCALARS.map((n, i) => [n, v[i] / Math.max(k, 1)])) as Record<(typeof SCALARS)[number], number>;
       const e: GanEpoch = { epoch, step, ...m, imgPerSec: ((k - skip) * B) / seconds, seconds, ...(tuneSeconds > 0 ? { tuneSeconds } : {}), gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) } };
+      const mem = be.memory?.(); // before this epoch's FID, trace and samples (their buffers count in the next peak)
+      if (mem) e.memoryMiB = { live: mib(mem.live), peak: mib(mem.peak), allocated: mib(mem.allocated) };
       recalibrateEma(be, s);
       if (fidRuler && (epoch % opts.fid!.every === 0 || epoch === opts.hyper.epochs)) {
         ({ fid: e.fid, acc: e.genAcc } = await fidAndAccuracy(be, fidRuler, samplingGenerator(s)));

@@ -48,6 +48,11 @@ export class GpuBackend implements Backend {
   arena({ slots, total }: ArenaLayout): { whole: Store; slots: Store[] } {
     return this.gpu.arena(total * 4, slots.map((s) => s.offset * 4), slots.map((s) => s.n * 4));
   }
+  memory(): { live: number; peak: number; allocated: number } {
+    const s = this.gpu.pool.stats();
+    this.gpu.pool.resetPeak();
+    return { live: s.liveBytes, peak: s.peakLiveBytes, allocated: s.allocatedBytes };
+  }
   private tuneReport: ((r: TunedConv[], ms: number) => void) | null = null;
   tuneMs = 0;
   private tuneOptions: TuneOptions = {};
