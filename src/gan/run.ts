@@ -141,9 +141,9 @@ function checkMidEpochResume(path: string, meta: Record<string, any>, opts: GanR
     throw new CheckpointError(`${path} was written in the middle of epoch ${meta.position.epoch + 1} (after ${meta.position.inEpoch} batches) with ${diffs.join(' and ')}; resume it with the same settings, or continue from an epoch-end checkpoint`);
 }
 
-/** G's and D's parameters by checkpoint name, for the non-finite scan */
 /** bytes → MiB, to 0.1 */
 const mib = (bytes: number) => Math.round((10 * bytes) / 2 ** 20) / 10;
+/** G's and D's parameters by checkpoint name, for the non-finite scan */
 const allParams = (s: GanState) => [...s.G.namedParameters().map(([n, p]) => [`G.${n}`, p] as const), ...s.D.namedParameters().map(([n, p]) => [`D.${n}`, p] as const)];
 
 export interface GanRunResult {

@@ -235,15 +235,23 @@ function runOut(gpu: Gpu, mode: 'forward' | 'gradInput', a: GBuf, b: GBuf, bias:
   if (!Number.isInteger(splits) || splits < 1) throw new Error(`conv2d: splits must be a whole number ≥ 1, got ${splits}`);
   if (splits > 1 && !plain)
     throw new Error('conv2d: split-K needs the forward or unphased input gradient without bias or activation, on the tiled kernel');
-  const kChunk = splits > 1 ? Math.ceil(gk / splits / BK) * BK : 0;
-  const z = splits > 1 ? Math.ceil(gk / kChunk) : 1;
-  if (z <= 1) {
-    run(gpu, mode, a, b, bias, out, d, act, alpha, gm, gn, 1, 0, v);
-    return;
-  }
+  const { kChunk, z } = sliceK(gk, splits);
+  if (z <= 1) run(gpu, mode, a, b, bias, out, d, act, alpha, gm, gn, 1, 0, v);
+  else runSlices(gpu, mode, a, b, out, d, gm, gn, z, kChunk, v, false);
+}
+
+/** `splits` slices of a gk-long reduction: each kChunk long (whole tile steps of BK), z of them non-empty */
+function sliceK(gk: number, splits: number): { kChunk: number; z: number } {
+  const kChunk = Math.ceil(gk / splits / BK) * BK;
+  return { kChunk, z: kChunk > 0 ? Math.ceil(gk / kChunk) : 1 }; // an empty reduction: one slice
+}
+
+/** split-K: z slices of the GEMM into partial outputs (no bias, no activation), summed into `out` in slice order by
+ * the reduce kernel (`accumulate`: out += the sum) */
+function runSlices(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, out: GBuf, d: ConvDims, gm: number, gn: number, z: number, kChunk: number, v: ConvVariant, accumulate: boolean): void {
   const part = gpu.acquire(z * gm * gn * 4);
   run(gpu, mode, a, b, null, part, d, 'none', 0, gm, gn, z, kChunk, v);
-  reduceSum(gpu, part, [z, gm * gn], [0], out);
+  reduceSum(gpu, part, [z, gm * gn], [0], out, accumulate);
   gpu.release(part);
 }
 
@@ -280,14 +288,7 @@ export function conv2dGradWeight(gpu: Gpu, x: GBuf, gy: GBuf, gw: GBuf, d: ConvD
   const gm = d.K;
   const gn = d.C * d.R * d.S;
   const gk = d.N * d.P * d.Q;
-  const kChunk = Math.ceil(gk / splits / BK) * BK;
-  const z = Math.ceil(gk / kChunk);
-  if (z <= 1) {
-    run(gpu, 'gradWeight', gy, x, null, gw, d, 'none', 0, gm, gn, 1, Math.max(gk, 1), vv, accumulate);
-    return;
-  }
-  const part = gpu.acquire(z * gm * gn * 4);
-  run(gpu, 'gradWeight', gy, x, null, part, d, 'none', 0, gm, gn, z, kChunk, vv);
-  reduceSum(gpu, part, [z, gm * gn], [0], gw, accumulate);
-  gpu.release(part);
+  const { kChunk, z } = sliceK(gk, splits);
+  if (z <= 1) run(gpu, 'gradWeight', gy, x, null, gw, d, 'none', 0, gm, gn, 1, Math.max(gk, 1), vv, accumulate);
+  else runSlices(gpu, 'gradWeight', gy, x, gw, d, gm, gn, z, kChunk, vv, accumulate);
 }

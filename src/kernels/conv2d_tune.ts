@@ -6,9 +6,9 @@
 // tiles (it compiles their pipelines, while the GPU idles), the rule's tile for about warmMs of GPU time (a GPU
 // lowers its clocks when idle; the first GPU session's tuning, cold, picked tiles 2–3× slower than the rule when
 // warm), then `reps` rounds over all tiles, interleaved so that a drift in clocks is shared by every tile.
-// The tile never changes a result's bits (it splits the outputs, not an output's sum; a split-K count, of
-// the weight gradient or of a split forward/input gradient, stays the one pickTile's tile gives; tested in conv2d.test.ts), so a run is the same with or without tuning, and tuning may
-// happen between any two steps.
+// The tile never changes a result's bits (it splits the outputs, not an output's sum; a split-K count, of the
+// weight gradient or of a split forward/input gradient, stays the one pickTile's tile gives; tested in
+// conv2d.test.ts), so a run is the same with or without tuning, and tuning may happen between any two steps.
 // It needs a wait for the GPU, so the training loop calls it once, after its first step (outside any step).
 import { CONV_TILES, convTuning, runSpec, tileFits, tileName, pickTile, Tile, TuneSpec } from './conv2d.js';
 import type { Gpu, GBuf } from './gpu.js';
