@@ -10,19 +10,22 @@
 // cached by an earlier process on this device (node/tile_cache.ts) are not timed again, unless --fresh-tiles.
 // Inputs are synthetic (seeded random images and labels): no dataset needed.
 // `--tune-budget S` (default 15) stops starting new problems after S seconds of timing per row.
-// Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--json FILE]
+// `--split-k off` turns off conv2d's split-K of the forward and input gradient (gemmSplits; it applies on hardware
+// adapters only, where output tiles are fewer than the GPU's cores can take): the rows say "split-K off", so that one
+// GPU session times what the split buys (scripts/gpu-session.sh runs the AC-GAN both ways).
+// Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--split-k on|off] [--json FILE]
 import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, noGrad, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam, convKernels, tuneConvTiles, tuneModeOf, tunesOn, loadTileCache, saveTileCache } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const args = process.argv.slice(2);
-const KNOWN = ['--quick', '--model', '--batch', '--steps', '--profile', '--tune', '--tune-budget', '--fresh-tiles', '--json', '--help'];
+const KNOWN = ['--quick', '--model', '--batch', '--steps', '--profile', '--tune', '--tune-budget', '--fresh-tiles', '--split-k', '--json', '--help'];
 for (const a of args) if (a.startsWith('--') && !KNOWN.includes(a)) {
   console.error(`error: unknown flag ${a} (flags: ${KNOWN.join(', ')})`);
   process.exit(2);
 }
 if (args.includes('--help')) {
-  console.log('usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--json FILE]');
+  console.log('usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--split-k on|off] [--json FILE]');
   process.exit(0);
 }
 const flag = (n) => {
@@ -33,7 +36,13 @@ const flag = (n) => {
 const tuneMode = (() => {
   try { return tuneModeOf(flag('tune'), process.env.FMNIST_TUNE); } catch (e) { console.error(`error: ${e.message}`); process.exit(2); }
 })();
+const splitK = flag('split-k') ?? 'on';
+if (!['on', 'off'].includes(splitK)) {
+  console.error(`error: --split-k takes on or off; got '${splitK}'`);
+  process.exit(2);
+}
 const gpu = await nodeGpu();
+gpu.splitK = splitK === 'on';
 const be = new GpuBackend(gpu);
 const software = gpu.adapter.software;
 const quick = args.includes('--quick');
@@ -106,7 +115,7 @@ const json = flag('json');
 const writeJson = () => {
   if (!json) return;
   mkdirSync(dirname(json), { recursive: true });
-  writeFileSync(json, JSON.stringify({ bench: 'train-step', device, adapter: gpu.adapter, date: new Date().toISOString(), steps, rows, profiles }, null, 2));
+  writeFileSync(json, JSON.stringify({ bench: 'train-step', device, adapter: gpu.adapter, date: new Date().toISOString(), steps, splitK: gpu.splitK, rows, profiles }, null, 2));
 };
 console.log(`training steps on ${device} — ${new Date().toISOString().slice(0, 10)}; ${steps} timed steps after 2 warm-up steps`);
 console.log('| model | batch | ms/step | host ms/step | img/s | dispatches/step | submits/step | peak MB | allocated MB (growth) | PyTorch ms |');
@@ -136,7 +145,7 @@ for (const model of models)
     const ms = (performance.now() - t0) / steps;
     const c1 = gpu.counters;
     const st = gpu.pool.stats();
-    const name = model === 'cnn' ? 'cnn (seed 003)' : `${model} (${presetName(model)} preset)`;
+    const name = (model === 'cnn' ? 'cnn (seed 003)' : `${model} (${presetName(model)} preset)`) + (gpu.splitK ? '' : ', split-K off');
     rows.push({
       model, name, batch: B, msPerStep: ms, imgPerSec: (B * 1000) / ms,
       dispatchesPerStep: (c1.dispatches - c0.dispatches) / steps, submitsPerStep: (c1.submits - c0.submits) / steps,

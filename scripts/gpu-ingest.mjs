@@ -76,6 +76,14 @@ if (section('## Training steps (`bench/train-step.js`)', ts?.rows,
   const longRun = json('train-step-1000.json');
   const long = longRun?.rows?.[0];
   if (long) lines.push(`${long.name} at batch ${long.batch}, ${longRun.steps ?? 1000} steps: ${f(long.msPerStep)} ms/step; GPU memory allocated during them: ${f(long.allocatedGrowthMB, 1)} MB (of ${f(long.allocatedMB, 1)} MB).`, '');
+  // what conv2d's split-K buys: the same steps with it off (gpu-session.sh's third train-step run); where the split
+  // makes a step slower, gemmSplits should return 1 on such devices
+  const noSplit = json('train-step-nosplit.json');
+  for (const r of noSplit?.rows ?? []) {
+    const on = ts.rows.find((x) => x.model === r.model && x.batch === r.batch);
+    if (on) lines.push(`- split-K: ${r.model} at batch ${r.batch}: ${f(on.msPerStep)} ms/step with it, ${f(r.msPerStep)} ms without (${on.msPerStep <= r.msPerStep ? 'keep it' : 'it costs time here: make gemmSplits return 1'}).`);
+  }
+  if (noSplit?.rows?.length) lines.push('');
   for (const [k, p] of Object.entries(ts.profiles ?? {})) {
     lines.push(`Slowest kernels, ${k} (${f(p.totalMs)} ms in one pass per dispatch):`, '', '| kernel | calls | ms |', '|---|---:|---:|');
     for (const e of p.kernels.slice(0, 8)) lines.push(`| ${e.label} | ${e.count} | ${f(e.ms, 3)} |`);

@@ -60,7 +60,7 @@ train() { # budget_s model extra-args... — trains into runs/gpu-MODEL, resumin
     | grep --line-buffered -v '^\[' >> "$res/$model-log.txt"
   stamp "train $model ended (exit ${PIPESTATUS[0]})"
 }
-bench() { # each under its own timeout (at most 240 s together)
+bench() { # each under its own timeout (at most 280 s together)
   # train-step times every conv problem of each step under every tile after its first warm-up step (as training
   # does) and keeps the fastest: its JSON holds each problem's ms per tile (the sweep for pickTile's hardware rule)
   stamp bench/train-step.js
@@ -68,6 +68,9 @@ bench() { # each under its own timeout (at most 240 s together)
   # issue 7's "GPU memory flat over 1000 steps after warm-up": the AC-GAN step 1000 times (allocated growth)
   stamp bench/train-step.js 1000 steps
   timeout 40 node bench/train-step.js --model acgan --batch 64 --steps 1000 --json "$res/train-step-1000.json" > "$res/train-step-1000.txt" 2>&1
+  # what conv2d's split-K of the forward and input gradient buys (unmeasured when it landed): the AC-GAN step without it
+  stamp bench/train-step.js --split-k off
+  timeout 40 node bench/train-step.js --model acgan --split-k off --tune-budget 5 --json "$res/train-step-nosplit.json" > "$res/train-step-nosplit.txt" 2>&1
   stamp bench/conv.js --quick
   timeout 50 node bench/conv.js --quick --json "$res/conv.json" > "$res/conv.txt" 2>&1
   stamp bench/matmul.js

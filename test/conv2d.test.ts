@@ -292,7 +292,7 @@ test('conv2d split-K: refused with a bias, an activation, a phased input gradien
   assert.throws(() => conv2dGradInput(g.gpu, y, w, x, d, null, 'none', 0, { phased: false, skinny: true, splits: 2 }), /split-K needs/);
   assert.throws(() => conv2dKernel(g.gpu, x, w, null, y, d, 'none', 0, { splits: 1.5 }), /whole number/);
   for (const t of [X, Wt, B, Y]) t.dispose();
-  const as = (software: boolean) => ({ adapter: { ...g.gpu.adapter, software }, limits: limitsOf(g.gpu) }) as unknown as GpuBackend['gpu'];
+  const as = (software: boolean, splitK = true) => ({ adapter: { ...g.gpu.adapter, software }, limits: limitsOf(g.gpu), splitK }) as unknown as GpuBackend['gpu'];
   const hw = as(false);
   // batch 64's 7×7 layers (64×64 tiles): D's last input gradient 98 tiles → 3 slices; D's third forward 98 tiles,
   // gk = 576 → 2 (slices of ≥ 256); D's last forward 196 tiles (≥ one per core of 132) → 1
@@ -302,6 +302,7 @@ test('conv2d split-K: refused with a bias, an activation, a phased input gradien
   assert.is(gemmSplits(hw, 'forward', 64, 64, 100000, [64, 64]), 16, 'at most 16 slices');
   assert.is(gemmSplits(hw, 'gradInput', 64 * 49, 4, 100000, [64, 64]), 1, '≤ 4 columns: the skinny kernel');
   assert.is(gemmSplits(as(true), 'gradInput', 64 * 49, 128, 256 * 9, [64, 64]), 1, 'software adapter');
+  assert.is(gemmSplits(as(false, false), 'gradInput', 64 * 49, 128, 256 * 9, [64, 64]), 1, 'gpu.splitK off (bench/train-step.js --split-k off)');
   // batch 256: every seed layer has enough tiles
   assert.is(gemmSplits(hw, 'gradInput', 256 * 49, 128, 256 * 9, [64, 64]), 1);
 });

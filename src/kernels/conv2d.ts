@@ -215,10 +215,10 @@ const SPLIT_MAX = 16;
 /** how many slices the forward or the unphased input gradient's reduction (gk long, into gm × gn outputs under
  * `tile`) is split into: 1 where the output tiles alone give every core one (≥ SPLIT_TARGET / 2), on software
  * adapters (lavapipe's 2 cores are busy with any grid) and for ≤ 4 columns (the skinny kernel); else enough slices
- * of at least SPLIT_MIN_K for about SPLIT_TARGET workgroups. The partial outputs cost a write and a read of splits × the
+ * of at least SPLIT_MIN_K for about SPLIT_TARGET workgroups (never with gpu.splitK false). The partial outputs cost a write and a read of splits × the
  * output (~6 MB at most on the seed layers: microseconds on an H100) and one dispatch of the reduce kernel. */
 export function gemmSplits(gpu: Gpu, mode: 'forward' | 'gradInput', gm: number, gn: number, gk: number, tile: Tile = pickTile(gpu, mode, gm, gn)): number {
-  if (gpu.adapter.software || gn <= 4) return 1;
+  if (gpu.adapter.software || !gpu.splitK || gn <= 4) return 1;
   const tiles = Math.ceil(gm / tile[0]) * Math.ceil(gn / tile[1]);
   if (2 * tiles >= SPLIT_TARGET) return 1;
   return Math.max(1, Math.min(Math.ceil(SPLIT_TARGET / tiles), Math.floor(gk / SPLIT_MIN_K), SPLIT_MAX));

@@ -131,6 +131,9 @@ export class Gpu {
   autoFlushEvery = 2048;
   /** max bind groups kept (LRU); a steady training loop needs far fewer */
   bindGroupCacheSize = 8192;
+  /** conv2d's split-K of the forward and unphased input gradient where output tiles are few (gemmSplits); false:
+   * never (`bench/train-step.js --split-k off`, to time what it buys on a GPU). The weight gradient's is not affected */
+  splitK = true;
   /** tests: fill every newly acquired buffer with NaN so that an element a kernel fails to write shows up */
   poison = false;
   private poisonKernel: Kernel | null = null;
