@@ -361,21 +361,24 @@ test('batchnorm misuse: one value per channel in training, eval without running 
 // the sliced path (hardware adapters, few long channels: batchnormSlices), forced here: statistics (plain and with
 // the running update) and the gradient (plain, accumulating, after the previous layer's ReLU, through an epilogue
 // with dropout; training and eval) against the float64 reference, with slices that do not divide M (2, 3, 7, 64,
-// and more than M asks: chunk = ⌈M/slices⌉) and outputs poisoned
-for (const [N, C, L] of [[3, 5, 169], [2, 1, 1000], [5, 3, 1], [1, 2, 7]])
-  for (const slices of [2, 3, 7, 64])
-    test(`batchnorm sliced [${N}, ${C}, ${L}] in ${slices} slices per channel: statistics and gradient equal the reference`, async () => {
+// and more than M asks: chunk = ⌈M/slices⌉) and outputs poisoned. With groups (statistics per group of samples,
+// G·C of them; the last rows), the same on both paths: a workgroup per channel (1 slice) and sliced.
+const slicedCases: [number, number, number, number, number[]][] = [[3, 5, 169, 1, [2, 3, 7, 64]], [2, 1, 1000, 1, [2, 3, 7, 64]], [5, 3, 1, 1, [2, 3, 7, 64]], [1, 2, 7, 1, [2, 3, 7, 64]],
+  [4, 5, 169, 2, [1, 3, 7]], [6, 3, 7, 3, [1, 2, 64]], [2, 1, 1000, 2, [1, 7]]];
+for (const [N, C, L, G, sliceCounts] of slicedCases)
+  for (const slices of sliceCounts)
+    test(`batchnorm sliced [${N}, ${C}, ${L}]${G > 1 ? ` in ${G} groups` : ''} in ${slices} slices per channel: statistics and gradient equal the reference`, async () => {
       const g = await gpuBackend();
       const gpu = g.gpu;
-      const n = N * C * L, M = N * L;
+      const n = N * C * L, M = (N / G) * L, S = G * C; // S: statistics, one per group and channel
       const data = [randomData(n, 101, -2, 3), randomData(C, 102, -1, 1), randomData(C, 103, 0.5, 2)].map(toF32);
       // statistics: plain and with the running update (momentum 0.3)
       for (const inputRelu of [false, true]) {
-        const d = { N, C, L, inputRelu };
+        const d = { N, C, L, inputRelu, groups: G };
         const run = async (be: Backend, sliced: boolean) => {
           const t = (a: ArrayLike<number>) => Tensor.from(be, a, [a.length]);
           const [xt, rm, rv] = [t(data[0]), t(data[1]), t(data[2])];
-          const [mean, variance, mean2, var2] = [0, 1, 2, 3].map(() => Tensor.empty(be, [C]));
+          const [mean, variance, mean2, var2] = [0, 1, 2, 3].map(() => Tensor.empty(be, [S]));
           if (sliced) {
             bnKernels.batchnormStatsRunning(gpu, xt.store as never, mean.store as never, variance.store as never, rm.store as never, rv.store as never, d, 0.3, slices);
             bnKernels.batchnormStats(gpu, xt.store as never, mean2.store as never, var2.store as never, d, slices);
@@ -391,12 +394,12 @@ for (const [N, C, L] of [[3, 5, 169], [2, 1, 1000], [5, 3, 1], [1, 2, 7]])
       }
       // gradient
       const epi = { act: 'leaky_relu', alpha: 0.2, p: 0.5, key: 4242 } as const;
-      const gdata = [randomData(n, 111), randomData(n, 112), randomData(C, 113), randomData(C, 114, 0.5, 2), randomData(C, 115), randomData(n, 116).map((v) => (v < -0.6 ? 0 : v)), randomData(C, 117), randomData(C, 118)].map(toF32);
+      const gdata = [randomData(n, 111), randomData(n, 112), randomData(S, 113), randomData(S, 114, 0.5, 2), randomData(C, 115), randomData(n, 116).map((v) => (v < -0.6 ? 0 : v)), randomData(C, 117), randomData(C, 118)].map(toF32);
       for (const training of [true, false])
         for (const inputRelu of [false, true])
           for (const acc of [{}, { gamma: true, beta: true }] as BatchnormAccumulate[])
             for (const through of [false, true]) {
-              const d = { N, C, L, inputRelu };
+              const d = { N, C, L, inputRelu, groups: G };
               const where = `${training ? 'training' : 'eval'} inputRelu=${inputRelu} acc=${JSON.stringify(acc)} through=${through}`;
               const [x, gy, mean, variance, gamma, y, gg, gb] = gdata.map((a) => Tensor.from(g, a, [a.length]));
               const gx = Tensor.empty(g, [n]);
@@ -414,6 +417,45 @@ for (const [N, C, L] of [[3, 5, 169], [2, 1, 1000], [5, 3, 1], [1, 2, 7]])
               ['gx', 'gGamma', 'gBeta'].forEach((name, k) => assertClose(got[k], want[k], 1e-4, `sliced ${name} ${where}`));
             }
     });
+
+// groups: checkOp (finite differences of the reference, GPU forward and backward vs the reference on poisoned outputs)
+// (5 values per channel in a group where L = 1: with fewer the finite differences lose accuracy, see [2, 3] above)
+for (const [shape, G] of [[[4, 3, 5, 5], 2], [[15, 17], 3], [[4, 5, 3], 4]] as [number[], number][])
+  test(`batchnorm training in ${G} groups ${JSON.stringify(shape)}`, () =>
+    checkOp({ name: 'batchnorm', inputs: inputs(shape), fn: ([x, g, b, rm, rv]) => F.batchnorm(x, g, b, rm, rv, { training: true, groups: G, activation: 'leaky_relu', alpha: 0.2 }) }));
+
+// the oracle for groups: a batch of G groups equals each group through the batchnorm alone, one after the other —
+// outputs, running statistics (G updates in order), gradients of x, gamma and beta (the groups' sums) — in float64
+test('batchnorm in groups equals each group alone, in turn (float64)', async () => {
+  const [G, Ng, C, L] = [3, 2, 4, 5];
+  const n = Ng * C * L;
+  const x = randomData(G * n, 201, -2, 3), gy = randomData(G * n, 202);
+  const gamma = randomData(C, 203, 0.5, 1.5), beta = randomData(C, 204);
+  const rm0 = randomData(C, 205), rv0 = randomData(C, 206, 0.5, 2);
+  const run = async (groups: boolean) => {
+    const t = (a: ArrayLike<number>, shape: number[], grad = false) => {
+      const r = Tensor.from(cpu, a, shape);
+      return grad ? r.setRequiresGrad() : r;
+    };
+    const [g, b, rm, rv] = [t(gamma, [C], true), t(beta, [C], true), t(rm0, [C]), t(rv0, [C])];
+    const xs = groups ? [t(x, [G * Ng, C, L], true)] : Array.from({ length: G }, (_, k) => t(x.slice(k * n, (k + 1) * n), [Ng, C, L], true));
+    const gys = groups ? [gy] : Array.from({ length: G }, (_, k) => gy.slice(k * n, (k + 1) * n));
+    const ys = xs.map((xi) => F.batchnorm(xi, g, b, rm, rv, { training: true, momentum: 0.3, groups: groups ? G : 1 }));
+    // backward from Σ y·gy
+    const loss = ys.map((y, k) => F.sum(F.mul(y, Tensor.from(cpu, gys[k], y.shape)))).reduce((a, v) => F.add(a, v));
+    loss.backward();
+    const cat = async (ts: Tensor[]) => (await Promise.all(ts.map((t) => t.toArray()))).flatMap((a) => [...a]);
+    return { y: await cat(ys), gx: await cat(xs.map((xi) => xi.grad!)), gg: await cat([g.grad!]), gb: await cat([b.grad!]), rm: await cat([rm]), rv: await cat([rv]) };
+  };
+  const want = await run(false), got = await run(true);
+  for (const k of ['y', 'gx', 'gg', 'gb', 'rm', 'rv'] as const) assertClose(got[k], want[k], 1e-12, `groups vs alone: ${k}`);
+  // eval mode ignores groups (the running statistics for every sample)
+  const t = (a: ArrayLike<number>, shape: number[]) => Tensor.from(cpu, a, shape);
+  const ev = (groups: number) => F.batchnorm(t(x, [G * Ng, C, L]), t(gamma, [C]), t(beta, [C]), t(rm0, [C]), t(rv0, [C]), { training: false, groups }).toArray();
+  assert.equal(await ev(G), await ev(1));
+  assert.throws(() => F.batchnorm(t(x, [G * Ng, C, L]), t(gamma, [C]), t(beta, [C]), null, null, { training: true, groups: 4 }), /groups must be a whole number ≥ 1 that divides the batch/);
+  assert.throws(() => F.batchnorm(t(x.slice(0, 6 * C), [6, C, 1]), t(gamma, [C]), t(beta, [C]), null, null, { training: true, groups: 6 }), /more than one value per channel in each group/);
+});
 
 test('batchnorm slices per channel: hardware adapters only, few long channels, enough slices to fill a GPU', async () => {
   const g = await gpuBackend();

@@ -35,6 +35,11 @@
 // IN_RELU = 1 (override, statistics, apply and grad): x is read through relu — the ReLU of the layer before (a
 // convolution's), moved into the batchnorm so that batchnorm_grad's gx is also the gradient before that ReLU
 // (gx·[x > 0]), one kernel fewer than the ReLU's own gradient pass.
+// Groups (p.groups = G ≥ 1, TS: BatchnormDims.groups): the N samples are G consecutive groups of Ng = N/G, each
+// normalised by its own statistics, as if it went through the batchnorm alone: mean and var hold G·C values
+// (g·C + c), a channel's workgroup walks the groups in order (the running statistics take G updates in that order;
+// gGamma and gBeta add the groups' sums in that order), the sliced kernels' slices are per group and channel. G = 1
+// is the plain batchnorm, bit for bit. A discriminator's real and generated batches run as one batch of 2 groups.
 // Per-channel workgroups split over x/y (c = x + y·nx); per-element threads likewise (i = (x + y·nx)·256 + local).
 // The TS side appends wgsl/activation.wgsl and wgsl/hash.wgsl.
 override ACT: u32 = 0u;
@@ -45,7 +50,7 @@ struct P {
   N: u32, C: u32, L: u32, nx: u32,
   n: u32, training: u32, eps: f32, momentum: f32,
   unbias: f32, alpha: f32, key: u32, threshold: u32,
-  scale: f32, slices: u32, chunk: u32,
+  scale: f32, slices: u32, chunk: u32, groups: u32,
 }
 @group(0) @binding(0) var<uniform> p: P;
 
@@ -58,10 +63,15 @@ fn xin(v: f32) -> f32 {
   return v;
 }
 
-/** offset of element m ∈ [0, N·L) of channel c */
-fn at(c: u32, m: u32) -> u32 {
+/** elements per channel in a group: Ng·L */
+fn groupM() -> u32 {
+  return (p.N / p.groups) * p.L;
+}
+
+/** offset of element m ∈ [0, Ng·L) of channel c in group g */
+fn at(g: u32, c: u32, m: u32) -> u32 {
   let n = m / p.L;
-  return (n * p.C + c) * p.L + (m - n * p.L);
+  return ((g * (p.N / p.groups) + n) * p.C + c) * p.L + (m - n * p.L);
 }
 
 /** sum of v over the workgroup (fixed tree order); every invocation gets the result */
@@ -84,48 +94,50 @@ fn wgSum(li: u32, v: f32) -> f32 {
 @group(0) @binding(4) var<storage, read_write> srmean: array<f32>;
 @group(0) @binding(5) var<storage, read_write> srvar: array<f32>;
 
-/** the mean and M2 = Σ(x − mean)² of channel c's elements [m0, m1) (two passes), to every invocation */
-fn rangeStats(c: u32, m0: u32, m1: u32, li: u32) -> vec2<f32> {
+/** the mean and M2 = Σ(x − mean)² of group g's channel c's elements [m0, m1) (two passes), to every invocation */
+fn rangeStats(g: u32, c: u32, m0: u32, m1: u32, li: u32) -> vec2<f32> {
   var s = 0.0;
   if (c < p.C) {
-    for (var m = m0 + li; m < m1; m += 256u) { s += xin(sx[at(c, m)]); }
+    for (var m = m0 + li; m < m1; m += 256u) { s += xin(sx[at(g, c, m)]); }
   }
   let mu = wgSum(li, s) / f32(max(m1 - m0, 1u));
   var q = 0.0;
   if (c < p.C) {
     for (var m = m0 + li; m < m1; m += 256u) {
-      let d = xin(sx[at(c, m)]) - mu;
+      let d = xin(sx[at(g, c, m)]) - mu;
       q += d * d;
     }
   }
   return vec2<f32>(mu, wgSum(li, q));
 }
 
-/** channel c's mean and biased variance, written to smean/svar by invocation 0 and returned to all */
-fn channelStats(c: u32, li: u32) -> vec2<f32> {
-  let M = p.N * p.L;
-  let st = rangeStats(c, 0u, M, li);
+/** group g's channel c's mean and biased variance, written to smean/svar by invocation 0 and returned to all */
+fn channelStats(g: u32, c: u32, li: u32) -> vec2<f32> {
+  let M = groupM();
+  let st = rangeStats(g, c, 0u, M, li);
   let v = st.y / f32(M);
   if (li == 0u && c < p.C) {
-    smean[c] = st.x;
-    svar[c] = v;
+    smean[g * p.C + c] = st.x;
+    svar[g * p.C + c] = v;
   }
   return vec2<f32>(st.x, v);
 }
 
 @compute @workgroup_size(256)
 fn batchnorm_stats(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  _ = channelStats(wg.x + wg.y * p.nx, li);
+  for (var g = 0u; g < p.groups; g++) { _ = channelStats(g, wg.x + wg.y * p.nx, li); }
 }
 
 @compute @workgroup_size(256)
 fn batchnorm_stats_running(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let c = wg.x + wg.y * p.nx;
-  let st = channelStats(c, li);
-  if (li == 0u && c < p.C) {
-    let m = p.momentum;
-    srmean[c] = (1.0 - m) * srmean[c] + m * st.x;
-    srvar[c] = (1.0 - m) * srvar[c] + m * st.y * p.unbias;
+  for (var g = 0u; g < p.groups; g++) {
+    let st = channelStats(g, c, li);
+    if (li == 0u && c < p.C) {
+      let m = p.momentum;
+      srmean[c] = (1.0 - m) * srmean[c] + m * st.x;
+      srvar[c] = (1.0 - m) * srvar[c] + m * st.y * p.unbias;
+    }
   }
 }
 
@@ -147,8 +159,9 @@ fn batchnorm_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocati
   let i = (wg.x + wg.y * p.nx) * 256u + li;
   if (i >= p.n) { return; }
   let c = (i / p.L) % p.C;
-  let k = agamma[c] / sqrt(avar[c] + p.eps);
-  let y = activate((xin(ax[i]) - amean[c]) * k + abeta[c], ACT, p.alpha);
+  let s = (i / ((p.N / p.groups) * p.C * p.L)) * p.C + c; // the statistics of the element's group
+  let k = agamma[c] / sqrt(avar[s] + p.eps);
+  let y = activate((xin(ax[i]) - amean[s]) * k + abeta[c], ACT, p.alpha);
   if (DROP == 0u) {
     aout[i] = y;
   } else {
@@ -203,15 +216,20 @@ fn batchnorm_epilogue_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_
 @group(0) @binding(8) var<storage, read_write> gx_gbeta: array<f32>;
 fn gIn(i: u32) -> f32 { return gx_g[i]; } // GRAD_IN
 
-/** Σg and Σg·x̂ over channel c's elements [m0, m1), to every invocation (pass 1) */
-fn gradSums(c: u32, m0: u32, m1: u32, li: u32) -> vec2<f32> {
+/** the index of group g's channel c's statistics: training, g·C + c; eval (the running ones), c */
+fn statAt(g: u32, c: u32) -> u32 {
+  return select(c, g * p.C + c, p.training != 0u);
+}
+
+/** Σg and Σg·x̂ over group g's channel c's elements [m0, m1), to every invocation (pass 1) */
+fn gradSums(g: u32, c: u32, m0: u32, m1: u32, li: u32) -> vec2<f32> {
   var sg = 0.0;
   var sgx = 0.0;
   if (c < p.C) {
-    let mu = gx_mean[c];
-    let invstd = 1.0 / sqrt(gx_var[c] + p.eps);
+    let mu = gx_mean[statAt(g, c)];
+    let invstd = 1.0 / sqrt(gx_var[statAt(g, c)] + p.eps);
     for (var m = m0 + li; m < m1; m += 256u) {
-      let i = at(c, m);
+      let i = at(g, c, m);
       let g = gIn(i);
       sg += g;
       sgx += g * (xin(gx_x[i]) - mu) * invstd;
@@ -226,14 +244,14 @@ fn writeParamGrads(c: u32, S: vec2<f32>) {
   if ((ACCUM & 1u) != 0u) { gx_ggamma[c] = gx_ggamma[c] + S.y; } else { gx_ggamma[c] = S.y; }
 }
 
-/** gx over channel c's elements [m0, m1), given the channel's sums S = (Σg, Σg·x̂) (pass 2) */
-fn writeGx(c: u32, m0: u32, m1: u32, li: u32, S: vec2<f32>) {
-  let mu = gx_mean[c];
-  let invstd = 1.0 / sqrt(gx_var[c] + p.eps);
+/** gx over group g's channel c's elements [m0, m1), given the group's channel's sums S = (Σg, Σg·x̂) (pass 2) */
+fn writeGx(g: u32, c: u32, m0: u32, m1: u32, li: u32, S: vec2<f32>) {
+  let mu = gx_mean[statAt(g, c)];
+  let invstd = 1.0 / sqrt(gx_var[statAt(g, c)] + p.eps);
   let k = gx_gamma[c] * invstd;
-  let fM = f32(p.N * p.L);
+  let fM = f32(groupM());
   for (var m = m0 + li; m < m1; m += 256u) {
-    let i = at(c, m);
+    let i = at(g, c, m);
     var v: f32;
     if (p.training != 0u) {
       let xhat = (xin(gx_x[i]) - mu) * invstd;
@@ -249,38 +267,46 @@ fn writeGx(c: u32, m0: u32, m1: u32, li: u32, S: vec2<f32>) {
 @compute @workgroup_size(256)
 fn batchnorm_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let c = wg.x + wg.y * p.nx;
-  let M = p.N * p.L;
-  let S = gradSums(c, 0u, M, li);
-  if (c >= p.C) { return; }
-  if (li == 0u) { writeParamGrads(c, S); }
-  writeGx(c, 0u, M, li, S);
+  let M = groupM();
+  var total = vec2<f32>(0.0);
+  for (var g = 0u; g < p.groups; g++) {
+    let S = gradSums(g, c, 0u, M, li);
+    total += S;
+    if (c < p.C) { writeGx(g, c, 0u, M, li, S); }
+  }
+  if (c < p.C && li == 0u) { writeParamGrads(c, total); }
 }
 
 // ---------------------------------------------------------------- sliced (few, long channels)
 // One workgroup per channel leaves most of a GPU idle when there are few channels of many elements (the CNN's
 // first layers: 32 channels of N·L = 50 176 values at batch 64: 32 workgroups, each a long serial walk). The sliced
 // path gives each channel p.slices workgroups, slice s holding elements [s·chunk, min((s + 1)·chunk, M)) (none
-// empty); workgroup w = c·slices + s, its partial results at part[2w], part[2w + 1]. Deterministic: fixed trees
-// in a workgroup, slices combined in order.
+// empty; M = Ng·L, per group); workgroup w = (g·C + c)·slices + s, its partial results at part[2w], part[2w + 1].
+// Deterministic: fixed trees in a workgroup, slices combined in order, groups in order.
 //   batchnorm_stats_part:  the slice's mean and M2 = Σ(x − mean_s)² (two passes over the slice).
 //                          Bindings: 1 x (read), 2 part (rw).
-//   batchnorm_stats_merge: one thread per channel merges its slices in order (Chan, Golub and LeVeque:
+//   batchnorm_stats_merge: one thread per channel merges each group's slices in order (Chan, Golub and LeVeque:
 //                          δ = mean_b − mean, n' = n + n_b, mean += δ·n_b/n', M2 += M2_b + δ²·n·n_b/n'), writes
 //                          mean and var = M2/M, and with RUNNING = 1 updates the running statistics as
 //                          batchnorm_stats_running does. Bindings: 1 part (read), 2 mean, 3 var, 4 rmean, 5 rvar (rw).
 //   batchnorm_grad_part:   the slice's Σg and Σg·x̂. Bindings: 1 x, 2 g, 3 mean, 4 var (read), 5 part (rw).
-//   batchnorm_grad_apply:  every workgroup of a channel adds its slices' sums in order (the same sums in each),
-//                          writes its slice's gx as batchnorm_grad's second pass does; slice 0 writes gGamma, gBeta
-//                          (ACCUM as there). Bindings: batchnorm_grad's 1–8, 9 part (read).
+//   batchnorm_grad_apply:  every workgroup of a group's channel adds its slices' sums in order (the same sums in
+//                          each), writes its slice's gx as batchnorm_grad's second pass does; group 0's slice 0
+//                          writes gGamma, gBeta (every group's sums, added in group order; ACCUM as there). Bindings: batchnorm_grad's 1–8, 9 part (read).
 // (A gradient through an epilogue is taken back by batchnorm_epilogue_grad first on this path.)
 override RUNNING: u32 = 0u;
 
-/** workgroup w's channel and element range [m0, m1) */
+/** v = g·C + c's channel c, or C (which reads nothing) for a workgroup past the last group's channels */
+fn validChannel(v: u32) -> u32 {
+  return select(p.C, v % p.C, v < p.C * p.groups);
+}
+
+/** workgroup w's group and channel as one index v = g·C + c, and its element range [m0, m1) */
 fn sliceOf(w: u32) -> vec3<u32> {
-  let c = w / p.slices;
-  let M = p.N * p.L;
-  let m0 = min((w - c * p.slices) * p.chunk, M);
-  return vec3<u32>(c, m0, min(m0 + p.chunk, M));
+  let v = w / p.slices;
+  let M = groupM();
+  let m0 = min((w - v * p.slices) * p.chunk, M);
+  return vec3<u32>(v, m0, min(m0 + p.chunk, M));
 }
 
 @group(0) @binding(2) var<storage, read_write> spart: array<f32>;
@@ -289,8 +315,8 @@ fn sliceOf(w: u32) -> vec3<u32> {
 fn batchnorm_stats_part(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let w = wg.x + wg.y * p.nx;
   let r = sliceOf(w);
-  let st = rangeStats(r.x, r.y, r.z, li);
-  if (li == 0u && r.x < p.C) {
+  let st = rangeStats(r.x / p.C, validChannel(r.x), r.y, r.z, li);
+  if (li == 0u && r.x < p.C * p.groups) {
     spart[2u * w] = st.x;
     spart[2u * w + 1u] = st.y;
   }
@@ -302,27 +328,29 @@ fn batchnorm_stats_part(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_inv
 fn batchnorm_stats_merge(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let c = (wg.x + wg.y * p.nx) * 256u + li;
   if (c >= p.C) { return; }
-  let M = p.N * p.L;
-  let w0 = c * p.slices;
-  var n = f32(min(p.chunk, M));
-  var mean = mpart[2u * w0];
-  var m2 = mpart[2u * w0 + 1u];
-  for (var s = 1u; s < p.slices; s++) {
-    let m0 = s * p.chunk;
-    let nb = f32(min(m0 + p.chunk, M) - m0);
-    let d = mpart[2u * (w0 + s)] - mean;
-    let nt = n + nb;
-    mean += d * (nb / nt);
-    m2 += mpart[2u * (w0 + s) + 1u] + d * d * (n * nb / nt);
-    n = nt;
-  }
-  let v = m2 / f32(M);
-  smean[c] = mean;
-  svar[c] = v;
-  if (RUNNING == 1u) {
-    let m = p.momentum;
-    srmean[c] = (1.0 - m) * srmean[c] + m * mean;
-    srvar[c] = (1.0 - m) * srvar[c] + m * v * p.unbias;
+  let M = groupM();
+  for (var g = 0u; g < p.groups; g++) {
+    let w0 = (g * p.C + c) * p.slices;
+    var n = f32(min(p.chunk, M));
+    var mean = mpart[2u * w0];
+    var m2 = mpart[2u * w0 + 1u];
+    for (var s = 1u; s < p.slices; s++) {
+      let m0 = s * p.chunk;
+      let nb = f32(min(m0 + p.chunk, M) - m0);
+      let d = mpart[2u * (w0 + s)] - mean;
+      let nt = n + nb;
+      mean += d * (nb / nt);
+      m2 += mpart[2u * (w0 + s) + 1u] + d * d * (n * nb / nt);
+      n = nt;
+    }
+    let v = m2 / f32(M);
+    smean[g * p.C + c] = mean;
+    svar[g * p.C + c] = v;
+    if (RUNNING == 1u) {
+      let m = p.momentum;
+      srmean[c] = (1.0 - m) * srmean[c] + m * mean;
+      srvar[c] = (1.0 - m) * srvar[c] + m * v * p.unbias;
+    }
   }
 }
 
@@ -332,8 +360,8 @@ fn batchnorm_stats_merge(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_in
 fn batchnorm_grad_part(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let w = wg.x + wg.y * p.nx;
   let r = sliceOf(w);
-  let S = gradSums(r.x, r.y, r.z, li);
-  if (li == 0u && r.x < p.C) {
+  let S = gradSums(r.x / p.C, validChannel(r.x), r.y, r.z, li);
+  if (li == 0u && r.x < p.C * p.groups) {
     gpart[2u * w] = S.x;
     gpart[2u * w + 1u] = S.y;
   }
@@ -345,10 +373,23 @@ fn batchnorm_grad_part(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invo
 fn batchnorm_grad_apply(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let w = wg.x + wg.y * p.nx;
   let r = sliceOf(w);
-  if (r.x >= p.C) { return; }
-  let w0 = r.x * p.slices;
+  if (r.x >= p.C * p.groups) { return; }
+  let g = r.x / p.C;
+  let c = r.x % p.C;
+  let S = sliceSums(r.x);
+  if (li == 0u && w == c * p.slices) {
+    // group 0's slice 0: gGamma, gBeta over every group (group 0's sums, then each next group's added)
+    var total = S;
+    for (var h = 1u; h < p.groups; h++) { total += sliceSums(h * p.C + c); }
+    writeParamGrads(c, total);
+  }
+  writeGx(g, c, r.y, r.z, li, S);
+}
+
+/** the sums (Σg, Σg·x̂) of v = g·C + c: its slices' partial sums added in slice order */
+fn sliceSums(v: u32) -> vec2<f32> {
+  let w0 = v * p.slices;
   var S = vec2<f32>(0.0);
   for (var s = 0u; s < p.slices; s++) { S += vec2<f32>(gx_part[2u * (w0 + s)], gx_part[2u * (w0 + s) + 1u]); }
-  if (li == 0u && w == w0) { writeParamGrads(r.x, S); }
-  writeGx(r.x, r.y, r.z, li, S);
+  return S;
 }

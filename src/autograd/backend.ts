@@ -53,6 +53,13 @@ export interface BatchnormDims {
    * see relu(x), and batchnormGrad's gx is the gradient before that ReLU (times [x > 0])
    */
   inputRelu?: boolean;
+  /**
+   * groups G (default 1) of N/G consecutive samples, each normalised by its own statistics (mean and var hold G·C
+   * values, group-major: g·C + c), as if each group went through the batchnorm alone, one after the other: the
+   * running statistics take G updates in group order, gamma's and beta's gradients sum the groups'. A discriminator
+   * runs its real and generated batches as one batch of two groups: one pass instead of two, the same result
+   */
+  groups?: number;
 }
 
 /**

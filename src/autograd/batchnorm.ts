@@ -19,6 +19,12 @@ export interface BatchnormOptions {
    * ReLU's gradient made by the batchnorm's gradient kernel (no pass of its own)
    */
   inputRelu?: boolean;
+  /**
+   * training mode: the batch is this many groups of consecutive samples (default 1), each normalised by its own
+   * statistics and updating the running ones in turn — what the groups would give one after the other through this
+   * batchnorm (e.g. a discriminator's real and generated halves in one pass); eval mode ignores it
+   */
+  groups?: number;
 }
 
 const fmt = (t: Tensor) => `[${t.shape.join(', ')}]`;
@@ -34,6 +40,7 @@ const fmt = (t: Tensor) => `[${t.shape.join(', ')}]`;
  */
 export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchnormOptions): Tensor {
   const { training, momentum = 0.1, eps = 1e-5, activation: act = 'none', alpha = 0.2, dropout: drop = null, inputRelu = false } = opts;
+  const groups = training ? opts.groups ?? 1 : 1; // eval: the running statistics for every sample
   const be: Backend = x.backend;
   if (x.dtype !== 'f32' || x.shape.length < 2 || x.shape.length > 4)
     throw new Error(`batchnorm: x must be f32 [N, C], [N, C, L] or [N, C, H, W], got ${x.dtype} ${fmt(x)}`);
@@ -53,14 +60,16 @@ export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   if (act === 'leaky_relu' && !(alpha > 0)) throw new Error(`batchnorm: a fused leaky_relu needs a slope > 0, got ${alpha}`);
   if (drop && !(drop.p >= 0 && drop.p < 1)) throw new Error(`batchnorm: dropout p must be in [0, 1), got ${drop.p}`);
   const epi: BatchnormEpilogue | null = act !== 'none' || drop?.p ? { act, alpha, p: drop?.p ?? 0, key: drop?.key ?? 0 } : null;
-  const d: BatchnormDims = { N, C, L, inputRelu };
-  const M = N * L;
+  if (!(Number.isInteger(groups) && groups >= 1 && N % groups === 0))
+    throw new Error(`batchnorm: groups must be a whole number ≥ 1 that divides the batch, got ${opts.groups} for x ${fmt(x)}`);
+  const d: BatchnormDims = groups > 1 ? { N, C, L, inputRelu, groups } : { N, C, L, inputRelu };
+  const M = (N / groups) * L;
 
   let mean: Tensor, variance: Tensor;
   if (training) {
-    if (M < 2) throw new Error(`batchnorm: training needs more than one value per channel, x is ${fmt(x)}`);
-    mean = Tensor.empty(be, [C]);
-    variance = Tensor.empty(be, [C]);
+    if (M < 2) throw new Error(`batchnorm: training needs more than one value per channel${groups > 1 ? ' in each group' : ''}, x is ${fmt(x)}`);
+    mean = Tensor.empty(be, [groups * C]);
+    variance = Tensor.empty(be, [groups * C]);
     if (runningMean && runningVar) be.batchnormStatsRunning(x.store, mean.store, variance.store, runningMean.store, runningVar.store, d, momentum);
     else be.batchnormStats(x.store, mean.store, variance.store, d);
   } else {

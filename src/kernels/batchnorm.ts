@@ -1,6 +1,7 @@
 // batchnorm.ts — dispatch of wgsl/batchnorm.wgsl: per-channel statistics (with or without the running update),
 // normalisation (with a fused activation and dropout), backward; on hardware adapters, few long channels are
-// sliced over several workgroups each (batchnormSlices).
+// sliced over several workgroups each (batchnormSlices). Groups (d.groups: statistics per group of samples) are the
+// kernels' p.groups; mean and var then hold groups·C values.
 import main from '../../wgsl/batchnorm.wgsl';
 import activation from '../../wgsl/activation.wgsl';
 import hash from '../../wgsl/hash.wgsl';
@@ -55,8 +56,17 @@ function epilogueKernel(entry: 'batchnorm_apply' | 'batchnorm_epilogue_grad' | '
 function params(p: Params, d: BatchnormDims, nx: number, o: { training?: boolean; eps?: number; momentum?: number; unbias?: number; epi?: BatchnormEpilogue | null; sl?: Slicing } = {}): void {
   const e = o.epi;
   p.u(d.N, d.C, d.L, nx, d.N * d.C * d.L, o.training ? 1 : 0).f(o.eps ?? 0, o.momentum ?? 0, o.unbias ?? 0, e?.alpha ?? 0);
-  p.u(e?.key ?? 0, e?.p ? dropThreshold(e.p) : 0).f(e?.p ? 1 / (1 - e.p) : 1).u(o.sl?.slices ?? 1, o.sl?.chunk ?? 0);
+  p.u(e?.key ?? 0, e?.p ? dropThreshold(e.p) : 0).f(e?.p ? 1 / (1 - e.p) : 1).u(o.sl?.slices ?? 1, o.sl?.chunk ?? 0, groupsOf(d));
 }
+
+/** d's groups (1 without), checked to divide the batch */
+function groupsOf(d: BatchnormDims): number {
+  const G = d.groups ?? 1;
+  if (!(Number.isInteger(G) && G >= 1 && d.N % G === 0)) throw new Error(`batchnorm: ${G} groups do not divide a batch of ${d.N}`);
+  return G;
+}
+/** elements per channel that one set of statistics covers: a group's (N/G)·L */
+const groupM = (d: BatchnormDims) => (d.N / groupsOf(d)) * d.L;
 
 // ---------------------------------------------------------------- sliced statistics and gradient
 /** workgroups wanted in flight on a GPU (two per compute unit of a 132-unit device, as the sliced reductions) */
@@ -73,13 +83,13 @@ interface Slicing {
  * and always on software adapters (lavapipe has a few cores: more workgroups only add passes). Tests force it.
  */
 export function batchnormSlices(gpu: Gpu, d: BatchnormDims): number {
-  const M = d.N * d.L;
-  if (gpu.adapter.software || d.C >= SLICE_TARGET || M < 4 * SLICE_MIN) return 1;
-  return Math.min(64, Math.ceil(SLICE_TARGET / d.C), Math.floor(M / SLICE_MIN));
+  const M = groupM(d), C = d.C * groupsOf(d); // per group: each group's channel is sliced alike
+  if (gpu.adapter.software || C >= SLICE_TARGET || M < 4 * SLICE_MIN) return 1;
+  return Math.min(64, Math.ceil(SLICE_TARGET / C), Math.floor(M / SLICE_MIN));
 }
-/** `slices` as asked, made non-empty: chunk = ⌈M/slices⌉, slices = ⌈M/chunk⌉ */
+/** `slices` as asked, made non-empty: chunk = ⌈M/slices⌉, slices = ⌈M/chunk⌉ (M: a group's elements per channel) */
 function slicing(d: BatchnormDims, slices: number): Slicing {
-  const M = d.N * d.L;
+  const M = groupM(d);
   const chunk = Math.ceil(M / Math.max(1, Math.min(slices, M)));
   return { slices: Math.ceil(M / chunk), chunk };
 }
@@ -90,11 +100,11 @@ const GRAD_APPLY = [0, 1].map((r) => [0, 1, 2, 3].map((accum): Kernel => ({ file
 
 /** mean, var (and the running statistics' update when `running`) in two dispatches: slices, then their merge */
 function statsSliced(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, running: { mean: GBuf; var: GBuf; momentum: number } | null, d: BatchnormDims, sl: Slicing): void {
-  const part = gpu.acquire(d.C * sl.slices * 2 * 4);
-  const [px, py] = grid(d.C * sl.slices);
+  const part = gpu.acquire(d.C * groupsOf(d) * sl.slices * 2 * 4);
+  const [px, py] = grid(d.C * groupsOf(d) * sl.slices);
   gpu.dispatch(STATS_PART[inRelu(d)], [x, part], (p) => params(p, d, px, { sl }), [px, py]);
   const [mx, my] = grid(Math.ceil(d.C / 256));
-  const M = d.N * d.L;
+  const M = groupM(d);
   gpu.dispatch(STATS_MERGE[running ? 1 : 0], [part, mean, variance, running?.mean ?? gpu.spare(0), running?.var ?? gpu.spare(1)],
     (p) => params(p, d, mx, { sl, momentum: running?.momentum ?? 0, unbias: M / (M - 1) }), [mx, my]);
   gpu.release(part);
@@ -125,7 +135,7 @@ export function batchnormEpilogueGrad(gpu: Gpu, g: GBuf, y: GBuf, gn: GBuf, d: B
 export function batchnormStatsRunning(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, runMean: GBuf, runVar: GBuf, d: BatchnormDims, momentum: number, slices = batchnormSlices(gpu, d)): void {
   if (slices > 1) return statsSliced(gpu, x, mean, variance, { mean: runMean, var: runVar, momentum }, d, slicing(d, slices));
   const [gx, gy] = grid(d.C);
-  const M = d.N * d.L;
+  const M = groupM(d);
   gpu.dispatch(STATS_RUNNING[inRelu(d)], [x, mean, variance, runMean, runVar], (p) => params(p, d, gx, { momentum, unbias: M / (M - 1) }), [gx, gy]);
 }
 
@@ -145,8 +155,8 @@ export function batchnormGrad(gpu: Gpu, x: GBuf, g: GBuf, mean: GBuf, variance: 
     const sl = slicing(d, slices);
     const gn = through ? gpu.acquire(d.N * d.C * d.L * 4) : g;
     if (through) batchnormEpilogueGrad(gpu, g, through.y, gn, d, through.epi);
-    const part = gpu.acquire(d.C * sl.slices * 2 * 4);
-    const [px, py] = grid(d.C * sl.slices);
+    const part = gpu.acquire(d.C * groupsOf(d) * sl.slices * 2 * 4);
+    const [px, py] = grid(d.C * groupsOf(d) * sl.slices);
     gpu.dispatch(GRAD_PART[inRelu(d)], [x, gn, mean, variance, part], (p) => params(p, d, px, { eps, training, sl }), [px, py]);
     gpu.dispatch(GRAD_APPLY[inRelu(d)][accum], [x, gn, mean, variance, gamma, gxOut, gGamma, gBeta, part], (p) => params(p, d, px, { eps, training, sl }), [px, py]);
     gpu.release(part);
