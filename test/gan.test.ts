@@ -32,12 +32,12 @@ async function oneStep(be: Backend, kind: Kind) {
   const s = makeGan(be, tiny(kind), { lr: 1e-3, beta1: 0.5, emaDecay: 0.999 }, 7);
   const before = await Promise.all(Object.values({ ...s.G.stateDict(), ...s.D.stateDict() }).map((t) => t.toArray()));
   const gBefore = await Promise.all(s.G.parameters().map((t) => t.toArray()));
-  // batches D's class head runs on (AC-GAN)
-  let clsCalls = 0;
+  // the batch sizes D's class head runs on (AC-GAN)
+  const clsCalls: number[] = [];
   const head = s.D.clsHead;
   if (head) {
     const f = head.forward.bind(head);
-    head.forward = (...a: Parameters<typeof f>) => (clsCalls++, f(...a));
+    head.forward = (...a: Parameters<typeof f>) => (clsCalls.push(a[0].shape[0]), f(...a));
   }
   const B = 3;
   const x = Tensor.from(be, toF32(randomData(B * 784, 3, -1, 1)), [B, 1, 28, 28]);
@@ -108,10 +108,33 @@ test('AC-GAN auxFake false: D\'s class loss on real images only (the same step o
   const [r, b] = [real.lossVals[3], both.lossVals[3]];
   assert.ok(r > 1 && r < 4, `real only: ${r}`);
   assert.ok(b - r > 1 && b - r < 4, `real + generated ${b}: the generated images' term ${b - r}`);
-  // the class head runs where a loss reads it: D's step on real (and, the paper's form, generated) images, G's step
-  assert.is(both.clsCalls, 3);
-  assert.is(real.clsCalls, 2, 'not on the generated batch of D\'s step');
+  // the class head runs once in D's step, on the real and generated images as one batch (3 + 3), and once in G's
+  assert.equal(both.clsCalls, [6, 3]);
+  assert.equal(real.clsCalls, [6, 3], 'the same passes: only the loss differs');
 });
+
+// the discriminator's step runs real and generated images as one batch of two groups: with dropout off, that is
+// what two passes give (logits of both heads, running statistics, parameter gradients), in float64, for every form
+for (const kind of ['cgan', 'cgan-projection', 'acgan'] as const)
+  test(`D on real and generated images as one batch of two groups = two passes (${kind}, float64 CPU)`, async () => {
+    const B = 3;
+    const xs = [0, 1].map((k) => Tensor.from(cpu, toF32(randomData(B * 784, 40 + k, -1, 1)), [B, 1, 28, 28]));
+    const ys = [Tensor.from(cpu, [1, 7, 4], [B], 'i32'), Tensor.from(cpu, [0, 9, 4], [B], 'i32')];
+    const run = async (merged: boolean) => {
+      const s = makeGan(cpu, { ...tiny(kind), dropout: 0 }, { lr: 1e-3, beta1: 0.5 }, 11);
+      const outs = merged ? [s.D.forward(F.concat(xs, 0), F.concat(ys, 0), undefined, { groups: 2 })] : xs.map((x, k) => s.D.forward(x, ys[k]));
+      const heads = outs.flatMap((o) => (o.cls ? [o.adv, o.cls] : [o.adv]));
+      // a loss that weighs every logit differently, so that every gradient is exercised
+      const w = (t: Tensor, k: number) => Tensor.from(cpu, randomData(t.size, 60 + k, -1, 1), t.shape);
+      const cat = merged ? heads : [F.concat([heads[0], heads[heads.length / 2]], 0), ...(heads.length > 2 ? [F.concat([heads[1], heads[3]], 0)] : [])];
+      cat.map((t, k) => F.sum(F.mul(t, w(t, k)))).reduce((a, v) => F.add(a, v)).backward();
+      const vals = async (ts: Tensor[]) => (await Promise.all(ts.map((t) => t.toArray()))).map((a) => [...a]);
+      return { heads: await vals(cat), state: await vals(Object.values(s.D.stateDict())), grads: await vals(s.D.parameters().map((p) => p.grad!)) };
+    };
+    const two = await run(false), one = await run(true);
+    for (const k of ['heads', 'state', 'grads'] as const)
+      two[k].forEach((want, i) => assert.ok(relError(one[k][i], want) < 1e-12, `${k}[${i}]: ${relError(one[k][i], want)}`));
+  });
 
 test('projection discriminator: logit = w·φ(x) + b + ⟨V_y, φ(x)⟩ (float64 CPU, eval mode), and no label channel', async () => {
   const s = makeGan(cpu, tiny('cgan-projection'), { lr: 1e-3, beta1: 0.5 }, 7);

@@ -119,8 +119,11 @@ export class GanDiscriminator extends Module {
    * → LeakyReLU → dropout runs as one kernel (conv1's LeakyReLU → dropout too, after the convolution); with `see`,
    * separately, so that `see` gets each layer's activation before dropout. Both give the same bits.
    * `classHead: false` leaves the AC-GAN's class logits out (cls null): a batch whose classes no loss reads.
+   * `groups`: the batch is that many batches of equal size (e.g. real images, then generated ones), each seen by
+   * the batchnorms as if alone (statistics per group, running statistics updated group after group): one pass
+   * gives what one pass per group would, with a GPU's worth of work in each kernel instead of a fraction.
    */
-  forward(x: Tensor, y: Tensor, see?: Observer, { classHead = true } = {}): DiscriminatorOutput {
+  forward(x: Tensor, y: Tensor, see?: Observer, { classHead = true, groups = 1 } = {}): DiscriminatorOutput {
     const B = x.shape[0];
     const look: Observer = see ?? ((_, t) => t);
     let h = x;
@@ -132,9 +135,9 @@ export class GanDiscriminator extends Module {
         return;
       }
       h = conv.forward(h);
-      if (bn && !see) h = bn.forward(h, { activation: 'leaky_relu', alpha: 0.2, dropout: this.drop.fusedMask() });
+      if (bn && !see) h = bn.forward(h, { activation: 'leaky_relu', alpha: 0.2, dropout: this.drop.fusedMask(), groups });
       else {
-        if (bn) h = F.leakyRelu(bn.forward(h), 0.2);
+        if (bn) h = F.leakyRelu(bn.forward(h, { groups }), 0.2);
         h = this.drop.forward(look(`conv${i + 1}`, h));
       }
     });

@@ -124,17 +124,22 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   const fake = G.forward(z, yFake);
 
   // 1. Discriminator step: real images should score 1, generated ones 0 (and, AC-GAN, both be classified).
+  //    Real and generated images go through D as one batch of two groups: its batchnorms normalise each group by
+  //    the group's own statistics (and update the running ones real first, then generated), so this is what two
+  //    passes, one per batch, would compute — in half the dispatches, each kernel with twice the work (a GPU at
+  //    batch 64 has more cores than D's small layers have tiles). The generated half is detached: D's backward
+  //    stops at the images, G is untouched.
   optD.zeroGrad();
-  const real = D.forward(x, y);
-  // detached: D's backward stops at the images, G is untouched; the class head only where a loss reads it
-  const faked = D.forward(fake.detach(), yFake, undefined, { classHead: auxOnFake });
+  const yBoth = F.concat([y, yFake], 0);
+  const both = D.forward(F.concat([x, fake.detach()], 0), yBoth, undefined, { classHead: acgan, groups: 2 });
   // each loss kernel also gives the mean probability D assigns (D(x) and D(G(z)) for the log)
-  const { loss: dReal, prob: dx } = F.bceWithLogitsAndProb(real.adv, ones);
-  const { loss: dFake, prob: dgz } = F.bceWithLogitsAndProb(faked.adv, zeros);
-  // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms
+  const { loss: dReal, prob: dx } = F.bceWithLogitsAndProb(F.narrow(both.adv, 0, 0, B), ones);
+  const { loss: dFake, prob: dgz } = F.bceWithLogitsAndProb(F.narrow(both.adv, 0, B, B), zeros);
+  // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms.
+  // The AC-GAN's class loss on real and generated images (auxFake), each a mean over B, is twice the mean over both.
   const aux = !acgan ? F.reshape(zeros, [1])
-    : auxOnFake ? F.add(F.softmaxCrossEntropy(real.cls!, y), F.softmaxCrossEntropy(faked.cls!, yFake))
-    : F.softmaxCrossEntropy(real.cls!, y);
+    : auxOnFake ? F.mul(F.softmaxCrossEntropy(both.cls!, yBoth), 2)
+    : F.softmaxCrossEntropy(F.narrow(both.cls!, 0, 0, B), y);
   // D's loss is dReal + dFake (+ aux): backward from its terms at once, as from their sum, which is never computed;
   // each seeded with the kept 1 (backward() would fill a new one)
   const terms = acgan ? [dReal, dFake, aux] : [dReal, dFake];

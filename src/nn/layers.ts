@@ -119,8 +119,9 @@ export class BatchNorm extends Layer {
     this.runningMean = this.buffer('running_mean', Tensor.zeros(be, [channels]));
     this.runningVar = this.buffer('running_var', Tensor.full(be, [channels], 1));
   }
-  /** `fuse`: an activation and/or dropout made by the same kernel, or the previous layer's ReLU (see F.batchnorm) */
-  forward(x: Tensor, fuse: Pick<F.BatchnormOptions, 'activation' | 'alpha' | 'dropout' | 'inputRelu'> = {}): Tensor {
+  /** `fuse`: an activation and/or dropout made by the same kernel, or the previous layer's ReLU; `groups`: statistics
+   * per group of samples (see F.batchnorm) */
+  forward(x: Tensor, fuse: Pick<F.BatchnormOptions, 'activation' | 'alpha' | 'dropout' | 'inputRelu' | 'groups'> = {}): Tensor {
     return F.batchnorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.opts.momentum, eps: this.opts.eps, ...fuse });
   }
   override describe(): string {
