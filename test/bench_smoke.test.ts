@@ -48,9 +48,15 @@ test('bench/train-step.js --tune on: tiles timed and cached, then taken from the
     assert.ok(row.tune.problems > 10, `${row.tune.problems} conv problems timed`);
     assert.ok(existsSync(env.FMNIST_TILE_CACHE), 'cached');
     assert.match(first.out, /\| cnn \(seed 003\) \| 2 \|/);
-    const second = bench(args, env);
+    // (and --split-k off: the rows say so, the JSON too; on a software adapter conv2d splits nothing anyway)
+    const second = bench([...args, '--split-k', 'off'], env);
     assert.is((second.json.rows as { tune: { problems: number } }[])[0].tune.problems, 0, 'nothing left to time');
     assert.match(second.out, new RegExp(`${row.tune.problems} problems from the cache`));
+    assert.match(second.out, /\| cnn \(seed 003\), split-K off \| 2 \|/);
+    assert.is(second.json.splitK, false);
+    const bad = spawnSync(process.execPath, ['bench/train-step.js', '--split-k', 'maybe'], { encoding: 'utf8', timeout: 60_000 });
+    assert.is(bad.status, 2);
+    assert.match(bad.stderr, /--split-k takes on or off; got 'maybe'/);
   } finally {
     rmSync(dir, { recursive: true });
   }
