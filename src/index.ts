@@ -24,7 +24,7 @@ export { Cnn, SEED_CNN } from './models/cnn.js';
 export type { CnnConfig } from './models/cnn.js';
 export { GanGenerator, GanDiscriminator } from './gan/models.js';
 export type { GanConfig } from './gan/models.js';
-export { ganStep, makeGan, PRESETS, generate, SCALARS, samplingGenerator, recalibrateEma } from './gan/train.js';
+export { ganStep, makeGan, PRESETS, generate, SCALARS, stepVector, samplingGenerator, recalibrateEma } from './gan/train.js';
 export { runGan, loadGan } from './gan/run.js';
 export type { GanRunOptions, GanEpoch } from './gan/run.js';
 export { loadGanModels, slimGanCheckpoint, ganModelTensors } from './gan/load.js';

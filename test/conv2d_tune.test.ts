@@ -7,7 +7,7 @@ import * as F from '../src/autograd/ops.js';
 import { Tensor, tidy } from '../src/autograd/tensor.js';
 import { CONV_TILES, convTuning, disableConvTuning, enableConvTuning, tileFits, Tile } from '../src/kernels/conv2d.js';
 import { Generator } from '../src/autograd/random.js';
-import { ganStep, makeGan, PRESETS } from '../src/gan/train.js';
+import { ganStep, stepVector, makeGan, PRESETS } from '../src/gan/train.js';
 import { tileName, tuneConvTiles, tuneModeOf, tunesOn, type TuneOptions } from '../src/kernels/conv2d_tune.js';
 import type { Gpu } from '../src/kernels/gpu.js';
 import { gpuBackend, randomData, toF32 } from './harness.js';
@@ -186,10 +186,7 @@ test('conv tuning: an AC-GAN step with every conv problem on a random tile gives
     const gen = new Generator(6);
     const x = Tensor.from(g, Float32Array.from(gen.uniform(B * 784), (v) => v * 2 - 1), [B, 1, 28, 28]);
     const y = Tensor.from(g, Array.from(gen.uniform(B), (v) => Math.floor(v * 10)), [B], 'i32');
-    const lt = tidy(() => {
-      const r = ganStep(g, s, x, y);
-      return F.concat([r.dReal, r.dFake, r.aux, r.g].map((t) => F.reshape(t, [1])), 0);
-    });
+    const lt = tidy(() => stepVector(ganStep(g, s, x, y)));
     const losses = await lt.toArray();
     lt.dispose();
     const weights = await Promise.all([...s.G.parameters(), ...s.D.parameters()].map((p) => p.toArray()));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Tensor, keep, tidy } from '../src/autograd/tensor.js';
 import * as F from '../src/autograd/ops.js';
 import type { Backend } from '../src/autograd/backend.js';
-import { ganStep, makeGan, PRESETS } from '../src/gan/train.js';
+import { ganStep, makeGan, PRESETS, stepVector } from '../src/gan/train.js';
 import type { GanConfig } from '../src/gan/models.js';
 import { runGan, GanEpoch } from '../src/gan/run.js';
 import { traceGan } from '../src/gan/trace.js';
@@ -42,11 +42,10 @@ async function oneStep(be: Backend, kind: Kind) {
   const B = 3;
   const x = Tensor.from(be, toF32(randomData(B * 784, 3, -1, 1)), [B, 1, 28, 28]);
   const y = Tensor.from(be, [1, 7, 4], [B], 'i32');
-  const losses = tidy(() => {
-    const r = ganStep(be, s, x, y);
-    return [r.dReal, r.dFake, r.g, r.aux];
-  });
-  const lossVals = await Promise.all(losses.map((t) => t.item()));
+  const losses = tidy(() => stepVector(ganStep(be, s, x, y)));
+  const v = await losses.toArray();
+  losses.dispose();
+  const lossVals = [v[0], v[1], v[3], v[2]]; // dReal, dFake, g, aux
   const named = [...s.G.namedParameters().map(([n, p]) => [`G.${n}`, p] as const), ...s.D.namedParameters().map(([n, p]) => [`D.${n}`, p] as const)];
   const grads = await Promise.all(named.map(([, p]) => (p.grad ? p.grad.toArray() : Promise.resolve(null))));
   const after = await Promise.all(Object.values({ ...s.G.stateDict(), ...s.D.stateDict() }).map((t) => t.toArray()));

@@ -78,6 +78,48 @@ for (const n of [16, 64, 65, 300]) {
   });
 }
 
+// bceWithLogitsGroups: the fused loss over equal groups of logits (a discriminator's real and generated halves):
+// finite differences and GPU vs CPU on poisoned outputs, groups on both sides of REDUCE_SMALL_MAX and of 256
+for (const [shape, tShape, G] of [[[6, 1], [6, 1], 2], [[130, 1], [130, 1], 2], [[600], [1], 2], [[9], [9], 3], [[17], [17], 1]] as const)
+  test(`bceWithLogitsGroups ${JSON.stringify(shape)} in ${G} groups vs target ${JSON.stringify(tShape)}`, () =>
+    checkOp({
+      name: 'bceWithLogitsGroups',
+      inputs: [{ shape: [...shape], lo: -5, hi: 5 }, { shape: [...tShape], lo: 0, hi: 1, grad: false }],
+      fn: ([x, t]) => {
+        const { loss, prob } = F.bceWithLogitsGroups(x, t, G);
+        prob.dispose();
+        return loss;
+      },
+    }));
+
+// each group's loss, probability and gradient are the bits bceWithLogitsAndProb gives on that group alone
+for (const B of [3, 64, 65, 300])
+  test(`bceWithLogitsGroups, 2 groups of ${B}: bit for bit each group alone (loss, probability, gradient)`, async () => {
+    const g = await gpuBackend();
+    const xs = Array.from({ length: 2 * B }, (_, i) => Math.sin(i * 1.3) * 4);
+    const ts = Array.from({ length: 2 * B }, (_, i) => (i < B ? 1 : 0));
+    const seeds = [0.75, -1.5];
+    const x = Tensor.from(g, xs, [2 * B, 1]).setRequiresGrad();
+    const { loss, prob } = F.bceWithLogitsGroups(x, Tensor.from(g, ts, [2 * B, 1]), 2);
+    loss.backward(Tensor.from(g, seeds, [2]));
+    const halves = [0, 1].map((k) => Tensor.from(g, xs.slice(k * B, (k + 1) * B), [B, 1]).setRequiresGrad());
+    const alone = halves.map((h, k) => F.bceWithLogitsAndProb(h, Tensor.full(g, [1, 1], k === 0 ? 1 : 0)));
+    alone.forEach((a, k) => a.loss.backward(Tensor.full(g, [], seeds[k])));
+    const lossBits = await bits(loss), probBits = await bits(prob), gradBits = await bits(x.grad!);
+    for (let k = 0; k < 2; k++) {
+      assert.is(lossBits[k], (await bits(alone[k].loss))[0], `loss ${k}`);
+      assert.is(probBits[k], (await bits(alone[k].prob))[0], `prob ${k}`);
+      assert.equal(gradBits.slice(k * B, (k + 1) * B), await bits(halves[k].grad!), `gradient of group ${k}`);
+    }
+  });
+
+test('bceWithLogitsGroups refuses groups that do not divide the logits, and targets with a gradient or of another size', () => {
+  const x = Tensor.from(cpu, [0.5, -1, 2, 0], [4, 1]);
+  assert.throws(() => F.bceWithLogitsGroups(x, Tensor.full(cpu, [1], 1), 3), /3 groups do not divide 4 logits/);
+  assert.throws(() => F.bceWithLogitsGroups(x, Tensor.full(cpu, [2], 1), 2), /one per logit \(4\) or one for all/);
+  assert.throws(() => F.bceWithLogitsGroups(x, Tensor.full(cpu, [4], 1).setRequiresGrad(), 2), /without gradient/);
+});
+
 test('bceWithLogits falls back to the elementwise ops for targets with a gradient or a general broadcast', async () => {
   for (const be of [cpu, await gpuBackend()]) {
     const x = Tensor.from(be, [0.5, -1, 2], [3, 1]);

@@ -198,12 +198,13 @@ export interface Backend {
   /** softmaxXentGrad with every row's gRow = gLoss[0]/N: the gradient of softmaxXentMean */
   softmaxXentMeanGrad(logits: Store, labels: Store, gLoss: Store, gLogits: Store, N: number, C: number): void;
   /**
-   * loss[0] = (1/n)·Σ_i bce_logits(logits_i, t_i) and prob[0] = (1/n)·Σ_i sigmoid(logits_i), t_i = targets[i·tStride]
-   * (tStride 0: one target for all)
+   * per group k of n consecutive logits (groups of them; default 1): loss[k] = (1/n)·Σ_i bce_logits(logits_i, t_i)
+   * and prob[k] = (1/n)·Σ_i sigmoid(logits_i) over the group's i, t_i = targets[i·tStride] (tStride 0: one target
+   * for all); each group's the same as a call on it alone
    */
-  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1): void;
-  /** gLogits[i] = (sigmoid(logits_i) − t_i)·gLoss[0]/n: the gradient of bceLogitsMean's loss */
-  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1): void;
+  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1, groups?: number): void;
+  /** gLogits[i] = (sigmoid(logits_i) − t_i)·gLoss[k]/n, k = ⌊i/n⌋: the gradient of bceLogitsMean's losses */
+  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1, groups?: number): void;
   /** hit[i] = 1 if argmax(logits_i) (first maximum) = label_i, else 0 */
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void;
   /** in place: param, m, v ← one Adam/AdamW step with gradient grad */

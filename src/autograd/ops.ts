@@ -445,14 +445,40 @@ export function bceWithLogitsAndProb(logits: Tensor, targets: Tensor): { loss: T
   const n = logits.size;
   if (targets.requiresGrad || sizeOf(broadcastShape(logits.shape, targets.shape)) !== n || (targets.size !== n && targets.size !== 1))
     return { loss: bceWithLogitsUnfused(logits, targets), prob: noGrad(() => mean(sigmoid(logits))) };
-  const tStride = targets.size === n && n > 1 ? 1 : 0;
-  const loss = Tensor.empty(be, []);
-  const prob = Tensor.empty(be, []);
-  be.bceLogitsMean(logits.store, targets.store, loss.store, prob.store, n, tStride);
+  return bceFused(logits, targets, 1);
+}
+
+/**
+ * bceWithLogitsAndProb per group: logits are `groups` groups of equal size (consecutive along the flattened
+ * tensor, e.g. a discriminator's logits for real images, then for generated ones), loss and prob [groups] hold each
+ * group's mean loss and mean probability — the same bits as bceWithLogitsAndProb on each group alone, in one kernel
+ * each way. Targets: one per logit or one for all, without gradient.
+ */
+export function bceWithLogitsGroups(logits: Tensor, targets: Tensor, groups: number): { loss: Tensor; prob: Tensor } {
+  sameBackend(logits, targets);
+  f32(logits, 'bceWithLogitsGroups');
+  f32(targets, 'bceWithLogitsGroups');
+  const n = logits.size;
+  if (!(Number.isInteger(groups) && groups >= 1 && n % groups === 0)) throw new Error(`bceWithLogitsGroups: ${groups} groups do not divide ${n} logits`);
+  if (targets.requiresGrad || (targets.size !== n && targets.size !== 1))
+    throw new Error(`bceWithLogitsGroups: targets must be one per logit (${n}) or one for all, without gradient; got ${fmt(targets.shape)}`);
+  return bceFused(logits, targets, groups);
+}
+
+/** the fused mean BCE (bceLogitsMean) over `groups` equal groups of the logits: loss and prob [] for one, else
+ * [groups]; the gradient kernel takes each group's loss gradient */
+function bceFused(logits: Tensor, targets: Tensor, groups: number): { loss: Tensor; prob: Tensor } {
+  const be = logits.backend;
+  const n = logits.size / groups;
+  const tStride = targets.size === logits.size && logits.size > 1 ? 1 : 0;
+  const shape = groups === 1 ? [] : [groups];
+  const loss = Tensor.empty(be, shape);
+  const prob = Tensor.empty(be, shape);
+  be.bceLogitsMean(logits.store, targets.store, loss.store, prob.store, n, tStride, groups);
   return {
     loss: record(loss, 'bceWithLogits', [logits], (g) => {
       const gl = Tensor.empty(be, logits.shape);
-      be.bceLogitsMeanGrad(logits.store, targets.store, g.store, gl.store, n, tStride);
+      be.bceLogitsMeanGrad(logits.store, targets.store, g.store, gl.store, n, tStride, groups);
       return [gl];
     }),
     prob,

@@ -233,20 +233,21 @@ export class CpuBackend implements Backend {
   softmaxXentMeanGrad(logits: Store, labels: Store, gLoss: Store, gLogits: Store, N: number, C: number): void {
     this.softmaxXentGrad(logits, labels, new Float64Array(N).fill(f64(gLoss)[0] * (1 / N)), gLogits, N, C);
   }
-  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1): void {
+  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1, groups = 1): void {
     const L = f64(logits), T = f64(targets);
-    let s = 0, q = 0;
-    for (let i = 0; i < n; i++) {
-      s += binaryRef('bce_logits', L[i], T[i * tStride]);
-      q += unaryRef('sigmoid', L[i], 0);
+    for (let k = 0; k < groups; k++) {
+      let s = 0, q = 0;
+      for (let i = k * n; i < (k + 1) * n; i++) {
+        s += binaryRef('bce_logits', L[i], T[i * tStride]);
+        q += unaryRef('sigmoid', L[i], 0);
+      }
+      f64(loss)[k] = s * (1 / n);
+      f64(prob)[k] = q * (1 / n);
     }
-    f64(loss)[0] = s * (1 / n);
-    f64(prob)[0] = q * (1 / n);
   }
-  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1): void {
-    const L = f64(logits), T = f64(targets), O = f64(gLogits);
-    const g = f64(gLoss)[0] * (1 / n);
-    for (let i = 0; i < n; i++) O[i] = binaryRef('sigmoid_sub', L[i], T[i * tStride]) * g;
+  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1, groups = 1): void {
+    const L = f64(logits), T = f64(targets), O = f64(gLogits), G = f64(gLoss);
+    for (let i = 0; i < n * groups; i++) O[i] = binaryRef('sigmoid_sub', L[i], T[i * tStride]) * (G[Math.floor(i / n)] * (1 / n));
   }
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
     const L = f64(logits), Y = labels as Int32Array, O = f64(hit);

@@ -12,7 +12,7 @@ import { Generator } from '../autograd/random.js';
 import { Tensor, noGrad, tidy } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 import { batches, subset, FashionMnist } from '../data/dataset.js';
-import { GanHyper, GanState, SCALARS, StepScalars, ganStep, generate, gradNorms, makeGan, recalibrateEma, sampleInputs, samplingGenerator } from './train.js';
+import { GanHyper, GanState, SCALARS, StepScalars, ganStep, generate, gradNorms, makeGan, recalibrateEma, sampleInputs, samplingGenerator, stepVector } from './train.js';
 import type { GanConfig, GanGenerator } from './models.js';
 import { writeGridPng } from '../node/png.js';
 import { traceGan } from './trace.js';
@@ -216,7 +216,7 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
         const y = Tensor.from(be, b.y, [B], 'i32');
         const next = tidy(() => {
           const r: StepScalars = ganStep(be, s, x, y);
-          return noGrad(() => F.add(sums, F.concat(SCALARS.map((n) => F.reshape(r[n], [1])), 0)));
+          return noGrad(() => F.add(sums, stepVector(r)));
         });
         sums.dispose();
         sums = next;

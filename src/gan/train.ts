@@ -58,6 +58,10 @@ export interface GanState {
   /** targets for the real/fake loss (`ones` also seeds the backward passes) */
   ones: Tensor;
   zeros: Tensor;
+  /** [1, 1]: seeds the backward from D's two losses (on real, on generated images) */
+  ones2: Tensor;
+  /** per batch size B: the targets of D's real and generated halves [2B] (B ones, then B zeros) */
+  realFake: Map<number, Tensor>;
 }
 
 export function makeGan(be: Backend, config: GanConfig, hyper: Pick<GanHyper, 'lr' | 'beta1' | 'emaDecay'>, seed: number): GanState {
@@ -77,21 +81,35 @@ export function makeGan(be: Backend, config: GanConfig, hyper: Pick<GanHyper, 'l
     optD: new Adam(D.parameters(), { lr: hyper.lr, betas }),
     ones: keep(Tensor.full(be, [1, 1], 1)),
     zeros: keep(Tensor.full(be, [1, 1], 0)),
+    ones2: keep(Tensor.full(be, [2], 1)),
+    realFake: new Map(),
   };
 }
 
-/** the scalars of one step (GPU tensors, one element each) */
+/** the scalars of one step (GPU tensors) */
 export interface StepScalars {
-  dReal: Tensor;
-  dFake: Tensor;
-  /** AC-GAN: class cross-entropy of D on real + fake; cGAN: 0 */
+  /** D's losses [2]: on the real images (dReal), on the generated ones (dFake) */
+  d: Tensor;
+  /** [1] AC-GAN: class cross-entropy of D (on real images; auxFake: real + generated); cGAN: 0 */
   aux: Tensor;
+  /** G's loss (one element) */
   g: Tensor;
-  /** mean D(x) and D(G(z)) (probabilities) */
-  dx: Tensor;
-  dgz: Tensor;
+  /** [2] the mean probabilities D assigns: D(x) on the real images, D(G(z)) on the generated ones */
+  dOut: Tensor;
 }
-export const SCALARS: (keyof StepScalars)[] = ['dReal', 'dFake', 'aux', 'g', 'dx', 'dgz'];
+/** the names of stepVector's elements */
+export const SCALARS = ['dReal', 'dFake', 'aux', 'g', 'dx', 'dgz'] as const;
+/** a step's scalars as one vector [6] in SCALARS' order (one kernel) */
+export function stepVector(r: StepScalars): Tensor {
+  return noGrad(() => F.concat([r.d, r.aux, F.reshape(r.g, [1]), r.dOut], 0));
+}
+
+/** the targets of D's real and generated halves for batch size B: [2B], B ones then B zeros (made once, kept) */
+function realFakeTargets(be: Backend, s: GanState, B: number): Tensor {
+  let t = s.realFake.get(B);
+  if (!t) s.realFake.set(B, (t = keep(Tensor.from(be, Array.from({ length: 2 * B }, (_, i) => (i < B ? 1 : 0)), [2 * B, 1]))));
+  return t;
+}
 
 /** noise and uniformly drawn class labels for a batch of generated images, both made on the backend */
 function noiseAndLabels(be: Backend, s: GanState, B: number): [Tensor, Tensor] {
@@ -132,18 +150,17 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   optD.zeroGrad();
   const yBoth = F.concat([y, yFake], 0);
   const both = D.forward(F.concat([x, fake.detach()], 0), yBoth, undefined, { classHead: acgan, groups: 2 });
-  // each loss kernel also gives the mean probability D assigns (D(x) and D(G(z)) for the log)
-  const { loss: dReal, prob: dx } = F.bceWithLogitsAndProb(F.narrow(both.adv, 0, 0, B), ones);
-  const { loss: dFake, prob: dgz } = F.bceWithLogitsAndProb(F.narrow(both.adv, 0, B, B), zeros);
+  // real images should score 1, generated ones 0: one loss kernel gives both halves' mean losses [dReal, dFake] and
+  // the mean probabilities D assigns [D(x), D(G(z))] (for the log); one kernel their gradient
+  const { loss: dLoss, prob: dOut } = F.bceWithLogitsGroups(both.adv, realFakeTargets(be, s, B), 2);
   // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms.
   // The AC-GAN's class loss on real and generated images (auxFake), each a mean over B, is twice the mean over both.
   const aux = !acgan ? F.reshape(zeros, [1])
     : auxOnFake ? F.mul(F.softmaxCrossEntropy(both.cls!, yBoth), 2)
     : F.softmaxCrossEntropy(F.narrow(both.cls!, 0, 0, B), y);
   // D's loss is dReal + dFake (+ aux): backward from its terms at once, as from their sum, which is never computed;
-  // each seeded with the kept 1 (backward() would fill a new one)
-  const terms = acgan ? [dReal, dFake, aux] : [dReal, dFake];
-  backwardAll(terms, terms.map(() => ones));
+  // each seeded with kept ones (backward() would fill new ones)
+  backwardAll(acgan ? [dLoss, aux] : [dLoss], acgan ? [s.ones2, ones] : [s.ones2]);
   optD.step();
 
   // 2. Generator step: the same images should now score 1 with the updated D (and carry the class they were asked
@@ -159,7 +176,7 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   // 3. The generator's weight average follows the new weights (one kernel); samples and evaluation use it.
   s.ema?.avg.update();
 
-  return noGrad(() => ({ dReal, dFake, aux: F.reshape(aux, [1]), g: lossG, dx, dgz }));
+  return noGrad(() => ({ d: dLoss, aux: F.reshape(aux, [1]), g: lossG, dOut }));
 }
 
 /** the generator that samples and evaluation use: the weight average when there is one, else G */

@@ -120,11 +120,11 @@ export class GpuBackend implements Backend {
   softmaxXentMeanGrad(logits: Store, labels: Store, gLoss: Store, gLogits: Store, N: number, C: number): void {
     softmaxXentMeanGrad(this.gpu, g(logits), g(labels), g(gLoss), g(gLogits), N, C);
   }
-  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1): void {
-    bceLogitsMean(this.gpu, g(logits), g(targets), g(loss), g(prob), n, tStride);
+  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1, groups = 1): void {
+    bceLogitsMean(this.gpu, g(logits), g(targets), g(loss), g(prob), n, tStride, groups);
   }
-  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1): void {
-    bceLogitsMeanGrad(this.gpu, g(logits), g(targets), g(gLoss), g(gLogits), n, tStride);
+  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1, groups = 1): void {
+    bceLogitsMeanGrad(this.gpu, g(logits), g(targets), g(gLoss), g(gLogits), n, tStride, groups);
   }
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
     argmaxMatch(this.gpu, g(logits), g(labels), g(hit), N, C);
