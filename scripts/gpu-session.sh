@@ -10,7 +10,8 @@
 #
 # `all` ends within TOTAL_S seconds (default 540; the device call's limit is 600), whatever the speed:
 #   1. benchmarks, alone on the GPU: bench/train-step.js --profile (issue 7; with the conv tiles timed per
-#      problem, the data for pickTile's hardware rule), bench/conv.js --quick (issue 3), bench/matmul.js;
+#      problem, the data for pickTile's hardware rule), the AC-GAN step again with --split-k off (what conv2d's
+#      split-K buys), 1000 AC-GAN steps (memory), bench/conv.js --quick (issue 3), bench/matmul.js;
 #   2. the evaluation classifier (issue 6), only with CNN=1 or where models/ has none (it ships there since the
 #      first GPU session): the CNN for CNN_S seconds (default 100), its best checkpoint tested and written slim
 #      with its SHA-256 (`npm run eval -- cnn --ship`);
