@@ -33,6 +33,13 @@ export interface MatmulDims {
 export type Activation = 'none' | 'relu' | 'leaky_relu' | 'tanh' | 'sigmoid';
 export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'leaky_relu', 'tanh', 'sigmoid'];
 
+/** d's batchnorm groups (1 without), checked to divide the batch (both backends' primitives call this) */
+export function batchnormGroups(d: BatchnormDims): number {
+  const G = d.groups ?? 1;
+  if (!(Number.isInteger(G) && G >= 1 && d.N % G === 0)) throw new Error(`batchnorm: ${G} groups do not divide a batch of ${d.N}`);
+  return G;
+}
+
 /**
  * A 2-D convolution, NCHW: x [N][C][H][W] * w [K][C][R][S] → y [N][K][P][Q], stride (sh, sw), top/left padding
  * (ph, pw); bottom/right padding is whatever P and Q imply (so TensorFlow's asymmetric 'same' fits).

@@ -62,7 +62,7 @@ export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   const epi: BatchnormEpilogue | null = act !== 'none' || drop?.p ? { act, alpha, p: drop?.p ?? 0, key: drop?.key ?? 0 } : null;
   if (!(Number.isInteger(groups) && groups >= 1 && N % groups === 0))
     throw new Error(`batchnorm: groups must be a whole number ≥ 1 that divides the batch, got ${opts.groups} for x ${fmt(x)}`);
-  const d: BatchnormDims = groups > 1 ? { N, C, L, inputRelu, groups } : { N, C, L, inputRelu };
+  const d: BatchnormDims = { N, C, L, inputRelu, groups };
   const M = (N / groups) * L;
 
   let mean: Tensor, variance: Tensor;

@@ -1,16 +1,15 @@
 // cpu/batchnorm.ts — float64 reference of the batchnorm primitives (statistics with or without the running update,
 // normalisation, backward). Groups (d.groups, samples split into G consecutive groups with statistics of their own)
 // are each group's slice of the arrays through the ungrouped reference: what running each group alone would give.
-import type { BatchnormDims, BatchnormEpilogue } from '../autograd/backend.js';
+import { batchnormGroups, type BatchnormDims, type BatchnormEpilogue } from '../autograd/backend.js';
 import { dropThreshold, dropoutAt } from '../autograd/random.js';
 import { activationRef } from './conv2d.js';
 
-/** group g's slices: x [N/G][C][L] at sample g·N/G, and its statistics' C values at g·C */
-function groupsOf(d: BatchnormDims): { G: number; dg: BatchnormDims; xs: number; n: number }[] {
-  const G = d.groups ?? 1;
-  if (!(Number.isInteger(G) && G >= 1 && d.N % G === 0)) throw new Error(`batchnorm: ${G} groups do not divide a batch of ${d.N}`);
-  const Ng = d.N / G;
-  return Array.from({ length: G }, (_, g) => ({ G, dg: { ...d, N: Ng, groups: 1 }, xs: g * Ng * d.C * d.L, n: Ng * d.C * d.L }));
+/** per group g: its dims alone (dg), and where its x [N/G][C][L] lies (from xs, n values); its statistics' C values
+ * lie at g·C */
+function groupsOf(d: BatchnormDims): { dg: BatchnormDims; xs: number; n: number }[] {
+  const Ng = d.N / batchnormGroups(d);
+  return Array.from({ length: batchnormGroups(d) }, (_, g) => ({ dg: { ...d, N: Ng, groups: 1 }, xs: g * Ng * d.C * d.L, n: Ng * d.C * d.L }));
 }
 const part = (a: Float64Array, at: number, n: number) => a.subarray(at, at + n);
 
@@ -42,7 +41,7 @@ export function batchnormStatsRef(X: Float64Array, mean: Float64Array, variance:
 export function batchnormApplyRef(X: Float64Array, mean: Float64Array, variance: Float64Array, gamma: Float64Array, beta: Float64Array, out: Float64Array, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
   const { N, C, L } = d;
   const t = epi?.p ? dropThreshold(epi.p) : 0;
-  const Ng = N / groupsOf(d).length; // sample n's statistics: group ⌊n/Ng⌋'s (the dropout mask indexes the whole x)
+  const Ng = N / batchnormGroups(d); // sample n's statistics: group ⌊n/Ng⌋'s (the dropout mask indexes the whole x)
   for (let n = 0; n < N; n++)
     for (let c = 0; c < C; c++) {
       const s = Math.floor(n / Ng) * C + c;

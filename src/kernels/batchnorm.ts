@@ -5,7 +5,7 @@
 import main from '../../wgsl/batchnorm.wgsl';
 import activation from '../../wgsl/activation.wgsl';
 import hash from '../../wgsl/hash.wgsl';
-import { ACTIVATIONS, type BatchnormAccumulate, type BatchnormDims, type BatchnormEpilogue } from '../autograd/backend.js';
+import { ACTIVATIONS, batchnormGroups, type BatchnormAccumulate, type BatchnormDims, type BatchnormEpilogue } from '../autograd/backend.js';
 import { dropThreshold } from '../autograd/random.js';
 import { Gpu, GBuf, Kernel, Params, grid } from './gpu.js';
 
@@ -56,17 +56,11 @@ function epilogueKernel(entry: 'batchnorm_apply' | 'batchnorm_epilogue_grad' | '
 function params(p: Params, d: BatchnormDims, nx: number, o: { training?: boolean; eps?: number; momentum?: number; unbias?: number; epi?: BatchnormEpilogue | null; sl?: Slicing } = {}): void {
   const e = o.epi;
   p.u(d.N, d.C, d.L, nx, d.N * d.C * d.L, o.training ? 1 : 0).f(o.eps ?? 0, o.momentum ?? 0, o.unbias ?? 0, e?.alpha ?? 0);
-  p.u(e?.key ?? 0, e?.p ? dropThreshold(e.p) : 0).f(e?.p ? 1 / (1 - e.p) : 1).u(o.sl?.slices ?? 1, o.sl?.chunk ?? 0, groupsOf(d));
+  p.u(e?.key ?? 0, e?.p ? dropThreshold(e.p) : 0).f(e?.p ? 1 / (1 - e.p) : 1).u(o.sl?.slices ?? 1, o.sl?.chunk ?? 0, batchnormGroups(d));
 }
 
-/** d's groups (1 without), checked to divide the batch */
-function groupsOf(d: BatchnormDims): number {
-  const G = d.groups ?? 1;
-  if (!(Number.isInteger(G) && G >= 1 && d.N % G === 0)) throw new Error(`batchnorm: ${G} groups do not divide a batch of ${d.N}`);
-  return G;
-}
 /** elements per channel that one set of statistics covers: a group's (N/G)·L */
-const groupM = (d: BatchnormDims) => (d.N / groupsOf(d)) * d.L;
+const groupM = (d: BatchnormDims) => (d.N / batchnormGroups(d)) * d.L;
 
 // ---------------------------------------------------------------- sliced statistics and gradient
 /** workgroups wanted in flight on a GPU (two per compute unit of a 132-unit device, as the sliced reductions) */
@@ -76,6 +70,8 @@ const SLICE_MIN = 4096;
 interface Slicing {
   slices: number;
   chunk: number;
+  /** workgroups (and partial results): one per slice of each group's channel */
+  parts: number;
 }
 /**
  * Slices per channel: on hardware adapters, when the channels alone make fewer than SLICE_TARGET workgroups and
@@ -83,7 +79,7 @@ interface Slicing {
  * and always on software adapters (lavapipe has a few cores: more workgroups only add passes). Tests force it.
  */
 export function batchnormSlices(gpu: Gpu, d: BatchnormDims): number {
-  const M = groupM(d), C = d.C * groupsOf(d); // per group: each group's channel is sliced alike
+  const M = groupM(d), C = d.C * batchnormGroups(d); // per group: each group's channel is sliced alike
   if (gpu.adapter.software || C >= SLICE_TARGET || M < 4 * SLICE_MIN) return 1;
   return Math.min(64, Math.ceil(SLICE_TARGET / C), Math.floor(M / SLICE_MIN));
 }
@@ -91,7 +87,8 @@ export function batchnormSlices(gpu: Gpu, d: BatchnormDims): number {
 function slicing(d: BatchnormDims, slices: number): Slicing {
   const M = groupM(d);
   const chunk = Math.ceil(M / Math.max(1, Math.min(slices, M)));
-  return { slices: Math.ceil(M / chunk), chunk };
+  const n = Math.ceil(M / chunk);
+  return { slices: n, chunk, parts: d.C * batchnormGroups(d) * n };
 }
 const STATS_PART: Kernel[] = [0, 1].map((r) => ({ file: FILE, code: src, entry: 'batchnorm_stats_part', bindings: ['read', 'rw'], constants: { IN_RELU: r } }));
 const STATS_MERGE: Kernel[] = [0, 1].map((running) => ({ file: FILE, code: src, entry: 'batchnorm_stats_merge', bindings: ['read', 'rw', 'rw', 'rw', 'rw'], constants: { RUNNING: running } }));
@@ -100,8 +97,8 @@ const GRAD_APPLY = [0, 1].map((r) => [0, 1, 2, 3].map((accum): Kernel => ({ file
 
 /** mean, var (and the running statistics' update when `running`) in two dispatches: slices, then their merge */
 function statsSliced(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, running: { mean: GBuf; var: GBuf; momentum: number } | null, d: BatchnormDims, sl: Slicing): void {
-  const part = gpu.acquire(d.C * groupsOf(d) * sl.slices * 2 * 4);
-  const [px, py] = grid(d.C * groupsOf(d) * sl.slices);
+  const part = gpu.acquire(sl.parts * 2 * 4);
+  const [px, py] = grid(sl.parts);
   gpu.dispatch(STATS_PART[inRelu(d)], [x, part], (p) => params(p, d, px, { sl }), [px, py]);
   const [mx, my] = grid(Math.ceil(d.C / 256));
   const M = groupM(d);
@@ -155,8 +152,8 @@ export function batchnormGrad(gpu: Gpu, x: GBuf, g: GBuf, mean: GBuf, variance: 
     const sl = slicing(d, slices);
     const gn = through ? gpu.acquire(d.N * d.C * d.L * 4) : g;
     if (through) batchnormEpilogueGrad(gpu, g, through.y, gn, d, through.epi);
-    const part = gpu.acquire(d.C * groupsOf(d) * sl.slices * 2 * 4);
-    const [px, py] = grid(d.C * groupsOf(d) * sl.slices);
+    const part = gpu.acquire(sl.parts * 2 * 4);
+    const [px, py] = grid(sl.parts);
     gpu.dispatch(GRAD_PART[inRelu(d)], [x, gn, mean, variance, part], (p) => params(p, d, px, { eps, training, sl }), [px, py]);
     gpu.dispatch(GRAD_APPLY[inRelu(d)][accum], [x, gn, mean, variance, gamma, gxOut, gGamma, gBeta, part], (p) => params(p, d, px, { eps, training, sl }), [px, py]);
     gpu.release(part);
