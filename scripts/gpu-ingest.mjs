@@ -56,6 +56,21 @@ const device = (read('device.txt') ?? 'unknown device\n').split('\n')[0];
 const hardware = / hardware adapter/.test(device);
 lines.push(`# GPU session results, ingested ${date}`, '', `Device: ${device}`, `Source: ${out} (unpacked here by \`node scripts/gpu-ingest.mjs\`)`, '');
 
+// ---- what Dawn offers (scripts/gpu-features.mjs, the session's first second)
+const feats = json('features.json');
+if (feats?.adapters?.length) {
+  lines.push('## Adapter features (`scripts/gpu-features.mjs`)', '');
+  for (const a of feats.adapters) {
+    if (a.error) { lines.push(`- ${a.toggles}: ${a.error}`); continue; }
+    const cfg = a.info?.subgroupMatrixConfigs ?? [];
+    lines.push(`- ${a.toggles}: ${a.features.length} features; shader-f16 ${a.shaderF16 ? 'offered' : 'not offered'}; ` +
+      `subgroup matrices: ${cfg.length ? cfg.map((c) => `${c.componentType}→${c.resultComponentType} ${c.M}×${c.N}×${c.K}`).join(', ') : 'none'}`);
+  }
+  const [a, b] = feats.adapters;
+  if (a?.features && b?.features) lines.push(`- only with allow_unsafe_apis: ${b.features.filter((x) => !a.features.includes(x)).join(', ') || 'nothing'}`);
+  lines.push('');
+}
+
 // ---- training steps
 /** a section of tables: its title, then a table of `rows` (header lines, a line per row), or 'Not measured in this
  * session.'; true when there were rows */
@@ -78,9 +93,14 @@ if (section('## Training steps (`bench/train-step.js`)', ts?.rows,
   if (long) lines.push(`${long.name} at batch ${long.batch}, ${longRun.steps ?? 1000} steps: ${f(long.msPerStep)} ms/step; GPU memory allocated during them: ${f(long.allocatedGrowthMB, 1)} MB (of ${f(long.allocatedMB, 1)} MB).`, '');
   // what conv2d's split-K buys: the same steps with it off (gpu-session.sh's third train-step run); where the split
   // makes a step slower, gemmSplits should return 1 on such devices
+  // measured beside it where the session has that (train-step-warm.json: the same run with split-K on, right
+  // before), else against the first run
   const noSplit = json('train-step-nosplit.json');
+  const warm = json('train-step-warm.json');
+  for (const r of warm?.rows ?? []) lines.push(`- again later in the session (warm GPU, tiles from training's cache): ${r.name} at batch ${r.batch}: ${f(r.msPerStep)} ms/step${r.pytorchMs ? ` (PyTorch ${r.pytorchMs})` : ''}.`);
+  if (warm?.rows?.length) lines.push('');
   for (const r of noSplit?.rows ?? []) {
-    const on = ts.rows.find((x) => x.model === r.model && x.batch === r.batch);
+    const on = (warm ?? ts).rows.find((x) => x.model === r.model && x.batch === r.batch);
     if (!on) continue;
     // within 2 %: the same (run-to-run noise; on a software adapter nothing is split at all)
     const verdict = Math.abs(r.msPerStep / on.msPerStep - 1) < 0.02 ? 'the same within 2 %'

@@ -61,11 +61,18 @@ train() { # budget_s model extra-args... — trains into runs/gpu-MODEL, resumin
     | grep --line-buffered -v '^\[' >> "$res/$model-log.txt"
   stamp "train $model ended (exit ${PIPESTATUS[0]})"
 }
-bench() { # each under its own timeout (at most 280 s together)
+features() { # what Dawn offers here, with and without allow_unsafe_apis (issue 22 (a)): a second, no device
+  stamp scripts/gpu-features.mjs
+  timeout 30 node scripts/gpu-features.mjs --json "$res/features.json" > "$res/features.txt" 2>&1
+  cat "$res/features.txt"
+}
+bench() { # each under its own timeout (at most 280 s together); BENCH=steps: the training steps alone (120 s)
+  features
   # train-step times every conv problem of each step under every tile after its first warm-up step (as training
   # does) and keeps the fastest: its JSON holds each problem's ms per tile (the sweep for pickTile's hardware rule)
   stamp bench/train-step.js
   timeout 120 node bench/train-step.js --profile --json "$res/train-step.json" > "$res/train-step.txt" 2>&1
+  [ "${BENCH:-1}" = steps ] && return 0
   # issue 7's "GPU memory flat over 1000 steps after warm-up": the AC-GAN step 1000 times (allocated growth)
   stamp bench/train-step.js 1000 steps
   timeout 40 node bench/train-step.js --model acgan --batch 64 --steps 1000 --json "$res/train-step-1000.json" > "$res/train-step-1000.txt" 2>&1
@@ -103,6 +110,8 @@ pack() { # at most 8 files of 16 MiB come back: results.tar.gz, <gan>-samples.ta
     (cd "$dir" && find . -maxdepth 3 -path ./samples -prune -o -type f \( -name '*.jsonl' -o -name '*.json' -o -name '*.svg' \
       -o -name '*.png' -o -name '*.html' -o -name '*.txt' -o -name '*.md' \) -size -4M -print0 | xargs -0r cp --parents -t "$dest")
     [ -d "$dir/samples" ] && tar cf "$out/$m-samples.tar" -C "$dir" samples
+    # a GAN's checkpoint (its weights to ship, slimmed back here) in parts under the 16 MiB a file may have
+    [ "$m" != cnn ] && [ -f "$dir/checkpoint.safetensors" ] && split -b 15M -d "$dir/checkpoint.safetensors" "$out/$m-checkpoint.part"
   done
   [ -f "$runs/gpu-cnn/eval-classifier.safetensors" ] && cp "$runs"/gpu-cnn/eval-classifier.safetensors* "$out/"
   tar czf "$out/results.tar.gz" -C "$runs" gpu-results
@@ -123,7 +132,7 @@ gans() { # AC-GAN, then cGAN (resuming runs/gpu-*), until what is left minus EVA
   [[ ${EVAL_WHAT:-} == *augment* ]] && ev=$(( 2 * ev )) # one evaluation after the other (below)
   cls=$(classifier)
   [ -n "$cls" ] && fid=(--classifier "$cls" --fid-every 5)
-  for m in acgan cgan; do
+  for m in ${GANS:-acgan cgan}; do
     if (( $(epochs_done "$m") >= n )); then
       # an earlier call finished it (and its run evaluated itself): its time goes to the other and the evaluation
       echo "$m: $n epochs done in an earlier call; not trained again"
@@ -131,7 +140,8 @@ gans() { # AC-GAN, then cGAN (resuming runs/gpu-*), until what is left minus EVA
     fi
     rm -rf "$runs/gpu-$m/eval" # an evaluation left by an earlier call describes an older checkpoint
     # the AC-GAN gets half of what is left, the cGAN the rest (all of it where the AC-GAN had nothing to do)
-    s=$(( $(left) - ev - 20 )); [ "$m" = acgan ] && (( $(epochs_done cgan) < n )) && s=$(( s / 2 ))
+    s=$(( $(left) - ev - 20 ))
+    [ "$m" = acgan ] && [[ " ${GANS:-acgan cgan} " == *" cgan "* ]] && (( $(epochs_done cgan) < n )) && s=$(( s / 2 ))
     (( s < 30 )) && s=30
     # a NaN reloads the last checkpoint at half the learning rate instead of ending the GAN's share of the session
     train "$s" "$m" --epochs "$n" --on-nan rollback "${fid[@]}" ${GAN_ARGS:-}
@@ -140,7 +150,9 @@ gans() { # AC-GAN, then cGAN (resuming runs/gpu-*), until what is left minus EVA
   if [[ ${EVAL_WHAT:-} == *augment* ]]; then
     # the augmentation study trains classifiers for minutes: one GAN after the other, so that a call that runs out
     # of time still has one whole study (side by side, both would be cut)
-    evalgan cgan; evalgan acgan
+    for m in ${GANS:-cgan acgan}; do evalgan "$m"; done
+  elif [ "${GANS:-acgan cgan}" = cgan ] || [ "${GANS:-acgan cgan}" = acgan ]; then
+    evalgan "$GANS"
   else
     # explicit PIDs: a bare `wait` would also wait for the `tee` behind exec (bash ≥ 5.1), i.e. for ever
     evalgan cgan & p1=$!; evalgan acgan & p2=$!; wait "$p1" "$p2"
@@ -149,7 +161,7 @@ gans() { # AC-GAN, then cGAN (resuming runs/gpu-*), until what is left minus EVA
 
 case "$part" in
   all)
-    [ "${BENCH:-1}" = 1 ] && bench
+    [ "${BENCH:-1}" != 0 ] && bench
     # the evaluation classifier ships in models/ since the first GPU session: trained again only with CNN=1
     if [ "${CNN:-0}" = 1 ] || [ ! -f models/eval-classifier.safetensors ]; then
       train "${CNN_S:-100}" cnn --epochs 30 ${CNN_ARGS:-}

@@ -12,7 +12,7 @@ export { createGpu, describeGpu, NoAdapterError } from './kernels/device.js';
 export * as convKernels from './kernels/conv2d.js';
 export { tuneConvTiles, tileName, tuneModeOf, tunesOn, TUNE_MODES, type TunedConv, type TuneMode } from './kernels/conv2d_tune.js';
 export { loadTileCache, saveTileCache, tileCachePath } from './node/tile_cache.js';
-export { nodeGpu, releaseNodeGpu, NO_ADAPTER_HELP } from './node/gpu.js';
+export { nodeGpu, releaseNodeGpu, NO_ADAPTER_HELP, DAWN_FLAGS } from './node/gpu.js';
 export * from './nn/safetensors.js';
 export * from './nn/checkpoint.js';
 export { writeFileAtomic, readCheckpoint, saveCheckpoint, CheckpointFileError } from './node/checkpoint.js';
