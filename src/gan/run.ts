@@ -1,6 +1,8 @@
-// gan/run.ts — a GAN training run as `npm run train` does it: epochs of ganStep over shuffled real images in
-// [−1, 1], then per epoch a 10×10 sample grid (a row per class, fixed noise), loss and D-output curves (SVG),
-// a metrics.jsonl line (losses, mean D(x) and D(G(z)), per-layer gradient norms, img/s) and an atomic checkpoint.
+// gan/run.ts — a GAN training run as `npm run train` does it: epochs of the training loop (gan/loop.ts, which the
+// playground's Train view runs too: ganStep over shuffled real images in [−1, 1]) with progress, the NaN guard and
+// exact-position checkpoints on a stop request between steps, then per epoch a 10×10 sample grid (a row per class,
+// fixed noise), loss and D-output curves (SVG), a metrics.jsonl line (losses, mean D(x) and D(G(z)), per-layer
+// gradient norms, img/s) and an atomic checkpoint.
 import { appendFileSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadClassifier } from '../train/cnn_run.js';
@@ -9,10 +11,12 @@ import { accuracyOf, classify, featureGaussian, fidFromFeatures, fromSymmetric, 
 import type { Gaussian } from '../eval/frechet.js';
 import type { Backend } from '../autograd/backend.js';
 import { Generator } from '../autograd/random.js';
-import { Tensor, noGrad, tidy } from '../autograd/tensor.js';
+import { Tensor } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 import { batches, subset, FashionMnist } from '../data/dataset.js';
-import { GanHyper, GanState, SCALARS, StepScalars, ganStep, generate, gradNorms, makeGan, recalibrateEma, sampleInputs, samplingGenerator, stepVector } from './train.js';
+import { GanHyper, GanState, SCALARS, generate, gradNorms, makeGan, recalibrateEma, sampleInputs, samplingGenerator } from './train.js';
+import { GanLoop, Position, ganCheckpointMeta, ganFromCheckpoint, ganStateTensors, positionOf, trainingSet } from './loop.js';
+export { ganStateTensors } from './loop.js';
 import type { GanConfig, GanGenerator } from './models.js';
 import { writeGridPng } from '../node/png.js';
 import { traceGan } from './trace.js';
@@ -20,7 +24,7 @@ import { NonFiniteError, firstNonFinite, SPREAD_NOTE } from '../train/guard.js';
 export { NonFiniteError } from '../train/guard.js';
 import { lineChart } from '../report/svg.js';
 import { saveCheckpoint, readCheckpoint } from '../node/checkpoint.js';
-import { assignState, parseCheckpoint, CheckpointError } from '../nn/checkpoint.js';
+import { parseCheckpoint, CheckpointError } from '../nn/checkpoint.js';
 
 export interface GanEpoch {
   epoch: number;
@@ -76,54 +80,13 @@ export interface GanRunOptions {
   log?: (s: string) => void;
 }
 
-export function ganStateTensors(s: GanState): Record<string, Tensor> {
-  const gNames = s.G.namedParameters().map(([n]) => n);
-  const dNames = s.D.namedParameters().map(([n]) => n);
-  const pre = (p: string, r: Record<string, Tensor>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [`${p}${k}`, v]));
-  return {
-    ...pre('G.', s.G.stateDict()), ...pre('D.', s.D.stateDict()), ...pre('G.', s.optG.stateTensors(gNames)), ...pre('D.', s.optD.stateTensors(dNames)),
-    ...(s.ema ? pre('G_ema.', s.ema.G.stateDict()) : {}),
-  };
-}
-
 async function saveGan(path: string, s: GanState, opts: GanRunOptions, epoch: number, step: number, history: GanEpoch[], position: Position): Promise<void> {
-  await saveCheckpoint(path, {
-    tensors: ganStateTensors(s),
-    meta: {
-      // the state's own average (a run resumed from a checkpoint without one keeps none, whatever opts ask)
-      model: s.config.kind, config: s.config, hyper: { ...opts.hyper, lr: s.optG.lr, emaDecay: s.ema?.avg.decay ?? 0 }, preset: opts.preset, seed: opts.seed, epoch, step, position,
-      trainSubset: opts.trainSubset ?? null,
-      rng: { model: s.gen.state(), data: s.dataGen.state() },
-      optimizer: { G: s.optG.stepCount, D: s.optD.stepCount },
-      ...(s.ema ? { ema: { decay: s.ema.avg.decay, updates: s.ema.avg.updates } } : {}),
-      history: history.map((h) => ({ ...h, gradNorms: undefined })),
-    },
-  });
+  await saveCheckpoint(path, { tensors: ganStateTensors(s), meta: ganCheckpointMeta(s, opts, epoch, step, history, position) });
 }
 
 /** rebuild a GAN from a checkpoint (kind checked when `kind` is given) */
 export function loadGan(be: Backend, path: string, kind?: string): { state: GanState; meta: Record<string, any> } {
-  const parsed = parseCheckpoint(readCheckpoint(path), { name: path, model: kind });
-  const meta = parsed.meta as Record<string, any>;
-  if (meta.model !== 'cgan' && meta.model !== 'acgan') throw new CheckpointError(`${path}: a checkpoint of model "${meta.model}", not a GAN`);
-  const state = makeGan(be, meta.config as GanConfig, meta.hyper as GanHyper, meta.seed ?? 0);
-  assignState(parsed, ganStateTensors(state), { name: path });
-  state.gen.setState(meta.rng.model);
-  state.dataGen.setState(meta.rng.data);
-  state.optG.stepCount = meta.optimizer.G;
-  state.optD.stepCount = meta.optimizer.D;
-  if (state.ema) state.ema.avg.updates = meta.ema?.updates ?? 0;
-  return { state, meta };
-}
-
-/** where in training a checkpoint was taken: after `inEpoch` batches of epoch `epoch` + 1 (0: at an epoch end) */
-interface Position {
-  epoch: number;
-  inEpoch: number;
-  /** the data generator's state when that epoch began (its shuffle is redrawn from it on resume) */
-  epochData: { seed: number; calls: number };
-  /** the epoch's running sums so far */
-  partial: number[];
+  return ganFromCheckpoint(be, parseCheckpoint(readCheckpoint(path), { name: path, model: kind }), path);
 }
 
 /**
@@ -167,16 +130,17 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
     s = loaded.state;
     history = loaded.meta.history ?? [];
     step = loaded.meta.step;
-    pos = (loaded.meta.position as Position | undefined) ?? { epoch: loaded.meta.epoch, inEpoch: 0, epochData: loaded.meta.rng.data, partial: [] };
+    pos = positionOf(loaded.meta);
     if (opts.lrOverride !== undefined) s.optG.lr = s.optD.lr = opts.lrOverride;
     if (pos.inEpoch) checkMidEpochResume(resumePath, loaded.meta, opts);
     log(`resuming from ${resumePath} after ${pos.inEpoch ? `${pos.inEpoch} steps of epoch ${pos.epoch + 1}` : `epoch ${pos.epoch}`} (step ${step})`);
   } else s = makeGan(be, opts.config, opts.hyper, opts.seed);
   mkdirSync(join(outDir, 'samples'), { recursive: true });
-  const train = opts.trainSubset && opts.trainSubset < data.train.count ? subset(data.train, Int32Array.from({ length: opts.trainSubset }, (_, i) => i)) : data.train;
+  const train = trainingSet(data.train, opts.trainSubset);
   const B = opts.hyper.batch;
-  const steps = Math.floor(train.count / B);
-  if (steps < 1) throw new Error(`--train-subset ${train.count} is smaller than one batch of ${B}`);
+  if (train.count < B) throw new Error(`--train-subset ${train.count} is smaller than one batch of ${B}`);
+  const loop = new GanLoop(be, s, train, B, { step, position: pos });
+  const steps = loop.stepsPerEpoch;
   const [zFix, yFix] = sampleInputs(be, s.config, 10, 12345);
   // FID ruler: the classifier and the real test set's feature Gaussian, computed once
   let fidRuler: FidRuler | null = null;
@@ -191,44 +155,27 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
     fidRuler = { model: cls.model, real, floor, name: basename(opts.fid.classifier), z, y, labels: Int32Array.from(await y.toArray()) };
   }
   const save = (epoch: number, position: Position) =>
-    saveGan(join(outDir, 'checkpoint.safetensors'), s, opts, epoch, step, history, position);
+    saveGan(join(outDir, 'checkpoint.safetensors'), s, opts, epoch, loop.step, history, position);
   let interrupted = false;
   try {
-    for (let epoch = (pos?.epoch ?? 0) + 1; epoch <= opts.hyper.epochs && !interrupted; epoch++) {
+    for (let epoch = loop.epoch; epoch <= opts.hyper.epochs && !interrupted; epoch++) {
       s.G.train();
       s.D.train();
       const t0 = performance.now();
       const tune0 = be.tuneMs ?? 0;
       /** seconds since t0, less the time spent timing kernels */
       const elapsed = () => (performance.now() - t0 - ((be.tuneMs ?? 0) - tune0)) / 1000;
-      const skip = pos?.inEpoch ?? 0;
-      if (skip) s.dataGen.setState(pos!.epochData);
-      const epochData = s.dataGen.state();
-      let sums: Tensor = skip && pos!.partial.length ? Tensor.from(be, pos!.partial, [SCALARS.length]) : Tensor.zeros(be, [SCALARS.length]);
-      let k = 0;
-      let checked = step;
-      for (const b of batches(train, { batchSize: B, scale: 'symmetric', shuffle: true, dropLast: true }, s.dataGen)) {
-        if (k < skip) {
-          k++;
-          continue; // already trained before the interruption (the shuffle is redrawn identically)
-        }
-        const x = Tensor.from(be, b.x, [B, 1, 28, 28]);
-        const y = Tensor.from(be, b.y, [B], 'i32');
-        const next = tidy(() => {
-          const r: StepScalars = ganStep(be, s, x, y);
-          return noGrad(() => F.add(sums, stepVector(r)));
-        });
-        sums.dispose();
-        sums = next;
-        x.dispose();
-        y.dispose();
-        k++;
-        step++;
+      loop.beginEpoch();
+      const skip = loop.skipped;
+      let checked = loop.step;
+      while (!loop.epochDone) {
+        loop.next();
+        const k = loop.inEpoch, step = loop.step;
         if (opts.injectFault?.step === step) (be as { gpu?: { injectFault(k: string): void } }).gpu?.injectFault(opts.injectFault.kind);
         if (opts.injectNanAtStep === step) s.G.up1.weight.assign(new Float32Array(s.G.up1.weight.size).fill(NaN)); // test hook
         if (k % opts.logEvery === 0 || k === steps) {
           // losses and weights: a NaN weight can hide behind a ReLU (max(NaN, 0) is 0) and keep the loss finite
-          const v = await sums.toArray();
+          const v = await loop.sums!.toArray();
           const tensor = await firstNonFinite(allParams(s));
           if (tensor || v.some((x) => !Number.isFinite(x))) {
             const bad = SCALARS.filter((_, i) => !Number.isFinite(v[i]));
@@ -242,21 +189,20 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
         // stay at most two steps ahead of the GPU (bounded queue; signal handlers get to run)
         await be.throttle?.(2);
         if (opts.shouldStop?.() && k < steps) {
-          const partial = Array.from(await sums.toArray());
-          sums.dispose();
+          const position = await loop.position();
+          loop.dispose();
           recalibrateEma(be, s); // the checkpoint's G_ema statistics match its weights
-          await save(epoch - 1, { epoch: epoch - 1, inEpoch: k, epochData, partial });
+          await save(epoch - 1, position);
           interrupted = true;
           break;
         }
       }
       if (interrupted) break;
-      pos = null;
-      const v = await sums.toArray();
-      sums.dispose();
+      const k = loop.inEpoch;
+      const m = await loop.endEpoch();
+      const step = loop.step;
       const seconds = elapsed();
       const tuneSeconds = ((be.tuneMs ?? 0) - tune0) / 1000;
-      const m = Object.fromEntries(SCALARS.map((n, i) => [n, v[i] / Math.max(k, 1)])) as Record<(typeof SCALARS)[number], number>;
       const e: GanEpoch = { epoch, step, ...m, imgPerSec: ((k - skip) * B) / seconds, seconds, ...(tuneSeconds > 0 ? { tuneSeconds } : {}), gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) } };
       const mem = be.memory?.(); // before this epoch's FID, trace and samples (their buffers count in the next peak)
       if (mem) e.memoryMiB = { live: mib(mem.live), peak: mib(mem.peak), allocated: mib(mem.allocated) };
@@ -281,7 +227,7 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       writeGridPng(grid, imgs, { rows: 10, cols: 10 });
       copyFileSync(grid, join(outDir, 'grid.png'));
       writeCurves(outDir, history);
-      await save(epoch, { epoch, inEpoch: 0, epochData: s.dataGen.state(), partial: [] });
+      await save(epoch, loop.epochEndPosition());
       log(`epoch ${epoch}: ${e.fid !== undefined ? `${fidNote(e)} | ` : ''}D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s${e.tuneSeconds ? ` (+ ${e.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`);
       if (opts.shouldStop?.()) interrupted = epoch < opts.hyper.epochs;
     }
@@ -294,7 +240,7 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       fidRuler.y.dispose();
     }
   }
-  return { history, state: s, seconds: (performance.now() - t00) / 1000, interrupted, step };
+  return { history, state: s, seconds: (performance.now() - t00) / 1000, interrupted, step: loop.step };
 }
 
 /** the FID ruler of a run: classifier, the real test set's feature Gaussian, fixed noise and labels (host copy) */

@@ -123,23 +123,30 @@ function setTrainable(params: readonly Tensor[], on: boolean): void {
   for (const p of params) p.requiresGrad = on;
 }
 
+/** which half of a step runs: both (training), or the discriminator's or the generator's alone (the playground's
+ *  manual mode, as GAN Lab's: the other network's parameters and optimizer are untouched) */
+export type StepPart = 'both' | 'D' | 'G';
+
 /**
  * One training step on real images x [B,1,28,28] in [−1, 1] with labels y [B] (i32). Call inside tidy; the
- * returned scalars are the step's losses.
+ * returned scalars are the step's losses. `part` 'D' runs the discriminator's half alone (G makes the batch without
+ * a tape), 'G' the generator's half alone (x and y unused: give the batch size B in x's place as a number); the
+ * half not run gives zeros in the scalars.
  */
-export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepScalars {
+export function ganStep(be: Backend, s: GanState, x: Tensor | number, y: Tensor | null, part: StepPart = 'both'): StepScalars {
   const { G, D, optG, optD, ones, zeros } = s;
-  const B = x.shape[0];
+  const B = typeof x === 'number' ? x : x.shape[0];
   const acgan = s.config.kind === 'acgan';
   // the AC-GAN's class head learns the real images' classes, and (auxFake, the paper's form) the generated images'
   // intended ones; without it the head stays a classifier of real images, which G must then satisfy
   const auxOnFake = acgan && s.config.auxFake !== false;
+  const zero1 = () => F.reshape(zeros, [1]); // a view of the kept zero (no kernel)
 
   // One generator pass per step: G makes a batch (its tape kept), D learns to reject it, then G learns from the
   // same images through the updated D (as PyTorch's DCGAN example does; a second pass on fresh noise would add
   // about a sixth to the step's arithmetic: 12 of 70 GFLOP for the seed networks at batch 64).
   const [z, yFake] = noiseAndLabels(be, s, B);
-  const fake = G.forward(z, yFake);
+  const fake = part === 'D' ? noGrad(() => G.forward(z, yFake)) : G.forward(z, yFake);
 
   // 1. Discriminator step: real images should score 1, generated ones 0 (and, AC-GAN, both be classified).
   //    Real and generated images go through D as one batch of two groups: its batchnorms normalise each group by
@@ -147,34 +154,41 @@ export function ganStep(be: Backend, s: GanState, x: Tensor, y: Tensor): StepSca
   //    passes, one per batch, would compute — in half the dispatches, each kernel with twice the work (a GPU at
   //    batch 64 has more cores than D's small layers have tiles). The generated half is detached: D's backward
   //    stops at the images, G is untouched.
-  optD.zeroGrad();
-  const yBoth = F.concat([y, yFake], 0);
-  const both = D.forward(F.concat([x, fake.detach()], 0), yBoth, undefined, { classHead: acgan, groups: 2 });
-  // real images should score 1, generated ones 0: one loss kernel gives both halves' mean losses [dReal, dFake] and
-  // the mean probabilities D assigns [D(x), D(G(z))] (for the log); one kernel their gradient
-  const { loss: dLoss, prob: dOut } = F.bceWithLogitsGroups(both.adv, realFakeTargets(be, s, B), 2);
-  // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms.
-  // The AC-GAN's class loss on real and generated images (auxFake), each a mean over B, is twice the mean over both.
-  const aux = !acgan ? F.reshape(zeros, [1])
-    : auxOnFake ? F.mul(F.softmaxCrossEntropy(both.cls!, yBoth), 2)
-    : F.softmaxCrossEntropy(F.narrow(both.cls!, 0, 0, B), y);
-  // D's loss is dReal + dFake (+ aux): backward from its terms at once, as from their sum, which is never computed;
-  // each seeded with kept ones (backward() would fill new ones)
-  backwardAll(acgan ? [dLoss, aux] : [dLoss], acgan ? [s.ones2, ones] : [s.ones2]);
-  optD.step();
+  let dLoss: Tensor, dOut: Tensor, aux: Tensor;
+  if (part !== 'G') {
+    if (typeof x === 'number' || !y) throw new Error('ganStep: the discriminator\'s step needs a real batch (x, y)');
+    optD.zeroGrad();
+    const yBoth = F.concat([y, yFake], 0);
+    const both = D.forward(F.concat([x, fake.detach()], 0), yBoth, undefined, { classHead: acgan, groups: 2 });
+    // real images should score 1, generated ones 0: one loss kernel gives both halves' mean losses [dReal, dFake]
+    // and the mean probabilities D assigns [D(x), D(G(z))] (for the log); one kernel their gradient
+    ({ loss: dLoss, prob: dOut } = F.bceWithLogitsGroups(both.adv, realFakeTargets(be, s, B), 2));
+    // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms.
+    // The AC-GAN's class loss on real and generated images (auxFake), each a mean over B, is twice the mean over both.
+    aux = !acgan ? zero1()
+      : auxOnFake ? F.mul(F.softmaxCrossEntropy(both.cls!, yBoth), 2)
+      : F.softmaxCrossEntropy(F.narrow(both.cls!, 0, 0, B), y);
+    // D's loss is dReal + dFake (+ aux): backward from its terms at once, as from their sum, which is never computed;
+    // each seeded with kept ones (backward() would fill new ones)
+    backwardAll(acgan ? [dLoss, aux] : [dLoss], acgan ? [s.ones2, ones] : [s.ones2]);
+    optD.step();
+  } else [dLoss, dOut, aux] = noGrad(() => [F.concat([zero1(), zero1()], 0), F.concat([zero1(), zero1()], 0), zero1()]);
 
   // 2. Generator step: the same images should now score 1 with the updated D (and carry the class they were asked
   //    for). D is frozen, so this backward computes only the gradient that flows through D into G's kept tape.
-  optG.zeroGrad();
-  setTrainable(optD.params, false);
-  const out = D.forward(fake, yFake);
-  const lossG = acgan ? F.add(F.bceWithLogits(out.adv, ones), F.softmaxCrossEntropy(out.cls!, yFake)) : F.bceWithLogits(out.adv, ones);
-  lossG.backward(ones);
-  setTrainable(optD.params, true);
-  optG.step();
+  let lossG: Tensor;
+  if (part !== 'D') {
+    optG.zeroGrad();
+    setTrainable(optD.params, false);
+    const out = D.forward(fake, yFake);
+    lossG = acgan ? F.add(F.bceWithLogits(out.adv, ones), F.softmaxCrossEntropy(out.cls!, yFake)) : F.bceWithLogits(out.adv, ones);
+    lossG.backward(ones);
+    setTrainable(optD.params, true);
+    optG.step();
 
-  // 3. The generator's weight average follows the new weights (one kernel); samples and evaluation use it.
-  s.ema?.avg.update();
+    // 3. The generator's weight average follows the new weights (one kernel); samples and evaluation use it.
+    s.ema?.avg.update();
+  } else lossG = zero1();
 
   return noGrad(() => ({ d: dLoss, aux: F.reshape(aux, [1]), g: lossG, dOut }));
 }

@@ -40,8 +40,9 @@ interface Arenas {
 }
 
 export class Adam {
+  /** read at every step: may change between steps (the playground's live controls) */
   lr: number;
-  readonly beta1: number;
+  beta1: number;
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
