@@ -3,7 +3,8 @@
 // `--web` writes the browser playground as a static site to dist/web/ (index.html, playground.css, playground.js:
 // the engine bundled for the browser, which fails the build if any of it needs a Node built-in); with
 // `--checkpoint FILE` (a GAN checkpoint) it also puts a slim copy of it there as checkpoint.safetensors, which the
-// page loads by default. `npm run build:web` runs this.
+// page loads by default; the shipped classifier goes to dist/web/models/ (the Train view judges class balance with
+// it). `npm run build:web` runs this.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -40,6 +41,10 @@ if (process.argv.includes('--web')) {
     loader: { '.wgsl': 'text' }, logLevel: 'warning', absWorkingDir: root,
     entryPoints: { playground: 'src/web/playground.ts' }, outdir: 'dist/web' });
   for (const f of ['index.html', 'playground.css']) copyFileSync(join(root, 'web', f), join(web, f));
+  // the shipped classifier, which the Train view's class balance uses (and its SHA-256, which the page checks)
+  mkdirSync(join(web, 'models'), { recursive: true });
+  for (const f of ['eval-classifier.safetensors', 'eval-classifier.safetensors.sha256'])
+    copyFileSync(join(root, 'models', f), join(web, 'models', f));
   if (ckpt) {
     const { slimGanCheckpoint } = await import(join(root, 'dist/index.js'));
     let bytes;

@@ -1,11 +1,14 @@
 // node/serve.ts — the playground's web server (`npm run playground`): Node's own http server on localhost,
 // serving the static site in dist/web/ (built by `node scripts/build.mjs --web`) and the chosen GAN checkpoint as
-// /checkpoint.safetensors (slimmed on the fly: the optimizer moments stay on disk). WebGPU needs a secure
-// context, which http://localhost and http://127.0.0.1 are.
+// /checkpoint.safetensors (slimmed on the fly: the optimizer moments stay on disk; 204 when there is none), and for
+// the Train view the Fashion-MNIST files as data/NAME (gzipped or not, as found: the page decompresses) with their
+// list in data/index.json. WebGPU needs a
+// secure context, which http://localhost and http://127.0.0.1 are.
 import { createServer, Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { slimGanCheckpoint } from '../gan/load.js';
+import { FILES, findDataDir } from './fashion_mnist.js';
 
 export interface PlaygroundOptions {
   /** the static site (dist/web) */
@@ -15,6 +18,9 @@ export interface PlaygroundOptions {
   host?: string;
   /** 0: any free port */
   port?: number;
+  /** the directory whose Fashion-MNIST files the page trains on (default: where `npm run train` finds them);
+   *  null: serve none */
+  dataDir?: string | null;
 }
 
 export interface Playground {
@@ -22,6 +28,8 @@ export interface Playground {
   server: Server;
   /** what /checkpoint.safetensors serves, or null */
   checkpoint: string | null;
+  /** where data/ comes from, or null */
+  dataDir: string | null;
   close(): Promise<void>;
 }
 
@@ -66,6 +74,9 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     ckptBytes = slimGanCheckpoint(new Uint8Array(readFileSync(opts.checkpoint)), opts.checkpoint);
     ckptName = opts.checkpoint;
   } else if (existsSync(join(root, 'checkpoint.safetensors'))) ckptName = join(opts.root, 'checkpoint.safetensors');
+  const dataDir = opts.dataDir === undefined ? findDataDir() : opts.dataDir;
+  /** data/NAME: the official file names only, from dataDir */
+  const dataFiles = new Set(Object.values(FILES).flatMap((f) => [`/data/${f.name}`, `/data/${f.name}.gz`]));
 
   const server = createServer((req, res) => {
     const send = (code: number, body: string | Uint8Array, type = 'text/plain; charset=utf-8') => {
@@ -81,6 +92,15 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     }
     if (path === '/') path = '/index.html';
     if (path === '/checkpoint.safetensors' && ckptBytes) return send(200, ckptBytes, TYPES['.safetensors']);
+    // none to serve: 204, which the page reads as "no model yet" (a 404 would be a console error in the browser)
+    if (path === '/checkpoint.safetensors' && !existsSync(join(root, 'checkpoint.safetensors'))) return send(204, '');
+    // the data files this server has, so that the page asks only for those
+    if (path === '/data/index.json')
+      return send(200, JSON.stringify({ files: dataDir ? [...dataFiles].map((f) => f.slice('/data/'.length)).filter((f) => existsSync(join(dataDir, f))) : [] }), TYPES['.json']);
+    if (dataDir && dataFiles.has(path)) {
+      const f = join(dataDir, path.slice('/data/'.length));
+      if (existsSync(f)) return send(200, readFileSync(f), 'application/octet-stream');
+    }
     const file = normalize(join(root, path));
     if (!file.startsWith(root + sep)) return send(403, 'outside the site');
     if (!existsSync(file) || !statSync(file).isFile()) return send(404, `${path}: not found`);
@@ -98,6 +118,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
     server,
     checkpoint: ckptName,
+    dataDir: dataDir ?? null,
     close: () => new Promise<void>((ok) => {
       server.closeAllConnections?.();
       server.close(() => ok());

@@ -10,10 +10,9 @@ import type { FashionMnist } from '../data/dataset.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { lineChart, confusionMatrix } from '../report/svg.js';
 import { saveCheckpoint, readCheckpoint, readCheckpointBytes, writeFileAtomic } from '../node/checkpoint.js';
-import { decodeSafetensors } from '../nn/safetensors.js';
-import { parseCheckpoint, assignState, withoutTensors, slimCheckpointBytes, CheckpointError } from '../nn/checkpoint.js';
+import { parseCheckpoint, assignState, slimCheckpointBytes, CheckpointError } from '../nn/checkpoint.js';
 import { Cnn, type CnnConfig } from '../models/cnn.js';
-import { Generator } from '../autograd/random.js';
+import { cnnFromCheckpoint } from '../models/cnn_load.js';
 import type { Tensor } from '../autograd/tensor.js';
 
 export function cnnStateTensors(state: TrainState): Record<string, Tensor> {
@@ -79,16 +78,8 @@ export function loadClassifier(be: Backend, path: string): Classifier {
     if (want !== hash)
       throw new CheckpointError(`${path}: SHA-256 ${hash} differs from the one recorded in ${recorded} (${want}): the file changed, so its scores would not be comparable; restore it (git checkout -- ${path}) or ship a new one with \`npm run eval -- cnn --checkpoint FILE --ship ${path}\``);
   }
-  const parsed = withoutTensors(parseCheckpoint(decodeSafetensors(bytes, path), { model: 'cnn', name: path }), isOptimizerTensor);
-  const model = new Cnn(be, new Generator(0), parsed.meta.config as CnnConfig);
-  try {
-    assignState(parsed, model.stateDict(), { model: 'cnn', name: path });
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  model.eval();
-  return { model, meta: parsed.meta, path, sha256: hash };
+  const { model, meta } = cnnFromCheckpoint(be, bytes, path);
+  return { model, meta, path, sha256: hash };
 }
 
 /**

@@ -1,7 +1,8 @@
 // web/playground.ts — the browser side of the GAN playground (web/index.html). Gets a WebGPU device from
 // navigator.gpu, loads a GAN checkpoint (fetched from ?checkpoint=URL, default checkpoint.safetensors beside the
-// page, or picked by the user), and wires the page: the 10×10 grid for a seed, one sample's noise moved along its
-// principal directions, interpolation between two noise vectors, and the sample's path through both networks.
+// page, or picked by the user), and wires the Explore view: the 10×10 grid for a seed, one sample's noise moved
+// along its principal directions, interpolation between two noise vectors, and the sample's path through both
+// networks. The Train view (train_view.ts, ?view=train opens it) trains a GAN live on the same device.
 // All model computation is in ./explore.ts (shared with Node tests); this file only draws and handles events.
 // GPU work is serialised through `gpuTask` (one computation at a time, the newest request wins when the user
 // drags a slider faster than the GPU answers).
@@ -14,6 +15,8 @@ import type { Gpu } from '../kernels/gpu.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { loadGanModels, GanModels } from '../gan/load.js';
 import * as X from './explore.js';
+import { drawImages, drawPath } from './draw.js';
+import { initTrainView } from './train_view.js';
 
 interface Hooks {
   state: string;
@@ -47,105 +50,6 @@ function fail(e: unknown): void {
   hooks.error = msg;
   console.error(msg);
   setState('error', msg, true);
-}
-
-// --- drawing -------------------------------------------------------------------------------------------------
-/** the byte a pixel value in [−1, 1] becomes (as `npm run sample` writes PNG and IDX files) */
-export const toByte = (v: number) => Math.round(Math.min(1, Math.max(0, (v + 1) / 2)) * 255);
-
-/** draw `n` 28×28 images in [−1, 1] as a rows×cols mosaic onto a canvas of exactly that size */
-function drawImages(canvas: HTMLCanvasElement, imgs: Float32Array, rows: number, cols: number): void {
-  canvas.width = cols * 28;
-  canvas.height = rows * 28;
-  const ctx = canvas.getContext('2d')!;
-  const im = ctx.createImageData(cols * 28, rows * 28);
-  const n = imgs.length / 784;
-  for (let k = 0; k < n; k++) {
-    const r = Math.floor(k / cols), c = k % cols;
-    for (let y = 0; y < 28; y++)
-      for (let x = 0; x < 28; x++) {
-        const b = toByte(imgs[k * 784 + y * 28 + x]);
-        const o = ((r * 28 + y) * cols * 28 + c * 28 + x) * 4;
-        im.data[o] = im.data[o + 1] = im.data[o + 2] = b;
-        im.data[o + 3] = 255;
-      }
-  }
-  ctx.putImageData(im, 0, 0);
-}
-
-/** one feature map, min–max scaled to grey levels (a constant map draws mid-grey) */
-function drawMap(data: Float32Array, offset: number, h: number, w: number, lo: number, hi: number): HTMLCanvasElement {
-  const c = document.createElement('canvas');
-  c.width = w;
-  c.height = h;
-  const ctx = c.getContext('2d')!;
-  const im = ctx.createImageData(w, h);
-  const span = hi - lo;
-  for (let i = 0; i < h * w; i++) {
-    const v = span > 0 ? (data[offset + i] - lo) / span : 0.5;
-    const b = Math.round(v * 255);
-    im.data[4 * i] = im.data[4 * i + 1] = im.data[4 * i + 2] = b;
-    im.data[4 * i + 3] = 255;
-  }
-  ctx.putImageData(im, 0, 0);
-  return c;
-}
-
-const LAYER_ABOUT: Record<string, string> = {
-  'G.label_map': 'the label, embedded and mapped to one 7×7 map',
-  'G.noise_maps': 'the noise through a dense layer + ReLU',
-  'G.up1': '5×5 stride-2 transposed convolution of noise and label maps',
-  'G.up1_bn_relu': 'after batchnorm (running statistics) and ReLU',
-  'G.image': '5×5 stride-2 transposed convolution + tanh: the image',
-  'D.label_map': 'the label as the discriminator\'s second input channel',
-  'D.conv1': 'D: 3×3 stride-2 convolution + LeakyReLU',
-  'D.conv2': 'D: 3×3 convolution, batchnorm, LeakyReLU',
-  'D.conv3': 'D: 3×3 stride-2 convolution, batchnorm, LeakyReLU',
-  'D.conv4': 'D: 3×3 convolution, batchnorm, LeakyReLU',
-};
-const MAX_MAPS = 48;
-
-function drawPath(p: X.SamplePath, cfg: GanModels['config'], label: number): void {
-  const v = p.verdict;
-  $('verdict').innerHTML = `For this <b>${CLASS_NAMES[label]}</b>, the discriminator says <b>${v.real >= 0.5 ? 'real' : 'fake'}</b>: ` +
-    `P(real) = ${v.real.toFixed(3)} (logit ${v.logit.toFixed(2)}).`;
-  const probs = $('class-probs');
-  probs.innerHTML = '';
-  if (v.classProbs) {
-    const box = document.createElement('div');
-    box.className = 'bars';
-    v.classProbs.forEach((q, k) => {
-      const name = document.createElement('span');
-      name.textContent = `${k} ${CLASS_NAMES[k]}${k === label ? ' ←' : ''}`;
-      const bar = document.createElement('div');
-      bar.className = 'bar';
-      bar.style.width = `${(q * 100).toFixed(1)}%`;
-      const val = document.createElement('span');
-      val.textContent = q.toFixed(3);
-      box.append(name, bar, val);
-    });
-    probs.append(Object.assign(document.createElement('p'), { textContent: `AC-GAN class head: what D thinks the class is (${cfg.classes} classes)` }), box);
-  }
-  const layers = $('layers');
-  layers.innerHTML = '';
-  for (const l of p.layers) {
-    const [C, H, W] = l.shape;
-    let lo = Infinity, hi = -Infinity;
-    for (const x of l.data) {
-      if (x < lo) lo = x;
-      if (x > hi) hi = x;
-    }
-    const div = document.createElement('div');
-    div.className = 'layer';
-    div.dataset.layer = l.name;
-    const h3 = document.createElement('h3');
-    h3.innerHTML = `${l.name} <span>[${C}, ${H}, ${W}] · ${LAYER_ABOUT[l.name] ?? ''} · range ${lo.toFixed(2)} … ${hi.toFixed(2)}${C > MAX_MAPS ? ` · first ${MAX_MAPS} of ${C} maps` : ''}</span>`;
-    const maps = document.createElement('div');
-    maps.className = 'maps';
-    for (let c = 0; c < Math.min(C, MAX_MAPS); c++) maps.append(drawMap(l.data, c * H * W, H, W, lo, hi));
-    div.append(h3, maps);
-    layers.append(div);
-  }
 }
 
 // --- the app -------------------------------------------------------------------------------------------------
@@ -226,7 +130,7 @@ async function showSample(): Promise<void> {
   const path = await X.samplePath(be, m.G, m.D, z, current.label);
   hooks.sample = path.image;
   drawImages($<HTMLCanvasElement>('sample'), path.image, 1, 1);
-  drawPath(path, m.config, current.label);
+  drawPath(path, m.config, current.label, { verdict: $('verdict'), probs: $('class-probs'), layers: $('layers') });
 }
 
 let playing = 0;
@@ -335,13 +239,25 @@ async function main(): Promise<void> {
   }
   be = new GpuBackend(gpu);
   hooks.adapter = describeGpu(gpu);
+  const trainView = initTrainView(be, hooks.adapter, params);
+  const show = (view: 'explore' | 'train') => {
+    $('explore-view').hidden = view !== 'explore';
+    $('train-view').hidden = view !== 'train';
+    $('tab-explore').setAttribute('aria-pressed', String(view === 'explore'));
+    $('tab-train').setAttribute('aria-pressed', String(view === 'train'));
+    if (view === 'train') trainView.open();
+  };
+  $('tab-explore').addEventListener('click', () => show('explore'));
+  $('tab-train').addEventListener('click', () => show('train'));
+  $('views').hidden = false;
+  if (params.get('view') === 'train') show('train');
   gpu.device.lost.then((info) => fail(`the GPU device was lost (${info.reason}): ${info.message}; reload the page`));
   const url = params.get('checkpoint') ?? 'checkpoint.safetensors';
   setState('loading', `${hooks.adapter} · fetching ${url}…`);
   const res = await fetch(url);
-  if (!res.ok) {
-    setState('waiting', `No checkpoint at ${url} (HTTP ${res.status}). Open one above, or serve a run with ` +
-      '`npm run playground -- --run runs/NAME`.');
+  if (!res.ok || res.status === 204) {
+    setState('waiting', `No checkpoint at ${url} (${res.status === 204 ? 'the server has none' : `HTTP ${res.status}`}). Open one ` +
+      'above, serve a run with `npm run playground -- --run runs/NAME`, or train one in the Train view.');
     return;
   }
   const bytes = new Uint8Array(await res.arrayBuffer());
