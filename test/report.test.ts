@@ -149,7 +149,7 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     const cls = makeClassifier(be, 5, TINY_CNN);
     const cnnPath = join(dir, 'cnn.safetensors');
     await saveCnn(cnnPath, cls, { epochs: 0, batch: 32, lr: 1e-3, seed: 5, valFraction: 0.1, patience: 0, augment: false, logEvery: 1, config: TINY_CNN }, 0, 0);
-    await runGan(be, data, { preset: 'test', config: TINY_GAN, hyper: { lr: 2e-3, beta1: 0.5, batch: 8, epochs: 2, emaDecay: 0.99 }, seed: 1, trainSubset: 16, logEvery: 100, log: () => {}, fid: { every: 1, classifier: cnnPath, n: 20 } }, join(dir, 'gan'));
+    await runGan(be, data, { preset: 'test', config: TINY_GAN, hyper: { lr: 2e-3, beta1: 0.5, batch: 8, epochs: 2, emaDecay: 0.99 }, seed: 1, trainSubset: 16, logEvery: 100, log: () => {}, fid: { every: 1, classifier: cnnPath, n: 20 }, trace: true }, join(dir, 'gan'));
 
     for (const bad of [{}, { samples: 'a' }, { ganCheckpoint: 'x', samples: 'a', labels: 'b' }])
       try {
@@ -196,6 +196,11 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     assert.match(html, /the weight average \(EMA, decay 0.99, batchnorm statistics recomputed for it\)/);
     assert.match(html, /FID during training \(--fid-every\)[^]*Two lines: the generator's weight average/);
     assert.match(html, /accuracy on those generated images/);
+    // --trace's statistics as charts: G's activations and the gradients at them, D's activations, weights
+    const trace = html.slice(html.indexOf('2.1 Inside the networks (--trace)'), html.indexOf('<h2>3.'));
+    assert.is(trace.match(/<figure/g)?.length, 5, 'five trace charts');
+    assert.match(trace, /G: log10 mean \|gradient\| at each layer[^]*noise_maps[^]*up1_bn_relu/);
+    assert.match(trace, /D: activation spread[^]*conv4/);
 
     // the IDX path: the same kind of samples written as an IDX pair (gz not needed here), accuracy and balance only
     const imgs = new Uint8Array(30 * 784).map((_, i) => (i * 13) % 256);
@@ -212,9 +217,9 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     const seen = await renderInChromium(join(out, 'report.html'));
     if (seen) {
       assert.equal(seen.errors, [], 'no console errors');
-      // training curves 4 (losses, D outputs, FID and accuracy per epoch), epoch grids 2, samples, confusion, balance,
-      // truncation 3 (two charts, a grid), lerp, slerp, sweep, 2 PCA, 2 t-SNE
-      assert.is(seen.figures.length, 19, JSON.stringify(seen.figures));
+      // training curves 4 (losses, D outputs, FID and accuracy per epoch), epoch grids 2, trace 5, samples, confusion,
+      // balance, truncation 3 (two charts, a grid), lerp, slerp, sweep, 2 PCA, 2 t-SNE
+      assert.is(seen.figures.length, 24, JSON.stringify(seen.figures));
       for (const f of seen.figures) assert.ok(f.ok && f.w > 20 && f.h > 20, `figure ${f.n} (${f.kind}) did not render: ${JSON.stringify(f)}`);
       assert.is(seen.tables, 6);
     }

@@ -431,6 +431,8 @@ async function playgroundCmd(argv: string[]): Promise<number> {
   }
   const pg = await startPlayground({ root: site, checkpoint, port: (flags.port as number | undefined) ?? 8080, host: flags.host as string | undefined });
   console.log(`playground: ${pg.url}  (model: ${pg.checkpoint ?? 'none yet: pick a checkpoint file in the page, or train one with `npm run train`'})`);
+  console.log(pg.dataDir ? `Train view (${pg.url}?view=train): trains on Fashion-MNIST from ${pg.dataDir}`
+    : 'Train view: no Fashion-MNIST found to serve (bash scripts/setup.sh installs it); the page can open the files picked from disk');
   console.log('open it in a browser with WebGPU (Chrome/Edge 113+; on Linux enable chrome://flags/#enable-unsafe-webgpu); Ctrl-C stops');
   // the first SIGINT/SIGTERM closes the server (exit 0); the same signal delivered twice (Ctrl-C, `timeout`: see
   // REPEAT_SIGNAL_GRACE_MS) neither closes it twice nor kills the process; one a second or more later exits at once

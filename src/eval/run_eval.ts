@@ -29,6 +29,7 @@ import { loadClassifier } from '../train/cnn_run.js';
 import { gridPng } from '../node/png.js';
 import { confusionMatrix, barChart, lineChart, scatterPlot, scatterBounds } from '../report/svg.js';
 import { fidCharts, lossCharts, type GanEpoch } from '../gan/run.js';
+import { traceCharts, type TraceLine } from '../gan/trace.js';
 import { reportHtml, ReportFigure, ReportInput, ReportTruncation } from '../report/html.js';
 import { readSamplePair } from './idx_samples.js';
 import { accuracyOf, classBalance, classify, Classified, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes, AccuracyResult, BalanceResult, FidResult } from './metrics.js';
@@ -423,8 +424,8 @@ function pickImagesAt(set: LabelledImages, idx: ArrayLike<number>): { images: Fl
 
 const gridOf = (g: ImageGrid): Uint8Array => new Uint8Array(gridPng(g.images, { rows: g.rows, cols: g.cols }));
 
-/** loss curves and per-epoch grids of the GAN run the checkpoint came from */
-function trainingFigures(ganCheckpoint: string, meta: Record<string, any>): { curves: ReportFigure[]; grids: { epoch: number; png: Uint8Array }[] } {
+/** loss curves, per-epoch grids and --trace charts of the GAN run the checkpoint came from */
+function trainingFigures(ganCheckpoint: string, meta: Record<string, any>): { curves: ReportFigure[]; grids: { epoch: number; png: Uint8Array }[]; trace: ReportFigure[] | null } {
   const curves: ReportFigure[] = [];
   const h = (meta.history ?? []) as GanEpoch[];
   if (h.length) {
@@ -446,7 +447,11 @@ function trainingFigures(ganCheckpoint: string, meta: Record<string, any>): { cu
     const pick = epochs.length <= 6 ? epochs : [...new Set(Array.from({ length: 6 }, (_, i) => epochs[Math.round((i * (epochs.length - 1)) / 5)]))];
     for (const e of pick) grids.push({ epoch: e, png: new Uint8Array(readFileSync(join(dir, `epoch_${String(e).padStart(3, '0')}.png`))) });
   }
-  return { curves, grids };
+  const tracePath = join(dirname(ganCheckpoint), 'trace.jsonl');
+  const trace = existsSync(tracePath)
+    ? traceCharts(readFileSync(tracePath, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TraceLine))
+    : null;
+  return { curves, grids, trace };
 }
 
 /** the truncation study's figures for the report (the charts named by the files they are also written to) */
@@ -477,13 +482,14 @@ function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<strin
   setup.push(['real data', opts.data.source]);
   setup.push(['evaluations', r.what.join(', ')], ['evaluation time', `${r.seconds.toFixed(1)} s`]);
   setup.push(...(opts.setup ?? []));
-  const tf = r.source.kind === 'gan' && ganMeta ? trainingFigures(r.source.checkpoint, ganMeta) : { curves: [], grids: [] };
+  const tf = r.source.kind === 'gan' && ganMeta ? trainingFigures(r.source.checkpoint, ganMeta) : { curves: [], grids: [], trace: undefined };
   return {
     title: `Evaluation of ${r.source.kind === 'gan' ? `${r.source.model} ${basename(dirname(r.source.checkpoint))}` : basename(r.source.samples)}`,
     subtitle: `${r.created.slice(0, 10)} · fmnist-webgpu-engine`,
     setup,
     lossCurves: tf.curves,
     sampleGrids: tf.grids,
+    trace: tf.trace,
     samples: { caption: `Evaluated samples: the first ten of each class (a row per class, ${CLASS_NAMES.join(', ')}).`, png: samplesPng },
     fid: r.fid,
     accuracy: r.accuracy ? { ...r.accuracy, realAcc: r.accuracy.real?.acc, realCount: r.accuracy.real?.count } : undefined,

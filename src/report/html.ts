@@ -1,6 +1,6 @@
 // report/html.ts — report.html for an evaluated GAN run: one self-contained file (SVG inline, PNGs as data: URIs, a
 // few lines of CSS, no scripts, nothing fetched) laid out like a short paper: summary, setup, training (loss
-// curves, sample grids by epoch), sample quality (FID, accuracy, confusion matrix, class balance), generated images
+// curves, sample grids by epoch, --trace's per-layer statistics), sample quality (FID, accuracy, confusion matrix, class balance), generated images
 // as training data (augmentation / TSTR table), latent space (interpolations, PCA, t-SNE, silhouettes), notes.
 // The input is a plain object holding whatever a run has; a missing section is replaced by a one-line note, so a
 // tiny run still gets a valid report. Pure string building (no Node), so the browser playground can use it too.
@@ -70,6 +70,8 @@ export interface ReportInput {
   /** setup as key–value rows (model, checkpoint, epochs, classifier, seed, device, …) */
   setup?: [string, string | number][];
   lossCurves?: ReportFigure[];
+  /** `--trace` statistics over training (per-layer activations and gradients), or null: the run had no --trace */
+  trace?: ReportFigure[] | null;
   /** one grid per (chosen) epoch, oldest first */
   sampleGrids?: { epoch: number | string; png: Uint8Array }[];
   /** the evaluated samples (e.g. 10×10, a row per class) */
@@ -177,6 +179,11 @@ export function reportHtml(r: ReportInput): string {
     for (const g of r.sampleGrids) d.figure({ caption: `Samples after epoch ${g.epoch} (fixed noise, a row per class).`, png: g.png });
     d.add('</div>');
   } else d.missing('No per-epoch sample grids found next to the checkpoint.');
+  if (r.trace !== undefined) {
+    d.add('<h3>2.1 Inside the networks (--trace)</h3>');
+    if (r.trace?.length) for (const f of r.trace) d.figure(f);
+    else d.missing('No trace.jsonl next to the checkpoint: train with --trace to see per-layer activation and gradient statistics here.');
+  }
 
   d.add('<h2>3. Sample quality</h2>');
   if (r.samples) d.figure(r.samples);
