@@ -65,7 +65,10 @@ export class GanLoop {
    * `done`: the run's position so far (a checkpoint's `step` and position; nothing for a fresh run), from which the
    * next epoch begins (the middle of one when the position says so).
    */
-  constructor(private readonly be: Backend, readonly s: GanState, readonly train: LabelledImages, readonly batch: number, done: { step: number; position: Position | null } = { step: 0, position: null }) {
+  constructor(
+    private readonly be: Backend, readonly s: GanState, readonly train: LabelledImages, readonly batch: number,
+    done: { step: number; position: Position | null } = { step: 0, position: null },
+  ) {
     this.stepsPerEpoch = Math.floor(train.count / batch);
     if (this.stepsPerEpoch < 1) throw new Error(`${train.count} training images are fewer than one batch of ${batch}`);
     this.step = done.step;
@@ -81,8 +84,11 @@ export class GanLoop {
     if (skip) this.s.dataGen.setState(pos!.epochData);
     this.epochData = this.s.dataGen.state();
     this.sums?.dispose();
-    this.sums = skip && pos!.partial.length ? Tensor.from(this.be, pos!.partial, [SCALARS.length]) : Tensor.zeros(this.be, [SCALARS.length]);
-    this.batchIter = batches(this.train, { batchSize: this.batch, scale: 'symmetric', shuffle: true, dropLast: true }, this.s.dataGen)[Symbol.iterator]();
+    this.sums = skip && pos!.partial.length
+      ? Tensor.from(this.be, pos!.partial, [SCALARS.length])
+      : Tensor.zeros(this.be, [SCALARS.length]);
+    const order = { batchSize: this.batch, scale: 'symmetric' as const, shuffle: true, dropLast: true };
+    this.batchIter = batches(this.train, order, this.s.dataGen)[Symbol.iterator]();
     // already trained before the interruption (the shuffle is redrawn identically)
     for (let k = 0; k < skip; k++) this.batchIter.next();
     this.inEpoch = this.skipped = skip;
@@ -130,7 +136,8 @@ export class GanLoop {
     if (!this.sums) return { epoch: this.epoch - 1, inEpoch: 0, epochData: this.s.dataGen.state(), partial: [] };
     const partial = Array.from(await this.sums.toArray());
     const both = this.counts.d === this.inEpoch && this.counts.g === this.inEpoch;
-    return { epoch: this.epoch - 1, inEpoch: this.inEpoch, epochData: this.epochData!, partial, ...(both ? {} : { counts: { ...this.counts } }) };
+    const counts = both ? {} : { counts: { ...this.counts } };
+    return { epoch: this.epoch - 1, inEpoch: this.inEpoch, epochData: this.epochData!, partial, ...counts };
   }
 
   /** the epoch's mean scalars (one readback); the next epoch begins at the next step */
@@ -182,7 +189,9 @@ export interface GanRunInfo {
  * A GAN checkpoint's metadata. Where D's and G's Adam settings differ from hyper's single lr and β1 (changed in the
  * playground), `adam` records each; a resume restores them.
  */
-export function ganCheckpointMeta(s: GanState, run: GanRunInfo, epoch: number, step: number, history: readonly object[], position: Position): Record<string, unknown> {
+export function ganCheckpointMeta(
+  s: GanState, run: GanRunInfo, epoch: number, step: number, history: readonly object[], position: Position,
+): Record<string, unknown> {
   const one = s.optG.lr === s.optD.lr && s.optG.beta1 === run.hyper.beta1 && s.optD.beta1 === run.hyper.beta1;
   return {
     // the state's own average (a run resumed from a checkpoint without one keeps none, whatever opts ask)
@@ -200,7 +209,8 @@ export function ganCheckpointMeta(s: GanState, run: GanRunInfo, epoch: number, s
 export function ganFromCheckpoint(be: Backend, parsed: ParsedCheckpoint, name: string): { state: GanState; meta: Record<string, any> } {
   const meta = parsed.meta as Record<string, any>;
   if (meta.model !== 'cgan' && meta.model !== 'acgan') throw new CheckpointError(`${name}: a checkpoint of model "${meta.model}", not a GAN`);
-  if (meta.slim === true || !meta.rng || !meta.optimizer) throw new CheckpointError(`${name}: a slim checkpoint (weights only) cannot resume training: open the run's full checkpoint.safetensors`);
+  if (meta.slim === true || !meta.rng || !meta.optimizer)
+    throw new CheckpointError(`${name}: a slim checkpoint (weights only) cannot resume training: open the run's full checkpoint.safetensors`);
   const state = makeGan(be, meta.config as GanConfig, meta.hyper as GanHyper, meta.seed ?? 0);
   assignState(parsed, ganStateTensors(state), { name });
   state.gen.setState(meta.rng.model);

@@ -37,7 +37,9 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
  * The training set from the train images and labels files (as fetched or picked; gzipped or not), each checked
  * against the official SHA-256 (`verify` false only for tests of small fixture files).
  */
-export async function trainSetFrom(images: { name: string; bytes: Uint8Array }, labels: { name: string; bytes: Uint8Array }, verify = true): Promise<LabelledImages> {
+export async function trainSetFrom(
+  images: { name: string; bytes: Uint8Array }, labels: { name: string; bytes: Uint8Array }, verify = true,
+): Promise<LabelledImages> {
   const [im, lb] = await Promise.all([gunzipIfNeeded(images.bytes, images.name), gunzipIfNeeded(labels.bytes, labels.name)]);
   if (verify)
     for (const [b, name, want] of [[im, images.name, FILES.trainImages.sha256], [lb, labels.name, FILES.trainLabels.sha256]] as const) {

@@ -259,10 +259,15 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
       val.textContent = `${(100 * q).toFixed(0)} %`;
       bars.append(name, bar, val);
     });
-    box.append(Object.assign(document.createElement('p'), { className: 'hint', textContent: `Predicted classes of ${b.count} generated images (10 asked of each class; an even share is 10 %), ${judgeNote}; accuracy against the asked class ${(100 * b.accuracy).toFixed(0)} %.` }), bars);
+    const note = `Predicted classes of ${b.count} generated images (10 asked of each class; an even share is 10 %), ` +
+      `${judgeNote}; accuracy against the asked class ${(100 * b.accuracy).toFixed(0)} %.`;
+    box.append(Object.assign(document.createElement('p'), { className: 'hint', textContent: note }), bars);
     const alarm = $('t-alarm');
     alarm.hidden = b.vanished.length === 0;
-    alarm.textContent = b.vanished.length ? `Mode collapse alarm: ${b.vanished.map((k) => CLASS_NAMES[k]).join(', ')} ${b.vanished.length > 1 ? 'are' : 'is'} below ${(100 * VANISHED_BELOW / 10).toFixed(0)} % of the generated images (the classifier no longer sees ${b.vanished.length > 1 ? 'them' : 'it'}).` : '';
+    const many = b.vanished.length > 1;
+    alarm.textContent = b.vanished.length ? `Mode collapse alarm: ${b.vanished.map((k) => CLASS_NAMES[k]).join(', ')} ` +
+      `${many ? 'are' : 'is'} below ${(100 * VANISHED_BELOW / 10).toFixed(0)} % of the generated images (the classifier ` +
+      `no longer sees ${many ? 'them' : 'it'}).` : '';
   }
 
   /** one step, then the epoch's end and the refresh where due */
@@ -317,7 +322,8 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
     playing = false;
     void task(async () => {
       const subset = $<HTMLInputElement>('t-subset').value.trim();
-      startRun(() => PageTrainer.create(be, train!, { preset: presetSel.value, batch: num('t-batch'), seed: num('t-seed'), trainSubset: subset ? Number(subset) : null }), null);
+      const setup = { preset: presetSel.value, batch: num('t-batch'), seed: num('t-seed'), trainSubset: subset ? Number(subset) : null };
+      startRun(() => PageTrainer.create(be, train!, setup), null);
       await refresh(imagesDue(true));
     });
   });
@@ -376,7 +382,8 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
       a.remove();
       setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
       hooks.saved++;
-      $('t-status').textContent = `${adapter} · saved ${a.download} (${(bytes.length / 1e6).toFixed(1)} MB): npm run sample -- --checkpoint FILE, or npm run train -- ${t.s.config.kind} --resume FILE`;
+      $('t-status').textContent = `${adapter} · saved ${a.download} (${(bytes.length / 1e6).toFixed(1)} MB): ` +
+        `npm run sample -- --checkpoint FILE, or npm run train -- ${t.s.config.kind} --resume FILE`;
     });
   });
   $('t-grid').addEventListener('click', (ev) => {

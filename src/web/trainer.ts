@@ -13,7 +13,9 @@ import { accuracyOf, classBalance, classify, fromSymmetric } from '../eval/metri
 import type { Cnn } from '../models/cnn.js';
 import type { GanGenerator } from '../gan/models.js';
 import { PRESETS, SCALARS, StepPart, GanState, generate, makeGan, recalibrateEma, sampleInputs } from '../gan/train.js';
-import { GanLoop, GanRunInfo, StepMeans, ganCheckpointMeta, ganFromCheckpoint, ganStateTensors, meansOf, positionOf, trainingSet } from '../gan/loop.js';
+import {
+  GanLoop, GanRunInfo, StepMeans, ganCheckpointMeta, ganFromCheckpoint, ganStateTensors, meansOf, positionOf, trainingSet,
+} from '../gan/loop.js';
 import { samplePath, type SamplePath } from './explore.js';
 
 export interface TrainSetup {
@@ -71,7 +73,10 @@ export class PageTrainer {
   private epochStart = { t: performance.now(), inEpoch: 0 };
   private fixed: [Tensor, Tensor];
 
-  private constructor(private readonly be: Backend, readonly s: GanState, readonly run: GanRunInfo, train: LabelledImages, done: { step: number; position: ReturnType<typeof positionOf> | null }, history: PageEpoch[]) {
+  private constructor(
+    private readonly be: Backend, readonly s: GanState, readonly run: GanRunInfo, train: LabelledImages,
+    done: { step: number; position: ReturnType<typeof positionOf> | null }, history: PageEpoch[],
+  ) {
     this.loop = new GanLoop(be, s, trainingSet(train, run.trainSubset), run.hyper.batch, done);
     this.history = history;
     this.fixed = sampleInputs(be, s.config, 10, GRID_SEED);
@@ -84,7 +89,8 @@ export class PageTrainer {
     if (!(Number.isInteger(setup.batch) && setup.batch >= 1)) throw new Error(`batch size ${setup.batch}: give a whole number ≥ 1`);
     const hyper = { ...preset.hyper, batch: setup.batch };
     const s = makeGan(be, preset.config, hyper, setup.seed);
-    return new PageTrainer(be, s, { preset: setup.preset, hyper, seed: setup.seed, trainSubset: setup.trainSubset }, train, { step: 0, position: null }, []);
+    const run = { preset: setup.preset, hyper, seed: setup.seed, trainSubset: setup.trainSubset };
+    return new PageTrainer(be, s, run, train, { step: 0, position: null }, []);
   }
 
   /** a run resumed from a training checkpoint (the CLI's or the page's): its batch size, subset and position */
@@ -210,7 +216,8 @@ export class PageTrainer {
       const labels = Int32Array.from(await y.toArray());
       const b = classBalance(c.predictions, this.s.config.classes);
       const even = 1 / this.s.config.classes;
-      return { count: b.count, shares: b.shares, vanished: b.shares.flatMap((s, k) => (s < VANISHED_BELOW * even ? [k] : [])), accuracy: accuracyOf(c.predictions, labels).acc };
+      const vanished = b.shares.flatMap((s, k) => (s < VANISHED_BELOW * even ? [k] : []));
+      return { count: b.count, shares: b.shares, vanished, accuracy: accuracyOf(c.predictions, labels).acc };
     } finally {
       z.dispose();
       y.dispose();
@@ -225,7 +232,8 @@ export class PageTrainer {
     const l = this.loop;
     const position = await l.position();
     this.sampler('average');
-    return stateToSafetensors({ tensors: ganStateTensors(this.s), meta: ganCheckpointMeta(this.s, this.run, l.epoch - 1, l.step, this.history, position) });
+    const meta = ganCheckpointMeta(this.s, this.run, l.epoch - 1, l.step, this.history, position);
+    return stateToSafetensors({ tensors: ganStateTensors(this.s), meta });
   }
 
   dispose(): void {
