@@ -172,7 +172,8 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
     const now = performance.now();
     const secs = (now - windowStart.t) / 1000;
     const imgs = imagesTrained - windowStart.images;
-    if (imgs > 0 && secs > 0) hooks.imgPerSec = imgs / secs;
+    // while playing only: between manual steps the clock also counts the user's pauses
+    if (playing && imgs > 0 && secs > 0) hooks.imgPerSec = imgs / secs;
     windowStart = { t: now, images: imagesTrained };
     hooks.snapshots.push({ ...snap, t: now });
     hooks.step = snap.step;
