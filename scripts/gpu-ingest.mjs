@@ -200,6 +200,16 @@ for (const [m, title] of [['cgan', 'cGAN'], ['acgan', 'AC-GAN']]) {
   lines.push('');
 }
 
+// ---- the augmentation study of the shipped GANs (gpu-session.sh augment; its CNN trained with --augment is above)
+for (const [m, title] of [['cgan', 'cGAN'], ['acgan', 'AC-GAN']]) {
+  const a = json(`${m}/eval-augment/results.json`)?.augment;
+  if (!a?.rows?.length) continue;
+  lines.push(`## Augmentation study, shipped ${title} (${a.epochs} epochs per classifier, ${a.testCount} test images)`, '');
+  lines.push('| training set | real | synthetic | test accuracy |', '|---|---:|---:|---:|');
+  for (const r of a.rows) lines.push(`| ${r.setting} | ${r.real} | ${r.synthetic} | ${f(100 * r.testAcc)}% |`);
+  lines.push('');
+}
+
 const summary = lines.join('\n');
 writeFileSync(join(dest, 'SUMMARY.md'), summary);
 console.log(summary);

@@ -24,6 +24,7 @@ import type { Cnn, CnnConfig } from '../models/cnn.js';
 import type { GanGenerator } from '../gan/models.js';
 import { generate } from '../gan/train.js';
 import { loadGanModels, type GanWeights } from '../gan/load.js';
+import { SHIP_GAN } from '../gan/ship.js';
 import { readCheckpoint } from '../node/checkpoint.js';
 import { loadClassifier } from '../train/cnn_run.js';
 import { gridPng } from '../node/png.js';
@@ -171,7 +172,7 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   let labels: Int32Array;
   let idxSet: LabelledImages | null = null;
   if (opts.ganCheckpoint) {
-    const loaded = loadGanModels(be, readCheckpoint(opts.ganCheckpoint), opts.ganCheckpoint, opts.weights);
+    const loaded = loadGanModels(be, readCheckpoint(opts.ganCheckpoint, SHIP_GAN(opts.ganCheckpoint)), opts.ganCheckpoint, opts.weights);
     cleanup.push(() => {
       for (const m of [loaded.G, loaded.D]) m.dispose();
     });
