@@ -212,4 +212,32 @@ test('CLI: `eval gan --ship` writes the shipped file and its .sha256, then evalu
   });
 });
 
+test('CLI: a demonstration `train` on a software adapter ends with the shipped GAN\'s grid beside its own, named', async () => {
+  if (!findDataDir()) {
+    console.log('  (skipped: Fashion-MNIST not installed)');
+    return;
+  }
+  const be = await gpuBackend();
+  if (!be.gpu.adapter.software) {
+    console.log('  (skipped: a hardware adapter trains the real run, not the demonstration)');
+    return;
+  }
+  const full = await runCheckpoint(be, 'cgan', 6);
+  await withTempDir('shipped-train-', (dir) => {
+    const run = (out: string) => cli(dir, ['train', 'cgan', '--train-subset', '64', '--out', out]);
+    // without a shipped cGAN in the checkout: the demo alone
+    let r = run('a');
+    assert.is(r.code, 0, r.err);
+    assert.not.ok(existsSync(join(dir, 'a', 'grid-shipped.png')));
+    mkdirSync(join(dir, 'models'));
+    writeWithHash(join(dir, 'models', 'cgan.safetensors'), shipGanBytes(full, 'run'));
+    r = run('b');
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, /b\/grid\.png: this demonstration run \(preset cgan-lite, 1 epoch on 64 images, software adapter\)\n/);
+    assert.match(r.out, /b\/grid-shipped\.png: the shipped cGAN \(models\/cgan\.safetensors, preset test, 3 epochs on a GPU; models\/README\.md\) for the same noise/);
+    const [own, shipped] = ['grid.png', 'grid-shipped.png'].map((f) => readFileSync(join(dir, 'b', f)));
+    assert.ok(shipped.length > 1000 && !own.equals(shipped), 'two different grids');
+  });
+});
+
 test.run();
