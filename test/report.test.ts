@@ -5,9 +5,9 @@
 // The browser part is skipped with a note when /usr/bin/chromium or playwright-core is missing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { base64, reportHtml, ReportInput } from '../src/report/html.js';
 import { barChart, lineChart, scatterPlot } from '../src/report/svg.js';
@@ -132,6 +132,18 @@ async function renderInChromium(file: string): Promise<{ errors: string[]; figur
     rmSync(profile, { recursive: true, force: true });
   }
 }
+
+test('the GPU sessions\' committed reports (bench/results/gpu-*/…/report.html) open in Chromium without console errors', async () => {
+  const reports = readdirSync('bench/results').filter((d) => d.startsWith('gpu-'))
+    .flatMap((d) => ['cgan', 'acgan'].map((m) => join('bench/results', d, 'gpu-results', m, 'eval', 'report.html'))).filter((f) => existsSync(f));
+  assert.ok(reports.length >= 2, `the 2026-12-04 session's two reports are committed: ${reports.join(', ')}`);
+  for (const f of reports) {
+    const seen = await renderInChromium(resolve(f));
+    if (!seen) return;
+    assert.equal(seen.errors, [], `${f}: no console errors`);
+    assert.ok(seen.figures.length >= 10 && seen.figures.every((x) => x.ok), `${f}: every figure renders (${seen.figures.filter((x) => !x.ok).map((x) => x.n)})`);
+  }
+});
 
 test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path, and report.html in headless Chromium', async () => {
   if (!findDataDir()) {

@@ -129,7 +129,7 @@ const EVAL_GAN: Record<string, FlagSpec> = {
   'augment-epochs': { type: 'int', min: 1, help: 'epochs of each classifier the augmentation study trains, all rows alike (default 10)' },
   ship: { type: 'string', help: `first write the file to ship (weight average and D, no optimizer, large weights as F16) and FILE.sha256, then evaluate that file (${SHIPPED_GAN.cgan}, ${SHIPPED_GAN.acgan})` },
   truncation: { type: 'string', help: `the truncation study's thresholds, comma-separated (default ${TRUNCATION_THRESHOLDS.join(',')})` },
-  out: { type: 'string', help: 'output directory (default: eval/ beside the GAN checkpoint, or eval-<date>)' },
+  out: { type: 'string', help: 'output directory (default: eval/ beside a run\'s checkpoint, eval-NAME/ here for a shipped file, else eval-<date>)' },
   data: DATA_FLAG,
 };
 
