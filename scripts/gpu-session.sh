@@ -20,8 +20,8 @@
 #      generated images every 5 epochs on the classifier's features (this session's, else the shipped one), of the
 #      generator's weight average and of the trained weights; the default presets (projection cGAN, AC-GAN with a
 #      real-only class head);
-#   4. the evaluation of both, unless EVAL=0 (FID with the real-vs-real floor, accuracy, balance, the truncation study,
-#      latent figures, report.html;
+#   4. the evaluation of both, unless EVAL=0 (FID with the real-vs-real floor, KID, precision/recall, the classifier
+#      score, accuracy, balance, the truncation study, latent figures, report.html;
 #      EVAL_WHAT adds `augment`, the augmentation study: four classifier trainings, ~2 min per GAN on an H200 at
 #      10 epochs (EVAL_ARGS='--augment-epochs 5' halves it); then the two run one after the other);
 #   5. back in $OUT (at most 8 files of 16 MiB come back from a device call): results.tar.gz (benchmarks, logs,
@@ -92,7 +92,7 @@ epochs_done() { # the last epoch runs/gpu-MODEL/metrics.jsonl records (0 without
 }
 evalgan() { # model — evaluation of runs/gpu-MODEL with the classifier, unless training already wrote it (its
   # end-of-run evaluation leaves the augmentation study out: asked for in EVAL_WHAT, the evaluation runs again)
-  local dir=$runs/gpu-$1 what=${EVAL_WHAT:-fid,accuracy,balance,truncation,latent,report}
+  local dir=$runs/gpu-$1 what=${EVAL_WHAT:-fid,kid,prc,isc,accuracy,balance,truncation,latent,report}
   [ -f "$dir/eval/report.html" ] && [[ $what != *augment* ]] && return 0
   [ -f "$dir/checkpoint.safetensors" ] || { echo "no $dir/checkpoint.safetensors to evaluate"; return 0; }
   stamp "eval $1"
