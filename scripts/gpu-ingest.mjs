@@ -2,7 +2,8 @@
 // record: unpacks OUT/results.tar.gz into bench/results/gpu-<date>/ and writes SUMMARY.md there (printed too): the
 // device; training steps against PyTorch; conv kernels against TF.js; matmul; which conv problems the tuner moved
 // off pickTile's rule (the data for its hardware branch); the classifier's test accuracy and SHA-256; epoch times,
-// FID, accuracy and class balance of both GANs. Numbers are copied from the session's own files, never typed in.
+// FID, KID, precision/recall, classifier score, accuracy and class balance of both GANs. Numbers are copied from
+// the session's own files, never typed in.
 // --ship copies eval-classifier.safetensors (+ .sha256) into models/, and only from a hardware adapter's session:
 // the trial on lavapipe makes a classifier too, which must not become the ruler.
 // Usage: node scripts/gpu-ingest.mjs OUT [--dest DIR] [--ship]
@@ -192,6 +193,18 @@ for (const [m, title] of [['cgan', 'cGAN'], ['acgan', 'AC-GAN']]) {
   if (ev) {
     if (ev.source?.weights) lines.push(`- evaluated: ${ev.source.weights === 'average' ? 'the generator\'s weight average' : 'the trained weights'} (epoch ${ev.source.epoch})`);
     if (ev.fid) lines.push(`- FID ${f(ev.fid.fid)} (real-vs-real floor ${f(ev.fid.realFloor)}; ${ev.fid.nGenerated} generated vs ${ev.fid.nReal} real)`);
+    // torch-fidelity's measures beside FID (evaluations from before they existed have none)
+    const e3 = (v) => (typeof v === 'number' && Number.isFinite(v) ? v.toExponential(3) : '–');
+    const { kid, prc, isc } = ev;
+    if (kid) lines.push(`- KID ${e3(kid.mean)} ± ${e3(kid.std)} (${kid.subsets} subset pairs of ${kid.subsetSize})`);
+    if (prc) {
+      const n = `${prc.nGenerated} generated vs ${prc.nReal} real`;
+      lines.push(`- precision ${f(prc.precision, 4)}, recall ${f(prc.recall, 4)} (k = ${prc.k}; ${n})`);
+    }
+    if (isc) {
+      const real = isc.real ? `; real test images ${f(isc.real.mean, 3)} ± ${f(isc.real.std, 3)}` : '';
+      lines.push(`- classifier score (IS formula) ${f(isc.mean, 3)} ± ${f(isc.std, 3)} (${isc.splits} splits)${real}`);
+    }
     if (ev.accuracy) lines.push(`- real-trained classifier on ${ev.accuracy.count} generated images: ${f(100 * ev.accuracy.acc)}%`);
     if (ev.balance) lines.push(`- class balance: largest deviation from 10% is ${f(100 * ev.balance.maxDeviation)} points`);
     if (ev.truncation) lines.push(`- truncation (noise: FID / accuracy / worst class deviation): ${ev.truncation.map((t) => `${t.threshold === null ? 'untruncated' : `±${t.threshold}`} ${f(t.fid)} / ${f(100 * t.acc)}% / ${f(100 * t.maxDeviation)} pts`).join('; ')}`);

@@ -15,7 +15,8 @@
 #   2. the evaluation classifier, only with CNN=1 or where models/ has none;
 #   3. the GANs in GANS (default "acgan cgan"), one after the other, each EPOCHS (default 20) or until its share of
 #      what is left minus EVAL_S + 20 s, FID and accuracy every 5 epochs; the default presets;
-#   4. their evaluation, unless EVAL=0 (a run that finishes its epochs evaluates itself anyway);
+#   4. their evaluation, unless EVAL=0 (FID, KID, precision/recall, classifier score, accuracy, balance, truncation,
+#      latent figures, report.html; a run that finishes its epochs evaluates itself anyway);
 #   5. back in $OUT: results.tar.gz (logs, metrics, curves, grids, eval reports), <gan>-samples.tar (a grid per
 #      epoch), <gan>.safetensors + .sha256 (the weights to ship: scripts/ship-gan.mjs), eval-classifier.*, session.log.
 # A second call on the still-warm machine (30 s) continues: `TOTAL_S=… gans` trains on from runs/ and evaluates.
@@ -78,7 +79,7 @@ epochs_done() { # the last epoch runs/gpu-MODEL/metrics.jsonl records (0 without
 }
 evalgan() { # model — evaluation of runs/gpu-MODEL with the classifier, unless training already wrote it (its
   # end-of-run evaluation leaves the augmentation study out: asked for in EVAL_WHAT, the evaluation runs again)
-  local dir=$runs/gpu-$1 what=${EVAL_WHAT:-fid,accuracy,balance,truncation,latent,report}
+  local dir=$runs/gpu-$1 what=${EVAL_WHAT:-fid,kid,prc,isc,accuracy,balance,truncation,latent,report}
   [ -f "$dir/eval/report.html" ] && [[ $what != *augment* ]] && return 0
   [ -f "$dir/checkpoint.safetensors" ] || { echo "no $dir/checkpoint.safetensors to evaluate"; return 0; }
   stamp "eval $1"

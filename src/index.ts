@@ -33,3 +33,5 @@ export type { GanModels } from './gan/load.js';
 export { loadFashionMnist, findDataDir } from './node/fashion_mnist.js';
 export { evaluateGan, EVAL_WHAT } from './eval/run_eval.js';
 export { frechetDistance, frechetFeatures, symmetricEigen } from './eval/frechet.js';
+export { kidPrc, kid, precisionRecall, kidSubsets, KID_DEFAULTS, PRC_DEFAULTS } from './eval/kid_prc.js';
+export { isc, ISC_DEFAULTS } from './eval/isc.js';

@@ -53,7 +53,9 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
         `- the trained weights, by epoch: FID 1: [\\d.]+, 2: [\\d.]+; accuracy 1: [\\d.]+%, 2: [\\d.]+%\\n` +
         `- real-vs-real floor at that size \\(training vs test images\\): [\\d.]+\\n` +
         `- GPU memory \\(buffer pool at epoch ends, MiB\\): allocated [\\d.]+–[\\d.]+ after epoch 1 \\([\\d.]+ after it\\); peak live per epoch up to [\\d.]+; allocated by epoch: 1: [\\d.]+, 2: [\\d.]+\\n[^]*` +
-        `- evaluated: the generator's weight average \\(epoch 2\\)\\n- FID [\\d.]+ \\(real-vs-real floor[^]*` +
+        `- evaluated: the generator's weight average \\(epoch 2\\)\\n- FID [\\d.]+ \\(real-vs-real floor[^\\n]*\\n` +
+        `- KID -?[\\d.]+e[-+]\\d+ ± [\\d.]+e[-+]\\d+ \\(100 subset pairs of 100\\)\\n- precision [\\d.]+, recall [\\d.]+ \\(k = 3; \\d+ generated vs \\d+ real\\)\\n` +
+        `- classifier score \\(IS formula\\) [\\d.]+ ± [\\d.]+ \\(10 splits\\); real test images [\\d.]+ ± [\\d.]+\\n[^]*` +
         `- truncation \\(noise: FID / accuracy / worst class deviation\\): untruncated [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±2 [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±1.5 .*; ±0.5 [\\d.]+ / `));
     if (/^Device: .*, software adapter$/m.test(summary)) {
       const refused = spawnSync(process.execPath, ['scripts/gpu-ingest.mjs', out, '--dest', join(dir, 'ingest2'), '--ship'], { encoding: 'utf8' });

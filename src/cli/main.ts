@@ -22,6 +22,8 @@ import { basename, dirname, join } from 'node:path';
 import { evaluateGan, EVAL_WHAT, EvalUsageError, TRUNCATION_THRESHOLDS, WEIGHTS_NOTE } from '../eval/run_eval.js';
 import type { EvalWhat } from '../eval/run_eval.js';
 import { SampleFileError } from '../eval/idx_samples.js';
+import { KID_DEFAULTS, PRC_DEFAULTS } from '../eval/kid_prc.js';
+import { ISC_DEFAULTS } from '../eval/isc.js';
 import { generate } from '../gan/train.js';
 import { Generator } from '../autograd/random.js';
 import { Tensor } from '../autograd/tensor.js';
@@ -40,8 +42,9 @@ commands:
   info                 print the WebGPU adapter the engine would use
   train [cgan|acgan|cnn]  train a model (default: cgan, the product's main job)
   eval cnn             test accuracy of a saved CNN (--checkpoint FILE)
-  eval gan             FID on our classifier's features, accuracy and class balance of generated images, latent
-                       space, augmentation study, report.html (--checkpoint GAN --classifier CNN, or --samples/--labels)
+  eval gan             FID, KID, precision/recall on our classifier's features, its score (the IS formula), accuracy
+                       and class balance of generated images, truncation, latent space, augmentation study,
+                       report.html (--checkpoint GAN --classifier CNN, or --samples/--labels)
   sample               images from a GAN (--checkpoint FILE, default the shipped ${SHIPPED_GAN.cgan}; --model acgan)
   playground           serve the browser playground on localhost (--run DIR | --checkpoint FILE [--port N]; without
                        them the newest GAN run under runs/, else the shipped GANs)
@@ -129,6 +132,17 @@ const EVAL_GAN: Record<string, FlagSpec> = {
   'augment-epochs': { type: 'int', min: 1, help: 'epochs of each classifier the augmentation study trains, all rows alike (default 10)' },
   ship: { type: 'string', help: `first write the file to ship (weight average and D, no optimizer, large weights as F16) and FILE.sha256, then evaluate that file (${SHIPPED_GAN.cgan}, ${SHIPPED_GAN.acgan})` },
   truncation: { type: 'string', help: `the truncation study's thresholds, comma-separated (default ${TRUNCATION_THRESHOLDS.join(',')})` },
+  'kid-subsets': { type: 'int', min: 1, help: `KID: subset pairs drawn with --seed (default ${KID_DEFAULTS.subsets})` },
+  'kid-subset-size': {
+    type: 'int', min: 2, help: `KID: rows per subset, capped at the smaller set (default ${KID_DEFAULTS.subsetSize})`,
+  },
+  'prc-k': {
+    type: 'int', min: 1,
+    help: `precision/recall: a row's radius is the distance to its k-th nearest neighbour (default ${PRC_DEFAULTS.k})`,
+  },
+  'isc-splits': {
+    type: 'int', min: 1, help: `classifier score: parts of the shuffled samples (default ${ISC_DEFAULTS.splits})`,
+  },
   out: { type: 'string', help: 'output directory (default: eval/ beside a run\'s checkpoint, eval-NAME/ here for a shipped file, else eval-<date>)' },
   data: DATA_FLAG,
 };
@@ -397,7 +411,8 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
             // to `npm run eval -- gan … --what augment`)
             const r = await evaluateGan(be, {
               ganCheckpoint: ckpt, classifierCheckpoint: flags.classifier as string, data, n: (flags['fid-n'] as number) ?? (short ? 500 : 10000),
-              realN: short ? 500 : undefined, seed: 0, outDir: join(out, 'eval'), what: ['fid', 'accuracy', 'balance', 'truncation', 'latent', 'report'],
+              realN: short ? 500 : undefined, seed: 0, outDir: join(out, 'eval'),
+              what: ['fid', 'kid', 'prc', 'isc', 'accuracy', 'balance', 'truncation', 'latent', 'report'],
               log: () => {}, setup: [['device', describeGpu(gpu)]],
             });
             if (r.fid) console.log(`FID ${r.fid.fid.toFixed(2)} (floor ${r.fid.realFloor?.toFixed(2) ?? '–'}); accuracy on generated images ${r.accuracy ? (100 * r.accuracy.acc).toFixed(2) : '–'}%; report: ${join(out, 'eval', 'report.html')}`);
@@ -547,8 +562,25 @@ async function evalGanCmd(argv: string[]): Promise<number> {
       classifierCheckpoint: flags.classifier as string, data, n: flags.n as number | undefined, realN: flags['real-n'] as number | undefined,
       seed: (flags.seed as number) ?? 0, outDir, what, log: console.log, setup: [['device', describeGpu(gpu)]],
       augment: flags['augment-epochs'] ? { epochs: flags['augment-epochs'] as number } : undefined, truncation,
+      kid: {
+        subsets: flags['kid-subsets'] as number | undefined, subsetSize: flags['kid-subset-size'] as number | undefined,
+      },
+      prc: { k: flags['prc-k'] as number | undefined }, isc: { splits: flags['isc-splits'] as number | undefined },
     });
     if (r.fid) console.log(`FID ${r.fid.fid.toFixed(2)} (real-vs-real floor ${r.fid.realFloor?.toFixed(2) ?? "not computed"}; ${r.fid.nGenerated} generated vs ${r.fid.nReal} real, features of ${r.fid.classifier})`);
+    const { kid, prc, isc } = r;
+    if (kid) {
+      const about = `${kid.subsets} subset pairs of ${kid.subsetSize}`;
+      console.log(`KID ${kid.mean.toExponential(3)} ± ${kid.std.toExponential(2)} (${about})`);
+    }
+    if (prc) {
+      const n = `${prc.nGenerated} generated vs ${prc.nReal} real`;
+      console.log(`precision ${prc.precision.toFixed(4)}, recall ${prc.recall.toFixed(4)} (k = ${prc.k}; ${n})`);
+    }
+    if (isc) {
+      const real = isc.real ? `; real test images ${isc.real.mean.toFixed(3)} ± ${isc.real.std.toFixed(3)}` : '';
+      console.log(`classifier score ${isc.mean.toFixed(3)} ± ${isc.std.toFixed(3)} (${isc.splits} splits)${real}`);
+    }
     if (r.accuracy) console.log(`classifier accuracy on generated images ${(100 * r.accuracy.acc).toFixed(2)}%${r.accuracy.real ? ` (on real test images ${(100 * r.accuracy.real.acc).toFixed(2)}%)` : ''}`);
     if (r.balance) console.log(`class balance: largest deviation from 10% is ${(100 * r.balance.maxDeviation).toFixed(2)} points (class ${r.balance.worstClass})`);
     if (r.truncation) console.log(`truncation (FID / accuracy): ${r.truncation.map((x) => `${x.threshold === null ? 'none' : `±${x.threshold}`} ${x.fid.toFixed(2)} / ${(100 * x.acc).toFixed(2)}%`).join(', ')}`);
