@@ -60,15 +60,22 @@ function timing(tf, runs, software) {
     await be.device.queue.onSubmittedWorkDone();
     return performance.now() - t0;
   }
-  // as measure.js's timer: warm-up, then on hardware ~50 ms back to back and batches of ~5 ms; the median batch
+  /** fn back to back for about `ms` of wall clock (at most 256 runs), untimed: a GPU's clocks up */
+  async function warm(fn, ms) {
+    const t0 = performance.now();
+    for (let i = 0; i < 256 && performance.now() - t0 < ms; i++) once(fn);
+    be.submitQueue();
+    await be.device.queue.onSubmittedWorkDone();
+  }
+  // as measure.js's timer: warm-up, then on hardware ~50 ms back to back and batches of ~5 ms of GPU time (at most
+  // 16 runs: tf.time reads each kernel's timestamps back on its own, which costs wall clock, not GPU time)
   return async (fn) => {
     once(fn); // warm-up: pipelines compile
     await runsMs(() => {}, 1);
     let R = 1;
     if (!software) {
-      const one = Math.max(await runsMs(fn, 1), 1e-3);
-      await runsMs(fn, Math.min(256, Math.ceil(50 / one)));
-      R = Math.min(64, Math.max(1, Math.ceil(5 / one)));
+      await warm(fn, 50);
+      R = Math.min(16, Math.max(1, Math.ceil(5 / Math.max(await runsMs(fn, 1), 1e-3))));
     }
     const ms = [];
     for (let i = 0; i < runs; i++) ms.push((await runsMs(fn, R)) / R);
@@ -104,11 +111,22 @@ export function tfjsTimer(tf, runs, software) {
 }
 
 // ------------------------------------------------------------------ the cases: inputs made once, run() records
-const U = (tf, shape, lo = -1, hi = 1) => tf.randomUniform(shape, lo, hi, 'float32', 7);
+/** uniform values in [lo, hi) made on the host by a xorshift (tf.randomUniform's is slow for big tensors) */
+function U(tf, shape, lo = -1, hi = 1) {
+  const a = new Float32Array(shape.reduce((p, e) => p * e, 1));
+  let x = 0x9e3779b9 ^ a.length;
+  for (let i = 0; i < a.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    a[i] = lo + ((x >>> 0) / 4294967296) * (hi - lo);
+  }
+  return tf.tensor(a, shape, 'float32');
+}
 const indices = (tf, n, V) => tf.tensor1d(Array.from({ length: n }, (_, i) => (i * 7) % V), 'int32');
 /** an inverted-dropout mask (0 or 1/(1 − p)), made once */
-const maskOf = (tf, shape, p) => tf.tidy(() =>
-  tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform(shape, 0, 1, 'float32', 9), p), 'float32'), 1 / (1 - p)));
+const maskOf = (tf, shape, p) =>
+  tf.tidy(() => tf.mul(tf.cast(tf.greaterEqual(U(tf, shape, 0, 1), p), 'float32'), 1 / (1 - p)));
 const ACT = { relu: 'relu', leaky_relu: 'leakyrelu', sigmoid: 'sigmoid' }; // what TF.js's fused kernels take
 const fusable = (a) => !a || a === 'none' || a in ACT;
 const act = (tf, y, a, alpha = 0.2) =>
