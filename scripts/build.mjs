@@ -3,10 +3,11 @@
 // `--web` writes the browser playground as a static site to dist/web/ (index.html, playground.css, playground.js:
 // the engine bundled for the browser, which fails the build if any of it needs a Node built-in); with
 // `--checkpoint FILE` (a GAN checkpoint) it also puts a slim copy of it there as checkpoint.safetensors, which the
-// page loads by default; the shipped classifier goes to dist/web/models/ (the Train view judges class balance with
-// it). `npm run build:web` runs this.
+// page loads by default; the shipped GANs (models/cgan.safetensors, models/acgan.safetensors) go to dist/web/models/,
+// listed in dist/web/models.json for the page's picker, and the shipped classifier beside them (the Train view judges
+// class balance with it). `npm run build:web` runs this.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,10 +42,19 @@ if (process.argv.includes('--web')) {
     loader: { '.wgsl': 'text' }, logLevel: 'warning', absWorkingDir: root,
     entryPoints: { playground: 'src/web/playground.ts' }, outdir: 'dist/web' });
   for (const f of ['index.html', 'playground.css']) copyFileSync(join(root, 'web', f), join(web, f));
-  // the shipped classifier, which the Train view's class balance uses (and its SHA-256, which the page checks)
+  // the shipped GANs (models/, weights only) go with the static site, listed in models.json for the page's picker;
+  // the shipped classifier too, which the Train view's class balance uses (and its SHA-256, which the page checks)
+  rmSync(join(web, 'models'), { recursive: true, force: true });
+  rmSync(join(web, 'models.json'), { force: true });
   mkdirSync(join(web, 'models'), { recursive: true });
   for (const f of ['eval-classifier.safetensors', 'eval-classifier.safetensors.sha256'])
     copyFileSync(join(root, 'models', f), join(web, 'models', f));
+  const shipped = ['cgan', 'acgan'].map((m) => `models/${m}.safetensors`).filter((f) => existsSync(join(root, f)));
+  if (shipped.length) {
+    for (const f of shipped) copyFileSync(join(root, f), join(web, f));
+    const list = [...(ckpt ? [{ name: ckpt, url: 'checkpoint.safetensors' }] : []), ...shipped.map((f) => ({ name: f, url: f }))];
+    writeFileSync(join(web, 'models.json'), JSON.stringify(list));
+  }
   if (ckpt) {
     const { slimGanCheckpoint } = await import(join(root, 'dist/index.js'));
     let bytes;

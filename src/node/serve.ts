@@ -1,12 +1,13 @@
 // node/serve.ts — the playground's web server (`npm run playground`): Node's own http server on localhost,
 // serving the static site in dist/web/ (built by `node scripts/build.mjs --web`) and the chosen GAN checkpoint as
-// /checkpoint.safetensors (slimmed on the fly: the optimizer moments stay on disk; 204 when there is none), and for
-// the Train view the Fashion-MNIST files as data/NAME (gzipped or not, as found: the page decompresses) with their
-// list in data/index.json. WebGPU needs a
-// secure context, which http://localhost and http://127.0.0.1 are.
+// /checkpoint.safetensors (slimmed on the fly: the optimizer moments stay on disk; 204 when there is none), any
+// further GAN files (the shipped ones) as /models/NAME with the list of both as /models.json, which the page offers
+// to switch between, and for the Train view the Fashion-MNIST files as data/NAME (gzipped or not, as found: the page
+// decompresses) with their list in data/index.json. WebGPU needs a secure context, which http://localhost and
+// http://127.0.0.1 are.
 import { createServer, Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import { slimGanCheckpoint } from '../gan/load.js';
 import { FILES, findDataDir } from './fashion_mnist.js';
 
@@ -15,6 +16,8 @@ export interface PlaygroundOptions {
   root: string;
   /** a GAN checkpoint file to serve as /checkpoint.safetensors (else dist/web's own, if build:web put one there) */
   checkpoint?: string;
+  /** more GAN files the page may switch to (e.g. the shipped models/cgan.safetensors), served as /models/NAME */
+  models?: string[];
   host?: string;
   /** 0: any free port */
   port?: number;
@@ -30,6 +33,8 @@ export interface Playground {
   checkpoint: string | null;
   /** where data/ comes from, or null */
   dataDir: string | null;
+  /** what /models.json lists: a name and the URL path of each GAN file the page can load */
+  models: ServedModel[];
   close(): Promise<void>;
 }
 
@@ -39,6 +44,13 @@ const TYPES: Record<string, string> = {
 };
 
 export class PlaygroundError extends Error {}
+
+export interface ServedModel {
+  /** the file it came from */
+  name: string;
+  /** its path on the server, relative to the site (checkpoint.safetensors, models/cgan.safetensors) */
+  url: string;
+}
 
 /**
  * The newest GAN checkpoint under `runsDir` (runs/NAME/checkpoint.safetensors whose metadata names a cgan or
@@ -77,6 +89,15 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   const dataDir = opts.dataDir === undefined ? findDataDir() : opts.dataDir;
   /** data/NAME: the official file names only, from dataDir */
   const dataFiles = new Set(Object.values(FILES).flatMap((f) => [`/data/${f.name}`, `/data/${f.name}.gz`]));
+  const models: ServedModel[] = ckptName ? [{ name: ckptName, url: 'checkpoint.safetensors' }] : [];
+  const extra = new Map<string, Uint8Array>();
+  for (const f of opts.models ?? []) {
+    if (!existsSync(f)) throw new PlaygroundError(`${f}: no such file (a GAN checkpoint to serve)`);
+    const url = `models/${basename(f)}`;
+    if (extra.has(`/${url}`)) throw new PlaygroundError(`${f}: another file named ${basename(f)} is served already`);
+    extra.set(`/${url}`, slimGanCheckpoint(new Uint8Array(readFileSync(f)), f));
+    models.push({ name: f, url });
+  }
 
   const server = createServer((req, res) => {
     const send = (code: number, body: string | Uint8Array, type = 'text/plain; charset=utf-8') => {
@@ -94,6 +115,8 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     if (path === '/checkpoint.safetensors' && ckptBytes) return send(200, ckptBytes, TYPES['.safetensors']);
     // none to serve: 204, which the page reads as "no model yet" (a 404 would be a console error in the browser)
     if (path === '/checkpoint.safetensors' && !existsSync(join(root, 'checkpoint.safetensors'))) return send(204, '');
+    if (extra.has(path)) return send(200, extra.get(path)!, TYPES['.safetensors']);
+    if (path === '/models.json' && (opts.models?.length || ckptBytes)) return send(200, JSON.stringify(models), TYPES['.json']);
     // the data files this server has, so that the page asks only for those
     if (path === '/data/index.json')
       return send(200, JSON.stringify({ files: dataDir ? [...dataFiles].map((f) => f.slice('/data/'.length)).filter((f) => existsSync(join(dataDir, f))) : [] }), TYPES['.json']);
@@ -119,6 +142,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     server,
     checkpoint: ckptName,
     dataDir: dataDir ?? null,
+    models,
     close: () => new Promise<void>((ok) => {
       server.closeAllConnections?.();
       server.close(() => ok());
