@@ -13,7 +13,7 @@ import { Tensor, noGrad, tidy } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 import { batches, subset, FashionMnist } from '../data/dataset.js';
 import { GanHyper, GanState, SCALARS, StepScalars, ganStep, generate, gradNorms, makeGan, recalibrateEma, sampleInputs, samplingGenerator, stepVector } from './train.js';
-import type { GanConfig, GanGenerator } from './models.js';
+import { ganConventions, ganPreprocessing, type GanConfig, type GanGenerator } from './models.js';
 import { writeGridPng } from '../node/png.js';
 import { traceGan } from './trace.js';
 import { NonFiniteError, firstNonFinite, SPREAD_NOTE } from '../train/guard.js';
@@ -80,8 +80,10 @@ export function ganStateTensors(s: GanState): Record<string, Tensor> {
   const gNames = s.G.namedParameters().map(([n]) => n);
   const dNames = s.D.namedParameters().map(([n]) => n);
   const pre = (p: string, r: Record<string, Tensor>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [`${p}${k}`, v]));
+  // each network's state_dict under its prefix; the optimizers' moments under optim.m. / optim.v. + the full name
   return {
-    ...pre('G.', s.G.stateDict()), ...pre('D.', s.D.stateDict()), ...pre('G.', s.optG.stateTensors(gNames)), ...pre('D.', s.optD.stateTensors(dNames)),
+    ...pre('G.', s.G.stateDict()), ...pre('D.', s.D.stateDict()),
+    ...s.optG.stateTensors(gNames.map((n) => `G.${n}`)), ...s.optD.stateTensors(dNames.map((n) => `D.${n}`)),
     ...(s.ema ? pre('G_ema.', s.ema.G.stateDict()) : {}),
   };
 }
@@ -91,7 +93,7 @@ async function saveGan(path: string, s: GanState, opts: GanRunOptions, epoch: nu
     tensors: ganStateTensors(s),
     meta: {
       // the state's own average (a run resumed from a checkpoint without one keeps none, whatever opts ask)
-      model: s.config.kind, config: s.config, hyper: { ...opts.hyper, lr: s.optG.lr, emaDecay: s.ema?.avg.decay ?? 0 }, preset: opts.preset, seed: opts.seed, epoch, step, position,
+      model: s.config.kind, config: s.config, preprocessing: ganPreprocessing(s.config), conventions: ganConventions(s.config), hyper: { ...opts.hyper, lr: s.optG.lr, emaDecay: s.ema?.avg.decay ?? 0 }, preset: opts.preset, seed: opts.seed, epoch, step, position,
       trainSubset: opts.trainSubset ?? null,
       rng: { model: s.gen.state(), data: s.dataGen.state() },
       optimizer: { G: s.optG.stepCount, D: s.optD.stepCount },

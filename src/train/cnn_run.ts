@@ -12,7 +12,7 @@ import { lineChart, confusionMatrix } from '../report/svg.js';
 import { saveCheckpoint, readCheckpoint, readCheckpointBytes, writeFileAtomic } from '../node/checkpoint.js';
 import { decodeSafetensors } from '../nn/safetensors.js';
 import { parseCheckpoint, assignState, withoutTensors, slimCheckpointBytes, CheckpointError } from '../nn/checkpoint.js';
-import { Cnn, type CnnConfig } from '../models/cnn.js';
+import { Cnn, cnnConventions, cnnPreprocessing, type CnnConfig } from '../models/cnn.js';
 import { Generator } from '../autograd/random.js';
 import type { Tensor } from '../autograd/tensor.js';
 
@@ -25,7 +25,8 @@ export async function saveCnn(path: string, state: TrainState, opts: ClassifierO
   await saveCheckpoint(path, {
     tensors: cnnStateTensors(state),
     meta: {
-      model: 'cnn', config: state.model.config, epoch, step, position: position ?? null,
+      model: 'cnn', config: state.model.config, preprocessing: cnnPreprocessing(), conventions: cnnConventions(state.model.config),
+      epoch, step, position: position ?? null,
       rng: { model: state.gen.state(), data: state.dataGen.state() },
       optimizer: { kind: 'adam', step: state.opt.stepCount, lr: state.opt.lr },
       history: state.history, best: state.best,
