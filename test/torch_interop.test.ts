@@ -154,7 +154,7 @@ async function v1Bytes(tensors: Record<string, Tensor>, meta: Record<string, unk
 function runPython(dir: string, cases: object[]): string {
   const job = join(dir, 'job.json');
   writeFileSync(job, JSON.stringify({ cases }));
-  const r = spawnSync(PY!, ['test/torch_interop.py', job], { encoding: 'utf8' });
+  const r = spawnSync(PY!, ['test/torch_interop.py', job], { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
   assert.is(r.status, 0, `test/torch_interop.py failed:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
