@@ -3,9 +3,10 @@
 // `--web` writes the browser playground as a static site to dist/web/ (index.html, playground.css, playground.js:
 // the engine bundled for the browser, which fails the build if any of it needs a Node built-in); with
 // `--checkpoint FILE` (a GAN checkpoint) it also puts a slim copy of it there as checkpoint.safetensors, which the
-// page loads by default. `npm run build:web` runs this.
+// page loads by default; the shipped GANs (models/cgan.safetensors, models/acgan.safetensors) go to dist/web/models/,
+// listed in dist/web/models.json for the page's picker. `npm run build:web` runs this.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +41,16 @@ if (process.argv.includes('--web')) {
     loader: { '.wgsl': 'text' }, logLevel: 'warning', absWorkingDir: root,
     entryPoints: { playground: 'src/web/playground.ts' }, outdir: 'dist/web' });
   for (const f of ['index.html', 'playground.css']) copyFileSync(join(root, 'web', f), join(web, f));
+  // the shipped GANs (models/, weights only) go with the static site, listed in models.json for the page's picker
+  rmSync(join(web, 'models'), { recursive: true, force: true });
+  rmSync(join(web, 'models.json'), { force: true });
+  const shipped = ['cgan', 'acgan'].map((m) => `models/${m}.safetensors`).filter((f) => existsSync(join(root, f)));
+  if (shipped.length) {
+    mkdirSync(join(web, 'models'), { recursive: true });
+    for (const f of shipped) copyFileSync(join(root, f), join(web, f));
+    const list = [...(ckpt ? [{ name: ckpt, url: 'checkpoint.safetensors' }] : []), ...shipped.map((f) => ({ name: f, url: f }))];
+    writeFileSync(join(web, 'models.json'), JSON.stringify(list));
+  }
   if (ckpt) {
     const { slimGanCheckpoint } = await import(join(root, 'dist/index.js'));
     let bytes;

@@ -1,8 +1,9 @@
 // gpu-ingest.mjs — what a GPU session brought back (scripts/gpu-session.sh's OUT), turned into the repository's
 // record: unpacks OUT/results.tar.gz into bench/results/gpu-<date>/ and writes SUMMARY.md there (printed too): the
-// device; training steps against PyTorch; conv kernels against TF.js; matmul; which conv problems the tuner moved
+// device; training steps against PyTorch; every kernel of the steps against the roofs and TF.js; matmul; which conv problems the tuner moved
 // off pickTile's rule (the data for its hardware branch); the classifier's test accuracy and SHA-256; epoch times,
-// FID, accuracy and class balance of both GANs. Numbers are copied from the session's own files, never typed in.
+// FID, KID, precision/recall, classifier score, accuracy and class balance of both GANs. Numbers are copied from
+// the session's own files, never typed in.
 // --ship copies eval-classifier.safetensors (+ .sha256) into models/, and only from a hardware adapter's session:
 // the trial on lavapipe makes a classifier too, which must not become the ruler.
 // Usage: node scripts/gpu-ingest.mjs OUT [--dest DIR] [--ship]
@@ -136,10 +137,27 @@ if (section('## Training steps (`bench/train-step.js`)', ts?.rows,
   }
 }
 
-// ---- conv kernels
-section('## Conv kernels (`bench/conv.js --quick`: forward + both gradients)', json('conv.json')?.rows?.filter((r) => r.kernel === 'all'),
-  ['| model | layer | batch | ms | GFLOP/s | max rel err | TF.js ms | TF.js / ours |', '|---|---|---:|---:|---:|---:|---:|---:|'],
-  (r) => `| ${r.model} | ${r.layer} | ${r.batch} | ${f(r.ms, 3)} | ${f(r.gflops, 0)} | ${r.maxRelErr.toExponential(1)} | ${r.tfjsMs ?? ''} | ${r.tfjsMs ? f(r.tfjsMs / r.ms, 1) + '×' : ''} |`);
+// ---- every kernel of the training steps (bench/conv.js: the roofs, per model the step's kernels, the slowest)
+const conv = json('conv.json');
+if (conv?.rows?.length && 'pctRoof' in conv.rows[0]) {
+  lines.push(`## Kernels of the training steps (\`${conv.command}\`)`, '',
+    `Roofs measured in the run: ${f(conv.matmulGflops, 0)} GFLOP/s (${conv.matmul}), ${f(conv.copyGBps, 0)} GB/s (${conv.copy}). ${conv.peer?.note ?? ''}`, '');
+  const groups = [...new Set(conv.rows.map((r) => `${r.model}:${r.batch}`))];
+  const taken = (rs) => rs.filter((r) => r.picked && r.calls > 0);
+  const sum = (rs, k) => rs.reduce((t, r) => t + r[k] * r.calls, 0);
+  lines.push('| model | batch | kernels | ms per step (kernels alone) | where TF.js has the op: ours ms | TF.js ms | failed checks |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const g of groups) {
+    const rs = taken(conv.rows.filter((r) => `${r.model}:${r.batch}` === g)), tf = rs.filter((r) => r.tfjsMs !== null);
+    lines.push(`| ${g.split(':')[0]} | ${g.split(':')[1]} | ${rs.length} | ${f(sum(rs, 'ms'), 3)} | ${tf.length ? f(sum(tf, 'ms'), 3) : ''} | ${tf.length ? f(sum(tf, 'tfjsMs'), 3) : ''} | ${conv.rows.filter((r) => `${r.model}:${r.batch}` === g && !r.ok).length} |`);
+  }
+  lines.push('', 'Slowest kernels (ms × calls per step):', '', '| model | batch | layer | kernel | shape | ms × calls | bound | % of roof | TF.js ms |', '|---|---:|---|---|---|---:|---|---:|---:|');
+  for (const r of taken(conv.rows).sort((a, b) => b.ms * b.calls - a.ms * a.calls).slice(0, 15))
+    lines.push(`| ${r.model} | ${r.batch} | ${r.layer} | ${r.kernel}${r.variant ? ` · ${r.variant}` : ''} | ${r.shape} | ${f(r.ms, 3)} × ${r.calls} | ${r.bound} | ${f(r.pctRoof, 0)}% | ${r.tfjsMs === null ? '' : f(r.tfjsMs, 3)} |`);
+  lines.push('');
+} else
+  section('## Conv kernels (`bench/conv.js --quick`: forward + both gradients)', conv?.rows?.filter((r) => r.kernel === 'all'),
+    ['| model | layer | batch | ms | GFLOP/s | max rel err | TF.js ms | TF.js / ours |', '|---|---|---:|---:|---:|---:|---:|---:|'],
+    (r) => `| ${r.model} | ${r.layer} | ${r.batch} | ${f(r.ms, 3)} | ${f(r.gflops, 0)} | ${r.maxRelErr.toExponential(1)} | ${r.tfjsMs ?? ''} | ${r.tfjsMs ? f(r.tfjsMs / r.ms, 1) + '×' : ''} |`);
 
 // ---- matmul
 section('## Matmul (`bench/matmul.js`)', json('matmul.json')?.rows, ['| shape | ms | GFLOP/s | max rel err |', '|---|---:|---:|---:|'],
@@ -192,11 +210,33 @@ for (const [m, title] of [['cgan', 'cGAN'], ['acgan', 'AC-GAN']]) {
   if (ev) {
     if (ev.source?.weights) lines.push(`- evaluated: ${ev.source.weights === 'average' ? 'the generator\'s weight average' : 'the trained weights'} (epoch ${ev.source.epoch})`);
     if (ev.fid) lines.push(`- FID ${f(ev.fid.fid)} (real-vs-real floor ${f(ev.fid.realFloor)}; ${ev.fid.nGenerated} generated vs ${ev.fid.nReal} real)`);
+    // torch-fidelity's measures beside FID (evaluations from before they existed have none)
+    const e3 = (v) => (typeof v === 'number' && Number.isFinite(v) ? v.toExponential(3) : '–');
+    const { kid, prc, isc } = ev;
+    if (kid) lines.push(`- KID ${e3(kid.mean)} ± ${e3(kid.std)} (${kid.subsets} subset pairs of ${kid.subsetSize})`);
+    if (prc) {
+      const n = `${prc.nGenerated} generated vs ${prc.nReal} real`;
+      lines.push(`- precision ${f(prc.precision, 4)}, recall ${f(prc.recall, 4)} (k = ${prc.k}; ${n})`);
+    }
+    if (isc) {
+      const real = isc.real ? `; real test images ${f(isc.real.mean, 3)} ± ${f(isc.real.std, 3)}` : '';
+      lines.push(`- classifier score (IS formula) ${f(isc.mean, 3)} ± ${f(isc.std, 3)} (${isc.splits} splits)${real}`);
+    }
     if (ev.accuracy) lines.push(`- real-trained classifier on ${ev.accuracy.count} generated images: ${f(100 * ev.accuracy.acc)}%`);
     if (ev.balance) lines.push(`- class balance: largest deviation from 10% is ${f(100 * ev.balance.maxDeviation)} points`);
     if (ev.truncation) lines.push(`- truncation (noise: FID / accuracy / worst class deviation): ${ev.truncation.map((t) => `${t.threshold === null ? 'untruncated' : `±${t.threshold}`} ${f(t.fid)} / ${f(100 * t.acc)}% / ${f(100 * t.maxDeviation)} pts`).join('; ')}`);
     lines.push(`- report: ${join(res, m, 'eval', 'report.html')}`);
   }
+  lines.push('');
+}
+
+// ---- the augmentation study of the shipped GANs (gpu-session.sh augment; its CNN trained with --augment is above)
+for (const [m, title] of [['cgan', 'cGAN'], ['acgan', 'AC-GAN']]) {
+  const a = json(`${m}/eval-augment/results.json`)?.augment;
+  if (!a?.rows?.length) continue;
+  lines.push(`## Augmentation study, shipped ${title} (${a.epochs} epochs per classifier, ${a.testCount} test images)`, '');
+  lines.push('| training set | real | synthetic | test accuracy |', '|---|---:|---:|---:|');
+  for (const r of a.rows) lines.push(`| ${r.setting} | ${r.real} | ${r.synthetic} | ${f(100 * r.testAcc)}% |`);
   lines.push('');
 }
 

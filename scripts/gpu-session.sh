@@ -1,46 +1,33 @@
 #!/usr/bin/env bash
-# gpu-session.sh — every measurement a session with the GPU machine should take, in ONE device call (a session
-# has 15 minutes of device time in all, the machine's start included, and a machine goes back 30 s after a call,
-# so nothing survives between calls). Prepare here, then run there:
+# gpu-session.sh — what a session with the GPU machine runs: 15 minutes of device time in all (the machine's start
+# included), at most 10 minutes a call, a fresh machine each session, ~64 MiB returned per call. So each session
+# finishes ONE piece (issue 22); bench/RESULTS.md ("GPU sessions: the plan") says which piece is next. Prepare here:
 #
 #   npm ci && node scripts/build.mjs && bash ../shared/gpu/prepare.sh --data
-#   device run, carry [".gpu", "dist/cli.js", "dist/index.js", "dist/chunks"] (not dist/test or dist/web: the
-#   carried tree must stay under 64 MiB and .gpu with the data is 60 MiB), timeout_s 600:
-#     EVAL=0 bash .gpu/enter.sh bash scripts/gpu-session.sh all "$OUT"   (EVAL=0: see "Two calls" below)
+#   device run, carry [".gpu", "dist/cli.js", "dist/index.js", "dist/chunks"], timeout_s 600 (the carried tree must
+#   stay under 64 MiB: .gpu with the data is 60 MB; move bench/results/gpu-*/ and docs/ aside for the call if needed):
+#     GANS=cgan EPOCHS=50 EVAL=0 TOTAL_S=530 bash .gpu/enter.sh bash scripts/gpu-session.sh all "$OUT"
 #
-# `all` ends within TOTAL_S seconds (default 540; the device call's limit is 600), whatever the speed:
-#   1. benchmarks, alone on the GPU: bench/train-step.js --profile (issue 7; with the conv tiles timed per
-#      problem, the data for pickTile's hardware rule), the AC-GAN step again with --split-k off (what conv2d's
-#      split-K buys), 1000 AC-GAN steps (memory), bench/conv.js --quick (issue 3), bench/matmul.js;
-#   2. the evaluation classifier (issue 6), only with CNN=1 or where models/ has none (it ships there since the
-#      first GPU session): the CNN for CNN_S seconds (default 100), its best checkpoint tested and written slim
-#      with its SHA-256 (`npm run eval -- cnn --ship`);
-#   3. AC-GAN, then cGAN (issue 5), one after the other (side by side they time-share the GPU and each ran 2.4×
-#      slower), each 20 epochs or until its share of what is left minus EVAL_S + 20 s, FID and accuracy on
-#      generated images every 5 epochs on the classifier's features (this session's, else the shipped one), of the
-#      generator's weight average and of the trained weights; the default presets (projection cGAN, AC-GAN with a
-#      real-only class head);
-#   4. the evaluation of both, unless EVAL=0 (FID with the real-vs-real floor, accuracy, balance, the truncation study,
-#      latent figures, report.html;
-#      EVAL_WHAT adds `augment`, the augmentation study: four classifier trainings, ~2 min per GAN on an H200 at
-#      10 epochs (EVAL_ARGS='--augment-epochs 5' halves it); then the two run one after the other);
-#   5. back in $OUT (at most 8 files of 16 MiB come back from a device call): results.tar.gz (benchmarks, logs,
-#      curves, grids, metrics, eval reports), cgan-samples.tar and acgan-samples.tar (the grid of every epoch),
-#      eval-classifier.safetensors and .sha256 (`eval cnn --ship`: the FID ruler; commit both to models/),
-#      session.log.
-# Back here: `node scripts/gpu-ingest.mjs OUT --ship` (SUMMARY.md of every figure; the classifier into models/).
-# CNN_ARGS, CNN_EVAL_ARGS, GAN_ARGS and EVAL_ARGS add flags (a trial on lavapipe: BENCH=0 CNN=1 TOTAL_S=420 EPOCHS=2
+# `all` ends within TOTAL_S seconds (default 540), whatever the speed:
+#   1. scripts/gpu-features.mjs (what Dawn offers, with and without allow_unsafe_apis), then the training steps
+#      against PyTorch, with the profile (bench/train-step.js --profile; BENCH=1 adds 1000 AC-GAN steps for memory,
+#      the step without split-K, bench/conv.js --quick and bench/matmul.js; BENCH=0 none of it);
+#   2. the evaluation classifier, only with CNN=1 or where models/ has none;
+#   3. the GANs in GANS (default "acgan cgan"), one after the other, each EPOCHS (default 20) or until its share of
+#      what is left minus EVAL_S + 20 s, FID and accuracy every 5 epochs; the default presets;
+#   4. their evaluation, unless EVAL=0 (FID, KID, precision/recall, classifier score, accuracy, balance, truncation,
+#      latent figures, report.html; a run that finishes its epochs evaluates itself anyway);
+#   5. back in $OUT: results.tar.gz (logs, metrics, curves, grids, eval reports), <gan>-samples.tar (a grid per
+#      epoch), <gan>.safetensors + .sha256 (the weights to ship: scripts/ship-gan.mjs), eval-classifier.*, session.log.
+# A second call on the still-warm machine (30 s) continues: `TOTAL_S=… gans` trains on from runs/ and evaluates.
+# `augment`: the augmentation study of each shipped GAN (models/*.safetensors) and `train cnn --augment`.
+# Back here: `node scripts/gpu-ingest.mjs OUT` (SUMMARY.md of every figure; --ship copies a new classifier).
+# Other parts: bench | cnn | cgan | acgan | gans. CNN_ARGS, CNN_EVAL_ARGS, GAN_ARGS and EVAL_ARGS add flags; RUNS
+# moves runs/. A trial on lavapipe (test/gpu_session.test.ts): BENCH=0 CNN=1 TOTAL_S=420 EPOCHS=2
 # CNN_ARGS='--train-subset 256 --test-subset 256 --epochs 2' CNN_EVAL_ARGS='--test-subset 256'
-# GAN_ARGS='--train-subset 128 --fid-n 100 --fid-every 1' EVAL_ARGS='--n 100 --real-n 100').
-# Two calls in one session (the usual plan): EVAL=0 on the first (`EVAL=0 … all`: benchmarks, then all the rest
-# of the call trains), then `TOTAL_S=… gans` on the still-warm machine trains on and evaluates. A GAN whose run
-# already has its EPOCHS is not trained again (nor re-evaluated, unless EVAL_WHAT asks for `augment`).
-# Single parts for a longer lease: bench | cnn | cgan | acgan | gans (training parts resume from runs/gpu-*, which a
-# warm machine keeps between calls: `gans` in a second call right after `all` trains both GANs further, with
-# TOTAL_S set to what that call may take).
-# RUNS moves runs/ (test/gpu_session.test.ts runs the trial into a temporary directory).
+# GAN_ARGS='--train-subset 128 --fid-n 100 --fid-every 1' EVAL_ARGS='--n 100 --real-n 100'.
 set -uo pipefail
-part=${1:?usage: gpu-session.sh all|bench|cnn|cgan|acgan|gans OUT}
+part=${1:?usage: gpu-session.sh all|bench|cnn|cgan|acgan|gans|augment OUT}
 out=${2:?usage: gpu-session.sh PART OUT}
 mkdir -p "$out"
 exec > >(tee -a "$out/session.log") 2>&1
@@ -92,7 +79,7 @@ epochs_done() { # the last epoch runs/gpu-MODEL/metrics.jsonl records (0 without
 }
 evalgan() { # model — evaluation of runs/gpu-MODEL with the classifier, unless training already wrote it (its
   # end-of-run evaluation leaves the augmentation study out: asked for in EVAL_WHAT, the evaluation runs again)
-  local dir=$runs/gpu-$1 what=${EVAL_WHAT:-fid,accuracy,balance,truncation,latent,report}
+  local dir=$runs/gpu-$1 what=${EVAL_WHAT:-fid,kid,prc,isc,accuracy,balance,truncation,latent,report}
   [ -f "$dir/eval/report.html" ] && [[ $what != *augment* ]] && return 0
   [ -f "$dir/checkpoint.safetensors" ] || { echo "no $dir/checkpoint.safetensors to evaluate"; return 0; }
   stamp "eval $1"
@@ -110,8 +97,9 @@ pack() { # at most 8 files of 16 MiB come back: results.tar.gz, <gan>-samples.ta
     (cd "$dir" && find . -maxdepth 3 -path ./samples -prune -o -type f \( -name '*.jsonl' -o -name '*.json' -o -name '*.svg' \
       -o -name '*.png' -o -name '*.html' -o -name '*.txt' -o -name '*.md' \) -size -4M -print0 | xargs -0r cp --parents -t "$dest")
     [ -d "$dir/samples" ] && tar cf "$out/$m-samples.tar" -C "$dir" samples
-    # a GAN's checkpoint (its weights to ship, slimmed back here) in parts under the 16 MiB a file may have
-    [ "$m" != cnn ] && [ -f "$dir/checkpoint.safetensors" ] && split -b 15M -d "$dir/checkpoint.safetensors" "$out/$m-checkpoint.part"
+    # a GAN's weights as the repo ships them (models/M.safetensors: weight average and D, F16, ~9 MB; the full
+    # checkpoint is ~66 MB, and a call returns ~64 MiB in all)
+    [ "$m" != cnn ] && [ -f "$dir/checkpoint.safetensors" ] && node scripts/ship-gan.mjs "$dir/checkpoint.safetensors" "$out/$m.safetensors"
   done
   [ -f "$runs/gpu-cnn/eval-classifier.safetensors" ] && cp "$runs"/gpu-cnn/eval-classifier.safetensors* "$out/"
   tar czf "$out/results.tar.gz" -C "$runs" gpu-results
@@ -159,9 +147,22 @@ gans() { # AC-GAN, then cGAN (resuming runs/gpu-*), until what is left minus EVA
   fi
 }
 
+augment() { # the augmentation study of each shipped GAN (models/, any machine: it samples the shipped weights), one
+  # after the other, then the CNN trained with shifts and flips (`train cnn --augment`); issue 22's later piece
+  local m f
+  for m in ${GANS:-cgan acgan}; do
+    f=models/$m.safetensors
+    [ -f "$f" ] || { echo "no $f: nothing to study for $m"; continue; }
+    stamp "augmentation study $m"
+    timeout -k 10 "${EVAL_S:-200}" node dist/cli.js eval gan --checkpoint "$f" --classifier "$(classifier)" \
+      --out "$runs/gpu-$m/eval-augment" --what augment ${EVAL_ARGS:-} >> "$res/$m-augment-log.txt" 2>&1
+  done
+  train "${CNN_S:-100}" cnn --epochs 30 --augment ${CNN_ARGS:-}
+}
+
 case "$part" in
   all)
-    [ "${BENCH:-1}" != 0 ] && bench
+    [ "${BENCH:-steps}" != 0 ] && BENCH=${BENCH:-steps} bench
     # the evaluation classifier ships in models/ since the first GPU session: trained again only with CNN=1
     if [ "${CNN:-0}" = 1 ] || [ ! -f models/eval-classifier.safetensors ]; then
       train "${CNN_S:-100}" cnn --epochs 30 ${CNN_ARGS:-}
@@ -177,9 +178,10 @@ case "$part" in
     pack
     ;;
   gans) gans; pack ;;
+  augment) [ "${BENCH:-steps}" != 0 ] && BENCH=${BENCH:-steps} bench; augment; pack ;;
   bench) bench; pack ;;
   cnn) train "${BUDGET_S:-540}" cnn --epochs 30; pack ;;
   cgan|acgan) train "${BUDGET_S:-540}" "$part" --epochs "${EPOCHS:-20}"; pack ;;
-  *) echo "unknown part '$part' (all, bench, cnn, cgan, acgan, gans)" >&2; exit 2 ;;
+  *) echo "unknown part '$part' (all, bench, cnn, cgan, acgan, gans, augment)" >&2; exit 2 ;;
 esac
 stamp done

@@ -10,9 +10,11 @@ export type { Kernel, GpuStats, AdapterDescription } from './kernels/gpu.js';
 export { createGpu, describeGpu, NoAdapterError } from './kernels/device.js';
 // the convolution kernels with their tile choice exposed (bench/conv.js --tiles times every tile on a device)
 export * as convKernels from './kernels/conv2d.js';
+// the batchnorm kernels with their slicing exposed (bench/conv.js times a channel per workgroup and sliced)
+export * as batchnormKernels from './kernels/batchnorm.js';
 export { tuneConvTiles, tileName, tuneModeOf, tunesOn, TUNE_MODES, type TunedConv, type TuneMode } from './kernels/conv2d_tune.js';
 export { loadTileCache, saveTileCache, tileCachePath } from './node/tile_cache.js';
-export { nodeGpu, releaseNodeGpu, NO_ADAPTER_HELP, DAWN_FLAGS } from './node/gpu.js';
+export { nodeGpu, nodeNavigatorGpu, releaseNodeGpu, NO_ADAPTER_HELP, DAWN_FLAGS } from './node/gpu.js';
 export * from './nn/safetensors.js';
 export * from './nn/checkpoint.js';
 export { FORMAT_V1, v2Name } from './nn/checkpoint_v1.js';
@@ -29,8 +31,11 @@ export type { GanConfig } from './gan/models.js';
 export { ganStep, makeGan, PRESETS, generate, SCALARS, stepVector, samplingGenerator, recalibrateEma } from './gan/train.js';
 export { runGan, loadGan } from './gan/run.js';
 export type { GanRunOptions, GanEpoch } from './gan/run.js';
-export { loadGanModels, slimGanCheckpoint, ganModelTensors } from './gan/load.js';
+export { loadGanModels, slimGanCheckpoint, shipGanBytes, ganModelTensors } from './gan/load.js';
+export { SHIPPED_GAN, shipGan } from './gan/ship.js';
 export type { GanModels } from './gan/load.js';
 export { loadFashionMnist, findDataDir } from './node/fashion_mnist.js';
 export { evaluateGan, EVAL_WHAT } from './eval/run_eval.js';
 export { frechetDistance, frechetFeatures, symmetricEigen } from './eval/frechet.js';
+export { kidPrc, kid, precisionRecall, kidSubsets, KID_DEFAULTS, PRC_DEFAULTS } from './eval/kid_prc.js';
+export { isc, ISC_DEFAULTS } from './eval/isc.js';

@@ -27,12 +27,13 @@ test('bench/matmul.js: a row per shape, the skinny head among them', () => {
   assert.is((json.rows as unknown[]).length, 2);
 });
 
-test('bench/conv.js --quick --op conv2d --batch 1: four rows per layer, each with its error against float64', () => {
-  const { out, json } = bench(['bench/conv.js', '--quick', '--op', 'conv2d', '--batch', '1']);
-  const rows = json.rows as { kernel: string; maxRelErr: number }[];
-  assert.is(rows.length, 4 * 10, 'ten conv2d layers of the seed models × forward, input grad, weight grad, all');
-  for (const r of rows) assert.ok(r.maxRelErr < 1e-3, `${r.kernel}: error ${r.maxRelErr}`);
-  assert.match(out, /\| cnn \| conv1 28×28 1→32 \| 1 \| forward \|/);
+test('bench/conv.js --quick --model cnn --op conv2d --batch 2: a row per conv kernel, each checked against float64', () => {
+  const { out, json } = bench(['bench/conv.js', '--quick', '--model', 'cnn', '--op', 'conv2d', '--batch', '2',
+    '--peers', 'none']);
+  const rows = json.rows as { layer: string; kernel: string; maxRelErr: number; ok: boolean }[];
+  assert.is(rows.length, 2 + 5 * 3, 'six conv layers × forward, input grad, weight grad (conv1: no input gradient)');
+  for (const r of rows) assert.ok(r.ok && r.maxRelErr < 1e-3, `${r.layer} ${r.kernel}: error ${r.maxRelErr}`);
+  assert.match(out, /\| body\.conv1 \| forward \| 2×1×28×28 → 2×32×28×28 k3 \| 1 \| [\d.]+ \|/);
   assert.match(out, /^\d+ s$/m, 'the elapsed time, last');
 });
 

@@ -20,7 +20,8 @@ import { makeGan } from '../src/gan/train.js';
 import { ganStateTensors } from '../src/gan/run.js';
 import { loadGanModels } from '../src/gan/load.js';
 import type { GanConfig } from '../src/gan/models.js';
-import { sha256, upgradeCheckpoint } from '../src/cli/upgrade.js';
+import { upgradeCheckpoint } from '../src/cli/upgrade.js';
+import { sha256 } from '../src/node/checkpoint.js';
 import { cpu } from './harness.js';
 
 const TINY: CnnConfig = { channels: [2, 3], dense: 5, dropout: 0.2, bnMomentum: 0.01, bnEps: 1e-3, classes: 4 };

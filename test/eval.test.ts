@@ -1,7 +1,7 @@
 // eval.test.ts — the evaluation suite's parts: the IDX sample reader on good and corrupt files; accuracy and class
 // balance bookkeeping; lerp/slerp, PCA, exact t-SNE and silhouettes on data with a known answer; the classifier
-// pass (features + predictions) of an untrained tiny CNN on real images, checked against `evaluate` (the same
-// predictions through `forward`) and FID(set, set) ≈ 0; a tiny augmentation study (plumbing of extraTrain).
+// pass (features, logits and predictions) of an untrained tiny CNN on real images, checked against `evaluate` (the
+// same predictions through `forward`) and FID(set, set) ≈ 0; a tiny augmentation study (plumbing of extraTrain).
 // The end-to-end evaluateGan run and the report are in report.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -179,6 +179,12 @@ test('classify: features and predictions of a tiny CNN on real images; predictio
     assert.is(c.features.length, n * 16);
     assert.ok(c.features.every(Number.isFinite));
     assert.ok(c.predictions.every((p) => p >= 0 && p < 10));
+    // the logits (the classifier score's input): their argmax is the prediction
+    assert.is(c.logits.length, n * 10);
+    for (let i = 0; i < n; i++) {
+      const row = Array.from(c.logits.subarray(i * 10, i * 10 + 10));
+      assert.is(row.indexOf(Math.max(...row)), c.predictions[i], `sample ${i}`);
+    }
     assert.ok(model.training, 'classify restores training mode');
     const acc = accuracyOf(c.predictions, labels);
     assert.is(acc.perClass.reduce((s, p) => s + p.count, 0), n);
@@ -191,7 +197,7 @@ test('classify: features and predictions of a tiny CNN on real images; predictio
     assert.ok(fid.fid < 1e-9 && fid.realFloor! < 1e-9, `FID of a set against itself ${fid.fid}`);
     assert.is(fid.nGenerated, n);
     // two halves of the same distribution are closer than real vs blank images
-    const half = (a: number, b: number) => ({ count: b - a, dim: c.dim, features: c.features.subarray(a * c.dim, b * c.dim), predictions: c.predictions.subarray(a, b) });
+    const half = (a: number, b: number) => ({ count: b - a, dim: c.dim, features: c.features.subarray(a * c.dim, b * c.dim), predictions: c.predictions.subarray(a, b), logits: c.logits.subarray(a * 10, b * 10) });
     const blank = await classify(be, model, new Float32Array(20 * 784).fill(0.02));
     const noisy = await classify(be, model, Float32Array.from(new Generator(1).uniform(40 * 784)));
     const realVsReal = fidFromFeatures(featureGaussian(half(0, 75)), featureGaussian(half(75, 150)), null, 'x').fid;

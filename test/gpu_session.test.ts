@@ -1,7 +1,8 @@
 // gpu_session.test.ts — scripts/gpu-session.sh, the one device call a session with the GPU machine gets (15 minutes
 // in all, rarely granted), run here end to end with the trial settings its header gives (tiny data, no benchmarks;
 // bench_smoke.test.ts covers those): it must exit 0 and leave in OUT what the session brings back — the results
-// archive (logs, metrics, curves, eval reports), the shipped classifier with its SHA-256, both GANs' sample grids;
+// archive (logs, metrics, curves, eval reports), the shipped classifier with its SHA-256, both GANs' sample grids
+// and their weights as the repo ships them;
 // and scripts/gpu-ingest.mjs must turn that into SUMMARY.md (and refuse to ship a software adapter's classifier).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeSafetensors } from '../src/nn/safetensors.js';
 
 test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU session brings back, gpu-ingest summarises it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gpu-session-'));
@@ -22,8 +24,14 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
     const r = spawnSync('bash', ['scripts/gpu-session.sh', 'all', out], { encoding: 'utf8', env, timeout: 480_000 });
     const log = existsSync(join(out, 'session.log')) ? readFileSync(join(out, 'session.log'), 'utf8') : r.stdout + r.stderr;
     assert.is(r.status, 0, log);
-    for (const f of ['results.tar.gz', 'eval-classifier.safetensors', 'eval-classifier.safetensors.sha256', 'cgan-samples.tar', 'acgan-samples.tar', 'session.log'])
+    for (const f of ['results.tar.gz', 'eval-classifier.safetensors', 'eval-classifier.safetensors.sha256', 'cgan-samples.tar', 'acgan-samples.tar', 'session.log',
+      'cgan.safetensors', 'cgan.safetensors.sha256', 'acgan.safetensors', 'acgan.safetensors.sha256'])
       assert.ok(existsSync(join(out, f)), `${f} missing:\n${log}`);
+    // the GANs come back as the repo ships them: weight average and D, no optimizer moments
+    for (const m of ['cgan', 'acgan']) {
+      const names = Object.keys(decodeSafetensors(new Uint8Array(readFileSync(join(out, `${m}.safetensors`)))).tensors);
+      assert.ok(names.length > 0 && names.every((k) => /^(G_ema|D)\./.test(k) && !k.includes('.optim.')), `${m}.safetensors: ${names.join(' ')}`);
+    }
     assert.match(readFileSync(join(out, 'eval-classifier.safetensors.sha256'), 'utf8'), /^[0-9a-f]{64} /);
     const listed = spawnSync('tar', ['tzf', join(out, 'results.tar.gz')], { encoding: 'utf8' }).stdout;
     for (const f of ['gpu-results/device.txt', 'gpu-results/cnn-log.txt', 'gpu-results/cnn-ship.txt', 'gpu-results/cnn/metrics.jsonl',
@@ -45,7 +53,9 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
         `- the trained weights, by epoch: FID 1: [\\d.]+, 2: [\\d.]+; accuracy 1: [\\d.]+%, 2: [\\d.]+%\\n` +
         `- real-vs-real floor at that size \\(training vs test images\\): [\\d.]+\\n` +
         `- GPU memory \\(buffer pool at epoch ends, MiB\\): allocated [\\d.]+–[\\d.]+ after epoch 1 \\([\\d.]+ after it\\); peak live per epoch up to [\\d.]+; allocated by epoch: 1: [\\d.]+, 2: [\\d.]+\\n[^]*` +
-        `- evaluated: the generator's weight average \\(epoch 2\\)\\n- FID [\\d.]+ \\(real-vs-real floor[^]*` +
+        `- evaluated: the generator's weight average \\(epoch 2\\)\\n- FID [\\d.]+ \\(real-vs-real floor[^\\n]*\\n` +
+        `- KID -?[\\d.]+e[-+]\\d+ ± [\\d.]+e[-+]\\d+ \\(100 subset pairs of 100\\)\\n- precision [\\d.]+, recall [\\d.]+ \\(k = 3; \\d+ generated vs \\d+ real\\)\\n` +
+        `- classifier score \\(IS formula\\) [\\d.]+ ± [\\d.]+ \\(10 splits\\); real test images [\\d.]+ ± [\\d.]+\\n[^]*` +
         `- truncation \\(noise: FID / accuracy / worst class deviation\\): untruncated [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±2 [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±1.5 .*; ±0.5 [\\d.]+ / `));
     if (/^Device: .*, software adapter$/m.test(summary)) {
       const refused = spawnSync(process.execPath, ['scripts/gpu-ingest.mjs', out, '--dest', join(dir, 'ingest2'), '--ship'], { encoding: 'utf8' });

@@ -247,8 +247,60 @@ test('server: the site, the checkpoint slimmed, 404 and no way out of the site; 
   }
 });
 
+test('server: more GAN files (the shipped ones) as /models/NAME, listed in /models.json after the checkpoint', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pg-'));
+  try {
+    const [ck, a, b] = ['checkpoint.safetensors', 'cgan.safetensors', 'acgan.safetensors'].map((f) => join(dir, f));
+    writeFileSync(ck, fullBytes);
+    writeFileSync(a, fullBytes);
+    const other = await checkpointBytes(await gpuBackend(), { ...SMALL, kind: 'acgan' }, 8);
+    writeFileSync(b, other);
+    const pg = await startPlayground({ root: SITE, checkpoint: ck, models: [a, b], port: 0 });
+    try {
+      const get = (p: string) => fetch(new URL(p, pg.url));
+      assert.equal(await (await get('/models.json')).json(), [{ name: ck, url: 'checkpoint.safetensors' }, { name: a, url: 'models/cgan.safetensors' }, { name: b, url: 'models/acgan.safetensors' }]);
+      assert.equal(pg.models.map((m) => m.url), ['checkpoint.safetensors', 'models/cgan.safetensors', 'models/acgan.safetensors']);
+      assert.equal(new Uint8Array(await (await get('/models/acgan.safetensors')).arrayBuffer()), slimGanCheckpoint(other, b), 'served slim');
+      assert.is((await get('/models/other.safetensors')).status, 404);
+    } finally {
+      await pg.close();
+    }
+    // without a run, the list is the models alone
+    const pg2 = await startPlayground({ root: SITE, models: [b], port: 0 });
+    try {
+      assert.equal(await (await fetch(new URL('/models.json', pg2.url))).json(), [{ name: b, url: 'models/acgan.safetensors' }]);
+      assert.is(pg2.checkpoint, null);
+    } finally {
+      await pg2.close();
+    }
+    try {
+      await startPlayground({ root: SITE, models: [a, join(dir, 'nope.safetensors')], port: 0 });
+      assert.unreachable('a missing model file');
+    } catch (e) {
+      assert.ok(e instanceof PlaygroundError && /nope\.safetensors: no such file/.test((e as Error).message), (e as Error).message);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // --- in the browser ----------------------------------------------------------------------------------------------
 type Pw = typeof import('playwright-core');
+/** headless Chromium with WebGPU (SwiftShader's adapter) */
+const launchWebGpu = (pw: Pw) => pw.chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+
+/** a page whose console errors, page errors and failed requests are collected in `errors` */
+async function watchedPage(browser: Awaited<ReturnType<typeof launchWebGpu>>) {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console error: ${msg.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+  return { page, errors };
+}
+
 async function playwright(): Promise<Pw | null> {
   if (!existsSync(CHROMIUM)) {
     console.log(`  (browser check skipped: ${CHROMIUM} missing; bash scripts/setup.sh --browser)`);
@@ -275,15 +327,9 @@ test('in Chromium on WebGPU: the grid matches the Node engine, the controls work
   const { z, y } = gridNoise(SMALL.noiseDim, SMALL.classes, 10, seed);
   const want = await generateImages(be, m.G, z, y);
   const pg = await startPlayground({ root: SITE, checkpoint: ck, port: 0 });
-  const browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  const browser = await launchWebGpu(pw);
   try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
-    const errors: string[] = [];
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(`console error: ${msg.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+    const { page, errors } = await watchedPage(browser);
     await page.goto(`${pg.url}?seed=${seed}`);
     // loaded: grid drawn, then the first sample's directions and path
     await page.waitForFunction(() => {
@@ -339,6 +385,47 @@ test('in Chromium on WebGPU: the grid matches the Node engine, the controls work
     await page.waitForFunction(() => (window as any).__playground.frames === 16, null, { timeout: 120_000 });
     await page.waitForTimeout(300);
     assert.is(await page.evaluate(() => document.body.dataset.state), 'ready');
+    assert.equal(errors, [], 'no console errors');
+  } finally {
+    await browser.close();
+    await pg.close();
+    dispose(m);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('in Chromium: without a run the page opens the first served model (the shipped GANs) and switches to another', async () => {
+  const pw = await playwright();
+  if (!pw) return;
+  const be = await gpuBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'pg-'));
+  const [a, b] = ['cgan.safetensors', 'acgan.safetensors'].map((f) => join(dir, f));
+  writeFileSync(a, fullBytes);
+  const other = await checkpointBytes(be, { ...SMALL, kind: 'acgan' }, 8);
+  writeFileSync(b, other);
+  // what the Node engine makes of the second model for the page's default seed (0)
+  const m = loadGanModels(be, other);
+  const { z, y } = gridNoise(SMALL.noiseDim, SMALL.classes, 10, 0);
+  const want = await generateImages(be, m.G, z, y);
+  const pg = await startPlayground({ root: SITE, models: [a, b], port: 0 });
+  const browser = await launchWebGpu(pw);
+  try {
+    const { page, errors } = await watchedPage(browser);
+    await page.goto(pg.url);
+    const ready = (file: string) => page.waitForFunction((f) => {
+      const s = document.body.dataset.state;
+      return s === 'error' || s === 'no-webgpu' || (s === 'ready' && (document.getElementById('model-info')!.textContent ?? '').startsWith(f));
+    }, file, { timeout: 300_000 });
+    await ready('cgan.safetensors');
+    assert.is(await page.evaluate(() => document.body.dataset.state), 'ready', await page.textContent('#status') ?? '');
+    assert.ok(await page.isVisible('#model-pick'), 'the picker shows with two models');
+    assert.equal(await page.evaluate(() => Array.from((document.getElementById('model-pick') as HTMLSelectElement).options).map((o) => o.value)),
+      ['models/cgan.safetensors', 'models/acgan.safetensors']);
+    await page.selectOption('#model-pick', 'models/acgan.safetensors');
+    await ready('acgan.safetensors');
+    assert.match(await page.textContent('#model-info') ?? '', /^acgan\.safetensors: AC-GAN/);
+    const got = await page.evaluate(() => Array.from((window as any).__playground.grid as Float32Array));
+    assert.ok(maxAbsDiff(got, want) <= 1e-4, 'the grid is the second model\'s');
     assert.equal(errors, [], 'no console errors');
   } finally {
     await browser.close();

@@ -64,6 +64,17 @@ test('usage errors exit 2 with one line naming the problem', () => {
   }
 });
 
+test('`eval --help` prints how to evaluate either model (exit 0); `eval` alone says what it needs (exit 2)', () => {
+  let r = cli(['eval', '--help']);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /usage: npm run eval -- cnn\|gan/);
+  assert.match(r.out, /eval cnn .*--checkpoint FILE/);
+  assert.match(r.out, /eval gan .*models\/cgan\.safetensors/s);
+  r = cli(['eval']);
+  assert.is(r.code, 2);
+  assert.match(r.err, /eval needs a model: `eval cnn --checkpoint FILE` or `eval gan --checkpoint FILE`/);
+});
+
 test('--out over an existing run needs --resume: nothing is overwritten', async () => {
   await withTempDir('outdir-', (dir) => {
     const gan = join(dir, 'gan'), cnn = join(dir, 'cnn'), file = join(dir, 'a-file');

@@ -5,9 +5,9 @@
 // The browser part is skipped with a note when /usr/bin/chromium or playwright-core is missing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { base64, reportHtml, ReportInput } from '../src/report/html.js';
 import { barChart, lineChart, scatterPlot } from '../src/report/svg.js';
@@ -39,7 +39,7 @@ test('report from a bare input: every section says it was not computed; text is 
   const html = reportHtml({ title: 'tiny <run> & co' });
   assert.match(html, /^<!DOCTYPE html>/);
   assert.match(html, /<title>tiny &lt;run&gt; &amp; co<\/title>/);
-  for (const s of ['FID not computed', 'Accuracy not computed', 'Class balance not computed', 'Truncation study not run', 'Augmentation study not run', 'Latent-space figures not made', 'No loss curves', 'No metrics were computed']) assert.ok(html.includes(s), s);
+  for (const s of ['FID not computed', 'KID, precision/recall and the classifier score not computed', 'Accuracy not computed', 'Class balance not computed', 'Truncation study not run', 'Augmentation study not run', 'Latent-space figures not made', 'No loss curves', 'No metrics were computed']) assert.ok(html.includes(s), s);
   assert.not.match(html, /<figure/);
   assert.not.match(html, /<script|https?:\/\//, 'self-contained: no scripts, nothing fetched');
 });
@@ -57,6 +57,9 @@ function fullInput(): ReportInput {
     sampleGrids: [{ epoch: 1, png }, { epoch: 3, png }],
     samples: { caption: 'Samples.', png },
     fid: { fid: 12.5, realFloor: 0.8, nGenerated: 100, nReal: 100, nRealTrain: 100, dim: 128, classifier: 'best.safetensors', clipped: 2, mostNegative: -3e-14 },
+    kid: { mean: 2.5e-4, std: 1.25e-5, subsets: 100, subsetSize: 100, nGenerated: 100, nReal: 100, dim: 128 },
+    prc: { precision: 0.75, recall: 0.5, fScore: 0.6, k: 3, nGenerated: 100, nReal: 100, dim: 128 },
+    isc: { mean: 8.5, std: 0.25, splits: 10, n: 100, classes: 10, real: { mean: 9.25, std: 0.125, splits: 10, n: 100 } },
     accuracy: { acc: 0.8, count: 100, perClass: CLASS_NAMES.map((name) => ({ name, count: 10, correct: 8, acc: 0.8 })), confusion: conf, realAcc: 0.91, realCount: 100 },
     balance: { count: 100, counts: new Array(10).fill(10), shares: new Array(10).fill(0.1), expected: 0.1, maxDeviation: 0, worstClass: 0, totalVariation: 0 },
     truncation: {
@@ -74,8 +77,13 @@ test('report from a full input: numbered figures and tables, PNGs as data: URIs,
   const figs = html.match(/<figure data-figure=/g)?.length ?? 0;
   // loss curve, 2 epoch grids, samples, confusion, balance, 2 truncation, 2 latent
   assert.is(figs, 10);
-  assert.is(html.match(/<table data-table=/g)?.length, 6);
+  assert.is(html.match(/<table data-table=/g)?.length, 7);
   assert.is(html.match(/src="data:image\/png;base64,/g)?.length, 5);
+  assert.match(html, /<td>KID \(MMD², polynomial kernel; lower is better\)<\/td><td>100 vs 100<\/td><td>2\.500e-4 ± 1\.250e-5<\/td><td>100 subset pairs of 100/);
+  assert.match(html, /<td>precision \(generated inside the real manifold\)<\/td><td>100 vs 100<\/td><td>0\.7500<\/td>/);
+  assert.match(html, /<td>recall \(real inside the generated manifold\)<\/td><td>100 vs 100<\/td><td>0\.5000<\/td>/);
+  assert.match(html, /<td>8\.500 ± 0\.250<\/td><td>10 splits; at most 10; real test images 9\.250 ± 0\.125 \(100\)<\/td>/);
+  assert.match(html, /KID 2\.500e-4 ± 1\.250e-5; precision 0\.750 and recall 0\.500 \(k = 3\); classifier score 8\.50 of at most 10 \(real test images 9\.25\)/);
   assert.match(html, /<td>truncated at ±1<\/td><td>15\.250<\/td><td>87\.50%<\/td><td>1\.50% \(Coat\)<\/td>/);
   assert.match(html, /FID 12\.50/);
   assert.match(html, /real-vs-real floor 0\.80/);
@@ -133,6 +141,18 @@ async function renderInChromium(file: string): Promise<{ errors: string[]; figur
   }
 }
 
+test('the GPU sessions\' committed reports (bench/results/gpu-*/…/report.html) open in Chromium without console errors', async () => {
+  const reports = readdirSync('bench/results').filter((d) => d.startsWith('gpu-'))
+    .flatMap((d) => ['cgan', 'acgan'].map((m) => join('bench/results', d, 'gpu-results', m, 'eval', 'report.html'))).filter((f) => existsSync(f));
+  assert.ok(reports.length >= 2, `the 2026-12-04 session's two reports are committed: ${reports.join(', ')}`);
+  for (const f of reports) {
+    const seen = await renderInChromium(resolve(f));
+    if (!seen) return;
+    assert.equal(seen.errors, [], `${f}: no console errors`);
+    assert.ok(seen.figures.length >= 10 && seen.figures.every((x) => x.ok), `${f}: every figure renders (${seen.figures.filter((x) => !x.ok).map((x) => x.n)})`);
+  }
+});
+
 test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path, and report.html in headless Chromium', async () => {
   if (!findDataDir()) {
     console.log('  (skipped: Fashion-MNIST not installed; run scripts/setup.sh)');
@@ -163,7 +183,8 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     const out = join(dir, 'eval');
     const r = await evaluateGan(be, {
       ganCheckpoint: join(dir, 'gan', 'checkpoint.safetensors'), classifierCheckpoint: cnnPath, data, n: 100, realN: 100, seed: 3, outDir: out,
-      what: ['fid', 'accuracy', 'balance', 'truncation', 'latent', 'augment', 'report'], truncation: [1, 0.5],
+      what: ['fid', 'kid', 'prc', 'isc', 'accuracy', 'balance', 'truncation', 'latent', 'augment', 'report'], truncation: [1, 0.5],
+      kid: { subsets: 10, subsetSize: 50 }, isc: { splits: 5 },
       latent: { perClass: 5, steps: 5, sweepRows: 2, tsneIterations: 250 },
       augment: { epochs: 1, batch: 16, trainSubset: 32, testSubset: 40 },
       log: (s) => logs.push(s),
@@ -175,6 +196,14 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     // FID: counts and a floor; accuracy and balance add up
     assert.equal([r.fid!.nGenerated, r.fid!.nReal, r.fid!.nRealTrain, r.fid!.dim], [100, 100, 100, 16]);
     assert.ok(r.fid!.fid >= 0 && Number.isFinite(r.fid!.fid) && r.fid!.realFloor! >= 0 && r.fid!.realFloor! < r.fid!.fid, `FID ${r.fid!.fid}, floor ${r.fid!.realFloor}`);
+    // KID, precision/recall and the classifier score on the same features and the same classifier pass
+    assert.equal([r.kid!.subsets, r.kid!.subsetSize, r.kid!.nGenerated, r.kid!.nReal, r.kid!.dim, r.kid!.seed], [10, 50, 100, 100, 16, 3]);
+    assert.ok(Number.isFinite(r.kid!.mean) && r.kid!.std >= 0, JSON.stringify(r.kid));
+    assert.is((saved.kid as Record<string, unknown>).values, undefined, 'results.json leaves out each subset value');
+    assert.equal([r.prc!.k, r.prc!.nGenerated, r.prc!.nReal], [3, 100, 100]);
+    for (const v of [r.prc!.precision, r.prc!.recall]) assert.ok(v >= 0 && v <= 1 && Number.isInteger(v * 100), `precision/recall ${v}`);
+    assert.equal([r.isc!.splits, r.isc!.n, r.isc!.classes, r.isc!.real?.n], [5, 100, 10, 100]);
+    for (const v of [r.isc!.mean, r.isc!.real!.mean]) assert.ok(v >= 1 && v <= 10, `classifier score ${v}`);
     assert.is(r.accuracy!.count, 100);
     assert.equal(r.accuracy!.perClass.map((p) => p.count), new Array(10).fill(10), 'labels cycle through the classes');
     assert.is(r.accuracy!.confusion.flat().reduce((a, b) => a + b, 0), 100);
@@ -207,7 +236,7 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     assert.is(r2.accuracy!.count, 20);
     assert.ok(r2.notes.some((n) => /first 20 of the 30/.test(n)) && r2.notes.some((n) => /not uniform/.test(n)) && r2.notes.some((n) => /truncation study needs a generator/.test(n)), r2.notes.join('; '));
     assert.is(r2.truncation, undefined);
-    assert.match(readFileSync(join(dir, 'idx', 'report.html'), 'utf8'), /FID not computed/);
+    assert.match(readFileSync(join(dir, 'idx', 'report.html'), 'utf8'), /FID not computed[^]*KID, precision\/recall and the classifier score not computed/);
 
     const seen = await renderInChromium(join(out, 'report.html'));
     if (seen) {
@@ -216,7 +245,7 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
       // truncation 3 (two charts, a grid), lerp, slerp, sweep, 2 PCA, 2 t-SNE
       assert.is(seen.figures.length, 19, JSON.stringify(seen.figures));
       for (const f of seen.figures) assert.ok(f.ok && f.w > 20 && f.h > 20, `figure ${f.n} (${f.kind}) did not render: ${JSON.stringify(f)}`);
-      assert.is(seen.tables, 6);
+      assert.is(seen.tables, 7);
     }
   } finally {
     be.gpu.poison = true;

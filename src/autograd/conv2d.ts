@@ -3,7 +3,7 @@
 // set of three kernels (forward, input gradient, weight gradient) serves both.
 import type { Activation, ConvDims } from './backend.js';
 import { Tensor, record } from './tensor.js';
-import { sumInto, preActivationGrad } from './ops.js';
+import { sumInto, preActivationGrad } from './grads.js';
 
 export type Pair = number | readonly [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);

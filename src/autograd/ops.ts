@@ -4,6 +4,7 @@ import { CONCAT_MAX_PARTS } from './backend.js';
 import type { Activation, Backend, BinaryOp, UnaryOp, MatmulDims } from './backend.js';
 import { Tensor, Shape, record, setAccumulate, sizeOf, stridesOf, noGrad } from './tensor.js';
 import type { Generator } from './random.js';
+import { preActivationGrad, sumInto } from './grads.js';
 
 // ------------------------------------------------------------------ helpers
 function sameBackend(...ts: Tensor[]): Backend {
@@ -161,18 +162,6 @@ export function sum(x: Tensor, axes?: number | readonly number[], keepdims = fal
     out.dispose();
   }
   return record(y, 'sum', [x], (g) => [expand(g.view(kshape), x.shape, true)]);
-}
-
-/**
- * sum of x over `axes` written into `into.t` (a tensor of the reduced size, e.g. a parameter's gradient slot),
- * added to its values with `into.add`; no tape
- */
-export function sumInto(x: Tensor, axes: readonly number[], into: { t: Tensor; add: boolean }): Tensor {
-  f32(x, 'sum');
-  const t = into.t;
-  if (t.size !== x.shape.reduce((a, d, i) => (axes.includes(i) ? a : a * d), 1)) throw new Error(`sumInto: [${x.shape}] over axes [${axes}] does not fit [${t.shape}]`);
-  x.backend.reduceSum(x.store, x.shape, axes, t.store, into.add);
-  return t;
 }
 
 export function mean(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
@@ -339,14 +328,6 @@ function transposeOwned(t: Tensor): Tensor {
   const r = noGrad(() => transpose(t));
   t.dispose();
   return r;
-}
-
-/** the gradient before a fused activation: g · act'(pre), computed from y = act(pre) (valid for every Activation) */
-export function preActivationGrad(y: Tensor, g: Tensor, act: Activation, alpha: number): Tensor {
-  if (act === 'none') return g;
-  const gp = Tensor.empty(g.backend, g.shape);
-  g.backend.unaryGrad(act, y.store, y.store, g.store, gp.store, g.size, alpha); // relu/leaky: sign(y) = sign(pre)
-  return gp;
 }
 
 /** a dense layer: y = act(x·w + b); x [B, in], w [in, out], b [out]; bias and activation run in the matmul's epilogue */
@@ -545,6 +526,7 @@ export function dropout(x: Tensor, p: number, gen: Generator, training = true): 
 
 export { sizeOf };
 export * from './conv2d.js';
+export { preActivationGrad, sumInto } from './grads.js';
 export * from './batchnorm.js';
 export * from './embedding.js';
 export * from './maxpool2d.js';

@@ -16,12 +16,15 @@ import { SafetensorsError } from '../nn/safetensors.js';
 import { PRESETS } from '../gan/train.js';
 import { runGan, NonFiniteError } from '../gan/run.js';
 import { loadGanModels, type GanWeights } from '../gan/load.js';
-import { readCheckpoint, readCheckpointBytes, writeFileAtomic } from '../node/checkpoint.js';
+import { SHIPPED_GAN, SHIP_GAN, shipGan, writeShippedGrid } from '../gan/ship.js';
+import { readCheckpoint, readCheckpointBytes, sha256, writeFileAtomic } from '../node/checkpoint.js';
 import { basename, dirname, join } from 'node:path';
-import { sha256, upgradeCheckpoint } from './upgrade.js';
+import { upgradeCheckpoint } from './upgrade.js';
 import { evaluateGan, EVAL_WHAT, EvalUsageError, TRUNCATION_THRESHOLDS, WEIGHTS_NOTE } from '../eval/run_eval.js';
 import type { EvalWhat } from '../eval/run_eval.js';
 import { SampleFileError } from '../eval/idx_samples.js';
+import { KID_DEFAULTS, PRC_DEFAULTS } from '../eval/kid_prc.js';
+import { ISC_DEFAULTS } from '../eval/isc.js';
 import { generate } from '../gan/train.js';
 import { Generator } from '../autograd/random.js';
 import { Tensor } from '../autograd/tensor.js';
@@ -40,12 +43,20 @@ commands:
   info                 print the WebGPU adapter the engine would use
   train [cgan|acgan|cnn]  train a model (default: cgan, the product's main job)
   eval cnn             test accuracy of a saved CNN (--checkpoint FILE)
-  eval gan             FID on our classifier's features, accuracy and class balance of generated images, latent
-                       space, augmentation study, report.html (--checkpoint GAN --classifier CNN, or --samples/--labels)
-  sample               images from a GAN checkpoint (--checkpoint FILE [--class K] [--n N] [--out grid.png])
-  playground           serve the browser playground on localhost (--run DIR | --checkpoint FILE [--port N])
+  eval gan             FID, KID, precision/recall on our classifier's features, its score (the IS formula), accuracy
+                       and class balance of generated images, truncation, latent space, augmentation study,
+                       report.html (--checkpoint GAN --classifier CNN, or --samples/--labels)
+  sample               images from a GAN (--checkpoint FILE, default the shipped ${SHIPPED_GAN.cgan}; --model acgan)
+  playground           serve the browser playground on localhost (--run DIR | --checkpoint FILE [--port N]; without
+                       them the newest GAN run under runs/, else the shipped GANs)
   upgrade              rewrite a checkpoint of format 1 in format 2, PyTorch's layout (--checkpoint FILE [--out FILE])
   help                 this text; \`<command> --help\` for a command's flags`;
+
+const EVAL_HELP = `usage: npm run eval -- cnn|gan [flags]
+
+  eval cnn   test accuracy of a saved CNN: --checkpoint FILE [--ship FILE]   (\`eval cnn --help\` for its flags)
+  eval gan   FID, accuracy, class balance, truncation, latent space, augmentation study and report.html of a GAN:
+             --checkpoint FILE (e.g. ${SHIPPED_GAN.cgan}) or --samples F --labels F   (\`eval gan --help\`)`;
 
 const DATA_FLAG: FlagSpec = { type: 'string', help: 'directory with the Fashion-MNIST IDX files (else $FASHION_MNIST_DIR, ./data, /usr/share/datasets/fashion-mnist)' };
 
@@ -91,7 +102,8 @@ const TRAIN_GAN: Record<string, FlagSpec> = {
 const WEIGHTS_FLAG: FlagSpec = { type: 'string', choices: ['average', 'trained'], help: 'the generator\'s weight average (default, where the checkpoint has one) or its trained weights' };
 
 const SAMPLE: Record<string, FlagSpec> = {
-  checkpoint: { type: 'string', help: 'a GAN checkpoint (runs/NAME/checkpoint.safetensors)' },
+  checkpoint: { type: 'string', help: `a GAN checkpoint (runs/NAME/checkpoint.safetensors; default: the shipped ${SHIPPED_GAN.cgan})` },
+  model: { type: 'string', choices: ['cgan', 'acgan'], help: `without --checkpoint: which shipped GAN (default cgan; acgan: ${SHIPPED_GAN.acgan})` },
   class: { type: 'int', min: 0, help: 'only this class (0–9; default: every class, one row each)' },
   n: { type: 'int', min: 1, help: 'images per class (default 10; 64 with --class)' },
   seed: { type: 'int', min: 0, help: 'noise seed (default 0)' },
@@ -120,8 +132,20 @@ const EVAL_GAN: Record<string, FlagSpec> = {
   seed: { type: 'int', min: 0, help: 'noise seed (default 0)' },
   weights: WEIGHTS_FLAG,
   'augment-epochs': { type: 'int', min: 1, help: 'epochs of each classifier the augmentation study trains, all rows alike (default 10)' },
+  ship: { type: 'string', help: `first write the file to ship (weight average and D, no optimizer, large weights as F16) and FILE.sha256, then evaluate that file (${SHIPPED_GAN.cgan}, ${SHIPPED_GAN.acgan})` },
   truncation: { type: 'string', help: `the truncation study's thresholds, comma-separated (default ${TRUNCATION_THRESHOLDS.join(',')})` },
-  out: { type: 'string', help: 'output directory (default: eval/ beside the GAN checkpoint, or eval-<date>)' },
+  'kid-subsets': { type: 'int', min: 1, help: `KID: subset pairs drawn with --seed (default ${KID_DEFAULTS.subsets})` },
+  'kid-subset-size': {
+    type: 'int', min: 2, help: `KID: rows per subset, capped at the smaller set (default ${KID_DEFAULTS.subsetSize})`,
+  },
+  'prc-k': {
+    type: 'int', min: 1,
+    help: `precision/recall: a row's radius is the distance to its k-th nearest neighbour (default ${PRC_DEFAULTS.k})`,
+  },
+  'isc-splits': {
+    type: 'int', min: 1, help: `classifier score: parts of the shuffled samples (default ${ISC_DEFAULTS.splits})`,
+  },
+  out: { type: 'string', help: 'output directory (default: eval/ beside a run\'s checkpoint, eval-NAME/ here for a shipped file, else eval-<date>)' },
   data: DATA_FLAG,
 };
 
@@ -383,12 +407,19 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
             return stop.signal === 'SIGTERM' ? 143 : 130;
           }
           console.log(`done in ${fmtTime(res.seconds)}; run directory: ${out} (grid.png, samples/, losses.svg, d_outputs.svg, metrics.jsonl, checkpoint.safetensors)`);
+          if (short) {
+            // a demo run's grid is honest noise-and-blobs; beside it, the shipped GAN for the same noise
+            const meta = await writeShippedGrid(be, kind, join(out, 'grid-shipped.png'));
+            if (meta) console.log(`${join(out, 'grid.png')}: this demonstration run (preset ${presetName}, ${hyper.epochs} epoch${hyper.epochs === 1 ? '' : 's'} on ${trainSubset} images, software adapter)\n` +
+              `${join(out, 'grid-shipped.png')}: the shipped ${kind === 'cgan' ? 'cGAN' : 'AC-GAN'} (${SHIPPED_GAN[kind]}, preset ${meta.preset}, ${meta.epoch} epochs on a GPU; models/README.md) for the same noise: what \`npm run train\` gives on a GPU`);
+          }
           if (flags.classifier) {
             // the evaluation at the end of the run (the augmentation study, hours of classifier training, is left
             // to `npm run eval -- gan … --what augment`)
             const r = await evaluateGan(be, {
               ganCheckpoint: ckpt, classifierCheckpoint: flags.classifier as string, data, n: (flags['fid-n'] as number) ?? (short ? 500 : 10000),
-              realN: short ? 500 : undefined, seed: 0, outDir: join(out, 'eval'), what: ['fid', 'accuracy', 'balance', 'truncation', 'latent', 'report'],
+              realN: short ? 500 : undefined, seed: 0, outDir: join(out, 'eval'),
+              what: ['fid', 'kid', 'prc', 'isc', 'accuracy', 'balance', 'truncation', 'latent', 'report'],
               log: () => {}, setup: [['device', describeGpu(gpu)]],
             });
             if (r.fid) console.log(`FID ${r.fid.fid.toFixed(2)} (floor ${r.fid.realFloor?.toFixed(2) ?? '–'}); accuracy on generated images ${r.accuracy ? (100 * r.accuracy.acc).toFixed(2) : '–'}%; report: ${join(out, 'eval', 'report.html')}`);
@@ -432,12 +463,15 @@ async function playgroundCmd(argv: string[]): Promise<number> {
   let checkpoint = (flags.checkpoint as string | undefined) ?? (flags.run ? join(flags.run as string, 'checkpoint.safetensors') : undefined);
   if (flags.run && !existsSync(checkpoint!)) throw new PlaygroundError(`${flags.run}: no checkpoint.safetensors there (is it a GAN run directory?)`);
   const site = (flags.site as string) ?? 'dist/web';
+  // the shipped GANs are always offered beside; without a run they are what the page opens
+  const shipped = Object.values(SHIPPED_GAN).filter((f) => existsSync(f));
   if (!checkpoint && !existsSync(join(site, 'checkpoint.safetensors'))) {
     checkpoint = newestGanRun('runs') ?? undefined;
     if (checkpoint) console.log(`serving the newest GAN run: ${checkpoint}`);
+    else if (shipped.length) console.log(`no GAN run under runs/: serving the shipped GANs (${shipped.join(', ')})`);
   }
-  const pg = await startPlayground({ root: site, checkpoint, port: (flags.port as number | undefined) ?? 8080, host: flags.host as string | undefined });
-  console.log(`playground: ${pg.url}  (model: ${pg.checkpoint ?? 'none yet: pick a checkpoint file in the page, or train one with `npm run train`'})`);
+  const pg = await startPlayground({ root: site, checkpoint, models: shipped, port: (flags.port as number | undefined) ?? 8080, host: flags.host as string | undefined });
+  console.log(`playground: ${pg.url}  (model: ${pg.checkpoint ?? pg.models[0]?.name ?? 'none yet: pick a checkpoint file in the page, or train one with `npm run train`'})`);
   console.log('open it in a browser with WebGPU (Chrome/Edge 113+; on Linux enable chrome://flags/#enable-unsafe-webgpu); Ctrl-C stops');
   // the first SIGINT/SIGTERM closes the server (exit 0); the same signal delivered twice (Ctrl-C, `timeout`: see
   // REPEAT_SIGNAL_GRACE_MS) neither closes it twice nor kills the process; one a second or more later exits at once
@@ -454,14 +488,20 @@ async function playgroundCmd(argv: string[]): Promise<number> {
 async function sampleCmd(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, SAMPLE);
   if (flags.help) {
-    console.log(helpText('usage: npm run sample -- --checkpoint FILE [flags]', SAMPLE));
+    console.log(helpText('usage: npm run sample -- [--checkpoint FILE | --model cgan|acgan] [flags]', SAMPLE));
     return 0;
   }
-  if (!flags.checkpoint) throw new UsageError('sample needs --checkpoint FILE (a GAN run\'s checkpoint.safetensors)');
+  if (flags.checkpoint && flags.model) throw new UsageError('give --checkpoint FILE or --model (a shipped GAN), not both: the checkpoint says which GAN it is');
+  if (!flags.checkpoint) {
+    const shipped = SHIPPED_GAN[(flags.model as 'cgan' | 'acgan' | undefined) ?? 'cgan'];
+    if (!existsSync(shipped)) throw new UsageError(`${shipped} is not in this checkout: give --checkpoint FILE (a GAN run's checkpoint.safetensors)`);
+    flags.checkpoint = shipped;
+  }
   const cls = flags.class as number | undefined;
   if (cls !== undefined && cls > 9) throw new UsageError(`--class must be 0–9, got ${cls}`);
   return withGpu(flags, async (_gpu, be) => {
-    const state = loadGanModels(be, readCheckpoint(flags.checkpoint as string), flags.checkpoint as string, flags.weights as GanWeights | undefined);
+    const ckpt = flags.checkpoint as string;
+    const state = loadGanModels(be, readCheckpoint(ckpt, SHIP_GAN(ckpt)), ckpt, flags.weights as GanWeights | undefined);
     const per = (flags.n as number) ?? (cls === undefined ? 10 : 64);
     const classes = cls === undefined ? [...Array(state.config.classes).keys()] : [cls];
     const n = per * classes.length;
@@ -498,6 +538,8 @@ async function evalGanCmd(argv: string[]): Promise<number> {
       throw new UsageError(`eval gan needs --classifier CNN (its features are the FID space): the shipped evaluation classifier ${SHIPPED_CLASSIFIER} is not in this checkout yet (it is trained on the GPU machine, scripts/gpu-session.sh); train one with \`npm run train -- cnn\` and pass runs/NAME/best.safetensors`);
     flags.classifier = SHIPPED_CLASSIFIER;
   }
+  if (flags.ship && !flags.checkpoint) throw new UsageError('--ship writes the shipped file of a --checkpoint; give --checkpoint runs/NAME/checkpoint.safetensors');
+  if (flags.ship && flags.weights) throw new UsageError('--ship keeps the weight average where the run has one (else the trained weights); leave out --weights');
   if (!flags.checkpoint === !flags.samples) throw new UsageError('eval gan needs --checkpoint GAN or --samples FILE --labels FILE (one of them)');
   if (flags.samples && !flags.labels) throw new UsageError('--samples needs --labels (the intended class of each image)');
   if (flags.weights && !flags.checkpoint) throw new UsageError('--weights picks a GAN checkpoint\'s generator weights; --samples files have none');
@@ -508,16 +550,44 @@ async function evalGanCmd(argv: string[]): Promise<number> {
     if (v.trim() === '' || !(t > 0) || !Number.isFinite(t)) throw new UsageError(`--truncation expects thresholds > 0, comma-separated (e.g. ${TRUNCATION_THRESHOLDS.join(',')}); got '${v}'`);
     return t;
   });
+  if (flags.ship) {
+    // the file is written before the GPU starts, and what follows evaluates it (not the run's checkpoint): the
+    // scores printed are the shipped file's
+    const from = flags.checkpoint as string;
+    const hash = shipGan(from, flags.ship as string);
+    console.log(`wrote ${flags.ship} (SHA-256 ${hash}) and ${flags.ship}.sha256 from ${from}; evaluating it`);
+    flags.checkpoint = flags.ship;
+  }
   return withGpu(flags, async (gpu, be) => {
     const data = await loadFashionMnist({ dir: flags.data as string | undefined });
-    const outDir = (flags.out as string) ?? (flags.checkpoint ? join(dirname(flags.checkpoint as string), 'eval') : `eval-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+    // eval/ beside a run's checkpoint; a shipped file (a .sha256 beside it) gets eval-<name>/ here, not in models/
+    const ckpt = flags.checkpoint as string | undefined;
+    const outDir = (flags.out as string) ?? (!ckpt ? `eval-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`
+      : existsSync(`${ckpt}.sha256`) ? `eval-${basename(ckpt, '.safetensors')}` : join(dirname(ckpt), 'eval'));
     const r = await evaluateGan(be, {
       ganCheckpoint: flags.checkpoint as string | undefined, weights: flags.weights as GanWeights | undefined, samples: flags.samples as string | undefined, labels: flags.labels as string | undefined,
       classifierCheckpoint: flags.classifier as string, data, n: flags.n as number | undefined, realN: flags['real-n'] as number | undefined,
       seed: (flags.seed as number) ?? 0, outDir, what, log: console.log, setup: [['device', describeGpu(gpu)]],
       augment: flags['augment-epochs'] ? { epochs: flags['augment-epochs'] as number } : undefined, truncation,
+      kid: {
+        subsets: flags['kid-subsets'] as number | undefined, subsetSize: flags['kid-subset-size'] as number | undefined,
+      },
+      prc: { k: flags['prc-k'] as number | undefined }, isc: { splits: flags['isc-splits'] as number | undefined },
     });
     if (r.fid) console.log(`FID ${r.fid.fid.toFixed(2)} (real-vs-real floor ${r.fid.realFloor?.toFixed(2) ?? "not computed"}; ${r.fid.nGenerated} generated vs ${r.fid.nReal} real, features of ${r.fid.classifier})`);
+    const { kid, prc, isc } = r;
+    if (kid) {
+      const about = `${kid.subsets} subset pairs of ${kid.subsetSize}`;
+      console.log(`KID ${kid.mean.toExponential(3)} ± ${kid.std.toExponential(2)} (${about})`);
+    }
+    if (prc) {
+      const n = `${prc.nGenerated} generated vs ${prc.nReal} real`;
+      console.log(`precision ${prc.precision.toFixed(4)}, recall ${prc.recall.toFixed(4)} (k = ${prc.k}; ${n})`);
+    }
+    if (isc) {
+      const real = isc.real ? `; real test images ${isc.real.mean.toFixed(3)} ± ${isc.real.std.toFixed(3)}` : '';
+      console.log(`classifier score ${isc.mean.toFixed(3)} ± ${isc.std.toFixed(3)} (${isc.splits} splits)${real}`);
+    }
     if (r.accuracy) console.log(`classifier accuracy on generated images ${(100 * r.accuracy.acc).toFixed(2)}%${r.accuracy.real ? ` (on real test images ${(100 * r.accuracy.real.acc).toFixed(2)}%)` : ''}`);
     if (r.balance) console.log(`class balance: largest deviation from 10% is ${(100 * r.balance.maxDeviation).toFixed(2)} points (class ${r.balance.worstClass})`);
     if (r.truncation) console.log(`truncation (FID / accuracy): ${r.truncation.map((x) => `${x.threshold === null ? 'none' : `±${x.threshold}`} ${x.fid.toFixed(2)} / ${(100 * x.acc).toFixed(2)}%`).join(', ')}`);
@@ -601,7 +671,11 @@ async function main(argv: string[]): Promise<number> {
     case 'eval':
       if (model === 'cnn') return evalCnnCmd(rest);
       if (model === 'gan') return evalGanCmd(rest);
-      throw new UsageError(`eval needs a model: \`eval cnn --checkpoint FILE\`${model ? ` ('${model}' is unknown)` : ''}`);
+      if (!model && rest.includes('--help')) {
+        console.log(EVAL_HELP);
+        return 0;
+      }
+      throw new UsageError(`eval needs a model: \`eval cnn --checkpoint FILE\` or \`eval gan --checkpoint FILE\`${model ? ` ('${model}' is unknown)` : ''}`);
     default:
       throw new UsageError(`unknown command '${cmd}' (see --help)`);
   }

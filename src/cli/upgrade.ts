@@ -4,7 +4,6 @@
 // Format-1 files load without it (converted on load); this is for files a PyTorch user opens as they are, e.g.
 // the shipped classifier. Which tensors are Linear weights (and that the file holds the model's tensors at all)
 // comes from the model the metadata names, built with its optimizer on the CPU reference (weights thrown away).
-import { createHash } from 'node:crypto';
 import type { Tensor } from '../autograd/tensor.js';
 import { CpuBackend } from '../cpu/backend.js';
 import { CHECKPOINT_FORMAT, CheckpointError, checkState, parseCheckpoint } from '../nn/checkpoint.js';
@@ -17,8 +16,7 @@ import { cnnStateTensors } from '../train/cnn_run.js';
 import { ganConventions, ganPreprocessing, type GanConfig } from '../gan/models.js';
 import { makeGan } from '../gan/train.js';
 import { ganStateTensors } from '../gan/run.js';
-
-export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+import { sha256 } from '../node/checkpoint.js';
 
 /** format-1 checkpoint bytes → format-2 bytes (see the file's header); `name` for messages */
 export function upgradeCheckpoint(bytes: Uint8Array, name: string): Uint8Array {
@@ -42,9 +40,10 @@ export function upgradeCheckpoint(bytes: Uint8Array, name: string): Uint8Array {
   checkState(parsed, present, { name });
   const tensors: Record<string, TensorToWrite> = {};
   for (const [k, t] of Object.entries(v1ToV2Tensors(parsed.file.tensors, transposedNames(present)))) {
-    // F64 and I64 (read, never written by this engine) are written as F32 and I32, as slim copies do
+    // F64 and I64 (read, never written by this engine) are written as F32 and I32, as slim copies do; F16 stays F16
     const data = t.dtype === 'F64' ? Float32Array.from(t.data) : t.dtype === 'I64' ? Int32Array.from(t.data) : t.data as Float32Array | Int32Array | Uint8Array;
-    tensors[k] = { dtype: data instanceof Float32Array ? 'F32' : data instanceof Int32Array ? 'I32' : 'U8', shape: t.shape, data };
+    const dtype = t.dtype === 'F16' ? 'F16' : data instanceof Float32Array ? 'F32' : data instanceof Int32Array ? 'I32' : 'U8';
+    tensors[k] = { dtype, shape: t.shape, data };
   }
   const metadata: Record<string, string> = { format: CHECKPOINT_FORMAT };
   const entries = { ...meta, ...added, upgradedFrom: { format: FORMAT_V1, sha256: sha256(bytes) } };

@@ -1,6 +1,7 @@
 // cpu/backend.ts — the float64 CPU reference backend: every primitive kernel as plain loops, written for clarity.
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
-import { activationRef, conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
+import { activationRef, unaryRef } from './activation.js';
+import { conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
 import type { AdamHyper, Activation, ArenaLayout, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
 import { adamMultiRef, adamRef } from './adam.js';
 import { emaUpdateRef } from './ema.js';
@@ -13,24 +14,6 @@ type Arr = Float64Array | Int32Array;
 const arr = (s: Store) => s as Arr;
 const f64 = (s: Store) => s as Float64Array;
 
-export function unaryRef(op: UnaryOp, x: number, a: number): number {
-  switch (op) {
-    case 'neg': return -x;
-    case 'exp': return Math.exp(x);
-    case 'log': return Math.log(x);
-    case 'tanh': return Math.tanh(x);
-    case 'sigmoid': return 1 / (1 + Math.exp(-x));
-    case 'relu': return x > 0 ? x : 0;
-    case 'leaky_relu': return x > 0 ? x : a * x;
-    case 'add_s': return x + a;
-    case 'mul_s': return x * a;
-    case 'rsub_s': return a - x;
-    case 'square': return x * x;
-    case 'sqrt': return Math.sqrt(x);
-    case 'recip': return 1 / x;
-    case 'abs': return Math.abs(x);
-  }
-}
 /** d op(x) / dx, given x and y = op(x) */
 export function unaryDerivRef(op: UnaryOp, x: number, y: number, a: number): number {
   switch (op) {

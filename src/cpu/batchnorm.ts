@@ -3,7 +3,7 @@
 // are each group's slice of the arrays through the ungrouped reference: what running each group alone would give.
 import { batchnormGroups, type BatchnormDims, type BatchnormEpilogue } from '../autograd/backend.js';
 import { dropThreshold, dropoutAt } from '../autograd/random.js';
-import { activationRef } from './conv2d.js';
+import { activationRef } from './activation.js';
 
 /** per group g: its dims alone (dg), and where its x [N/G][C][L] lies (from xs, n values); its statistics' C values
  * lie at g·C */

@@ -1,10 +1,6 @@
 // cpu/conv2d.ts — float64 reference of 2-D convolution (NCHW) and its two gradients, as direct loops.
 import type { Activation, ConvDims } from '../autograd/backend.js';
-import { unaryRef } from './backend.js';
-
-export function activationRef(act: Activation, v: number, alpha: number): number {
-  return act === 'none' ? v : unaryRef(act, v, alpha);
-}
+import { activationRef } from './activation.js';
 
 /** visit every (n, k, p, q, c, r, s) whose input pixel is inside the image */
 function forEachTap(d: ConvDims, fn: (yi: number, xi: number, wi: number) => void): void {

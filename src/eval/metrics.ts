@@ -1,6 +1,6 @@
 // eval/metrics.ts — how good are generated images, as judged by our trained CNN classifier:
-//   * classify: the classifier's 128-d penultimate features and its predicted class for every image (eval mode,
-//     no gradients, batched; images as Float32Array [N·784] in [0, 1] — GAN output in [−1, 1] goes through
+//   * classify: the classifier's 128-d penultimate features, its logits and predicted class for every image (eval
+//     mode, no gradients, batched; images as Float32Array [N·784] in [0, 1] — GAN output in [−1, 1] goes through
 //     `fromSymmetric` first);
 //   * accuracy: does the classifier see the class the generator was asked for? overall, per class, confusion
 //     matrix [intended][predicted];
@@ -9,6 +9,8 @@
 //   * FID: the Fréchet distance (src/eval/frechet.ts) between generated and real (test set) features, next to the
 //     real-vs-real floor (training images against the test set) — the value a perfect generator would get with
 //     this many samples. Both depend on the sample counts and on the classifier, so both are reported with them.
+// KID and precision/recall on the same features are in src/eval/kid_prc.ts, the classifier score on the logits
+// in src/eval/isc.ts.
 // Pure engine code (Backend, no Node); src/eval/run_eval.ts does the files.
 import type { Backend } from '../autograd/backend.js';
 import { Tensor, noGrad, tidy } from '../autograd/tensor.js';
@@ -50,6 +52,8 @@ export interface Classified {
   features: Float32Array;
   /** [count] argmax of the logits */
   predictions: Int32Array;
+  /** [count·classes] the logits (the classifier score's input, src/eval/isc.ts) */
+  logits: Float32Array;
 }
 
 /**
@@ -64,6 +68,7 @@ export async function classify(be: Backend, model: Cnn, images: Float32Array, ba
   const classes = model.config.classes;
   const features = new Float32Array(n * dim);
   const predictions = new Int32Array(n);
+  const allLogits = new Float32Array(n * classes);
   const wasTraining = model.training;
   model.eval();
   try {
@@ -78,6 +83,7 @@ export async function classify(be: Backend, model: Cnn, images: Float32Array, ba
       );
       features.set(await f.toArray(), i * dim);
       const l = await logits.toArray();
+      allLogits.set(l, i * classes);
       for (let k = 0; k < m; k++) {
         let best = 0;
         for (let c = 1; c < classes; c++) if (l[k * classes + c] > l[k * classes + best]) best = c;
@@ -88,7 +94,7 @@ export async function classify(be: Backend, model: Cnn, images: Float32Array, ba
   } finally {
     model.train(wasTraining);
   }
-  return { count: n, dim, features, predictions };
+  return { count: n, dim, features, predictions, logits: allLogits };
 }
 
 export interface ClassAccuracy {

@@ -2,6 +2,12 @@
 // pair) with a trained CNN classifier and writes the results into a directory: results.json (every number),
 // the figures (PNG grids, SVG charts) and report.html (src/report/html.ts). What is computed is chosen by `what`:
 //   fid       FID of n generated samples against the real test set, and the real-vs-real floor (train vs test)
+//   kid       KID (kernel distance, unbiased MMD²) on the same features: mean ± std over random subset pairs
+//   prc       improved precision and recall (k-NN manifolds, k = 3) on the same features, and their F-score
+//   isc       the classifier score: the Inception Score formula on the classifier's logits (mean ± std over
+//             splits), next to the real test images' (when the real test set is classified for another part)
+//             (kid, prc and isc are torch-fidelity's set beside FID, on the features and logits of the one
+//             classifier pass FID uses: src/eval/kid_prc.ts, src/eval/isc.ts)
 //   accuracy  does the classifier see the intended class (overall, per class, confusion matrix)
 //   balance   predicted-class shares of samples drawn with uniform labels
 //   truncation the truncation trick (GAN only): the same n samples with their noise truncated at each threshold,
@@ -24,6 +30,7 @@ import type { Cnn, CnnConfig } from '../models/cnn.js';
 import type { GanGenerator } from '../gan/models.js';
 import { generate } from '../gan/train.js';
 import { loadGanModels, type GanWeights } from '../gan/load.js';
+import { SHIP_GAN } from '../gan/ship.js';
 import { readCheckpoint } from '../node/checkpoint.js';
 import { loadClassifier } from '../train/cnn_run.js';
 import { gridPng } from '../node/png.js';
@@ -34,9 +41,13 @@ import { readSamplePair } from './idx_samples.js';
 import { accuracyOf, classBalance, classify, Classified, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes, AccuracyResult, BalanceResult, FidResult } from './metrics.js';
 import { classSweepGrid, interpolationGrid, truncationGrid, pcaFit, pcaProject, silhouette, stratifiedIndices, takeRows, tsne, ImageGrid, Silhouette } from './latent.js';
 import { augmentationStudy, AugmentOptions, AugmentResult } from './augment.js';
+import { kidPrc, KidOptions, KidResult, PrcOptions, PrcResult } from './kid_prc.js';
+import { isc, IscOptions, IscResult } from './isc.js';
 
-export type EvalWhat = 'fid' | 'accuracy' | 'balance' | 'truncation' | 'latent' | 'augment' | 'report';
-export const EVAL_WHAT: EvalWhat[] = ['fid', 'accuracy', 'balance', 'truncation', 'latent', 'augment', 'report'];
+export type EvalWhat =
+  'fid' | 'kid' | 'prc' | 'isc' | 'accuracy' | 'balance' | 'truncation' | 'latent' | 'augment' | 'report';
+export const EVAL_WHAT: EvalWhat[] =
+  ['fid', 'kid', 'prc', 'isc', 'accuracy', 'balance', 'truncation', 'latent', 'augment', 'report'];
 /** the truncation study's default thresholds (BigGAN's range; below 0.5 most samples of a class look alike) */
 export const TRUNCATION_THRESHOLDS = [2, 1.5, 1, 0.5];
 
@@ -67,6 +78,12 @@ export interface EvalGanOptions {
   /** images per classifier / generator batch (default 500) */
   batch?: number;
   latent?: { perClass?: number; steps?: number; sweepRows?: number; tsneIterations?: number; perplexity?: number };
+  /** KID's subsets (default 100 of 1000 rows, drawn with `seed`) */
+  kid?: Omit<KidOptions, 'seed'>;
+  /** precision/recall's k (default 3) */
+  prc?: PrcOptions;
+  /** the classifier score's splits (default 10; samples shuffled with `seed`) */
+  isc?: Omit<IscOptions, 'seed' | 'shuffle'>;
   /** the truncation study's thresholds (default TRUNCATION_THRESHOLDS) */
   truncation?: number[];
   /** the augmentation study's settings (default: 10 epochs, batch 64, lr 1e-3, the classifier checkpoint's architecture, all real training images) */
@@ -99,6 +116,12 @@ export interface EvalResults {
   seed: number;
   what: EvalWhat[];
   fid?: FidResult;
+  /** KID of the generated against the real test set's features (each subset's value left out) */
+  kid?: Omit<KidResult, 'values'>;
+  /** precision and recall of the generated against the real test set's features */
+  prc?: PrcResult;
+  /** the classifier score of the generated samples; `real` the real test images' (when they were classified) */
+  isc?: IscResult & { real?: IscResult };
   /** generated samples vs their intended labels; `real` is the classifier on real test images (when FID ran) */
   accuracy?: AccuracyResult & { real?: { acc: number; count: number } };
   balance?: BalanceResult;
@@ -171,7 +194,7 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   let labels: Int32Array;
   let idxSet: LabelledImages | null = null;
   if (opts.ganCheckpoint) {
-    const loaded = loadGanModels(be, readCheckpoint(opts.ganCheckpoint), opts.ganCheckpoint, opts.weights);
+    const loaded = loadGanModels(be, readCheckpoint(opts.ganCheckpoint, SHIP_GAN(opts.ganCheckpoint)), opts.ganCheckpoint, opts.weights);
     cleanup.push(() => {
       for (const m of [loaded.G, loaded.D]) m.dispose();
     });
@@ -195,7 +218,8 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
 
   // --- classifier passes -------------------------------------------------------------------------------------
   const results: EvalResults = { version: 1, created: new Date().toISOString(), source, classifier, n: count, seed, what: opts.what, files, notes, seconds: 0 };
-  const needGen = what.has('fid') || what.has('accuracy') || what.has('balance') || what.has('latent') || what.has('truncation');
+  // every part but the augmentation study and the report reads the generated samples' classifier pass
+  const needGen = opts.what.some((w) => w !== 'augment' && w !== 'report');
   let gen: Classified | null = null;
   if (needGen) {
     log(`classifying ${count} samples`);
@@ -222,6 +246,39 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
     results.fid = fidFromFeatures(gG, gR, gF, classifier.name);
     log(`FID ${results.fid.fid.toFixed(3)} (floor ${results.fid.realFloor?.toFixed(3)}) with ${count} samples vs ${rt.labels.length} real`);
     if (count < 2 * gen!.dim) notes.push(`FID with ${count} samples in ${gen!.dim} dimensions: the covariance is poorly estimated (want ≫ ${gen!.dim}); compare only at equal counts`);
+  }
+  if (what.has('kid') || what.has('prc')) {
+    // one float64 pass over every pair of feature vectors serves both (host side: ~30 s at 10 000 × 10 000)
+    const rt = await realTestSet();
+    const parts = [what.has('kid') && 'KID', what.has('prc') && 'precision/recall'].filter(Boolean).join(' and ');
+    log(`${parts}: ${count} generated vs ${rt.labels.length} real feature vectors`);
+    const t = performance.now();
+    const r = kidPrc(gen!.features, rt.c.features, gen!.dim, {
+      kid: what.has('kid') ? { ...opts.kid, seed } : null, prc: what.has('prc') ? opts.prc ?? {} : null,
+    });
+    const s = ((performance.now() - t) / 1000).toFixed(1);
+    if (r.kid) {
+      const { values: _, ...k } = r.kid;
+      results.kid = k;
+      const about = `${k.subsets} subsets of ${k.subsetSize}; ${s} s`;
+      log(`KID ${k.mean.toExponential(3)} ± ${k.std.toExponential(2)} (${about})`);
+      if (k.subsetSize < k.requestedSize) {
+        const fewer = Math.min(k.nGenerated, k.nReal);
+        notes.push(`KID subsets of ${k.subsetSize} rows, not ${k.requestedSize}: the smaller set has only ${fewer}`);
+      }
+    }
+    if (r.prc) {
+      results.prc = r.prc;
+      log(`precision ${r.prc.precision.toFixed(4)}, recall ${r.prc.recall.toFixed(4)} (k = ${r.prc.k}; ${s} s)`);
+    }
+  }
+  if (what.has('isc')) {
+    const o = { ...opts.isc, seed };
+    const g = isc(gen!.logits, classes, o);
+    // the real test images' score for reference, when another part classified them anyway
+    results.isc = realTest ? { ...g, real: isc(realTest.c.logits, classes, o) } : g;
+    const real = results.isc.real ? `; real test images ${results.isc.real.mean.toFixed(3)}` : '';
+    log(`classifier score ${g.mean.toFixed(3)} ± ${g.std.toFixed(3)} (${g.splits} splits)${real}`);
   }
   if (what.has('accuracy')) {
     const acc = accuracyOf(gen!.predictions, labels, classes);
@@ -486,6 +543,9 @@ function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<strin
     sampleGrids: tf.grids,
     samples: { caption: `Evaluated samples: the first ten of each class (a row per class, ${CLASS_NAMES.join(', ')}).`, png: samplesPng },
     fid: r.fid,
+    kid: r.kid,
+    prc: r.prc,
+    isc: r.isc,
     accuracy: r.accuracy ? { ...r.accuracy, realAcc: r.accuracy.real?.acc, realCount: r.accuracy.real?.count } : undefined,
     balance: r.balance,
     truncation,

@@ -59,7 +59,10 @@ export function loadGanModels(be: Backend, src: Uint8Array | Safetensors | Parse
   const gen = new Generator(0);
   const G = new GanGenerator(be, gen, config);
   const D = new GanDiscriminator(be, gen, config);
-  const average = weights === 'average' && Object.keys(parsed.file.tensors).some((k) => k.startsWith(AVERAGE));
+  const names = Object.keys(parsed.file.tensors);
+  const average = weights === 'average' && names.some((k) => k.startsWith(AVERAGE));
+  if (!average && !names.some((k) => k.startsWith('G.')) && names.some((k) => k.startsWith(AVERAGE)))
+    throw new CheckpointError(`${name}: holds the generator's weight average only (a shipped file), not its trained weights; leave out --weights trained`);
   try {
     assignState(pickGenerator(modelOnly(parsed), average), ganModelTensors(G, D), { name });
   } catch (e) {
@@ -77,4 +80,24 @@ export function slimGanCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Uint8
   const meta = parsed.meta as Record<string, any>;
   if (meta.model !== 'cgan' && meta.model !== 'acgan') throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, not a GAN`);
   return slimCheckpointBytes(parsed, isOptimizerTensor, ['position']);
+}
+
+/** tensors stored as F16 in a shipped GAN: weights of at least this many values (biases, batchnorm stay F32) */
+export const SHIP_HALF_MIN = 4096;
+
+/**
+ * The file the repo ships for a GAN (models/cgan.safetensors): the networks a user samples and evaluates with,
+ * nothing for training — the generator's weight average where the run kept one (else its trained weights) and
+ * the discriminator, no optimizer moments, no resume position; weights of ≥ SHIP_HALF_MIN values stored as F16
+ * (half the bytes; the scores are checked to stay the same). `extraMeta` (e.g. where it came from) is added.
+ */
+export function shipGanBytes(bytes: Uint8Array, name = 'checkpoint', extraMeta: Record<string, unknown> = {}): Uint8Array {
+  const parsed = parseCheckpoint(bytes, { name });
+  const meta = parsed.meta as Record<string, any>;
+  if (meta.model !== 'cgan' && meta.model !== 'acgan') throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, not a GAN`);
+  const hasAverage = Object.keys(parsed.file.tensors).some((k) => k.startsWith(AVERAGE));
+  const drop = (k: string) => isOptimizerTensor(k) || (hasAverage && k.startsWith('G.'));
+  const half = (k: string, shape: readonly number[]) => k.endsWith('.weight') && shape.reduce((a, b) => a * b, 1) >= SHIP_HALF_MIN;
+  const shipped = { weights: hasAverage ? 'average' : 'trained', storage: `F16 for weights of >= ${SHIP_HALF_MIN} values, F32 otherwise`, ...extraMeta };
+  return slimCheckpointBytes(parsed, drop, ['position', 'rng'], { shipped }, half);
 }

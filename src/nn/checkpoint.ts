@@ -1,8 +1,9 @@
 // checkpoint.ts — engine state (named tensors plus JSON-able facts: config, epoch, RNG state, optimizer step…) to
 // safetensors bytes and back. Pure TypeScript (no Node imports); src/node/checkpoint.ts reads and writes files.
 //
-// In the file: every tensor under its name (f32 → F32, i32 → I32) in PyTorch's layout (Linear weights [out, in],
-// transposed from the engine's [in, out]: src/nn/torch_layout.ts); `__metadata__` holds "format" =
+// In the file: every tensor under its name (f32 → F32, i32 → I32; F16 read as f32, for shipped weights) in
+// PyTorch's layout (Linear weights [out, in], transposed from the engine's [in, out]: src/nn/torch_layout.ts);
+// `__metadata__` holds "format" =
 // CHECKPOINT_FORMAT (a plain string) and one entry per `meta` key, its value JSON-stringified (so "model": "cnn"
 // is stored as the string "\"cnn\""). Any safetensors reader (Python's included) can open the file. Files of
 // format 1 load too, converted on load (src/nn/checkpoint_v1.ts).
@@ -157,7 +158,7 @@ export function checkState(src: Uint8Array | Safetensors | ParsedCheckpoint, exp
   const problems: string[] = [];
   for (const [k, spec] of Object.entries(expected)) {
     const t = have[k];
-    const ok = spec.dtype === 'f32' ? t.dtype === 'F32' || t.dtype === 'F64' : t.dtype === 'I32' || t.dtype === 'I64';
+    const ok = spec.dtype === 'f32' ? t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'F64' : t.dtype === 'I32' || t.dtype === 'I64';
     const want = fileShape(spec, spec.shape, pytorchLayout(parsed)); // shapes as the file holds them
     if (!ok) problems.push(`${k}: dtype ${t.dtype} in the checkpoint, model wants ${spec.dtype}`);
     else if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i]))
@@ -235,13 +236,17 @@ export function renameTensors(parsed: ParsedCheckpoint, rename: (name: string) =
 /**
  * Safetensors bytes of a slim copy: the tensors `drop` does not name, the same metadata less the keys in
  * `dropMeta` (e.g. a resume position), plus `"slim": true` and any `extraMeta`. For inference-only files: a
- * browser download, the shipped evaluation classifier.
+ * browser download, the shipped evaluation classifier and GANs. Float tensors stored as F16 stay F16, and those
+ * `half` names become F16 (the shipped GANs' large weights).
  */
-export function slimCheckpointBytes(parsed: ParsedCheckpoint, drop: (name: string) => boolean, dropMeta: string[] = [], extraMeta: Record<string, unknown> = {}): Uint8Array {
+export function slimCheckpointBytes(parsed: ParsedCheckpoint, drop: (name: string) => boolean, dropMeta: string[] = [], extraMeta: Record<string, unknown> = {},
+  half: (name: string, shape: readonly number[]) => boolean = () => false): Uint8Array {
   const tensors: Record<string, TensorToWrite> = {};
   for (const [k, t] of Object.entries(withoutTensors(parsed, drop).file.tensors)) {
     const data = t.dtype === 'F64' ? Float32Array.from(t.data) : t.dtype === 'I64' ? Int32Array.from(t.data) : t.data as Float32Array | Int32Array | Uint8Array;
-    tensors[k] = { dtype: data instanceof Float32Array ? 'F32' : data instanceof Int32Array ? 'I32' : 'U8', shape: t.shape, data };
+    const float = data instanceof Float32Array;
+    const dtype = float ? (t.dtype === 'F16' || half(k, t.shape) ? 'F16' : 'F32') : data instanceof Int32Array ? 'I32' : 'U8';
+    tensors[k] = { dtype, shape: t.shape, data };
   }
   const metadata: Record<string, string> = { format: parsed.format ?? '' };
   for (const [k, v] of Object.entries({ ...parsed.meta, ...extraMeta })) if (!dropMeta.includes(k)) metadata[k] = JSON.stringify(v);

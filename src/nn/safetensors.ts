@@ -16,28 +16,30 @@
 // Decoding checks everything the reference reader checks and says what is wrong: the length fields, the JSON,
 // each entry's dtype, shape and offsets, duplicate names, the metadata's types. Decoded data is always a fresh
 // copy (never a view of `bytes`). Dtypes: F32, I32, U8 both ways; F64 and I64 read only (I64 values must be
-// integers of magnitude < 2^53, which a JS number holds exactly; both come back as Float64Array).
+// integers of magnitude < 2^53, which a JS number holds exactly; both come back as Float64Array). F16 both ways
+// (IEEE half): read as Float32Array (exact); written from a Float32Array, each value rounded to the nearest half
+// (ties to even), refusing values beyond half's range (±65504) rather than storing infinities.
 
 export class SafetensorsError extends Error {}
 
 /** dtypes this module reads */
-export type SafeDType = 'F32' | 'I32' | 'U8' | 'F64' | 'I64';
+export type SafeDType = 'F32' | 'F16' | 'I32' | 'U8' | 'F64' | 'I64';
 /** dtypes this module writes */
-export type WritableDType = 'F32' | 'I32' | 'U8';
+export type WritableDType = 'F32' | 'F16' | 'I32' | 'U8';
 
 export type SafeData = Float32Array | Int32Array | Uint8Array | Float64Array;
 
 export interface SafeTensor {
   dtype: SafeDType;
   shape: number[];
-  /** F32 → Float32Array, I32 → Int32Array, U8 → Uint8Array, F64 and I64 → Float64Array */
+  /** F32 and F16 → Float32Array, I32 → Int32Array, U8 → Uint8Array, F64 and I64 → Float64Array */
   data: SafeData;
 }
 
 export interface TensorToWrite {
   dtype: WritableDType;
   shape: readonly number[];
-  /** F32 → Float32Array, I32 → Int32Array, U8 → Uint8Array (exactly that type, shape's product elements) */
+  /** F32 and F16 → Float32Array, I32 → Int32Array, U8 → Uint8Array (exactly that type, shape's product elements) */
   data: Float32Array | Int32Array | Uint8Array;
 }
 
@@ -48,11 +50,11 @@ export interface Safetensors {
 }
 
 /** bytes per element */
-const SIZE: Record<SafeDType, number> = { F32: 4, I32: 4, U8: 1, F64: 8, I64: 8 };
-/** the writer's sort key: Python safetensors' Dtype enum order (BOOL < U8 < … < I32 < U32 < F32 < F64 < I64 < U64) */
-const RANK: Record<WritableDType, number> = { U8: 1, I32: 13, F32: 15 };
+const SIZE: Record<SafeDType, number> = { F32: 4, F16: 2, I32: 4, U8: 1, F64: 8, I64: 8 };
+/** the writer's sort key: Python safetensors' Dtype enum order (BOOL < U8 < … < F16 < BF16 < I32 < U32 < F32 < …) */
+const RANK: Record<WritableDType, number> = { U8: 1, F16: 11, I32: 13, F32: 15 };
 /** dtypes in the safetensors spec that this engine does not handle (named as such in errors) */
-const OTHER_SPEC_DTYPES = new Set(['BOOL', 'I8', 'I16', 'U16', 'F16', 'BF16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64']);
+const OTHER_SPEC_DTYPES = new Set(['BOOL', 'I8', 'I16', 'U16', 'BF16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64']);
 
 /** the reference reader's limit on the JSON header */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -97,11 +99,13 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metada
     const what = `encodeSafetensors: tensor "${name}"`;
     if (name === '__metadata__') throw new SafetensorsError(`${what}: the name __metadata__ is reserved for the metadata`);
     if (!t || typeof t !== 'object') throw new SafetensorsError(`${what}: not a {dtype, shape, data} object`);
-    if (!(t.dtype in RANK)) throw new SafetensorsError(`${what}: dtype ${JSON.stringify(t.dtype)} cannot be written (F32, I32 or U8)`);
-    const want = t.dtype === 'F32' ? Float32Array : t.dtype === 'I32' ? Int32Array : Uint8Array;
+    if (!(t.dtype in RANK)) throw new SafetensorsError(`${what}: dtype ${JSON.stringify(t.dtype)} cannot be written (F32, F16, I32 or U8)`);
+    const want = t.dtype === 'F32' || t.dtype === 'F16' ? Float32Array : t.dtype === 'I32' ? Int32Array : Uint8Array;
     if (!(t.data instanceof want)) throw new SafetensorsError(`${what}: dtype ${t.dtype} needs a ${want.name}, got ${t.data?.constructor?.name ?? typeof t.data}`);
     const n = elementCount(t.shape, what);
     if (t.data.length !== n) throw new SafetensorsError(`${what}: shape ${fmtShape(t.shape)} has ${n} elements but data has ${t.data.length}`);
+    // F16: the halves' bits (little-endian) stand in for the data from here on
+    if (t.dtype === 'F16') return { name, t: { ...t, data: new Uint8Array(toHalfBits(t.data as Float32Array, what).buffer) } };
     return { name, t };
   });
   entries.sort((a, b) => RANK[b.t.dtype] - RANK[a.t.dtype] || compareUtf8(a.name, b.name));
@@ -133,8 +137,60 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metada
   for (const { t } of entries) {
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     out.set(bytes, at);
-    if (!LITTLE_ENDIAN) swapBytes(out.subarray(at, at + bytes.length), SIZE[t.dtype]);
+    if (!LITTLE_ENDIAN && t.dtype !== 'F16') swapBytes(out.subarray(at, at + bytes.length), SIZE[t.dtype]);
     at += bytes.length;
+  }
+  return out;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** IEEE half bits of each value, little-endian, rounded to nearest (ties to even); beyond ±65504 is an error */
+export function toHalfBits(src: Float32Array, what = 'toHalfBits'): Uint16Array {
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    f32[0] = src[i];
+    const x = u32[0];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    let h: number;
+    if (exp === 0xff) {
+      if (mant) throw new SafetensorsError(`${what}: NaN at index ${i} cannot be stored`);
+      throw new SafetensorsError(`${what}: ${src[i]} at index ${i} cannot be stored`);
+    } else if (exp > 142) {
+      throw new SafetensorsError(`${what}: ${src[i]} at index ${i} is beyond F16's range (±65504); store it as F32`);
+    } else if (exp >= 113) {
+      // normal half: 10 mantissa bits, round to nearest even on the 13 dropped
+      h = ((exp - 112) << 10) | (mant >>> 13);
+      const rest = mant & 0x1fff;
+      if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // may carry into the exponent: still right
+      if (h >= 0x7c00) throw new SafetensorsError(`${what}: ${src[i]} at index ${i} rounds beyond F16's range (±65504); store it as F32`);
+    } else if (exp >= 102) {
+      // subnormal half: shift the implicit 1 in, round to nearest even
+      mant |= 0x800000;
+      const shift = 126 - exp; // 14..24
+      h = mant >>> shift;
+      const rest = mant & ((1 << shift) - 1);
+      const halfway = 1 << (shift - 1);
+      if (rest > halfway || (rest === halfway && (h & 1))) h++;
+    } else h = 0; // below half the smallest subnormal: ±0
+    out[i] = sign | h;
+  }
+  if (!LITTLE_ENDIAN) swapBytes(new Uint8Array(out.buffer), 2);
+  return out;
+}
+
+/** the values of little-endian IEEE half bits (exact) */
+export function fromHalfBits(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >>> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    out[i] = exp === 0 ? sign * mant * 2 ** -24 : exp === 31 ? (mant ? NaN : sign * Infinity) : sign * (1024 + mant) * 2 ** (exp - 25);
   }
   return out;
 }
@@ -208,7 +264,7 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'checkpoint'): Safet
     if (typeof e.dtype !== 'string') fail(`${what}: missing or non-string "dtype"`);
     const dtype = e.dtype as string;
     if (!(dtype in SIZE)) {
-      if (OTHER_SPEC_DTYPES.has(dtype)) fail(`${what}: dtype ${dtype} is not supported by this engine (F32, I32, U8, F64, I64)`);
+      if (OTHER_SPEC_DTYPES.has(dtype)) fail(`${what}: dtype ${dtype} is not supported by this engine (F32, F16, I32, U8, F64, I64)`);
       fail(`${what}: unknown dtype ${JSON.stringify(dtype)}`);
     }
     if (!Array.isArray(e.shape)) fail(`${what}: missing or non-array "shape"`);
@@ -264,6 +320,7 @@ function readData(bytes: Uint8Array, begin: number, end: number, dtype: SafeDTyp
     return out;
   }
   if (!LITTLE_ENDIAN) swapBytes(raw, SIZE[dtype]);
+  if (dtype === 'F16') return fromHalfBits(new Uint16Array(raw.buffer));
   return dtype === 'F32' ? new Float32Array(raw.buffer) : dtype === 'I32' ? new Int32Array(raw.buffer) : new Float64Array(raw.buffer);
 }
 

@@ -2,11 +2,13 @@
 // bytes go to `<path>.tmp-<pid>`, are fsynced, and the temp file is renamed over the target (then the directory
 // is fsynced where the OS allows), so a crash or an error mid-write leaves the previous checkpoint intact and a
 // failed write removes its temp file. Reads say whether the file is missing, unreadable, or not a (complete)
-// safetensors file.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+// safetensors file. A shipped file (models/) has `<file>.sha256` beside it: every read checks it, since scores
+// measured with a changed file would not be the recorded ones.
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { decodeSafetensors, type Safetensors } from '../nn/safetensors.js';
-import { stateToSafetensors, type EngineState } from '../nn/checkpoint.js';
+import { CheckpointError, stateToSafetensors, type EngineState } from '../nn/checkpoint.js';
 
 export class CheckpointFileError extends Error {}
 
@@ -46,13 +48,48 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   }
 }
 
-/** read and decode a checkpoint file; throws CheckpointFileError (missing, unreadable) or SafetensorsError (damaged) */
-export function readCheckpoint(path: string): Safetensors {
-  return decodeSafetensors(readCheckpointBytes(path), path);
+/**
+ * Read and decode a checkpoint file; throws CheckpointFileError (missing, unreadable), CheckpointError (not the
+ * file its .sha256 records) or SafetensorsError (damaged)
+ */
+export function readCheckpoint(path: string, ship?: string): Safetensors {
+  return decodeSafetensors(readCheckpointBytes(path, ship), path);
 }
 
-/** a checkpoint file's bytes, with CheckpointFileError for a missing or unreadable file */
-export function readCheckpointBytes(path: string): Uint8Array {
+export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Where `<path>.sha256` exists, `bytes` must have that hash: a CheckpointError otherwise, saying how to get
+ * the recorded file back or to record a new one (`ship`: the command that writes it).
+ */
+export function checkRecordedHash(path: string, bytes: Uint8Array, ship = 'its --ship command'): void {
+  const recorded = `${path}.sha256`;
+  if (!existsSync(recorded)) return;
+  const want = readFileSync(recorded, 'utf8').trim().split(/\s+/)[0];
+  const hash = sha256(bytes);
+  if (want !== hash)
+    throw new CheckpointError(`${path}: SHA-256 ${hash} differs from the one recorded in ${recorded} (${want}): the file changed, so its scores would not be the recorded ones; restore it (git checkout -- ${path}) or ship a new one with ${ship}`);
+}
+
+/** write `bytes` to `path` and `<path>.sha256` beside it (both atomically); returns the hash */
+export function writeWithHash(path: string, bytes: Uint8Array): string {
+  writeFileAtomic(path, bytes);
+  const hash = sha256(bytes);
+  writeFileAtomic(`${path}.sha256`, new TextEncoder().encode(`${hash}  ${basename(path)}\n`));
+  return hash;
+}
+
+/**
+ * A checkpoint file's bytes, with CheckpointFileError for a missing or unreadable file, CheckpointError for one
+ * that differs from the hash recorded beside it (`ship` names the command that writes a new one).
+ */
+export function readCheckpointBytes(path: string, ship?: string): Uint8Array {
+  const bytes = readFileBytes(path);
+  checkRecordedHash(path, bytes, ship);
+  return bytes;
+}
+
+function readFileBytes(path: string): Uint8Array {
   let buf: Buffer;
   try {
     if (statSync(path).isDirectory()) throw new CheckpointFileError(`checkpoint ${path} is a directory, not a file`);

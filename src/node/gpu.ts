@@ -36,6 +36,16 @@ export async function nodeGpu(opts: DeviceOptions = {}): Promise<Gpu> {
   }
 }
 
+/**
+ * Dawn's WebGPU entry point (navigator.gpu's counterpart) that nodeGpu uses, created with DAWN_FLAGS if it is not
+ * yet: for a peer library that wants a `navigator.gpu` on the same adapter (bench/conv.js gives it to TF.js)
+ */
+export function nodeNavigatorGpu(): GPU {
+  Object.assign(globalThis, globals);
+  if (!navigatorGpu) navigatorGpu = create(DAWN_FLAGS) as unknown as GPU;
+  return navigatorGpu;
+}
+
 /** Drop the reference to Dawn so the process can exit. */
 export function releaseNodeGpu(g?: Gpu): void {
   g?.destroy();

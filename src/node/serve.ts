@@ -1,10 +1,11 @@
 // node/serve.ts — the playground's web server (`npm run playground`): Node's own http server on localhost,
 // serving the static site in dist/web/ (built by `node scripts/build.mjs --web`) and the chosen GAN checkpoint as
-// /checkpoint.safetensors (slimmed on the fly: the optimizer moments stay on disk). WebGPU needs a secure
-// context, which http://localhost and http://127.0.0.1 are.
+// /checkpoint.safetensors (slimmed on the fly: the optimizer moments stay on disk), any further GAN files (the
+// shipped ones) as /models/NAME, and the list of both as /models.json, which the page offers to switch between.
+// WebGPU needs a secure context, which http://localhost and http://127.0.0.1 are.
 import { createServer, Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import { slimGanCheckpoint } from '../gan/load.js';
 
 export interface PlaygroundOptions {
@@ -12,6 +13,8 @@ export interface PlaygroundOptions {
   root: string;
   /** a GAN checkpoint file to serve as /checkpoint.safetensors (else dist/web's own, if build:web put one there) */
   checkpoint?: string;
+  /** more GAN files the page may switch to (e.g. the shipped models/cgan.safetensors), served as /models/NAME */
+  models?: string[];
   host?: string;
   /** 0: any free port */
   port?: number;
@@ -22,6 +25,8 @@ export interface Playground {
   server: Server;
   /** what /checkpoint.safetensors serves, or null */
   checkpoint: string | null;
+  /** what /models.json lists: a name and the URL path of each GAN file the page can load */
+  models: ServedModel[];
   close(): Promise<void>;
 }
 
@@ -31,6 +36,13 @@ const TYPES: Record<string, string> = {
 };
 
 export class PlaygroundError extends Error {}
+
+export interface ServedModel {
+  /** the file it came from */
+  name: string;
+  /** its path on the server, relative to the site (checkpoint.safetensors, models/cgan.safetensors) */
+  url: string;
+}
 
 /**
  * The newest GAN checkpoint under `runsDir` (runs/NAME/checkpoint.safetensors whose metadata names a cgan or
@@ -66,6 +78,15 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     ckptBytes = slimGanCheckpoint(new Uint8Array(readFileSync(opts.checkpoint)), opts.checkpoint);
     ckptName = opts.checkpoint;
   } else if (existsSync(join(root, 'checkpoint.safetensors'))) ckptName = join(opts.root, 'checkpoint.safetensors');
+  const models: ServedModel[] = ckptName ? [{ name: ckptName, url: 'checkpoint.safetensors' }] : [];
+  const extra = new Map<string, Uint8Array>();
+  for (const f of opts.models ?? []) {
+    if (!existsSync(f)) throw new PlaygroundError(`${f}: no such file (a GAN checkpoint to serve)`);
+    const url = `models/${basename(f)}`;
+    if (extra.has(`/${url}`)) throw new PlaygroundError(`${f}: another file named ${basename(f)} is served already`);
+    extra.set(`/${url}`, slimGanCheckpoint(new Uint8Array(readFileSync(f)), f));
+    models.push({ name: f, url });
+  }
 
   const server = createServer((req, res) => {
     const send = (code: number, body: string | Uint8Array, type = 'text/plain; charset=utf-8') => {
@@ -81,6 +102,8 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     }
     if (path === '/') path = '/index.html';
     if (path === '/checkpoint.safetensors' && ckptBytes) return send(200, ckptBytes, TYPES['.safetensors']);
+    if (extra.has(path)) return send(200, extra.get(path)!, TYPES['.safetensors']);
+    if (path === '/models.json' && (opts.models?.length || ckptBytes)) return send(200, JSON.stringify(models), TYPES['.json']);
     const file = normalize(join(root, path));
     if (!file.startsWith(root + sep)) return send(403, 'outside the site');
     if (!existsSync(file) || !statSync(file).isFile()) return send(404, `${path}: not found`);
@@ -98,6 +121,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
     server,
     checkpoint: ckptName,
+    models,
     close: () => new Promise<void>((ok) => {
       server.closeAllConnections?.();
       server.close(() => ok());

@@ -1,10 +1,13 @@
 // report/html.ts — report.html for an evaluated GAN run: one self-contained file (SVG inline, PNGs as data: URIs, a
 // few lines of CSS, no scripts, nothing fetched) laid out like a short paper: summary, setup, training (loss
-// curves, sample grids by epoch), sample quality (FID, accuracy, confusion matrix, class balance), generated images
-// as training data (augmentation / TSTR table), latent space (interpolations, PCA, t-SNE, silhouettes), notes.
+// curves, sample grids by epoch), sample quality (FID; KID, precision and recall, classifier score; accuracy,
+// confusion matrix, class balance), generated images as training data (augmentation / TSTR table), latent space
+// (interpolations, PCA, t-SNE, silhouettes), notes.
 // The input is a plain object holding whatever a run has; a missing section is replaced by a one-line note, so a
 // tiny run still gets a valid report. Pure string building (no Node), so the browser playground can use it too.
 import type { BalanceResult } from '../eval/metrics.js';
+import type { KidResult, PrcResult } from '../eval/kid_prc.js';
+import type { IscResult } from '../eval/isc.js';
 import { barChart, confusionMatrix } from './svg.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 
@@ -27,6 +30,14 @@ export interface ReportFid {
   clipped?: number;
   mostNegative?: number;
 }
+
+/** KID, precision/recall and the classifier score as the evaluation computes them */
+export type ReportKid = Pick<KidResult, 'mean' | 'std' | 'subsets' | 'subsetSize' | 'nGenerated' | 'nReal' | 'dim'>;
+export type ReportPrc = Pick<PrcResult, 'precision' | 'recall' | 'fScore' | 'k' | 'nGenerated' | 'nReal' | 'dim'>;
+export type ReportIsc = Pick<IscResult, 'mean' | 'std' | 'splits' | 'n' | 'classes'> & {
+  /** the real test images' score, for reference */
+  real?: Pick<IscResult, 'mean' | 'std' | 'splits' | 'n'>;
+};
 
 export interface ReportAccuracy {
   acc: number;
@@ -75,6 +86,9 @@ export interface ReportInput {
   /** the evaluated samples (e.g. 10×10, a row per class) */
   samples?: ReportFigure;
   fid?: ReportFid;
+  kid?: ReportKid;
+  prc?: ReportPrc;
+  isc?: ReportIsc;
   accuracy?: ReportAccuracy;
   balance?: ReportBalance;
   truncation?: ReportTruncation;
@@ -87,6 +101,9 @@ export interface ReportInput {
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const pct = (v: number, d = 2) => (Number.isFinite(v) ? `${(100 * v).toFixed(d)}%` : '–');
 const num = (v: number | null | undefined, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
+/** 4 significant digits, exponent form below 10⁻³ (KID's values span orders of magnitude) */
+const sig = (v: number) =>
+  !Number.isFinite(v) ? '–' : v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toPrecision(4);
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 /** standard base64 of bytes (no Node Buffer, so this module stays browser-clean) */
@@ -156,6 +173,12 @@ export function reportHtml(r: ReportInput): string {
   // summary: the headline numbers that exist
   const headline: string[] = [];
   if (r.fid) headline.push(`FID ${num(r.fid.fid, 2)} against ${r.fid.nReal} real test images (real-vs-real floor ${num(r.fid.realFloor, 2)}), in the ${r.fid.dim}-d feature space of ${r.fid.classifier}`);
+  if (r.kid) headline.push(`KID ${sig(r.kid.mean)} ± ${sig(r.kid.std)}`);
+  if (r.prc) headline.push(`precision ${num(r.prc.precision)} and recall ${num(r.prc.recall)} (k = ${r.prc.k})`);
+  if (r.isc) {
+    const real = r.isc.real ? ` (real test images ${num(r.isc.real.mean, 2)})` : '';
+    headline.push(`classifier score ${num(r.isc.mean, 2)} of at most ${r.isc.classes}${real}`);
+  }
   if (r.accuracy) headline.push(`the classifier names the intended class of ${pct(r.accuracy.acc)} of ${r.accuracy.count} samples${r.accuracy.realAcc !== undefined ? ` (${pct(r.accuracy.realAcc)} on real test images)` : ''}`);
   if (r.balance) headline.push(`predicted classes deviate from an even ${pct(r.balance.expected, 0)} share by at most ${pct(r.balance.maxDeviation)} (${names[r.balance.worstClass] ?? r.balance.worstClass})`);
   if (r.augment?.rows.length) {
@@ -188,7 +211,36 @@ export function reportHtml(r: ReportInput): string {
     ]);
     if (r.fid.clipped) d.add(`<p>${r.fid.clipped} negative eigenvalue(s)${r.fid.mostNegative !== undefined ? ` (the most negative ${r.fid.mostNegative.toExponential(2)})` : ''} were clipped to 0 in the matrix square roots: covariances estimated from few samples, or with constant features, are singular, and round-off leaves their zero eigenvalues slightly negative.</p>`);
   } else d.missing('FID not computed in this run.');
-  d.add('<h3>3.2 Does the classifier see the intended class?</h3>');
+  d.add('<h3>3.2 Kernel distance, precision and recall, classifier score</h3>');
+  if (r.kid || r.prc || r.isc) {
+    const rows: (string | number)[][] = [];
+    if (r.kid) {
+      const about = `${r.kid.subsets} subset pairs of ${r.kid.subsetSize}; 0 expected for a perfect generator`;
+      rows.push(['KID (MMD², polynomial kernel; lower is better)', `${r.kid.nGenerated} vs ${r.kid.nReal}`,
+        `${sig(r.kid.mean)} ± ${sig(r.kid.std)}`, about]);
+    }
+    if (r.prc) {
+      const n = `${r.prc.nGenerated} vs ${r.prc.nReal}`;
+      const k = `k = ${r.prc.k} neighbours`;
+      rows.push(['precision (generated inside the real manifold)', n, num(r.prc.precision, 4), k]);
+      rows.push(['recall (real inside the generated manifold)', n, num(r.prc.recall, 4), `k = ${r.prc.k}`]);
+      rows.push(['F-score', n, num(r.prc.fScore, 4), '2PR / (P + R)']);
+    }
+    if (r.isc) {
+      const i = r.isc;
+      const real = i.real ? `; real test images ${num(i.real.mean, 3)} ± ${num(i.real.std, 3)} (${i.real.n})` : '';
+      rows.push(['classifier score (Inception Score formula; higher is better)', i.n,
+        `${num(i.mean, 3)} ± ${num(i.std, 3)}`, `${i.splits} splits; at most ${i.classes}${real}`]);
+    }
+    const dim = r.kid?.dim ?? r.prc?.dim;
+    const space = dim ? `, on the same ${dim}-d classifier features` : '';
+    const caption = `torch-fidelity's measures beside FID${space} (the classifier score on its class probabilities). `
+      + 'Like FID, they depend on our classifier and are not comparable with Inception-based values.';
+    d.table(caption, ['measure', 'samples', 'value', ''], rows);
+    const missing = [!r.kid && 'KID', !r.prc && 'precision/recall', !r.isc && 'the classifier score'].filter(Boolean);
+    if (missing.length) d.add(`<p>${esc(missing.join(', '))}: not computed in this run.</p>`);
+  } else d.missing('KID, precision/recall and the classifier score not computed in this run.');
+  d.add('<h3>3.3 Does the classifier see the intended class?</h3>');
   if (r.accuracy) {
     const a = r.accuracy;
     d.table(`Accuracy of the classifier on generated samples against the labels they were generated for${a.realAcc !== undefined ? `; on ${a.realCount ?? ''} real test images it scores ${pct(a.realAcc)}` : ''}.`, ['class', 'samples', 'correct', 'accuracy'], [
@@ -197,13 +249,13 @@ export function reportHtml(r: ReportInput): string {
     ]);
     d.figure({ caption: 'Confusion matrix of generated samples: rows the intended class, columns the class the classifier predicts.', svg: confusionMatrix(`Generated samples (accuracy ${pct(a.acc)})`, a.confusion, names) });
   } else d.missing('Accuracy not computed in this run.');
-  d.add('<h3>3.3 Class balance</h3>');
+  d.add('<h3>3.4 Class balance</h3>');
   if (r.balance) {
     const b = r.balance;
     d.figure({ caption: `Share of samples predicted as each class (labels drawn uniformly; ${b.count} samples). Dashed: the even share ${pct(b.expected, 0)}. Largest deviation ${pct(b.maxDeviation)} (${names[b.worstClass] ?? b.worstClass}); total variation ${num(b.totalVariation, 3)}.`, svg: barChart('Predicted class shares', names.map((n, c) => `${c} ${n}`), b.shares, { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' }) });
   } else d.missing('Class balance not computed in this run.');
 
-  d.add('<h3>3.4 Truncation: fidelity against variety</h3>');
+  d.add('<h3>3.5 Truncation: fidelity against variety</h3>');
   if (r.truncation?.rows.length) {
     const t = r.truncation;
     d.add('<p>The truncation trick (BigGAN): noise components outside ±t are drawn again, so the generator sees noise nearer its mode. Samples become more typical of their class, usually easier to classify, and less varied, which FID, measuring the whole distribution, charges for. The samples are the ones above (same labels, same noise), only their components outside ±t redrawn. Every other number in this report is from the untruncated samples.</p>');

@@ -1,15 +1,14 @@
 // train/cnn_run.ts — one CNN training run as the CLI does it: a run directory with metrics.jsonl, loss and
 // accuracy curves (SVG), the confusion matrix (SVG), per-class accuracy, and a checkpoint after every epoch
 // (atomic; `last.safetensors`, plus `best.safetensors` for the best validation accuracy). Resumable.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../autograd/backend.js';
 import { trainClassifier, makeClassifier, ClassifierOptions, ClassifierPosition, TrainState, EpochMetrics, EvalResult, evaluate, prepareData } from './classifier.js';
 import type { FashionMnist } from '../data/dataset.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { lineChart, confusionMatrix } from '../report/svg.js';
-import { saveCheckpoint, readCheckpoint, readCheckpointBytes, writeFileAtomic } from '../node/checkpoint.js';
+import { saveCheckpoint, readCheckpoint, readCheckpointBytes, sha256, writeWithHash } from '../node/checkpoint.js';
 import { decodeSafetensors } from '../nn/safetensors.js';
 import { parseCheckpoint, assignState, withoutTensors, slimCheckpointBytes, CheckpointError } from '../nn/checkpoint.js';
 import { Cnn, cnnConventions, cnnPreprocessing, type CnnConfig } from '../models/cnn.js';
@@ -56,7 +55,6 @@ export function loadCnn(be: Backend, path: string, lr?: number): { state: TrainS
 export const SHIPPED_CLASSIFIER = 'models/eval-classifier.safetensors';
 
 const isOptimizerTensor = (k: string) => k.startsWith('optim.');
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 export interface Classifier {
   model: Cnn;
@@ -66,20 +64,15 @@ export interface Classifier {
   sha256: string;
 }
 
+const SHIP_CLASSIFIER = (path: string) => `\`npm run eval -- cnn --checkpoint FILE --ship ${path}\``;
+
 /**
  * A trained CNN alone, in eval mode, from a full training checkpoint (its Adam moments are ignored) or a slim
  * one (`eval cnn --ship`). When `<path>.sha256` exists (as beside the shipped classifier) the file must match it:
  * FID values on another ruler are not comparable, so a changed file is refused.
  */
 export function loadClassifier(be: Backend, path: string): Classifier {
-  const bytes = readCheckpointBytes(path);
-  const hash = sha256(bytes);
-  const recorded = `${path}.sha256`;
-  if (existsSync(recorded)) {
-    const want = readFileSync(recorded, 'utf8').trim().split(/\s+/)[0];
-    if (want !== hash)
-      throw new CheckpointError(`${path}: SHA-256 ${hash} differs from the one recorded in ${recorded} (${want}): the file changed, so its scores would not be comparable; restore it (git checkout -- ${path}) or ship a new one with \`npm run eval -- cnn --checkpoint FILE --ship ${path}\``);
-  }
+  const bytes = readCheckpointBytes(path, SHIP_CLASSIFIER(path));
   const parsed = withoutTensors(parseCheckpoint(decodeSafetensors(bytes, path), { model: 'cnn', name: path }), isOptimizerTensor);
   const model = new Cnn(be, new Generator(0), parsed.meta.config as CnnConfig);
   try {
@@ -89,7 +82,7 @@ export function loadClassifier(be: Backend, path: string): Classifier {
     throw e;
   }
   model.eval();
-  return { model, meta: parsed.meta, path, sha256: hash };
+  return { model, meta: parsed.meta, path, sha256: sha256(bytes) };
 }
 
 /**
@@ -100,10 +93,7 @@ export function shipClassifier(path: string, out: string, extraMeta: Record<stri
   const parsed = parseCheckpoint(readCheckpoint(path), { model: 'cnn', name: path });
   const bytes = slimCheckpointBytes(parsed, isOptimizerTensor, ['position'], { ...extraMeta, shippedFrom: basename(path) });
   mkdirSync(dirname(out), { recursive: true });
-  writeFileAtomic(out, bytes);
-  const hash = sha256(bytes);
-  writeFileAtomic(`${out}.sha256`, new TextEncoder().encode(`${hash}  ${basename(out)}\n`));
-  return hash;
+  return writeWithHash(out, bytes);
 }
 
 export interface CnnRunResult {

@@ -1,6 +1,7 @@
 // web/playground.ts — the browser side of the GAN playground (web/index.html). Gets a WebGPU device from
 // navigator.gpu, loads a GAN checkpoint (fetched from ?checkpoint=URL, default checkpoint.safetensors beside the
-// page, or picked by the user), and wires the page: the 10×10 grid for a seed, one sample's noise moved along its
+// page, else the first of models.json; models.json's list, e.g. the shipped GANs, fills a picker to switch; or a
+// file the user opens), and wires the page: the 10×10 grid for a seed, one sample's noise moved along its
 // principal directions, interpolation between two noise vectors, and the sample's path through both networks.
 // All model computation is in ./explore.ts (shared with Node tests); this file only draws and handles events.
 // GPU work is serialised through `gpuTask` (one computation at a time, the newest request wins when the user
@@ -336,7 +337,23 @@ async function main(): Promise<void> {
   be = new GpuBackend(gpu);
   hooks.adapter = describeGpu(gpu);
   gpu.device.lost.then((info) => fail(`the GPU device was lost (${info.reason}): ${info.message}; reload the page`));
-  const url = params.get('checkpoint') ?? 'checkpoint.safetensors';
+  const served = await servedModels();
+  const url = params.get('checkpoint') ?? (served.length && !served.some((m) => m.url === 'checkpoint.safetensors') ? served[0].url : 'checkpoint.safetensors');
+  await fetchModel(url, true);
+}
+
+/** the GAN files the server offers (models.json: the run it serves and the shipped GANs), in the picker */
+async function servedModels(): Promise<{ name: string; url: string }[]> {
+  const res = await fetch('models.json').catch(() => null);
+  const list = res?.ok ? ((await res.json()) as { name: string; url: string }[]) : [];
+  const pick = $<HTMLSelectElement>('model-pick');
+  for (const m of list) pick.append(Object.assign(document.createElement('option'), { value: m.url, textContent: m.name }));
+  $('model-pick-label').hidden = list.length < 2;
+  pick.addEventListener('change', () => void fetchModel(pick.value, false));
+  return list;
+}
+
+async function fetchModel(url: string, first: boolean): Promise<void> {
   setState('loading', `${hooks.adapter} · fetching ${url}…`);
   const res = await fetch(url);
   if (!res.ok) {
@@ -344,6 +361,8 @@ async function main(): Promise<void> {
       '`npm run playground -- --run runs/NAME`.');
     return;
   }
+  const pick = $<HTMLSelectElement>('model-pick');
+  if (first && Array.from(pick.options).some((o) => o.value === url)) pick.value = url;
   const bytes = new Uint8Array(await res.arrayBuffer());
   await gpuTask('load', () => loadModel(bytes, decodeURIComponent(url.split('/').pop() || url)));
 }
