@@ -17,6 +17,8 @@ export { loadTileCache, saveTileCache, tileCachePath } from './node/tile_cache.j
 export { nodeGpu, nodeNavigatorGpu, releaseNodeGpu, NO_ADAPTER_HELP, DAWN_FLAGS } from './node/gpu.js';
 export * from './nn/safetensors.js';
 export * from './nn/checkpoint.js';
+export { FORMAT_V1, v2Name } from './nn/checkpoint_v1.js';
+export { storeTransposed, isStoredTransposed, transposedNames } from './nn/torch_layout.js';
 export { writeFileAtomic, readCheckpoint, saveCheckpoint, CheckpointFileError } from './node/checkpoint.js';
 export * from './nn/module.js';
 export * from './nn/layers.js';

@@ -285,8 +285,9 @@ test('load rejects: wrong shape (names tensor and both shapes), dtype, missing/u
   // files not written by this engine, or by another version of it
   const plain = encodeSafetensors({ scale: { dtype: 'F32', shape: [], data: new Float32Array([1]) } });
   throwsWith(() => loadStateInto(plain, { scale: tensors.scale }, cpu), C, /no "format" metadata; not a checkpoint of this engine/);
-  const v2 = encodeSafetensors({}, { format: 'fmnist-webgpu-engine/2' });
-  throwsWith(() => parseCheckpoint(v2), C, /format "fmnist-webgpu-engine\/2", expected "fmnist-webgpu-engine\/1" \(written by another version/);
+  const v3 = encodeSafetensors({}, { format: 'fmnist-webgpu-engine/3' });
+  throwsWith(() => parseCheckpoint(v3), C, /format "fmnist-webgpu-engine\/3", expected "fmnist-webgpu-engine\/2" or "fmnist-webgpu-engine\/1" \(written by another version/);
+  throwsWith(() => parseCheckpoint(encodeSafetensors({}, { format: 'fmnist-webgpu-engine/1' }), { format: CHECKPOINT_FORMAT }), C, /format "fmnist-webgpu-engine\/1", expected "fmnist-webgpu-engine\/2" \(written/);
   throwsWith(() => parseCheckpoint(encodeSafetensors({}, { format: CHECKPOINT_FORMAT, epoch: 'three' })), C, /metadata "epoch" is not JSON/);
   // a corrupt file is a SafetensorsError, named
   throwsWith(() => loadStateInto(bytes.subarray(0, bytes.length - 1), tensors, cpu, { name: 'x.st' }), SafetensorsError, /^x\.st: /);

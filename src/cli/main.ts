@@ -17,8 +17,9 @@ import { PRESETS } from '../gan/train.js';
 import { runGan, NonFiniteError } from '../gan/run.js';
 import { loadGanModels, type GanWeights } from '../gan/load.js';
 import { SHIPPED_GAN, SHIP_GAN, shipGan, writeShippedGrid } from '../gan/ship.js';
-import { readCheckpoint } from '../node/checkpoint.js';
+import { readCheckpoint, readCheckpointBytes, sha256, writeFileAtomic } from '../node/checkpoint.js';
 import { basename, dirname, join } from 'node:path';
+import { upgradeCheckpoint } from './upgrade.js';
 import { evaluateGan, EVAL_WHAT, EvalUsageError, TRUNCATION_THRESHOLDS, WEIGHTS_NOTE } from '../eval/run_eval.js';
 import type { EvalWhat } from '../eval/run_eval.js';
 import { SampleFileError } from '../eval/idx_samples.js';
@@ -29,7 +30,7 @@ import { Generator } from '../autograd/random.js';
 import { Tensor } from '../autograd/tensor.js';
 import { writeGridPng } from '../node/png.js';
 import { writeIdx } from '../data/idx.js';
-import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { CheckpointFileError } from '../node/checkpoint.js';
 import { startPlayground, newestGanRun, PlaygroundError } from '../node/serve.js';
 import { lockRunDir, RunLockError } from '../node/runlock.js';
@@ -48,6 +49,7 @@ commands:
   sample               images from a GAN (--checkpoint FILE, default the shipped ${SHIPPED_GAN.cgan}; --model acgan)
   playground           serve the browser playground on localhost (--run DIR | --checkpoint FILE [--port N]; without
                        them the newest GAN run under runs/, else the shipped GANs)
+  upgrade              rewrite a checkpoint of format 1 in format 2, PyTorch's layout (--checkpoint FILE [--out FILE])
   help                 this text; \`<command> --help\` for a command's flags`;
 
 const EVAL_HELP = `usage: npm run eval -- cnn|gan [flags]
@@ -152,6 +154,11 @@ const EVAL_CNN: Record<string, FlagSpec> = {
   data: DATA_FLAG,
   'test-subset': { type: 'int', min: 1, help: 'evaluate on the first N test images only' },
   ship: { type: 'string', help: `also write a slim copy (weights only, test accuracy in its metadata) and FILE.sha256 beside it: the evaluation classifier (${SHIPPED_CLASSIFIER})` },
+};
+
+const UPGRADE: Record<string, FlagSpec> = {
+  checkpoint: { type: 'string', help: 'a checkpoint of format 1 (written until 2026-12-04)' },
+  out: { type: 'string', help: 'where to write the format-2 file (default: over --checkpoint, atomically); FILE.sha256 is rewritten when --checkpoint has one' },
 };
 
 async function withGpu<T>(flags: Flags, fn: (gpu: Gpu, be: GpuBackend) => Promise<T>): Promise<T> {
@@ -612,6 +619,27 @@ async function evalCnnCmd(argv: string[]): Promise<number> {
   });
 }
 
+/** `upgrade`: no GPU needed; a recorded SHA-256 (FILE.sha256) must match before, and is rewritten after */
+async function upgradeCmd(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(argv, UPGRADE);
+  if (flags.help) {
+    console.log(helpText('usage: node dist/cli.js upgrade --checkpoint FILE [--out FILE]', UPGRADE));
+    return 0;
+  }
+  if (!flags.checkpoint) throw new UsageError('upgrade needs --checkpoint FILE');
+  const inp = flags.checkpoint as string, out = (flags.out as string | undefined) ?? inp;
+  const bytes = readCheckpointBytes(inp);
+  const old = sha256(bytes);
+  const recorded = existsSync(`${inp}.sha256`) ? readFileSync(`${inp}.sha256`, 'utf8').trim().split(/\s+/)[0] : null;
+  if (recorded !== null && recorded !== old) throw new CheckpointError(`${inp}: SHA-256 ${old} differs from the one recorded in ${inp}.sha256 (${recorded}); not upgrading a changed file`);
+  const upgraded = upgradeCheckpoint(bytes, inp);
+  writeFileAtomic(out, upgraded);
+  const hash = sha256(upgraded);
+  if (recorded !== null) writeFileAtomic(`${out}.sha256`, new TextEncoder().encode(`${hash}  ${basename(out)}\n`));
+  console.log(`${out}: format 2 (PyTorch's layout), the same values\nSHA-256 ${hash} (was ${old} in format 1${recorded !== null ? `; ${out}.sha256 updated` : ''})`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const cmd = argv[0] && !argv[0].startsWith('--') ? argv[0] : 'help';
   const rest = argv.slice(cmd === argv[0] ? 1 : 0);
@@ -639,6 +667,9 @@ async function main(argv: string[]): Promise<number> {
     case 'playground':
       if (model) throw new UsageError(`playground takes no positional argument ('${model}'); use --run DIR or --checkpoint FILE`);
       return playgroundCmd(rest);
+    case 'upgrade':
+      if (model) throw new UsageError(`upgrade takes no positional argument ('${model}'); use --checkpoint FILE`);
+      return upgradeCmd(rest);
     case 'eval':
       if (model === 'cnn') return evalCnnCmd(rest);
       if (model === 'gan') return evalGanCmd(rest);

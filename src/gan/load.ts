@@ -30,7 +30,8 @@ export function ganModelTensors(G: GanGenerator, D: GanDiscriminator): Record<st
   return { ...pre('G.', G.stateDict()), ...pre('D.', D.stateDict()) };
 }
 
-const isOptimizerTensor = (k: string) => /^[GD]\.optim\./.test(k);
+/** Adam's moments: optim.m.G.up1.weight (format 1's G.optim.m.up1.weight is renamed so on parsing) */
+const isOptimizerTensor = (k: string) => k.startsWith('optim.');
 const AVERAGE = 'G_ema.';
 
 /** the checkpoint with G's tensors taken from the weight average (renamed G_ema.* → G.*), or without the average */

@@ -9,7 +9,7 @@ import * as F from '../autograd/ops.js';
 import { batches, subset, type Batch } from '../data/dataset.js';
 import type { LabelledImages } from '../data/idx.js';
 import { CheckpointError, assignState, type ParsedCheckpoint } from '../nn/checkpoint.js';
-import type { GanConfig } from './models.js';
+import { ganConventions, ganPreprocessing, type GanConfig } from './models.js';
 import { GanHyper, GanState, SCALARS, StepPart, ganStep, makeGan, stepVector } from './train.js';
 
 /** where in training a checkpoint was taken: after `inEpoch` batches of epoch `epoch` + 1 (0: at an epoch end) */
@@ -172,7 +172,9 @@ export function ganStateTensors(s: GanState): Record<string, Tensor> {
   const dNames = s.D.namedParameters().map(([n]) => n);
   const pre = (p: string, r: Record<string, Tensor>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [`${p}${k}`, v]));
   return {
-    ...pre('G.', s.G.stateDict()), ...pre('D.', s.D.stateDict()), ...pre('G.', s.optG.stateTensors(gNames)), ...pre('D.', s.optD.stateTensors(dNames)),
+    // each network's state_dict under its prefix; the optimizers' moments under optim.m. / optim.v. + the full name
+    ...pre('G.', s.G.stateDict()), ...pre('D.', s.D.stateDict()),
+    ...s.optG.stateTensors(gNames.map((n) => `G.${n}`)), ...s.optD.stateTensors(dNames.map((n) => `D.${n}`)),
     ...(s.ema ? pre('G_ema.', s.ema.G.stateDict()) : {}),
   };
 }
@@ -195,7 +197,8 @@ export function ganCheckpointMeta(
   const one = s.optG.lr === s.optD.lr && s.optG.beta1 === run.hyper.beta1 && s.optD.beta1 === run.hyper.beta1;
   return {
     // the state's own average (a run resumed from a checkpoint without one keeps none, whatever opts ask)
-    model: s.config.kind, config: s.config, hyper: { ...run.hyper, lr: s.optG.lr, emaDecay: s.ema?.avg.decay ?? 0 }, preset: run.preset, seed: run.seed, epoch, step, position,
+    model: s.config.kind, config: s.config, preprocessing: ganPreprocessing(s.config), conventions: ganConventions(s.config),
+    hyper: { ...run.hyper, lr: s.optG.lr, emaDecay: s.ema?.avg.decay ?? 0 }, preset: run.preset, seed: run.seed, epoch, step, position,
     trainSubset: run.trainSubset ?? null,
     rng: { model: s.gen.state(), data: s.dataGen.state() },
     optimizer: { G: s.optG.stepCount, D: s.optD.stepCount },

@@ -21,6 +21,53 @@ import * as F from '../autograd/ops.js';
 import type { Generator } from '../autograd/random.js';
 import { Module } from '../nn/module.js';
 import { BatchNorm, Conv2d, ConvTranspose2d, Dropout, Embedding, Linear } from '../nn/layers.js';
+import { BN_MOMENTUM_CONVENTION, SAME_PADDING } from '../nn/torch_layout.js';
+
+/** the batchnorm epsilon of G and D (PyTorch's default) */
+export const GAN_BN_EPS = 1e-5;
+
+/** what the networks' inputs and outputs are (checkpoint metadata "preprocessing"; interop/pytorch reads it) */
+export function ganPreprocessing(c: GanConfig) {
+  return {
+    input: `D: images [N, 1, 28, 28] float32 (NCHW) in [−1, 1]; ` +
+      `G: noise z [N, ${c.noiseDim}] ~ N(0, 1) and labels y [N] (int, 0–${c.classes - 1})`,
+    formula: 'x = pixel · 2/255 − 1', scale: 2 / 255, offset: -1, range: [-1, 1],
+    output: 'G: images in [−1, 1] (tanh); pixel = (x + 1) · 255/2',
+  };
+}
+
+/**
+ * How G and D compute, for anyone rebuilding them in another framework (checkpoint metadata "conventions",
+ * models/README.md; interop/pytorch/models.py follows it).
+ */
+export function ganConventions(c: GanConfig) {
+  const cond = c.kind === 'acgan' ? 'acgan' : c.dCond ?? 'channel';
+  return {
+    generator: [
+      'label_map = label_fc(label_embed(y)) as [N, 1, 7, 7]; noise_maps = ReLU(noise_fc(z)) as [N, gMaps, 7, 7];',
+      'concat([noise_maps, label_map], channels) → up1 (5×5 transposed, stride 2, same, no bias) → bn1 → ReLU',
+      '→ up2 (5×5 transposed, stride 2, same) → tanh',
+    ].join(' '),
+    discriminator: [
+      cond === 'channel' ? 'input: concat([x, label_fc(label_embed(y)) as [N, 1, 28, 28]], channels);' : 'input: x;',
+      'conv1 (3×3, stride 2, same, bias) → LeakyReLU(0.2) → dropout;',
+      'conv2, conv3, conv4 (strides 1, 2, 1, same, no bias) → bn → LeakyReLU(0.2) → dropout;',
+      'features φ = flatten (C, H, W order);',
+      cond === 'projection' ? 'logit = adv(φ) + Σ label_proj(y)·φ (projection)'
+        : cond === 'acgan' ? 'logit = adv(φ), class logits = cls(φ)' : 'logit = adv(φ)',
+    ].join(' '),
+    padding: [
+      `${SAME_PADDING}: 3×3 stride 2 pads 0 at the top/left and 1 at the bottom/right (not PyTorch's padding=1);`,
+      "a transposed conv gives input·stride, i.e. PyTorch's ConvTranspose2d(padding=0) output cropped to",
+      '[p, p + input·stride) with p = floor((kernel − stride)/2) (5×5 stride 2: p = 1)',
+    ].join(' '),
+    batchnorm: { eps: GAN_BN_EPS, momentum: c.bnMomentum, momentumConvention: BN_MOMENTUM_CONVENTION },
+    linear: "weight [out, in], y = x·Wᵀ + b (PyTorch's layout); transposed conv weight [in, out, kh, kw]",
+    dropout: { p: c.dropout, note: 'inverted; off in eval mode' },
+    weights: 'G.* the trained generator, G_ema.* its weight average (samples and evaluation use it), ' +
+      "D.* the discriminator; optim.m.*/optim.v.* Adam's moments by parameter name",
+  };
+}
 
 /** called with each named intermediate activation; returns it unchanged */
 export type Observer = (name: string, t: Tensor) => Tensor;
@@ -59,7 +106,7 @@ export class GanGenerator extends Module {
     this.labelFc = this.child('label_fc', new Linear(be, c.embedDim, 49, gen, { init: 'normal_0.02' }));
     this.noiseFc = this.child('noise_fc', new Linear(be, c.noiseDim, c.gMaps * 49, gen, { init: 'normal_0.02', activation: 'relu' }));
     this.up1 = this.child('up1', new ConvTranspose2d(be, c.gMaps + 1, c.gMid, 5, gen, { stride: 2, padding: 'same', bias: false, init: 'normal_0.02' }));
-    this.bn1 = this.child('bn1', new BatchNorm(be, c.gMid, { momentum: c.bnMomentum }));
+    this.bn1 = this.child('bn1', new BatchNorm(be, c.gMid, { momentum: c.bnMomentum, eps: GAN_BN_EPS }));
     this.up2 = this.child('up2', new ConvTranspose2d(be, c.gMid, 1, 5, gen, { stride: 2, padding: 'same', activation: 'tanh', init: 'normal_0.02' }));
   }
   /**
@@ -105,7 +152,7 @@ export class GanDiscriminator extends Module {
       const stride = i % 2 === 0 ? 2 : 1;
       const bn = i > 0;
       this.convs.push(this.child(`conv${i + 1}`, new Conv2d(be, inC, ch, 3, gen, { stride, padding: 'same', bias: !bn, init: 'normal_0.02', activation: bn ? 'none' : 'leaky_relu', alpha: 0.2 })));
-      this.bns.push(bn ? this.child(`bn${i + 1}`, new BatchNorm(be, ch, { momentum: c.bnMomentum })) : null);
+      this.bns.push(bn ? this.child(`bn${i + 1}`, new BatchNorm(be, ch, { momentum: c.bnMomentum, eps: GAN_BN_EPS })) : null);
       inC = ch;
     });
     this.drop = this.child('drop', new Dropout(c.dropout, gen));

@@ -8,6 +8,7 @@ import { Tensor } from '../autograd/tensor.js';
 import type { Generator } from '../autograd/random.js';
 import { Module, Sequential, Layer } from '../nn/module.js';
 import { BatchNorm, Conv2d, Dropout, Flatten, Linear, MaxPool2d } from '../nn/layers.js';
+import { BN_MOMENTUM_CONVENTION, SAME_PADDING } from '../nn/torch_layout.js';
 
 export interface CnnConfig {
   channels: number[];
@@ -20,6 +21,33 @@ export interface CnnConfig {
 }
 
 export const SEED_CNN: CnnConfig = { channels: [32, 32, 64, 64, 128, 128], dense: 128, dropout: 0.2, bnMomentum: 0.01, bnEps: 1e-3, classes: 10 };
+
+/** what the classifier's inputs are (checkpoint metadata "preprocessing"; interop/pytorch reads it) */
+export function cnnPreprocessing() {
+  return {
+    input: 'images [N, 1, 28, 28] float32 (NCHW), 0 black … 1 white',
+    formula: 'x = pixel / 255', scale: 1 / 255, offset: 0, range: [0, 1], normalisation: 'none (no mean/std)',
+  };
+}
+
+/**
+ * How the classifier computes, for anyone rebuilding it in another framework (checkpoint metadata "conventions",
+ * models/README.md; interop/pytorch/models.py follows it): each of these changes the outputs if done otherwise.
+ */
+export function cnnConventions(c: CnnConfig) {
+  return {
+    layerOrder: [
+      'body: each conv{i} (3×3, stride 1, same) → ReLU → bn{i} (ReLU BEFORE batchnorm);',
+      'after every second conv: pool{k} (max 2×2) → drop{k};',
+      'dense: flatten (C, H, W order) → fc → ReLU → bn; dropout → out (logits; the softmax is in the loss)',
+    ].join(' '),
+    padding: `${SAME_PADDING} (3×3, stride 1: one on each side, PyTorch's padding=1)`,
+    batchnorm: { eps: c.bnEps, momentum: c.bnMomentum, momentumConvention: BN_MOMENTUM_CONVENTION },
+    linear: "weight [out, in], y = x·Wᵀ + b (PyTorch's layout); conv weight [out, in, kh, kw]",
+    dropout: { p: c.dropout, note: 'inverted (kept values scaled by 1/(1 − p)); off in eval mode' },
+    features: 'the 128-d FID features are dense.bn\'s output (before the last dropout), in eval mode',
+  };
+}
 
 export class Cnn extends Module {
   readonly body: Sequential;

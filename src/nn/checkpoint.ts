@@ -1,9 +1,12 @@
 // checkpoint.ts — engine state (named tensors plus JSON-able facts: config, epoch, RNG state, optimizer step…) to
 // safetensors bytes and back. Pure TypeScript (no Node imports); src/node/checkpoint.ts reads and writes files.
 //
-// In the file: every tensor under its name (f32 → F32, i32 → I32; F16 read as f32, for shipped weights); `__metadata__` holds "format" =
+// In the file: every tensor under its name (f32 → F32, i32 → I32; F16 read as f32, for shipped weights) in
+// PyTorch's layout (Linear weights [out, in], transposed from the engine's [in, out]: src/nn/torch_layout.ts);
+// `__metadata__` holds "format" =
 // CHECKPOINT_FORMAT (a plain string) and one entry per `meta` key, its value JSON-stringified (so "model": "cnn"
-// is stored as the string "\"cnn\""). Any safetensors reader (Python's included) can open the file.
+// is stored as the string "\"cnn\""). Any safetensors reader (Python's included) can open the file. Files of
+// format 1 load too, converted on load (src/nn/checkpoint_v1.ts).
 //
 // Loading never writes into the caller's tensors: `loadStateInto` checks the file against the tensors the model
 // expects (names, dtypes, shapes; every problem listed), then uploads each one into a NEW tensor on `backend` and
@@ -12,12 +15,14 @@
 
 import type { Backend, DType } from '../autograd/backend.js';
 import { Tensor } from '../autograd/tensor.js';
-import { decodeSafetensors, encodeSafetensors, type Safetensors, type TensorToWrite } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type SafeData, type Safetensors, type TensorToWrite } from './safetensors.js';
+import { droppedOnLoad, fileShape, isStoredTransposed, storeTransposed, transpose2d } from './torch_layout.js';
+import { FORMAT_V1, v1Names } from './checkpoint_v1.js';
 
 export class CheckpointError extends Error {}
 
-/** the value of the "format" metadata entry this engine writes and expects */
-export const CHECKPOINT_FORMAT = 'fmnist-webgpu-engine/1';
+/** the value of the "format" metadata entry this engine writes (and reads, with FORMAT_V1) */
+export const CHECKPOINT_FORMAT = 'fmnist-webgpu-engine/2';
 
 export interface EngineState {
   tensors: Record<string, Tensor>;
@@ -29,7 +34,8 @@ const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /**
  * Read every tensor back (toArray) and encode it with the meta. f32 tensors are stored as F32 (the CPU
- * reference's float64 values are rounded to float32), i32 as I32.
+ * reference's float64 values are rounded to float32), i32 as I32; tensors marked storeTransposed (Linear
+ * weights and their moments) transposed, as PyTorch holds them.
  */
 export async function stateToSafetensors(state: EngineState): Promise<Uint8Array> {
   const metadata: Record<string, string> = { format: CHECKPOINT_FORMAT };
@@ -48,11 +54,13 @@ export async function stateToSafetensors(state: EngineState): Promise<Uint8Array
   for (const [name, t] of Object.entries(state.tensors)) {
     if (!(t instanceof Tensor)) throw new CheckpointError(`stateToSafetensors: "${name}" is not a Tensor`);
     if (t.disposed) throw new CheckpointError(`stateToSafetensors: tensor "${name}" was disposed before saving`);
-    const a = await t.toArray();
+    const read = await t.toArray();
+    const a = isStoredTransposed(t) ? transpose2d(read, t.shape[0], t.shape[1]) : read;
+    const shape = fileShape(t, t.shape, true);
     const entry: TensorToWrite =
       t.dtype === 'f32'
-        ? { dtype: 'F32', shape: [...t.shape], data: a instanceof Float32Array ? a : Float32Array.from(a) }
-        : { dtype: 'I32', shape: [...t.shape], data: a instanceof Int32Array ? a : Int32Array.from(a) };
+        ? { dtype: 'F32', shape, data: a instanceof Float32Array ? a : Float32Array.from(a) }
+        : { dtype: 'I32', shape, data: a instanceof Int32Array ? a : Int32Array.from(a) };
     Object.defineProperty(out, name, { value: entry, enumerable: true, writable: true, configurable: true });
   }
   return encodeSafetensors(out, metadata);
@@ -61,18 +69,23 @@ export async function stateToSafetensors(state: EngineState): Promise<Uint8Array
 export interface CheckOptions {
   /** the file's name for messages (default "checkpoint") */
   name?: string;
-  /** the "format" metadata required (default CHECKPOINT_FORMAT); null accepts any file, its metadata kept raw where not JSON */
+  /** the "format" metadata required (default: CHECKPOINT_FORMAT or FORMAT_V1); null accepts any file, its metadata
+   *  kept raw where not JSON (a file of no format of this engine is taken to be in PyTorch's layout) */
   format?: string | null;
   /** the meta "model" required (e.g. "cnn"); a checkpoint of another model, or of none, is refused */
   model?: string;
 }
 
 export interface ParsedCheckpoint {
+  /** the tensors (format-1 files: under their format-2 names, checkpoint_v1.ts) */
   file: Safetensors;
   /** the metadata, JSON-parsed, without "format" */
   meta: Record<string, unknown>;
   format: string | null;
 }
+
+/** whether a parsed checkpoint holds Linear weights as PyTorch does, [out, in] (all but format 1) */
+const pytorchLayout = (parsed: ParsedCheckpoint) => parsed.format !== FORMAT_V1;
 
 /**
  * Decode and check a checkpoint's format and model, without touching tensors: read the config from `meta` to
@@ -81,12 +94,14 @@ export interface ParsedCheckpoint {
  */
 export function parseCheckpoint(src: Uint8Array | Safetensors, opts: CheckOptions = {}): ParsedCheckpoint {
   const name = opts.name ?? 'checkpoint';
-  const file = src instanceof Uint8Array ? decodeSafetensors(src, name) : src;
+  const decoded = src instanceof Uint8Array ? decodeSafetensors(src, name) : src;
   const want = opts.format === undefined ? CHECKPOINT_FORMAT : opts.format;
-  const format = Object.prototype.hasOwnProperty.call(file.metadata, 'format') ? file.metadata.format : null;
-  if (want !== null && format !== want) {
-    if (format === null) throw new CheckpointError(`${name}: no "format" metadata; not a checkpoint of this engine (expected format "${want}")`);
-    throw new CheckpointError(`${name}: format "${format}", expected "${want}"${format.startsWith('fmnist-webgpu-engine/') ? ' (written by another version of this engine)' : '; not a checkpoint of this engine'}`);
+  const format = Object.prototype.hasOwnProperty.call(decoded.metadata, 'format') ? decoded.metadata.format : null;
+  const file = format === FORMAT_V1 ? v1Names(decoded) : decoded;
+  if (want !== null && format !== want && !(opts.format === undefined && format === FORMAT_V1)) {
+    const wanted = `"${want}"${opts.format === undefined ? ` or "${FORMAT_V1}"` : ''}`;
+    if (format === null) throw new CheckpointError(`${name}: no "format" metadata; not a checkpoint of this engine (expected format ${wanted})`);
+    throw new CheckpointError(`${name}: format "${format}", expected ${wanted}${format.startsWith('fmnist-webgpu-engine/') ? ' (written by another version of this engine)' : '; not a checkpoint of this engine'}`);
   }
   const meta: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(file.metadata)) {
@@ -109,7 +124,7 @@ function checkModel(meta: Record<string, unknown>, model: string | undefined, na
   throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, expected "${model}"`);
 }
 
-/** what a model expects of one tensor (a Tensor qualifies) */
+/** what a model expects of one tensor (a Tensor qualifies), in the engine's layout (see storeTransposed) */
 export interface TensorSpec {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -133,7 +148,7 @@ export function checkState(src: Uint8Array | Safetensors | ParsedCheckpoint, exp
   const have = parsed.file.tensors;
   const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
   const missing = Object.keys(expected).filter((k) => !has(have, k));
-  const unexpected = Object.keys(have).filter((k) => !has(expected, k));
+  const unexpected = Object.keys(have).filter((k) => !has(expected, k) && !droppedOnLoad(k, expected));
   if (missing.length || unexpected.length) {
     const parts: string[] = [];
     if (missing.length) parts.push(`missing ${missing.length} tensor${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
@@ -144,9 +159,10 @@ export function checkState(src: Uint8Array | Safetensors | ParsedCheckpoint, exp
   for (const [k, spec] of Object.entries(expected)) {
     const t = have[k];
     const ok = spec.dtype === 'f32' ? t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'F64' : t.dtype === 'I32' || t.dtype === 'I64';
+    const want = fileShape(spec, spec.shape, pytorchLayout(parsed)); // shapes as the file holds them
     if (!ok) problems.push(`${k}: dtype ${t.dtype} in the checkpoint, model wants ${spec.dtype}`);
-    else if (t.shape.length !== spec.shape.length || t.shape.some((d, i) => d !== spec.shape[i]))
-      problems.push(`${k}: shape ${fmtShape(t.shape)} in the checkpoint, model wants ${fmtShape(spec.shape)}`);
+    else if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i]))
+      problems.push(`${k}: shape ${fmtShape(t.shape)} in the checkpoint, model wants ${fmtShape(want)}${isStoredTransposed(spec) && pytorchLayout(parsed) ? ' ([out, in], as PyTorch)' : ''}`);
     else if (t.dtype === 'I64') {
       const bad = (t.data as Float64Array).findIndex((v) => v > 2147483647 || v < -2147483648);
       if (bad >= 0) problems.push(`${k}: I64 value ${t.data[bad]} at index ${bad} does not fit the model's i32`);
@@ -154,6 +170,12 @@ export function checkState(src: Uint8Array | Safetensors | ParsedCheckpoint, exp
   }
   if (problems.length) throw new CheckpointError(`${name}: does not match the model: ${problems.join('; ')}`);
   return parsed;
+}
+
+/** a checked tensor's data in the engine's layout (transposed back where the file holds it as PyTorch does) */
+function engineData(parsed: ParsedCheckpoint, k: string, spec: TensorSpec): SafeData {
+  const t = parsed.file.tensors[k];
+  return isStoredTransposed(spec) && pytorchLayout(parsed) ? transpose2d(t.data, t.shape[0], t.shape[1]) : t.data;
 }
 
 /**
@@ -165,15 +187,15 @@ export function checkState(src: Uint8Array | Safetensors | ParsedCheckpoint, exp
 export function loadStateInto(src: Uint8Array | Safetensors | ParsedCheckpoint, expected: Record<string, TensorSpec>, backend: Backend, opts: CheckOptions = {}): LoadedState {
   const name = opts.name ?? 'checkpoint';
   const parsed = checkState(src, expected, opts);
-  const have = parsed.file.tensors;
   const tensors: Record<string, Tensor> = {};
   try {
     for (const [k, spec] of Object.entries(expected)) {
-      const d = have[k].data;
+      const d = engineData(parsed, k, spec);
       // F64 is rounded to float32 here, so the CPU reference (which stores float64) holds what the GPU holds
       const data = spec.dtype === 'f32' && !(d instanceof Float32Array) ? Float32Array.from(d) : d;
       const t = Tensor.from(backend, data, spec.shape, spec.dtype);
       t.name = k;
+      if (isStoredTransposed(spec)) storeTransposed(t);
       Object.defineProperty(tensors, k, { value: t, enumerable: true, writable: true, configurable: true });
     }
   } catch (e) {
@@ -190,7 +212,7 @@ export function loadStateInto(src: Uint8Array | Safetensors | ParsedCheckpoint, 
 export function assignState(src: Uint8Array | Safetensors | ParsedCheckpoint, targets: Record<string, Tensor>, opts: CheckOptions = {}): Record<string, unknown> {
   const parsed = checkState(src, targets, opts);
   for (const [k, t] of Object.entries(targets)) {
-    const d = parsed.file.tensors[k].data;
+    const d = engineData(parsed, k, t);
     t.assign(t.dtype === 'f32' && !(d instanceof Float32Array) ? Float32Array.from(d) : d);
   }
   return parsed.meta;

@@ -1,13 +1,15 @@
 // layers.ts — the layers the seed models use, each a thin Module over one differentiable op:
 // Linear, Conv2d, ConvTranspose2d, BatchNorm (1-D and 2-D), Embedding, Dropout, MaxPool2d, activations, Flatten.
-// Weights follow PyTorch's layouts except Linear, which stores W as [in, out] (y = x·W + b):
-// conv [out, in, kh, kw], transposed conv [in, out, kh, kw]. Initialisation comes from the seeded Generator.
+// Weights follow PyTorch's layouts except Linear, which stores W as [in, out] (y = x·W + b; checkpoints hold it
+// [out, in] as PyTorch does, src/nn/torch_layout.ts): conv [out, in, kh, kw], transposed conv [in, out, kh, kw].
+// Initialisation comes from the seeded Generator.
 import { Tensor } from '../autograd/tensor.js';
 import type { Activation, Backend } from '../autograd/backend.js';
 import * as F from '../autograd/ops.js';
 import type { Generator } from '../autograd/random.js';
 import { Layer, Module } from './module.js';
 import * as init from './init.js';
+import { storeTransposed } from './torch_layout.js';
 
 export type Init = 'he_uniform' | 'glorot_uniform' | 'normal_0.02' | 'zeros';
 
@@ -32,7 +34,7 @@ export class Linear extends Layer {
   readonly bias: Tensor | null;
   constructor(be: Backend, readonly inFeatures: number, readonly outFeatures: number, gen: Generator, readonly opts: DenseOptions = {}) {
     super();
-    this.weight = this.param('weight', initWeight(be, [inFeatures, outFeatures], opts.init ?? 'glorot_uniform', inFeatures, outFeatures, gen));
+    this.weight = storeTransposed(this.param('weight', initWeight(be, [inFeatures, outFeatures], opts.init ?? 'glorot_uniform', inFeatures, outFeatures, gen)));
     this.bias = opts.bias === false ? null : this.param('bias', Tensor.zeros(be, [outFeatures]));
   }
   /** `fuse.noActivation`: leave the activation to the next layer (a batchnorm's inputRelu) */

@@ -6,6 +6,7 @@
 // one fused kernel per parameter. Either way no readback; state (step count, m, v) is what checkpoints save, under
 // the same names and shapes.
 import { Tensor, keep } from '../autograd/tensor.js';
+import { isStoredTransposed, storeTransposed } from './torch_layout.js';
 import { arenaLayout, type AdamHyper, type ArenaLayout, type ArenaSlot, type Backend, type Store } from '../autograd/backend.js';
 
 export interface AdamOptions {
@@ -130,10 +131,12 @@ export class Adam {
     }
   }
 
-  /** the moment tensors by name (for checkpoints), given the parameters' names */
+  /** the moment tensors by name (for checkpoints: `optim.m.<name>`, `optim.v.<name>`), given the parameters' names;
+   *  each in its parameter's checkpoint layout (storeTransposed) */
   stateTensors(names: string[]): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
     names.forEach((n, i) => {
+      if (isStoredTransposed(this.params[i])) [this.m[i], this.v[i]].forEach(storeTransposed);
       out[`optim.m.${n}`] = this.m[i];
       out[`optim.v.${n}`] = this.v[i];
     });

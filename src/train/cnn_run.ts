@@ -10,7 +10,7 @@ import { CLASS_NAMES } from '../data/dataset.js';
 import { lineChart, confusionMatrix } from '../report/svg.js';
 import { saveCheckpoint, readCheckpoint, readCheckpointBytes, sha256, writeWithHash } from '../node/checkpoint.js';
 import { parseCheckpoint, assignState, slimCheckpointBytes } from '../nn/checkpoint.js';
-import { Cnn, type CnnConfig } from '../models/cnn.js';
+import { Cnn, cnnConventions, cnnPreprocessing, type CnnConfig } from '../models/cnn.js';
 import { cnnFromCheckpoint } from '../models/cnn_load.js';
 import type { Tensor } from '../autograd/tensor.js';
 
@@ -23,7 +23,8 @@ export async function saveCnn(path: string, state: TrainState, opts: ClassifierO
   await saveCheckpoint(path, {
     tensors: cnnStateTensors(state),
     meta: {
-      model: 'cnn', config: state.model.config, epoch, step, position: position ?? null,
+      model: 'cnn', config: state.model.config, preprocessing: cnnPreprocessing(), conventions: cnnConventions(state.model.config),
+      epoch, step, position: position ?? null,
       rng: { model: state.gen.state(), data: state.dataGen.state() },
       optimizer: { kind: 'adam', step: state.opt.stepCount, lr: state.opt.lr },
       history: state.history, best: state.best,
