@@ -15,9 +15,9 @@ import { decodeSafetensors, encodeSafetensors, type Safetensors, type TensorToWr
 import { transposedNames } from '../src/nn/torch_layout.js';
 import { Cnn, type CnnConfig } from '../src/models/cnn.js';
 import { makeClassifier } from '../src/train/classifier.js';
-import { cnnStateTensors, SHIPPED_CLASSIFIER } from '../src/train/cnn_run.js';
+import { cnnStateTensors, SHIPPED_CLASSIFIER } from '../src/app/cnn_run.js';
 import { makeGan } from '../src/gan/train.js';
-import { ganStateTensors } from '../src/gan/run.js';
+import { ganStateTensors } from '../src/app/gan_run.js';
 import { loadGanModels } from '../src/gan/load.js';
 import type { GanConfig } from '../src/gan/models.js';
 import { upgradeCheckpoint } from '../src/cli/upgrade.js';

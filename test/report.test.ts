@@ -17,10 +17,10 @@ import { subset, CLASS_NAMES, FashionMnist } from '../src/data/dataset.js';
 import { writeIdx } from '../src/data/idx.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { makeClassifier } from '../src/train/classifier.js';
-import { saveCnn } from '../src/train/cnn_run.js';
-import { runGan } from '../src/gan/run.js';
+import { saveCnn } from '../src/app/cnn_run.js';
+import { runGan } from '../src/app/gan_run.js';
 import type { GanConfig } from '../src/gan/models.js';
-import { evaluateGan, EvalResults, EvalUsageError } from '../src/eval/run_eval.js';
+import { evaluateGan, EvalResults, EvalUsageError } from '../src/app/eval_run.js';
 import { gpuBackend } from './harness.js';
 
 const TINY_CNN = { channels: [4, 4, 8, 8, 8, 8], dense: 16, dropout: 0.1, bnMomentum: 0.1, bnEps: 1e-3, classes: 10 };

@@ -13,7 +13,7 @@ import type { Backend } from '../src/autograd/backend.js';
 import { stateToSafetensors, CheckpointError } from '../src/nn/checkpoint.js';
 import { decodeSafetensors, encodeSafetensors, fromHalfBits, toHalfBits, SafetensorsError } from '../src/nn/safetensors.js';
 import { makeGan, sampleInputs, generate } from '../src/gan/train.js';
-import { ganStateTensors } from '../src/gan/run.js';
+import { ganStateTensors } from '../src/app/gan_run.js';
 import type { GanConfig } from '../src/gan/models.js';
 import { loadGanModels, shipGanBytes, SHIP_HALF_MIN } from '../src/gan/load.js';
 import { readCheckpoint, writeWithHash } from '../src/node/checkpoint.js';

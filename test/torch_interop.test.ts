@@ -21,9 +21,9 @@ import { decodeSafetensors, encodeSafetensors, type TensorToWrite } from '../src
 import type { Cnn } from '../src/models/cnn.js';
 import { SEED_CNN } from '../src/models/cnn.js';
 import { makeClassifier } from '../src/train/classifier.js';
-import { cnnStateTensors, loadClassifier, saveCnn, SHIPPED_CLASSIFIER } from '../src/train/cnn_run.js';
+import { cnnStateTensors, loadClassifier, saveCnn, SHIPPED_CLASSIFIER } from '../src/app/cnn_run.js';
 import { makeGan } from '../src/gan/train.js';
-import { ganStateTensors } from '../src/gan/run.js';
+import { ganStateTensors } from '../src/app/gan_run.js';
 import { loadGanModels } from '../src/gan/load.js';
 import type { GanConfig, GanDiscriminator, GanGenerator } from '../src/gan/models.js';
 import { findDataDir, loadFashionMnist } from '../src/node/fashion_mnist.js';

@@ -15,7 +15,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { findDataDir } from '../src/node/fashion_mnist.js';
-import { startPlayground } from '../src/node/serve.js';
+import { startPlayground } from '../src/app/serve.js';
 import { SCALARS } from '../src/gan/train.js';
 import { withTempDir } from './harness.js';
 

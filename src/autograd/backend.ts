@@ -285,3 +285,15 @@ export interface Backend {
    */
   maxpool2dGrad(x: Store, g: Store, gx: Store, d: Pool2dDims, drop?: { p: number; key: number } | null): void;
 }
+
+/** strides of `shape` broadcast into `out` (0 where broadcast), left-padded */
+export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
+  const lead = out.length - shape.length;
+  const s = new Array<number>(out.length).fill(0);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i + lead] = shape[i] === 1 ? 0 : acc;
+    acc *= shape[i];
+  }
+  return s;
+}

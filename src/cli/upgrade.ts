@@ -12,10 +12,10 @@ import { encodeSafetensors, type TensorToWrite } from '../nn/safetensors.js';
 import { transposedNames } from '../nn/torch_layout.js';
 import { cnnConventions, cnnPreprocessing, type CnnConfig } from '../models/cnn.js';
 import { makeClassifier } from '../train/classifier.js';
-import { cnnStateTensors } from '../train/cnn_run.js';
+import { cnnStateTensors } from '../app/cnn_run.js';
 import { ganConventions, ganPreprocessing, type GanConfig } from '../gan/models.js';
 import { makeGan } from '../gan/train.js';
-import { ganStateTensors } from '../gan/run.js';
+import { ganStateTensors } from '../app/gan_run.js';
 import { sha256 } from '../node/checkpoint.js';
 
 /** format-1 checkpoint bytes → format-2 bytes (see the file's header); `name` for messages */

@@ -3,6 +3,7 @@
 import { activationRef, unaryRef } from './activation.js';
 import { conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
 import type { AdamHyper, Activation, ArenaLayout, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import { broadcastStrides } from '../autograd/backend.js';
 import { adamMultiRef, adamRef } from './adam.js';
 import { emaUpdateRef } from './ema.js';
 import { dropThreshold, dropoutAt, intAt, normalAt, uniformAt } from '../autograd/random.js';
@@ -42,18 +43,6 @@ export function binaryRef(op: BinaryOp, a: number, b: number): number {
     case 'sigmoid_sub': return 1 / (1 + Math.exp(-a)) - b;
     case 'bce_logits': return Math.max(a, 0) - a * b + Math.log1p(Math.exp(-Math.abs(a)));
   }
-}
-
-/** strides of `shape` broadcast into `out` (0 where broadcast), left-padded */
-export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
-  const lead = out.length - shape.length;
-  const s = new Array<number>(out.length).fill(0);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i + lead] = shape[i] === 1 ? 0 : acc;
-    acc *= shape[i];
-  }
-  return s;
 }
 
 /** visit every multi-index of `shape`, calling fn with the two strided offsets */

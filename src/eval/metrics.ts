@@ -11,7 +11,7 @@
 //     this many samples. Both depend on the sample counts and on the classifier, so both are reported with them.
 // KID and precision/recall on the same features are in src/eval/kid_prc.ts, the classifier score on the logits
 // in src/eval/isc.ts.
-// Pure engine code (Backend, no Node); src/eval/run_eval.ts does the files.
+// Pure engine code (Backend, no Node); src/app/eval_run.ts does the files.
 import type { Backend } from '../autograd/backend.js';
 import { Tensor, noGrad, tidy } from '../autograd/tensor.js';
 import type { Cnn } from '../models/cnn.js';

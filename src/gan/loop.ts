@@ -1,4 +1,4 @@
-// gan/loop.ts — the GAN training loop that `npm run train` (gan/run.ts) and the playground's Train view
+// gan/loop.ts — the GAN training loop that `npm run train` (app/gan_run.ts) and the playground's Train view
 // (web/trainer.ts) both run: the data order (a seeded shuffle per epoch, resumable in the middle of one), one
 // ganStep per batch (or, in the page's manual mode, D's or G's half alone), the epoch's scalar sums kept on the GPU
 // (read back only when the caller asks), and a GAN's checkpoint: its tensors, its metadata, and the state rebuilt

@@ -1,9 +1,8 @@
 // elementwise.ts — dispatch of wgsl/elementwise.wgsl: unary maps, their gradients, broadcasting binary maps.
 import src from '../../wgsl/elementwise.wgsl';
 import type { BinaryOp, UnaryOp } from '../autograd/backend.js';
-import { UNARY_OPS, BINARY_OPS } from '../autograd/backend.js';
+import { UNARY_OPS, BINARY_OPS, broadcastStrides } from '../autograd/backend.js';
 import { Gpu, GBuf, Kernel, grid } from './gpu.js';
-import { broadcastStrides } from '../cpu/backend.js';
 
 const FILE = 'wgsl/elementwise.wgsl';
 const kernels = new Map<string, Kernel>();

@@ -1,5 +1,5 @@
 // models/cnn_load.ts — a trained CNN classifier from checkpoint bytes, in eval mode, without its optimizer: the
-// evaluation's judge (src/train/cnn_run.ts adds the file and its SHA-256 check) and the playground's, which judges
+// evaluation's judge (src/app/cnn_run.ts adds the file and its SHA-256 check) and the playground's, which judges
 // the class balance of what a GAN makes while it trains. Browser-clean.
 import type { Backend } from '../autograd/backend.js';
 import { Generator } from '../autograd/random.js';

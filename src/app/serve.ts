@@ -1,4 +1,4 @@
-// node/serve.ts — the playground's web server (`npm run playground`): Node's own http server on localhost,
+// app/serve.ts — the playground's web server (`npm run playground`): Node's own http server on localhost,
 // serving the static site in dist/web/ (built by `node scripts/build.mjs --web`) and the chosen GAN checkpoint as
 // /checkpoint.safetensors (slimmed on the fly: the optimizer moments stay on disk; 204 when there is none), any
 // further GAN files (the shipped ones) as /models/NAME with the list of both as /models.json, which the page offers
@@ -9,7 +9,7 @@ import { createServer, Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import { slimGanCheckpoint } from '../gan/load.js';
-import { FILES, findDataDir } from './fashion_mnist.js';
+import { FILES, findDataDir } from '../node/fashion_mnist.js';
 
 export interface PlaygroundOptions {
   /** the static site (dist/web) */

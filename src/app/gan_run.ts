@@ -1,11 +1,11 @@
-// gan/run.ts — a GAN training run as `npm run train` does it: epochs of the training loop (gan/loop.ts, which the
+// app/gan_run.ts — a GAN training run as `npm run train` does it: epochs of the training loop (gan/loop.ts, which the
 // playground's Train view runs too: ganStep over shuffled real images in [−1, 1]) with progress, the NaN guard and
 // exact-position checkpoints on a stop request between steps, then per epoch a 10×10 sample grid (a row per class,
 // fixed noise), loss and D-output curves (SVG), a metrics.jsonl line (losses, mean D(x) and D(G(z)), per-layer
 // gradient norms, img/s) and an atomic checkpoint.
 import { appendFileSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { loadClassifier } from '../train/cnn_run.js';
+import { loadClassifier } from './cnn_run.js';
 import type { Cnn } from '../models/cnn.js';
 import { accuracyOf, classify, featureGaussian, fidFromFeatures, fromSymmetric, pickImages } from '../eval/metrics.js';
 import type { Gaussian } from '../eval/frechet.js';
@@ -14,12 +14,12 @@ import { Generator } from '../autograd/random.js';
 import { Tensor } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 import { batches, subset, FashionMnist } from '../data/dataset.js';
-import { GanHyper, GanState, SCALARS, generate, gradNorms, makeGan, recalibrateEma, sampleInputs, samplingGenerator } from './train.js';
-import { GanLoop, Position, ganCheckpointMeta, ganFromCheckpoint, ganStateTensors, positionOf, trainingSet } from './loop.js';
-export { ganStateTensors } from './loop.js';
-import type { GanConfig, GanGenerator } from './models.js';
+import { GanHyper, GanState, SCALARS, generate, gradNorms, makeGan, recalibrateEma, sampleInputs, samplingGenerator } from '../gan/train.js';
+import { GanLoop, Position, ganCheckpointMeta, ganFromCheckpoint, ganStateTensors, positionOf, trainingSet } from '../gan/loop.js';
+export { ganStateTensors } from '../gan/loop.js';
+import type { GanConfig, GanGenerator } from '../gan/models.js';
 import { writeGridPng } from '../node/png.js';
-import { traceGan } from './trace.js';
+import { traceGan } from '../gan/trace.js';
 import { NonFiniteError, firstNonFinite, SPREAD_NOTE } from '../train/guard.js';
 export { NonFiniteError } from '../train/guard.js';
 import { lineChart } from '../report/svg.js';

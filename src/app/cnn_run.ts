@@ -1,10 +1,10 @@
-// train/cnn_run.ts — one CNN training run as the CLI does it: a run directory with metrics.jsonl, loss and
+// app/cnn_run.ts — one CNN training run as the CLI does it: a run directory with metrics.jsonl, loss and
 // accuracy curves (SVG), the confusion matrix (SVG), per-class accuracy, and a checkpoint after every epoch
 // (atomic; `last.safetensors`, plus `best.safetensors` for the best validation accuracy). Resumable.
 import { mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../autograd/backend.js';
-import { trainClassifier, makeClassifier, ClassifierOptions, ClassifierPosition, TrainState, EpochMetrics, EvalResult, evaluate, prepareData } from './classifier.js';
+import { trainClassifier, makeClassifier, ClassifierOptions, ClassifierPosition, TrainState, EpochMetrics, EvalResult, evaluate, prepareData } from '../train/classifier.js';
 import type { FashionMnist } from '../data/dataset.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { lineChart, confusionMatrix } from '../report/svg.js';

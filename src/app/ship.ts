@@ -1,4 +1,4 @@
-// gan/ship.ts — the GANs this repo ships in models/ (the generator's weight average and the discriminator of a GPU
+// app/ship.ts — the GANs this repo ships in models/ (the generator's weight average and the discriminator of a GPU
 // run, weights only, large ones as F16, a .sha256 beside each): their paths, and writing one from a run's
 // checkpoint (`npm run eval -- gan --checkpoint … --ship FILE`). Reads check the .sha256 (node/checkpoint.ts).
 import { existsSync, mkdirSync } from 'node:fs';
@@ -6,8 +6,8 @@ import { basename, dirname } from 'node:path';
 import type { Backend } from '../autograd/backend.js';
 import { readCheckpoint, readCheckpointBytes, writeWithHash } from '../node/checkpoint.js';
 import { writeGridPng } from '../node/png.js';
-import { loadGanModels, shipGanBytes } from './load.js';
-import { generate, sampleInputs } from './train.js';
+import { loadGanModels, shipGanBytes } from '../gan/load.js';
+import { generate, sampleInputs } from '../gan/train.js';
 
 export const SHIPPED_GAN = { cgan: 'models/cgan.safetensors', acgan: 'models/acgan.safetensors' } as const;
 

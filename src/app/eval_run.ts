@@ -1,4 +1,4 @@
-// eval/run_eval.ts — `npm run eval -- gan …`: scores a GAN checkpoint (or samples from another tool, as an IDX
+// app/eval_run.ts — `npm run eval -- gan …`: scores a GAN checkpoint (or samples from another tool, as an IDX
 // pair) with a trained CNN classifier and writes the results into a directory: results.json (every number),
 // the figures (PNG grids, SVG charts) and report.html (src/report/html.ts). What is computed is chosen by `what`:
 //   fid       FID of n generated samples against the real test set, and the real-vs-real floor (train vs test)
@@ -30,20 +30,21 @@ import type { Cnn, CnnConfig } from '../models/cnn.js';
 import type { GanGenerator } from '../gan/models.js';
 import { generate } from '../gan/train.js';
 import { loadGanModels, type GanWeights } from '../gan/load.js';
-import { SHIP_GAN } from '../gan/ship.js';
+import { SHIP_GAN } from './ship.js';
 import { readCheckpoint } from '../node/checkpoint.js';
-import { loadClassifier } from '../train/cnn_run.js';
+import { loadClassifier } from './cnn_run.js';
 import { gridPng } from '../node/png.js';
 import { confusionMatrix, barChart, lineChart, scatterPlot, scatterBounds } from '../report/svg.js';
-import { fidCharts, lossCharts, type GanEpoch } from '../gan/run.js';
-import { traceCharts, type TraceLine } from '../gan/trace.js';
+import { fidCharts, lossCharts, type GanEpoch } from './gan_run.js';
+import type { TraceLine } from '../gan/trace.js';
+import { traceCharts } from '../report/trace_charts.js';
 import { reportHtml, ReportFigure, ReportInput, ReportTruncation } from '../report/html.js';
-import { readSamplePair } from './idx_samples.js';
-import { accuracyOf, classBalance, classify, Classified, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes, AccuracyResult, BalanceResult, FidResult } from './metrics.js';
-import { classSweepGrid, interpolationGrid, truncationGrid, pcaFit, pcaProject, silhouette, stratifiedIndices, takeRows, tsne, ImageGrid, Silhouette } from './latent.js';
-import { augmentationStudy, AugmentOptions, AugmentResult } from './augment.js';
-import { kidPrc, KidOptions, KidResult, PrcOptions, PrcResult } from './kid_prc.js';
-import { isc, IscOptions, IscResult } from './isc.js';
+import { readSamplePair } from '../eval/idx_samples.js';
+import { accuracyOf, classBalance, classify, Classified, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes, AccuracyResult, BalanceResult, FidResult } from '../eval/metrics.js';
+import { classSweepGrid, interpolationGrid, truncationGrid, pcaFit, pcaProject, silhouette, stratifiedIndices, takeRows, tsne, ImageGrid, Silhouette } from '../eval/latent.js';
+import { augmentationStudy, AugmentOptions, AugmentResult } from '../eval/augment.js';
+import { kidPrc, KidOptions, KidResult, PrcOptions, PrcResult } from '../eval/kid_prc.js';
+import { isc, IscOptions, IscResult } from '../eval/isc.js';
 
 export type EvalWhat =
   'fid' | 'kid' | 'prc' | 'isc' | 'accuracy' | 'balance' | 'truncation' | 'latent' | 'augment' | 'report';
