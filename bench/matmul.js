@@ -41,7 +41,7 @@ else {
   shapes = [...squares.map((s) => [`square ${s}³`, s, s, s]), ...(quick ? SEED_SHAPES.slice(0, 2) : SEED_SHAPES)];
 }
 
-function cpuSample(a, b, M, K, N, idx) {
+function cpuSample(a, b, _M, K, N, idx) {
   return idx.map(([i, j]) => {
     let s = 0;
     for (let k = 0; k < K; k++) s += a[i * K + k] * b[k * N + j];

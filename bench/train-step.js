@@ -14,7 +14,7 @@
 // adapters only, where output tiles are fewer than the GPU's cores can take): the rows say "split-K off", so that one
 // GPU session times what the split buys (scripts/gpu-session.sh runs the AC-GAN both ways).
 // Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--split-k on|off] [--json FILE]
-import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, noGrad, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam, convKernels, tuneConvTiles, tuneModeOf, tunesOn, loadTileCache, saveTileCache } from '../dist/index.js';
+import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam, convKernels, tuneConvTiles, tuneModeOf, tunesOn, loadTileCache, saveTileCache } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -193,7 +193,7 @@ for (const model of models)
 
 console.log(tune ? `conv tiles: timed on this device after the first warm-up step (as \`npm run train\` does; ${cached.loaded} problems from the cache); the tiles do not change the numbers` : `conv tiles: the built-in rule (tuning ${tuneMode === 'off' ? 'off' : gpu.canTime ? 'off on software adapters; --tune on' : 'needs timestamp queries'})`);
 for (const r of rows) {
-  if (!r.tune || !r.tune.problems) continue;
+  if (!r.tune?.problems) continue;
   const saved = r.tune.tiles.reduce((a, x) => a + x.ruleMs - x.bestMs, 0);
   console.log(`  ${r.model}:${r.batch}: ${r.tune.problems} new conv problems timed in ${(r.tune.ms / 1000).toFixed(1)} s, ${r.tune.changed} changed from the rule (${saved.toFixed(3)} ms less per pass over them)`);
   for (const x of r.tune.tiles.filter((x) => x.best !== x.rule)) console.log(`    ${x.mode} ${x.problem}: ${x.rule} ${x.ruleMs.toFixed(3)} ms → ${x.best} ${x.bestMs.toFixed(3)} ms`);

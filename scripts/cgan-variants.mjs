@@ -9,7 +9,7 @@ const forms = process.argv.slice(2).length ? process.argv.slice(2) : ['projectio
 for (const f of forms) if (f !== 'projection' && f !== 'channel') throw new Error(`unknown form '${f}' (projection, channel)`);
 const preset = process.env.PRESET ?? 'cgan-lite';
 const p = PRESETS[preset];
-if (!p || p.config.kind !== 'cgan') throw new Error(`PRESET ${preset} is not a cGAN preset (${Object.keys(PRESETS).join(', ')})`);
+if (p?.config.kind !== 'cgan') throw new Error(`PRESET ${preset} is not a cGAN preset (${Object.keys(PRESETS).join(', ')})`);
 const gpu = await nodeGpu();
 const be = new GpuBackend(gpu);
 const data = await loadFashionMnist({});

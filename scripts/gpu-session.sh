@@ -3,7 +3,7 @@
 # included), at most 10 minutes a call, a fresh machine each session, ~64 MiB returned per call. So each session
 # finishes ONE piece (issue 22); bench/RESULTS.md ("GPU sessions: the plan") says which piece is next. Prepare here:
 #
-#   npm ci && node scripts/build.mjs && bash ../shared/gpu/prepare.sh --data
+#   npm ci && node scripts/build.mjs && bash scripts/gpu-pack.sh --data   (../shared/gpu/prepare.sh, runtime packages only)
 #   device run, carry [".gpu", "dist/cli.js", "dist/index.js", "dist/chunks"], timeout_s 600 (the carried tree must
 #   stay under 64 MiB: .gpu with the data is 60 MB; move bench/results/gpu-*/ and docs/ aside for the call if needed):
 #     GANS=cgan EPOCHS=50 EVAL=0 TOTAL_S=530 bash .gpu/enter.sh bash scripts/gpu-session.sh all "$OUT"

@@ -22,7 +22,7 @@ if (probe.status !== 0) {
 }
 console.log(`Python safetensors ${probe.stdout.trim()}`);
 
-const PY = String.raw`
+const PY = `
 import json, sys, numpy as np
 from safetensors import safe_open
 from safetensors.numpy import load_file, save, save_file

@@ -8,7 +8,7 @@ import * as F from '../src/autograd/ops.js';
 import { Tensor, tidy } from '../src/autograd/tensor.js';
 import { Generator } from '../src/autograd/random.js';
 import { arenaLayout, type Backend } from '../src/autograd/backend.js';
-import { Adam, AdamW, AdamOptions } from '../src/nn/optim.js';
+import { Adam, AdamW, type AdamOptions } from '../src/nn/optim.js';
 import * as init from '../src/nn/init.js';
 import { BatchNorm, Conv2d, ConvTranspose2d, Embedding, Linear } from '../src/nn/layers.js';
 import type { GpuBackend } from '../src/kernels/backend.js';

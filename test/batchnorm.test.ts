@@ -10,7 +10,7 @@ import * as F from '../src/autograd/ops.js';
 import { Tensor } from '../src/autograd/tensor.js';
 import type { Backend, BatchnormAccumulate } from '../src/autograd/backend.js';
 import type { Generator } from '../src/autograd/random.js';
-import { InputSpec, assertClose, checkAccumulate, checkOp, cpu, gpuBackend, randomData, toF32 } from './harness.js';
+import { type InputSpec, assertClose, checkAccumulate, checkOp, cpu, gpuBackend, randomData, toF32 } from './harness.js';
 import * as bnKernels from '../src/kernels/batchnorm.js';
 
 /** x, gamma, beta, runningMean, runningVar for C channels (running stats: plain tensors, no grad) */

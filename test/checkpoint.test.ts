@@ -33,6 +33,7 @@ function rawFile(header: unknown, data: Uint8Array = new Uint8Array(0), pad = tr
 }
 
 /** expect a throw of class `cls` whose message matches every pattern */
+// biome-ignore lint/complexity/noBannedTypes: any error class
 function throwsWith(fn: () => unknown, cls: Function, ...patterns: RegExp[]): void {
   try {
     fn();
@@ -190,6 +191,7 @@ test('decode rejects: truncated, header length, bad JSON, dtype, shape vs offset
   // nested keys with the same name are not duplicates; "__proto__" is an ordinary name
   const ok = decodeSafetensors(rawFile('{"__metadata__":{"a":"1"},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"__proto__":{"dtype":"U8","shape":[],"data_offsets":[1,2]}}', new Uint8Array([5, 6])));
   assert.equal(Object.keys(ok.tensors), ['a', '__proto__']);
+  // biome-ignore lint/suspicious/noProto: a tensor named __proto__ is what this test reads back
   assert.equal([...ok.tensors.__proto__.data], [6]);
   // an unpadded header is accepted (padding is for writers)
   assert.equal([...decodeSafetensors(rawFile({ a: entry('U8', [1], [0, 1]) }, new Uint8Array([9]), false)).tensors.a.data], [9]);

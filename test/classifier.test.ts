@@ -2,10 +2,10 @@
 // the GPU backend: the training loss falls and accuracy beats chance; evaluation's confusion matrix adds up.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { trainClassifier, makeClassifier, EpochMetrics } from '../src/train/classifier.js';
+import { trainClassifier, makeClassifier, type EpochMetrics } from '../src/train/classifier.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { gpuBackend, randomData, withTempDir } from './harness.js';
-import { runCnn, evalCnn, saveCnn, cnnStateTensors, shipClassifier, loadClassifier, Classifier } from '../src/app/cnn_run.js';
+import { runCnn, evalCnn, saveCnn, cnnStateTensors, shipClassifier, loadClassifier, type Classifier } from '../src/app/cnn_run.js';
 import { CheckpointError } from '../src/nn/checkpoint.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
 import { NonFiniteError } from '../src/train/guard.js';

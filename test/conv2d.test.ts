@@ -10,7 +10,7 @@ import type { GpuBackend } from '../src/kernels/backend.js';
 import type { GBuf } from '../src/kernels/gpu.js';
 import { Tensor } from '../src/autograd/tensor.js';
 import * as assert from 'uvu/assert';
-import { conv2d as conv2dKernel, conv2dGradInput, conv2dGradWeight, gemmSplits, gradWeightSplits, gradWeightTile, pickTile, ConvVariant, Tile } from '../src/kernels/conv2d.js';
+import { conv2d as conv2dKernel, conv2dGradInput, conv2dGradWeight, gemmSplits, gradWeightSplits, gradWeightTile, pickTile, type ConvVariant, type Tile } from '../src/kernels/conv2d.js';
 
 /** a copy of the device's limits as a plain object (GPUSupportedLimits' fields are getters, which spreading skips) */
 function limitsOf(gpu: GpuBackend['gpu']): Record<string, number> {

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor, tidy } from '../src/autograd/tensor.js';
-import { CONV_TILES, convTuning, disableConvTuning, enableConvTuning, tileFits, Tile } from '../src/kernels/conv2d.js';
+import { CONV_TILES, convTuning, disableConvTuning, enableConvTuning, tileFits, type Tile } from '../src/kernels/conv2d.js';
 import { Generator } from '../src/autograd/random.js';
 import { ganStep, stepVector, makeGan, PRESETS } from '../src/gan/train.js';
 import { tileName, tuneConvTiles, tuneModeOf, tunesOn, type TuneOptions } from '../src/kernels/conv2d_tune.js';

@@ -1,7 +1,7 @@
 // elementwise.test.ts — unary and broadcasting binary ops: CPU backward vs finite differences, GPU vs CPU.
 import { test } from 'uvu';
 import * as F from '../src/autograd/ops.js';
-import { checkOp, InputSpec } from './harness.js';
+import { checkOp, type InputSpec } from './harness.js';
 import type { Tensor } from '../src/autograd/tensor.js';
 
 const unaries: [string, (x: Tensor) => Tensor, Partial<InputSpec>][] = [

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Generator } from '../src/autograd/random.js';
-import { covariance, frechetDistance, frechetFeatures, gaussianOf, matmulSquare, mean, sqrtmSym, symmetricEigen, SymMatrix } from '../src/eval/frechet.js';
+import { covariance, frechetDistance, frechetFeatures, gaussianOf, matmulSquare, mean, sqrtmSym, symmetricEigen, type SymMatrix } from '../src/eval/frechet.js';
 
 function randomSymmetric(n: number, seed: number): SymMatrix {
   const g = new Generator(seed).normal(n * n);

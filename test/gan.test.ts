@@ -10,7 +10,7 @@ import * as F from '../src/autograd/ops.js';
 import type { Backend } from '../src/autograd/backend.js';
 import { ganStep, makeGan, PRESETS, stepVector } from '../src/gan/train.js';
 import type { GanConfig } from '../src/gan/models.js';
-import { runGan, GanEpoch } from '../src/app/gan_run.js';
+import { runGan, type GanEpoch } from '../src/app/gan_run.js';
 import { traceGan } from '../src/gan/trace.js';
 import { makeClassifier } from '../src/train/classifier.js';
 import { saveCnn } from '../src/app/cnn_run.js';
@@ -173,7 +173,7 @@ test('traceGan leaves every gradient as it was (the optimizers keep gradients in
   assert.ok(params.every((p) => p.gradSlot), 'slots restored');
 });
 
-function quietRun(epochs: number, dir: string, kind: 'cgan' | 'acgan') {
+function quietRun(epochs: number, _dir: string, kind: 'cgan' | 'acgan') {
   return { preset: 'test', config: tiny(kind), hyper: { lr: 2e-3, beta1: 0.5, batch: 8, epochs, emaDecay: 0.9 }, seed: 1, trainSubset: 32, logEvery: 100, log: () => {} };
 }
 
@@ -273,7 +273,7 @@ test('--fid-every: FID on a classifier\'s features each epoch, in metrics and fi
     assert.ok(r.history.every((e) => Number.isFinite(e.fidTrained) && e.fidTrained !== e.fid), 'FID of the trained weights beside the average\'s');
     assert.ok(r.history.every((e) => e.genAcc! >= 0 && e.genAcc! <= 1 && e.genAccTrained! >= 0), 'accuracy on the generated images');
     assert.ok(existsSync(join(dir, 'run', 'fid.svg')) && existsSync(join(dir, 'run', 'gen_accuracy.svg')));
-    assert.match(readFileSync(join(dir, 'run', 'fid.svg'), 'utf8'), /FID \(weight average\)[^]*FID \(trained weights\)[^]*real-vs-real floor/);
+    assert.match(readFileSync(join(dir, 'run', 'fid.svg'), 'utf8'), /FID \(weight average\)[\s\S]*FID \(trained weights\)[\s\S]*real-vs-real floor/);
     const floors = r.history.map((e) => e.fidFloor!);
     assert.ok(floors.every((f) => Number.isFinite(f) && f >= 0 && f === floors[0]), `the floor, computed once: ${floors}`);
   }));

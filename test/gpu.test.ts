@@ -44,7 +44,7 @@ test('size classes: powers of two to 4 KiB, then quarter octaves', () => {
   for (const b of sizes) assert.is(sizeClass(b), ref(b), `size ${b}`);
 });
 
-function step(be: Awaited<ReturnType<typeof gpuBackend>>, w: Tensor, x: Tensor, gen: Generator): Tensor {
+function step(_be: Awaited<ReturnType<typeof gpuBackend>>, w: Tensor, x: Tensor, gen: Generator): Tensor {
   return tidy(() => {
     const h = F.dropout(F.relu(F.matmul(x, w)), 0.1, gen);
     const loss = F.mean(F.square(h));

@@ -45,17 +45,17 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
     assert.is(ing.status, 0, ing.stderr);
     const summary = readFileSync(join(dest, 'SUMMARY.md'), 'utf8');
     assert.ok(existsSync(join(dest, 'gpu-results', 'cgan', 'eval', 'report.html')), 'unpacked');
-    assert.match(summary, /## Training steps[^]*Not measured in this session/, 'no benchmarks in the trial');
-    assert.match(summary, /## The evaluation classifier \(CNN\)\n\n- 2 epochs; median epoch [\d.]+ s[^]*- test accuracy [\d.]+% on 256 images\n- shipped classifier SHA-256 [0-9a-f]{64}/);
+    assert.match(summary, /## Training steps[\s\S]*Not measured in this session/, 'no benchmarks in the trial');
+    assert.match(summary, /## The evaluation classifier \(CNN\)\n\n- 2 epochs; median epoch [\d.]+ s[\s\S]*- test accuracy [\d.]+% on 256 images\n- shipped classifier SHA-256 [0-9a-f]{64}/);
     for (const gan of ['cGAN', 'AC-GAN'])
-      assert.match(summary, new RegExp(`## ${gan}\\n\\n- 2 epochs[^]*FID \\(weight average\\) by epoch: 1: [\\d.]+, 2: [\\d.]+\\n` +
+      assert.match(summary, new RegExp(`## ${gan}\\n\\n- 2 epochs[\\s\\S]*FID \\(weight average\\) by epoch: 1: [\\d.]+, 2: [\\d.]+\\n` +
         `- accuracy on the FID's generated images \\(weight average\\) by epoch: 1: [\\d.]+%, 2: [\\d.]+%\\n` +
         `- the trained weights, by epoch: FID 1: [\\d.]+, 2: [\\d.]+; accuracy 1: [\\d.]+%, 2: [\\d.]+%\\n` +
         `- real-vs-real floor at that size \\(training vs test images\\): [\\d.]+\\n` +
-        `- GPU memory \\(buffer pool at epoch ends, MiB\\): allocated [\\d.]+–[\\d.]+ after epoch 1 \\([\\d.]+ after it\\); peak live per epoch up to [\\d.]+; allocated by epoch: 1: [\\d.]+, 2: [\\d.]+\\n[^]*` +
+        `- GPU memory \\(buffer pool at epoch ends, MiB\\): allocated [\\d.]+–[\\d.]+ after epoch 1 \\([\\d.]+ after it\\); peak live per epoch up to [\\d.]+; allocated by epoch: 1: [\\d.]+, 2: [\\d.]+\\n[\\s\\S]*` +
         `- evaluated: the generator's weight average \\(epoch 2\\)\\n- FID [\\d.]+ \\(real-vs-real floor[^\\n]*\\n` +
         `- KID -?[\\d.]+e[-+]\\d+ ± [\\d.]+e[-+]\\d+ \\(100 subset pairs of 100\\)\\n- precision [\\d.]+, recall [\\d.]+ \\(k = 3; \\d+ generated vs \\d+ real\\)\\n` +
-        `- classifier score \\(IS formula\\) [\\d.]+ ± [\\d.]+ \\(10 splits\\); real test images [\\d.]+ ± [\\d.]+\\n[^]*` +
+        `- classifier score \\(IS formula\\) [\\d.]+ ± [\\d.]+ \\(10 splits\\); real test images [\\d.]+ ± [\\d.]+\\n[\\s\\S]*` +
         `- truncation \\(noise: FID / accuracy / worst class deviation\\): untruncated [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±2 [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±1.5 .*; ±0.5 [\\d.]+ / `));
     if (/^Device: .*, software adapter$/m.test(summary)) {
       const refused = spawnSync(process.execPath, ['scripts/gpu-ingest.mjs', out, '--dest', join(dir, 'ingest2'), '--ship'], { encoding: 'utf8' });

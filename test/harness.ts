@@ -121,8 +121,6 @@ function makeInputs(be: Backend, c: OpCheck, data: Float64Array[][]): Tensor[] {
 /** forward and backward on one backend: [output, grads per input (null where none)] */
 async function runOn(be: Backend, c: OpCheck, data: Float64Array[][], gOut: (n: number) => Float64Array) {
   const xs = makeInputs(be, c, data);
-  let out: Float32Array | Float64Array | Int32Array;
-  let grads: (Float32Array | Float64Array | Int32Array | null)[];
   let gcount = 0;
   const res = tidy(() => {
     const y = c.fn(xs, be);
@@ -134,8 +132,8 @@ async function runOn(be: Backend, c: OpCheck, data: Float64Array[][], gOut: (n: 
     }
     return y;
   });
-  out = await res.toArray();
-  grads = await Promise.all(xs.map((x) => (x.grad ? x.grad.toArray() : Promise.resolve(null))));
+  const out = await res.toArray();
+  const grads = await Promise.all(xs.map((x) => (x.grad ? x.grad.toArray() : Promise.resolve(null))));
   res.dispose();
   for (const x of xs) {
     x.grad?.dispose();
@@ -170,7 +168,7 @@ export async function checkOp(c: OpCheck): Promise<void> {
     const g = gOut(ref.out.length);
     // fourth-order central differences, f' ≈ [8(f(x+h) − f(x−h)) − (f(x+2h) − f(x−2h))] / 12h: truncation ~h⁴,
     // rounding ~ε·|f|/h, so h = 1e-3·max(1, |x|) keeps both near 1e-12 (inputs stay 1e-2 away from kinks)
-    c.inputs.forEach((s, k) => {
+    c.inputs.forEach((_s, k) => {
       const gk = ref.grads[k];
       if (!gk) return;
       const n = data[k][0].length;

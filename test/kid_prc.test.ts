@@ -144,7 +144,7 @@ test('precision and recall: 1 against itself, 0 for far-apart sets, ≤ at a zer
   const far = precisionRecall(gauss(80, dim, 13, 100), x, dim);
   assert.equal([far.precision, far.recall, far.fScore], [0, 0, 0]);
   // four real copies of one point: its 3rd-nearest radius is 0, and a generated row exactly there is inside (≤)
-  const real = [5, 5, 5, 5, 0, 1, 2, 3, 4, 6].map((v) => [v, 0]).flat();
+  const real = [5, 5, 5, 5, 0, 1, 2, 3, 4, 6].flatMap((v) => [v, 0]);
   const gen = [[5, 0], [50, 0], [60, 0], [70, 0], [80, 0]].flat();
   const r = precisionRecall(gen, real, 2);
   assert.is(r.precision, 1 / 5);

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor } from '../src/autograd/tensor.js';
-import { chooseMatmul, matmul as matmulKernel, MatmulVariant } from '../src/kernels/matmul.js';
+import { chooseMatmul, matmul as matmulKernel, type MatmulVariant } from '../src/kernels/matmul.js';
 import { assertClose, checkAccumulate, checkOp, cpu, gpuBackend, randomData, seedClearingKinks, toF32 } from './harness.js';
 
 const dims: [number, number, number][] = [[1, 1, 1], [3, 17, 5], [65, 3, 70], [17, 65, 129]];

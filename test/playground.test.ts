@@ -20,7 +20,7 @@ import { decodeSafetensors } from '../src/nn/safetensors.js';
 import { makeGan, sampleInputs } from '../src/gan/train.js';
 import { ganStateTensors } from '../src/app/gan_run.js';
 import type { GanConfig } from '../src/gan/models.js';
-import { loadGanModels, slimGanCheckpoint, GanModels } from '../src/gan/load.js';
+import { loadGanModels, slimGanCheckpoint, type GanModels } from '../src/gan/load.js';
 import { gridNoise, generateImages, principalDirections, moveAlong, interpolate, samplePath } from '../src/web/explore.js';
 import { startPlayground, PlaygroundError } from '../src/app/serve.js';
 import { gpuBackend, cpu } from './harness.js';

@@ -14,7 +14,7 @@ import { runInNewContext } from 'node:vm';
 import { Tensor, tidy } from '../src/autograd/tensor.js';
 import { ganStep, makeGan } from '../src/gan/train.js';
 import type { GanConfig } from '../src/gan/models.js';
-import { runGan, GanRunOptions } from '../src/app/gan_run.js';
+import { runGan, type GanRunOptions } from '../src/app/gan_run.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
 import { CheckpointError } from '../src/nn/checkpoint.js';

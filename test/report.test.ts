@@ -9,18 +9,18 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { base64, reportHtml, ReportInput } from '../src/report/html.js';
+import { base64, reportHtml, type ReportInput } from '../src/report/html.js';
 import { barChart, lineChart, scatterPlot } from '../src/report/svg.js';
 import { gridPng } from '../src/node/png.js';
 import { Generator } from '../src/autograd/random.js';
-import { subset, CLASS_NAMES, FashionMnist } from '../src/data/dataset.js';
+import { subset, CLASS_NAMES, type FashionMnist } from '../src/data/dataset.js';
 import { writeIdx } from '../src/data/idx.js';
 import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { makeClassifier } from '../src/train/classifier.js';
 import { saveCnn } from '../src/app/cnn_run.js';
 import { runGan } from '../src/app/gan_run.js';
 import type { GanConfig } from '../src/gan/models.js';
-import { evaluateGan, EvalResults, EvalUsageError } from '../src/app/eval_run.js';
+import { evaluateGan, type EvalResults, EvalUsageError } from '../src/app/eval_run.js';
 import { gpuBackend } from './harness.js';
 
 const TINY_CNN = { channels: [4, 4, 8, 8, 8, 8], dense: 16, dropout: 0.1, bnMomentum: 0.1, bnEps: 1e-3, classes: 10 };
@@ -223,13 +223,13 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     assert.not.match(html, /not computed|not run|not made|No loss curves|No per-epoch/);
     assert.match(html, /Samples after epoch 2/);
     assert.match(html, /the weight average \(EMA, decay 0.99, batchnorm statistics recomputed for it\)/);
-    assert.match(html, /FID during training \(--fid-every\)[^]*Two lines: the generator's weight average/);
+    assert.match(html, /FID during training \(--fid-every\)[\s\S]*Two lines: the generator's weight average/);
     assert.match(html, /accuracy on those generated images/);
     // --trace's statistics as charts: G's activations and the gradients at them, D's activations, weights
     const trace = html.slice(html.indexOf('2.1 Inside the networks (--trace)'), html.indexOf('<h2>3.'));
     assert.is(trace.match(/<figure/g)?.length, 5, 'five trace charts');
-    assert.match(trace, /G: log10 mean \|gradient\| at each layer[^]*noise_maps[^]*up1_bn_relu/);
-    assert.match(trace, /D: activation spread[^]*conv4/);
+    assert.match(trace, /G: log10 mean \|gradient\| at each layer[\s\S]*noise_maps[\s\S]*up1_bn_relu/);
+    assert.match(trace, /D: activation spread[\s\S]*conv4/);
 
     // the IDX path: the same kind of samples written as an IDX pair (gz not needed here), accuracy and balance only
     const imgs = new Uint8Array(30 * 784).map((_, i) => (i * 13) % 256);
@@ -241,7 +241,7 @@ test('evaluateGan end to end on a tiny GAN run (every evaluation), the IDX path,
     assert.is(r2.accuracy!.count, 20);
     assert.ok(r2.notes.some((n) => /first 20 of the 30/.test(n)) && r2.notes.some((n) => /not uniform/.test(n)) && r2.notes.some((n) => /truncation study needs a generator/.test(n)), r2.notes.join('; '));
     assert.is(r2.truncation, undefined);
-    assert.match(readFileSync(join(dir, 'idx', 'report.html'), 'utf8'), /FID not computed[^]*KID, precision\/recall and the classifier score not computed/);
+    assert.match(readFileSync(join(dir, 'idx', 'report.html'), 'utf8'), /FID not computed[\s\S]*KID, precision\/recall and the classifier score not computed/);
 
     const seen = await renderInChromium(join(out, 'report.html'));
     if (seen) {

@@ -92,7 +92,7 @@ function inputFile(path: string, x: ReturnType<typeof inputs>, noiseDim: number)
   }));
 }
 
-async function read(be: Backend, f: () => Tensor): Promise<Float32Array> {
+async function read(_be: Backend, f: () => Tensor): Promise<Float32Array> {
   const t = noGrad(() => tidy(f));
   try {
     return Float32Array.from(await t.toArray());

@@ -4,13 +4,13 @@
 import { mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../autograd/backend.js';
-import { trainClassifier, makeClassifier, ClassifierOptions, ClassifierPosition, TrainState, EpochMetrics, EvalResult, evaluate, prepareData } from '../train/classifier.js';
+import { trainClassifier, makeClassifier, type ClassifierOptions, type ClassifierPosition, type TrainState, type EpochMetrics, type EvalResult, evaluate, prepareData } from '../train/classifier.js';
 import type { FashionMnist } from '../data/dataset.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { lineChart, confusionMatrix } from '../report/svg.js';
 import { saveCheckpoint, readCheckpoint, readCheckpointBytes, sha256, writeWithHash } from '../node/checkpoint.js';
 import { parseCheckpoint, assignState, slimCheckpointBytes } from '../nn/checkpoint.js';
-import { Cnn, cnnConventions, cnnPreprocessing, type CnnConfig } from '../models/cnn.js';
+import { type Cnn, cnnConventions, cnnPreprocessing, type CnnConfig } from '../models/cnn.js';
 import { cnnFromCheckpoint } from '../models/cnn_load.js';
 import type { Tensor } from '../autograd/tensor.js';
 

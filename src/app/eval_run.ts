@@ -38,13 +38,13 @@ import { confusionMatrix, barChart, lineChart, scatterPlot, scatterBounds } from
 import { fidCharts, lossCharts, type GanEpoch } from './gan_run.js';
 import type { TraceLine } from '../gan/trace.js';
 import { traceCharts } from '../report/trace_charts.js';
-import { reportHtml, ReportFigure, ReportInput, ReportTruncation } from '../report/html.js';
+import { reportHtml, type ReportFigure, type ReportInput, type ReportTruncation } from '../report/html.js';
 import { readSamplePair } from '../eval/idx_samples.js';
-import { accuracyOf, classBalance, classify, Classified, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes, AccuracyResult, BalanceResult, FidResult } from '../eval/metrics.js';
-import { classSweepGrid, interpolationGrid, truncationGrid, pcaFit, pcaProject, silhouette, stratifiedIndices, takeRows, tsne, ImageGrid, Silhouette } from '../eval/latent.js';
-import { augmentationStudy, AugmentOptions, AugmentResult } from '../eval/augment.js';
-import { kidPrc, KidOptions, KidResult, PrcOptions, PrcResult } from '../eval/kid_prc.js';
-import { isc, IscOptions, IscResult } from '../eval/isc.js';
+import { accuracyOf, classBalance, classify, type Classified, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes, type AccuracyResult, type BalanceResult, type FidResult } from '../eval/metrics.js';
+import { classSweepGrid, interpolationGrid, truncationGrid, pcaFit, pcaProject, silhouette, stratifiedIndices, takeRows, tsne, type ImageGrid, type Silhouette } from '../eval/latent.js';
+import { augmentationStudy, type AugmentOptions, type AugmentResult } from '../eval/augment.js';
+import { kidPrc, type KidOptions, type KidResult, type PrcOptions, type PrcResult } from '../eval/kid_prc.js';
+import { isc, type IscOptions, type IscResult } from '../eval/isc.js';
 
 export type EvalWhat =
   'fid' | 'kid' | 'prc' | 'isc' | 'accuracy' | 'balance' | 'truncation' | 'latent' | 'augment' | 'report';
@@ -292,7 +292,7 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   if (what.has('balance')) {
     const b = classBalance(gen!.predictions, classes, labels);
     results.balance = b;
-    if (b.intendedShares && b.intendedShares.some((s) => Math.abs(s - b.expected) > 0.02)) notes.push('the intended labels are not uniform, so the class-balance deviations mix the label distribution with the generator’s');
+    if (b.intendedShares?.some((s) => Math.abs(s - b.expected) > 0.02)) notes.push('the intended labels are not uniform, so the class-balance deviations mix the label distribution with the generator’s');
     write('balance.svg', barChart('Predicted class shares', CLASS_NAMES.map((nm, c) => `${c} ${nm}`), b.shares, { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' }));
     log(`class balance: largest deviation ${(100 * b.maxDeviation).toFixed(2)} points (${CLASS_NAMES[b.worstClass]})`);
   }

@@ -5,7 +5,7 @@
 // to switch between, and for the Train view the Fashion-MNIST files as data/NAME (gzipped or not, as found: the page
 // decompresses) with their list in data/index.json. WebGPU needs a secure context, which http://localhost and
 // http://127.0.0.1 are.
-import { createServer, Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import { slimGanCheckpoint } from '../gan/load.js';

@@ -2,7 +2,7 @@
 // primitive kernels, so every op here runs on the GPU and on the float64 CPU reference alike.
 import { CONCAT_MAX_PARTS } from './backend.js';
 import type { Activation, Backend, BinaryOp, UnaryOp, MatmulDims } from './backend.js';
-import { Tensor, Shape, record, setAccumulate, sizeOf, stridesOf, noGrad } from './tensor.js';
+import { Tensor, type Shape, record, setAccumulate, sizeOf, stridesOf, noGrad } from './tensor.js';
 import type { Generator } from './random.js';
 import { preActivationGrad, sumInto } from './grads.js';
 
@@ -179,7 +179,7 @@ export function expand(x: Tensor, shape: Shape, consume = false): Tensor {
   if (full.some((d, i) => d !== shape[i])) throw new Error(`cannot expand ${fmt(x.shape)} to ${fmt(shape)}`);
   const lead = shape.length - x.shape.length;
   const xs = stridesOf(x.shape);
-  const src = shape.map((d, i) => (i < lead || x.shape[i - lead] === 1 ? 0 : xs[i - lead]));
+  const src = shape.map((_d, i) => (i < lead || x.shape[i - lead] === 1 ? 0 : xs[i - lead]));
   const out = Tensor.empty(x.backend, shape, x.dtype);
   x.backend.copyStrided(x.store, 0, src, out.store, 0, stridesOf(shape), shape);
   const y = record(out, 'expand', [x], (g) => [sumTo(g, x.shape)]);
@@ -420,7 +420,7 @@ export function bceWithLogits(logits: Tensor, targets: Tensor): Tensor {
  * (bceLogitsMean) and one the gradient, with the same bits as the unfused ops; otherwise the elementwise ops.
  */
 export function bceWithLogitsAndProb(logits: Tensor, targets: Tensor): { loss: Tensor; prob: Tensor } {
-  const be = sameBackend(logits, targets);
+  sameBackend(logits, targets);
   f32(logits, 'bceWithLogits');
   f32(targets, 'bceWithLogits');
   const n = logits.size;

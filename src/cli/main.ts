@@ -6,7 +6,7 @@ import { describeGpu, NoAdapterError } from '../kernels/device.js';
 import { GpuBackend } from '../kernels/backend.js';
 import { GpuError } from '../kernels/gpu.js';
 import type { Gpu } from '../kernels/gpu.js';
-import { parseFlags, helpText, UsageError, FlagSpec, Flags } from './args.js';
+import { parseFlags, helpText, UsageError, type FlagSpec, type Flags } from './args.js';
 import { ProgressLine, fmtTime } from './progress.js';
 import { loadFashionMnist, DataError } from '../node/fashion_mnist.js';
 import { runCnn, evalCnn, shipClassifier, SHIPPED_CLASSIFIER } from '../app/cnn_run.js';

@@ -36,7 +36,7 @@ export function upgradeCheckpoint(bytes: Uint8Array, name: string): Uint8Array {
     added = { preprocessing: ganPreprocessing(c), conventions: ganConventions(c) };
   } else throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}; upgrade knows cnn, cgan and acgan`);
   // the file's tensors must be the model's (a slim file holds fewer): names, dtypes and shapes checked
-  const present = Object.fromEntries(Object.entries(all).filter(([k]) => Object.prototype.hasOwnProperty.call(parsed.file.tensors, k)));
+  const present = Object.fromEntries(Object.entries(all).filter(([k]) => Object.hasOwn(parsed.file.tensors, k)));
   checkState(parsed, present, { name });
   const tensors: Record<string, TensorToWrite> = {};
   for (const [k, t] of Object.entries(v1ToV2Tensors(parsed.file.tensors, transposedNames(present)))) {

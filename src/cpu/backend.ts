@@ -76,7 +76,10 @@ function bnInput(x: Store, d: BatchnormDims): Float64Array {
 }
 
 function into(out: Float64Array, accumulate: boolean, fn: (o: Float64Array) => void): void {
-  if (!accumulate) return fn(out);
+  if (!accumulate) {
+    fn(out);
+    return;
+  }
   const t = new Float64Array(out.length);
   fn(t);
   for (let i = 0; i < out.length; i++) out[i] += t[i];

@@ -15,7 +15,7 @@ import type { LabelledImages } from '../data/idx.js';
 import { subset } from '../data/dataset.js';
 import type { CnnConfig } from '../models/cnn.js';
 import { SEED_CNN } from '../models/cnn.js';
-import { prepareData, trainClassifier, ClassifierOptions } from '../train/classifier.js';
+import { prepareData, trainClassifier, type ClassifierOptions } from '../train/classifier.js';
 
 /** `count` labelled synthetic images (uint8, 28×28; fewer when the source has fewer) */
 export type SyntheticSource = (count: number) => Promise<LabelledImages>;

@@ -7,7 +7,7 @@
 // The byte-level checks are src/data/idx.ts's; this file adds the Node edge (reading, gunzip) and the messages.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { IdxError, parseImagesAndLabels, LabelledImages } from '../data/idx.js';
+import { IdxError, parseImagesAndLabels, type LabelledImages } from '../data/idx.js';
 
 export class SampleFileError extends Error {}
 

@@ -18,7 +18,7 @@ import type { Cnn } from '../models/cnn.js';
 import type { LabelledImages } from '../data/idx.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { Generator } from '../autograd/random.js';
-import { frechetDistance, gaussianOf, FrechetResult, Gaussian } from './frechet.js';
+import { frechetDistance, gaussianOf, type FrechetResult, type Gaussian } from './frechet.js';
 
 /** GAN output in [−1, 1] → [0, 1] (a new array) */
 export function fromSymmetric(x: ArrayLike<number>): Float32Array {

@@ -7,9 +7,9 @@
 import type { Backend } from '../autograd/backend.js';
 import { Generator } from '../autograd/random.js';
 import type { Tensor } from '../autograd/tensor.js';
-import { CheckpointError, ParsedCheckpoint, assignState, parseCheckpoint, renameTensors, slimCheckpointBytes, withoutTensors } from '../nn/checkpoint.js';
+import { CheckpointError, type ParsedCheckpoint, assignState, parseCheckpoint, renameTensors, slimCheckpointBytes, withoutTensors } from '../nn/checkpoint.js';
 import type { Safetensors } from '../nn/safetensors.js';
-import { GanConfig, GanDiscriminator, GanGenerator } from './models.js';
+import { type GanConfig, GanDiscriminator, GanGenerator } from './models.js';
 
 export interface GanModels {
   G: GanGenerator;

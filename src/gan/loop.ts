@@ -10,7 +10,7 @@ import { batches, subset, type Batch } from '../data/dataset.js';
 import type { LabelledImages } from '../data/idx.js';
 import { CheckpointError, assignState, type ParsedCheckpoint } from '../nn/checkpoint.js';
 import { ganConventions, ganPreprocessing, type GanConfig } from './models.js';
-import { GanHyper, GanState, SCALARS, StepPart, ganStep, makeGan, stepVector } from './train.js';
+import { type GanHyper, type GanState, SCALARS, type StepPart, ganStep, makeGan, stepVector } from './train.js';
 
 /** where in training a checkpoint was taken: after `inEpoch` batches of epoch `epoch` + 1 (0: at an epoch end) */
 export interface Position {

@@ -16,7 +16,7 @@
 //     on the image as a second input channel; then the same convolutions and one real/fake head.
 // All weights N(0, 0.02).
 import type { Backend } from '../autograd/backend.js';
-import { Tensor } from '../autograd/tensor.js';
+import type { Tensor } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 import type { Generator } from '../autograd/random.js';
 import { Module } from '../nn/module.js';

@@ -9,7 +9,7 @@ import * as F from '../autograd/ops.js';
 import { Generator } from '../autograd/random.js';
 import { Adam } from '../nn/optim.js';
 import { Ema, recalibrateBatchnorm } from '../nn/ema.js';
-import { GanConfig, GanDiscriminator, GanGenerator } from './models.js';
+import { type GanConfig, GanDiscriminator, GanGenerator } from './models.js';
 import type { Module } from '../nn/module.js';
 
 export interface GanHyper {

@@ -3,7 +3,7 @@
 // slots).
 import src from '../../wgsl/adam.wgsl';
 import type { AdamHyper, ArenaSlot } from '../autograd/backend.js';
-import { Gpu, GBuf, Kernel, Params, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, type Params, grid } from './gpu.js';
 
 const FILE = 'wgsl/adam.wgsl';
 const K: Kernel = { file: FILE, code: src, entry: 'adam', bindings: ['read', 'rw', 'rw', 'rw'] };

@@ -2,7 +2,7 @@
 // kernels. Storage is a pooled GPU buffer or a slot of an arena (Gpu.arena); f32 data is uploaded as float32, i32
 // as int32.
 import type { AdamHyper, Activation, ArenaLayout, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
-import { Gpu, GBuf } from './gpu.js';
+import type { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
 import { copyStrided } from './copy_strided.js';

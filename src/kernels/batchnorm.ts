@@ -7,7 +7,7 @@ import activation from '../../wgsl/activation.wgsl';
 import hash from '../../wgsl/hash.wgsl';
 import { ACTIVATIONS, batchnormGroups, type BatchnormAccumulate, type BatchnormDims, type BatchnormEpilogue } from '../autograd/backend.js';
 import { dropThreshold } from '../autograd/random.js';
-import { Gpu, GBuf, Kernel, Params, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, type Params, grid } from './gpu.js';
 
 const src = main + '\n' + activation + '\n' + hash;
 
@@ -108,7 +108,10 @@ function statsSliced(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, running: { m
 }
 
 export function batchnormStats(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, d: BatchnormDims, slices = batchnormSlices(gpu, d)): void {
-  if (slices > 1) return statsSliced(gpu, x, mean, variance, null, d, slicing(d, slices));
+  if (slices > 1) {
+    statsSliced(gpu, x, mean, variance, null, d, slicing(d, slices));
+    return;
+  }
   const [gx, gy] = grid(d.C);
   gpu.dispatch(STATS[inRelu(d)], [x, mean, variance], (p) => params(p, d, gx), [gx, gy]);
 }
@@ -130,7 +133,10 @@ export function batchnormEpilogueGrad(gpu: Gpu, g: GBuf, y: GBuf, gn: GBuf, d: B
 }
 
 export function batchnormStatsRunning(gpu: Gpu, x: GBuf, mean: GBuf, variance: GBuf, runMean: GBuf, runVar: GBuf, d: BatchnormDims, momentum: number, slices = batchnormSlices(gpu, d)): void {
-  if (slices > 1) return statsSliced(gpu, x, mean, variance, { mean: runMean, var: runVar, momentum }, d, slicing(d, slices));
+  if (slices > 1) {
+    statsSliced(gpu, x, mean, variance, { mean: runMean, var: runVar, momentum }, d, slicing(d, slices));
+    return;
+  }
   const [gx, gy] = grid(d.C);
   const M = groupM(d);
   gpu.dispatch(STATS_RUNNING[inRelu(d)], [x, mean, variance, runMean, runVar], (p) => params(p, d, gx, { momentum, unbias: M / (M - 1) }), [gx, gy]);

@@ -2,7 +2,7 @@
 // gradient, one dispatch each.
 import bce from '../../wgsl/bce_logits.wgsl';
 import sumTree from '../../wgsl/sum_tree.wgsl';
-import { Gpu, GBuf, Kernel, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, grid } from './gpu.js';
 import { REDUCE_SMALL_MAX } from './reduce.js';
 
 const FILE = 'wgsl/bce_logits.wgsl';

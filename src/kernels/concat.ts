@@ -2,7 +2,7 @@
 // CONCAT_MAX_PARTS parts per dispatch.
 import src from '../../wgsl/concat.wgsl';
 import { CONCAT_MAX_PARTS } from '../autograd/backend.js';
-import { Gpu, GBuf, Kernel, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, grid } from './gpu.js';
 const FILE = 'wgsl/concat.wgsl';
 const CONCAT: Kernel = { file: FILE, code: src, entry: 'concat', bindings: ['read', 'read', 'read', 'read', 'rw'] };
 const SPLIT: Kernel = { file: FILE, code: src, entry: 'split', bindings: ['read', 'rw', 'rw', 'rw', 'rw'] };

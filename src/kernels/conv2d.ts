@@ -8,8 +8,8 @@ import main from '../../wgsl/conv2d.wgsl';
 import activation from '../../wgsl/activation.wgsl';
 
 const src = main + '\n' + activation;
-import { ACTIVATIONS, Activation, ConvDims } from '../autograd/backend.js';
-import { Gpu, GBuf, Kernel, Work } from './gpu.js';
+import { ACTIVATIONS, type Activation, type ConvDims } from '../autograd/backend.js';
+import type { Gpu, GBuf, Kernel, Work } from './gpu.js';
 import { reduceSum } from './reduce.js';
 
 const TILE = 64; // the default tile: 64 × 64 (BM × BN)

@@ -10,7 +10,7 @@
 // weight gradient or of a split forward/input gradient, stays the one pickTile's tile gives; tested in
 // conv2d.test.ts), so a run is the same with or without tuning, and tuning may happen between any two steps.
 // It needs a wait for the GPU, so the training loop calls it once, after its first step (outside any step).
-import { CONV_TILES, convTuning, runSpec, tileFits, tileName, pickTile, Tile, TuneSpec } from './conv2d.js';
+import { CONV_TILES, convTuning, runSpec, tileFits, tileName, pickTile, type Tile, type TuneSpec } from './conv2d.js';
 import type { Gpu, GBuf } from './gpu.js';
 
 /** when conv tiles are timed: auto (on a GPU, not on a software adapter, where timing every tile takes minutes), on,
@@ -77,7 +77,7 @@ function sizes(s: TuneSpec): [number, number, number, number] {
  * (without them nothing is tuned and [] comes back). Returns what was timed, for logs and benchmarks. */
 export async function tuneConvTiles(gpu: Gpu, o: TuneOptions = {}): Promise<TunedConv[]> {
   const tu = convTuning(gpu);
-  if (!tu || !tu.pending.size || !gpu.canTime) return [];
+  if (!tu?.pending.size || !gpu.canTime) return [];
   // a software adapter has no clocks to raise and takes milliseconds per run: fewer rounds, no warm-up
   const sw = gpu.adapter.software;
   const reps = o.reps ?? (sw ? 3 : 5), margin = o.margin ?? 0.03, budget = o.budgetMs ?? 20_000, warmMs = o.warmMs ?? (sw ? 0 : 50);

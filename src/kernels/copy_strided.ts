@@ -1,6 +1,6 @@
 // copy_strided.ts — dispatch of wgsl/copy_strided.wgsl (transpose, expand, narrow, concat).
 import src from '../../wgsl/copy_strided.wgsl';
-import { Gpu, GBuf, Kernel, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, grid } from './gpu.js';
 
 const K: Kernel = { file: 'wgsl/copy_strided.wgsl', code: src, entry: 'copy_strided', bindings: ['read', 'rw'] };
 

@@ -1,7 +1,7 @@
 // device.ts — acquire a WebGPU adapter and device from any `GPU` object (navigator.gpu in a browser, Dawn's
 // `create()` in Node: see src/node/gpu.ts). Requests the limits the kernels need, up to what the adapter offers,
 // and the optional features they can use (timestamp queries, subgroups).
-import { Gpu, AdapterDescription } from './gpu.js';
+import { Gpu, type AdapterDescription } from './gpu.js';
 
 export class NoAdapterError extends Error {}
 

@@ -2,7 +2,7 @@
 import src from '../../wgsl/elementwise.wgsl';
 import type { BinaryOp, UnaryOp } from '../autograd/backend.js';
 import { UNARY_OPS, BINARY_OPS, broadcastStrides } from '../autograd/backend.js';
-import { Gpu, GBuf, Kernel, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, grid } from './gpu.js';
 
 const FILE = 'wgsl/elementwise.wgsl';
 const kernels = new Map<string, Kernel>();

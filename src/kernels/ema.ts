@@ -1,7 +1,7 @@
 // ema.ts — dispatch of wgsl/ema.wgsl: avg ← avg + (1 − decay)·(x − avg) over n elements in place (the weight
 // average of src/nn/ema.ts, one dispatch per network per step).
 import src from '../../wgsl/ema.wgsl';
-import { Gpu, GBuf, Kernel, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, grid } from './gpu.js';
 
 const K: Kernel = { file: 'wgsl/ema.wgsl', code: src, entry: 'ema_update', bindings: ['read', 'rw'] };
 

@@ -1,6 +1,6 @@
 // embedding.ts — dispatch of wgsl/embedding.wgsl (row gather and its deterministic per-row backward).
 import src from '../../wgsl/embedding.wgsl';
-import { Gpu, GBuf, Kernel, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, grid } from './gpu.js';
 
 const FWD: Kernel = { file: 'wgsl/embedding.wgsl', code: src, entry: 'embedding', bindings: ['read', 'read', 'rw'] };
 const BWD: Kernel = { file: 'wgsl/embedding.wgsl', code: src, entry: 'embedding_grad', bindings: ['read', 'read', 'rw'], constants: { ACCUM: 0 } };

@@ -9,7 +9,7 @@
 // bound, and a loop that records hundreds of steps ahead of a slow adapter piles up in-flight work until Dawn
 // runs out of memory (seen on lavapipe: a crash after ~450 un-awaited GAN steps). The training loops read their
 // losses back every few steps, which keeps the queue short.
-import { BufferPool, GBuf, PoolStats } from './pool.js';
+import { BufferPool, type GBuf, type PoolStats } from './pool.js';
 export type { GBuf } from './pool.js';
 import FILL_WGSL from '../../wgsl/fill.wgsl';
 

@@ -5,8 +5,8 @@ import main from '../../wgsl/matmul.wgsl';
 import activation from '../../wgsl/activation.wgsl';
 
 const src = main + '\n' + activation;
-import { ACTIVATIONS, Activation, MatmulDims } from '../autograd/backend.js';
-import { Gpu, GBuf, Kernel, Work } from './gpu.js';
+import { ACTIVATIONS, type Activation, type MatmulDims } from '../autograd/backend.js';
+import type { Gpu, GBuf, Kernel, Work } from './gpu.js';
 
 export type MatmulVariant = 'matmul' | 'matmul_big' | 'matmul_skinny';
 const TILE = { matmul: 64, matmul_big: 128 };

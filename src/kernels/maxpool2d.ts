@@ -4,7 +4,7 @@ import main from '../../wgsl/maxpool2d.wgsl';
 import hash from '../../wgsl/hash.wgsl';
 import type { Pool2dDims } from '../autograd/backend.js';
 import { dropThreshold } from '../autograd/random.js';
-import { Gpu, GBuf, Kernel, Params, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, type Params, grid } from './gpu.js';
 
 const src = main + '\n' + hash;
 const FILE = 'wgsl/maxpool2d.wgsl';

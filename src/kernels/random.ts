@@ -2,7 +2,7 @@
 import main from '../../wgsl/random.wgsl';
 import hash from '../../wgsl/hash.wgsl';
 import { dropThreshold } from '../autograd/random.js';
-import { Gpu, GBuf, Kernel, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, grid } from './gpu.js';
 
 const src = main + '\n' + hash;
 

@@ -2,7 +2,7 @@
 // a thread per output (small ones), or, for very long reductions into few outputs (a whole tensor's sum), slices of
 // the reduction in workgroups of their own and then the sum of the slices.
 import src from '../../wgsl/reduce.wgsl';
-import { Gpu, GBuf, Kernel, Params, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, type Params, grid } from './gpu.js';
 import { stridesOf } from '../autograd/tensor.js';
 
 const WG: Kernel = { file: 'wgsl/reduce.wgsl', code: src, entry: 'reduce_wg', bindings: ['read', 'rw'], constants: { ACCUM: 0 } };

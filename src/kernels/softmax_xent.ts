@@ -2,7 +2,7 @@
 // gradient in one dispatch each).
 import xent from '../../wgsl/softmax_xent.wgsl';
 import sumTree from '../../wgsl/sum_tree.wgsl';
-import { Gpu, GBuf, Kernel, grid } from './gpu.js';
+import { type Gpu, type GBuf, type Kernel, grid } from './gpu.js';
 import { REDUCE_SMALL_MAX } from './reduce.js';
 
 const src = xent + sumTree;

@@ -4,9 +4,9 @@
 // softmax lives in the loss). He-uniform initialisation. Its 128-d penultimate activations are the feature space
 // of our FID (src/gan evaluation).
 import type { Backend } from '../autograd/backend.js';
-import { Tensor } from '../autograd/tensor.js';
+import type { Tensor } from '../autograd/tensor.js';
 import type { Generator } from '../autograd/random.js';
-import { Module, Sequential, Layer } from '../nn/module.js';
+import { Module, Sequential, type Layer } from '../nn/module.js';
 import { BatchNorm, Conv2d, Dropout, Flatten, Linear, MaxPool2d } from '../nn/layers.js';
 import { BN_MOMENTUM_CONVENTION, SAME_PADDING } from '../nn/torch_layout.js';
 

@@ -96,7 +96,7 @@ export function parseCheckpoint(src: Uint8Array | Safetensors, opts: CheckOption
   const name = opts.name ?? 'checkpoint';
   const decoded = src instanceof Uint8Array ? decodeSafetensors(src, name) : src;
   const want = opts.format === undefined ? CHECKPOINT_FORMAT : opts.format;
-  const format = Object.prototype.hasOwnProperty.call(decoded.metadata, 'format') ? decoded.metadata.format : null;
+  const format = Object.hasOwn(decoded.metadata, 'format') ? decoded.metadata.format : null;
   const file = format === FORMAT_V1 ? v1Names(decoded) : decoded;
   if (want !== null && format !== want && !(opts.format === undefined && format === FORMAT_V1)) {
     const wanted = `"${want}"${opts.format === undefined ? ` or "${FORMAT_V1}"` : ''}`;
@@ -146,7 +146,7 @@ export function checkState(src: Uint8Array | Safetensors | ParsedCheckpoint, exp
     checkModel(parsed.meta, opts.model, name);
   } else parsed = parseCheckpoint(src, opts);
   const have = parsed.file.tensors;
-  const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+  const has = (o: object, k: string) => Object.hasOwn(o, k);
   const missing = Object.keys(expected).filter((k) => !has(have, k));
   const unexpected = Object.keys(have).filter((k) => !has(expected, k) && !droppedOnLoad(k, expected));
   if (missing.length || unexpected.length) {
@@ -185,7 +185,6 @@ function engineData(parsed: ParsedCheckpoint, k: string, spec: TensorSpec): Safe
  * `conv1.weight: shape [32, 1, 3, 3] in the checkpoint, model wants [32, 3, 3, 3]`.
  */
 export function loadStateInto(src: Uint8Array | Safetensors | ParsedCheckpoint, expected: Record<string, TensorSpec>, backend: Backend, opts: CheckOptions = {}): LoadedState {
-  const name = opts.name ?? 'checkpoint';
   const parsed = checkState(src, expected, opts);
   const tensors: Record<string, Tensor> = {};
   try {

@@ -22,7 +22,7 @@ export function v1Names(file: Safetensors): Safetensors {
   const tensors: Safetensors['tensors'] = {};
   for (const [k, t] of Object.entries(file.tensors)) {
     const to = v2Name(k);
-    if (Object.prototype.hasOwnProperty.call(tensors, to)) throw new Error(`format-1 file: tensors "${k}" and another both become "${to}"`);
+    if (Object.hasOwn(tensors, to)) throw new Error(`format-1 file: tensors "${k}" and another both become "${to}"`);
     Object.defineProperty(tensors, to, { value: t, enumerable: true, writable: true, configurable: true });
   }
   return { ...file, tensors };

@@ -1,7 +1,7 @@
 // module.ts — Module: a named tree of parameters (tensors that learn), buffers (tensors that are state but not
 // learned, e.g. batchnorm running statistics) and child modules, with train/eval mode. Names are dotted paths
 // ("features.conv1.weight") and are what checkpoints store. Parameters live outside every tidy scope.
-import { Tensor, keep } from '../autograd/tensor.js';
+import { type Tensor, keep } from '../autograd/tensor.js';
 
 export abstract class Module {
   training = true;

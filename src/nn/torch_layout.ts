@@ -56,5 +56,5 @@ export function fileShape(spec: object, shape: readonly number[], pytorchLayout:
  */
 export function droppedOnLoad(name: string, expected: object): boolean {
   const m = /^(.*)\.num_batches_tracked$/.exec(name);
-  return m !== null && Object.prototype.hasOwnProperty.call(expected, `${m[1]}.running_mean`);
+  return m !== null && Object.hasOwn(expected, `${m[1]}.running_mean`);
 }

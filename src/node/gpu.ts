@@ -1,7 +1,7 @@
 // node/gpu.ts — the Node.js edge of the engine: creates Dawn's WebGPU (the `webgpu` npm package) and turns
 // "no adapter" into advice on which driver to install. Everything else in the engine is browser-clean.
 import { create, globals } from 'webgpu';
-import { createGpu, NoAdapterError, DeviceOptions } from '../kernels/device.js';
+import { createGpu, NoAdapterError, type DeviceOptions } from '../kernels/device.js';
 import type { Gpu } from '../kernels/gpu.js';
 
 let navigatorGpu: GPU | null = null;

@@ -8,8 +8,8 @@ import * as F from '../autograd/ops.js';
 import { Generator } from '../autograd/random.js';
 import { Adam } from '../nn/optim.js';
 import { NonFiniteError, firstNonFinite, SPREAD_NOTE } from './guard.js';
-import { Cnn, CnnConfig, SEED_CNN } from '../models/cnn.js';
-import { batches, splitValidation, subset, CLASS_NAMES, FashionMnist } from '../data/dataset.js';
+import { Cnn, type CnnConfig, SEED_CNN } from '../models/cnn.js';
+import { batches, splitValidation, subset, CLASS_NAMES, type FashionMnist } from '../data/dataset.js';
 import type { LabelledImages } from '../data/idx.js';
 
 export interface ClassifierOptions {

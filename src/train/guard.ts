@@ -1,6 +1,6 @@
 // train/guard.ts — detecting a run that has gone non-finite: the error type and the scan that names the first
 // parameter holding a NaN or ±Inf (one readback for all of them). Shared by the GAN and CNN training loops.
-import { Tensor, noGrad, tidy } from '../autograd/tensor.js';
+import { type Tensor, noGrad, tidy } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 
 /** a loss or parameter stopped being a finite number */

@@ -14,7 +14,7 @@ import { createGpu, describeGpu, NoAdapterError } from '../kernels/device.js';
 import { GpuBackend } from '../kernels/backend.js';
 import type { Gpu } from '../kernels/gpu.js';
 import { CLASS_NAMES } from '../data/dataset.js';
-import { loadGanModels, GanModels } from '../gan/load.js';
+import { loadGanModels, type GanModels } from '../gan/load.js';
 import * as X from './explore.js';
 import { drawImages, drawPath } from './draw.js';
 import { initTrainView } from './train_view.js';

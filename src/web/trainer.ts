@@ -12,9 +12,9 @@ import { parseCheckpoint, stateToSafetensors } from '../nn/checkpoint.js';
 import { accuracyOf, classBalance, classify, fromSymmetric } from '../eval/metrics.js';
 import type { Cnn } from '../models/cnn.js';
 import type { GanGenerator } from '../gan/models.js';
-import { PRESETS, SCALARS, StepPart, GanState, generate, makeGan, recalibrateEma, sampleInputs } from '../gan/train.js';
+import { PRESETS, SCALARS, type StepPart, type GanState, generate, makeGan, recalibrateEma, sampleInputs } from '../gan/train.js';
 import {
-  GanLoop, GanRunInfo, StepMeans, ganCheckpointMeta, ganFromCheckpoint, ganStateTensors, meansOf, positionOf, trainingSet,
+  GanLoop, type GanRunInfo, type StepMeans, ganCheckpointMeta, ganFromCheckpoint, ganStateTensors, meansOf, positionOf, trainingSet,
 } from '../gan/loop.js';
 import { samplePath, type SamplePath } from './explore.js';
 
