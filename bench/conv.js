@@ -72,7 +72,9 @@ const batchFlag = flag('batch');
 const asked = batchFlag?.split(',').map(Number);
 // a step's batchnorm needs two samples per channel (the discriminator's two groups, one each: batch 1 is refused)
 if (asked?.some((b) => !(Number.isInteger(b) && b >= 2))) fail(`--batch takes integers ≥ 2, got '${batchFlag}'`);
-const jsonFile = flag('json'), htmlFile = flag('html'), peersFlag = flag('peers');
+const jsonFile = flag('json'),
+  htmlFile = flag('html'),
+  peersFlag = flag('peers');
 const debugBreak = flag('debug-break'); // test hook: that method's checked run is skipped (its outputs stay poisoned)
 
 const gpu = await E.nodeGpu();
@@ -107,22 +109,38 @@ const bw = await copyBandwidth(E, gpu, timeKernel);
 const roofs = { matmulGflops: mm.gflops, matmul: mm.what, copyGBps: bw.gbps, copy: bw.what };
 roofs.balance = mm.gflops / bw.gbps; // FLOP per byte where the two roofs meet
 const here = dirname(fileURLToPath(import.meta.url));
-const peer = peersFlag === 'none' ? { tf: null, note: 'TF.js: not run (--peers none)' }
-  : await loadTfjs(peersFlag ?? join(here, 'peers'), E.nodeNavigatorGpu(), device);
+const peer =
+  peersFlag === 'none'
+    ? { tf: null, note: 'TF.js: not run (--peers none)' }
+    : await loadTfjs(peersFlag ?? join(here, 'peers'), E.nodeNavigatorGpu(), device);
 const tfjsTime = peer.tf ? tfjsTimer(peer.tf, quick || software ? 3 : 9, software) : null;
 
 const { rows: planned, skipped } = plan(E, be, { models, batches, families, checkBatch: CHECK_BATCH });
 const timing = gpu.canTime ? 'GPU timestamp queries' : 'wall clock (no timestamp queries)';
-const tiles = !cachedTiles.loaded ? "conv tiles: pickTile's rule"
+const tiles = !cachedTiles.loaded
+  ? "conv tiles: pickTile's rule"
   : `conv tiles timed by training on this device where cached (${cachedTiles.loaded} problems in ` +
     `${E.tileCachePath()}), else pickTile's rule`;
 printHeader({ device, date, timing, roofs, tiles, peerNote: peer.note, checkBatch: CHECK_BATCH });
 
 const rows = [];
 const out = () => ({
-  bench: 'conv', device, adapter: gpu.adapter, date, command, timing, ...roofs, batches, models, families,
-  checkBatch: CHECK_BATCH, tolerance: TOLERANCE, cachedTiles: cachedTiles.loaded,
-  peer: { tfjs: peer.version ?? null, note: peer.note }, rows, skipped,
+  bench: 'conv',
+  device,
+  adapter: gpu.adapter,
+  date,
+  command,
+  timing,
+  ...roofs,
+  batches,
+  models,
+  families,
+  checkBatch: CHECK_BATCH,
+  tolerance: TOLERANCE,
+  cachedTiles: cachedTiles.loaded,
+  peer: { tfjs: peer.version ?? null, note: peer.note },
+  rows,
+  skipped,
 });
 function writeOut(file, text) {
   mkdirSync(dirname(file), { recursive: true });
@@ -131,12 +149,17 @@ function writeOut(file, text) {
 const save = () => jsonFile && writeOut(jsonFile, JSON.stringify(out(), null, 2));
 /** a model's rows are all in: its summary line, and the page so far (a run cut short keeps what it measured) */
 const groupDone = (key) => {
-  printModelSummary(rows.filter((r) => `${r.model}:${r.batch}` === key), skipped[key]);
+  printModelSummary(
+    rows.filter((r) => `${r.model}:${r.batch}` === key),
+    skipped[key],
+  );
   if (htmlFile) writeOut(htmlFile, reportHtml(out()));
 };
 
 // ------------------------------------------------------------------ measure row by row (printed, saved as they come)
-const timed = new Map(), checked = new Map(), peerMs = new Map();
+const timed = new Map(),
+  checked = new Map(),
+  peerMs = new Map();
 let current = null;
 for (const p of planned) {
   const spec = SPECS[p.method];
@@ -174,18 +197,41 @@ for (const p of planned) {
   if (tfjsTime && !peerMs.has(kP)) peerMs.set(kP, await tfjsTime(p.method, p.args, p.kind));
   const ms = timed.get(kB);
   const { err, cpuMs } = checked.get(kS);
-  const flops = spec.flops(p.args), bytes = spec.bytes(p.args);
+  const flops = spec.flops(p.args),
+    bytes = spec.bytes(p.args);
   const work = (a) => (flops > 0 ? spec.flops(a) : spec.bytes(a));
   const cpuRefMs = cpuMs * (spec.batchFree ? 1 : work(p.args) / work(p.checkArgs));
-  const gflops = flops / ms / 1e6, gbps = bytes / ms / 1e6, intensity = flops / bytes;
+  const gflops = flops / ms / 1e6,
+    gbps = bytes / ms / 1e6,
+    intensity = flops / bytes;
   const bound = intensity >= roofs.balance ? 'compute' : 'memory';
   const tf = peerMs.get(kP) ?? { ms: null, note: '' };
   const r = {
-    model: p.model, batch: p.batch, layer: p.layer, kind: p.kind, family: p.family, kernel: p.kernel,
-    variant: p.variant, picked: p.picked, shape: spec.shape(p.args, p.kind), calls: p.calls, note: p.note,
-    ms, flops, bytes, gflops, gbps, intensity, bound,
+    model: p.model,
+    batch: p.batch,
+    layer: p.layer,
+    kind: p.kind,
+    family: p.family,
+    kernel: p.kernel,
+    variant: p.variant,
+    picked: p.picked,
+    shape: spec.shape(p.args, p.kind),
+    calls: p.calls,
+    note: p.note,
+    ms,
+    flops,
+    bytes,
+    gflops,
+    gbps,
+    intensity,
+    bound,
     pctRoof: bound === 'compute' ? (100 * gflops) / roofs.matmulGflops : (100 * gbps) / roofs.copyGBps,
-    cpuRefMs, speedup: cpuRefMs / ms, maxRelErr: err, ok: err <= TOLERANCE, tfjsMs: tf.ms, tfjsNote: tf.note,
+    cpuRefMs,
+    speedup: cpuRefMs / ms,
+    maxRelErr: err,
+    ok: err <= TOLERANCE,
+    tfjsMs: tf.ms,
+    tfjsNote: tf.note,
   };
   rows.push(r);
   printRow(r);
@@ -196,8 +242,9 @@ if (current) groupDone(current);
 // ------------------------------------------------------------------ the end: failures, files, time
 const failed = rows.filter((r) => !r.ok);
 if (failed.length) {
-  console.log(`\n✗ ${failed.length} kernel(s) failed the check against the CPU reference ` +
-    `(max rel err > ${TOLERANCE}):`);
+  console.log(
+    `\n✗ ${failed.length} kernel(s) failed the check against the CPU reference ` + `(max rel err > ${TOLERANCE}):`,
+  );
   for (const r of failed)
     console.log(`  ${r.model} ${r.layer} ${r.kernel}${r.variant ? ` (${r.variant})` : ''} ${r.shape}: ${r.maxRelErr}`);
 }

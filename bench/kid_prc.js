@@ -9,10 +9,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const args = process.argv.slice(2);
-for (const a of args) if (a.startsWith('--') && !['--n', '--dim', '--json', '--help'].includes(a)) {
-  console.error(`error: unknown flag ${a} (flags: --n N, --dim D, --json FILE)`);
-  process.exit(2);
-}
+for (const a of args)
+  if (a.startsWith('--') && !['--n', '--dim', '--json', '--help'].includes(a)) {
+    console.error(`error: unknown flag ${a} (flags: --n N, --dim D, --json FILE)`);
+    process.exit(2);
+  }
 if (args.includes('--help')) {
   console.log('usage: node bench/kid_prc.js [--n 10000] [--dim 128] [--json FILE]');
   process.exit(0);
@@ -27,7 +28,8 @@ const flag = (name, def) => {
   }
   return v;
 };
-const n = flag('n', 10000), dim = flag('dim', 128);
+const n = flag('n', 10000),
+  dim = flag('dim', 128);
 const g = new Generator(1);
 const real = g.normal(n * dim);
 const generated = g.normal(n * dim).map((v, i) => v + (i % dim === 0 ? 0.5 : 0));

@@ -12,10 +12,11 @@ const flag = (name) => {
   const i = args.indexOf(`--${name}`);
   return i < 0 ? undefined : args[i + 1];
 };
-for (const a of args) if (a.startsWith('--') && !['--quick', '--json', '--shapes', '--help'].includes(a)) {
-  console.error(`error: unknown flag ${a} (flags: --quick, --json FILE, --shapes MxKxN,...)`);
-  process.exit(2);
-}
+for (const a of args)
+  if (a.startsWith('--') && !['--quick', '--json', '--shapes', '--help'].includes(a)) {
+    console.error(`error: unknown flag ${a} (flags: --quick, --json FILE, --shapes MxKxN,...)`);
+    process.exit(2);
+  }
 if (args.includes('--help')) {
   console.log('usage: node bench/matmul.js [--quick] [--json FILE] [--shapes MxKxN,...]');
   process.exit(0);
@@ -35,7 +36,13 @@ const SEED_SHAPES = [
   ['acgan D head grad dW 12544×64·64×11', 12544, 64, 11],
 ];
 let shapes;
-if (flag('shapes')) shapes = flag('shapes').split(',').map((s) => { const [m, k, n] = s.split('x').map(Number); return [`${m}×${k}×${n}`, m, k, n]; });
+if (flag('shapes'))
+  shapes = flag('shapes')
+    .split(',')
+    .map((s) => {
+      const [m, k, n] = s.split('x').map(Number);
+      return [`${m}×${k}×${n}`, m, k, n];
+    });
 else {
   const squares = quick || software ? [128, 256, 512, 1024] : [256, 512, 1024, 2048, 4096];
   shapes = [...squares.map((s) => [`square ${s}³`, s, s, s]), ...(quick ? SEED_SHAPES.slice(0, 2) : SEED_SHAPES)];
@@ -81,11 +88,15 @@ for (const [name, M, K, N] of shapes) {
   C.dispose();
   const idx = [];
   const pick = new Generator(1).uniform(512);
-  for (let s = 0; s < Math.min(256, M * N); s++) idx.push([Math.floor(pick[2 * s] * M), Math.floor(pick[2 * s + 1] * N)]);
+  for (let s = 0; s < Math.min(256, M * N); s++)
+    idx.push([Math.floor(pick[2 * s] * M), Math.floor(pick[2 * s + 1] * N)]);
   const want = cpuSample(ah, bh, M, K, N, idx);
   const scale = Math.max(...want.map(Math.abs), 1e-30);
   let err = 0;
-  idx.forEach(([i, j], s) => (err = Math.max(err, Math.abs(got[i * N + j] - want[s]) / Math.max(Math.abs(want[s]), 1e-2 * scale))));
+  idx.forEach(
+    ([i, j], s) =>
+      (err = Math.max(err, Math.abs(got[i * N + j] - want[s]) / Math.max(Math.abs(want[s]), 1e-2 * scale))),
+  );
   rows.push({ name, M, K, N, ms, gflops: flops / ms / 1e6, maxRelErr: err, reps: R });
   A.dispose();
   B.dispose();
@@ -95,8 +106,26 @@ const device = describeGpu(gpu);
 console.log(`matmul on ${device} — ${new Date().toISOString().slice(0, 10)}`);
 console.log('| shape | M×K×N | ms | GFLOP/s | max rel err vs f64 |');
 console.log('|---|---|---:|---:|---:|');
-for (const r of rows) console.log(`| ${r.name} | ${r.M}×${r.K}×${r.N} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(1)} | ${r.maxRelErr.toExponential(1)} |`);
+for (const r of rows)
+  console.log(
+    `| ${r.name} | ${r.M}×${r.K}×${r.N} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(1)} | ${r.maxRelErr.toExponential(1)} |`,
+  );
 const json = flag('json');
 if (json) mkdirSync(dirname(json), { recursive: true });
-if (json) writeFileSync(json, JSON.stringify({ bench: 'matmul', device, adapter: gpu.adapter, date: new Date().toISOString(), method: 'median of batches; R dispatches per submit, wall clock / R', rows }, null, 2));
+if (json)
+  writeFileSync(
+    json,
+    JSON.stringify(
+      {
+        bench: 'matmul',
+        device,
+        adapter: gpu.adapter,
+        date: new Date().toISOString(),
+        method: 'median of batches; R dispatches per submit, wall clock / R',
+        rows,
+      },
+      null,
+      2,
+    ),
+  );
 releaseNodeGpu(gpu);

@@ -8,17 +8,39 @@
 // Needs dist/ and dist/web (node scripts/build.mjs --web), Fashion-MNIST, /usr/bin/chromium and playwright-core.
 // Usage: node bench/page-train.js [--preset cgan-lite] [--batch 8] [--warmup 2] [--steps 6] [--every 2]
 //        [--chromium PATH] [--chromium-args "A B"] [--only node|page] [--json FILE]
-import { nodeGpu, releaseNodeGpu, GpuBackend, describeGpu, PageTrainer, loadFashionMnist, startPlayground } from '../dist/index.js';
+import {
+  nodeGpu,
+  releaseNodeGpu,
+  GpuBackend,
+  describeGpu,
+  PageTrainer,
+  loadFashionMnist,
+  startPlayground,
+} from '../dist/index.js';
 import { writeFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
-const KNOWN = ['--preset', '--batch', '--warmup', '--steps', '--every', '--chromium', '--chromium-args', '--only', '--json', '--help'];
-for (const a of args) if (a.startsWith('--') && !KNOWN.includes(a)) {
-  console.error(`error: unknown flag ${a} (flags: ${KNOWN.join(', ')})`);
-  process.exit(2);
-}
+const KNOWN = [
+  '--preset',
+  '--batch',
+  '--warmup',
+  '--steps',
+  '--every',
+  '--chromium',
+  '--chromium-args',
+  '--only',
+  '--json',
+  '--help',
+];
+for (const a of args)
+  if (a.startsWith('--') && !KNOWN.includes(a)) {
+    console.error(`error: unknown flag ${a} (flags: ${KNOWN.join(', ')})`);
+    process.exit(2);
+  }
 if (args.includes('--help')) {
-  console.log('usage: node bench/page-train.js [--preset cgan-lite] [--batch 8] [--warmup 2] [--steps 6] [--every 2] [--chromium PATH] [--chromium-args "A B"] [--only node|page] [--json FILE]');
+  console.log(
+    'usage: node bench/page-train.js [--preset cgan-lite] [--batch 8] [--warmup 2] [--steps 6] [--every 2] [--chromium PATH] [--chromium-args "A B"] [--only node|page] [--json FILE]',
+  );
   process.exit(0);
 }
 const flag = (n, d) => {
@@ -26,14 +48,23 @@ const flag = (n, d) => {
   return i < 0 ? d : args[i + 1];
 };
 const preset = flag('preset', 'cgan-lite');
-const [batch, warmup, steps, every] = ['batch', 'warmup', 'steps', 'every'].map((n, i) => Number(flag(n, [8, 2, 6, 2][i])));
-for (const [n, v] of [['batch', batch], ['warmup', warmup], ['steps', steps], ['every', every]])
+const [batch, warmup, steps, every] = ['batch', 'warmup', 'steps', 'every'].map((n, i) =>
+  Number(flag(n, [8, 2, 6, 2][i])),
+);
+for (const [n, v] of [
+  ['batch', batch],
+  ['warmup', warmup],
+  ['steps', steps],
+  ['every', every],
+])
   if (!(Number.isInteger(v) && v >= 1)) {
     console.error(`error: --${n} must be a whole number ≥ 1, got ${v}`);
     process.exit(2);
   }
 if (warmup % every || steps % every) {
-  console.error(`error: --warmup and --steps must be multiples of --every (${every}): rates are taken between read-backs`);
+  console.error(
+    `error: --warmup and --steps must be multiples of --every (${every}): rates are taken between read-backs`,
+  );
   process.exit(2);
 }
 const only = flag('only');
@@ -58,8 +89,19 @@ if (only !== 'page') {
     at = k;
   }
   const ips = (steps * batch) / ((marks[1] - marks[0]) / 1000);
-  rows.push({ side: 'node', adapter: describeGpu(gpu), preset, batch, steps, every, imgPerSec: ips, msPerStep: (marks[1] - marks[0]) / steps });
-  console.log(`Node engine  ${describeGpu(gpu)}: ${ips.toFixed(2)} img/s (${((marks[1] - marks[0]) / steps).toFixed(0)} ms/step over steps ${warmup + 1}–${at})`);
+  rows.push({
+    side: 'node',
+    adapter: describeGpu(gpu),
+    preset,
+    batch,
+    steps,
+    every,
+    imgPerSec: ips,
+    msPerStep: (marks[1] - marks[0]) / steps,
+  });
+  console.log(
+    `Node engine  ${describeGpu(gpu)}: ${ips.toFixed(2)} img/s (${((marks[1] - marks[0]) / steps).toFixed(0)} ms/step over steps ${warmup + 1}–${at})`,
+  );
   t.dispose();
   releaseNodeGpu(gpu);
 }
@@ -68,25 +110,37 @@ if (only !== 'node') {
   const { chromium: pw } = await import('playwright-core');
   const pg = await startPlayground({ root: 'dist/web', port: 0 });
   const extra = (flag('chromium-args', '') || '').split(/\s+/).filter(Boolean);
-  const browser = await pw.launch({ executablePath: chromium, args: ['--headless=new', '--enable-unsafe-webgpu', '--no-sandbox', '--no-first-run', ...extra] });
+  const browser = await pw.launch({
+    executablePath: chromium,
+    args: ['--headless=new', '--enable-unsafe-webgpu', '--no-sandbox', '--no-first-run', ...extra],
+  });
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     await page.goto(`${pg.url}?view=train&preset=${preset}&batch=${batch}&seed=0&every=${every}&images=0`);
     const wait = (fn, arg) => page.waitForFunction(fn, arg, { timeout: 3_600_000 });
     await wait(() => ['ready', 'no-data', 'error'].includes(document.body.dataset.train));
-    const state = await page.evaluate(() => [document.body.dataset.train, document.getElementById('t-status').textContent]);
+    const state = await page.evaluate(() => [
+      document.body.dataset.train,
+      document.getElementById('t-status').textContent,
+    ]);
     if (state[0] !== 'ready') throw new Error(`the page is ${state[0]}: ${state[1]}`);
     await page.click('#t-new');
     await wait(() => document.body.dataset.train === 'paused');
     await page.click('#t-play');
     await wait((n) => window.__train.step >= n, warmup + steps);
     await page.click('#t-pause');
-    const { adapter, snaps } = await page.evaluate(() => ({ adapter: document.getElementById('t-status').textContent.split(' · ')[0], snaps: window.__train.snapshots.map((s) => [s.step, s.t]) }));
-    const a = snaps.find(([s]) => s === warmup), b = snaps.find(([s]) => s === warmup + steps);
+    const { adapter, snaps } = await page.evaluate(() => ({
+      adapter: document.getElementById('t-status').textContent.split(' · ')[0],
+      snaps: window.__train.snapshots.map((s) => [s.step, s.t]),
+    }));
+    const a = snaps.find(([s]) => s === warmup),
+      b = snaps.find(([s]) => s === warmup + steps);
     const ips = (steps * batch) / ((b[1] - a[1]) / 1000);
     rows.push({ side: 'page', adapter, preset, batch, steps, every, imgPerSec: ips, msPerStep: (b[1] - a[1]) / steps });
-    console.log(`page (Chromium) ${adapter}: ${ips.toFixed(2)} img/s (${((b[1] - a[1]) / steps).toFixed(0)} ms/step over steps ${warmup + 1}–${warmup + steps})`);
+    console.log(
+      `page (Chromium) ${adapter}: ${ips.toFixed(2)} img/s (${((b[1] - a[1]) / steps).toFixed(0)} ms/step over steps ${warmup + 1}–${warmup + steps})`,
+    );
   } finally {
     await browser.close();
     await pg.close();
@@ -94,5 +148,13 @@ if (only !== 'node') {
 }
 if (rows.length === 2) console.log(`page / Node: ${(rows[1].imgPerSec / rows[0].imgPerSec).toFixed(3)}`);
 const json = flag('json');
-if (json) writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), command: `node bench/page-train.js ${args.join(' ')}`, rows }, null, 2) + '\n');
+if (json)
+  writeFileSync(
+    json,
+    JSON.stringify(
+      { date: new Date().toISOString(), command: `node bench/page-train.js ${args.join(' ')}`, rows },
+      null,
+      2,
+    ) + '\n',
+  );
 process.exit(0);

@@ -13,19 +13,56 @@
 // `--split-k off` turns off conv2d's split-K of the forward and input gradient (gemmSplits; it applies on hardware
 // adapters only, where output tiles are fewer than the GPU's cores can take): the rows say "split-K off", so that one
 // GPU session times what the split buys (scripts/gpu-session.sh runs the AC-GAN both ways).
-// Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--split-k on|off] [--json FILE]
-import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu, tidy, makeGan, ganStep, PRESETS, Cnn, SEED_CNN, Adam, convKernels, tuneConvTiles, tuneModeOf, tunesOn, loadTileCache, saveTileCache } from '../dist/index.js';
+// Usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune
+// auto|on|off] [--tune-budget S] [--fresh-tiles] [--split-k on|off] [--json FILE]
+import {
+  nodeGpu,
+  releaseNodeGpu,
+  GpuBackend,
+  Tensor,
+  F,
+  Generator,
+  describeGpu,
+  tidy,
+  makeGan,
+  ganStep,
+  PRESETS,
+  Cnn,
+  SEED_CNN,
+  Adam,
+  convKernels,
+  tuneConvTiles,
+  tuneModeOf,
+  tunesOn,
+  loadTileCache,
+  saveTileCache,
+} from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const args = process.argv.slice(2);
-const KNOWN = ['--quick', '--model', '--batch', '--steps', '--profile', '--tune', '--tune-budget', '--fresh-tiles', '--split-k', '--json', '--help'];
-for (const a of args) if (a.startsWith('--') && !KNOWN.includes(a)) {
-  console.error(`error: unknown flag ${a} (flags: ${KNOWN.join(', ')})`);
-  process.exit(2);
-}
+const KNOWN = [
+  '--quick',
+  '--model',
+  '--batch',
+  '--steps',
+  '--profile',
+  '--tune',
+  '--tune-budget',
+  '--fresh-tiles',
+  '--split-k',
+  '--json',
+  '--help',
+];
+for (const a of args)
+  if (a.startsWith('--') && !KNOWN.includes(a)) {
+    console.error(`error: unknown flag ${a} (flags: ${KNOWN.join(', ')})`);
+    process.exit(2);
+  }
 if (args.includes('--help')) {
-  console.log('usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--split-k on|off] [--json FILE]');
+  console.log(
+    'usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--split-k on|off] [--json FILE]',
+  );
   process.exit(0);
 }
 const flag = (n) => {
@@ -34,7 +71,12 @@ const flag = (n) => {
 };
 // --tune, else $FMNIST_TUNE, else auto (a bad word: its error, exit 2)
 const tuneMode = (() => {
-  try { return tuneModeOf(flag('tune'), process.env.FMNIST_TUNE); } catch (e) { console.error(`error: ${e.message}`); process.exit(2); }
+  try {
+    return tuneModeOf(flag('tune'), process.env.FMNIST_TUNE);
+  } catch (e) {
+    console.error(`error: ${e.message}`);
+    process.exit(2);
+  }
 })();
 const splitK = flag('split-k') ?? 'on';
 if (!['on', 'off'].includes(splitK)) {
@@ -47,10 +89,11 @@ const be = new GpuBackend(gpu);
 const software = gpu.adapter.software;
 const quick = args.includes('--quick');
 const models = (flag('model') ?? 'acgan,cgan,cnn').split(',');
-for (const m of models) if (!['acgan', 'cgan', 'cnn'].includes(m)) {
-  console.error(`error: --model takes acgan, cgan, cnn; got '${m}'`);
-  process.exit(2);
-}
+for (const m of models)
+  if (!['acgan', 'cgan', 'cnn'].includes(m)) {
+    console.error(`error: --model takes acgan, cgan, cnn; got '${m}'`);
+    process.exit(2);
+  }
 const batches = (flag('batch') ?? (software ? '16' : quick ? '64' : '64,256')).split(',').map(Number);
 const steps = Number(flag('steps') ?? (software ? 3 : 50));
 const tuneBudget = Number(flag('tune-budget') ?? 15);
@@ -73,7 +116,11 @@ const PYTORCH_MS = { 'acgan:64': 10.6, 'acgan:256': 11.9, 'cnn:64': 4.8, 'cnn:25
 
 function setup(model, B) {
   const gen = new Generator(1);
-  const x = Tensor.from(be, Float32Array.from(gen.uniform(B * 784), (v) => v * 2 - 1), [B, 1, 28, 28]);
+  const x = Tensor.from(
+    be,
+    Float32Array.from(gen.uniform(B * 784), (v) => v * 2 - 1),
+    [B, 1, 28, 28],
+  );
   const labels = Array.from(gen.uniform(B), (v) => Math.floor(v * 10));
   const y = Tensor.from(be, labels, [B], 'i32');
   if (model === 'cnn') {
@@ -91,7 +138,12 @@ function setup(model, B) {
         });
         xs.dispose();
       },
-      dispose() { net.dispose(); opt.dispose(); x.dispose(); y.dispose(); },
+      dispose() {
+        net.dispose();
+        opt.dispose();
+        x.dispose();
+        y.dispose();
+      },
     };
   }
   const p = ganPreset(model);
@@ -103,7 +155,16 @@ function setup(model, B) {
       tidy(() => void ganStep(be, s, xs, y));
       xs.dispose();
     },
-    dispose() { s.G.dispose(); s.D.dispose(); s.optG.dispose(); s.optD.dispose(); s.ema?.G.dispose(); s.ema?.avg.dispose(); x.dispose(); y.dispose(); },
+    dispose() {
+      s.G.dispose();
+      s.D.dispose();
+      s.optG.dispose();
+      s.optD.dispose();
+      s.ema?.G.dispose();
+      s.ema?.avg.dispose();
+      x.dispose();
+      y.dispose();
+    },
   };
 }
 
@@ -115,10 +176,30 @@ const json = flag('json');
 const writeJson = () => {
   if (!json) return;
   mkdirSync(dirname(json), { recursive: true });
-  writeFileSync(json, JSON.stringify({ bench: 'train-step', device, adapter: gpu.adapter, date: new Date().toISOString(), steps, splitK: gpu.splitK, rows, profiles }, null, 2));
+  writeFileSync(
+    json,
+    JSON.stringify(
+      {
+        bench: 'train-step',
+        device,
+        adapter: gpu.adapter,
+        date: new Date().toISOString(),
+        steps,
+        splitK: gpu.splitK,
+        rows,
+        profiles,
+      },
+      null,
+      2,
+    ),
+  );
 };
-console.log(`training steps on ${device} — ${new Date().toISOString().slice(0, 10)}; ${steps} timed steps after 2 warm-up steps`);
-console.log('| model | batch | ms/step | host ms/step | img/s | dispatches/step | submits/step | peak MB | allocated MB (growth) | PyTorch ms |');
+console.log(
+  `training steps on ${device} — ${new Date().toISOString().slice(0, 10)}; ${steps} timed steps after 2 warm-up steps`,
+);
+console.log(
+  '| model | batch | ms/step | host ms/step | img/s | dispatches/step | submits/step | peak MB | allocated MB (growth) | PyTorch ms |',
+);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const model of models)
   for (const B of batches) {
@@ -126,7 +207,8 @@ for (const model of models)
     t.step();
     await gpu.sync();
     const tt0 = performance.now();
-    const tuned = tune ? await tuneConvTiles(gpu, { budgetMs: 1000 * tuneBudget }) : []; // the step's conv problems, each under every tile
+    // the step's conv problems, each under every tile
+    const tuned = tune ? await tuneConvTiles(gpu, { budgetMs: 1000 * tuneBudget }) : [];
     const tuneMs = performance.now() - tt0;
     try {
       if (tuned.length) saveTileCache(gpu);
@@ -145,13 +227,24 @@ for (const model of models)
     const ms = (performance.now() - t0) / steps;
     const c1 = gpu.counters;
     const st = gpu.pool.stats();
-    const name = (model === 'cnn' ? 'cnn (seed 003)' : `${model} (${presetName(model)} preset)`) + (gpu.splitK ? '' : ', split-K off');
+    const name =
+      (model === 'cnn' ? 'cnn (seed 003)' : `${model} (${presetName(model)} preset)`) +
+      (gpu.splitK ? '' : ', split-K off');
     rows.push({
-      model, name, batch: B, msPerStep: ms, imgPerSec: (B * 1000) / ms,
-      dispatchesPerStep: (c1.dispatches - c0.dispatches) / steps, submitsPerStep: (c1.submits - c0.submits) / steps,
-      peakLiveMB: st.peakLiveBytes / 2 ** 20, allocatedMB: st.allocatedBytes / 2 ** 20, allocatedGrowthMB: (st.allocatedBytes - alloc0) / 2 ** 20,
-      pytorchMs: software ? null : PYTORCH_MS[`${model}:${B}`] ?? null,
-      tune: tune ? { ms: tuneMs, problems: tuned.length, changed: tuned.filter((x) => x.best !== x.rule).length, tiles: tuned } : null,
+      model,
+      name,
+      batch: B,
+      msPerStep: ms,
+      imgPerSec: (B * 1000) / ms,
+      dispatchesPerStep: (c1.dispatches - c0.dispatches) / steps,
+      submitsPerStep: (c1.submits - c0.submits) / steps,
+      peakLiveMB: st.peakLiveBytes / 2 ** 20,
+      allocatedMB: st.allocatedBytes / 2 ** 20,
+      allocatedGrowthMB: (st.allocatedBytes - alloc0) / 2 ** 20,
+      pytorchMs: software ? null : (PYTORCH_MS[`${model}:${B}`] ?? null),
+      tune: tune
+        ? { ms: tuneMs, problems: tuned.length, changed: tuned.filter((x) => x.best !== x.rule).length, tiles: tuned }
+        : null,
     });
     // the host's share: the same step recorded and dropped unsubmitted (GPU idle), so the time is JavaScript,
     // autograd and Dawn's recording calls alone; a step can go no faster than this, however fast the GPU
@@ -164,14 +257,17 @@ for (const model of models)
     }
     const r = rows[rows.length - 1];
     r.hostMsPerStep = (performance.now() - h0) / hostSteps;
-    console.log(`| ${r.name} | ${r.batch} | ${r.msPerStep.toFixed(2)} | ${r.hostMsPerStep.toFixed(2)} | ${r.imgPerSec.toFixed(0)} | ${r.dispatchesPerStep.toFixed(0)} | ${r.submitsPerStep.toFixed(1)} | ${r.peakLiveMB.toFixed(1)} | ${r.allocatedMB.toFixed(1)} (${r.allocatedGrowthMB.toFixed(1)}) | ${r.pytorchMs ?? ''} |`);
+    console.log(
+      `| ${r.name} | ${r.batch} | ${r.msPerStep.toFixed(2)} | ${r.hostMsPerStep.toFixed(2)} | ${r.imgPerSec.toFixed(0)} | ${r.dispatchesPerStep.toFixed(0)} | ${r.submitsPerStep.toFixed(1)} | ${r.peakLiveMB.toFixed(1)} | ${r.allocatedMB.toFixed(1)} (${r.allocatedGrowthMB.toFixed(1)}) | ${r.pytorchMs ?? ''} |`,
+    );
     writeJson();
     if (args.includes('--profile') && gpu.canTime) {
       gpu.startProfile();
       t.step();
       const prof = await gpu.stopProfile();
       // by pipeline (kernels), and by problem (the convolutions and matmuls name theirs: shape, tile, FLOPs)
-      const by = new Map(), byProblem = new Map();
+      const by = new Map(),
+        byProblem = new Map();
       for (const { label, ms: k, what, flops } of prof) {
         const e = by.get(label) ?? { label, ms: 0, count: 0 };
         e.ms += k;
@@ -184,27 +280,49 @@ for (const model of models)
         q.gflop += flops / 1e9;
         byProblem.set(what, q);
       }
-      const problems = [...byProblem.values()].map((q) => ({ ...q, gflops: q.ms > 0 ? (1000 * q.gflop) / q.ms : null })).sort((a, b) => b.ms - a.ms);
-      profiles[`${model}:${B}`] = { totalMs: prof.reduce((a, p) => a + p.ms, 0), kernels: [...by.values()].sort((a, b) => b.ms - a.ms), problems };
+      const problems = [...byProblem.values()]
+        .map((q) => ({ ...q, gflops: q.ms > 0 ? (1000 * q.gflop) / q.ms : null }))
+        .sort((a, b) => b.ms - a.ms);
+      profiles[`${model}:${B}`] = {
+        totalMs: prof.reduce((a, p) => a + p.ms, 0),
+        kernels: [...by.values()].sort((a, b) => b.ms - a.ms),
+        problems,
+      };
     }
     writeJson();
     t.dispose();
   }
 
-console.log(tune ? `conv tiles: timed on this device after the first warm-up step (as \`npm run train\` does; ${cached.loaded} problems from the cache); the tiles do not change the numbers` : `conv tiles: the built-in rule (tuning ${tuneMode === 'off' ? 'off' : gpu.canTime ? 'off on software adapters; --tune on' : 'needs timestamp queries'})`);
+console.log(
+  tune
+    ? `conv tiles: timed on this device after the first warm-up step (as \`npm run train\` does; ${cached.loaded} problems from the cache); the tiles do not change the numbers`
+    : `conv tiles: the built-in rule (tuning ${tuneMode === 'off' ? 'off' : gpu.canTime ? 'off on software adapters; --tune on' : 'needs timestamp queries'})`,
+);
 for (const r of rows) {
   if (!r.tune?.problems) continue;
   const saved = r.tune.tiles.reduce((a, x) => a + x.ruleMs - x.bestMs, 0);
-  console.log(`  ${r.model}:${r.batch}: ${r.tune.problems} new conv problems timed in ${(r.tune.ms / 1000).toFixed(1)} s, ${r.tune.changed} changed from the rule (${saved.toFixed(3)} ms less per pass over them)`);
-  for (const x of r.tune.tiles.filter((x) => x.best !== x.rule)) console.log(`    ${x.mode} ${x.problem}: ${x.rule} ${x.ruleMs.toFixed(3)} ms → ${x.best} ${x.bestMs.toFixed(3)} ms`);
+  console.log(
+    `  ${r.model}:${r.batch}: ${r.tune.problems} new conv problems timed in ${(r.tune.ms / 1000).toFixed(1)} s, ${r.tune.changed} changed from the rule (${saved.toFixed(3)} ms less per pass over them)`,
+  );
+  for (const x of r.tune.tiles.filter((x) => x.best !== x.rule))
+    console.log(
+      `    ${x.mode} ${x.problem}: ${x.rule} ${x.ruleMs.toFixed(3)} ms → ${x.best} ${x.bestMs.toFixed(3)} ms`,
+    );
 }
 for (const [k, p] of Object.entries(profiles)) {
-  console.log(`\nprofile ${k}: ${p.totalMs.toFixed(2)} ms in ${p.kernels.reduce((a, e) => a + e.count, 0)} dispatches (one pass each); slowest kernels:`);
+  console.log(
+    `\nprofile ${k}: ${p.totalMs.toFixed(2)} ms in ${p.kernels.reduce((a, e) => a + e.count, 0)} dispatches (one pass each); slowest kernels:`,
+  );
   console.log('| kernel | calls | ms | share |\n|---|---:|---:|---:|');
-  for (const e of p.kernels.slice(0, 12)) console.log(`| ${e.label} | ${e.count} | ${e.ms.toFixed(3)} | ${((100 * e.ms) / p.totalMs).toFixed(1)}% |`);
-  console.log(`\nprofile ${k}, slowest conv and matmul problems (useful FLOPs: a phased transposed conv's skipped zeros do not count):`);
+  for (const e of p.kernels.slice(0, 12))
+    console.log(`| ${e.label} | ${e.count} | ${e.ms.toFixed(3)} | ${((100 * e.ms) / p.totalMs).toFixed(1)}% |`);
+  console.log(
+    `\nprofile ${k}, slowest conv and matmul problems (useful FLOPs: a phased transposed conv's skipped zeros do not count):`,
+  );
   console.log('| problem | calls | ms | share | GFLOP | GFLOP/s |\n|---|---:|---:|---:|---:|---:|');
   for (const q of p.problems.slice(0, 16))
-    console.log(`| ${q.what} | ${q.count} | ${q.ms.toFixed(3)} | ${((100 * q.ms) / p.totalMs).toFixed(1)}% | ${q.gflop.toFixed(3)} | ${q.gflops === null ? '–' : q.gflops.toFixed(1)} |`);
+    console.log(
+      `| ${q.what} | ${q.count} | ${q.ms.toFixed(3)} | ${((100 * q.ms) / p.totalMs).toFixed(1)}% | ${q.gflop.toFixed(3)} | ${q.gflops === null ? '–' : q.gflops.toFixed(1)} |`,
+    );
 }
 releaseNodeGpu(gpu);

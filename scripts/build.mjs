@@ -13,34 +13,63 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const common = {
-  bundle: true, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'linked',
-  loader: { '.wgsl': 'text' }, packages: 'external', logLevel: 'warning', absWorkingDir: root,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  loader: { '.wgsl': 'text' },
+  packages: 'external',
+  logLevel: 'warning',
+  absWorkingDir: root,
 };
 // chunk names carry a content hash: clear the old ones, or dist/chunks grows with every build (and with it the
 // tree carried to the GPU machine, which has a size limit)
 rmSync(join(root, 'dist/chunks'), { recursive: true, force: true });
-await build({ ...common, entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts' }, outdir: 'dist',
+await build({
+  ...common,
+  entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
+  outdir: 'dist',
   // one shared chunk so dist/index.js and dist/cli.js share one module instance of the engine
-  splitting: true, chunkNames: 'chunks/[name]-[hash]' });
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+});
 if (process.argv.includes('--tests')) {
   rmSync(join(root, 'dist/test'), { recursive: true, force: true });
-  const tests = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`);
-  await build({ ...common, entryPoints: tests, outdir: 'dist/test', splitting: true,
-    chunkNames: 'chunks/[name]-[hash]' });
+  const tests = readdirSync(join(root, 'test'))
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => `test/${f}`);
+  await build({
+    ...common,
+    entryPoints: tests,
+    outdir: 'dist/test',
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+  });
 }
 if (process.argv.includes('--web')) {
   const web = join(root, 'dist/web');
   const ci = process.argv.indexOf('--checkpoint');
   const ckpt = ci > 0 ? process.argv[ci + 1] : undefined;
   if (ci > 0 && (!ckpt || ckpt.startsWith('--'))) {
-    console.error('error: --checkpoint needs a file (a GAN run\'s checkpoint.safetensors)');
+    console.error("error: --checkpoint needs a file (a GAN run's checkpoint.safetensors)");
     process.exit(2);
   }
   mkdirSync(web, { recursive: true });
   rmSync(join(web, 'checkpoint.safetensors'), { force: true });
-  await build({ bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: 'linked', minify: false,
-    loader: { '.wgsl': 'text' }, logLevel: 'warning', absWorkingDir: root,
-    entryPoints: { playground: 'src/web/playground.ts' }, outdir: 'dist/web' });
+  await build({
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: 'linked',
+    minify: false,
+    loader: { '.wgsl': 'text' },
+    logLevel: 'warning',
+    absWorkingDir: root,
+    entryPoints: { playground: 'src/web/playground.ts' },
+    outdir: 'dist/web',
+  });
   for (const f of ['index.html', 'playground.css']) copyFileSync(join(root, 'web', f), join(web, f));
   // the shipped GANs (models/, weights only) go with the static site, listed in models.json for the page's picker;
   // the shipped classifier too, which the Train view's class balance uses (and its SHA-256, which the page checks)
@@ -52,7 +81,10 @@ if (process.argv.includes('--web')) {
   const shipped = ['cgan', 'acgan'].map((m) => `models/${m}.safetensors`).filter((f) => existsSync(join(root, f)));
   if (shipped.length) {
     for (const f of shipped) copyFileSync(join(root, f), join(web, f));
-    const list = [...(ckpt ? [{ name: ckpt, url: 'checkpoint.safetensors' }] : []), ...shipped.map((f) => ({ name: f, url: f }))];
+    const list = [
+      ...(ckpt ? [{ name: ckpt, url: 'checkpoint.safetensors' }] : []),
+      ...shipped.map((f) => ({ name: f, url: f })),
+    ];
     writeFileSync(join(web, 'models.json'), JSON.stringify(list));
   }
   if (ckpt) {
@@ -65,7 +97,9 @@ if (process.argv.includes('--web')) {
       process.exit(1);
     }
     writeFileSync(join(web, 'checkpoint.safetensors'), bytes);
-    console.log(`dist/web/checkpoint.safetensors: ${ckpt} without optimizer state (${(bytes.length / 1e6).toFixed(1)} MB)`);
+    console.log(
+      `dist/web/checkpoint.safetensors: ${ckpt} without optimizer state (${(bytes.length / 1e6).toFixed(1)} MB)`,
+    );
   }
   console.log('dist/web/: static site written (serve it over http(s); `npm run playground` does)');
 }

@@ -6,21 +6,36 @@
 import { nodeGpu, releaseNodeGpu, GpuBackend, loadFashionMnist, runGan, PRESETS } from '../dist/index.js';
 
 const forms = process.argv.slice(2).length ? process.argv.slice(2) : ['projection', 'channel'];
-for (const f of forms) if (f !== 'projection' && f !== 'channel') throw new Error(`unknown form '${f}' (projection, channel)`);
+for (const f of forms)
+  if (f !== 'projection' && f !== 'channel') throw new Error(`unknown form '${f}' (projection, channel)`);
 const preset = process.env.PRESET ?? 'cgan-lite';
 const p = PRESETS[preset];
-if (p?.config.kind !== 'cgan') throw new Error(`PRESET ${preset} is not a cGAN preset (${Object.keys(PRESETS).join(', ')})`);
+if (p?.config.kind !== 'cgan')
+  throw new Error(`PRESET ${preset} is not a cGAN preset (${Object.keys(PRESETS).join(', ')})`);
 const gpu = await nodeGpu();
 const be = new GpuBackend(gpu);
 const data = await loadFashionMnist({});
 for (const dCond of forms) {
   const t0 = performance.now();
-  await runGan(be, data, {
-    preset: `${preset} (${dCond})`, config: { ...p.config, dCond }, hyper: { ...p.hyper, epochs: +(process.env.EPOCHS ?? 3) }, seed: 0,
-    trainSubset: +(process.env.SUBSET ?? 4096), logEvery: 50,
-    fid: { every: 1, classifier: process.env.CLASSIFIER ?? 'models/eval-classifier.safetensors', n: +(process.env.FID_N ?? 500) },
-    log: (s) => console.log(`[${dCond}] ${s}`),
-  }, `runs/variants-${dCond}`);
+  await runGan(
+    be,
+    data,
+    {
+      preset: `${preset} (${dCond})`,
+      config: { ...p.config, dCond },
+      hyper: { ...p.hyper, epochs: +(process.env.EPOCHS ?? 3) },
+      seed: 0,
+      trainSubset: +(process.env.SUBSET ?? 4096),
+      logEvery: 50,
+      fid: {
+        every: 1,
+        classifier: process.env.CLASSIFIER ?? 'models/eval-classifier.safetensors',
+        n: +(process.env.FID_N ?? 500),
+      },
+      log: (s) => console.log(`[${dCond}] ${s}`),
+    },
+    `runs/variants-${dCond}`,
+  );
   console.log(`[${dCond}] ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 releaseNodeGpu(gpu);

@@ -25,7 +25,11 @@ function plain(v, depth = 0) {
     for (const k of Object.getOwnPropertyNames(p)) {
       if (k === 'constructor' || k in o) continue;
       let x;
-      try { x = v[k]; } catch { continue; }
+      try {
+        x = v[k];
+      } catch {
+        continue;
+      }
       if (typeof x !== 'function') o[k] = plain(x, depth + 1);
     }
   }
@@ -33,7 +37,10 @@ function plain(v, depth = 0) {
 }
 
 const seen = [];
-for (const [name, flags] of [['default', DAWN_FLAGS], ['allow_unsafe_apis', [...DAWN_FLAGS, 'enable-dawn-features=allow_unsafe_apis']]]) {
+for (const [name, flags] of [
+  ['default', DAWN_FLAGS],
+  ['allow_unsafe_apis', [...DAWN_FLAGS, 'enable-dawn-features=allow_unsafe_apis']],
+]) {
   const row = { toggles: name, flags };
   try {
     const adapter = await create(flags).requestAdapter({ powerPreference: 'high-performance' });
@@ -48,18 +55,24 @@ for (const [name, flags] of [['default', DAWN_FLAGS], ['allow_unsafe_apis', [...
   }
   seen.push(row);
   console.log(`== toggles: ${name} (${flags.join(' ')})`);
-  if (row.error) { console.log(`error: ${row.error}`); continue; }
+  if (row.error) {
+    console.log(`error: ${row.error}`);
+    continue;
+  }
   console.log(`adapter: ${JSON.stringify(row.info)}`);
   console.log(`features (${row.features.length}): ${row.features.join(', ')}`);
   console.log(`shader-f16: ${row.shaderF16 ? 'offered' : 'not offered'}`);
   console.log(`subgroup-matrix features: ${row.subgroupMatrix.join(', ') || 'none'}`);
   const cfg = Object.entries(row.info).filter(([k]) => /matrix/i.test(k));
-  console.log(`subgroup-matrix configurations: ${cfg.length ? JSON.stringify(Object.fromEntries(cfg)) : 'none reported'}`);
+  console.log(
+    `subgroup-matrix configurations: ${cfg.length ? JSON.stringify(Object.fromEntries(cfg)) : 'none reported'}`,
+  );
 }
 const [a, b] = seen;
 if (a.features && b.features) {
   const extra = b.features.filter((f) => !a.features.includes(f));
   console.log(`== only with allow_unsafe_apis: ${extra.join(', ') || 'nothing'}`);
 }
-if (jsonAt >= 0) writeFileSync(args[jsonAt + 1], JSON.stringify({ date: new Date().toISOString(), adapters: seen }, null, 2));
+if (jsonAt >= 0)
+  writeFileSync(args[jsonAt + 1], JSON.stringify({ date: new Date().toISOString(), adapters: seen }, null, 2));
 process.exit(0);

@@ -15,9 +15,13 @@ const { encodeSafetensors, decodeSafetensors } = await import('../dist/index.js'
 });
 
 const python = process.env.PYTHON || 'python3';
-const probe = spawnSync(python, ['-c', 'import numpy, safetensors; print(safetensors.__version__)'], { encoding: 'utf8' });
+const probe = spawnSync(python, ['-c', 'import numpy, safetensors; print(safetensors.__version__)'], {
+  encoding: 'utf8',
+});
 if (probe.status !== 0) {
-  console.log(`skipped: ${python} with numpy and safetensors not found (pip install safetensors numpy to run this check)`);
+  console.log(
+    `skipped: ${python} with numpy and safetensors not found (pip install safetensors numpy to run this check)`,
+  );
   process.exit(0);
 }
 console.log(`Python safetensors ${probe.stdout.trim()}`);
@@ -79,11 +83,19 @@ try {
   const py = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'py.safetensors'))), 'py.safetensors');
   const want = JSON.parse(readFileSync(join(dir, 'py.json'), 'utf8'));
   const dtypes = { float32: 'F32', float64: 'F64', int32: 'I32', int64: 'I64', uint8: 'U8' };
-  check(Object.keys(py.metadata).length === 2 && py.metadata.format === 'pt' && py.metadata.note === 'héllo', 'metadata read');
+  check(
+    Object.keys(py.metadata).length === 2 && py.metadata.format === 'pt' && py.metadata.note === 'héllo',
+    'metadata read',
+  );
   check(Object.keys(py.tensors).length === Object.keys(want).length, `${Object.keys(want).length} tensors read`);
   for (const [k, v] of Object.entries(want)) {
     const t = py.tensors[k];
-    const same = t && t.dtype === dtypes[v.dtype] && JSON.stringify(t.shape) === JSON.stringify(v.shape) && t.data.length === v.values.length && v.values.every((x, i) => Object.is(x, t.data[i]) || x === t.data[i]);
+    const same =
+      t &&
+      t.dtype === dtypes[v.dtype] &&
+      JSON.stringify(t.shape) === JSON.stringify(v.shape) &&
+      t.data.length === v.values.length &&
+      v.values.every((x, i) => Object.is(x, t.data[i]) || x === t.data[i]);
     check(!!same, `${k}: ${v.dtype} [${v.shape}] values equal`);
   }
 } finally {

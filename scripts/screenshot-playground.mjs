@@ -26,7 +26,8 @@ const fail = (msg) => {
   console.error(`screenshot-playground: ${msg}`);
   process.exit(1);
 };
-if (!a.checkpoint || !existsSync(a.checkpoint)) fail(`--checkpoint FILE is required and must exist (got ${a.checkpoint ?? 'nothing'})`);
+if (!a.checkpoint || !existsSync(a.checkpoint))
+  fail(`--checkpoint FILE is required and must exist (got ${a.checkpoint ?? 'nothing'})`);
 if (!existsSync('dist/web/playground.js')) fail('dist/web is not built: run `node scripts/build.mjs --web` first');
 if (!existsSync('dist/cli.js')) fail('dist is not built: run `node scripts/build.mjs` first');
 if (!existsSync(CHROMIUM)) fail(`${CHROMIUM} not found: run \`bash scripts/setup.sh --browser\``);
@@ -35,7 +36,9 @@ if (!(row >= 0 && row < 10 && col >= 0 && col < 10)) fail(`--cell wants ROW,COL 
 
 const pw = await import('playwright-core');
 // the server exactly as `npm run playground -- --checkpoint FILE` starts it, on a free port
-const server = spawn(process.execPath, ['dist/cli.js', 'playground', '--checkpoint', a.checkpoint, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, ['dist/cli.js', 'playground', '--checkpoint', a.checkpoint, '--port', '0'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const url = await new Promise((ok, no) => {
   let out = '';
   server.stdout.on('data', (d) => {
@@ -47,7 +50,14 @@ const url = await new Promise((ok, no) => {
 });
 const browser = await pw.chromium.launch({
   executablePath: CHROMIUM,
-  args: ['--headless=new', '--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  args: [
+    '--headless=new',
+    '--enable-unsafe-webgpu',
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
 });
 const errors = [];
 try {
@@ -55,18 +65,32 @@ try {
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${url}?seed=${Number(a.seed)}`);
-  const ready = () => page.waitForFunction(() => {
-    const s = document.body.dataset.state;
-    return s === 'error' || s === 'no-webgpu' || s === 'waiting' || (s === 'ready' && document.querySelectorAll('#layers .layer').length > 0);
-  }, null, { timeout: 600_000 });
+  const ready = () =>
+    page.waitForFunction(
+      () => {
+        const s = document.body.dataset.state;
+        return (
+          s === 'error' ||
+          s === 'no-webgpu' ||
+          s === 'waiting' ||
+          (s === 'ready' && document.querySelectorAll('#layers .layer').length > 0)
+        );
+      },
+      null,
+      { timeout: 600_000 },
+    );
   await ready();
   const state = await page.evaluate(() => [document.body.dataset.state, document.getElementById('status').textContent]);
   if (state[0] !== 'ready') fail(`page state ${state[0]}: ${state[1]}`);
   // explore one grid cell, then play the interpolation to its end
   const box = await page.locator('#grid').boundingBox();
-  await page.mouse.click(box.x + box.width * (col + 0.5) / 10, box.y + box.height * (row + 0.5) / 10);
+  await page.mouse.click(box.x + (box.width * (col + 0.5)) / 10, box.y + (box.height * (row + 0.5)) / 10);
   await page.waitForFunction((r) => document.getElementById('class').value === String(r), row, { timeout: 600_000 });
-  await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.querySelectorAll('#layers .layer').length > 0, null, { timeout: 600_000 });
+  await page.waitForFunction(
+    () => document.body.dataset.state === 'ready' && document.querySelectorAll('#layers .layer').length > 0,
+    null,
+    { timeout: 600_000 },
+  );
   await page.click('#play');
   await page.waitForFunction(() => window.__playground.frames === 16, null, { timeout: 600_000 });
   await page.waitForTimeout(500);

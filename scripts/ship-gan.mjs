@@ -6,7 +6,7 @@ import { shipGan } from '../dist/index.js';
 
 const [from, out] = process.argv.slice(2);
 if (!from || !out || process.argv.length > 4) {
-  console.error('usage: node scripts/ship-gan.mjs IN OUT   (IN: a GAN run\'s checkpoint.safetensors)');
+  console.error("usage: node scripts/ship-gan.mjs IN OUT   (IN: a GAN run's checkpoint.safetensors)");
   process.exit(2);
 }
 try {

@@ -12,7 +12,15 @@ export { createGpu, describeGpu, NoAdapterError } from './kernels/device.js';
 export * as convKernels from './kernels/conv2d.js';
 // the batchnorm kernels with their slicing exposed (bench/conv.js times a channel per workgroup and sliced)
 export * as batchnormKernels from './kernels/batchnorm.js';
-export { tuneConvTiles, tileName, tuneModeOf, tunesOn, TUNE_MODES, type TunedConv, type TuneMode } from './kernels/conv2d_tune.js';
+export {
+  tuneConvTiles,
+  tileName,
+  tuneModeOf,
+  tunesOn,
+  TUNE_MODES,
+  type TunedConv,
+  type TuneMode,
+} from './kernels/conv2d_tune.js';
 export { loadTileCache, saveTileCache, tileCachePath } from './node/tile_cache.js';
 export { nodeGpu, nodeNavigatorGpu, releaseNodeGpu, NO_ADAPTER_HELP, DAWN_FLAGS } from './node/gpu.js';
 export * from './nn/safetensors.js';
@@ -28,7 +36,16 @@ export { Cnn, SEED_CNN } from './models/cnn.js';
 export type { CnnConfig } from './models/cnn.js';
 export { GanGenerator, GanDiscriminator } from './gan/models.js';
 export type { GanConfig } from './gan/models.js';
-export { ganStep, makeGan, PRESETS, generate, SCALARS, stepVector, samplingGenerator, recalibrateEma } from './gan/train.js';
+export {
+  ganStep,
+  makeGan,
+  PRESETS,
+  generate,
+  SCALARS,
+  stepVector,
+  samplingGenerator,
+  recalibrateEma,
+} from './gan/train.js';
 export { runGan, loadGan } from './app/gan_run.js';
 export { GanLoop, ganStateTensors, ganCheckpointMeta, ganFromCheckpoint, trainingSet } from './gan/loop.js';
 export { PageTrainer } from './web/trainer.js';

@@ -15,8 +15,24 @@ import type { GpuBackend } from '../src/kernels/backend.js';
 import { cpu, gpuBackend, randomData, relError, toF32 } from './harness.js';
 
 /** 100 steps with the same seeded gradients (f32-rounded) on one backend; returns the final parameters */
-async function runFixed(be: Backend, Opt: typeof Adam, opts: AdamOptions, shapes = [[17, 3], [65, 3], [1]]): Promise<Float64Array[]> {
-  const params = shapes.map((s, i) => Tensor.from(be, toF32(randomData(s.reduce((a, b) => a * b, 1), 50 + i)), s).setRequiresGrad());
+async function runFixed(
+  be: Backend,
+  Opt: typeof Adam,
+  opts: AdamOptions,
+  shapes = [[17, 3], [65, 3], [1]],
+): Promise<Float64Array[]> {
+  const params = shapes.map((s, i) =>
+    Tensor.from(
+      be,
+      toF32(
+        randomData(
+          s.reduce((a, b) => a * b, 1),
+          50 + i,
+        ),
+      ),
+      s,
+    ).setRequiresGrad(),
+  );
   const opt = new Opt(params, opts);
   for (let step = 0; step < 100; step++) {
     opt.zeroGrad();
@@ -30,7 +46,18 @@ async function runFixed(be: Backend, Opt: typeof Adam, opts: AdamOptions, shapes
 /** 100 steps of a tiny regression on one backend (gradients computed there); returns the final parameters */
 async function run(be: Backend, Opt: typeof Adam, opts: AdamOptions): Promise<Float64Array[]> {
   const shapes = [[17, 3], [3], [1]];
-  const params = shapes.map((s, i) => Tensor.from(be, toF32(randomData(s.reduce((a, b) => a * b, 1), 50 + i)), s).setRequiresGrad());
+  const params = shapes.map((s, i) =>
+    Tensor.from(
+      be,
+      toF32(
+        randomData(
+          s.reduce((a, b) => a * b, 1),
+          50 + i,
+        ),
+      ),
+      s,
+    ).setRequiresGrad(),
+  );
   const x = Tensor.from(be, toF32(randomData(65 * 17, 60)), [65, 17]);
   const y = Tensor.from(be, toF32(randomData(65 * 3, 61)), [65, 3]);
   const opt = new Opt(params, opts);
@@ -51,7 +78,8 @@ function assertWithin(got: Float64Array[], want: Float64Array[], tol: number): v
   // parameters start in [−1, 1]: an f32 parameter near 1 is rounded (ulp 1.2e-7) at each of the 100 updates, so
   // a value that ends near 0 carries that absolute error
   want.forEach((w, i) => {
-    let scale = 1, worst = 0;
+    let scale = 1,
+      worst = 0;
     w.forEach((v, k) => {
       scale = Math.max(scale, Math.abs(v));
       worst = Math.max(worst, Math.abs(got[i][k] - v) || (Number.isNaN(got[i][k]) ? Infinity : 0));
@@ -66,8 +94,7 @@ for (const [name, Opt, opts] of [
   ['Adam with L2 weight decay', Adam, { lr: 1e-2, weightDecay: 0.1 }],
   ['AdamW', AdamW, { lr: 1e-2, weightDecay: 0.1 }],
   ['Adam β1 0.5 (GAN setting)', Adam, { lr: 2e-4, betas: [0.5, 0.999] }],
-] as [string, typeof Adam, AdamOptions][])
-{
+] as [string, typeof Adam, AdamOptions][]) {
   for (const multiTensor of [true, false])
     test(`${name}, ${multiTensor ? 'multi-tensor (adamMulti)' : 'per parameter (adam)'}: 100 fused GPU steps equal the float64 reference within 1e-5 (same gradients)`, async () => {
       const o = { ...opts, multiTensor };
@@ -81,7 +108,12 @@ for (const [name, Opt, opts] of [
     assertWithin(multi, await runFixed(cpu, Opt, { ...opts, multiTensor: true }, shapes), 1e-5);
     // the same arithmetic per element: the GPU's two paths agree bit for bit
     const single = await runFixed(gpu, Opt, { ...opts, multiTensor: false }, shapes);
-    multi.forEach((w, i) => assert.ok(w.every((v, k) => Object.is(v, single[i][k])), `parameter ${i} (${w.length} values): multi-tensor and per-parameter results differ`));
+    multi.forEach((w, i) =>
+      assert.ok(
+        w.every((v, k) => Object.is(v, single[i][k])),
+        `parameter ${i} (${w.length} values): multi-tensor and per-parameter results differ`,
+      ),
+    );
   });
   // end to end, gradients differ by f32 rounding and Adam's 1/√v amplifies that for tiny gradients
   test(`${name}: 100 training steps of a regression agree with the reference within 1e-3`, async () => {
@@ -96,8 +128,14 @@ for (const [name, Opt, opts] of [
 
 test('arena layout: slots at multiples of 64 elements (256 bytes), at least one block each, in order', () => {
   const { slots, total } = arenaLayout([1, 64, 65, 0, 256, 3]);
-  assert.equal(slots.map((s) => s.offset), [0, 64, 128, 256, 320, 576]);
-  assert.equal(slots.map((s) => s.n), [1, 64, 65, 0, 256, 3]);
+  assert.equal(
+    slots.map((s) => s.offset),
+    [0, 64, 128, 256, 320, 576],
+  );
+  assert.equal(
+    slots.map((s) => s.n),
+    [1, 64, 65, 0, 256, 3],
+  );
   assert.is(total, 640);
 });
 
@@ -110,7 +148,8 @@ test('multi-tensor: parameters without a gradient (first, middle, last) are left
     for (let step = 0; step < 3; step++) {
       opt.zeroGrad();
       // parameters 0, 2 and 4 never get a gradient; 1 and 3 on every step
-      for (const i of [1, 3]) ps[i].grad = Tensor.from(be, toF32(randomData(ps[i].size, 90 + 10 * step + i)), ps[i].shape);
+      for (const i of [1, 3])
+        ps[i].grad = Tensor.from(be, toF32(randomData(ps[i].size, 90 + 10 * step + i)), ps[i].shape);
       opt.step();
     }
     const out = await Promise.all(ps.map((p) => p.toArray()));
@@ -122,7 +161,10 @@ test('multi-tensor: parameters without a gradient (first, middle, last) are left
   const single = await final(false);
   shapes.forEach((s, i) => {
     if (i % 2 === 0) assert.equal([...multi[i]], [...toF32(randomData(s[0], 70 + i))], `parameter ${i} changed`);
-    assert.ok(multi[i].every((v, k) => Object.is(v, single[i][k])), `parameter ${i} differs between the paths`);
+    assert.ok(
+      multi[i].every((v, k) => Object.is(v, single[i][k])),
+      `parameter ${i} differs between the paths`,
+    );
   });
 });
 
@@ -154,7 +196,12 @@ test('multi-tensor: gradients are written into their arena slots (once, accumula
   const single = await run(false);
   assert.equal(multi.inSlot, [true, true, true], 'gradients of the first backward in place');
   assert.equal(single.inSlot, [false, false, false]);
-  multi.out.forEach((v, i) => assert.ok(v.every((x, k) => Object.is(x, single.out[i][k])), `parameter ${i} differs between the paths`));
+  multi.out.forEach((v, i) =>
+    assert.ok(
+      v.every((x, k) => Object.is(x, single.out[i][k])),
+      `parameter ${i} differs between the paths`,
+    ),
+  );
 });
 
 test('multi-tensor: a parameter used twice gets its second gradient added in its slot (linear, conv, transposed conv, batchnorm, embedding): no add dispatch, same bits as the per-parameter path', async () => {
@@ -198,12 +245,20 @@ test('multi-tensor: a parameter used twice gets its second gradient added in its
   const single = await run(false);
   assert.ok(multi.inSlot.every(Boolean), `gradients in their slots: ${multi.inSlot}`);
   assert.is(single.dispatches - multi.dispatches, multi.count, 'one add dispatch saved per parameter');
-  multi.out.forEach((v, i) => assert.ok(v.every((x, k) => Object.is(x, single.out[i][k])), `parameter or gradient ${i >> 1} differs between the paths`));
+  multi.out.forEach((v, i) =>
+    assert.ok(
+      v.every((x, k) => Object.is(x, single.out[i][k])),
+      `parameter or gradient ${i >> 1} differs between the paths`,
+    ),
+  );
 });
 
 test('multi-tensor: moments and parameters read and assign through their slots (checkpoint names unchanged)', async () => {
   const be = await gpuBackend();
-  const ps = [Tensor.from(be, [1, 2, 3], [3]).setRequiresGrad(), Tensor.from(be, toF32(randomData(70, 5)), [7, 10]).setRequiresGrad()];
+  const ps = [
+    Tensor.from(be, [1, 2, 3], [3]).setRequiresGrad(),
+    Tensor.from(be, toF32(randomData(70, 5)), [7, 10]).setRequiresGrad(),
+  ];
   const opt = new Adam(ps, { lr: 0.1 });
   ps.forEach((p) => (p.grad = Tensor.full(be, p.shape, 0.5)));
   opt.step();
@@ -211,7 +266,10 @@ test('multi-tensor: moments and parameters read and assign through their slots (
   assert.equal(Object.keys(st), ['optim.m.a', 'optim.v.a', 'optim.m.b', 'optim.v.b']);
   assert.equal(st['optim.v.b'].shape, [7, 10]);
   const m = await st['optim.m.b'].toArray();
-  assert.ok(m.every((x) => Math.abs(x - 0.05) < 1e-7), `m = (1 − β1)·g: ${m[0]}`);
+  assert.ok(
+    m.every((x) => Math.abs(x - 0.05) < 1e-7),
+    `m = (1 − β1)·g: ${m[0]}`,
+  );
   st['optim.m.a'].assign([7, 8, 9]);
   ps[0].assign([4, 5, 6]);
   assert.equal([...(await st['optim.m.a'].toArray())], [7, 8, 9]);

@@ -18,18 +18,30 @@ import type { Backend } from '../src/autograd/backend.js';
 import { gpuBackend } from './harness.js';
 
 /** every pair of gradients at cosine ≥ minCos and norm ratio within maxRatio of 1 */
-function assertSameDirection(sw: ArrayLike<number>[], hw: ArrayLike<number>[], names: string[], minCos: number, maxRatio: number): void {
+function assertSameDirection(
+  sw: ArrayLike<number>[],
+  hw: ArrayLike<number>[],
+  names: string[],
+  minCos: number,
+  maxRatio: number,
+): void {
   sw.forEach((s, i) => {
     const h = hw[i];
-    let sh = 0, ss = 0, hh = 0;
+    let sh = 0,
+      ss = 0,
+      hh = 0;
     for (let j = 0; j < s.length; j++) {
       sh += s[j] * h[j];
       ss += s[j] * s[j];
       hh += h[j] * h[j];
     }
     if (ss === 0 && hh === 0) return;
-    const cos = sh / Math.sqrt(ss * hh), ratio = Math.sqrt(hh / ss);
-    assert.ok(cos >= minCos && Math.abs(ratio - 1) <= maxRatio, `${names[i]}: cosine ${cos.toFixed(6)}, norm ratio ${ratio.toFixed(5)}`);
+    const cos = sh / Math.sqrt(ss * hh),
+      ratio = Math.sqrt(hh / ss);
+    assert.ok(
+      cos >= minCos && Math.abs(ratio - 1) <= maxRatio,
+      `${names[i]}: cosine ${cos.toFixed(6)}, norm ratio ${ratio.toFixed(5)}`,
+    );
   });
 }
 
@@ -46,7 +58,10 @@ async function bothWays<T extends { dispatches: number }>(step: () => Promise<T>
     const sw = await step();
     adapter.software = false;
     const hw = await step();
-    assert.ok(hw.dispatches > sw.dispatches, `the hardware paths split and slice more (dispatches ${hw.dispatches} vs ${sw.dispatches})`);
+    assert.ok(
+      hw.dispatches > sw.dispatches,
+      `the hardware paths split and slice more (dispatches ${hw.dispatches} vs ${sw.dispatches})`,
+    );
     return { sw, hw };
   } finally {
     adapter.software = kind;
@@ -56,7 +71,19 @@ async function bothWays<T extends { dispatches: number }>(step: () => Promise<T>
 /** B seeded images in [lo, hi] and labels on the backend */
 function batch(g: Backend, B: number, seed: number, lo: number): [Tensor, Tensor] {
   const gen = new Generator(seed);
-  return [Tensor.from(g, Float32Array.from(gen.uniform(B * 784), (v) => lo + (1 - lo) * v), [B, 1, 28, 28]), Tensor.from(g, Array.from(gen.uniform(B), (v) => Math.floor(v * 10)), [B], 'i32')];
+  return [
+    Tensor.from(
+      g,
+      Float32Array.from(gen.uniform(B * 784), (v) => lo + (1 - lo) * v),
+      [B, 1, 28, 28],
+    ),
+    Tensor.from(
+      g,
+      Array.from(gen.uniform(B), (v) => Math.floor(v * 10)),
+      [B],
+      'i32',
+    ),
+  ];
 }
 
 test('a seed-CNN step seen as a hardware adapter (4×4 tiles, 264-workgroup splits, sliced sums and batchnorms) equals the software-adapter step', async () => {
@@ -72,7 +99,12 @@ test('a seed-CNN step seen as a hardware adapter (4×4 tiles, 264-workgroup spli
       return l;
     });
     const dispatches = g.gpu.counters.dispatches - d0;
-    const out = { loss: await loss.item(), names: net.namedParameters().map(([n]) => n), grads: await Promise.all(net.parameters().map((p) => p.grad!.toArray())), dispatches };
+    const out = {
+      loss: await loss.item(),
+      names: net.namedParameters().map(([n]) => n),
+      grads: await Promise.all(net.parameters().map((p) => p.grad!.toArray())),
+      dispatches,
+    };
     for (const t of [loss, net, opt, x, y]) t.dispose();
     return out;
   });
@@ -100,7 +132,12 @@ for (const preset of ['acgan-lite', 'cgan-lite'] as const)
       const losses = tidy(() => stepVector(ganStep(g, s, x, y))); // dReal, dFake, aux, g, D(x), D(G(z))
       const dispatches = g.gpu.counters.dispatches - d0;
       const params = [...s.D.namedParameters(), ...s.G.namedParameters()];
-      const out = { losses: [...(await losses.toArray())], names: params.map(([n]) => n), grads: await Promise.all(params.map(([, t]) => t.grad!.toArray())), dispatches };
+      const out = {
+        losses: [...(await losses.toArray())],
+        names: params.map(([n]) => n),
+        grads: await Promise.all(params.map(([, t]) => t.grad!.toArray())),
+        dispatches,
+      };
       for (const t of [losses, s.G, s.D, s.optG, s.optD, x, y]) t.dispose();
       s.ema?.G.dispose();
       s.ema?.avg.dispose();
@@ -109,7 +146,12 @@ for (const preset of ['acgan-lite', 'cgan-lite'] as const)
     // D's losses come before any update; G's after D's update (Adam's first step moves each weight by ±lr, so a
     // gradient near 0 that rounds the other way moves its weight the other way): a looser bound there. Measured
     // (2026-12-02): losses equal to 1e-7, every gradient at cosine 1.0000000 (7 digits), norms within 2e-5
-    sw.losses.forEach((v, i) => assert.ok(Math.abs(hw.losses[i] - v) <= (i === 3 ? 1e-4 : 1e-5) * Math.max(1, Math.abs(v)), `loss ${i}: ${hw.losses[i]} vs ${v}`));
+    sw.losses.forEach((v, i) =>
+      assert.ok(
+        Math.abs(hw.losses[i] - v) <= (i === 3 ? 1e-4 : 1e-5) * Math.max(1, Math.abs(v)),
+        `loss ${i}: ${hw.losses[i]} vs ${v}`,
+      ),
+    );
     // D's gradients (its step's, before its update) and G's (through the updated D)
     assertSameDirection(sw.grads, hw.grads, sw.names, 0.99999, 1e-3);
   });

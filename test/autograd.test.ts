@@ -122,13 +122,21 @@ test('backwardAll([a, b, c]) gives the gradients of (a + b + c).backward(), one 
       const d0 = be.kind === 'gpu' ? (be as Awaited<ReturnType<typeof gpuBackend>>).gpu.counters.dispatches : 0;
       if (all) backwardAll([a, b, c]);
       else F.add(F.add(a, b), c).backward();
-      const dispatches = be.kind === 'gpu' ? (be as Awaited<ReturnType<typeof gpuBackend>>).gpu.counters.dispatches - d0 : 0;
+      const dispatches =
+        be.kind === 'gpu' ? (be as Awaited<ReturnType<typeof gpuBackend>>).gpu.counters.dispatches - d0 : 0;
       return { gx: Array.from(await x.grad!.toArray()), gw: Array.from(await w.grad!.toArray()), dispatches };
     };
-    const one = await run(false), all = await run(true);
+    const one = await run(false),
+      all = await run(true);
     for (const k of ['gx', 'gw'] as const)
-      one[k].forEach((v, i) => assert.ok(Math.abs(v - all[k][i]) <= 1e-5 * Math.max(1, Math.abs(v)), `${be.name} ${k}[${i}]: ${all[k][i]} vs ${v}`));
-    if (be.kind === 'gpu') assert.ok(all.dispatches < one.dispatches, `fewer dispatches: ${all.dispatches} vs ${one.dispatches}`);
+      one[k].forEach((v, i) =>
+        assert.ok(
+          Math.abs(v - all[k][i]) <= 1e-5 * Math.max(1, Math.abs(v)),
+          `${be.name} ${k}[${i}]: ${all[k][i]} vs ${v}`,
+        ),
+      );
+    if (be.kind === 'gpu')
+      assert.ok(all.dispatches < one.dispatches, `fewer dispatches: ${all.dispatches} vs ${one.dispatches}`);
   }
 });
 

@@ -20,12 +20,28 @@ const CHROMIUM = '/usr/bin/chromium';
 const benchModule = (f: string) => import(pathToFileURL(resolve('bench/kernels', f)).href);
 
 interface Row {
-  model: string; layer: string; family: string; kernel: string; variant: string; picked: boolean; calls: number;
-  ms: number; maxRelErr: number | null; ok: boolean; bound: string; intensity: number; pctRoof: number;
-  tfjsMs: number | null; note: string;
+  model: string;
+  layer: string;
+  family: string;
+  kernel: string;
+  variant: string;
+  picked: boolean;
+  calls: number;
+  ms: number;
+  maxRelErr: number | null;
+  ok: boolean;
+  bound: string;
+  intensity: number;
+  pctRoof: number;
+  tfjsMs: number | null;
+  note: string;
 }
 interface Out {
-  rows: Row[]; matmulGflops: number; copyGBps: number; balance: number; peer: { note: string };
+  rows: Row[];
+  matmulGflops: number;
+  copyGBps: number;
+  balance: number;
+  peer: { note: string };
   skipped: Record<string, Record<string, number>>;
 }
 
@@ -51,11 +67,20 @@ test('trace: every call of each seed step has a spec and a layer; equal dims kee
   const cnn = families('cnn');
   for (const f of ['conv2d', 'dense', 'batchnorm', 'maxpool', 'loss', 'adam']) assert.ok(cnn.has(f), `cnn: ${f}`);
   // each of the six conv batchnorms and the dense one has exactly one gradient, under its own name
-  const grads = cnn.get('batchnorm')!.filter((s) => s.endsWith(' grad')).sort();
+  const grads = cnn
+    .get('batchnorm')!
+    .filter((s) => s.endsWith(' grad'))
+    .sort();
   const bns = ['body.bn1', 'body.bn2', 'body.bn3', 'body.bn4', 'body.bn5', 'body.bn6', 'dense.bn'];
-  assert.equal(grads, bns.map((l) => `${l} grad`));
+  assert.equal(
+    grads,
+    bns.map((l) => `${l} grad`),
+  );
   // conv1 takes no input gradient (the images need none); the others take forward and both gradients
-  const conv1 = cnn.get('conv2d')!.filter((s) => s.startsWith('body.conv1 ')).sort();
+  const conv1 = cnn
+    .get('conv2d')!
+    .filter((s) => s.startsWith('body.conv1 '))
+    .sort();
   assert.equal(conv1, ['body.conv1 forward', 'body.conv1 gradWeight']);
   assert.is(cnn.get('conv2d')!.length, 2 + 5 * 3);
   assert.equal(cnn.get('adam'), ['Adam step']);
@@ -77,14 +102,34 @@ test('a small run: a checked row per kernel, roofs measured, batchnorm plain and
   html = join(dir, 'kernels.html');
   const json = join(dir, 'kernels.json');
   const asked = ['batchnorm', 'dropout', 'embedding', 'maxpool', 'loss', 'adam', 'ema'];
-  const r = run(['--quick', '--model', 'cnn,cgan', '--batch', '2', '--op', asked.join(','),
-    '--peers', join(dir, 'no-peers'), '--json', json, '--html', html]);
+  const r = run([
+    '--quick',
+    '--model',
+    'cnn,cgan',
+    '--batch',
+    '2',
+    '--op',
+    asked.join(','),
+    '--peers',
+    join(dir, 'no-peers'),
+    '--json',
+    json,
+    '--html',
+    html,
+  ]);
   assert.is(r.status, 0, `exit ${r.status}\n${r.err}\n${r.out.slice(-2000)}`);
   const o = JSON.parse(readFileSync(json, 'utf8')) as Out;
   assert.ok(o.matmulGflops > 0 && o.copyGBps > 0, 'both roofs measured');
   assert.ok(Math.abs(o.balance - o.matmulGflops / o.copyGBps) < 1e-9, 'where they meet');
-  for (const f of asked) assert.ok(o.rows.some((x) => x.family === f), `rows for ${f}`);
-  assert.not.ok(o.rows.some((x) => x.family === 'conv2d' || x.family === 'glue'), 'only the families asked');
+  for (const f of asked)
+    assert.ok(
+      o.rows.some((x) => x.family === f),
+      `rows for ${f}`,
+    );
+  assert.not.ok(
+    o.rows.some((x) => x.family === 'conv2d' || x.family === 'glue'),
+    'only the families asked',
+  );
   for (const x of o.rows) {
     const what = `${x.model} ${x.layer} ${x.kernel} ${x.variant}`;
     assert.ok(x.ok && x.maxRelErr !== null && x.maxRelErr < 1e-3, `${what}: error ${x.maxRelErr}`);
@@ -93,9 +138,14 @@ test('a small run: a checked row per kernel, roofs measured, batchnorm plain and
   }
   const bn = o.rows.filter((x) => x.model === 'cnn' && x.layer === 'body.bn3');
   const kinds = new Set(bn.map((x) => `${x.kernel}${x.variant ? ` · ${x.variant.replace(/\d+$/, 'S')}` : ''}`));
-  assert.equal([...kinds].sort(),
-    ['apply', 'apply (eval)', 'grad · plain', 'grad · sliced ×S', 'stats + running · plain',
-      'stats + running · sliced ×S']);
+  assert.equal([...kinds].sort(), [
+    'apply',
+    'apply (eval)',
+    'grad · plain',
+    'grad · sliced ×S',
+    'stats + running · plain',
+    'stats + running · sliced ×S',
+  ]);
   assert.is(bn.find((x) => x.kernel === 'apply (eval)')!.calls, 0, 'the eval forward is not part of a step');
   const adam = o.rows.filter((x) => x.family === 'adam').map((x) => `${x.model} ${x.layer}`);
   assert.equal(adam.sort(), ['cgan Adam D', 'cgan Adam G', 'cnn Adam']);
@@ -113,13 +163,29 @@ test('a kernel that fails its check is marked, kept, and the run exits 1', () =>
   const d = mkdtempSync(join(tmpdir(), 'convbench-'));
   try {
     const json = join(d, 'k.json');
-    const r = run(['--quick', '--model', 'cgan', '--batch', '2', '--op', 'embedding', '--peers', 'none',
-      '--debug-break', 'embeddingGrad', '--json', json]);
+    const r = run([
+      '--quick',
+      '--model',
+      'cgan',
+      '--batch',
+      '2',
+      '--op',
+      'embedding',
+      '--peers',
+      'none',
+      '--debug-break',
+      'embeddingGrad',
+      '--json',
+      json,
+    ]);
     assert.is(r.status, 1, r.err);
     const rows = (JSON.parse(readFileSync(json, 'utf8')) as Out).rows;
     const bad = rows.filter((x) => x.kernel === 'grad');
     assert.ok(bad.length >= 2 && bad.every((x) => !x.ok), 'both embedding gradients marked');
-    assert.ok(rows.filter((x) => x.kernel === 'gather').every((x) => x.ok), 'the gathers pass');
+    assert.ok(
+      rows.filter((x) => x.kernel === 'gather').every((x) => x.ok),
+      'the gathers pass',
+    );
     assert.match(r.out, /✗ unwritten\/NaN/);
     assert.match(r.out, /✗ 2 kernel\(s\) failed the check/);
   } finally {
@@ -131,7 +197,8 @@ test('bad flags exit 2 with what is wrong', () => {
   const cases: [string[], RegExp][] = [
     [['--op', 'convolution'], /--op takes conv2d, .*; got 'convolution'/],
     [['--model', 'vgg'], /--model takes cnn, .*; got 'vgg'/],
-    [['--batch', '1'], /--batch takes integers ≥ 2, got '1'/], [['--bogus'], /unknown flag --bogus/],
+    [['--batch', '1'], /--batch takes integers ≥ 2, got '1'/],
+    [['--bogus'], /unknown flag --bogus/],
   ];
   for (const [args, msg] of cases) {
     const r = run(args);
@@ -156,8 +223,15 @@ test('--html: renders in headless Chromium, no console errors: the roofline, a b
     const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
     const ctx = await pw.chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     try {
       const p = await ctx.newPage();
@@ -166,12 +240,14 @@ test('--html: renders in headless Chromium, no console errors: the roofline, a b
       p.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
       p.on('requestfailed', (r) => errors.push(`request failed: ${r.url().slice(0, 80)}`));
       await p.goto(pathToFileURL(html).href, { waitUntil: 'load' });
-      const figs = await p.evaluate(() => Array.from(document.querySelectorAll('figure')).map((f) => {
-        const svg = f.querySelector('svg')!;
-        const count = (sel: string) => svg.querySelectorAll(sel).length;
-        const n = f.getAttribute('data-figure');
-        return { n, w: svg.getBBox().width, bars: count('rect'), points: count('circle'), roof: count('polyline') };
-      }));
+      const figs = await p.evaluate(() =>
+        Array.from(document.querySelectorAll('figure')).map((f) => {
+          const svg = f.querySelector('svg')!;
+          const count = (sel: string) => svg.querySelectorAll(sel).length;
+          const n = f.getAttribute('data-figure');
+          return { n, w: svg.getBBox().width, bars: count('rect'), points: count('circle'), roof: count('polyline') };
+        }),
+      );
       assert.equal(errors, [], 'no console errors');
       assert.is(figs.length, 3, 'the roofline, then a bar chart for cnn and one for cgan');
       assert.ok(figs[0].points > 5 && figs[0].roof === 1, `roofline: ${JSON.stringify(figs[0])}`);

@@ -13,7 +13,11 @@ function bench(args: string[], env: Record<string, string> = {}): { out: string;
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   try {
     const json = join(dir, 'out.json');
-    const r = spawnSync(process.execPath, [...args, '--json', json], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+    const r = spawnSync(process.execPath, [...args, '--json', json], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, ...env },
+    });
     assert.is(r.status, 0, `${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
     return { out: r.stdout, json: JSON.parse(readFileSync(json, 'utf8')) };
   } finally {
@@ -28,8 +32,18 @@ test('bench/matmul.js: a row per shape, the skinny head among them', () => {
 });
 
 test('bench/conv.js --quick --model cnn --op conv2d --batch 2: a row per conv kernel, each checked against float64', () => {
-  const { out, json } = bench(['bench/conv.js', '--quick', '--model', 'cnn', '--op', 'conv2d', '--batch', '2',
-    '--peers', 'none']);
+  const { out, json } = bench([
+    'bench/conv.js',
+    '--quick',
+    '--model',
+    'cnn',
+    '--op',
+    'conv2d',
+    '--batch',
+    '2',
+    '--peers',
+    'none',
+  ]);
   const rows = json.rows as { layer: string; kernel: string; maxRelErr: number; ok: boolean }[];
   assert.is(rows.length, 2 + 5 * 3, 'six conv layers × forward, input grad, weight grad (conv1: no input gradient)');
   for (const r of rows) assert.ok(r.ok && r.maxRelErr < 1e-3, `${r.layer} ${r.kernel}: error ${r.maxRelErr}`);
@@ -42,7 +56,19 @@ test('bench/train-step.js --tune on: tiles timed and cached, then taken from the
   try {
     const env = { FMNIST_TILE_CACHE: join(dir, 'conv-tiles.json') };
     // a budget no run reaches (the default 15 s per row can run out on a busy 2-core machine)
-    const args = ['bench/train-step.js', '--model', 'cnn', '--batch', '2', '--steps', '1', '--tune', 'on', '--tune-budget', '600'];
+    const args = [
+      'bench/train-step.js',
+      '--model',
+      'cnn',
+      '--batch',
+      '2',
+      '--steps',
+      '1',
+      '--tune',
+      'on',
+      '--tune-budget',
+      '600',
+    ];
     const first = bench(args, env);
     const row = (first.json.rows as { dispatchesPerStep: number; tune: { problems: number } }[])[0];
     assert.is(row.dispatchesPerStep, 60);
@@ -55,7 +81,10 @@ test('bench/train-step.js --tune on: tiles timed and cached, then taken from the
     assert.match(second.out, new RegExp(`${row.tune.problems} problems from the cache`));
     assert.match(second.out, /\| cnn \(seed 003\), split-K off \| 2 \|/);
     assert.is(second.json.splitK, false);
-    const bad = spawnSync(process.execPath, ['bench/train-step.js', '--split-k', 'maybe'], { encoding: 'utf8', timeout: 60_000 });
+    const bad = spawnSync(process.execPath, ['bench/train-step.js', '--split-k', 'maybe'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.is(bad.status, 2);
     assert.match(bad.stderr, /--split-k takes on or off; got 'maybe'/);
   } finally {

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type TensorToWrite } from '../src/nn/safetensors.js';
-import { stateToSafetensors, loadStateInto, parseCheckpoint, CheckpointError, CHECKPOINT_FORMAT } from '../src/nn/checkpoint.js';
+import {
+  stateToSafetensors,
+  loadStateInto,
+  parseCheckpoint,
+  CheckpointError,
+  CHECKPOINT_FORMAT,
+} from '../src/nn/checkpoint.js';
 import { writeFileAtomic, readCheckpoint, saveCheckpoint, CheckpointFileError } from '../src/node/checkpoint.js';
 import { Tensor } from '../src/autograd/tensor.js';
 import { Generator } from '../src/autograd/random.js';
@@ -82,7 +88,10 @@ test('round trip F32/I32/U8, shapes [], [1], [3,17], [0,2], with metadata: value
   bytes.fill(0, bytes.length - 64);
   assert.is(back.tensors.scalar.data[0], before);
   // encode(decode(x)) === x
-  const again = encodeSafetensors(decodeSafetensors(encodeSafetensors(tensors, metadata)).tensors as Record<string, TensorToWrite>, metadata);
+  const again = encodeSafetensors(
+    decodeSafetensors(encodeSafetensors(tensors, metadata)).tensors as Record<string, TensorToWrite>,
+    metadata,
+  );
   assert.ok(sameBytes(again, encodeSafetensors(tensors, metadata)));
   // an empty file with no tensors
   const none = encodeSafetensors({});
@@ -93,7 +102,25 @@ test('round trip F32/I32/U8, shapes [], [1], [3,17], [0,2], with metadata: value
 test('reference layout: the hand-made bytes for {"a": F32 [2] = [1, 2]}', () => {
   const json = '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}';
   assert.is(json.length, 54);
-  const want = new Uint8Array([56, 0, 0, 0, 0, 0, 0, 0, ...new TextEncoder().encode(json + '  '), 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]);
+  const want = new Uint8Array([
+    56,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...new TextEncoder().encode(json + '  '),
+    0,
+    0,
+    0x80,
+    0x3f,
+    0,
+    0,
+    0,
+    0x40,
+  ]);
   const got = decodeSafetensors(want);
   assert.equal(got.metadata, {});
   assert.equal(Object.keys(got.tensors), ['a']);
@@ -149,21 +176,53 @@ test('I64 beyond 2^53 is refused, at 2^53 − 1 read exactly', () => {
   v.setBigInt64(0, -(2n ** 53n - 1n), true);
   v.setBigInt64(8, 2n ** 53n, true);
   const file = rawFile({ big: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data);
-  throwsWith(() => decodeSafetensors(file, 'ids.safetensors'), SafetensorsError, /ids\.safetensors/, /"big"/, /9007199254740992 at index 1/, /2\^53/);
+  throwsWith(
+    () => decodeSafetensors(file, 'ids.safetensors'),
+    SafetensorsError,
+    /ids\.safetensors/,
+    /"big"/,
+    /9007199254740992 at index 1/,
+    /2\^53/,
+  );
   v.setBigInt64(8, 2n ** 53n - 1n, true);
-  assert.equal([...decodeSafetensors(rawFile({ big: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data)).tensors.big.data], [-(2 ** 53 - 1), 2 ** 53 - 1]);
+  assert.equal(
+    [
+      ...decodeSafetensors(rawFile({ big: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data)).tensors.big
+        .data,
+    ],
+    [-(2 ** 53 - 1), 2 ** 53 - 1],
+  );
 });
 
 test('decode rejects: truncated, header length, bad JSON, dtype, shape vs offsets, overlaps, gaps, trailing bytes, duplicates, metadata', () => {
-  const good = encodeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) }, b: { dtype: 'I32', shape: [1], data: new Int32Array([3]) } });
+  const good = encodeSafetensors({
+    a: { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) },
+    b: { dtype: 'I32', shape: [1], data: new Int32Array([3]) },
+  });
   const E = SafetensorsError;
   throwsWith(() => decodeSafetensors(new Uint8Array(0), 'f.st'), E, /^f\.st: 0 bytes is too short/);
   throwsWith(() => decodeSafetensors(good.subarray(0, 5)), E, /^checkpoint: 5 bytes is too short.*truncated/);
-  throwsWith(() => decodeSafetensors(good.subarray(0, 40)), E, /header length \d+ reaches past the end of the 40-byte file; truncated/);
-  throwsWith(() => decodeSafetensors(good.subarray(0, good.length - 2)), E, /tensor "b": data_offsets \[8, 12\] reach past the 10-byte data buffer; truncated/);
+  throwsWith(
+    () => decodeSafetensors(good.subarray(0, 40)),
+    E,
+    /header length \d+ reaches past the end of the 40-byte file; truncated/,
+  );
+  throwsWith(
+    () => decodeSafetensors(good.subarray(0, good.length - 2)),
+    E,
+    /tensor "b": data_offsets \[8, 12\] reach past the 10-byte data buffer; truncated/,
+  );
   // a PNG, and a text file
-  throwsWith(() => decodeSafetensors(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])), E, /header length \d+ exceeds the 100000000-byte limit; not a safetensors file/);
-  throwsWith(() => decodeSafetensors(new TextEncoder().encode('hello\0\0\0 world, this is text')), E, /not a safetensors file/);
+  throwsWith(
+    () => decodeSafetensors(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])),
+    E,
+    /header length \d+ exceeds the 100000000-byte limit; not a safetensors file/,
+  );
+  throwsWith(
+    () => decodeSafetensors(new TextEncoder().encode('hello\0\0\0 world, this is text')),
+    E,
+    /not a safetensors file/,
+  );
   const big = new Uint8Array(16);
   new DataView(big.buffer).setUint32(4, 1, true); // 2^32
   throwsWith(() => decodeSafetensors(big), E, /header length 4294967296 exceeds/);
@@ -173,37 +232,125 @@ test('decode rejects: truncated, header length, bad JSON, dtype, shape vs offset
   badUtf8[10] = 0xff;
   throwsWith(() => decodeSafetensors(badUtf8), E, /not valid UTF-8/);
   const entry = (dtype: string, shape: unknown, offs: unknown) => ({ dtype, shape, data_offsets: offs });
-  throwsWith(() => decodeSafetensors(rawFile({ a: entry('Q7', [1], [0, 4]) }, new Uint8Array(4))), E, /tensor "a": unknown dtype "Q7"/);
-  throwsWith(() => decodeSafetensors(rawFile({ a: entry('BF16', [2], [0, 4]) }, new Uint8Array(4))), E, /dtype BF16 is not supported by this engine/);
-  throwsWith(() => decodeSafetensors(rawFile({ a: { shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4))), E, /"a": missing or non-string "dtype"/);
-  throwsWith(() => decodeSafetensors(rawFile({ a: entry('F32', [1, -1], [0, 4]) }, new Uint8Array(4))), E, /"a": shape \[1,-1\] must be a list of non-negative integers/);
-  throwsWith(() => decodeSafetensors(rawFile({ a: entry('F32', [3], [0, 8]) }, new Uint8Array(8))), E, /"a": F32 \[3\] needs 12 bytes but data_offsets \[0, 8\] span 8/);
-  throwsWith(() => decodeSafetensors(rawFile({ a: entry('F32', [1], [4]) }, new Uint8Array(4))), E, /"data_offsets" must be \[begin, end\]/);
-  throwsWith(() => decodeSafetensors(rawFile({ a: entry('F32', [1], [8, 4]) }, new Uint8Array(8))), E, /end before they begin/);
-  throwsWith(() => decodeSafetensors(rawFile({ a: entry('F32', [2], [0, 8]), b: entry('F32', [2], [4, 12]) }, new Uint8Array(12))), E, /tensor "b" at \[4, 12\] overlaps tensor "a" \(which ends at 8\)/);
-  throwsWith(() => decodeSafetensors(rawFile({ a: entry('F32', [1], [0, 4]), b: entry('F32', [1], [8, 12]) }, new Uint8Array(12))), E, /a gap of 4 bytes before tensor "b"/);
-  throwsWith(() => decodeSafetensors(rawFile({ a: entry('F32', [1], [4, 8]) }, new Uint8Array(8))), E, /a gap of 4 bytes before tensor "a"/);
-  throwsWith(() => decodeSafetensors(rawFile({ a: entry('F32', [1], [0, 4]) }, new Uint8Array(6))), E, /2 bytes after the last tensor/);
-  throwsWith(() => decodeSafetensors(rawFile('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}', new Uint8Array(2))), E, /the name "a" appears twice/);
-  throwsWith(() => decodeSafetensors(rawFile({ __metadata__: { epoch: 3 } })), E, /__metadata__ "epoch" is 3; metadata values must be strings/);
+  throwsWith(
+    () => decodeSafetensors(rawFile({ a: entry('Q7', [1], [0, 4]) }, new Uint8Array(4))),
+    E,
+    /tensor "a": unknown dtype "Q7"/,
+  );
+  throwsWith(
+    () => decodeSafetensors(rawFile({ a: entry('BF16', [2], [0, 4]) }, new Uint8Array(4))),
+    E,
+    /dtype BF16 is not supported by this engine/,
+  );
+  throwsWith(
+    () => decodeSafetensors(rawFile({ a: { shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4))),
+    E,
+    /"a": missing or non-string "dtype"/,
+  );
+  throwsWith(
+    () => decodeSafetensors(rawFile({ a: entry('F32', [1, -1], [0, 4]) }, new Uint8Array(4))),
+    E,
+    /"a": shape \[1,-1\] must be a list of non-negative integers/,
+  );
+  throwsWith(
+    () => decodeSafetensors(rawFile({ a: entry('F32', [3], [0, 8]) }, new Uint8Array(8))),
+    E,
+    /"a": F32 \[3\] needs 12 bytes but data_offsets \[0, 8\] span 8/,
+  );
+  throwsWith(
+    () => decodeSafetensors(rawFile({ a: entry('F32', [1], [4]) }, new Uint8Array(4))),
+    E,
+    /"data_offsets" must be \[begin, end\]/,
+  );
+  throwsWith(
+    () => decodeSafetensors(rawFile({ a: entry('F32', [1], [8, 4]) }, new Uint8Array(8))),
+    E,
+    /end before they begin/,
+  );
+  throwsWith(
+    () =>
+      decodeSafetensors(rawFile({ a: entry('F32', [2], [0, 8]), b: entry('F32', [2], [4, 12]) }, new Uint8Array(12))),
+    E,
+    /tensor "b" at \[4, 12\] overlaps tensor "a" \(which ends at 8\)/,
+  );
+  throwsWith(
+    () =>
+      decodeSafetensors(rawFile({ a: entry('F32', [1], [0, 4]), b: entry('F32', [1], [8, 12]) }, new Uint8Array(12))),
+    E,
+    /a gap of 4 bytes before tensor "b"/,
+  );
+  throwsWith(
+    () => decodeSafetensors(rawFile({ a: entry('F32', [1], [4, 8]) }, new Uint8Array(8))),
+    E,
+    /a gap of 4 bytes before tensor "a"/,
+  );
+  throwsWith(
+    () => decodeSafetensors(rawFile({ a: entry('F32', [1], [0, 4]) }, new Uint8Array(6))),
+    E,
+    /2 bytes after the last tensor/,
+  );
+  throwsWith(
+    () =>
+      decodeSafetensors(
+        rawFile(
+          '{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}',
+          new Uint8Array(2),
+        ),
+      ),
+    E,
+    /the name "a" appears twice/,
+  );
+  throwsWith(
+    () => decodeSafetensors(rawFile({ __metadata__: { epoch: 3 } })),
+    E,
+    /__metadata__ "epoch" is 3; metadata values must be strings/,
+  );
   throwsWith(() => decodeSafetensors(rawFile({ __metadata__: ['x'] })), E, /__metadata__ must be an object/);
   throwsWith(() => decodeSafetensors(rawFile({ a: [1, 2] })), E, /tensor "a": entry must be an object/);
   // nested keys with the same name are not duplicates; "__proto__" is an ordinary name
-  const ok = decodeSafetensors(rawFile('{"__metadata__":{"a":"1"},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"__proto__":{"dtype":"U8","shape":[],"data_offsets":[1,2]}}', new Uint8Array([5, 6])));
+  const ok = decodeSafetensors(
+    rawFile(
+      '{"__metadata__":{"a":"1"},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"__proto__":{"dtype":"U8","shape":[],"data_offsets":[1,2]}}',
+      new Uint8Array([5, 6]),
+    ),
+  );
   assert.equal(Object.keys(ok.tensors), ['a', '__proto__']);
   // biome-ignore lint/suspicious/noProto: a tensor named __proto__ is what this test reads back
   assert.equal([...ok.tensors.__proto__.data], [6]);
   // an unpadded header is accepted (padding is for writers)
-  assert.equal([...decodeSafetensors(rawFile({ a: entry('U8', [1], [0, 1]) }, new Uint8Array([9]), false)).tensors.a.data], [9]);
+  assert.equal(
+    [...decodeSafetensors(rawFile({ a: entry('U8', [1], [0, 1]) }, new Uint8Array([9]), false)).tensors.a.data],
+    [9],
+  );
 });
 
 test('encode rejects: unwritable dtype, wrong array type or length, bad shape, reserved name, non-string metadata', () => {
   const E = SafetensorsError;
-  throwsWith(() => encodeSafetensors({ a: { dtype: 'F64' as 'F32', shape: [1], data: new Float32Array(1) } }), E, /"a": dtype "F64" cannot be written/);
-  throwsWith(() => encodeSafetensors({ a: { dtype: 'F32', shape: [1], data: new Float64Array(1) as unknown as Float32Array } }), E, /"a": dtype F32 needs a Float32Array, got Float64Array/);
-  throwsWith(() => encodeSafetensors({ a: { dtype: 'I32', shape: [2, 2], data: new Int32Array(3) } }), E, /"a": shape \[2, 2\] has 4 elements but data has 3/);
-  throwsWith(() => encodeSafetensors({ a: { dtype: 'U8', shape: [1.5], data: new Uint8Array(1) } }), E, /must be a list of non-negative integers/);
-  throwsWith(() => encodeSafetensors({ __metadata__: { dtype: 'U8', shape: [1], data: new Uint8Array(1) } }), E, /reserved/);
+  throwsWith(
+    () => encodeSafetensors({ a: { dtype: 'F64' as 'F32', shape: [1], data: new Float32Array(1) } }),
+    E,
+    /"a": dtype "F64" cannot be written/,
+  );
+  throwsWith(
+    () => encodeSafetensors({ a: { dtype: 'F32', shape: [1], data: new Float64Array(1) as unknown as Float32Array } }),
+    E,
+    /"a": dtype F32 needs a Float32Array, got Float64Array/,
+  );
+  throwsWith(
+    () => encodeSafetensors({ a: { dtype: 'I32', shape: [2, 2], data: new Int32Array(3) } }),
+    E,
+    /"a": shape \[2, 2\] has 4 elements but data has 3/,
+  );
+  throwsWith(
+    () => encodeSafetensors({ a: { dtype: 'U8', shape: [1.5], data: new Uint8Array(1) } }),
+    E,
+    /must be a list of non-negative integers/,
+  );
+  throwsWith(
+    () => encodeSafetensors({ __metadata__: { dtype: 'U8', shape: [1], data: new Uint8Array(1) } }),
+    E,
+    /reserved/,
+  );
   throwsWith(() => encodeSafetensors({}, { epoch: 3 as unknown as string }), E, /metadata "epoch" is a number/);
 });
 
@@ -211,7 +358,11 @@ test('encode rejects: unwritable dtype, wrong array type or length, bad shape, r
 
 function cnnState(be: Backend = cpu) {
   const g = new Generator(7);
-  const w = Tensor.from(be, Array.from(g.uniform(32 * 1 * 9), (x) => x - 0.5), [32, 1, 3, 3]);
+  const w = Tensor.from(
+    be,
+    Array.from(g.uniform(32 * 1 * 9), (x) => x - 0.5),
+    [32, 1, 3, 3],
+  );
   const b = Tensor.from(be, [0.5], [1]);
   const s = Tensor.from(be, [1.25], []);
   const c = Tensor.from(be, [3, -1, 0], [3], 'i32');
@@ -221,7 +372,13 @@ function cnnState(be: Backend = cpu) {
 test('state → checkpoint → state: values, meta (config, epoch, rng) and model check', async () => {
   const { tensors, g } = cnnState();
   g.uniform(10);
-  const meta = { model: 'cnn', config: { channels: [32, 64], lr: 1e-3 }, epoch: 4, rng: g.state(), optimizer: { step: 1200 } };
+  const meta = {
+    model: 'cnn',
+    config: { channels: [32, 64], lr: 1e-3 },
+    epoch: 4,
+    rng: g.state(),
+    optimizer: { step: 1200 },
+  };
   const bytes = await stateToSafetensors({ tensors, meta });
   const file = decodeSafetensors(bytes);
   assert.is(file.metadata.format, CHECKPOINT_FORMAT);
@@ -271,36 +428,96 @@ test('load rejects: wrong shape (names tensor and both shapes), dtype, missing/u
   const bytes = await stateToSafetensors({ tensors, meta: { model: 'cnn' } });
   const C = CheckpointError;
   const rgb = { ...tensors, 'conv1.weight': { shape: [32, 3, 3, 3], dtype: 'f32' as const } };
-  throwsWith(() => loadStateInto(bytes, rgb, cpu, { name: 'cnn.safetensors' }), C, /^cnn\.safetensors: does not match the model: conv1\.weight: shape \[32, 1, 3, 3\] in the checkpoint, model wants \[32, 3, 3, 3\]$/);
+  throwsWith(
+    () => loadStateInto(bytes, rgb, cpu, { name: 'cnn.safetensors' }),
+    C,
+    /^cnn\.safetensors: does not match the model: conv1\.weight: shape \[32, 1, 3, 3\] in the checkpoint, model wants \[32, 3, 3, 3\]$/,
+  );
   const two = { ...rgb, scale: { shape: [1], dtype: 'f32' as const }, counts: { shape: [3], dtype: 'f32' as const } };
-  throwsWith(() => loadStateInto(bytes, two, cpu), C, /conv1\.weight: shape/, /scale: shape \[\] in the checkpoint, model wants \[1\]/, /counts: dtype I32 in the checkpoint, model wants f32/);
+  throwsWith(
+    () => loadStateInto(bytes, two, cpu),
+    C,
+    /conv1\.weight: shape/,
+    /scale: shape \[\] in the checkpoint, model wants \[1\]/,
+    /counts: dtype I32 in the checkpoint, model wants f32/,
+  );
   const { scale: _s, ...fewer } = tensors;
-  const more = { ...fewer, 'fc.weight': { shape: [10, 4], dtype: 'f32' as const }, 'fc.bias': { shape: [10], dtype: 'f32' as const } };
-  throwsWith(() => loadStateInto(bytes, more, cpu), C, /missing 2 tensors: fc\.weight, fc\.bias; 1 unexpected tensor: scale/);
+  const more = {
+    ...fewer,
+    'fc.weight': { shape: [10, 4], dtype: 'f32' as const },
+    'fc.bias': { shape: [10], dtype: 'f32' as const },
+  };
+  throwsWith(
+    () => loadStateInto(bytes, more, cpu),
+    C,
+    /missing 2 tensors: fc\.weight, fc\.bias; 1 unexpected tensor: scale/,
+  );
   throwsWith(() => loadStateInto(bytes, fewer, cpu), C, /1 unexpected tensor: scale/);
   // a cGAN checkpoint given to the CNN
   const gan = await stateToSafetensors({ tensors, meta: { model: 'cgan' } });
-  throwsWith(() => loadStateInto(gan, tensors, cpu, { model: 'cnn', name: 'g.st' }), C, /^g\.st: a checkpoint of model "cgan", expected "cnn"$/);
-  throwsWith(() => loadStateInto(parseCheckpoint(gan), tensors, cpu, { model: 'cnn' }), C, /model "cgan", expected "cnn"/);
+  throwsWith(
+    () => loadStateInto(gan, tensors, cpu, { model: 'cnn', name: 'g.st' }),
+    C,
+    /^g\.st: a checkpoint of model "cgan", expected "cnn"$/,
+  );
+  throwsWith(
+    () => loadStateInto(parseCheckpoint(gan), tensors, cpu, { model: 'cnn' }),
+    C,
+    /model "cgan", expected "cnn"/,
+  );
   const anon = await stateToSafetensors({ tensors, meta: {} });
-  throwsWith(() => loadStateInto(anon, tensors, cpu, { model: 'cnn' }), C, /names no model; expected a "cnn" checkpoint/);
+  throwsWith(
+    () => loadStateInto(anon, tensors, cpu, { model: 'cnn' }),
+    C,
+    /names no model; expected a "cnn" checkpoint/,
+  );
   // files not written by this engine, or by another version of it
   const plain = encodeSafetensors({ scale: { dtype: 'F32', shape: [], data: new Float32Array([1]) } });
-  throwsWith(() => loadStateInto(plain, { scale: tensors.scale }, cpu), C, /no "format" metadata; not a checkpoint of this engine/);
+  throwsWith(
+    () => loadStateInto(plain, { scale: tensors.scale }, cpu),
+    C,
+    /no "format" metadata; not a checkpoint of this engine/,
+  );
   const v3 = encodeSafetensors({}, { format: 'fmnist-webgpu-engine/3' });
-  throwsWith(() => parseCheckpoint(v3), C, /format "fmnist-webgpu-engine\/3", expected "fmnist-webgpu-engine\/2" or "fmnist-webgpu-engine\/1" \(written by another version/);
-  throwsWith(() => parseCheckpoint(encodeSafetensors({}, { format: 'fmnist-webgpu-engine/1' }), { format: CHECKPOINT_FORMAT }), C, /format "fmnist-webgpu-engine\/1", expected "fmnist-webgpu-engine\/2" \(written/);
-  throwsWith(() => parseCheckpoint(encodeSafetensors({}, { format: CHECKPOINT_FORMAT, epoch: 'three' })), C, /metadata "epoch" is not JSON/);
+  throwsWith(
+    () => parseCheckpoint(v3),
+    C,
+    /format "fmnist-webgpu-engine\/3", expected "fmnist-webgpu-engine\/2" or "fmnist-webgpu-engine\/1" \(written by another version/,
+  );
+  throwsWith(
+    () => parseCheckpoint(encodeSafetensors({}, { format: 'fmnist-webgpu-engine/1' }), { format: CHECKPOINT_FORMAT }),
+    C,
+    /format "fmnist-webgpu-engine\/1", expected "fmnist-webgpu-engine\/2" \(written/,
+  );
+  throwsWith(
+    () => parseCheckpoint(encodeSafetensors({}, { format: CHECKPOINT_FORMAT, epoch: 'three' })),
+    C,
+    /metadata "epoch" is not JSON/,
+  );
   // a corrupt file is a SafetensorsError, named
-  throwsWith(() => loadStateInto(bytes.subarray(0, bytes.length - 1), tensors, cpu, { name: 'x.st' }), SafetensorsError, /^x\.st: /);
+  throwsWith(
+    () => loadStateInto(bytes.subarray(0, bytes.length - 1), tensors, cpu, { name: 'x.st' }),
+    SafetensorsError,
+    /^x\.st: /,
+  );
 });
 
 test("a foreign file (Python's, F64 and I64) loads with format: null, converted to f32 and i32", async () => {
   const py = b64(PY_WIDE);
   throwsWith(() => parseCheckpoint(py), CheckpointError, /format "pt", expected/);
-  const want = { y: { shape: [2], dtype: 'i32' as const }, z: { shape: [], dtype: 'f32' as const }, a: { shape: [2], dtype: 'f32' as const }, b: { shape: [2], dtype: 'i32' as const } };
+  const want = {
+    y: { shape: [2], dtype: 'i32' as const },
+    z: { shape: [], dtype: 'f32' as const },
+    a: { shape: [2], dtype: 'f32' as const },
+    b: { shape: [2], dtype: 'i32' as const },
+  };
   throwsWith(() => loadStateInto(py, want, cpu, { format: null }), CheckpointError, /1 unexpected tensor: c/);
-  throwsWith(() => loadStateInto(py, { ...want, c: { shape: [1], dtype: 'i32' } }, cpu, { format: null }), CheckpointError, /y: I64 value 1099511627776 at index 1 does not fit the model's i32/, /c: dtype U8 in the checkpoint, model wants i32/);
+  throwsWith(
+    () => loadStateInto(py, { ...want, c: { shape: [1], dtype: 'i32' } }, cpu, { format: null }),
+    CheckpointError,
+    /y: I64 value 1099511627776 at index 1 does not fit the model's i32/,
+    /c: dtype U8 in the checkpoint, model wants i32/,
+  );
   const small = encodeSafetensors({}, { format: 'pt' });
   assert.equal(parseCheckpoint(small, { format: null }).meta, {});
   assert.is(parseCheckpoint(small, { format: null }).format, 'pt');
@@ -310,7 +527,14 @@ test("a foreign file (Python's, F64 and I64) loads with format: null, converted 
   v.setFloat64(0, 0.1, true);
   v.setBigInt64(8, -7n, true);
   v.setBigInt64(16, 2147483647n, true);
-  const f = rawFile({ __metadata__: { format: CHECKPOINT_FORMAT, epoch: '1' }, x: { dtype: 'F64', shape: [], data_offsets: [0, 8] }, n: { dtype: 'I64', shape: [2], data_offsets: [8, 24] } }, data);
+  const f = rawFile(
+    {
+      __metadata__: { format: CHECKPOINT_FORMAT, epoch: '1' },
+      x: { dtype: 'F64', shape: [], data_offsets: [0, 8] },
+      n: { dtype: 'I64', shape: [2], data_offsets: [8, 24] },
+    },
+    data,
+  );
   const got = loadStateInto(f, { x: { shape: [], dtype: 'f32' }, n: { shape: [2], dtype: 'i32' } }, cpu);
   assert.is((await got.tensors.x.toArray())[0], Math.fround(0.1));
   assert.equal([...(await got.tensors.n.toArray())], [-7, 2147483647]);
@@ -334,8 +558,16 @@ test('writeFileAtomic: replaces the file; a failure mid-write leaves the old fil
     writeFileAtomic(path, v2);
     assert.ok(sameBytes(new Uint8Array(readFileSync(path)), v2));
     // the bytes fail to write after the temp file was opened
-    const broken = new Proxy(v1, { get() { throw new Error('disk on fire'); } });
-    throwsWith(() => writeFileAtomic(path, broken), CheckpointFileError, /cannot write .*model\.safetensors \(the previous file, if any, is unchanged\)/);
+    const broken = new Proxy(v1, {
+      get() {
+        throw new Error('disk on fire');
+      },
+    });
+    throwsWith(
+      () => writeFileAtomic(path, broken),
+      CheckpointFileError,
+      /cannot write .*model\.safetensors \(the previous file, if any, is unchanged\)/,
+    );
     assert.ok(sameBytes(new Uint8Array(readFileSync(path)), v2), 'previous checkpoint intact');
     assert.equal(readdirSync(dir), ['model.safetensors'], 'no temp file left');
     // the rename fails (the target is a directory): the directory stays, the temp file goes
@@ -344,7 +576,11 @@ test('writeFileAtomic: replaces the file; a failure mid-write leaves the old fil
     throwsWith(() => writeFileAtomic(d, v1), CheckpointFileError, /cannot write/);
     assert.equal(readdirSync(dir).sort(), ['model.safetensors', 'sub']);
     // the directory does not exist
-    throwsWith(() => writeFileAtomic(join(dir, 'nope', 'x.st'), v1), CheckpointFileError, /cannot create .*nope.*x\.st\.tmp-\d+/);
+    throwsWith(
+      () => writeFileAtomic(join(dir, 'nope', 'x.st'), v1),
+      CheckpointFileError,
+      /cannot create .*nope.*x\.st\.tmp-\d+/,
+    );
   } finally {
     rmSync(dir, { recursive: true });
   }
@@ -366,7 +602,11 @@ test('writeFileAtomic: a write cut short (file size limit, EFBIG in a child proc
       try { writeFileAtomic(${JSON.stringify(path)}, encodeSafetensors({ big: { dtype: 'F32', shape: [16384], data: new Float32Array(16384).fill(2) } })); console.log('WROTE'); }
       catch (e) { console.log('FAILED ' + e.message); }`;
     writeFileSync(join(dir, 'child.mjs'), script);
-    const r = spawnSync('bash', ['-c', `ulimit -f 8 && exec "${process.execPath}" child.mjs`], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync('bash', ['-c', `ulimit -f 8 && exec "${process.execPath}" child.mjs`], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     assert.match(r.stdout, /FAILED cannot write .*File too large|FAILED .*EFBIG/, `child: ${r.stdout} ${r.stderr}`);
     assert.ok(sameBytes(new Uint8Array(readFileSync(path)), old), 'previous checkpoint intact');
     assert.equal(readdirSync(dir).sort(), ['child.mjs', 'model.safetensors'], 'no temp file left');
@@ -382,7 +622,11 @@ test('readCheckpoint: missing, a directory, not safetensors, truncated; saveChec
     throwsWith(() => readCheckpoint(dir), CheckpointFileError, /is a directory/);
     const txt = join(dir, 'notes.txt');
     writeFileSync(txt, 'these are not the tensors you are looking for\n');
-    throwsWith(() => readCheckpoint(txt), SafetensorsError, /notes\.txt: header length \d+ exceeds .* not a safetensors file/);
+    throwsWith(
+      () => readCheckpoint(txt),
+      SafetensorsError,
+      /notes\.txt: header length \d+ exceeds .* not a safetensors file/,
+    );
     const { tensors } = cnnState();
     const path = join(dir, 'cnn.safetensors');
     await saveCheckpoint(path, { tensors, meta: { model: 'cnn', epoch: 1 } });
@@ -390,7 +634,11 @@ test('readCheckpoint: missing, a directory, not safetensors, truncated; saveChec
     writeFileSync(join(dir, 'cut.st'), full.subarray(0, full.length - 100));
     throwsWith(() => readCheckpoint(join(dir, 'cut.st')), SafetensorsError, /cut\.st: .*truncated/);
     writeFileSync(join(dir, 'cut2.st'), full.subarray(0, 20));
-    throwsWith(() => readCheckpoint(join(dir, 'cut2.st')), SafetensorsError, /cut2\.st: header length \d+ reaches past the end of the 20-byte file; truncated/);
+    throwsWith(
+      () => readCheckpoint(join(dir, 'cut2.st')),
+      SafetensorsError,
+      /cut2\.st: header length \d+ reaches past the end of the 20-byte file; truncated/,
+    );
     const back = loadStateInto(readCheckpoint(path), tensors, cpu, { model: 'cnn', name: path });
     assert.equal(back.meta, { model: 'cnn', epoch: 1 });
     assert.equal([...(await back.tensors.counts.toArray())], [3, -1, 0]);
@@ -402,7 +650,9 @@ test('readCheckpoint: missing, a directory, not safetensors, truncated; saveChec
 test('GPU tensors: saved and loaded back equal (on the GPU and on the CPU)', async () => {
   const be = await gpuBackend();
   const { tensors } = cnnState(be);
-  const want = Object.fromEntries(await Promise.all(Object.entries(tensors).map(async ([k, t]) => [k, [...(await t.toArray())]] as const)));
+  const want = Object.fromEntries(
+    await Promise.all(Object.entries(tensors).map(async ([k, t]) => [k, [...(await t.toArray())]] as const)),
+  );
   const bytes = await stateToSafetensors({ tensors, meta: { model: 'cnn' } });
   const onGpu = loadStateInto(bytes, tensors, be, { model: 'cnn' });
   const onCpu = loadStateInto(bytes, tensors, cpu, { model: 'cnn' });

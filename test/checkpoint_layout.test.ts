@@ -9,7 +9,14 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { Generator } from '../src/autograd/random.js';
 import type { Tensor } from '../src/autograd/tensor.js';
-import { assignState, CHECKPOINT_FORMAT, CheckpointError, loadStateInto, parseCheckpoint, stateToSafetensors } from '../src/nn/checkpoint.js';
+import {
+  assignState,
+  CHECKPOINT_FORMAT,
+  CheckpointError,
+  loadStateInto,
+  parseCheckpoint,
+  stateToSafetensors,
+} from '../src/nn/checkpoint.js';
 import { FORMAT_V1, v2Name } from '../src/nn/checkpoint_v1.js';
 import { decodeSafetensors, encodeSafetensors, type Safetensors, type TensorToWrite } from '../src/nn/safetensors.js';
 import { transposedNames } from '../src/nn/torch_layout.js';
@@ -25,21 +32,38 @@ import { sha256 } from '../src/node/checkpoint.js';
 import { cpu } from './harness.js';
 
 const TINY: CnnConfig = { channels: [2, 3], dense: 5, dropout: 0.2, bnMomentum: 0.01, bnEps: 1e-3, classes: 4 };
-const GAN: GanConfig = { kind: 'acgan', noiseDim: 4, embedDim: 3, classes: 10, gMaps: 2, gMid: 2, dChannels: [2, 2, 2, 2], dropout: 0.5, bnMomentum: 0.01 };
+const GAN: GanConfig = {
+  kind: 'acgan',
+  noiseDim: 4,
+  embedDim: 3,
+  classes: 10,
+  gMaps: 2,
+  gMid: 2,
+  dChannels: [2, 2, 2, 2],
+  dropout: 0.5,
+  bnMomentum: 0.01,
+};
 
 /** every f32 tensor redrawn (distinct values everywhere, so a transpose or a mix-up shows) */
 function redraw(tensors: Record<string, Tensor>, seed: number): void {
   const g = new Generator(seed);
   for (const t of Object.values(tensors)) if (t.dtype === 'f32') t.assign(Float32Array.from(g.normal(t.size)));
 }
-const values = async (ts: Record<string, Tensor>) => Object.fromEntries(await Promise.all(Object.entries(ts).map(async ([k, t]) => [k, Array.from(await t.toArray())] as const)));
+const values = async (ts: Record<string, Tensor>) =>
+  Object.fromEntries(
+    await Promise.all(Object.entries(ts).map(async ([k, t]) => [k, Array.from(await t.toArray())] as const)),
+  );
 
 /** what the engine wrote before format 2: every tensor as it is in the engine, a GAN's moments under its network */
 async function v1Bytes(tensors: Record<string, Tensor>, meta: Record<string, unknown>): Promise<Uint8Array> {
   const out: Record<string, TensorToWrite> = {};
   for (const [k, t] of Object.entries(tensors)) {
     const m = /^optim\.([mv])\.([GD])\.(.+)$/.exec(k);
-    out[m ? `${m[2]}.optim.${m[1]}.${m[3]}` : k] = { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(await t.toArray()) };
+    out[m ? `${m[2]}.optim.${m[1]}.${m[3]}` : k] = {
+      dtype: 'F32',
+      shape: [...t.shape],
+      data: Float32Array.from(await t.toArray()),
+    };
   }
   const metadata: Record<string, string> = { format: FORMAT_V1 };
   for (const [k, v] of Object.entries(meta)) metadata[k] = JSON.stringify(v);
@@ -64,14 +88,23 @@ test('the CNN: Linear weights and their moments written [out, in], everything el
   const want = await values(tensors);
   const file = decodeSafetensors(await stateToSafetensors({ tensors, meta: { model: 'cnn', config: TINY } }));
   assert.is(file.metadata.format, CHECKPOINT_FORMAT);
-  assert.equal([...transposedNames(tensors)].sort(), ['dense.fc.weight', 'optim.m.dense.fc.weight', 'optim.m.out.weight', 'optim.v.dense.fc.weight', 'optim.v.out.weight', 'out.weight']);
+  assert.equal([...transposedNames(tensors)].sort(), [
+    'dense.fc.weight',
+    'optim.m.dense.fc.weight',
+    'optim.m.out.weight',
+    'optim.v.dense.fc.weight',
+    'optim.v.out.weight',
+    'out.weight',
+  ]);
   const fc = st.model.dense.layers[1] as unknown as { weight: Tensor };
   assert.equal(fc.weight.shape, [588, 5], 'the engine: [in, out]');
   for (const k of ['dense.fc.weight', 'optim.v.dense.fc.weight']) {
     assert.equal(file.tensors[k].shape, [5, 588], `${k}: PyTorch's [out, in] in the file`);
-    for (let o = 0; o < 5; o++) for (let i = 0; i < 588; i++) assert.is(file.tensors[k].data[o * 588 + i], want[k][i * 5 + o]);
+    for (let o = 0; o < 5; o++)
+      for (let i = 0; i < 588; i++) assert.is(file.tensors[k].data[o * 588 + i], want[k][i * 5 + o]);
   }
-  for (const [k, t] of Object.entries(tensors)) if (!k.includes('fc.weight') && !k.includes('out.weight')) assert.equal(file.tensors[k].shape, [...t.shape], k);
+  for (const [k, t] of Object.entries(tensors))
+    if (!k.includes('fc.weight') && !k.includes('out.weight')) assert.equal(file.tensors[k].shape, [...t.shape], k);
   // back into a fresh model and optimizer: the same values, in the engine's layout
   const other = makeClassifier(cpu, 9, TINY);
   assignState(parseCheckpoint(encodeAgain(file)), cnnStateTensors(other));
@@ -82,7 +115,15 @@ test('the CNN: Linear weights and their moments written [out, in], everything el
 });
 
 const encodeAgain = (f: Safetensors) =>
-  encodeSafetensors(Object.fromEntries(Object.entries(f.tensors).map(([k, t]) => [k, { dtype: t.dtype as 'F32', shape: t.shape, data: t.data as Float32Array }])), f.metadata);
+  encodeSafetensors(
+    Object.fromEntries(
+      Object.entries(f.tensors).map(([k, t]) => [
+        k,
+        { dtype: t.dtype as 'F32', shape: t.shape, data: t.data as Float32Array },
+      ]),
+    ),
+    f.metadata,
+  );
 
 test('a GAN: networks under G., G_ema., D. as their state_dicts, moments under optim.; format 1 loads to the same values', async () => {
   const s = makeGan(cpu, GAN, { lr: 2e-4, beta1: 0.5, emaDecay: 0.999 }, 3);
@@ -93,7 +134,10 @@ test('a GAN: networks under G., G_ema., D. as their state_dicts, moments under o
   const v2 = await stateToSafetensors({ tensors, meta });
   const names = Object.keys(decodeSafetensors(v2).tensors);
   assert.ok(names.includes('optim.m.G.noise_fc.weight') && names.includes('optim.v.D.cls.weight'));
-  assert.not.ok(names.some((n) => /^[GD]\.optim\./.test(n)), 'no moments under a network');
+  assert.not.ok(
+    names.some((n) => /^[GD]\.optim\./.test(n)),
+    'no moments under a network',
+  );
   assert.is(decodeSafetensors(v2).tensors['D.cls.weight'].shape.join(), '10,98', 'D.cls.weight [classes, features]');
   assert.is(decodeSafetensors(v2).tensors['G_ema.label_fc.weight'].shape.join(), '49,3');
   const v1 = await v1Bytes(tensors, meta);
@@ -132,10 +176,16 @@ test('upgrade: format 1 → format 2 bytes holding what saving the model now wri
   assert.equal(JSON.parse(up.metadata.upgradedFrom), { format: FORMAT_V1, sha256: sha256(old) });
   assert.is(JSON.parse(up.metadata.conventions).batchnorm.eps, 1e-3);
   assert.is(JSON.parse(up.metadata.preprocessing).scale, 1 / 255);
-  throwsWith(() => upgradeCheckpoint(upgradeCheckpoint(old, 'a'), 'b.safetensors'), /b\.safetensors: already format "fmnist-webgpu-engine\/2"/);
+  throwsWith(
+    () => upgradeCheckpoint(upgradeCheckpoint(old, 'a'), 'b.safetensors'),
+    /b\.safetensors: already format "fmnist-webgpu-engine\/2"/,
+  );
   // a file that is not the model its metadata names is refused, not transposed blindly
   const wrong = await v1Bytes(tensors, { ...meta, config: { ...TINY, dense: 6 } });
-  throwsWith(() => upgradeCheckpoint(wrong, 'w.safetensors'), /w\.safetensors: does not match the model: dense\.fc\.weight: shape \[588, 5\] in the checkpoint, model wants \[588, 6\]/);
+  throwsWith(
+    () => upgradeCheckpoint(wrong, 'w.safetensors'),
+    /w\.safetensors: does not match the model: dense\.fc\.weight: shape \[588, 5\] in the checkpoint, model wants \[588, 6\]/,
+  );
   // a GAN too: the same tensors as format 2 writes them
   const s = makeGan(cpu, GAN, { lr: 2e-4, beta1: 0.5, emaDecay: 0.999 }, 3);
   const gt = ganStateTensors(s);
@@ -147,7 +197,7 @@ test('upgrade: format 1 → format 2 bytes holding what saving the model now wri
   assert.is(Object.keys(gup.tensors).length, Object.keys(gnow.tensors).length);
 });
 
-test('num_batches_tracked (PyTorch\'s) is dropped beside a batchnorm and unexpected elsewhere; shape errors in the file\'s layout', async () => {
+test("num_batches_tracked (PyTorch's) is dropped beside a batchnorm and unexpected elsewhere; shape errors in the file's layout", async () => {
   const m = new Cnn(cpu, new Generator(0), TINY);
   const sd = m.stateDict();
   const file = decodeSafetensors(await stateToSafetensors({ tensors: sd, meta: { model: 'cnn' } }));
@@ -155,25 +205,36 @@ test('num_batches_tracked (PyTorch\'s) is dropped beside a batchnorm and unexpec
   const withCounters = (names: string[]) => {
     const f = encodeAgain(file);
     const d = decodeSafetensors(f);
-    const out: Record<string, TensorToWrite> = Object.fromEntries(Object.entries(d.tensors).map(([k, t]) => [k, { dtype: 'F32', shape: t.shape, data: t.data as Float32Array }]));
+    const out: Record<string, TensorToWrite> = Object.fromEntries(
+      Object.entries(d.tensors).map(([k, t]) => [k, { dtype: 'F32', shape: t.shape, data: t.data as Float32Array }]),
+    );
     for (const n of names) out[n] = counter;
     return encodeSafetensors(out, d.metadata);
   };
   assignState(parseCheckpoint(withCounters(['body.bn1.num_batches_tracked', 'dense.bn.num_batches_tracked'])), sd);
-  throwsWith(() => assignState(parseCheckpoint(withCounters(['body.conv1.num_batches_tracked'])), sd), /1 unexpected tensor: body\.conv1\.num_batches_tracked/);
+  throwsWith(
+    () => assignState(parseCheckpoint(withCounters(['body.conv1.num_batches_tracked'])), sd),
+    /1 unexpected tensor: body\.conv1\.num_batches_tracked/,
+  );
   // a model with a wider dense layer: the message gives the shape as the file holds it, [out, in]
   const wide = new Cnn(cpu, new Generator(0), { ...TINY, dense: 6 });
-  throwsWith(() => assignState(parseCheckpoint(encodeAgain(file)), wide.stateDict()),
-    /dense\.fc\.weight: shape \[5, 588\] in the checkpoint, model wants \[6, 588\] \(\[out, in\], as PyTorch\)/, /dense\.bn\.weight: shape \[5\] in the checkpoint, model wants \[6\]/);
+  throwsWith(
+    () => assignState(parseCheckpoint(encodeAgain(file)), wide.stateDict()),
+    /dense\.fc\.weight: shape \[5, 588\] in the checkpoint, model wants \[6, 588\] \(\[out, in\], as PyTorch\)/,
+    /dense\.bn\.weight: shape \[5\] in the checkpoint, model wants \[6\]/,
+  );
   m.dispose();
   wide.dispose();
 });
 
-test('the shipped classifier is in format 2 (PyTorch\'s layout), with its conventions and its format-1 original\'s SHA-256', () => {
+test("the shipped classifier is in format 2 (PyTorch's layout), with its conventions and its format-1 original's SHA-256", () => {
   const p = parseCheckpoint(new Uint8Array(readFileSync(SHIPPED_CLASSIFIER)), { model: 'cnn' });
   assert.is(p.format, CHECKPOINT_FORMAT);
   assert.equal(p.file.tensors['dense.fc.weight'].shape, [128, 1152]);
-  assert.equal(p.meta.upgradedFrom, { format: FORMAT_V1, sha256: 'a3b2a758791deaea3bba151426a536901ccf13c4d8811f7b07c46f3c838aca90' });
+  assert.equal(p.meta.upgradedFrom, {
+    format: FORMAT_V1,
+    sha256: 'a3b2a758791deaea3bba151426a536901ccf13c4d8811f7b07c46f3c838aca90',
+  });
   const c = p.meta.conventions as { batchnorm: { eps: number; momentum: number }; layerOrder: string };
   assert.equal(c.batchnorm, { ...c.batchnorm, eps: 1e-3, momentum: 0.01 });
   assert.match(c.layerOrder, /ReLU BEFORE batchnorm/);

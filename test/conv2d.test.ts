@@ -5,17 +5,37 @@
 import { test } from 'uvu';
 import * as F from '../src/autograd/ops.js';
 import type { Activation } from '../src/autograd/backend.js';
-import { checkAccumulate, checkOp, assertClose, cpu, gpuBackend, randomData, seedClearingKinks, toF32 } from './harness.js';
+import {
+  checkAccumulate,
+  checkOp,
+  assertClose,
+  cpu,
+  gpuBackend,
+  randomData,
+  seedClearingKinks,
+  toF32,
+} from './harness.js';
 import type { GpuBackend } from '../src/kernels/backend.js';
 import type { GBuf } from '../src/kernels/gpu.js';
 import { Tensor } from '../src/autograd/tensor.js';
 import * as assert from 'uvu/assert';
-import { conv2d as conv2dKernel, conv2dGradInput, conv2dGradWeight, gemmSplits, gradWeightSplits, gradWeightTile, pickTile, type ConvVariant, type Tile } from '../src/kernels/conv2d.js';
+import {
+  conv2d as conv2dKernel,
+  conv2dGradInput,
+  conv2dGradWeight,
+  gemmSplits,
+  gradWeightSplits,
+  gradWeightTile,
+  pickTile,
+  type ConvVariant,
+  type Tile,
+} from '../src/kernels/conv2d.js';
 
 /** a copy of the device's limits as a plain object (GPUSupportedLimits' fields are getters, which spreading skips) */
 function limitsOf(gpu: GpuBackend['gpu']): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const k of ['maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup']) out[k] = (gpu.limits as unknown as Record<string, number>)[k];
+  for (const k of ['maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup'])
+    out[k] = (gpu.limits as unknown as Record<string, number>)[k];
   return out;
 }
 
@@ -31,14 +51,27 @@ const convCases: Case[] = [
 ];
 for (const [name, xs, ws, opts] of convCases)
   test(`conv2d ${name} x${JSON.stringify(xs)} w${JSON.stringify(ws)}`, () =>
-    checkOp({ name: 'conv2d', inputs: [{ shape: xs }, { shape: ws }], fn: ([x, w]) => F.conv2d(x, w, null, opts), fdSamples: 16 }));
+    checkOp({
+      name: 'conv2d',
+      inputs: [{ shape: xs }, { shape: ws }],
+      fn: ([x, w]) => F.conv2d(x, w, null, opts),
+      fdSamples: 16,
+    }));
 
 const acts: Activation[] = ['none', 'relu', 'leaky_relu', 'tanh', 'sigmoid'];
 for (const act of acts)
   test(`conv2d + bias + ${act} (fused epilogue)`, () => {
     const kinked = act === 'relu' || act === 'leaky_relu';
     // kinked activations on fewer outputs, so that a seed clearing every kink exists (harness: seedClearingKinks)
-    const [xs, ws] = kinked ? [[2, 3, 5, 5], [4, 3, 3, 3]] : [[3, 3, 5, 5], [17, 3, 3, 3]];
+    const [xs, ws] = kinked
+      ? [
+          [2, 3, 5, 5],
+          [4, 3, 3, 3],
+        ]
+      : [
+          [3, 3, 5, 5],
+          [17, 3, 3, 3],
+        ];
     const opts: F.Conv2dOptions = { padding: 'same' };
     return checkOp({
       name: `conv2d+${act}`,
@@ -51,14 +84,24 @@ for (const act of acts)
 
 type TCase = [string, number[], number[], F.ConvTranspose2dOptions];
 const tCases: TCase[] = [
-  ['k5 s2 p2 op1 (AC-GAN generator style) 3×3→6×6', [1, 3, 3, 3], [3, 17, 5, 5], { stride: 2, padding: 2, outputPadding: 1 }],
+  [
+    'k5 s2 p2 op1 (AC-GAN generator style) 3×3→6×6',
+    [1, 3, 3, 3],
+    [3, 17, 5, 5],
+    { stride: 2, padding: 2, outputPadding: 1 },
+  ],
   ['k5 s2 same 5×5→10×10', [3, 3, 5, 5], [3, 2, 5, 5], { stride: 2, padding: 'same' }],
   ['k3 s1 p1', [1, 17, 5, 5], [17, 3, 3, 3], { padding: 1 }],
   ['k4 s2 p1', [3, 2, 5, 5], [2, 3, 4, 4], { stride: 2, padding: 1 }],
 ];
 for (const [name, xs, ws, opts] of tCases)
   test(`convTranspose2d ${name}`, () =>
-    checkOp({ name: 'convTranspose2d', inputs: [{ shape: xs }, { shape: ws }], fn: ([x, w]) => F.convTranspose2d(x, w, null, opts), fdSamples: 16 }));
+    checkOp({
+      name: 'convTranspose2d',
+      inputs: [{ shape: xs }, { shape: ws }],
+      fn: ([x, w]) => F.convTranspose2d(x, w, null, opts),
+      fdSamples: 16,
+    }));
 
 test('convTranspose2d + bias + tanh (generator output layer)', () =>
   checkOp({
@@ -72,13 +115,16 @@ test('convTranspose2d + bias + tanh (generator output layer)', () =>
 for (const splits of [1, 2, 3, 7])
   test(`conv2d weight gradient split into ${splits}`, async () => {
     const g = await gpuBackend();
-    const xs = [3, 3, 13, 13], ws = [17, 3, 3, 3];
+    const xs = [3, 3, 13, 13],
+      ws = [17, 3, 3, 3];
     const d = F.convDims(xs, ws, { padding: 'same' });
     const x = toF32(randomData(3 * 3 * 13 * 13, 21));
     const gy = toF32(randomData(3 * 17 * 13 * 13, 22));
     const want = cpu.alloc(17 * 27, 'f32');
     cpu.conv2dGradWeight(cpu.upload(x, 'f32'), cpu.upload(gy, 'f32'), want, d);
-    const X = Tensor.from(g, x, xs), GY = Tensor.from(g, gy, [3, 17, 13, 13]), GW = Tensor.empty(g, ws);
+    const X = Tensor.from(g, x, xs),
+      GY = Tensor.from(g, gy, [3, 17, 13, 13]),
+      GW = Tensor.empty(g, ws);
     conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, splits);
     assertClose(await GW.toArray(), want as Float64Array, 1e-4, `split ${splits}`);
     for (const t of [X, GY, GW]) t.dispose();
@@ -88,9 +134,11 @@ for (const splits of [1, 2, 3, 7])
 // split-K reduction (several)
 for (const splits of [1, 2, 7])
   test(`conv2d weight gradient split into ${splits}, accumulating into gw`, () => {
-    const xs = [3, 3, 13, 13], ws = [17, 3, 3, 3];
+    const xs = [3, 3, 13, 13],
+      ws = [17, 3, 3, 3];
     const d = F.convDims(xs, ws, { stride: 2, padding: 'same' });
-    const x = toF32(randomData(3 * 3 * 13 * 13, 23)), gy = toF32(randomData(d.N * d.K * d.P * d.Q, 24));
+    const x = toF32(randomData(3 * 3 * 13 * 13, 23)),
+      gy = toF32(randomData(d.N * d.K * d.P * d.Q, 24));
     return checkAccumulate(`split ${splits}`, 17 * 27, (be, out, acc) => {
       const [X, GY] = [be.upload(x, 'f32'), be.upload(gy, 'f32')];
       if (be.kind === 'cpu') be.conv2dGradWeight(X, GY, out, d, acc);
@@ -109,22 +157,51 @@ const gwCases: [string, number[], number[], F.Conv2dOptions][] = [
   ['k5 stride 2 same 17→32', [3, 17, 13, 13], [32, 17, 5, 5], { stride: 2, padding: 'same' }],
   ['k3 stride 2 same 17→33', [3, 17, 13, 13], [33, 17, 3, 3], { stride: 2, padding: 'same' }],
 ];
-const gwVariants: Pick<ConvVariant, 'tile' | 'hoist'>[] = [{}, { hoist: false, tile: [32, 128] }, { hoist: false, tile: [64, 64] }];
-for (const tile of [[64, 64], [32, 128], [128, 32], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8]] as Tile[]) gwVariants.push({ tile });
+const gwVariants: Pick<ConvVariant, 'tile' | 'hoist'>[] = [
+  {},
+  { hoist: false, tile: [32, 128] },
+  { hoist: false, tile: [64, 64] },
+];
+for (const tile of [
+  [64, 64],
+  [32, 128],
+  [128, 32],
+  [32, 32],
+  [64, 32],
+  [32, 64],
+  [128, 128, 8],
+  [64, 64, 8],
+  [128, 64, 8],
+  [64, 128, 8],
+  [128, 32, 8],
+  [32, 128, 8],
+  [64, 32, 8],
+  [32, 64, 8],
+] as Tile[])
+  gwVariants.push({ tile });
 for (const [name, xs, ws, opts] of gwCases)
   for (const v of gwVariants)
     test(`conv2d weight gradient ${name} tile=${v.tile ?? 'default'} hoist=${v.hoist ?? true}`, async () => {
       const g = await gpuBackend();
       const d = F.convDims(xs, ws, opts);
-      const nx = d.N * d.C * d.H * d.W, ny = d.N * d.K * d.P * d.Q, nw = d.K * d.C * d.R * d.S;
-      const x = toF32(randomData(nx, 41)), gy = toF32(randomData(ny, 42));
+      const nx = d.N * d.C * d.H * d.W,
+        ny = d.N * d.K * d.P * d.Q,
+        nw = d.K * d.C * d.R * d.S;
+      const x = toF32(randomData(nx, 41)),
+        gy = toF32(randomData(ny, 42));
       const want = cpu.alloc(nw, 'f32');
       cpu.conv2dGradWeight(cpu.upload(x, 'f32'), cpu.upload(gy, 'f32'), want, d);
-      const X = Tensor.from(g, x, [nx]), GY = Tensor.from(g, gy, [ny]);
+      const X = Tensor.from(g, x, [nx]),
+        GY = Tensor.from(g, gy, [ny]);
       for (const splits of [undefined, 1, 3]) {
         const GW = Tensor.empty(g, [nw]);
         conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, splits, false, v);
-        assertClose(await GW.toArray(), want as Float64Array, 1e-4, `splits ${splits ?? 'default'} ${JSON.stringify(v)}`);
+        assertClose(
+          await GW.toArray(),
+          want as Float64Array,
+          1e-4,
+          `splits ${splits ?? 'default'} ${JSON.stringify(v)}`,
+        );
         GW.dispose();
       }
       for (const splits of [1, 2])
@@ -141,12 +218,33 @@ for (const [name, xs, ws, opts] of gwCases)
 test('conv2d refuses a tile with fewer threads than reduction rows (32×32 with 8×8 blocks)', async () => {
   const g = await gpuBackend();
   const d = F.convDims([1, 3, 5, 5], [17, 3, 1, 1], {});
-  const X = Tensor.empty(g, [75]), GY = Tensor.empty(g, [425]), GW = Tensor.empty(g, [51]);
-  assert.throws(() => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, { tile: [32, 32, 8] }), /16 threads, fewer than its 32/);
+  const X = Tensor.empty(g, [75]),
+    GY = Tensor.empty(g, [425]),
+    GW = Tensor.empty(g, [51]);
+  assert.throws(
+    () =>
+      conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, {
+        tile: [32, 32, 8],
+      }),
+    /16 threads, fewer than its 32/,
+  );
   // prefetching keeps at most 8 slots of A and of B per thread in registers (64×32 with 8×8 blocks: 16 of A), and
   // needs the hoisted loaders
-  assert.throws(() => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, { tile: [64, 32, 8, 'prefetch'] }), /64×32\/8p: prefetching needs .* at most 8 slots .*\(16,8\)/);
-  assert.throws(() => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, { tile: [64, 64, 4, 'prefetch'], hoist: false }), /prefetching needs the hoisted loaders/);
+  assert.throws(
+    () =>
+      conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, {
+        tile: [64, 32, 8, 'prefetch'],
+      }),
+    /64×32\/8p: prefetching needs .* at most 8 slots .*\(16,8\)/,
+  );
+  assert.throws(
+    () =>
+      conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, {
+        tile: [64, 64, 4, 'prefetch'],
+        hoist: false,
+      }),
+    /prefetching needs the hoisted loaders/,
+  );
   for (const t of [X, GY, GW]) t.dispose();
 });
 
@@ -155,9 +253,16 @@ test('conv2d tile choice by shape and adapter, and split counts from the chosen 
   const dims = (xs: number[], ws: number[]) => F.convDims(xs, ws, { padding: 'same' });
   // pickTile reads only the adapter kind and the limits: the same device seen as hardware and as software
   const as = (software: boolean, storage = g.gpu.limits.maxComputeWorkgroupStorageSize) =>
-    ({ adapter: { ...g.gpu.adapter, software }, limits: { ...limitsOf(g.gpu), maxComputeWorkgroupStorageSize: storage } }) as unknown as GpuBackend['gpu'];
-  const hw = as(false, 32768), sw = as(true, 32768), sw16 = as(true, 16384), hw16 = as(false, 16384);
-  // hardware: 4×4 tiles; K = 32, C·R·S = 288: the wide tile (3 column tiles instead of 5); C·R·S = 9 ≤ 64 or K > 32: 64 × 64
+    ({
+      adapter: { ...g.gpu.adapter, software },
+      limits: { ...limitsOf(g.gpu), maxComputeWorkgroupStorageSize: storage },
+    }) as unknown as GpuBackend['gpu'];
+  const hw = as(false, 32768),
+    sw = as(true, 32768),
+    sw16 = as(true, 16384),
+    hw16 = as(false, 16384);
+  // hardware: 4×4 tiles; K = 32, C·R·S = 288: the wide tile (3 column tiles instead of 5); C·R·S = 9 ≤ 64 or K > 32: 64
+  // × 64
   const d = dims([4, 32, 28, 28], [32, 32, 3, 3]);
   assert.equal(gradWeightTile(hw, d), [32, 128]);
   assert.equal(gradWeightTile(hw16, d), [64, 64], 'the wide tile needs 20 KiB');
@@ -171,7 +276,11 @@ test('conv2d tile choice by shape and adapter, and split counts from the chosen 
   assert.equal(gradWeightTile(sw, dims([4, 1, 28, 28], [32, 1, 3, 3])), [32, 32]);
   assert.equal(gradWeightTile(sw, dims([4, 1, 28, 28], [192, 1, 5, 5])), [64, 32, 8]);
   assert.equal(gradWeightTile(sw, dims([4, 64, 14, 14], [128, 64, 3, 3])), [128, 128, 8]);
-  assert.equal(gradWeightTile(sw, dims([4, 32, 14, 14], [128, 32, 3, 3])), [128, 64, 8], 'C·R·S = 288 < 512: 64 columns');
+  assert.equal(
+    gradWeightTile(sw, dims([4, 32, 14, 14], [128, 32, 3, 3])),
+    [128, 64, 8],
+    'C·R·S = 288 < 512: 64 columns',
+  );
   assert.equal(pickTile(sw, 'forward', 3136, 32), [128, 32, 8]);
   assert.equal(pickTile(sw, 'gradInput', 3136, 64), [128, 64, 8]);
   assert.equal(pickTile(sw, 'forward', 3136, 128), [128, 128, 8]);
@@ -179,8 +288,13 @@ test('conv2d tile choice by shape and adapter, and split counts from the chosen 
   assert.equal(pickTile(sw16, 'forward', 3136, 128), [64, 64, 8], '128×128 needs 32 KiB: the 16 KiB 8×8 tile');
   assert.equal(pickTile(sw16, 'forward', 3136, 32), [64, 32, 8], '128×32 needs 20 KiB');
   // the split count follows the chosen tile's count of output tiles
-  for (const gpu of [hw, sw, g.gpu]) assert.equal(gradWeightSplits(gpu, d), gradWeightSplits(gpu, d, gradWeightTile(gpu, d)));
-  assert.equal(gradWeightTile(g.gpu, d), gradWeightTile(g.gpu.adapter.software ? sw : hw, d), 'this device follows its kind');
+  for (const gpu of [hw, sw, g.gpu])
+    assert.equal(gradWeightSplits(gpu, d), gradWeightSplits(gpu, d, gradWeightTile(gpu, d)));
+  assert.equal(
+    gradWeightTile(g.gpu, d),
+    gradWeightTile(g.gpu.adapter.software ? sw : hw, d),
+    'this device follows its kind',
+  );
 });
 
 // every kernel variant directly against the reference: phased/unphased input gradient, skinny/tiled, the GEMM
@@ -205,28 +319,80 @@ const variantCases: [string, number[], number[], F.Conv2dOptions][] = [
   ['stride 2 k5 same 37→1', [3, 1, 13, 13], [37, 1, 5, 5], { stride: 2, padding: 'same' }],
 ];
 const variants: ConvVariant[] = [
-  { phased: false, skinny: false }, { phased: true, skinny: false }, { phased: false, skinny: true }, { phased: true, skinny: true },
-  { phased: false, skinny: false, hoist: false }, { phased: true, skinny: false, hoist: false },
+  { phased: false, skinny: false },
+  { phased: true, skinny: false },
+  { phased: false, skinny: true },
+  { phased: true, skinny: true },
+  { phased: false, skinny: false, hoist: false },
+  { phased: true, skinny: false, hoist: false },
 ];
-for (const tile of [[128, 32], [64, 64], [32, 32], [64, 32], [32, 128], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8],
-  [64, 64, 4, 'prefetch'], [128, 128, 8, 'prefetch'], [128, 64, 8, 'prefetch'], [64, 128, 8, 'prefetch'], [32, 32, 4, 'prefetch']] as Tile[])
+for (const tile of [
+  [128, 32],
+  [64, 64],
+  [32, 32],
+  [64, 32],
+  [32, 128],
+  [128, 128, 8],
+  [64, 64, 8],
+  [128, 64, 8],
+  [64, 128, 8],
+  [128, 32, 8],
+  [32, 128, 8],
+  [64, 32, 8],
+  [32, 64, 8],
+  [64, 64, 4, 'prefetch'],
+  [128, 128, 8, 'prefetch'],
+  [128, 64, 8, 'prefetch'],
+  [64, 128, 8, 'prefetch'],
+  [32, 32, 4, 'prefetch'],
+] as Tile[])
   variants.push({ phased: true, skinny: false, tile }, { phased: false, skinny: false, tile });
-variants.push({ phased: true, skinny: false, hoist: false, tile: [128, 32] }, { phased: true, skinny: false, hoist: false, tile: [128, 128, 8] });
+variants.push(
+  { phased: true, skinny: false, hoist: false, tile: [128, 32] },
+  { phased: true, skinny: false, hoist: false, tile: [128, 128, 8] },
+);
 for (const [name, xs, ws, opts] of variantCases)
   for (const v of variants) {
     if (v.skinny && xs[1] > 4 && ws[0] > 4) continue;
     test(`conv2d kernels ${name} phased=${v.phased} skinny=${v.skinny} hoist=${v.hoist ?? true} tile=${v.tile ?? 'default'}`, async () => {
       const g = await gpuBackend();
       const d = F.convDims(xs, ws, opts);
-      const nx = d.N * d.C * d.H * d.W, ny = d.N * d.K * d.P * d.Q, nw = d.K * d.C * d.R * d.S;
-      const x = toF32(randomData(nx, 31)), w = toF32(randomData(nw, 32)), gy = toF32(randomData(ny, 33)), b = toF32(randomData(d.C, 34));
+      const nx = d.N * d.C * d.H * d.W,
+        ny = d.N * d.K * d.P * d.Q,
+        nw = d.K * d.C * d.R * d.S;
+      const x = toF32(randomData(nx, 31)),
+        w = toF32(randomData(nw, 32)),
+        gy = toF32(randomData(ny, 33)),
+        b = toF32(randomData(d.C, 34));
       const bK = toF32(randomData(d.K, 35));
-      const X = Tensor.from(g, x, [nx]), Wt = Tensor.from(g, w, [nw]), GY = Tensor.from(g, gy, [ny]), B = Tensor.from(g, b, [d.C]), BK = Tensor.from(g, bK, [d.K]);
+      const X = Tensor.from(g, x, [nx]),
+        Wt = Tensor.from(g, w, [nw]),
+        GY = Tensor.from(g, gy, [ny]),
+        B = Tensor.from(g, b, [d.C]),
+        BK = Tensor.from(g, bK, [d.K]);
       if (!v.skinny || d.C <= 4) {
         const want = cpu.alloc(nx, 'f32');
-        cpu.conv2dGradInput(cpu.upload(gy, 'f32'), cpu.upload(w, 'f32'), want, d, cpu.upload(b, 'f32'), 'leaky_relu', 0.2);
+        cpu.conv2dGradInput(
+          cpu.upload(gy, 'f32'),
+          cpu.upload(w, 'f32'),
+          want,
+          d,
+          cpu.upload(b, 'f32'),
+          'leaky_relu',
+          0.2,
+        );
         const GX = Tensor.empty(g, [nx]);
-        conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, GX.store as never, d, B.store as never, 'leaky_relu', 0.2, v);
+        conv2dGradInput(
+          g.gpu,
+          GY.store as never,
+          Wt.store as never,
+          GX.store as never,
+          d,
+          B.store as never,
+          'leaky_relu',
+          0.2,
+          v,
+        );
         assertClose(await GX.toArray(), want as Float64Array, 1e-4, `gradInput ${JSON.stringify(v)}`);
         GX.dispose();
       }
@@ -235,7 +401,8 @@ for (const [name, xs, ws, opts] of variantCases)
         cpu.conv2d(cpu.upload(x, 'f32'), cpu.upload(w, 'f32'), cpu.upload(bK, 'f32'), want, d, 'tanh', 0);
         const Y = Tensor.empty(g, [ny]);
         conv2dKernel(g.gpu, X.store as never, Wt.store as never, BK.store as never, Y.store as never, d, 'tanh', 0, v);
-        // tanh bounds the outputs' scale while a long reduction's (C·R·S > 128) float32 rounding is not (1.3e-4 at 153, 1.6e-4 at 425)
+        // tanh bounds the outputs' scale while a long reduction's (C·R·S > 128) float32 rounding is not (1.3e-4 at 153,
+        // 1.6e-4 at 425)
         const tol = d.C * d.R * d.S > 128 ? 5e-4 : 1e-4;
         assertClose(await Y.toArray(), want as Float64Array, tol, `forward ${JSON.stringify(v)}`);
         Y.dispose();
@@ -257,20 +424,39 @@ for (const [name, xs, ws, opts] of splitCases)
     test(`conv2d forward and input gradient split-K (2, 3, 7 slices) ${name} tile=${tile ?? 'default'}`, async () => {
       const g = await gpuBackend();
       const d = F.convDims(xs, ws, opts);
-      const nx = d.N * d.C * d.H * d.W, ny = d.N * d.K * d.P * d.Q, nw = d.K * d.C * d.R * d.S;
-      const x = toF32(randomData(nx, 41)), w = toF32(randomData(nw, 42)), gy = toF32(randomData(ny, 43));
-      const X = Tensor.from(g, x, [nx]), Wt = Tensor.from(g, w, [nw]), GY = Tensor.from(g, gy, [ny]);
-      const wantY = cpu.alloc(ny, 'f32'), wantX = cpu.alloc(nx, 'f32');
+      const nx = d.N * d.C * d.H * d.W,
+        ny = d.N * d.K * d.P * d.Q,
+        nw = d.K * d.C * d.R * d.S;
+      const x = toF32(randomData(nx, 41)),
+        w = toF32(randomData(nw, 42)),
+        gy = toF32(randomData(ny, 43));
+      const X = Tensor.from(g, x, [nx]),
+        Wt = Tensor.from(g, w, [nw]),
+        GY = Tensor.from(g, gy, [ny]);
+      const wantY = cpu.alloc(ny, 'f32'),
+        wantX = cpu.alloc(nx, 'f32');
       cpu.conv2d(cpu.upload(x, 'f32'), cpu.upload(w, 'f32'), null, wantY, d, 'none', 0);
       cpu.conv2dGradInput(cpu.upload(gy, 'f32'), cpu.upload(w, 'f32'), wantX, d, null, 'none', 0);
       const perSplit = g.gpu.poison ? 3 : 2;
       for (const splits of [2, 3, 7]) {
-        const Y = Tensor.empty(g, [ny]), GX = Tensor.empty(g, [nx]);
+        const Y = Tensor.empty(g, [ny]),
+          GX = Tensor.empty(g, [nx]);
         let d0 = g.gpu.counters.dispatches;
-        conv2dKernel(g.gpu, X.store as never, Wt.store as never, null, Y.store as never, d, 'none', 0, { splits, tile });
-        assert.is(g.gpu.counters.dispatches - d0, perSplit, `forward, ${splits} slices: the GEMM and the sum of its slices`);
+        conv2dKernel(g.gpu, X.store as never, Wt.store as never, null, Y.store as never, d, 'none', 0, {
+          splits,
+          tile,
+        });
+        assert.is(
+          g.gpu.counters.dispatches - d0,
+          perSplit,
+          `forward, ${splits} slices: the GEMM and the sum of its slices`,
+        );
         d0 = g.gpu.counters.dispatches;
-        conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, GX.store as never, d, null, 'none', 0, { phased: false, splits, tile });
+        conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, GX.store as never, d, null, 'none', 0, {
+          phased: false,
+          splits,
+          tile,
+        });
         assert.is(g.gpu.counters.dispatches - d0, perSplit, `input gradient, ${splits} slices`);
         const tol = d.C * d.R * d.S > 128 ? 5e-4 : 1e-4;
         assertClose(await Y.toArray(), wantY as Float64Array, tol, `forward, ${splits} slices`);
@@ -284,15 +470,26 @@ for (const [name, xs, ws, opts] of splitCases)
 test('conv2d split-K: refused with a bias, an activation, a phased input gradient or the skinny kernel; the rule by shape', async () => {
   const g = await gpuBackend();
   const d = F.convDims([1, 3, 5, 5], [4, 3, 3, 3], { stride: 2, padding: 'same' });
-  const X = Tensor.empty(g, [75]), Wt = Tensor.empty(g, [108]), B = Tensor.empty(g, [4]), Y = Tensor.empty(g, [36]);
+  const X = Tensor.empty(g, [75]),
+    Wt = Tensor.empty(g, [108]),
+    B = Tensor.empty(g, [4]),
+    Y = Tensor.empty(g, [36]);
   const [x, w, b, y] = [X, Wt, B, Y].map((t) => t.store as never);
   assert.throws(() => conv2dKernel(g.gpu, x, w, b, y, d, 'none', 0, { splits: 2 }), /split-K needs/);
   assert.throws(() => conv2dKernel(g.gpu, x, w, null, y, d, 'relu', 0, { splits: 2 }), /split-K needs/);
-  assert.throws(() => conv2dGradInput(g.gpu, y, w, x, d, null, 'none', 0, { splits: 2 }), /split-K needs/, 'stride 2: phased by default');
-  assert.throws(() => conv2dGradInput(g.gpu, y, w, x, d, null, 'none', 0, { phased: false, skinny: true, splits: 2 }), /split-K needs/);
+  assert.throws(
+    () => conv2dGradInput(g.gpu, y, w, x, d, null, 'none', 0, { splits: 2 }),
+    /split-K needs/,
+    'stride 2: phased by default',
+  );
+  assert.throws(
+    () => conv2dGradInput(g.gpu, y, w, x, d, null, 'none', 0, { phased: false, skinny: true, splits: 2 }),
+    /split-K needs/,
+  );
   assert.throws(() => conv2dKernel(g.gpu, x, w, null, y, d, 'none', 0, { splits: 1.5 }), /whole number/);
   for (const t of [X, Wt, B, Y]) t.dispose();
-  const as = (software: boolean, splitK = true) => ({ adapter: { ...g.gpu.adapter, software }, limits: limitsOf(g.gpu), splitK }) as unknown as GpuBackend['gpu'];
+  const as = (software: boolean, splitK = true) =>
+    ({ adapter: { ...g.gpu.adapter, software }, limits: limitsOf(g.gpu), splitK }) as unknown as GpuBackend['gpu'];
   const hw = as(false);
   // batch 64's 7×7 layers (64×64 tiles): D's last input gradient 98 tiles → 3 slices; D's third forward 98 tiles,
   // gk = 576 → 2 (slices of ≥ 256); D's last forward 196 tiles (≥ one per core of 132) → 1
@@ -302,7 +499,11 @@ test('conv2d split-K: refused with a bias, an activation, a phased input gradien
   assert.is(gemmSplits(hw, 'forward', 64, 64, 100000, [64, 64]), 16, 'at most 16 slices');
   assert.is(gemmSplits(hw, 'gradInput', 64 * 49, 4, 100000, [64, 64]), 1, '≤ 4 columns: the skinny kernel');
   assert.is(gemmSplits(as(true), 'gradInput', 64 * 49, 128, 256 * 9, [64, 64]), 1, 'software adapter');
-  assert.is(gemmSplits(as(false, false), 'gradInput', 64 * 49, 128, 256 * 9, [64, 64]), 1, 'gpu.splitK off (bench/train-step.js --split-k off)');
+  assert.is(
+    gemmSplits(as(false, false), 'gradInput', 64 * 49, 128, 256 * 9, [64, 64]),
+    1,
+    'gpu.splitK off (bench/train-step.js --split-k off)',
+  );
   // batch 256: every seed layer has enough tiles
   assert.is(gemmSplits(hw, 'gradInput', 256 * 49, 128, 256 * 9, [64, 64]), 1);
 });
@@ -310,24 +511,108 @@ test('conv2d split-K: refused with a bias, an activation, a phased input gradien
 // The tile partitions the GEMM's outputs, never an output's sum: every tile gives the same float32 bits (the weight
 // gradient at a fixed split count, which sets its partial sums). This is what lets conv2d_tune.ts pick tiles by
 // timing without changing a run's numbers.
-const ALL_TILES: Tile[] = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8],
-  [64, 64, 4, 'prefetch'], [128, 128, 8, 'prefetch'], [128, 64, 8, 'prefetch'], [64, 128, 8, 'prefetch'], [32, 32, 4, 'prefetch']];
+const ALL_TILES: Tile[] = [
+  [64, 64],
+  [128, 32],
+  [32, 128],
+  [32, 32],
+  [64, 32],
+  [32, 64],
+  [128, 128, 8],
+  [64, 64, 8],
+  [128, 64, 8],
+  [64, 128, 8],
+  [128, 32, 8],
+  [32, 128, 8],
+  [64, 32, 8],
+  [32, 64, 8],
+  [64, 64, 4, 'prefetch'],
+  [128, 128, 8, 'prefetch'],
+  [128, 64, 8, 'prefetch'],
+  [64, 128, 8, 'prefetch'],
+  [32, 32, 4, 'prefetch'],
+];
 for (const [name, xs, ws, opts] of [variantCases[4], variantCases[6], gwCases[3]])
   test(`conv2d: every tile gives the same bits (forward and unphased input gradient in 1 and 3 slices, phased input gradient, weight gradient in 1 and 3 slices): ${name}`, async () => {
     const g = await gpuBackend();
     const d = F.convDims(xs, ws, opts);
-    const nx = d.N * d.C * d.H * d.W, ny = d.N * d.K * d.P * d.Q, nw = d.K * d.C * d.R * d.S;
-    const X = Tensor.from(g, toF32(randomData(nx, 81)), [nx]), Wt = Tensor.from(g, toF32(randomData(nw, 82)), [nw]);
-    const GY = Tensor.from(g, toF32(randomData(ny, 83)), [ny]), BK = Tensor.from(g, toF32(randomData(d.K, 84)), [d.K]);
+    const nx = d.N * d.C * d.H * d.W,
+      ny = d.N * d.K * d.P * d.Q,
+      nw = d.K * d.C * d.R * d.S;
+    const X = Tensor.from(g, toF32(randomData(nx, 81)), [nx]),
+      Wt = Tensor.from(g, toF32(randomData(nw, 82)), [nw]);
+    const GY = Tensor.from(g, toF32(randomData(ny, 83)), [ny]),
+      BK = Tensor.from(g, toF32(randomData(d.K, 84)), [d.K]);
     const bits = async (t: Tensor) => [...new Uint32Array(Float32Array.from(await t.toArray()).buffer)];
     const runs: [string, number, (out: Tensor, tile: Tile) => void][] = [
-      ['forward', ny, (o, tile) => conv2dKernel(g.gpu, X.store as never, Wt.store as never, BK.store as never, o.store as never, d, 'leaky_relu', 0.2, { skinny: false, tile })],
-      ['input gradient', nx, (o, tile) => conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, o.store as never, d, null, 'none', 0, { skinny: false, tile })],
-      ['input gradient unphased', nx, (o, tile) => conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, o.store as never, d, null, 'none', 0, { skinny: false, phased: false, tile })],
-      ['forward, 3 slices', ny, (o, tile) => conv2dKernel(g.gpu, X.store as never, Wt.store as never, null, o.store as never, d, 'none', 0, { skinny: false, tile, splits: 3 })],
-      ['input gradient unphased, 3 slices', nx, (o, tile) => conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, o.store as never, d, null, 'none', 0, { skinny: false, phased: false, tile, splits: 3 })],
-      ['weight gradient, 1 slice', nw, (o, tile) => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, o.store as never, d, 1, false, { tile })],
-      ['weight gradient, 3 slices', nw, (o, tile) => conv2dGradWeight(g.gpu, X.store as never, GY.store as never, o.store as never, d, 3, false, { tile })],
+      [
+        'forward',
+        ny,
+        (o, tile) =>
+          conv2dKernel(
+            g.gpu,
+            X.store as never,
+            Wt.store as never,
+            BK.store as never,
+            o.store as never,
+            d,
+            'leaky_relu',
+            0.2,
+            { skinny: false, tile },
+          ),
+      ],
+      [
+        'input gradient',
+        nx,
+        (o, tile) =>
+          conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, o.store as never, d, null, 'none', 0, {
+            skinny: false,
+            tile,
+          }),
+      ],
+      [
+        'input gradient unphased',
+        nx,
+        (o, tile) =>
+          conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, o.store as never, d, null, 'none', 0, {
+            skinny: false,
+            phased: false,
+            tile,
+          }),
+      ],
+      [
+        'forward, 3 slices',
+        ny,
+        (o, tile) =>
+          conv2dKernel(g.gpu, X.store as never, Wt.store as never, null, o.store as never, d, 'none', 0, {
+            skinny: false,
+            tile,
+            splits: 3,
+          }),
+      ],
+      [
+        'input gradient unphased, 3 slices',
+        nx,
+        (o, tile) =>
+          conv2dGradInput(g.gpu, GY.store as never, Wt.store as never, o.store as never, d, null, 'none', 0, {
+            skinny: false,
+            phased: false,
+            tile,
+            splits: 3,
+          }),
+      ],
+      [
+        'weight gradient, 1 slice',
+        nw,
+        (o, tile) =>
+          conv2dGradWeight(g.gpu, X.store as never, GY.store as never, o.store as never, d, 1, false, { tile }),
+      ],
+      [
+        'weight gradient, 3 slices',
+        nw,
+        (o, tile) =>
+          conv2dGradWeight(g.gpu, X.store as never, GY.store as never, o.store as never, d, 3, false, { tile }),
+      ],
     ];
     for (const [what, n, run] of runs) {
       let first: number[] | null = null;

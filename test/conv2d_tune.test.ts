@@ -5,7 +5,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor, tidy } from '../src/autograd/tensor.js';
-import { CONV_TILES, convTuning, disableConvTuning, enableConvTuning, tileFits, type Tile } from '../src/kernels/conv2d.js';
+import {
+  CONV_TILES,
+  convTuning,
+  disableConvTuning,
+  enableConvTuning,
+  tileFits,
+  type Tile,
+} from '../src/kernels/conv2d.js';
 import { Generator } from '../src/autograd/random.js';
 import { ganStep, stepVector, makeGan, PRESETS } from '../src/gan/train.js';
 import { tileName, tuneConvTiles, tuneModeOf, tunesOn, type TuneOptions } from '../src/kernels/conv2d_tune.js';
@@ -26,7 +33,10 @@ async function convStep(g: GpuBackend): Promise<number[][]> {
   return out;
 }
 
-const TILES: Tile[] = [[64, 64], [32, 64, 8]];
+const TILES: Tile[] = [
+  [64, 64],
+  [32, 64, 8],
+];
 
 type Profiled = { label: string; ms: number }[];
 /** convStep's three GEMMs noted and tuned, every profile the tuner reads passed through `see` (which may rewrite
@@ -51,9 +61,18 @@ test('--tune: the flag, else $FMNIST_TUNE, else auto; a bad word names its sourc
   assert.throws(() => tuneModeOf('always', 'off'), /--tune takes auto, on or off; got 'always'/);
   assert.throws(() => tuneModeOf(undefined, 'yes'), /FMNIST_TUNE takes auto, on or off; got 'yes'/);
   const dev = (software: boolean, canTime: boolean) => ({ canTime, adapter: { software } }) as unknown as Gpu;
-  assert.equal([dev(false, true), dev(true, true), dev(false, false)].map((g) => tunesOn(g, 'auto')), [true, false, false]);
-  assert.equal([dev(false, true), dev(true, true), dev(false, false)].map((g) => tunesOn(g, 'on')), [true, true, false]);
-  assert.equal([dev(false, true), dev(true, true)].map((g) => tunesOn(g, 'off')), [false, false]);
+  assert.equal(
+    [dev(false, true), dev(true, true), dev(false, false)].map((g) => tunesOn(g, 'auto')),
+    [true, false, false],
+  );
+  assert.equal(
+    [dev(false, true), dev(true, true), dev(false, false)].map((g) => tunesOn(g, 'on')),
+    [true, true, false],
+  );
+  assert.equal(
+    [dev(false, true), dev(true, true)].map((g) => tunesOn(g, 'off')),
+    [false, false],
+  );
 });
 
 test('conv tuning: every problem noted, timed under the tiles, the choice used from then on, the same bits', async () => {
@@ -103,11 +122,14 @@ test('conv tuning: a spent budget leaves the problems untimed, to be noted and t
   }
 });
 
-test('GpuBackend.tuneConvs: the next throttle point (the end of a step) times the step\'s conv problems', async () => {
+test("GpuBackend.tuneConvs: the next throttle point (the end of a step) times the step's conv problems", async () => {
   const g = await gpuBackend();
   try {
     const reports: number[] = [];
-    assert.ok(g.tuneConvs((r) => reports.push(r.length), { tiles: TILES, reps: 1 }), 'lavapipe has timestamp queries');
+    assert.ok(
+      g.tuneConvs((r) => reports.push(r.length), { tiles: TILES, reps: 1 }),
+      'lavapipe has timestamp queries',
+    );
     await convStep(g);
     const ms0 = g.tuneMs;
     await g.throttle(2);
@@ -122,15 +144,22 @@ test('GpuBackend.tuneConvs: the next throttle point (the end of a step) times th
   }
 });
 
-test('conv tuning: timestamps that are not positive (a broken driver) leave the rule\'s tiles', async () => {
-  const r = await tuneSeen(await gpuBackend(), (p) => p.map((x, i) => ({ ...x, ms: i % 2 ? 0 : -1 })), { tiles: TILES, reps: 1 });
+test("conv tuning: timestamps that are not positive (a broken driver) leave the rule's tiles", async () => {
+  const r = await tuneSeen(await gpuBackend(), (p) => p.map((x, i) => ({ ...x, ms: i % 2 ? 0 : -1 })), {
+    tiles: TILES,
+    reps: 1,
+  });
   assert.is(r.length, 3);
   for (const x of r) assert.is(x.best, x.rule, `${x.mode}: kept ${x.rule}`);
 });
 
-test('conv tuning: the rule\'s tile first keeps the GPU busy for warmMs, then the tiles are timed in interleaved rounds', async () => {
+test("conv tuning: the rule's tile first keeps the GPU busy for warmMs, then the tiles are timed in interleaved rounds", async () => {
   const profiles: string[][] = [];
-  const r = await tuneSeen(await gpuBackend(), (p) => (profiles.push(p.map((x) => x.label)), p), { tiles: TILES, reps: 2, warmMs: 1e6 });
+  const r = await tuneSeen(await gpuBackend(), (p) => (profiles.push(p.map((x) => x.label)), p), {
+    tiles: TILES,
+    reps: 2,
+    warmMs: 1e6,
+  });
   assert.is(r.length, 3);
   assert.is(profiles.length, 6, 'two profiles per problem: the untimed round, then warm-up and timed rounds');
   for (let i = 0; i < 3; i++) {
@@ -140,13 +169,16 @@ test('conv tuning: the rule\'s tile first keeps the GPU busy for warmMs, then th
     const warm = timed.length - 2 * n;
     assert.is(warm, 256, 'a warmMs no kernel reaches: the cap on warm-up runs');
     const ruleLabel = first[Object.keys(r[i].all).indexOf(r[i].rule)];
-    assert.ok(timed.slice(0, warm).every((l) => l === ruleLabel), 'the warm-up runs the rule\'s tile');
+    assert.ok(
+      timed.slice(0, warm).every((l) => l === ruleLabel),
+      "the warm-up runs the rule's tile",
+    );
     assert.equal(timed.slice(warm, warm + n), first, 'round 1: every candidate, in order');
     assert.equal(timed.slice(warm + n), first, 'round 2: the same order');
   }
 });
 
-test('conv tuning on a hardware adapter by default: a warm-up of the rule\'s tile, then 5 rounds', async () => {
+test("conv tuning on a hardware adapter by default: a warm-up of the rule's tile, then 5 rounds", async () => {
   const g = await gpuBackend();
   const adapter = g.gpu.adapter as { software: boolean };
   const kind = adapter.software;
@@ -165,9 +197,13 @@ test('conv tuning on a hardware adapter by default: a warm-up of the rule\'s til
   }
 });
 
-test('conv tuning: where the rule\'s tile has no valid time, it stays, however fast the others read', async () => {
+test("conv tuning: where the rule's tile has no valid time, it stays, however fast the others read", async () => {
   // only 32×64/8 reads a time; every other tile (the rule among them, unless it is 32×64/8) reads 0
-  const r = await tuneSeen(await gpuBackend(), (p) => p.map((x) => ({ ...x, ms: /BM=32,BN=64,TB=8/.test(x.label) ? 0.5 : 0 })), { tiles: TILES, reps: 1 });
+  const r = await tuneSeen(
+    await gpuBackend(),
+    (p) => p.map((x) => ({ ...x, ms: /BM=32,BN=64,TB=8/.test(x.label) ? 0.5 : 0 })),
+    { tiles: TILES, reps: 1 },
+  );
   assert.is(r.length, 3);
   for (const x of r) {
     if (x.rule === '32×64/8') continue;
@@ -184,8 +220,17 @@ test('conv tuning: an AC-GAN step with every conv problem on a random tile gives
   const run = async () => {
     const s = makeGan(g, PRESETS['acgan-lite'].config, PRESETS['acgan-lite'].hyper, 5);
     const gen = new Generator(6);
-    const x = Tensor.from(g, Float32Array.from(gen.uniform(B * 784), (v) => v * 2 - 1), [B, 1, 28, 28]);
-    const y = Tensor.from(g, Array.from(gen.uniform(B), (v) => Math.floor(v * 10)), [B], 'i32');
+    const x = Tensor.from(
+      g,
+      Float32Array.from(gen.uniform(B * 784), (v) => v * 2 - 1),
+      [B, 1, 28, 28],
+    );
+    const y = Tensor.from(
+      g,
+      Array.from(gen.uniform(B), (v) => Math.floor(v * 10)),
+      [B],
+      'i32',
+    );
     const lt = tidy(() => stepVector(ganStep(g, s, x, y)));
     const losses = await lt.toArray();
     lt.dispose();
@@ -207,7 +252,12 @@ test('conv tuning: an AC-GAN step with every conv problem on a random tile gives
     const after = await run();
     assert.is(tu.pending.size, 0, 'every problem ran on its forced tile');
     assert.equal(after.losses, before.losses, 'losses');
-    after.weights.forEach((w, i) => assert.ok(w.every((v, j) => v === before.weights[i][j]), `parameter ${i} after the update`));
+    after.weights.forEach((w, i) =>
+      assert.ok(
+        w.every((v, j) => v === before.weights[i][j]),
+        `parameter ${i} after the update`,
+      ),
+    );
   } finally {
     disableConvTuning(g.gpu);
   }

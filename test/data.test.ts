@@ -10,8 +10,16 @@ import { batches, splitValidation, CLASS_NAMES } from '../src/data/dataset.js';
 import { loadFashionMnist, findDataDir, DataError, FILES } from '../src/node/fashion_mnist.js';
 import { Generator } from '../src/autograd/random.js';
 
-const images = (n: number) => writeIdx([n, 28, 28], Array.from({ length: n * 784 }, (_, i) => (i * 7) % 256));
-const labels = (n: number, bad = -1) => writeIdx([n], Array.from({ length: n }, (_, i) => (i === bad ? 10 : i % 10)));
+const images = (n: number) =>
+  writeIdx(
+    [n, 28, 28],
+    Array.from({ length: n * 784 }, (_, i) => (i * 7) % 256),
+  );
+const labels = (n: number, bad = -1) =>
+  writeIdx(
+    [n],
+    Array.from({ length: n }, (_, i) => (i === bad ? 10 : i % 10)),
+  );
 
 test('IDX round trip', () => {
   const f = parseIdx(images(3), 'x', 3);
@@ -21,7 +29,10 @@ test('IDX round trip', () => {
 
 test('IDX errors: truncated, wrong magic, wrong rank, trailing bytes, label out of range, count mismatch', () => {
   const good = images(2);
-  assert.throws(() => parseIdx(good.subarray(0, good.length - 5), 'imgs', 3), (e: Error) => e instanceof IdxError && /truncated/.test(e.message) && /imgs/.test(e.message));
+  assert.throws(
+    () => parseIdx(good.subarray(0, good.length - 5), 'imgs', 3),
+    (e: Error) => e instanceof IdxError && /truncated/.test(e.message) && /imgs/.test(e.message),
+  );
   const bad = good.slice();
   bad[2] = 0x0d;
   assert.throws(() => parseIdx(bad, 'imgs', 3), /bad magic number 0x00000d03/);
@@ -36,8 +47,10 @@ test('IDX errors: truncated, wrong magic, wrong rank, trailing bytes, label out 
 function fixtureDir(mutate?: (files: Record<string, Uint8Array>) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'fmnist-'));
   const files: Record<string, Uint8Array> = {
-    [FILES.trainImages.name]: images(20), [FILES.trainLabels.name]: labels(20),
-    [FILES.testImages.name]: images(10), [FILES.testLabels.name]: labels(10),
+    [FILES.trainImages.name]: images(20),
+    [FILES.trainLabels.name]: labels(20),
+    [FILES.testImages.name]: images(10),
+    [FILES.testLabels.name]: labels(10),
   };
   mutate?.(files);
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, `${name}.gz`), gzipSync(bytes));
@@ -66,7 +79,8 @@ test('loader: corrupt gzip and bad labels give errors naming the file', async ()
   try {
     await loadFashionMnist({ dir, verify: false, download: false }).then(
       () => assert.unreachable(),
-      (e) => assert.ok(e instanceof DataError && /train-labels-idx1-ubyte\.gz: not a valid gzip/.test(e.message), String(e)),
+      (e) =>
+        assert.ok(e instanceof DataError && /train-labels-idx1-ubyte\.gz: not a valid gzip/.test(e.message), String(e)),
     );
     writeFileSync(join(dir, `${FILES.trainLabels.name}.gz`), gzipSync(labels(20)));
     await loadFashionMnist({ dir, verify: false, download: false }).then(
@@ -88,7 +102,12 @@ test('loader: nothing found and no download → says where it looked and how to 
     assert.is(findDataDir({ systemDir: null }), null);
     await loadFashionMnist({ download: false, systemDir: null }).then(
       () => assert.unreachable(),
-      (e) => assert.ok(e instanceof DataError && /not found\. Looked in: .*empty-.*apt-get install dataset-fashion-mnist/s.test(e.message), String(e)),
+      (e) =>
+        assert.ok(
+          e instanceof DataError &&
+            /not found\. Looked in: .*empty-.*apt-get install dataset-fashion-mnist/s.test(e.message),
+          String(e),
+        ),
     );
     // a directory named with --data must hold the files (no silent fallback to another copy)
     await loadFashionMnist({ dir: empty, download: false }).then(
@@ -121,7 +140,10 @@ test('the real dataset (where installed) passes every check', async () => {
 test('batches: scaling, seeded shuffle, augmentation stays in range, validation split', () => {
   const set = parseImagesAndLabels(images(10), labels(10), ['i', 'l']);
   const unit = [...batches(set, { batchSize: 4, scale: 'unit', shuffle: false }, new Generator(1))];
-  assert.equal(unit.map((b) => b.size), [4, 4, 2]);
+  assert.equal(
+    unit.map((b) => b.size),
+    [4, 4, 2],
+  );
   assert.ok(Math.abs(unit[0].x[1] - ((1 * 7) % 256) / 255) < 1e-7);
   const sym = [...batches(set, { batchSize: 4, scale: 'symmetric', shuffle: false, dropLast: true }, new Generator(1))];
   assert.is(sym.length, 2);
@@ -130,7 +152,13 @@ test('batches: scaling, seeded shuffle, augmentation stays in range, validation 
   const b = [...batches(set, { batchSize: 10, scale: 'unit', shuffle: true }, new Generator(5))][0];
   assert.equal([...a.y], [...b.y]);
   assert.equal([...a.y].sort(), [...set.labels].map(Number).sort());
-  const aug = [...batches(set, { batchSize: 10, scale: 'unit', shuffle: true, augment: { shift: 2, flip: true } }, new Generator(5))][0];
+  const aug = [
+    ...batches(
+      set,
+      { batchSize: 10, scale: 'unit', shuffle: true, augment: { shift: 2, flip: true } },
+      new Generator(5),
+    ),
+  ][0];
   assert.ok(aug.x.every((v) => v >= 0 && v <= 1));
   const { train, val } = splitValidation(set, 0.3, 1);
   assert.is(train.count + val.count, 10);

@@ -33,11 +33,23 @@ const binaries: [string, (a: Tensor, b: Tensor) => Tensor, Partial<InputSpec>][]
   ['div', F.div, { lo: 0.5, hi: 2 }],
 ];
 const shapePairs: [number[], number[]][] = [
-  [[3, 17], [3, 17]],
-  [[3, 1, 5], [4, 5]],
+  [
+    [3, 17],
+    [3, 17],
+  ],
+  [
+    [3, 1, 5],
+    [4, 5],
+  ],
   [[17], [1]],
-  [[2, 3, 5, 7], [3, 1, 1]],
-  [[1, 65], [13, 1]],
+  [
+    [2, 3, 5, 7],
+    [3, 1, 1],
+  ],
+  [
+    [1, 65],
+    [13, 1],
+  ],
 ];
 for (const [name, fn, bspec] of binaries)
   for (const [sa, sb] of shapePairs)

@@ -25,7 +25,11 @@ test('emaUpdate: GPU equals the float64 reference on sizes 1, 3, 17, 65, 300, 70
       const got = await g.read(avg, n + 5, 'f32');
       const want = Float64Array.from(avg0);
       emaUpdateRef(want, x, n, decay);
-      for (let i = 0; i < n; i++) assert.ok(Math.abs(got[i] - want[i]) <= 2e-7 * Math.max(1, Math.abs(want[i])), `n ${n} decay ${decay}: element ${i} ${got[i]} vs ${want[i]}`);
+      for (let i = 0; i < n; i++)
+        assert.ok(
+          Math.abs(got[i] - want[i]) <= 2e-7 * Math.max(1, Math.abs(want[i])),
+          `n ${n} decay ${decay}: element ${i} ${got[i]} vs ${want[i]}`,
+        );
       for (let i = n; i < n + 5; i++) assert.is(got[i], avg0[i], `element ${i} past n was written`);
       g.free(avg);
       g.free(xs);
@@ -78,7 +82,14 @@ test('Ema follows the optimizer with decay min(d, (1 + t)/(10 + t)): arena and p
         const d = Math.min(0.8, (1 + t) / (10 + t));
         want.forEach((w, i) => w.forEach((v, k) => (w[k] = d * v + (1 - d) * history[t + 1][i][k])));
       }
-      want.forEach((w, i) => w.forEach((v, k) => assert.ok(Math.abs(avg[i][k] - v) <= 1e-6, `${be.name} multi ${multi}: tensor ${i}[${k}] ${avg[i][k]} vs ${v}`)));
+      want.forEach((w, i) =>
+        w.forEach((v, k) =>
+          assert.ok(
+            Math.abs(avg[i][k] - v) <= 1e-6,
+            `${be.name} multi ${multi}: tensor ${i}[${k}] ${avg[i][k]} vs ${v}`,
+          ),
+        ),
+      );
     }
   }
 });
@@ -97,7 +108,7 @@ test('Ema refuses a target that does not match the network', () => {
   assert.throws(() => new Ema(opt, new Two(cpu, 2), 1), /decay 1 is not in \(0, 1\)/);
 });
 
-test('recalibrateBatchnorm: running statistics = the mean of the batches\' statistics; momentum and mode restored', async () => {
+test("recalibrateBatchnorm: running statistics = the mean of the batches' statistics; momentum and mode restored", async () => {
   for (const be of [cpu, await gpuBackend()] as Backend[]) {
     class Net extends Module {
       readonly bn = this.child('bn', new BatchNorm(be, 3, { momentum: 0.1 }));
@@ -110,7 +121,8 @@ test('recalibrateBatchnorm: running statistics = the mean of the batches\' stati
     const mean = await net.bn.runningMean.toArray();
     const variance = await net.bn.runningVar.toArray();
     for (let c = 0; c < 3; c++) {
-      let m = 0, v = 0;
+      let m = 0,
+        v = 0;
       for (const b of batches) {
         const xs: number[] = [];
         for (let n = 0; n < 5; n++) for (let l = 0; l < 4; l++) xs.push(b[(n * 3 + c) * 4 + l]);
@@ -118,7 +130,10 @@ test('recalibrateBatchnorm: running statistics = the mean of the batches\' stati
         m += mu / 3;
         v += xs.reduce((a, x) => a + (x - mu) ** 2, 0) / (xs.length - 1) / 3; // unbiased, as the running variance
       }
-      assert.ok(Math.abs(mean[c] - m) <= 1e-5 && Math.abs(variance[c] - v) <= 1e-5, `${be.name} channel ${c}: mean ${mean[c]} vs ${m}, var ${variance[c]} vs ${v}`);
+      assert.ok(
+        Math.abs(mean[c] - m) <= 1e-5 && Math.abs(variance[c] - v) <= 1e-5,
+        `${be.name} channel ${c}: mean ${mean[c]} vs ${m}, var ${variance[c]} vs ${v}`,
+      );
     }
   }
 });
@@ -128,9 +143,13 @@ test('recalibrateBatchnorm restores momentum and mode when the forward pass thro
     readonly bn = this.child('bn', new BatchNorm(cpu, 2, { momentum: 0.3 }));
   }
   const net = new Net();
-  assert.throws(() => recalibrateBatchnorm(net, 2, () => {
-    throw new Error('no data');
-  }), /no data/);
+  assert.throws(
+    () =>
+      recalibrateBatchnorm(net, 2, () => {
+        throw new Error('no data');
+      }),
+    /no data/,
+  );
   assert.is(net.bn.opts.momentum, 0.3);
   assert.is(net.training, true);
 });

@@ -57,9 +57,14 @@ test('embedding gradients accumulate over two backward calls', async () => {
   assert.equal([...(await w.grad!.toArray())], [0, 0, 4]);
 });
 
-for (const [V, D, n] of [[10, 17, 65], [300, 5, 17], [10, 3, 1]])
+for (const [V, D, n] of [
+  [10, 17, 65],
+  [300, 5, 17],
+  [10, 3, 1],
+])
   test(`embeddingGrad V=${V} D=${D}, ${n} indices, accumulating into gWeight`, () => {
-    const idx = indices(n, V), g = toF32(randomData(n * D, 61));
+    const idx = indices(n, V),
+      g = toF32(randomData(n * D, 61));
     return checkAccumulate('embeddingGrad', V * D, (be, out, acc) => {
       const [I, G] = [be.upload(idx, 'i32'), be.upload(g, 'f32')];
       be.embeddingGrad(I, G, out, n, V, D, acc);
@@ -74,7 +79,10 @@ test('embedding index outside [0, V): CPU throws, GPU writes NaN into that row o
   const w = Array.from({ length: 64 }, (_, i) => i + 1);
   const g = await gpuBackend();
   for (const bad of [4, -1, 1 << 20]) {
-    assert.throws(() => F.embedding(Tensor.from(cpu, w, [4, 16]), Tensor.from(cpu, [0, bad], [2], 'i32')), new RegExp(`index ${bad} at position 1 is outside \\[0, 4\\)`));
+    assert.throws(
+      () => F.embedding(Tensor.from(cpu, w, [4, 16]), Tensor.from(cpu, [0, bad], [2], 'i32')),
+      new RegExp(`index ${bad} at position 1 is outside \\[0, 4\\)`),
+    );
     const y = await F.embedding(Tensor.from(g, w, [4, 16]), Tensor.from(g, [2, bad, 1], [3], 'i32')).toArray();
     assert.equal([...y.slice(0, 16), ...y.slice(32)], [...w.slice(32, 48), ...w.slice(16, 32)]);
     assert.ok(y.slice(16, 32).every(Number.isNaN), `row 1 should be NaN, got ${y.slice(16, 32)}`);

@@ -13,7 +13,16 @@ import { writeIdx } from '../src/data/idx.js';
 import { subset } from '../src/data/dataset.js';
 import { Generator } from '../src/autograd/random.js';
 import { readSamplePair, SampleFileError } from '../src/eval/idx_samples.js';
-import { accuracyOf, classBalance, classify, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes } from '../src/eval/metrics.js';
+import {
+  accuracyOf,
+  classBalance,
+  classify,
+  featureGaussian,
+  fidFromFeatures,
+  fromSymmetric,
+  pickImages,
+  toBytes,
+} from '../src/eval/metrics.js';
 import { lerp, slerp, pcaFit, pcaProject, tsne, silhouette, stratifiedIndices } from '../src/eval/latent.js';
 import { augmentationStudy } from '../src/eval/augment.js';
 import { makeClassifier, evaluate } from '../src/train/classifier.js';
@@ -36,7 +45,10 @@ test('IDX samples: a good pair reads back (plain and gzipped, whatever the file 
     writeFileSync(join(dir, 'l.idx'), writeIdx([n], lb));
     writeFileSync(join(dir, 's.gz'), gzipSync(writeIdx([n, 28, 28], px)));
     writeFileSync(join(dir, 'l-no-gz-suffix'), gzipSync(writeIdx([n], lb)));
-    for (const [s, l] of [['s.idx', 'l.idx'], ['s.gz', 'l-no-gz-suffix']]) {
+    for (const [s, l] of [
+      ['s.idx', 'l.idx'],
+      ['s.gz', 'l-no-gz-suffix'],
+    ]) {
       const set = readSamplePair(join(dir, s), join(dir, l));
       assert.is(set.count, n);
       assert.equal([...set.labels], [...lb]);
@@ -55,7 +67,12 @@ test('IDX samples: corrupt files give errors naming the file and the problem', (
     const labels = writeIdx([n], [1, 2, 3, 4]);
     const cases: [string, Uint8Array, Uint8Array, RegExp][] = [
       ['labels given as samples', labels, labels, /rank 1, expected 3/],
-      ['bad magic', Uint8Array.from([0x12, 0x34, 0x08, 0x03, ...good.subarray(4)]), labels, /bad magic number 0x12340803/],
+      [
+        'bad magic',
+        Uint8Array.from([0x12, 0x34, 0x08, 0x03, ...good.subarray(4)]),
+        labels,
+        /bad magic number 0x12340803/,
+      ],
       ['float IDX type', Uint8Array.from([0, 0, 0x0d, 3, ...good.subarray(4)]), labels, /bad magic number/],
       ['32×32 images', writeIdx([n, 32, 32], new Uint8Array(n * 1024)), labels, /32×32, expected 28×28/],
       ['truncated images', good.subarray(0, good.length - 10), labels, /truncated/],
@@ -75,11 +92,18 @@ test('IDX samples: corrupt files give errors naming the file and the problem', (
       } catch (e) {
         assert.ok(e instanceof SampleFileError, `${what}: ${(e as Error).constructor.name} ${(e as Error).message}`);
         assert.match((e as Error).message, re, what);
-        if (!/decompress|no images/.test((e as Error).message)) assert.match((e as Error).message, /--samples|--labels/, `${what}: says which flag`);
+        if (!/decompress|no images/.test((e as Error).message))
+          assert.match((e as Error).message, /--samples|--labels/, `${what}: says which flag`);
       }
     }
-    assert.throws(() => readSamplePair(join(dir, 'missing'), join(dir, 'l')), (e: Error) => e instanceof SampleFileError && /--samples file .*missing does not exist/.test(e.message));
-    assert.throws(() => readSamplePair(join(dir, 's'), dir), (e: Error) => e instanceof SampleFileError && /not a regular file/.test(e.message));
+    assert.throws(
+      () => readSamplePair(join(dir, 'missing'), join(dir, 'l')),
+      (e: Error) => e instanceof SampleFileError && /--samples file .*missing does not exist/.test(e.message),
+    );
+    assert.throws(
+      () => readSamplePair(join(dir, 's'), dir),
+      (e: Error) => e instanceof SampleFileError && /not a regular file/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true });
   }
@@ -92,9 +116,18 @@ test('accuracy and class balance bookkeeping adds up', () => {
   const a = accuracyOf(pred, labels);
   assert.is(a.correct, 50);
   assert.is(a.acc, 0.5);
-  assert.is(a.confusion.flat().reduce((s, v) => s + v, 0), 100);
-  assert.equal(a.perClass.map((p) => p.count), new Array(10).fill(10));
-  assert.equal(a.perClass.map((p) => p.acc), [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]);
+  assert.is(
+    a.confusion.flat().reduce((s, v) => s + v, 0),
+    100,
+  );
+  assert.equal(
+    a.perClass.map((p) => p.count),
+    new Array(10).fill(10),
+  );
+  assert.equal(
+    a.perClass.map((p) => p.acc),
+    [1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+  );
   assert.is(a.confusion[7][0], 10);
   const b = classBalance(pred, 10, labels);
   assert.equal(b.counts, [60, 10, 10, 10, 10, 0, 0, 0, 0, 0]);
@@ -111,7 +144,8 @@ test('accuracy and class balance bookkeeping adds up', () => {
 });
 
 test('lerp and slerp: endpoints, midpoints, slerp keeps the norm between equal-norm vectors', () => {
-  const a = Float64Array.of(3, 0, 0), b = Float64Array.of(0, 3, 0);
+  const a = Float64Array.of(3, 0, 0),
+    b = Float64Array.of(0, 3, 0);
   assert.equal([...lerp(a, b, 0)], [...a]);
   assert.equal([...lerp(a, b, 0.5)], [1.5, 1.5, 0]);
   for (const t of [0, 0.25, 0.5, 1]) {
@@ -119,13 +153,17 @@ test('lerp and slerp: endpoints, midpoints, slerp keeps the norm between equal-n
     assert.ok(Math.abs(Math.hypot(...s) - 3) < 1e-12, `|slerp(${t})| = ${Math.hypot(...s)}`);
     assert.ok(Math.abs(Math.atan2(s[1], s[0]) - (t * Math.PI) / 2) < 1e-12);
   }
-  assert.ok(slerp(a, a, 0.3).every((v, i) => Math.abs(v - a[i]) < 1e-12), 'parallel vectors fall back to lerp');
+  assert.ok(
+    slerp(a, a, 0.3).every((v, i) => Math.abs(v - a[i]) < 1e-12),
+    'parallel vectors fall back to lerp',
+  );
 });
 
 test('PCA finds the axis of largest variance; t-SNE separates clusters; silhouettes match a hand computation', () => {
   // points along (1, 1, 0)/√2 with small noise: the first component is that axis, explaining almost everything
   const g = new Generator(5);
-  const t = g.normal(200), e = g.normal(600, 0, 0.01);
+  const t = g.normal(200),
+    e = g.normal(600, 0, 0.01);
   const x = new Float64Array(600);
   for (let i = 0; i < 200; i++) {
     x[3 * i] = 5 * t[i] + e[3 * i] + 1;
@@ -133,7 +171,10 @@ test('PCA finds the axis of largest variance; t-SNE separates clusters; silhouet
     x[3 * i + 2] = e[3 * i + 2];
   }
   const p = pcaFit(x, 3, 2);
-  assert.ok(Math.abs(Math.abs(p.components[0][0]) - Math.SQRT1_2) < 1e-3 && Math.abs(p.components[0][2]) < 1e-3, `${[...p.components[0]]}`);
+  assert.ok(
+    Math.abs(Math.abs(p.components[0][0]) - Math.SQRT1_2) < 1e-3 && Math.abs(p.components[0][2]) < 1e-3,
+    `${[...p.components[0]]}`,
+  );
   assert.ok(p.explained[0] > 0.999);
   const proj = pcaProject(p, x, 3);
   const m = proj.reduce((s, v, i) => (i % 2 === 0 ? s + v : s), 0) / 200;
@@ -146,7 +187,8 @@ test('PCA finds the axis of largest variance; t-SNE separates clusters; silhouet
   assert.ok(Math.abs(s.perClass[0] - (want[0] + want[1]) / 2) < 1e-12);
 
   // three Gaussian clusters in 10-d, 40 points each: t-SNE keeps them apart
-  const n = 120, dim = 10;
+  const n = 120,
+    dim = 10;
   const z = g.normal(n * dim);
   const pts = new Float64Array(n * dim);
   const lab = Int32Array.from({ length: n }, (_, i) => i % 3);
@@ -187,17 +229,37 @@ test('classify: features and predictions of a tiny CNN on real images; predictio
     }
     assert.ok(model.training, 'classify restores training mode');
     const acc = accuracyOf(c.predictions, labels);
-    assert.is(acc.perClass.reduce((s, p) => s + p.count, 0), n);
-    assert.is(acc.perClass.reduce((s, p) => s + p.correct, 0), acc.correct);
+    assert.is(
+      acc.perClass.reduce((s, p) => s + p.count, 0),
+      n,
+    );
+    assert.is(
+      acc.perClass.reduce((s, p) => s + p.correct, 0),
+      acc.correct,
+    );
     // evaluate() goes through model.forward (dropout included, identity in eval mode): the same predictions
-    const ev = await evaluate(be, model, subset(data.test, Int32Array.from({ length: n }, (_, i) => i)), 100);
+    const ev = await evaluate(
+      be,
+      model,
+      subset(
+        data.test,
+        Int32Array.from({ length: n }, (_, i) => i),
+      ),
+      100,
+    );
     assert.equal(ev.confusion, acc.confusion);
     const gs = featureGaussian(c);
     const fid = fidFromFeatures(gs, gs, gs, 'untrained');
     assert.ok(fid.fid < 1e-9 && fid.realFloor! < 1e-9, `FID of a set against itself ${fid.fid}`);
     assert.is(fid.nGenerated, n);
     // two halves of the same distribution are closer than real vs blank images
-    const half = (a: number, b: number) => ({ count: b - a, dim: c.dim, features: c.features.subarray(a * c.dim, b * c.dim), predictions: c.predictions.subarray(a, b), logits: c.logits.subarray(a * 10, b * 10) });
+    const half = (a: number, b: number) => ({
+      count: b - a,
+      dim: c.dim,
+      features: c.features.subarray(a * c.dim, b * c.dim),
+      predictions: c.predictions.subarray(a, b),
+      logits: c.logits.subarray(a * 10, b * 10),
+    });
     const blank = await classify(be, model, new Float32Array(20 * 784).fill(0.02));
     const noisy = await classify(be, model, Float32Array.from(new Generator(1).uniform(40 * 784)));
     const realVsReal = fidFromFeatures(featureGaussian(half(0, 75)), featureGaussian(half(75, 150)), null, 'x').fid;
@@ -219,12 +281,32 @@ test('augmentation study (tiny): real, real + 1× synthetic and TSTR rows with t
     const asked: number[] = [];
     const synth = async (m: number) => {
       asked.push(m);
-      return subset(data.test, Int32Array.from({ length: Math.min(m, 20) }, (_, i) => 9999 - i));
+      return subset(
+        data.test,
+        Int32Array.from({ length: Math.min(m, 20) }, (_, i) => 9999 - i),
+      );
     };
     const logs: string[] = [];
-    const r = await augmentationStudy(be, data, synth, { epochs: 1, batch: 16, lr: 3e-3, seed: 4, ratios: [0, 1], trainSubset: 32, testSubset: 40, config: TINY, log: (s) => logs.push(s) });
+    const r = await augmentationStudy(be, data, synth, {
+      epochs: 1,
+      batch: 16,
+      lr: 3e-3,
+      seed: 4,
+      ratios: [0, 1],
+      trainSubset: 32,
+      testSubset: 40,
+      config: TINY,
+      log: (s) => logs.push(s),
+    });
     assert.equal(asked, [32], 'synthetic images drawn once, for the largest setting');
-    assert.equal(r.rows.map((x) => [x.setting, x.real, x.synthetic]), [['real', 32, 0], ['real + 1× synthetic', 32, 20], ['synthetic only (TSTR)', 0, 20]]);
+    assert.equal(
+      r.rows.map((x) => [x.setting, x.real, x.synthetic]),
+      [
+        ['real', 32, 0],
+        ['real + 1× synthetic', 32, 20],
+        ['synthetic only (TSTR)', 0, 20],
+      ],
+    );
     assert.match(r.notes.join(' '), /only 20 synthetic images available of the 32 wanted/);
     assert.is(r.testCount, 40);
     for (const x of r.rows) {

@@ -6,7 +6,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Generator } from '../src/autograd/random.js';
-import { covariance, frechetDistance, frechetFeatures, gaussianOf, matmulSquare, mean, sqrtmSym, symmetricEigen, type SymMatrix } from '../src/eval/frechet.js';
+import {
+  covariance,
+  frechetDistance,
+  frechetFeatures,
+  gaussianOf,
+  matmulSquare,
+  mean,
+  sqrtmSym,
+  symmetricEigen,
+  type SymMatrix,
+} from '../src/eval/frechet.js';
 
 function randomSymmetric(n: number, seed: number): SymMatrix {
   const g = new Generator(seed).normal(n * n);
@@ -107,7 +117,8 @@ test('Fréchet distance, diagonal covariances: |Δμ|² + Σ(σ1 + σ2 − 2√(
   };
   let want = 0;
   for (let i = 0; i < n; i++) {
-    const s1 = v1[i] + 0.01, s2 = v2[i] + 0.01;
+    const s1 = v1[i] + 0.01,
+      s2 = v2[i] + 0.01;
     want += (m1[i] - m2[i]) ** 2 + s1 + s2 - 2 * Math.sqrt(s1 * s2);
   }
   const got = frechetDistance({ mu: m1, cov: diag(v1) }, { mu: m2, cov: diag(v2) });
@@ -119,7 +130,8 @@ test('Fréchet distance, Σ1 = Σ2 (full) and shifted means: |Δμ|²; scaled id
   const n = 64;
   const cov = randomSpd(n, 12);
   const g = new Generator(13);
-  const m1 = g.normal(n), m2 = g.normal(n);
+  const m1 = g.normal(n),
+    m2 = g.normal(n);
   let dmu = 0;
   for (let i = 0; i < n; i++) dmu += (m1[i] - m2[i]) ** 2;
   const r = frechetDistance({ mu: m1, cov }, { mu: m2, cov });
@@ -133,11 +145,17 @@ test('Fréchet distance, Σ1 = Σ2 (full) and shifted means: |Δμ|²; scaled id
 });
 
 test('Fréchet distance of a feature set against itself ≈ 0 (also with fewer samples than dimensions)', () => {
-  for (const [rows, dim] of [[400, 128], [50, 128]] as const) {
+  for (const [rows, dim] of [
+    [400, 128],
+    [50, 128],
+  ] as const) {
     const x = Float32Array.from(new Generator(rows).normal(rows * dim, 0.3, 2));
     const r = frechetFeatures(x, x, dim);
     const scale = gaussianOf(x, dim).cov.data.reduce((s, v, i) => (i % (dim + 1) === 0 ? s + v : s), 0);
-    assert.ok(r.d2 < 1e-9 * scale, `d² = ${r.d2} (trace ${scale}); clipped ${r.clip.clipped}, most negative ${r.clip.mostNegative}`);
+    assert.ok(
+      r.d2 < 1e-9 * scale,
+      `d² = ${r.d2} (trace ${scale}); clipped ${r.clip.clipped}, most negative ${r.clip.mostNegative}`,
+    );
     if (rows < dim) assert.ok(r.clip.mostNegative > -1e-9 * scale, 'only round-off is clipped');
   }
 });
@@ -164,7 +182,10 @@ function traceSqrtNewtonSchulz(a: Float64Array, n: number): number {
 }
 
 test('Fréchet distance of random Gaussians vs an independent reference (Newton–Schulz square root of Σ1Σ2)', () => {
-  for (const [dim, n1, n2, seed] of [[8, 300, 200, 21], [24, 500, 400, 22]] as const) {
+  for (const [dim, n1, n2, seed] of [
+    [8, 300, 200, 21],
+    [24, 500, 400, 22],
+  ] as const) {
     const g = new Generator(seed);
     // two differently correlated Gaussians: x = L z + μ
     const mix = (rows: number, shift: number) => {
@@ -179,10 +200,13 @@ test('Fréchet distance of random Gaussians vs an independent reference (Newton�
         }
       return out;
     };
-    const x1 = mix(n1, 0), x2 = mix(n2, 0.3);
-    const g1 = gaussianOf(x1, dim), g2 = gaussianOf(x2, dim);
+    const x1 = mix(n1, 0),
+      x2 = mix(n2, 0.3);
+    const g1 = gaussianOf(x1, dim),
+      g2 = gaussianOf(x2, dim);
     const got = frechetDistance(g1, g2);
-    let dmu = 0, tr = 0;
+    let dmu = 0,
+      tr = 0;
     for (let i = 0; i < dim; i++) {
       dmu += (g1.mu[i] - g2.mu[i]) ** 2;
       tr += g1.cov.data[i * dim + i] + g2.cov.data[i * dim + i];

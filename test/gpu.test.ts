@@ -139,7 +139,6 @@ test('a WGSL compile error is thrown at the next sync, naming the file', async (
   assert.match(msg, /broken_on_purpose\.wgsl/);
 });
 
-
 // Dawn rounds timestamps down to multiples of 65.536 µs unless its toggle timestamp_quantization is off
 // (src/node/gpu.ts DAWN_FLAGS): then every small kernel of a profile reads 0 or 0.066 ms
 test('timestamp queries have full resolution (not quantised to 65.536 µs)', async () => {
@@ -147,7 +146,8 @@ test('timestamp queries have full resolution (not quantised to 65.536 µs)', asy
   const g = be.gpu;
   if (!g.canTime) return; // an adapter without timestamp queries has nothing to quantise
   const gen = new Generator(4);
-  const a = F.randomNormal(be, [33, 47], gen), b = F.randomNormal(be, [47, 29], gen);
+  const a = F.randomNormal(be, [33, 47], gen),
+    b = F.randomNormal(be, [47, 29], gen);
   await g.sync();
   const step = 65536e-6; // ms
   const times: number[] = [];
@@ -158,13 +158,15 @@ test('timestamp queries have full resolution (not quantised to 65.536 µs)', asy
   b.dispose();
 });
 
-test('a profile names each conv and matmul dispatch\'s problem and its useful FLOPs', async () => {
+test("a profile names each conv and matmul dispatch's problem and its useful FLOPs", async () => {
   const be = await gpuBackend();
   const g = be.gpu;
   if (!g.canTime) return;
   const gen = new Generator(6);
-  const x = F.randomNormal(be, [3, 5, 13, 13], gen), w = F.randomNormal(be, [17, 5, 3, 3], gen);
-  const a = F.randomNormal(be, [33, 47], gen), b = F.randomNormal(be, [47, 29], gen);
+  const x = F.randomNormal(be, [3, 5, 13, 13], gen),
+    w = F.randomNormal(be, [17, 5, 3, 3], gen);
+  const a = F.randomNormal(be, [33, 47], gen),
+    b = F.randomNormal(be, [47, 29], gen);
   await g.sync();
   g.startProfile();
   const y = F.conv2d(x, w, null, { stride: 2, padding: 'same' }); // 13 → 7

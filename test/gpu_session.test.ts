@@ -17,26 +17,60 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
   try {
     const out = join(dir, 'out');
     const env = {
-      ...process.env, RUNS: join(dir, 'runs'), BENCH: '0', CNN: '1', TOTAL_S: '420', EPOCHS: '2', CNN_S: '100',
-      CNN_ARGS: '--train-subset 256 --test-subset 256 --epochs 2', CNN_EVAL_ARGS: '--test-subset 256',
-      GAN_ARGS: '--train-subset 128 --fid-n 100 --fid-every 1', EVAL_ARGS: '--n 100 --real-n 100',
+      ...process.env,
+      RUNS: join(dir, 'runs'),
+      BENCH: '0',
+      CNN: '1',
+      TOTAL_S: '420',
+      EPOCHS: '2',
+      CNN_S: '100',
+      CNN_ARGS: '--train-subset 256 --test-subset 256 --epochs 2',
+      CNN_EVAL_ARGS: '--test-subset 256',
+      GAN_ARGS: '--train-subset 128 --fid-n 100 --fid-every 1',
+      EVAL_ARGS: '--n 100 --real-n 100',
     };
     const r = spawnSync('bash', ['scripts/gpu-session.sh', 'all', out], { encoding: 'utf8', env, timeout: 480_000 });
-    const log = existsSync(join(out, 'session.log')) ? readFileSync(join(out, 'session.log'), 'utf8') : r.stdout + r.stderr;
+    const log = existsSync(join(out, 'session.log'))
+      ? readFileSync(join(out, 'session.log'), 'utf8')
+      : r.stdout + r.stderr;
     assert.is(r.status, 0, log);
-    for (const f of ['results.tar.gz', 'eval-classifier.safetensors', 'eval-classifier.safetensors.sha256', 'cgan-samples.tar', 'acgan-samples.tar', 'session.log',
-      'cgan.safetensors', 'cgan.safetensors.sha256', 'acgan.safetensors', 'acgan.safetensors.sha256'])
+    for (const f of [
+      'results.tar.gz',
+      'eval-classifier.safetensors',
+      'eval-classifier.safetensors.sha256',
+      'cgan-samples.tar',
+      'acgan-samples.tar',
+      'session.log',
+      'cgan.safetensors',
+      'cgan.safetensors.sha256',
+      'acgan.safetensors',
+      'acgan.safetensors.sha256',
+    ])
       assert.ok(existsSync(join(out, f)), `${f} missing:\n${log}`);
     // the GANs come back as the repo ships them: weight average and D, no optimizer moments
     for (const m of ['cgan', 'acgan']) {
       const names = Object.keys(decodeSafetensors(new Uint8Array(readFileSync(join(out, `${m}.safetensors`)))).tensors);
-      assert.ok(names.length > 0 && names.every((k) => /^(G_ema|D)\./.test(k) && !k.includes('.optim.')), `${m}.safetensors: ${names.join(' ')}`);
+      assert.ok(
+        names.length > 0 && names.every((k) => /^(G_ema|D)\./.test(k) && !k.includes('.optim.')),
+        `${m}.safetensors: ${names.join(' ')}`,
+      );
     }
     assert.match(readFileSync(join(out, 'eval-classifier.safetensors.sha256'), 'utf8'), /^[0-9a-f]{64} /);
     const listed = spawnSync('tar', ['tzf', join(out, 'results.tar.gz')], { encoding: 'utf8' }).stdout;
-    for (const f of ['gpu-results/device.txt', 'gpu-results/cnn-log.txt', 'gpu-results/cnn-ship.txt', 'gpu-results/cnn/metrics.jsonl',
-      'gpu-results/cgan/metrics.jsonl', 'gpu-results/acgan/metrics.jsonl', 'gpu-results/cgan/eval/report.html', 'gpu-results/acgan/eval/report.html'])
-      assert.ok(listed.split('\n').some((l) => l.replace(/^\.\//, '') === f), `${f} not in results.tar.gz:\n${listed}`);
+    for (const f of [
+      'gpu-results/device.txt',
+      'gpu-results/cnn-log.txt',
+      'gpu-results/cnn-ship.txt',
+      'gpu-results/cnn/metrics.jsonl',
+      'gpu-results/cgan/metrics.jsonl',
+      'gpu-results/acgan/metrics.jsonl',
+      'gpu-results/cgan/eval/report.html',
+      'gpu-results/acgan/eval/report.html',
+    ])
+      assert.ok(
+        listed.split('\n').some((l) => l.replace(/^\.\//, '') === f),
+        `${f} not in results.tar.gz:\n${listed}`,
+      );
     assert.match(log, /train cgan ended \(exit 0\)/);
     assert.match(log, /train acgan ended \(exit 0\)/);
     // the ingest: unpacked, summarised from the session's own files
@@ -46,34 +80,62 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
     const summary = readFileSync(join(dest, 'SUMMARY.md'), 'utf8');
     assert.ok(existsSync(join(dest, 'gpu-results', 'cgan', 'eval', 'report.html')), 'unpacked');
     assert.match(summary, /## Training steps[\s\S]*Not measured in this session/, 'no benchmarks in the trial');
-    assert.match(summary, /## The evaluation classifier \(CNN\)\n\n- 2 epochs; median epoch [\d.]+ s[\s\S]*- test accuracy [\d.]+% on 256 images\n- shipped classifier SHA-256 [0-9a-f]{64}/);
+    assert.match(
+      summary,
+      /## The evaluation classifier \(CNN\)\n\n- 2 epochs; median epoch [\d.]+ s[\s\S]*- test accuracy [\d.]+% on 256 images\n- shipped classifier SHA-256 [0-9a-f]{64}/,
+    );
     for (const gan of ['cGAN', 'AC-GAN'])
-      assert.match(summary, new RegExp(`## ${gan}\\n\\n- 2 epochs[\\s\\S]*FID \\(weight average\\) by epoch: 1: [\\d.]+, 2: [\\d.]+\\n` +
-        `- accuracy on the FID's generated images \\(weight average\\) by epoch: 1: [\\d.]+%, 2: [\\d.]+%\\n` +
-        `- the trained weights, by epoch: FID 1: [\\d.]+, 2: [\\d.]+; accuracy 1: [\\d.]+%, 2: [\\d.]+%\\n` +
-        `- real-vs-real floor at that size \\(training vs test images\\): [\\d.]+\\n` +
-        `- GPU memory \\(buffer pool at epoch ends, MiB\\): allocated [\\d.]+–[\\d.]+ after epoch 1 \\([\\d.]+ after it\\); peak live per epoch up to [\\d.]+; allocated by epoch: 1: [\\d.]+, 2: [\\d.]+\\n[\\s\\S]*` +
-        `- evaluated: the generator's weight average \\(epoch 2\\)\\n- FID [\\d.]+ \\(real-vs-real floor[^\\n]*\\n` +
-        `- KID -?[\\d.]+e[-+]\\d+ ± [\\d.]+e[-+]\\d+ \\(100 subset pairs of 100\\)\\n- precision [\\d.]+, recall [\\d.]+ \\(k = 3; \\d+ generated vs \\d+ real\\)\\n` +
-        `- classifier score \\(IS formula\\) [\\d.]+ ± [\\d.]+ \\(10 splits\\); real test images [\\d.]+ ± [\\d.]+\\n[\\s\\S]*` +
-        `- truncation \\(noise: FID / accuracy / worst class deviation\\): untruncated [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±2 [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±1.5 .*; ±0.5 [\\d.]+ / `));
+      assert.match(
+        summary,
+        new RegExp(
+          `## ${gan}\\n\\n- 2 epochs[\\s\\S]*FID \\(weight average\\) by epoch: 1: [\\d.]+, 2: [\\d.]+\\n` +
+            `- accuracy on the FID's generated images \\(weight average\\) by epoch: 1: [\\d.]+%, 2: [\\d.]+%\\n` +
+            `- the trained weights, by epoch: FID 1: [\\d.]+, 2: [\\d.]+; accuracy 1: [\\d.]+%, 2: [\\d.]+%\\n` +
+            `- real-vs-real floor at that size \\(training vs test images\\): [\\d.]+\\n` +
+            `- GPU memory \\(buffer pool at epoch ends, MiB\\): allocated [\\d.]+–[\\d.]+ after epoch 1 \\([\\d.]+ after it\\); peak live per epoch up to [\\d.]+; allocated by epoch: 1: [\\d.]+, 2: [\\d.]+\\n[\\s\\S]*` +
+            `- evaluated: the generator's weight average \\(epoch 2\\)\\n- FID [\\d.]+ \\(real-vs-real floor[^\\n]*\\n` +
+            `- KID -?[\\d.]+e[-+]\\d+ ± [\\d.]+e[-+]\\d+ \\(100 subset pairs of 100\\)\\n- precision [\\d.]+, recall [\\d.]+ \\(k = 3; \\d+ generated vs \\d+ real\\)\\n` +
+            `- classifier score \\(IS formula\\) [\\d.]+ ± [\\d.]+ \\(10 splits\\); real test images [\\d.]+ ± [\\d.]+\\n[\\s\\S]*` +
+            `- truncation \\(noise: FID / accuracy / worst class deviation\\): untruncated [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±2 [\\d.]+ / [\\d.]+% / [\\d.]+ pts; ±1.5 .*; ±0.5 [\\d.]+ / `,
+        ),
+      );
     if (/^Device: .*, software adapter$/m.test(summary)) {
-      const refused = spawnSync(process.execPath, ['scripts/gpu-ingest.mjs', out, '--dest', join(dir, 'ingest2'), '--ship'], { encoding: 'utf8' });
+      const refused = spawnSync(
+        process.execPath,
+        ['scripts/gpu-ingest.mjs', out, '--dest', join(dir, 'ingest2'), '--ship'],
+        { encoding: 'utf8' },
+      );
       assert.is(refused.status, 1);
-      assert.match(refused.stderr, /not a hardware adapter; its classifier is not the ruler \(models\/ left as it is\)/);
+      assert.match(
+        refused.stderr,
+        /not a hardware adapter; its classifier is not the ruler \(models\/ left as it is\)/,
+      );
     }
     // a second call on the same (warm) machine: `gans` trains both further from their checkpoints, one after the
     // other, and evaluates them again (the first call's eval/ described older checkpoints). With EVAL=0 the call
     // keeps no time back for a separate evaluation (the AC-GAN's share is half of all that is left, not of that
     // less EVAL_S = 90 s); runs that end their epochs still evaluate themselves
     const out2 = join(dir, 'out2');
-    const r2 = spawnSync('bash', ['scripts/gpu-session.sh', 'gans', out2], { encoding: 'utf8', env: { ...env, EPOCHS: '3', TOTAL_S: '300', EVAL: '0' }, timeout: 360_000 });
-    const log2 = existsSync(join(out2, 'session.log')) ? readFileSync(join(out2, 'session.log'), 'utf8') : r2.stdout + r2.stderr;
+    const r2 = spawnSync('bash', ['scripts/gpu-session.sh', 'gans', out2], {
+      encoding: 'utf8',
+      env: { ...env, EPOCHS: '3', TOTAL_S: '300', EVAL: '0' },
+      timeout: 360_000,
+    });
+    const log2 = existsSync(join(out2, 'session.log'))
+      ? readFileSync(join(out2, 'session.log'), 'utf8')
+      : r2.stdout + r2.stderr;
     assert.is(r2.status, 0, log2);
     const share = Number(/train acgan \(budget (\d+)s\)/.exec(log2)?.[1]);
-    assert.ok(share > 120, `AC-GAN's share ${share} s of TOTAL_S 300 with EVAL=0 (with EVAL_S kept back it would be ≤ 95)`);
+    assert.ok(
+      share > 120,
+      `AC-GAN's share ${share} s of TOTAL_S 300 with EVAL=0 (with EVAL_S kept back it would be ≤ 95)`,
+    );
     assert.not.match(log2, /== .* eval (cgan|acgan)$/m, 'no separate evaluation with EVAL=0');
-    assert.ok(log2.indexOf('train acgan (') < log2.indexOf('train acgan ended') && log2.indexOf('train acgan ended') < log2.indexOf('train cgan ('), `AC-GAN, then cGAN:\n${log2}`);
+    assert.ok(
+      log2.indexOf('train acgan (') < log2.indexOf('train acgan ended') &&
+        log2.indexOf('train acgan ended') < log2.indexOf('train cgan ('),
+      `AC-GAN, then cGAN:\n${log2}`,
+    );
     for (const m of ['cgan', 'acgan']) {
       const tlog = readFileSync(join(dir, 'runs', 'gpu-results', `${m}-log.txt`), 'utf8');
       assert.match(tlog, /resuming from .* after epoch 2/, `${m} resumed`);
@@ -83,8 +145,14 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
     // a third call with nothing left to train: neither GAN trains again (nor re-evaluates: their runs' own
     // evaluations describe the checkpoints they have)
     const out3 = join(dir, 'out3');
-    const r3 = spawnSync('bash', ['scripts/gpu-session.sh', 'gans', out3], { encoding: 'utf8', env: { ...env, EPOCHS: '3', TOTAL_S: '120' }, timeout: 180_000 });
-    const log3 = existsSync(join(out3, 'session.log')) ? readFileSync(join(out3, 'session.log'), 'utf8') : r3.stdout + r3.stderr;
+    const r3 = spawnSync('bash', ['scripts/gpu-session.sh', 'gans', out3], {
+      encoding: 'utf8',
+      env: { ...env, EPOCHS: '3', TOTAL_S: '120' },
+      timeout: 180_000,
+    });
+    const log3 = existsSync(join(out3, 'session.log'))
+      ? readFileSync(join(out3, 'session.log'), 'utf8')
+      : r3.stdout + r3.stderr;
     assert.is(r3.status, 0, log3);
     for (const m of ['cgan', 'acgan']) {
       assert.match(log3, new RegExp(`${m}: 3 epochs done in an earlier call; not trained again`));

@@ -47,7 +47,10 @@ export function randomData(n: number, seed: number, lo = -1, hi = 1, gap = 0): F
 /** round to float32 so the CPU reference and the GPU start from identical inputs */
 export const toF32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
 
-/** `body` with a fresh directory under the OS temp dir, removed afterwards whatever happens (kept with KEEP_TMP=1, to look at) */
+/**
+ * `body` with a fresh directory under the OS temp dir, removed afterwards whatever happens (kept with KEEP_TMP=1, to
+ * look at)
+ */
 export async function withTempDir<T>(prefix: string, body: (dir: string) => T | Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   try {
@@ -79,7 +82,9 @@ export function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol
   if (!(e <= tol)) {
     let at = 0;
     for (let i = 0; i < want.length; i++) if (!(Math.abs(got[i] - want[i]) <= Math.abs(got[at] - want[at]))) at = i;
-    assert.unreachable(`${what}: relative error ${e.toExponential(2)} > ${tol} (e.g. [${at}] got ${got[at]} want ${want[at]})`);
+    assert.unreachable(
+      `${what}: relative error ${e.toExponential(2)} > ${tol} (e.g. [${at}] got ${got[at]} want ${want[at]})`,
+    );
   }
 }
 
@@ -113,7 +118,7 @@ export interface OpCheck {
 function makeInputs(be: Backend, c: OpCheck, data: Float64Array[][]): Tensor[] {
   return c.inputs.map((s, i) => {
     const t = Tensor.from(be, data[i][0], s.shape, s.dtype ?? 'f32');
-    if ((s.grad ?? (s.dtype ?? 'f32') === 'f32')) t.requiresGrad = true;
+    if (s.grad ?? (s.dtype ?? 'f32') === 'f32') t.requiresGrad = true;
     return t;
   });
 }
@@ -148,7 +153,7 @@ function cpuObjective(c: OpCheck, data: Float64Array[][], g: Float64Array): numb
     const xs = c.inputs.map((s, i) => Tensor.from(cpu, data[i][0], s.shape, s.dtype ?? 'f32'));
     return c.fn(xs, cpu);
   });
-  const v = (y.store as Float64Array);
+  const v = y.store as Float64Array;
   let s = 0;
   for (let i = 0; i < y.size; i++) s += g[i] * v[i];
   return s;
@@ -158,7 +163,9 @@ export async function checkOp(c: OpCheck): Promise<void> {
   const seed = c.seed ?? 1;
   const data: Float64Array[][] = c.inputs.map((s, i) => {
     const n = s.shape.reduce((a, d) => a * d, 1);
-    return [s.data ? Float64Array.from(s.data) : toF32(randomData(n, seed * 1000 + i, s.lo ?? -1, s.hi ?? 1, s.gap ?? 0))];
+    return [
+      s.data ? Float64Array.from(s.data) : toF32(randomData(n, seed * 1000 + i, s.lo ?? -1, s.hi ?? 1, s.gap ?? 0)),
+    ];
   });
   const gOut = (n: number) => toF32(randomData(n, seed * 1000 + 999, -1, 1));
   const ref = await runOn(cpu, c, data, gOut);
@@ -174,7 +181,8 @@ export async function checkOp(c: OpCheck): Promise<void> {
       const n = data[k][0].length;
       const samples = Math.min(n, c.fdSamples ?? 64);
       const idx = samples === n ? [...Array(n).keys()] : [...new Generator(seed + k).permutation(n)].slice(0, samples);
-      const num: number[] = [], ana: number[] = [];
+      const num: number[] = [],
+        ana: number[] = [];
       for (const i of idx) {
         const x0 = data[k][0][i];
         const h = 1e-3 * Math.max(1, Math.abs(x0));
@@ -215,7 +223,18 @@ export async function checkOp(c: OpCheck): Promise<void> {
  */
 export function seedClearingKinks(shapes: number[][], pre: (xs: Tensor[]) => Tensor, margin = 0.01): number {
   for (let seed = 1; seed < 1000; seed++) {
-    const xs = shapes.map((shape, i) => Tensor.from(cpu, toF32(randomData(shape.reduce((a, b) => a * b, 1), seed * 1000 + i)), shape));
+    const xs = shapes.map((shape, i) =>
+      Tensor.from(
+        cpu,
+        toF32(
+          randomData(
+            shape.reduce((a, b) => a * b, 1),
+            seed * 1000 + i,
+          ),
+        ),
+        shape,
+      ),
+    );
     const y = noGrad(() => pre(xs));
     if ((y.store as Float64Array).every((v) => Math.abs(v) > margin)) return seed;
   }
@@ -227,13 +246,20 @@ export function seedClearingKinks(shapes: number[][], pre: (xs: Tensor[]) => Ten
  * seeded values first). The CPU reference's accumulated result equals its plain result added to those values
  * exactly; the GPU's equals the CPU's within `tol`.
  */
-export async function checkAccumulate(what: string, n: number, run: (be: Backend, out: Store, accumulate: boolean) => void, tol = 1e-4): Promise<void> {
+export async function checkAccumulate(
+  what: string,
+  n: number,
+  run: (be: Backend, out: Store, accumulate: boolean) => void,
+  tol = 1e-4,
+): Promise<void> {
   const init = toF32(randomData(n, 4242, -2, 2));
   const plain = cpu.alloc(n, 'f32') as Float64Array;
   run(cpu, plain, false);
   const want = cpu.upload(init, 'f32') as Float64Array;
   run(cpu, want, true);
-  want.forEach((v, i) => assert.ok(v === init[i] + plain[i], `${what}: CPU accumulate [${i}] ${v} ≠ ${init[i]} + ${plain[i]}`));
+  want.forEach((v, i) =>
+    assert.ok(v === init[i] + plain[i], `${what}: CPU accumulate [${i}] ${v} ≠ ${init[i]} + ${plain[i]}`),
+  );
   const g = await gpuBackend();
   const out = Tensor.from(g, init, [n]);
   run(g, out.store, true);

@@ -19,16 +19,48 @@ test('identical predictions score 1; certain, evenly spread ones the number of c
   for (const v of a.values) assert.ok(Math.abs(v - 1) < 1e-14, `identical: ${v}`);
   assert.ok(a.std < 1e-14);
   // 100 samples cycling through 10 classes, unshuffled: each split of 10 holds every class once
-  const even = isc(oneHot(Array.from({ length: 100 }, (_, i) => i % 10), 10), 10, { shuffle: false });
+  const even = isc(
+    oneHot(
+      Array.from({ length: 100 }, (_, i) => i % 10),
+      10,
+    ),
+    10,
+    { shuffle: false },
+  );
   for (const v of even.values) assert.ok(Math.abs(v - 10) < 1e-12, `even: ${v}`);
   assert.equal([even.splits, even.n, even.classes], [10, 100, 10]);
   // one split: any order; five classes used of ten: 5
-  assert.ok(Math.abs(isc(oneHot(labelsOf(60, (i) => (i * 7) % 10), 10), 10, { splits: 1 }).mean - 10) < 1e-12);
-  assert.ok(Math.abs(isc(oneHot(labelsOf(60, (i) => 2 * (i % 5)), 10), 10, { splits: 1 }).mean - 5) < 1e-12);
+  assert.ok(
+    Math.abs(
+      isc(
+        oneHot(
+          labelsOf(60, (i) => (i * 7) % 10),
+          10,
+        ),
+        10,
+        { splits: 1 },
+      ).mean - 10,
+    ) < 1e-12,
+  );
+  assert.ok(
+    Math.abs(
+      isc(
+        oneHot(
+          labelsOf(60, (i) => 2 * (i % 5)),
+          10,
+        ),
+        10,
+        { splits: 1 },
+      ).mean - 5,
+    ) < 1e-12,
+  );
 });
 
 test('samples ordered by class: one-class splits score 1 unshuffled; the seeded shuffle mixes them', () => {
-  const sorted = oneHot(Array.from({ length: 1000 }, (_, i) => Math.floor(i / 100)), 10);
+  const sorted = oneHot(
+    Array.from({ length: 1000 }, (_, i) => Math.floor(i / 100)),
+    10,
+  );
   const plain = isc(sorted, 10, { shuffle: false });
   for (const v of plain.values) assert.ok(Math.abs(v - 1) < 1e-14);
   // each shuffled split of 100 holds about 10 of each class: exp(entropy of its class shares), a little below 10
@@ -39,7 +71,9 @@ test('samples ordered by class: one-class splits score 1 unshuffled; the seeded 
 });
 
 test('random logits: each split equals exp(mean KL(p(y|x) ‖ p(y))) from softmax probabilities; population std', () => {
-  const n = 93, classes = 7, splits = 4;
+  const n = 93,
+    classes = 7,
+    splits = 4;
   const logits = new Generator(3).normal(n * classes, 0, 2);
   const r = isc(logits, classes, { splits, shuffle: false });
   const p = Array.from({ length: n }, (_, i) => {
@@ -55,7 +89,10 @@ test('random logits: each split equals exp(mean KL(p(y|x) ‖ p(y))) from softma
   });
   for (let s = 0; s < splits; s++)
     assert.ok(Math.abs(r.values[s] - want[s]) < 1e-12, `split ${s}: ${r.values[s]} vs ${want[s]}`);
-  assert.ok(want.every((v) => v > 1.2 && v < classes), 'a case between the bounds');
+  assert.ok(
+    want.every((v) => v > 1.2 && v < classes),
+    'a case between the bounds',
+  );
   const mean = want.reduce((a, v) => a + v, 0) / splits;
   assert.ok(Math.abs(r.mean - mean) < 1e-12);
   assert.ok(Math.abs(r.std - Math.sqrt(want.reduce((a, v) => a + (v - mean) ** 2, 0) / splits)) < 1e-12);

@@ -24,7 +24,9 @@ function mmd2(x: Rows, xi: ArrayLike<number>, y: Rows, yi: ArrayLike<number>, d:
     return (s / d + 1) ** 3;
   };
   const m = xi.length;
-  let xx = 0, yy = 0, xy = 0;
+  let xx = 0,
+    yy = 0,
+    xy = 0;
   for (let a = 0; a < m; a++)
     for (let b = 0; b < m; b++) {
       if (a !== b) {
@@ -40,26 +42,39 @@ function mmd2(x: Rows, xi: ArrayLike<number>, y: Rows, yi: ArrayLike<number>, d:
 function bruteForcePrc(g: Rows, r: Rows, d: number, k: number): { precision: number; recall: number } {
   const rows = (x: Rows) =>
     Array.from({ length: x.length / d }, (_, i) => Array.from({ length: d }, (_, t) => x[i * d + t]));
-  const G = rows(g), R = rows(r);
+  const G = rows(g),
+    R = rows(r);
   const dist = (a: number[], b: number[]) => a.reduce((s, v, t) => s + (v - b[t]) ** 2, 0);
   // each row's k-th smallest distance to the other rows
   const radius = (S: number[][]) =>
-    S.map((a, i) => S.filter((_, j) => j !== i).map((b) => dist(a, b)).sort((p, q) => p - q)[k - 1]);
-  const rg = radius(G), rr = radius(R);
+    S.map(
+      (a, i) =>
+        S.filter((_, j) => j !== i)
+          .map((b) => dist(a, b))
+          .sort((p, q) => p - q)[k - 1],
+    );
+  const rg = radius(G),
+    rr = radius(R);
   const precision = G.filter((a) => R.some((b, j) => dist(a, b) <= rr[j])).length / G.length;
   const recall = R.filter((b) => G.some((a, i) => dist(a, b) <= rg[i])).length / R.length;
   return { precision, recall };
 }
 
 test('dot tiles: every pair once (upper: j > i from tiles with j0 ≥ i0), each the plain dot product', () => {
-  for (const [nx, ny, dim] of [[TILE * 2 + 3, TILE + 5, 7], [5, 3, 1], [TILE, TILE, 4]]) {
-    const x = rowsOf(gauss(nx, dim, 1), dim, 'x'), y = rowsOf(gauss(ny, dim, 2), dim, 'y');
+  for (const [nx, ny, dim] of [
+    [TILE * 2 + 3, TILE + 5, 7],
+    [5, 3, 1],
+    [TILE, TILE, 4],
+  ]) {
+    const x = rowsOf(gauss(nx, dim, 1), dim, 'x'),
+      y = rowsOf(gauss(ny, dim, 2), dim, 'y');
     const seen = new Float64Array(nx * ny).fill(NaN);
     forEachDotTile(x, y, dim, false, (i0, i1, j0, j1, dots) => {
-      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) {
-        assert.ok(Number.isNaN(seen[i * ny + j]), `pair ${i},${j} twice`);
-        seen[i * ny + j] = dots[(i - i0) * TILE + j - j0];
-      }
+      for (let i = i0; i < i1; i++)
+        for (let j = j0; j < j1; j++) {
+          assert.ok(Number.isNaN(seen[i * ny + j]), `pair ${i},${j} twice`);
+          seen[i * ny + j] = dots[(i - i0) * TILE + j - j0];
+        }
     });
     for (let i = 0; i < nx; i++)
       for (let j = 0; j < ny; j++) {
@@ -92,13 +107,21 @@ test('KID on tiny sets worked by hand', () => {
 });
 
 test('KID: each subset value equals the definition summed over the same subsets (tile edges, two mask words)', () => {
-  for (const [nG, nR, dim, subsets, size] of [[150, 131, 5, 7, 40], [70, 90, 3, 45, 12], [9, 9, 2, 4, 9]]) {
-    const g = gauss(nG, dim, 3, 0.3), r = gauss(nR, dim, 4);
+  for (const [nG, nR, dim, subsets, size] of [
+    [150, 131, 5, 7, 40],
+    [70, 90, 3, 45, 12],
+    [9, 9, 2, 4, 9],
+  ]) {
+    const g = gauss(nG, dim, 3, 0.3),
+      r = gauss(nR, dim, 4);
     const res = kid(g, r, dim, { subsets, subsetSize: size, seed: 11 });
     const draw = kidSubsets(nG, nR, subsets, size, 11);
     assert.is(res.values.length, subsets);
     for (let s = 0; s < subsets; s++) {
-      for (const [rows, n] of [[draw.generated[s], nG], [draw.real[s], nR]] as const) {
+      for (const [rows, n] of [
+        [draw.generated[s], nG],
+        [draw.real[s], nR],
+      ] as const) {
         assert.is(new Set(rows).size, size, 'rows drawn without replacement');
         assert.ok(rows.every((i) => i >= 0 && i < n));
       }
@@ -109,7 +132,8 @@ test('KID: each subset value equals the definition summed over the same subsets 
     close(res.std, Math.sqrt(res.values.reduce((a, v) => a + (v - mean) ** 2, 0) / subsets), 1e-9, 'population std');
   }
   // seeded: the same seed the same subsets, another seed others
-  const g = gauss(60, 4, 5), r = gauss(60, 4, 6);
+  const g = gauss(60, 4, 5),
+    r = gauss(60, 4, 6);
   const values = (seed: number) => kid(g, r, 4, { subsets: 5, subsetSize: 20, seed }).values;
   assert.equal(values(2), values(2));
   assert.not.equal(values(2), values(3));
@@ -145,20 +169,30 @@ test('precision and recall: 1 against itself, 0 for far-apart sets, ≤ at a zer
   assert.equal([far.precision, far.recall, far.fScore], [0, 0, 0]);
   // four real copies of one point: its 3rd-nearest radius is 0, and a generated row exactly there is inside (≤)
   const real = [5, 5, 5, 5, 0, 1, 2, 3, 4, 6].flatMap((v) => [v, 0]);
-  const gen = [[5, 0], [50, 0], [60, 0], [70, 0], [80, 0]].flat();
+  const gen = [
+    [5, 0],
+    [50, 0],
+    [60, 0],
+    [70, 0],
+    [80, 0],
+  ].flat();
   const r = precisionRecall(gen, real, 2);
   assert.is(r.precision, 1 / 5);
 });
 
 test('precision and recall equal a brute-force k-NN on overlapping sets (k = 1, 3, 5), with KID alongside', () => {
   const dim = 4;
-  const g = gauss(140, dim, 21, 0.6), r = gauss(97, dim, 22);
+  const g = gauss(140, dim, 21, 0.6),
+    r = gauss(97, dim, 22);
   for (const k of [1, 3, 5]) {
     const { kid: kd, prc } = kidPrc(g, r, dim, { kid: { subsets: 4, subsetSize: 30 }, prc: { k } });
     const want = bruteForcePrc(g, r, dim, k);
     assert.equal([prc!.precision, prc!.recall], [want.precision, want.recall], `k = ${k}`);
     const inside = (v: number) => v > 0.05 && v < 0.95;
-    assert.ok(inside(prc!.precision) && inside(prc!.recall), `k = ${k}: a case that fails both ways: ${JSON.stringify(prc)}`);
+    assert.ok(
+      inside(prc!.precision) && inside(prc!.recall),
+      `k = ${k}: a case that fails both ways: ${JSON.stringify(prc)}`,
+    );
     close(prc!.fScore, (2 * want.precision * want.recall) / (want.precision + want.recall), 1e-15, 'F-score');
     const alone = kid(g, r, dim, { subsets: 4, subsetSize: 30 }).values;
     assert.equal(kd!.values, alone, 'KID the same with precision/recall in the pass');

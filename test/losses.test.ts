@@ -8,17 +8,29 @@ import { assertClose, checkOp, cpu, gpuBackend } from './harness.js';
 function labels(n: number, c: number): number[] {
   return Array.from({ length: n }, (_, i) => (i * 7 + 3) % c);
 }
-for (const [N, C] of [[1, 10], [3, 10], [17, 3], [65, 11], [300, 10]] as const) {
+for (const [N, C] of [
+  [1, 10],
+  [3, 10],
+  [17, 3],
+  [65, 11],
+  [300, 10],
+] as const) {
   test(`softmaxCrossEntropy N=${N} C=${C}`, () =>
     checkOp({
       name: 'softmaxCrossEntropy',
-      inputs: [{ shape: [N, C], lo: -4, hi: 4 }, { shape: [N], dtype: 'i32', data: labels(N, C), grad: false }],
+      inputs: [
+        { shape: [N, C], lo: -4, hi: 4 },
+        { shape: [N], dtype: 'i32', data: labels(N, C), grad: false },
+      ],
       fn: ([x, y]) => F.softmaxCrossEntropy(x, y),
     }));
   test(`softmaxCrossEntropyRows N=${N} C=${C}`, () =>
     checkOp({
       name: 'softmaxCrossEntropyRows',
-      inputs: [{ shape: [N, C], lo: -4, hi: 4 }, { shape: [N], dtype: 'i32', data: labels(N, C), grad: false }],
+      inputs: [
+        { shape: [N, C], lo: -4, hi: 4 },
+        { shape: [N], dtype: 'i32', data: labels(N, C), grad: false },
+      ],
       fn: ([x, y]) => F.softmaxCrossEntropyRows(x, y),
     }));
 }
@@ -27,20 +39,49 @@ for (const shape of [[1], [3, 17], [65, 1]])
   test(`bceWithLogits ${JSON.stringify(shape)}`, () =>
     checkOp({
       name: 'bceWithLogits',
-      inputs: [{ shape, lo: -5, hi: 5 }, { shape, lo: 0, hi: 1 }],
+      inputs: [
+        { shape, lo: -5, hi: 5 },
+        { shape, lo: 0, hi: 1 },
+      ],
       fn: ([x, t]) => F.bceWithLogits(x, t),
     }));
 
 test('bceWithLogits with broadcast target [65,1] vs [1]', () =>
-  checkOp({ name: 'bceWithLogits', inputs: [{ shape: [65, 1], lo: -5, hi: 5 }, { shape: [1], lo: 0, hi: 1 }], fn: ([x, t]) => F.bceWithLogits(x, t) }));
+  checkOp({
+    name: 'bceWithLogits',
+    inputs: [
+      { shape: [65, 1], lo: -5, hi: 5 },
+      { shape: [1], lo: 0, hi: 1 },
+    ],
+    fn: ([x, t]) => F.bceWithLogits(x, t),
+  }));
 
 // bceLogitsMean (the fused path: targets without gradient, one per logit or one for all), n on both sides of
 // REDUCE_SMALL_MAX (64: one thread sums) and of 256 (strided partial sums, then the tree)
-for (const [shape, tShape] of [[[1], [1]], [[3, 17], [3, 17]], [[65, 1], [65, 1]], [[65, 1], [1]], [[300], [300]], [[17, 1], [1, 1]]] as const)
+for (const [shape, tShape] of [
+  [[1], [1]],
+  [
+    [3, 17],
+    [3, 17],
+  ],
+  [
+    [65, 1],
+    [65, 1],
+  ],
+  [[65, 1], [1]],
+  [[300], [300]],
+  [
+    [17, 1],
+    [1, 1],
+  ],
+] as const)
   test(`bceLogitsMean ${JSON.stringify(shape)} vs target ${JSON.stringify(tShape)}`, () =>
     checkOp({
       name: 'bceLogitsMean',
-      inputs: [{ shape: [...shape], lo: -5, hi: 5 }, { shape: [...tShape], lo: 0, hi: 1, grad: false }],
+      inputs: [
+        { shape: [...shape], lo: -5, hi: 5 },
+        { shape: [...tShape], lo: 0, hi: 1, grad: false },
+      ],
       fn: ([x, t]) => F.bceWithLogits(x, t),
     }));
 
@@ -55,7 +96,10 @@ for (const n of [16, 64, 65, 300]) {
   test(`bceLogitsMean n=${n}: loss and probability bit-identical to the unfused ops, probability matches the CPU`, async () => {
     const g = await gpuBackend();
     const xs = Array.from({ length: n }, (_, i) => Math.sin(i * 1.7) * 4);
-    for (const [tv, ts] of [[[1], [1, 1]], [Array.from({ length: n }, (_, i) => (i % 3) / 2), [n, 1]]] as const) {
+    for (const [tv, ts] of [
+      [[1], [1, 1]],
+      [Array.from({ length: n }, (_, i) => (i % 3) / 2), [n, 1]],
+    ] as const) {
       const x = Tensor.from(g, xs, [n, 1]);
       const t = Tensor.from(g, tv, [...ts]);
       const { loss, prob } = F.bceWithLogitsAndProb(x, t);
@@ -72,7 +116,11 @@ for (const n of [16, 64, 65, 300]) {
   test(`softmaxXentMean N=${n}: bit-identical to mean(softmaxCrossEntropyRows)`, async () => {
     const g = await gpuBackend();
     const C = 10;
-    const x = Tensor.from(g, Array.from({ length: n * C }, (_, i) => Math.cos(i * 0.37) * 3), [n, C]);
+    const x = Tensor.from(
+      g,
+      Array.from({ length: n * C }, (_, i) => Math.cos(i * 0.37) * 3),
+      [n, C],
+    );
     const y = Tensor.from(g, labels(n, C), [n], 'i32');
     assert.equal(await bits(F.softmaxCrossEntropy(x, y)), await bits(F.mean(F.softmaxCrossEntropyRows(x, y))));
   });
@@ -80,11 +128,20 @@ for (const n of [16, 64, 65, 300]) {
 
 // bceWithLogitsGroups: the fused loss over equal groups of logits (a discriminator's real and generated halves):
 // finite differences and GPU vs CPU on poisoned outputs, groups on both sides of REDUCE_SMALL_MAX and of 256
-for (const [shape, tShape, G] of [[[6, 1], [6, 1], 2], [[130, 1], [130, 1], 2], [[600], [1], 2], [[9], [9], 3], [[17], [17], 1]] as const)
+for (const [shape, tShape, G] of [
+  [[6, 1], [6, 1], 2],
+  [[130, 1], [130, 1], 2],
+  [[600], [1], 2],
+  [[9], [9], 3],
+  [[17], [17], 1],
+] as const)
   test(`bceWithLogitsGroups ${JSON.stringify(shape)} in ${G} groups vs target ${JSON.stringify(tShape)}`, () =>
     checkOp({
       name: 'bceWithLogitsGroups',
-      inputs: [{ shape: [...shape], lo: -5, hi: 5 }, { shape: [...tShape], lo: 0, hi: 1, grad: false }],
+      inputs: [
+        { shape: [...shape], lo: -5, hi: 5 },
+        { shape: [...tShape], lo: 0, hi: 1, grad: false },
+      ],
       fn: ([x, t]) => {
         const { loss, prob } = F.bceWithLogitsGroups(x, t, G);
         prob.dispose();
@@ -105,7 +162,9 @@ for (const B of [3, 64, 65, 300])
     const halves = [0, 1].map((k) => Tensor.from(g, xs.slice(k * B, (k + 1) * B), [B, 1]).setRequiresGrad());
     const alone = halves.map((h, k) => F.bceWithLogitsAndProb(h, Tensor.full(g, [1, 1], k === 0 ? 1 : 0)));
     alone.forEach((a, k) => a.loss.backward(Tensor.full(g, [], seeds[k])));
-    const lossBits = await bits(loss), probBits = await bits(prob), gradBits = await bits(x.grad!);
+    const lossBits = await bits(loss),
+      probBits = await bits(prob),
+      gradBits = await bits(x.grad!);
     for (let k = 0; k < 2; k++) {
       assert.is(lossBits[k], (await bits(alone[k].loss))[0], `loss ${k}`);
       assert.is(probBits[k], (await bits(alone[k].prob))[0], `prob ${k}`);
@@ -125,9 +184,16 @@ test('bceWithLogits falls back to the elementwise ops for targets with a gradien
     const x = Tensor.from(be, [0.5, -1, 2], [3, 1]);
     const t = Tensor.from(be, [0, 1], [1, 2]); // [3, 2] after broadcasting
     const { loss, prob } = F.bceWithLogitsAndProb(x, t);
-    const want = [0.5, -1, 2].flatMap((a) => [0, 1].map((b) => Math.max(a, 0) - a * b + Math.log1p(Math.exp(-Math.abs(a)))));
+    const want = [0.5, -1, 2].flatMap((a) =>
+      [0, 1].map((b) => Math.max(a, 0) - a * b + Math.log1p(Math.exp(-Math.abs(a)))),
+    );
     assertClose(await loss.toArray(), [want.reduce((s, v) => s + v) / 6], 1e-6, `${be.name}: loss`);
-    assertClose(await prob.toArray(), [[0.5, -1, 2].reduce((s, a) => s + 1 / (1 + Math.exp(-a)), 0) / 3], 1e-6, `${be.name}: prob`);
+    assertClose(
+      await prob.toArray(),
+      [[0.5, -1, 2].reduce((s, a) => s + 1 / (1 + Math.exp(-a)), 0) / 3],
+      1e-6,
+      `${be.name}: prob`,
+    );
   }
 });
 
@@ -145,13 +211,17 @@ test('a label outside [0, C): CPU throws, GPU writes NaN', async () => {
   const bad = Tensor.from(cpu, [3], [1], 'i32');
   assert.throws(() => F.softmaxCrossEntropyRows(x, bad), /outside \[0, 3\)/);
   const g = await gpuBackend();
-  const l = await F.softmaxCrossEntropyRows(Tensor.from(g, [1, 2, 3], [1, 3]), Tensor.from(g, [3], [1], 'i32')).toArray();
+  const l = await F.softmaxCrossEntropyRows(
+    Tensor.from(g, [1, 2, 3], [1, 3]),
+    Tensor.from(g, [3], [1], 'i32'),
+  ).toArray();
   assert.ok(Number.isNaN(l[0]));
 });
 
 test('argmaxMatch: GPU equals CPU, ties go to the first maximum', async () => {
   const g = await gpuBackend();
-  const N = 65, C = 10;
+  const N = 65,
+    C = 10;
   const logits = Array.from({ length: N * C }, (_, i) => ((i * 37) % 11) / 3); // plenty of ties
   const labels = Array.from({ length: N }, (_, i) => (i * 3) % C);
   const want = await F.argmaxMatch(Tensor.from(cpu, logits, [N, C]), Tensor.from(cpu, labels, [N], 'i32')).toArray();
@@ -159,7 +229,15 @@ test('argmaxMatch: GPU equals CPU, ties go to the first maximum', async () => {
   assert.equal([...got], [...want]);
   assert.ok(want.some((v) => v === 1) && want.some((v) => v === 0));
   // row [1, 3, 3]: first maximum is index 1
-  assert.equal([...(await F.argmaxMatch(Tensor.from(g, [1, 3, 3, 1, 3, 3], [2, 3]), Tensor.from(g, [1, 2], [2], 'i32')).toArray())], [1, 0]);
+  assert.equal(
+    [
+      ...(await F.argmaxMatch(
+        Tensor.from(g, [1, 3, 3, 1, 3, 3], [2, 3]),
+        Tensor.from(g, [1, 2], [2], 'i32'),
+      ).toArray()),
+    ],
+    [1, 0],
+  );
 });
 
 test.run();

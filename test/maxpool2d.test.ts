@@ -24,7 +24,8 @@ function windowDistinct(shape: number[], k: number, seed: number): Float64Array 
     for (let oh = 0; oh + k <= H; oh += k)
       for (let ow = 0; ow + k <= W; ow += k) {
         const rank = g.permutation(k * k);
-        for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) x[p * H * W + (oh + i) * W + ow + j] += 0.1 * rank[i * k + j];
+        for (let i = 0; i < k; i++)
+          for (let j = 0; j < k; j++) x[p * H * W + (oh + i) * W + ow + j] += 0.1 * rank[i * k + j];
       }
   return toF32(x);
 }
@@ -43,20 +44,47 @@ const cases: [number[], number][] = [
 ];
 for (const [shape, k] of cases)
   test(`maxpool2d ${JSON.stringify(shape)} k=${k}`, () =>
-    checkOp({ name: 'maxpool2d', inputs: [{ shape, data: windowDistinct(shape, k, shape[3] + k) }], fn: ([x]) => F.maxpool2d(x, k) }));
+    checkOp({
+      name: 'maxpool2d',
+      inputs: [{ shape, data: windowDistinct(shape, k, shape[3] + k) }],
+      fn: ([x]) => F.maxpool2d(x, k),
+    }));
 
 test('maxpool2d overlapping windows [1,2,7,7] k=3 stride 2', () =>
   // 98 values 2/98 ≈ 0.02 apart; an element can be the argmax of up to four windows (gradients add)
-  checkOp({ name: 'maxpool2d', inputs: [{ shape: [1, 2, 7, 7], data: shuffledArange(98, 5) }], fn: ([x]) => F.maxpool2d(x, 3, 2) }));
+  checkOp({
+    name: 'maxpool2d',
+    inputs: [{ shape: [1, 2, 7, 7], data: shuffledArange(98, 5) }],
+    fn: ([x]) => F.maxpool2d(x, 3, 2),
+  }));
 test('maxpool2d k=2 stride 1 on [2,1,5,6]', () =>
-  checkOp({ name: 'maxpool2d', inputs: [{ shape: [2, 1, 5, 6], data: shuffledArange(60, 6) }], fn: ([x]) => F.maxpool2d(x, 2, 1) }));
+  checkOp({
+    name: 'maxpool2d',
+    inputs: [{ shape: [2, 1, 5, 6], data: shuffledArange(60, 6) }],
+    fn: ([x]) => F.maxpool2d(x, 2, 1),
+  }));
 
 // dropout fused after the pooling (the CNN's pool → dropout): one kernel each way
-for (const [shape, k, stride] of [[[3, 3, 13, 13], 2, 2], [[1, 17, 5, 5], 2, 2], [[1, 2, 7, 7], 3, 2]] as [number[], number, number][])
+for (const [shape, k, stride] of [
+  [[3, 3, 13, 13], 2, 2],
+  [[1, 17, 5, 5], 2, 2],
+  [[1, 2, 7, 7], 3, 2],
+] as [number[], number, number][])
   test(`maxpool2d ${JSON.stringify(shape)} k=${k} stride ${stride} + dropout 0.3`, () =>
     checkOp({
       name: 'maxpool2d',
-      inputs: [{ shape, data: stride === k ? windowDistinct(shape, k, 7) : shuffledArange(shape.reduce((a, d) => a * d), 7) }],
+      inputs: [
+        {
+          shape,
+          data:
+            stride === k
+              ? windowDistinct(shape, k, 7)
+              : shuffledArange(
+                  shape.reduce((a, d) => a * d),
+                  7,
+                ),
+        },
+      ],
       fn: ([x]) => F.maxpool2d(x, k, stride, { p: 0.3, key: 4242 }),
     }));
 
@@ -71,7 +99,12 @@ test('maxpool2d + dropout equals F.dropout(F.maxpool2d(x)) bit for bit, forward 
     };
     const fused = await run((x) => F.maxpool2d(x, 2, 2, { p: 0.2, key: 99 }));
     const apart = await run((x) => F.dropout(F.maxpool2d(x, 2), 0.2, { nextKey: () => 99 } as Generator, true));
-    ['output', 'x gradient'].forEach((name, k) => assert.ok(fused[k].every((v, i) => Object.is(v, apart[k][i])), `${be.name}: ${name} differs`));
+    ['output', 'x gradient'].forEach((name, k) =>
+      assert.ok(
+        fused[k].every((v, i) => Object.is(v, apart[k][i])),
+        `${be.name}: ${name} differs`,
+      ),
+    );
   }
 });
 
@@ -85,26 +118,18 @@ test('maxpool2d output shapes (floor mode, as PyTorch)', () => {
 
 test('maxpool2d forward and backward by hand (5×5, k=2: last row and column dropped)', async () => {
   // prettier-ignore
-  const x = [
-    1, 5, 2, 0, 9,
-    3, 4, 8, 7, 9,
-    6, 0, 1, 1, 9,
-    2, 7, 3, 2, 9,
-    9, 9, 9, 9, 9,
-  ];
+  const x = [1, 5, 2, 0, 9, 3, 4, 8, 7, 9, 6, 0, 1, 1, 9, 2, 7, 3, 2, 9, 9, 9, 9, 9, 9];
   for (const be of [cpu, await gpuBackend()] as Backend[]) {
     const t = Tensor.from(be, x, [1, 1, 5, 5]).setRequiresGrad();
     const y = F.maxpool2d(t);
     assert.equal([...(await y.toArray())], [5, 8, 7, 3], `${be.name} forward`);
     y.backward(Tensor.from(be, [10, 20, 30, 40], [1, 1, 2, 2]));
     // prettier-ignore
-    assert.equal([...(await t.grad!.toArray())], [
-      0, 10, 0, 0, 0,
-      0, 0, 20, 0, 0,
-      0, 0, 0, 0, 0,
-      0, 30, 40, 0, 0,
-      0, 0, 0, 0, 0,
-    ], `${be.name} backward`);
+    assert.equal(
+      [...(await t.grad!.toArray())],
+      [0, 10, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 30, 40, 0, 0, 0, 0, 0, 0, 0],
+      `${be.name} backward`,
+    );
   }
 });
 
@@ -112,25 +137,19 @@ test('maxpool2d ties: the first maximum in row-major window order gets the gradi
   // window 0 all equal → its top-left; window 1 maxima at (0,3) and (1,2) → (0,3) comes first; window 2 maxima at
   // (2,1) and (3,1) → (2,1); window 3 maxima at (3,2) and (3,3) → (3,2); plus a 3×3 window of equal values
   // prettier-ignore
-  const x = [
-    2, 2, 0, 6,
-    2, 2, 6, 1,
-    0, 4, 1, 0,
-    1, 4, 3, 3,
-  ];
+  const x = [2, 2, 0, 6, 2, 2, 6, 1, 0, 4, 1, 0, 1, 4, 3, 3];
   for (const be of [cpu, await gpuBackend()] as Backend[]) {
     const t = Tensor.from(be, x, [1, 1, 4, 4]).setRequiresGrad();
     F.sum(F.maxpool2d(t)).backward();
     // prettier-ignore
-    assert.equal([...(await t.grad!.toArray())], [
-      1, 0, 0, 1,
-      0, 0, 0, 0,
-      0, 1, 0, 0,
-      0, 0, 1, 0,
-    ], be.name);
+    assert.equal([...(await t.grad!.toArray())], [1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], be.name);
     const c = Tensor.full(be, [2, 1, 3, 3], 0.5).setRequiresGrad();
     F.sum(F.maxpool2d(c, 3)).backward();
-    assert.equal([...(await c.grad!.toArray())], [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0], `${be.name} constant`);
+    assert.equal(
+      [...(await c.grad!.toArray())],
+      [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+      `${be.name} constant`,
+    );
   }
 });
 

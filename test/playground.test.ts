@@ -21,14 +21,31 @@ import { makeGan, sampleInputs } from '../src/gan/train.js';
 import { ganStateTensors } from '../src/app/gan_run.js';
 import type { GanConfig } from '../src/gan/models.js';
 import { loadGanModels, slimGanCheckpoint, type GanModels } from '../src/gan/load.js';
-import { gridNoise, generateImages, principalDirections, moveAlong, interpolate, samplePath } from '../src/web/explore.js';
+import {
+  gridNoise,
+  generateImages,
+  principalDirections,
+  moveAlong,
+  interpolate,
+  samplePath,
+} from '../src/web/explore.js';
 import { startPlayground, PlaygroundError } from '../src/app/serve.js';
 import { gpuBackend, cpu } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SITE = 'dist/web';
 /** small enough for SwiftShader, wide enough that every layer is exercised (noise 100-d as the real presets) */
-const SMALL: GanConfig = { kind: 'cgan', noiseDim: 100, embedDim: 6, classes: 10, gMaps: 6, gMid: 5, dChannels: [3, 4, 5, 6], dropout: 0.5, bnMomentum: 0.1 };
+const SMALL: GanConfig = {
+  kind: 'cgan',
+  noiseDim: 100,
+  embedDim: 6,
+  classes: 10,
+  gMaps: 6,
+  gMid: 5,
+  dChannels: [3, 4, 5, 6],
+  dropout: 0.5,
+  bnMomentum: 0.1,
+};
 
 /**
  * A full training checkpoint (G, D and Adam moments) of a GAN whose weights are redrawn with a spread that makes
@@ -38,19 +55,37 @@ const SMALL: GanConfig = { kind: 'cgan', noiseDim: 100, embedDim: 6, classes: 10
 async function checkpointBytes(be: Backend, config: GanConfig, seed: number): Promise<Uint8Array> {
   const s = makeGan(be, config, { lr: 2e-4, beta1: 0.5 }, seed);
   const g = new Generator(seed + 100);
-  for (const [name, t] of [...s.G.namedParameters(), ...s.G.namedBuffers(), ...s.D.namedParameters(), ...s.D.namedBuffers()]) {
+  for (const [name, t] of [
+    ...s.G.namedParameters(),
+    ...s.G.namedBuffers(),
+    ...s.D.namedParameters(),
+    ...s.D.namedBuffers(),
+  ]) {
     if (t.dtype !== 'f32') continue;
     const fanIn = t.size / t.shape[0];
-    const data = name.endsWith('running_var') ? Array.from(g.uniform(t.size), (u) => 0.5 + u)
-      : name.endsWith('running_mean') ? g.normal(t.size, 0, 0.2)
-      : name.endsWith('bn1.weight') || /bn\d\.weight$/.test(name) ? Array.from(g.uniform(t.size), (u) => 0.5 + u)
-      : g.normal(t.size, 0, 1.5 / Math.sqrt(Math.max(1, t.shape.length === 1 ? 4 : fanIn / 2)));
+    const data = name.endsWith('running_var')
+      ? Array.from(g.uniform(t.size), (u) => 0.5 + u)
+      : name.endsWith('running_mean')
+        ? g.normal(t.size, 0, 0.2)
+        : name.endsWith('bn1.weight') || /bn\d\.weight$/.test(name)
+          ? Array.from(g.uniform(t.size), (u) => 0.5 + u)
+          : g.normal(t.size, 0, 1.5 / Math.sqrt(Math.max(1, t.shape.length === 1 ? 4 : fanIn / 2)));
     t.assign(Float32Array.from(data));
   }
   const bytes = await stateToSafetensors({
     tensors: ganStateTensors(s),
-    meta: { model: config.kind, config, hyper: { lr: 2e-4, beta1: 0.5, batch: 8, epochs: 1 }, preset: 'test-small', seed, epoch: 1, step: 3,
-      rng: { model: s.gen.state(), data: s.dataGen.state() }, optimizer: { G: 3, D: 3 }, history: [] },
+    meta: {
+      model: config.kind,
+      config,
+      hyper: { lr: 2e-4, beta1: 0.5, batch: 8, epochs: 1 },
+      preset: 'test-small',
+      seed,
+      epoch: 1,
+      step: 3,
+      rng: { model: s.gen.state(), data: s.dataGen.state() },
+      optimizer: { G: 3, D: 3 },
+      history: [],
+    },
   });
   for (const m of [s.G, s.D]) m.dispose();
   for (const o of [s.optG, s.optD]) o.dispose();
@@ -66,7 +101,8 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return m;
 };
 const std = (a: ArrayLike<number>) => {
-  let s = 0, s2 = 0;
+  let s = 0,
+    s2 = 0;
   for (let i = 0; i < a.length; i++) (s += a[i]), (s2 += a[i] * a[i]);
   return Math.sqrt(Math.max(0, s2 / a.length - (s / a.length) ** 2));
 };
@@ -85,8 +121,14 @@ test('slim checkpoint: no optimizer tensors, the same networks; full and slim lo
   const slim = slimGanCheckpoint(fullBytes, 'full');
   const names = Object.keys(decodeSafetensors(slim).tensors);
   assert.ok(names.length > 10);
-  assert.not.ok(names.some((n) => n.includes('optim')), 'no optimizer moments');
-  assert.ok(Object.keys(decodeSafetensors(fullBytes).tensors).some((n) => n.includes('optim')), 'the full one has them');
+  assert.not.ok(
+    names.some((n) => n.includes('optim')),
+    'no optimizer moments',
+  );
+  assert.ok(
+    Object.keys(decodeSafetensors(fullBytes).tensors).some((n) => n.includes('optim')),
+    'the full one has them',
+  );
   assert.ok(slim.length < fullBytes.length / 2, `slim ${slim.length} B vs full ${fullBytes.length} B`);
   const a = loadGanModels(be, fullBytes, 'full');
   const b = loadGanModels(be, slim, 'slim');
@@ -97,7 +139,10 @@ test('slim checkpoint: no optimizer tensors, the same networks; full and slim lo
   const ia = await generateImages(be, a.G, z, y);
   const ib = await generateImages(be, b.G, z, y);
   assert.equal(Array.from(ia), Array.from(ib));
-  assert.ok(std(ia) > 0.3, `images spread over [−1, 1] (std ${std(ia).toFixed(3)}), so comparisons below mean something`);
+  assert.ok(
+    std(ia) > 0.3,
+    `images spread over [−1, 1] (std ${std(ia).toFixed(3)}), so comparisons below mean something`,
+  );
   dispose(a);
   dispose(b);
 });
@@ -105,19 +150,36 @@ test('slim checkpoint: no optimizer tensors, the same networks; full and slim lo
 test('loadGanModels refuses a non-GAN checkpoint, a damaged file and a shape mismatch, naming the file', async () => {
   const be = await gpuBackend();
   const cnnLike = await stateToSafetensors({ tensors: {}, meta: { model: 'cnn' } });
-  assert.throws(() => loadGanModels(be, cnnLike, 'c.safetensors'), (e: Error) => e instanceof CheckpointError && /c\.safetensors.*"cnn".*not a GAN/.test(e.message));
-  assert.throws(() => loadGanModels(be, fullBytes.subarray(0, 100), 'cut.safetensors'), (e: Error) => /cut\.safetensors/.test(e.message));
+  assert.throws(
+    () => loadGanModels(be, cnnLike, 'c.safetensors'),
+    (e: Error) => e instanceof CheckpointError && /c\.safetensors.*"cnn".*not a GAN/.test(e.message),
+  );
+  assert.throws(
+    () => loadGanModels(be, fullBytes.subarray(0, 100), 'cut.safetensors'),
+    (e: Error) => /cut\.safetensors/.test(e.message),
+  );
   // the same tensors under a config with more generator maps
   const other = slimGanCheckpoint(fullBytes);
   const f = decodeSafetensors(other);
   const meta = JSON.parse(f.metadata.config);
   f.metadata.config = JSON.stringify({ ...meta, gMaps: meta.gMaps + 1 });
   const { encodeSafetensors } = await import('../src/nn/safetensors.js');
-  const bad = encodeSafetensors(Object.fromEntries(Object.entries(f.tensors).map(([k, t]) => [k, { dtype: t.dtype as 'F32', shape: t.shape, data: t.data as Float32Array }])), f.metadata);
-  assert.throws(() => loadGanModels(be, bad, 'm.safetensors'), (e: Error) => e instanceof CheckpointError && /m\.safetensors: does not match the model.*shape/.test(e.message));
+  const bad = encodeSafetensors(
+    Object.fromEntries(
+      Object.entries(f.tensors).map(([k, t]) => [
+        k,
+        { dtype: t.dtype as 'F32', shape: t.shape, data: t.data as Float32Array },
+      ]),
+    ),
+    f.metadata,
+  );
+  assert.throws(
+    () => loadGanModels(be, bad, 'm.safetensors'),
+    (e: Error) => e instanceof CheckpointError && /m\.safetensors: does not match the model.*shape/.test(e.message),
+  );
 });
 
-test('gridNoise is the sample command\'s noise: Generator(seed).normal, a row per class', async () => {
+test("gridNoise is the sample command's noise: Generator(seed).normal, a row per class", async () => {
   const { z, y } = gridNoise(4, 3, 2, 9);
   assert.equal(Array.from(z), Array.from(Float32Array.from(new Generator(9).normal(24))));
   assert.equal(Array.from(y), [0, 0, 1, 1, 2, 2]);
@@ -129,8 +191,10 @@ test('gridNoise is the sample command\'s noise: Generator(seed).normal, a row pe
 
 test('interpolate: endpoints exact, lerp midpoint, slerp keeps the norm between equal-norm endpoints', () => {
   const g = new Generator(3);
-  const a = Float32Array.from(g.normal(16)), b0 = Float32Array.from(g.normal(16));
-  const na = Math.hypot(...a), nb0 = Math.hypot(...b0);
+  const a = Float32Array.from(g.normal(16)),
+    b0 = Float32Array.from(g.normal(16));
+  const na = Math.hypot(...a),
+    nb0 = Math.hypot(...b0);
   const b = b0.map((v) => (v * na) / nb0);
   for (const mode of ['lerp', 'slerp'] as const) {
     const p = interpolate(a, b, 5, mode);
@@ -138,9 +202,15 @@ test('interpolate: endpoints exact, lerp midpoint, slerp keeps the norm between 
     assert.ok(maxAbsDiff(p.subarray(64, 80), b) < 1e-5, `${mode} ends at b`);
   }
   const l = interpolate(a, b, 3, 'lerp');
-  assert.ok(maxAbsDiff(l.subarray(16, 32), a.map((v, i) => (v + b[i]) / 2)) < 1e-6);
+  assert.ok(
+    maxAbsDiff(
+      l.subarray(16, 32),
+      a.map((v, i) => (v + b[i]) / 2),
+    ) < 1e-6,
+  );
   const s = interpolate(a, b, 7, 'slerp');
-  for (let k = 0; k < 7; k++) assert.ok(Math.abs(Math.hypot(...s.subarray(k * 16, k * 16 + 16)) - na) < 1e-4 * na, `slerp step ${k} norm`);
+  for (let k = 0; k < 7; k++)
+    assert.ok(Math.abs(Math.hypot(...s.subarray(k * 16, k * 16 + 16)) - na) < 1e-4 * na, `slerp step ${k} norm`);
 });
 
 test('principalDirections: orthonormal, gains descending, and each gain is how far the image moves per unit step', async () => {
@@ -162,7 +232,10 @@ test('principalDirections: orthonormal, gains descending, and each gain is how f
   const base = await generateImages(be, m.G, Float32Array.from(z), [3]);
   const moved = await generateImages(be, m.G, moveAlong(z, [d.vectors[0]], [h]), [3]);
   const dist = Math.hypot(...moved.map((v, i) => v - base[i]));
-  assert.ok(Math.abs(dist / h - d.gains[0]) < 0.15 * d.gains[0], `‖Δimage‖/step ${(dist / h).toFixed(3)} vs gain ${d.gains[0].toFixed(3)}`);
+  assert.ok(
+    Math.abs(dist / h - d.gains[0]) < 0.15 * d.gains[0],
+    `‖Δimage‖/step ${(dist / h).toFixed(3)} vs gain ${d.gains[0].toFixed(3)}`,
+  );
   const r = Float64Array.from(new Generator(1).normal(SMALL.noiseDim));
   const rn = Math.hypot(...r);
   const rand = await generateImages(be, m.G, moveAlong(z, [r.map((v) => v / rn)], [h]), [3]);
@@ -177,14 +250,34 @@ test('samplePath: every generator layer and D convolution in order, the image as
     const m = loadGanModels(be, bytes);
     const { z } = gridNoise(SMALL.noiseDim, 1, 1, 2);
     const p = await samplePath(be, m.G, m.D, z, 6);
-    const want = ['G.label_map', 'G.noise_maps', 'G.up1', 'G.up1_bn_relu', 'G.image', ...(kind === 'cgan' ? ['D.label_map'] : []), 'D.conv1', 'D.conv2', 'D.conv3', 'D.conv4'];
-    assert.equal(p.layers.map((l) => l.name), want, kind);
+    const want = [
+      'G.label_map',
+      'G.noise_maps',
+      'G.up1',
+      'G.up1_bn_relu',
+      'G.image',
+      ...(kind === 'cgan' ? ['D.label_map'] : []),
+      'D.conv1',
+      'D.conv2',
+      'D.conv3',
+      'D.conv4',
+    ];
+    assert.equal(
+      p.layers.map((l) => l.name),
+      want,
+      kind,
+    );
     assert.equal(p.layers.find((l) => l.name === 'G.up1')!.shape, [SMALL.gMid, 14, 14]);
     assert.equal(p.layers.find((l) => l.name === 'D.conv4')!.shape, [SMALL.dChannels[3], 7, 7]);
     for (const l of p.layers) assert.ok(l.data.every(Number.isFinite), `${l.name} finite (no poisoned element read)`);
     const img = await generateImages(be, m.G, Float32Array.from(z), [6]);
-    assert.ok(maxAbsDiff(p.image, img) < 1e-6, 'the path\'s image is the generated one');
-    assert.ok(p.verdict.real >= 0 && p.verdict.real <= 1 && Math.abs(p.verdict.real - 1 / (1 + Math.exp(-p.verdict.logit))) < 1e-12, `verdict ${JSON.stringify(p.verdict)}`);
+    assert.ok(maxAbsDiff(p.image, img) < 1e-6, "the path's image is the generated one");
+    assert.ok(
+      p.verdict.real >= 0 &&
+        p.verdict.real <= 1 &&
+        Math.abs(p.verdict.real - 1 / (1 + Math.exp(-p.verdict.logit))) < 1e-12,
+      `verdict ${JSON.stringify(p.verdict)}`,
+    );
     if (kind === 'acgan') {
       assert.is(p.verdict.classProbs!.length, 10);
       assert.ok(Math.abs(p.verdict.classProbs!.reduce((a, b) => a + b, 0) - 1) < 1e-9);
@@ -200,7 +293,10 @@ test('samplePath: every generator layer and D convolution in order, the image as
 });
 
 test('server: the site, the checkpoint slimmed, 404 and no way out of the site; clear errors', async () => {
-  assert.ok(existsSync(join(SITE, 'playground.js')), `${SITE} is built (node scripts/build.mjs --web; npm test does it)`);
+  assert.ok(
+    existsSync(join(SITE, 'playground.js')),
+    `${SITE} is built (node scripts/build.mjs --web; npm test does it)`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'pg-'));
   try {
     const ck = join(dir, 'checkpoint.safetensors');
@@ -223,7 +319,9 @@ test('server: the site, the checkpoint slimmed, 404 and no way out of the site; 
           request({ host: u.hostname, port: u.port, path: raw }, (res) => {
             res.resume();
             ok(res.statusCode ?? 0);
-          }).on('error', bad).end();
+          })
+            .on('error', bad)
+            .end();
         });
         assert.is(status, 403, raw);
       }
@@ -234,13 +332,19 @@ test('server: the site, the checkpoint slimmed, 404 and no way out of the site; 
       await startPlayground({ root: dir, port: 0 });
       assert.unreachable('a folder without the site');
     } catch (e) {
-      assert.ok(e instanceof PlaygroundError && /no built playground.*build\.mjs --web/.test((e as Error).message), (e as Error).message);
+      assert.ok(
+        e instanceof PlaygroundError && /no built playground.*build\.mjs --web/.test((e as Error).message),
+        (e as Error).message,
+      );
     }
     try {
       await startPlayground({ root: SITE, checkpoint: join(dir, 'missing.safetensors'), port: 0 });
       assert.unreachable('a missing checkpoint');
     } catch (e) {
-      assert.ok(e instanceof PlaygroundError && /missing\.safetensors: no such file/.test((e as Error).message), (e as Error).message);
+      assert.ok(
+        e instanceof PlaygroundError && /missing\.safetensors: no such file/.test((e as Error).message),
+        (e as Error).message,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -258,9 +362,20 @@ test('server: more GAN files (the shipped ones) as /models/NAME, listed in /mode
     const pg = await startPlayground({ root: SITE, checkpoint: ck, models: [a, b], port: 0 });
     try {
       const get = (p: string) => fetch(new URL(p, pg.url));
-      assert.equal(await (await get('/models.json')).json(), [{ name: ck, url: 'checkpoint.safetensors' }, { name: a, url: 'models/cgan.safetensors' }, { name: b, url: 'models/acgan.safetensors' }]);
-      assert.equal(pg.models.map((m) => m.url), ['checkpoint.safetensors', 'models/cgan.safetensors', 'models/acgan.safetensors']);
-      assert.equal(new Uint8Array(await (await get('/models/acgan.safetensors')).arrayBuffer()), slimGanCheckpoint(other, b), 'served slim');
+      assert.equal(await (await get('/models.json')).json(), [
+        { name: ck, url: 'checkpoint.safetensors' },
+        { name: a, url: 'models/cgan.safetensors' },
+        { name: b, url: 'models/acgan.safetensors' },
+      ]);
+      assert.equal(
+        pg.models.map((m) => m.url),
+        ['checkpoint.safetensors', 'models/cgan.safetensors', 'models/acgan.safetensors'],
+      );
+      assert.equal(
+        new Uint8Array(await (await get('/models/acgan.safetensors')).arrayBuffer()),
+        slimGanCheckpoint(other, b),
+        'served slim',
+      );
       assert.is((await get('/models/other.safetensors')).status, 404);
     } finally {
       await pg.close();
@@ -268,7 +383,9 @@ test('server: more GAN files (the shipped ones) as /models/NAME, listed in /mode
     // without a run, the list is the models alone
     const pg2 = await startPlayground({ root: SITE, models: [b], port: 0 });
     try {
-      assert.equal(await (await fetch(new URL('/models.json', pg2.url))).json(), [{ name: b, url: 'models/acgan.safetensors' }]);
+      assert.equal(await (await fetch(new URL('/models.json', pg2.url))).json(), [
+        { name: b, url: 'models/acgan.safetensors' },
+      ]);
       assert.is(pg2.checkpoint, null);
     } finally {
       await pg2.close();
@@ -277,7 +394,10 @@ test('server: more GAN files (the shipped ones) as /models/NAME, listed in /mode
       await startPlayground({ root: SITE, models: [a, join(dir, 'nope.safetensors')], port: 0 });
       assert.unreachable('a missing model file');
     } catch (e) {
-      assert.ok(e instanceof PlaygroundError && /nope\.safetensors: no such file/.test((e as Error).message), (e as Error).message);
+      assert.ok(
+        e instanceof PlaygroundError && /nope\.safetensors: no such file/.test((e as Error).message),
+        (e as Error).message,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -287,7 +407,18 @@ test('server: more GAN files (the shipped ones) as /models/NAME, listed in /mode
 // --- in the browser ----------------------------------------------------------------------------------------------
 type Pw = typeof import('playwright-core');
 /** headless Chromium with WebGPU (SwiftShader's adapter) */
-const launchWebGpu = (pw: Pw) => pw.chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+const launchWebGpu = (pw: Pw) =>
+  pw.chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless=new',
+      '--enable-unsafe-webgpu',
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
 
 /** a page whose console errors, page errors and failed requests are collected in `errors` */
 async function watchedPage(browser: Awaited<ReturnType<typeof launchWebGpu>>) {
@@ -332,11 +463,24 @@ test('in Chromium on WebGPU: the grid matches the Node engine, the controls work
     const { page, errors } = await watchedPage(browser);
     await page.goto(`${pg.url}?seed=${seed}`);
     // loaded: grid drawn, then the first sample's directions and path
-    await page.waitForFunction(() => {
-      const s = document.body.dataset.state;
-      return s === 'error' || s === 'no-webgpu' || s === 'waiting' || (s === 'ready' && document.querySelectorAll('#layers .layer').length > 0);
-    }, null, { timeout: 300_000 });
-    const state = await page.evaluate(() => ({ state: document.body.dataset.state, status: document.getElementById('status')!.textContent, adapter: (window as any).__playground.adapter }));
+    await page.waitForFunction(
+      () => {
+        const s = document.body.dataset.state;
+        return (
+          s === 'error' ||
+          s === 'no-webgpu' ||
+          s === 'waiting' ||
+          (s === 'ready' && document.querySelectorAll('#layers .layer').length > 0)
+        );
+      },
+      null,
+      { timeout: 300_000 },
+    );
+    const state = await page.evaluate(() => ({
+      state: document.body.dataset.state,
+      status: document.getElementById('status')!.textContent,
+      adapter: (window as any).__playground.adapter,
+    }));
     assert.is(state.state, 'ready', `page state (${state.status})`);
     console.log(`  (browser adapter: ${state.adapter})`);
     const got = await page.evaluate(() => Array.from((window as any).__playground.grid as Float32Array));
@@ -346,13 +490,18 @@ test('in Chromium on WebGPU: the grid matches the Node engine, the controls work
     // the canvas shows those pixels: bytes as the sample command writes them, at most 1 level apart
     const px = await page.evaluate(() => {
       const c = document.getElementById('grid') as HTMLCanvasElement;
-      return { w: c.width, h: c.height, data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) };
+      return {
+        w: c.width,
+        h: c.height,
+        data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data),
+      };
     });
     assert.equal([px.w, px.h], [280, 280]);
     let worst = 0;
     for (let k = 0; k < 100; k++)
       for (let i = 0; i < 784; i++) {
-        const r = Math.floor(k / 10) * 28 + Math.floor(i / 28), c = (k % 10) * 28 + (i % 28);
+        const r = Math.floor(k / 10) * 28 + Math.floor(i / 28),
+          c = (k % 10) * 28 + (i % 28);
         const b = Math.round(Math.min(1, Math.max(0, (want[k * 784 + i] + 1) / 2)) * 255);
         worst = Math.max(worst, Math.abs(px.data[(r * 280 + c) * 4] - b));
       }
@@ -361,23 +510,53 @@ test('in Chromium on WebGPU: the grid matches the Node engine, the controls work
     const sample0 = await page.evaluate(() => Array.from((window as any).__playground.sample as Float32Array));
     assert.ok(maxAbsDiff(sample0, want.subarray(0, 784)) <= 1e-4, 'explored sample = grid cell (0, 0)');
     // layers and verdict shown
-    const layers = await page.evaluate(() => Array.from(document.querySelectorAll('#layers .layer')).map((d) => [(d as HTMLElement).dataset.layer, d.querySelectorAll('canvas').length]));
-    assert.equal(layers.map((l) => l[0]), ['G.label_map', 'G.noise_maps', 'G.up1', 'G.up1_bn_relu', 'G.image', 'D.label_map', 'D.conv1', 'D.conv2', 'D.conv3', 'D.conv4']);
-    assert.equal(layers.map((l) => l[1]), [1, SMALL.gMaps, SMALL.gMid, SMALL.gMid, 1, 1, ...SMALL.dChannels]);
-    assert.match(await page.textContent('#verdict') ?? '', /P\(real\) = 0\.\d{3}/);
+    const layers = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('#layers .layer')).map((d) => [
+        (d as HTMLElement).dataset.layer,
+        d.querySelectorAll('canvas').length,
+      ]),
+    );
+    assert.equal(
+      layers.map((l) => l[0]),
+      [
+        'G.label_map',
+        'G.noise_maps',
+        'G.up1',
+        'G.up1_bn_relu',
+        'G.image',
+        'D.label_map',
+        'D.conv1',
+        'D.conv2',
+        'D.conv3',
+        'D.conv4',
+      ],
+    );
+    assert.equal(
+      layers.map((l) => l[1]),
+      [1, SMALL.gMaps, SMALL.gMid, SMALL.gMid, 1, 1, ...SMALL.dChannels],
+    );
+    assert.match((await page.textContent('#verdict')) ?? '', /P\(real\) = 0\.\d{3}/);
     // click grid cell (row 3, column 2): that image becomes the explored sample
     const box = (await page.locator('#grid').boundingBox())!;
     await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.35);
-    await page.waitForFunction(() => (document.getElementById('class') as HTMLSelectElement).value === '3', null, { timeout: 120_000 });
-    await page.waitForFunction((ref) => {
-      const s = (window as any).__playground.sample as Float32Array;
-      return Math.abs(s[0] - ref[0]) < 1e-3 && Math.abs(s[400] - ref[1]) < 1e-3;
-    }, [want[32 * 784], want[32 * 784 + 400]], { timeout: 120_000 });
+    await page.waitForFunction(() => (document.getElementById('class') as HTMLSelectElement).value === '3', null, {
+      timeout: 120_000,
+    });
+    await page.waitForFunction(
+      (ref) => {
+        const s = (window as any).__playground.sample as Float32Array;
+        return Math.abs(s[0] - ref[0]) < 1e-3 && Math.abs(s[400] - ref[1]) < 1e-3;
+      },
+      [want[32 * 784], want[32 * 784 + 400]],
+      { timeout: 120_000 },
+    );
     const picked = await page.evaluate(() => Array.from((window as any).__playground.sample as Float32Array));
     assert.ok(maxAbsDiff(picked, want.subarray(32 * 784, 33 * 784)) <= 1e-4, 'clicked cell (3, 2) is explored');
     // a slider moves the image
     await page.locator('#dir-0').fill('2');
-    await page.waitForFunction((p0) => (window as any).__playground.sample[300] !== p0, picked[300], { timeout: 120_000 });
+    await page.waitForFunction((p0) => (window as any).__playground.sample[300] !== p0, picked[300], {
+      timeout: 120_000,
+    });
     const movedImg = await page.evaluate(() => Array.from((window as any).__playground.sample as Float32Array));
     assert.ok(maxAbsDiff(movedImg, picked) > 0.05, 'direction 1 at +2 changes the image');
     // interpolation plays
@@ -412,20 +591,37 @@ test('in Chromium: without a run the page opens the first served model (the ship
   try {
     const { page, errors } = await watchedPage(browser);
     await page.goto(pg.url);
-    const ready = (file: string) => page.waitForFunction((f) => {
-      const s = document.body.dataset.state;
-      return s === 'error' || s === 'no-webgpu' || (s === 'ready' && (document.getElementById('model-info')!.textContent ?? '').startsWith(f));
-    }, file, { timeout: 300_000 });
+    const ready = (file: string) =>
+      page.waitForFunction(
+        (f) => {
+          const s = document.body.dataset.state;
+          return (
+            s === 'error' ||
+            s === 'no-webgpu' ||
+            (s === 'ready' && (document.getElementById('model-info')!.textContent ?? '').startsWith(f))
+          );
+        },
+        file,
+        { timeout: 300_000 },
+      );
     await ready('cgan.safetensors');
-    assert.is(await page.evaluate(() => document.body.dataset.state), 'ready', await page.textContent('#status') ?? '');
+    assert.is(
+      await page.evaluate(() => document.body.dataset.state),
+      'ready',
+      (await page.textContent('#status')) ?? '',
+    );
     assert.ok(await page.isVisible('#model-pick'), 'the picker shows with two models');
-    assert.equal(await page.evaluate(() => Array.from((document.getElementById('model-pick') as HTMLSelectElement).options).map((o) => o.value)),
-      ['models/cgan.safetensors', 'models/acgan.safetensors']);
+    assert.equal(
+      await page.evaluate(() =>
+        Array.from((document.getElementById('model-pick') as HTMLSelectElement).options).map((o) => o.value),
+      ),
+      ['models/cgan.safetensors', 'models/acgan.safetensors'],
+    );
     await page.selectOption('#model-pick', 'models/acgan.safetensors');
     await ready('acgan.safetensors');
-    assert.match(await page.textContent('#model-info') ?? '', /^acgan\.safetensors: AC-GAN/);
+    assert.match((await page.textContent('#model-info')) ?? '', /^acgan\.safetensors: AC-GAN/);
     const got = await page.evaluate(() => Array.from((window as any).__playground.grid as Float32Array));
-    assert.ok(maxAbsDiff(got, want) <= 1e-4, 'the grid is the second model\'s');
+    assert.ok(maxAbsDiff(got, want) <= 1e-4, "the grid is the second model's");
     assert.equal(errors, [], 'no console errors');
   } finally {
     await browser.close();
@@ -439,16 +635,21 @@ test('in Chromium without WebGPU: the page says so and what to enable', async ()
   const pw = await playwright();
   if (!pw) return;
   const pg = await startPlayground({ root: SITE, port: 0 });
-  const browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox', '--no-first-run'] });
+  const browser = await pw.chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless=new', '--no-sandbox', '--no-first-run'],
+  });
   try {
     const page = await browser.newPage();
     // a browser without WebGPU: navigator.gpu absent
-    await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
+    await page.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }),
+    );
     await page.goto(pg.url);
     await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60_000 });
     assert.is(await page.evaluate(() => document.body.dataset.state), 'no-webgpu');
     assert.ok(await page.isVisible('#no-webgpu'));
-    const text = await page.textContent('#no-webgpu') ?? '';
+    const text = (await page.textContent('#no-webgpu')) ?? '';
     assert.match(text, /enable-unsafe-webgpu/);
     assert.match(text, /Chrome or Edge 113/);
   } finally {

@@ -43,22 +43,29 @@ test('uniform and normal moments (200k draws)', async () => {
     for (let i = 0; i < a.length; i++) s += a[i];
     return s / a.length;
   };
-  const mu = m(u), mz = m(z);
+  const mu = m(u),
+    mz = m(z);
   const vz = m(Array.from(z, (v) => (v - mz) ** 2));
   assert.ok(Math.abs(mu - 0.5) < 0.005, `uniform mean ${mu}`);
   assert.ok(u.every((v) => v >= 0 && v < 1));
   assert.ok(Math.abs(mz - 1) < 0.02 && Math.abs(vz - 4) < 0.06, `normal mean ${mz} var ${vz}`);
 });
 
-test('truncatedNormal: inside the bounds, the same draws as normal() where those were inside, a truncated normal\'s variance', () => {
+test("truncatedNormal: inside the bounds, the same draws as normal() where those were inside, a truncated normal's variance", () => {
   const n = 200000;
   const plain = new Generator(11).normal(n);
   assert.equal([...new Generator(11).truncatedNormal(n, Infinity)], [...plain], 'no bound: normal()');
   // variance of N(0, 1) truncated to [−t, t]: 1 − 2tφ(t)/(2Φ(t) − 1)
-  for (const [t, variance] of [[1, 0.291125], [0.5, 0.080589]]) {
+  for (const [t, variance] of [
+    [1, 0.291125],
+    [0.5, 0.080589],
+  ]) {
     const v = new Generator(11).truncatedNormal(n, t);
     assert.equal([...v], [...new Generator(11).truncatedNormal(n, t)], 'deterministic');
-    let inside = 0, redrawn = 0, ss = 0, sum = 0;
+    let inside = 0,
+      redrawn = 0,
+      ss = 0,
+      sum = 0;
     for (let i = 0; i < n; i++) {
       if (!(Math.abs(v[i]) <= t)) assert.unreachable(`element ${i} = ${v[i]} outside ±${t}`);
       if (Math.abs(plain[i]) <= t) {
@@ -69,18 +76,27 @@ test('truncatedNormal: inside the bounds, the same draws as normal() where those
       sum += v[i];
     }
     assert.ok(inside > 0 && redrawn > 0);
-    assert.ok(Math.abs(sum / n) < 0.005 && Math.abs(ss / n - variance) < 0.004 * variance + 0.001, `t ${t}: mean ${sum / n}, variance ${ss / n} (want ${variance})`);
+    assert.ok(
+      Math.abs(sum / n) < 0.005 && Math.abs(ss / n - variance) < 0.004 * variance + 0.001,
+      `t ${t}: mean ${sum / n}, variance ${ss / n} (want ${variance})`,
+    );
   }
   assert.throws(() => new Generator(1).truncatedNormal(4, 0), /threshold must be > 0/);
 });
 
 test('Generator permutation is a seeded permutation', () => {
   const p = new Generator(9).permutation(100);
-  assert.equal([...p].sort((a, b) => a - b), [...Array(100).keys()]);
+  assert.equal(
+    [...p].sort((a, b) => a - b),
+    [...Array(100).keys()],
+  );
   assert.equal([...p], [...new Generator(9).permutation(100)]);
 });
 
-for (const shape of [[3, 17], [65, 7]])
+for (const shape of [
+  [3, 17],
+  [65, 7],
+])
   test(`dropout p=0.3 ${JSON.stringify(shape)} (same mask forward and backward)`, () =>
     checkOp({ name: 'dropout', inputs: [{ shape }], fn: ([x]) => F.dropout(x, 0.3, new Generator(5)) }));
 
@@ -102,7 +118,10 @@ test('randomInt: GPU equals CPU exactly, values cover [0, high) evenly', async (
   assert.equal([...a], [...c]);
   const counts = new Array(10).fill(0);
   for (const v of a) counts[v]++;
-  assert.ok(counts.every((k) => Math.abs(k - 2000) < 200), `counts ${counts}`);
+  assert.ok(
+    counts.every((k) => Math.abs(k - 2000) < 200),
+    `counts ${counts}`,
+  );
   assert.throws(() => F.randomInt(cpu, [3], 300, new Generator(1)), /high must be/);
 });
 

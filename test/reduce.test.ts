@@ -24,12 +24,27 @@ for (const [shape, axes, keep] of cases) {
     checkOp({ name: 'mean', inputs: [{ shape }], fn: ([x]) => F.mean(x, axes, keep) }));
 }
 
-test('expand [3,1] → [2,3,5]', () => checkOp({ name: 'expand', inputs: [{ shape: [3, 1] }], fn: ([x]) => F.expand(x, [2, 3, 5]) }));
-test('expand [17] → [3,17]', () => checkOp({ name: 'expand', inputs: [{ shape: [17] }], fn: ([x]) => F.expand(x, [3, 17]) }));
+test('expand [3,1] → [2,3,5]', () =>
+  checkOp({ name: 'expand', inputs: [{ shape: [3, 1] }], fn: ([x]) => F.expand(x, [2, 3, 5]) }));
+test('expand [17] → [3,17]', () =>
+  checkOp({ name: 'expand', inputs: [{ shape: [17] }], fn: ([x]) => F.expand(x, [3, 17]) }));
 
-for (const [shape, axes] of [[[5, 3, 13, 13], [0, 2, 3]], [[3, 17], [0]], [[300, 7], [0]], [[2, 65, 3], [1]]] as [number[], number[]][])
+for (const [shape, axes] of [
+  [
+    [5, 3, 13, 13],
+    [0, 2, 3],
+  ],
+  [[3, 17], [0]],
+  [[300, 7], [0]],
+  [[2, 65, 3], [1]],
+] as [number[], number[]][])
   test(`reduceSum ${JSON.stringify(shape)} axes ${JSON.stringify(axes)} accumulating into out`, () => {
-    const x = toF32(randomData(shape.reduce((a, d) => a * d, 1), 31));
+    const x = toF32(
+      randomData(
+        shape.reduce((a, d) => a * d, 1),
+        31,
+      ),
+    );
     const n = shape.reduce((a, d, i) => (axes.includes(i) ? a : a * d), 1);
     return checkAccumulate('reduceSum', n, (be, out, acc) => {
       const X = be.upload(x, 'f32');
@@ -40,7 +55,18 @@ for (const [shape, axes] of [[[5, 3, 13, 13], [0, 2, 3]], [[3, 17], [0]], [[300,
 
 // long reductions into few outputs run in slices (two dispatches); forced slice counts on odd lengths, with the
 // partials poisoned, against the float64 reference; and accumulating
-const sliced: [number[], number[]][] = [[[3, 40001], [1]], [[70001], [0]], [[5, 2, 9001], [0, 2]], [[2, 3, 5, 7, 11, 13], [1, 2, 4]]];
+const sliced: [number[], number[]][] = [
+  [[3, 40001], [1]],
+  [[70001], [0]],
+  [
+    [5, 2, 9001],
+    [0, 2],
+  ],
+  [
+    [2, 3, 5, 7, 11, 13],
+    [1, 2, 4],
+  ],
+];
 for (const [shape, axes] of sliced)
   for (const slices of [undefined, 1, 2, 7])
     test(`reduceSum ${JSON.stringify(shape)} axes ${JSON.stringify(axes)} in ${slices ?? 'default'} slices`, async () => {
@@ -57,8 +83,17 @@ for (const [shape, axes] of sliced)
         reduceSum(g.gpu, X.store as never, shape, axes, out.store as never, acc, { slices });
         const expectSlices = slices ?? reduceSlices(g.gpu, outN, n / outN);
         // (with poisoning on, the partials' buffer is filled with NaN first: one dispatch more)
-        assert.is(g.gpu.counters.dispatches - d0, expectSlices > 1 ? 2 + (g.gpu.poison ? 1 : 0) : 1, 'one dispatch, or slices then their sum');
-        assertClose(await out.toArray(), Float64Array.from(want as Float64Array, (v) => v + (acc ? 0.5 : 0)), 1e-5, `acc ${acc}`);
+        assert.is(
+          g.gpu.counters.dispatches - d0,
+          expectSlices > 1 ? 2 + (g.gpu.poison ? 1 : 0) : 1,
+          'one dispatch, or slices then their sum',
+        );
+        assertClose(
+          await out.toArray(),
+          Float64Array.from(want as Float64Array, (v) => v + (acc ? 0.5 : 0)),
+          1e-5,
+          `acc ${acc}`,
+        );
         out.dispose();
       }
       X.dispose();

@@ -1,5 +1,6 @@
 // reliability.test.ts — bad input, faults and long runs: the CLI driven as a child process (usage errors exit 2,
-// runtime errors exit 1 with one line, GPU out of memory / device lost (injected) name the batch or cause, SIGINT writes a checkpoint and --resume continues, an injected NaN stops
+// runtime errors exit 1 with one line, GPU out of memory / device lost (injected) name the batch or cause, SIGINT
+// writes a checkpoint and --resume continues, an injected NaN stops
 // with the step and tensor named and leaves the last checkpoint intact, --on-nan=rollback recovers), and
 // in-process: an interrupted-and-resumed run equals the uninterrupted one, the first 50 steps are identical for the
 // same seed, and GPU memory and caches stay flat over hundreds of steps.
@@ -24,10 +25,23 @@ const CLI = join(process.cwd(), 'dist', 'cli.js');
 const ENV = { ...process.env, XDG_RUNTIME_DIR: '/tmp' };
 const cli = (args: string[], env: NodeJS.ProcessEnv = ENV) => {
   const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120000 });
-  const err = r.stderr.split('\n').filter((l) => l && !l.startsWith('Warning:') && !l.startsWith('    at CheckVkSuccess') && l.trim()).join('\n');
+  const err = r.stderr
+    .split('\n')
+    .filter((l) => l && !l.startsWith('Warning:') && !l.startsWith('    at CheckVkSuccess') && l.trim())
+    .join('\n');
   return { code: r.status, out: r.stdout, err };
 };
-const tiny = (kind: 'cgan' | 'acgan'): GanConfig => ({ kind, noiseDim: 8, embedDim: 5, classes: 10, gMaps: 4, gMid: 3, dChannels: [2, 3, 4, 5], dropout: 0.5, bnMomentum: 0.1 });
+const tiny = (kind: 'cgan' | 'acgan'): GanConfig => ({
+  kind,
+  noiseDim: 8,
+  embedDim: 5,
+  classes: 10,
+  gMaps: 4,
+  gMid: 3,
+  dChannels: [2, 3, 4, 5],
+  dropout: 0.5,
+  bnMomentum: 0.1,
+});
 // a full garbage collection without starting node with --expose-gc: set the flag, then take `gc` from a fresh context
 const collector = (): (() => void) => {
   setFlagsFromString('--expose-gc');
@@ -52,9 +66,26 @@ test('usage errors exit 2 with one line naming the problem', () => {
     [['sample', '--checkpoint', 'x.safetensors', '--weights', 'best'], /--weights must be one of/],
     [['train', 'cgan', '--ema', '1'], /--ema must be below 1/],
     [['train', 'cgan', '--ema', '0.99', '--resume', 'x.safetensors'], /--ema cannot change on --resume/],
-    [['eval', 'gan', '--samples', 's.idx', '--labels', 'l.idx', '--weights', 'trained', '--classifier', 'c.safetensors'], /--weights picks a GAN checkpoint's generator weights/],
+    [
+      [
+        'eval',
+        'gan',
+        '--samples',
+        's.idx',
+        '--labels',
+        'l.idx',
+        '--weights',
+        'trained',
+        '--classifier',
+        'c.safetensors',
+      ],
+      /--weights picks a GAN checkpoint's generator weights/,
+    ],
     [['eval', 'gan', '--checkpoint', 'g.safetensors', '--augment-epochs', '0'], /--augment-epochs must be at least 1/],
-    [['eval', 'gan', '--checkpoint', 'g.safetensors', '--truncation', '1,0'], /--truncation expects thresholds > 0, comma-separated .*got '0'/],
+    [
+      ['eval', 'gan', '--checkpoint', 'g.safetensors', '--truncation', '1,0'],
+      /--truncation expects thresholds > 0, comma-separated .*got '0'/,
+    ],
     [['sample', '--checkpoint', 'x.safetensors', '--truncation', '0'], /--truncation must be at least 0\.01/],
   ] as [string[], RegExp][]) {
     const r = cli(args);
@@ -77,16 +108,24 @@ test('`eval --help` prints how to evaluate either model (exit 0); `eval` alone s
 
 test('--out over an existing run needs --resume: nothing is overwritten', async () => {
   await withTempDir('outdir-', (dir) => {
-    const gan = join(dir, 'gan'), cnn = join(dir, 'cnn'), file = join(dir, 'a-file');
+    const gan = join(dir, 'gan'),
+      cnn = join(dir, 'cnn'),
+      file = join(dir, 'a-file');
     mkdirSync(gan);
     mkdirSync(cnn);
     writeFileSync(join(gan, 'checkpoint.safetensors'), 'first run');
     writeFileSync(join(cnn, 'last.safetensors'), 'first run');
     writeFileSync(file, 'x');
     for (const [args, pattern] of [
-      [['train', 'cgan', '--out', gan], /--out \S+gan already holds a run \(checkpoint\.safetensors\); continue it with --resume \S+checkpoint\.safetensors, or pick another --out/],
+      [
+        ['train', 'cgan', '--out', gan],
+        /--out \S+gan already holds a run \(checkpoint\.safetensors\); continue it with --resume \S+checkpoint\.safetensors, or pick another --out/,
+      ],
       [['train', 'acgan', '--out', gan, '--epochs', '1'], /already holds a run/],
-      [['train', 'cnn', '--out', cnn], /--out \S+cnn already holds a run \(last\.safetensors\); continue it with --resume/],
+      [
+        ['train', 'cnn', '--out', cnn],
+        /--out \S+cnn already holds a run \(last\.safetensors\); continue it with --resume/,
+      ],
       [['train', 'cnn', '--out', file], /--out \S+a-file exists and is not a directory/],
     ] as [string[], RegExp][]) {
       const r = cli(args);
@@ -106,7 +145,20 @@ test('runtime errors exit 1 with one line (stack only with --verbose): checkpoin
     const be = await gpuBackend();
     be.gpu.poison = false;
     const data = await loadFashionMnist({ download: false });
-    await runGan(be, data, { preset: 'test', config: tiny('cgan'), hyper: { lr: 1e-3, beta1: 0.5, batch: 4, epochs: 1 }, seed: 1, trainSubset: 8, logEvery: 100, log: () => {} }, dir);
+    await runGan(
+      be,
+      data,
+      {
+        preset: 'test',
+        config: tiny('cgan'),
+        hyper: { lr: 1e-3, beta1: 0.5, batch: 4, epochs: 1 },
+        seed: 1,
+        trainSubset: 8,
+        logEvery: 100,
+        log: () => {},
+      },
+      dir,
+    );
     be.gpu.poison = true;
     const ckpt = join(dir, 'checkpoint.safetensors');
     const bytes = readFileSync(ckpt);
@@ -136,8 +188,13 @@ test('runtime errors exit 1 with one line (stack only with --verbose): checkpoin
   });
 });
 
-/** run the CLI, call `drive` with the output so far on each chunk of stdout/stderr, resolve with exit code and output */
-function runDriven(args: string[], drive: (out: string, child: ChildProcess) => void): Promise<{ code: number | null; out: string }> {
+/**
+ * run the CLI, call `drive` with the output so far on each chunk of stdout/stderr, resolve with exit code and output
+ */
+function runDriven(
+  args: string[],
+  drive: (out: string, child: ChildProcess) => void,
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: ENV });
     let out = '';
@@ -155,8 +212,16 @@ function runDriven(args: string[], drive: (out: string, child: ChildProcess) => 
   });
 }
 
-/** run the CLI, call `send` (by default: send `signal`) once stdout/stderr shows `after`, resolve with exit code and output */
-function runAndSignal(args: string[], after: RegExp, signal: NodeJS.Signals, send = (child: ChildProcess) => void child.kill(signal)): Promise<{ code: number | null; out: string }> {
+/**
+ * run the CLI, call `send` (by default: send `signal`) once stdout/stderr shows `after`, resolve with exit code and
+ * output
+ */
+function runAndSignal(
+  args: string[],
+  after: RegExp,
+  signal: NodeJS.Signals,
+  send = (child: ChildProcess) => void child.kill(signal),
+): Promise<{ code: number | null; out: string }> {
   let sent = false;
   return runDriven(args, (out, child) => {
     if (!sent && after.test(out)) {
@@ -187,7 +252,10 @@ test('SIGINT finishes the step and writes a checkpoint; --resume completes; an i
     const good = readFileSync(ckpt);
     const nan = cli([...base, '--epochs', '2', '--resume', ckpt, '--debug-nan-at-step', '18']);
     assert.is(nan.code, 1, nan.out + nan.err);
-    assert.match(nan.err, /non-finite .* between steps 1[7-9] and (2[0-9]|3[0-2]) \(epoch 2\); first non-finite parameter \(in model order[^)]*\): G\.[\w.]+\. Stopped; the last good checkpoint is .* \(untouched\)/);
+    assert.match(
+      nan.err,
+      /non-finite .* between steps 1[7-9] and (2[0-9]|3[0-2]) \(epoch 2\); first non-finite parameter \(in model order[^)]*\): G\.[\w.]+\. Stopped; the last good checkpoint is .* \(untouched\)/,
+    );
     assert.ok(readFileSync(ckpt).equals(good), 'the last good checkpoint is intact');
 
     const rb = cli([...base, '--epochs', '2', '--resume', ckpt, '--debug-nan-at-step', '18', '--on-nan=rollback']);
@@ -227,7 +295,12 @@ test('SIGTERM delivered twice at once (GNU timeout, Ctrl-C to a process group) s
       if (phase === 0 && /step 10\/16/.test(out)) {
         phase = 1;
         child.kill('SIGTERM');
-      } else if (phase === 1 && /SIGTERM: finishing the current step and writing a checkpoint \(send it again, a second or more later, to abort\)/.test(out)) {
+      } else if (
+        phase === 1 &&
+        /SIGTERM: finishing the current step and writing a checkpoint \(send it again, a second or more later, to abort\)/.test(
+          out,
+        )
+      ) {
         phase = 2;
         child.kill('SIGSTOP');
         setTimeout(() => {
@@ -253,7 +326,10 @@ test('GPU faults (out of memory, device lost) stop with the batch size or the ca
     const good = readFileSync(ckpt);
     const oom = cli([...base, '--epochs', '2', '--resume', ckpt, '--debug-gpu-fault', 'oom@10']);
     assert.is(oom.code, 1, oom.err);
-    assert.match(oom.err, /the GPU ran out of memory at batch size 4; the last checkpoint .* is intact; resume with --resume .* and a smaller batch, e\.g\. --batch 2/);
+    assert.match(
+      oom.err,
+      /the GPU ran out of memory at batch size 4; the last checkpoint .* is intact; resume with --resume .* and a smaller batch, e\.g\. --batch 2/,
+    );
     const lost = cli([...base, '--epochs', '2', '--resume', ckpt, '--debug-gpu-fault', 'lost@10']);
     assert.is(lost.code, 1, lost.err);
     assert.match(lost.err, /GPU device lost .*; the last checkpoint .* is intact/);
@@ -265,7 +341,14 @@ test('GPU faults (out of memory, device lost) stop with the batch size or the ca
 });
 
 const opts = (epochs: number, extra: Partial<GanRunOptions> = {}): GanRunOptions => ({
-  preset: 'test', config: tiny('acgan'), hyper: { lr: 2e-3, beta1: 0.5, batch: 4, epochs }, seed: 3, trainSubset: 40, logEvery: 1, log: () => {}, ...extra,
+  preset: 'test',
+  config: tiny('acgan'),
+  hyper: { lr: 2e-3, beta1: 0.5, batch: 4, epochs },
+  seed: 3,
+  trainSubset: 40,
+  logEvery: 1,
+  log: () => {},
+  ...extra,
 });
 
 test('an interrupted and resumed run equals the uninterrupted one; same seed → identical first 50 steps', async () => {
@@ -276,21 +359,31 @@ test('an interrupted and resumed run equals the uninterrupted one; same seed →
   await withTempDir('rel-resume-', async (dir) => {
     try {
       const trail = (into: number[]) => (p: { d: number; g: number }) => void into.push(p.d, p.g);
-      const a: number[] = [], b: number[] = [];
+      const a: number[] = [],
+        b: number[] = [];
       const full = await runGan(be, data, opts(5, { onProgress: trail(a) }), join(dir, 'a'));
       await runGan(be, data, opts(5, { onProgress: trail(b) }), join(dir, 'b'));
       assert.is(a.length, 100, '50 steps, two numbers each');
       assert.equal(a, b, 'same seed, same adapter: identical losses step by step');
       // the GPU pool at every epoch's end (metrics.jsonl's memoryMiB): nothing more allocated once warm
       const alloc = full.history.map((e) => e.memoryMiB?.allocated);
-      assert.ok(alloc.every((v) => typeof v === 'number' && v > 0), `memoryMiB at every epoch: ${alloc}`);
+      assert.ok(
+        alloc.every((v) => typeof v === 'number' && v > 0),
+        `memoryMiB at every epoch: ${alloc}`,
+      );
       assert.equal(alloc.slice(2), alloc.slice(1, -1), `GPU memory allocated, epochs 2 to 5: ${alloc}`);
       let n = 0;
       const cut = await runGan(be, data, opts(5, { shouldStop: () => ++n === 13 }), join(dir, 'c'));
       assert.ok(cut.interrupted && cut.step > 10 && cut.step < 15, `stopped mid-epoch 2 at step ${cut.step}`);
       // that mid-epoch checkpoint continues only with the batch size and subset it was cut with
       const cutCkpt = join(dir, 'c', 'checkpoint.safetensors');
-      for (const [extra, want] of [[{ hyper: { lr: 2e-3, beta1: 0.5, batch: 5, epochs: 5 } }, /middle of epoch 2 .* with --batch 4 \(asked: 5\); resume it with the same settings/], [{ trainSubset: 48 }, /with --train-subset 40 \(asked: 48\)/]] as const) {
+      for (const [extra, want] of [
+        [
+          { hyper: { lr: 2e-3, beta1: 0.5, batch: 5, epochs: 5 } },
+          /middle of epoch 2 .* with --batch 4 \(asked: 5\); resume it with the same settings/,
+        ],
+        [{ trainSubset: 48 }, /with --train-subset 40 \(asked: 48\)/],
+      ] as const) {
         try {
           await runGan(be, data, opts(5, extra), join(dir, 'c'), cutCkpt);
           assert.unreachable('a mid-epoch resume with other settings must be refused');
@@ -300,7 +393,10 @@ test('an interrupted and resumed run equals the uninterrupted one; same seed →
         }
       }
       const rest = await runGan(be, data, opts(5), join(dir, 'c'), cutCkpt);
-      assert.equal(rest.history.map((e) => [e.dReal, e.dFake, e.aux, e.g, e.step]), full.history.map((e) => [e.dReal, e.dFake, e.aux, e.g, e.step]));
+      assert.equal(
+        rest.history.map((e) => [e.dReal, e.dFake, e.aux, e.g, e.step]),
+        full.history.map((e) => [e.dReal, e.dFake, e.aux, e.g, e.step]),
+      );
     } finally {
       be.gpu.poison = true;
     }
@@ -345,15 +441,28 @@ test('GPU memory, host memory and caches stay flat over 1000 GAN steps', async (
     const s1 = be.gpu.stats();
     const trail = m.map((x) => `${x.rss.toFixed(0)}/${x.js.toFixed(1)}`).join(' → ');
     const jsGrowth = m[3].js - m[1].js;
-    assert.ok(jsGrowth < 4, `JS heap + external memory grew ${jsGrowth.toFixed(1)} MiB over the last 600 steps (rss/js MiB at steps 100, 400, 700, 1000: ${trail})`);
+    assert.ok(
+      jsGrowth < 4,
+      `JS heap + external memory grew ${jsGrowth.toFixed(1)} MiB over the last 600 steps (rss/js MiB at steps 100, 400, 700, 1000: ${trail})`,
+    );
     const rssGrowth = Math.min(m[2].rss - m[1].rss, m[3].rss - m[2].rss);
-    assert.ok(rssGrowth < 16, `host memory grew ${rssGrowth.toFixed(1)} MiB in each of the last two 300-step segments (rss/js MiB: ${trail})`);
+    assert.ok(
+      rssGrowth < 16,
+      `host memory grew ${rssGrowth.toFixed(1)} MiB in each of the last two 300-step segments (rss/js MiB: ${trail})`,
+    );
     assert.is(s1.pool.allocatedBytes, s0.pool.allocatedBytes, 'no new GPU memory');
     assert.is(s1.pool.liveBytes, s0.pool.liveBytes, 'nothing leaked');
     assert.is(s1.pipelines, s0.pipelines);
-    assert.is(s1.bindGroups, s0.bindGroups, 'a steady step reuses its buffers in the same roles: bind groups are cache hits');
+    assert.is(
+      s1.bindGroups,
+      s0.bindGroups,
+      'a steady step reuses its buffers in the same roles: bind groups are cache hits',
+    );
     const autoFlushes = Math.ceil((s1.dispatches - s0.dispatches) / be.gpu.autoFlushEvery);
-    assert.ok(s1.submits - s0.submits <= 46 + autoFlushes, `submits ${s1.submits - s0.submits}: one per sync (46) plus one per ${be.gpu.autoFlushEvery} dispatches, none per step`);
+    assert.ok(
+      s1.submits - s0.submits <= 46 + autoFlushes,
+      `submits ${s1.submits - s0.submits}: one per sync (46) plus one per ${be.gpu.autoFlushEvery} dispatches, none per step`,
+    );
   } finally {
     be.gpu.poison = true;
     s.G.dispose();

@@ -16,7 +16,12 @@ test('run.lock: exclusive while held, gone when released, taken over from a dead
     const release = lockRunDir(run);
     const lock = join(run, LOCK_FILE);
     assert.match(readFileSync(lock, 'utf8'), new RegExp(`^${process.pid} \\d{4}-`));
-    assert.throws(() => lockRunDir(run), (e: Error) => e instanceof RunLockError && new RegExp(`in use by another training process \\(pid ${process.pid}, since `).test(e.message));
+    assert.throws(
+      () => lockRunDir(run),
+      (e: Error) =>
+        e instanceof RunLockError &&
+        new RegExp(`in use by another training process \\(pid ${process.pid}, since `).test(e.message),
+    );
     release();
     assert.not.ok(existsSync(lock), 'released');
     // a lock whose process has ended is stale
@@ -38,7 +43,10 @@ test('run.lock: an empty lock (a process killed while writing it) is stale; an u
     writeFileSync(join(run, LOCK_FILE), '');
     lockRunDir(run)();
     mkdirSync(join(run, LOCK_FILE)); // EEXIST on create, EISDIR on read
-    assert.throws(() => lockRunDir(run), (e: Error) => e instanceof RunLockError && /cannot read the lock .*run\.lock: .*delete it/.test(e.message));
+    assert.throws(
+      () => lockRunDir(run),
+      (e: Error) => e instanceof RunLockError && /cannot read the lock .*run\.lock: .*delete it/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true });
   }
@@ -49,9 +57,17 @@ test('train refuses an --out another process is training into (exit 1, before th
   try {
     const release = lockRunDir(dir);
     for (const model of ['cgan', 'cnn']) {
-      const r = spawnSync(process.execPath, ['dist/cli.js', 'train', model, '--out', dir], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, ['dist/cli.js', 'train', model, '--out', dir], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       assert.is(r.status, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`error: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another training process \\(pid ${process.pid}`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `error: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another training process \\(pid ${process.pid}`,
+        ),
+      );
       assert.not.match(r.stdout + r.stderr, /device:|Warning: max/, 'no GPU started');
     }
     release();

@@ -24,7 +24,9 @@ test('tile cache: saved tiles come back for this adapter only; unknown tiles and
     const f = JSON.parse(readFileSync(path, 'utf8'));
     const [mine] = Object.keys(f.adapters);
     f.adapters[mine]['forward:problem-c'] = '96×96/8';
-    f.adapters['Some Other GPU, hardware adapter; workgroup storage 49152, invocations 1024'] = { 'forward:problem-a': '128×128/8' };
+    f.adapters['Some Other GPU, hardware adapter; workgroup storage 49152, invocations 1024'] = {
+      'forward:problem-a': '128×128/8',
+    };
     writeFileSync(path, JSON.stringify(f));
     disableConvTuning(g.gpu);
     assert.equal(loadTileCache(g.gpu, path), { loaded: 2 });
@@ -54,7 +56,10 @@ test('tile cache: saved tiles come back for this adapter only; unknown tiles and
     writeFileSync(path, JSON.stringify(v1));
     const old = loadTileCache(g.gpu, path);
     assert.is(old.loaded, 0);
-    assert.match(old.problem!, /unusable \(timed by an older tuner, on quantised timestamps and a cold GPU\); timing afresh/);
+    assert.match(
+      old.problem!,
+      /unusable \(timed by an older tuner, on quantised timestamps and a cold GPU\); timing afresh/,
+    );
     convTuning(g.gpu)!.tiles.set('forward:problem-a', [64, 64]);
     saveTileCache(g.gpu, path);
     assert.is(JSON.parse(readFileSync(path, 'utf8')).version, 2);

@@ -28,7 +28,11 @@ for (const op of plan.ops) {
   } else if (op.adam) t.setAdam(op.adam.net, op.adam);
   else if (op.params) {
     const p = {};
-    for (const [pre, m] of [['G.', t.s.G], ['D.', t.s.D]]) for (const [n, x] of m.namedParameters()) p[pre + n] = b64(await x.toArray());
+    for (const [pre, m] of [
+      ['G.', t.s.G],
+      ['D.', t.s.D],
+    ])
+      for (const [n, x] of m.namedParameters()) p[pre + n] = b64(await x.toArray());
     out.params.push(p);
   } else if (op.grid) out.grids.push(b64(await t.grid(op.grid)));
   else if (op.resume) {

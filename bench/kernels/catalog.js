@@ -21,10 +21,14 @@ const outIf = (acc) => (acc ? 'inout' : 'out');
 // w [K][C][R][S], y [N][K][P][Q] (a transposed conv's forward is conv2dGradInput)
 const convSizes = (d) => ({ X: d.N * d.C * d.H * d.W, Wn: d.K * d.C * d.R * d.S, Y: d.N * d.K * d.P * d.Q });
 const convFlops = (d) => 2 * d.N * d.K * d.P * d.Q * d.C * d.R * d.S;
-const convBytes = (d, extra) => { const s = convSizes(d); return F32 * (s.X + s.Wn + s.Y + extra); };
+const convBytes = (d, extra) => {
+  const s = convSizes(d);
+  return F32 * (s.X + s.Wn + s.Y + extra);
+};
 const convShape = (d, transposed) => {
   const s = `k${d.R}${d.sh > 1 ? ` s${d.sh}` : ''}`;
-  const x = `${d.N}×${d.C}×${d.H}×${d.W}`, y = `${d.N}×${d.K}×${d.P}×${d.Q}`;
+  const x = `${d.N}×${d.C}×${d.H}×${d.W}`,
+    y = `${d.N}×${d.K}×${d.P}×${d.Q}`;
   return transposed ? `${y} → ${x} ${s}` : `${x} → ${y} ${s}`;
 };
 const ROLES_CONV = { conv2d: 'forward', conv2dGradInput: 'gradInput', conv2dGradWeight: 'gradWeight' };
@@ -54,8 +58,7 @@ const bceN = (a) => a[4] * (a[6] ?? 1);
 const bceT = (a) => (a[5] ? bceN(a) : 1);
 const groupsTag = (a) => ((a[6] ?? 1) > 1 ? ` × ${a[6]} groups` : '');
 const poolSizes = (d) => ({ X: d.N * d.C * d.H * d.W, O: d.N * d.C * d.OH * d.OW });
-const poolShape = (d, drop) =>
-  `${d.N}×${d.C}×${d.H}×${d.W} k${d.k} s${d.stride}${drop ? ` +dropout ${drop.p}` : ''}`;
+const poolShape = (d, drop) => `${d.N}×${d.C}×${d.H}×${d.W} k${d.k} s${d.stride}${drop ? ` +dropout ${drop.p}` : ''}`;
 
 /**
  * Per method: bufs(args) → buffers; flops(args); bytes(args); shape(args, kind) → label; batchFree: the work does
@@ -64,7 +67,8 @@ const poolShape = (d, drop) =>
 export const SPECS = {
   conv2d: {
     bufs: (a) => {
-      const d = a[4], s = convSizes(d);
+      const d = a[4],
+        s = convSizes(d);
       return [buf(0, s.X), buf(1, s.Wn), ...(a[2] ? [buf(2, d.K)] : []), buf(3, s.Y, 'out')];
     },
     flops: (a) => convFlops(a[4]),
@@ -73,7 +77,8 @@ export const SPECS = {
   },
   conv2dGradInput: {
     bufs: (a) => {
-      const d = a[3], s = convSizes(d);
+      const d = a[3],
+        s = convSizes(d);
       return [buf(0, s.Y), buf(1, s.Wn), buf(2, s.X, 'out'), ...(a[4] ? [buf(4, d.C)] : [])];
     },
     flops: (a) => convFlops(a[3]),
@@ -81,7 +86,10 @@ export const SPECS = {
     shape: (a, kind) => convShape(a[3], kind === 'ConvTranspose2d') + actTag(a[5]),
   },
   conv2dGradWeight: {
-    bufs: (a) => { const s = convSizes(a[3]); return [buf(0, s.X), buf(1, s.Y), buf(2, s.Wn, outIf(a[4]))]; },
+    bufs: (a) => {
+      const s = convSizes(a[3]);
+      return [buf(0, s.X), buf(1, s.Y), buf(2, s.Wn, outIf(a[4]))];
+    },
     flops: (a) => convFlops(a[3]),
     bytes: (a) => convBytes(a[3], a[4] ? convSizes(a[3]).Wn : 0),
     shape: (a, kind) => convShape(a[3], kind === 'ConvTranspose2d') + (a[4] ? ' (accumulate)' : ''),
@@ -90,8 +98,13 @@ export const SPECS = {
   matmul: {
     bufs: (a) => {
       const d = a[3];
-      return [buf(0, matA(d)), buf(1, matB(d)), buf(2, d.batch * d.M * d.N, outIf(a[7])),
-        ...(a[4] ? [buf(4, d.N)] : []), ...(a[8] ? [buf([8, 'out'], d.N, outIf(a[8].add))] : [])];
+      return [
+        buf(0, matA(d)),
+        buf(1, matB(d)),
+        buf(2, d.batch * d.M * d.N, outIf(a[7])),
+        ...(a[4] ? [buf(4, d.N)] : []),
+        ...(a[8] ? [buf([8, 'out'], d.N, outIf(a[8].add))] : []),
+      ];
     },
     flops: (a) => 2 * a[3].batch * a[3].M * a[3].N * a[3].K,
     bytes: (a) => {
@@ -100,22 +113,33 @@ export const SPECS = {
     },
     shape: (a) => {
       const d = a[3];
-      return `${d.M}×${d.K}${d.transA ? 'ᵀ' : ''} · ${d.K}×${d.N}${d.transB ? 'ᵀ' : ''}` +
-        `${a[4] ? ' +bias' : ''}${actTag(a[5])}${a[8] ? ' +bias grad' : ''}`;
+      return (
+        `${d.M}×${d.K}${d.transA ? 'ᵀ' : ''} · ${d.K}×${d.N}${d.transB ? 'ᵀ' : ''}` +
+        `${a[4] ? ' +bias' : ''}${actTag(a[5])}${a[8] ? ' +bias grad' : ''}`
+      );
     },
   },
   // ---------------------------------------------------------------- batchnorm (wgsl/batchnorm.wgsl)
   batchnormStats: {
-    bufs: (a) => { const gc = bnG(a[3]) * a[3].C; return [buf(0, bnN(a[3])), buf(1, gc, 'out'), buf(2, gc, 'out')]; },
+    bufs: (a) => {
+      const gc = bnG(a[3]) * a[3].C;
+      return [buf(0, bnN(a[3])), buf(1, gc, 'out'), buf(2, gc, 'out')];
+    },
     flops: (a) => 4 * bnN(a[3]), // Σx; then Σ(x − mean)²
     bytes: (a) => F32 * (2 * bnN(a[3]) + 2 * bnG(a[3]) * a[3].C), // two passes over x
     shape: (a) => bnShape(a[3]),
   },
   batchnormStatsRunning: {
     bufs: (a) => {
-      const d = a[5], gc = bnG(d) * d.C;
-      return [buf(0, bnN(d)), buf(1, gc, 'out'), buf(2, gc, 'out'), buf(3, d.C, 'inout'),
-        buf(4, d.C, 'inout', 'positive')];
+      const d = a[5],
+        gc = bnG(d) * d.C;
+      return [
+        buf(0, bnN(d)),
+        buf(1, gc, 'out'),
+        buf(2, gc, 'out'),
+        buf(3, d.C, 'inout'),
+        buf(4, d.C, 'inout', 'positive'),
+      ];
     },
     flops: (a) => 4 * bnN(a[5]),
     bytes: (a) => F32 * (2 * bnN(a[5]) + 2 * bnG(a[5]) * a[5].C + 4 * a[5].C),
@@ -123,7 +147,9 @@ export const SPECS = {
   },
   batchnormApply: {
     bufs: (a) => {
-      const d = a[6], n = bnN(d), gc = bnG(d) * d.C;
+      const d = a[6],
+        n = bnN(d),
+        gc = bnG(d) * d.C;
       return [buf(0, n), buf(1, gc), buf(2, gc, 'in', 'positive'), buf(3, d.C), buf(4, d.C), buf(5, n, 'out')];
     },
     flops: (a) => (2 + epiOps(a[8])) * bnN(a[6]),
@@ -132,9 +158,21 @@ export const SPECS = {
   },
   batchnormGrad: {
     bufs: (a) => {
-      const d = a[8], n = bnN(d), gc = bnG(d) * d.C, acc = a[11] ?? {};
-      return [buf(0, n), buf(1, n), buf(2, gc), buf(3, gc, 'in', 'positive'), buf(4, d.C), buf(5, n, 'out'),
-        buf(6, d.C, outIf(acc.gamma)), buf(7, d.C, outIf(acc.beta)), ...(a[12] ? [buf([12, 'y'], n)] : [])];
+      const d = a[8],
+        n = bnN(d),
+        gc = bnG(d) * d.C,
+        acc = a[11] ?? {};
+      return [
+        buf(0, n),
+        buf(1, n),
+        buf(2, gc),
+        buf(3, gc, 'in', 'positive'),
+        buf(4, d.C),
+        buf(5, n, 'out'),
+        buf(6, d.C, outIf(acc.gamma)),
+        buf(7, d.C, outIf(acc.beta)),
+        ...(a[12] ? [buf([12, 'y'], n)] : []),
+      ];
     },
     flops: (a) => 8 * bnN(a[8]), // pass 1: Σg, Σg·x̂; pass 2: gx
     // two passes, each reading x and g (and, fused, the epilogue's output y), one write of gx
@@ -142,7 +180,10 @@ export const SPECS = {
     shape: (a) => bnShape(a[8], `${a[12] ? ` through${epiTag(a[12].epi)}` : ''}${a[10] ? '' : ' (eval statistics)'}`),
   },
   batchnormEpilogueGrad: {
-    bufs: (a) => { const n = bnN(a[3]); return [buf(0, n), buf(1, n), buf(2, n, 'out')]; },
+    bufs: (a) => {
+      const n = bnN(a[3]);
+      return [buf(0, n), buf(1, n), buf(2, n, 'out')];
+    },
     flops: (a) => 2 * bnN(a[3]),
     bytes: (a) => F32 * 3 * bnN(a[3]),
     shape: (a) => `${bnN(a[3])} elements${epiTag(a[4])}`,
@@ -168,15 +209,27 @@ export const SPECS = {
   },
   // ---------------------------------------------------------------- max pooling (+ dropout)
   maxpool2d: {
-    bufs: (a) => { const s = poolSizes(a[2]); return [buf(0, s.X), buf(1, s.O, 'out')]; },
+    bufs: (a) => {
+      const s = poolSizes(a[2]);
+      return [buf(0, s.X), buf(1, s.O, 'out')];
+    },
     flops: (a) => poolSizes(a[2]).O * (a[2].k * a[2].k - 1 + (a[3] ? 1 : 0)), // comparisons (and the mask)
-    bytes: (a) => { const s = poolSizes(a[2]); return F32 * (s.X + s.O); },
+    bytes: (a) => {
+      const s = poolSizes(a[2]);
+      return F32 * (s.X + s.O);
+    },
     shape: (a) => poolShape(a[2], a[3]),
   },
   maxpool2dGrad: {
-    bufs: (a) => { const s = poolSizes(a[3]); return [buf(0, s.X), buf(1, s.O), buf(2, s.X, 'out')]; },
+    bufs: (a) => {
+      const s = poolSizes(a[3]);
+      return [buf(0, s.X), buf(1, s.O), buf(2, s.X, 'out')];
+    },
     flops: (a) => poolSizes(a[3]).O * a[3].k * a[3].k,
-    bytes: (a) => { const s = poolSizes(a[3]); return F32 * (2 * s.X + s.O); },
+    bytes: (a) => {
+      const s = poolSizes(a[3]);
+      return F32 * (2 * s.X + s.O);
+    },
     shape: (a) => poolShape(a[3], a[4]),
   },
   // ---------------------------------------------------------------- losses
@@ -187,8 +240,12 @@ export const SPECS = {
     shape: (a) => `${a[3]}×${a[4]} logits`,
   },
   softmaxXentMeanGrad: {
-    bufs: (a) =>
-      [buf(0, a[4] * a[5]), buf(1, a[4], 'in', `index:${a[5]}`, 'i32'), buf(2, 1), buf(3, a[4] * a[5], 'out')],
+    bufs: (a) => [
+      buf(0, a[4] * a[5]),
+      buf(1, a[4], 'in', `index:${a[5]}`, 'i32'),
+      buf(2, 1),
+      buf(3, a[4] * a[5], 'out'),
+    ],
     flops: (a) => 5 * a[4] * a[5],
     bytes: (a) => F32 * (2 * a[4] * a[5] + a[4] + 1),
     shape: (a) => `${a[4]}×${a[5]} logits`,
@@ -228,31 +285,46 @@ export const SPECS = {
   },
   // ---------------------------------------------------------------- the glue between layers (elementwise, layout)
   fill: {
-    bufs: (a) => [buf(0, a[1], 'out')], flops: () => 0, bytes: (a) => F32 * a[1], shape: (a) => `${a[1]} elements`,
+    bufs: (a) => [buf(0, a[1], 'out')],
+    flops: () => 0,
+    bytes: (a) => F32 * a[1],
+    shape: (a) => `${a[1]} elements`,
   },
   random: {
     bufs: (a) => [buf(0, a[1], 'out')],
-    flops: (a) => 10 * a[1], bytes: (a) => F32 * a[1], shape: (a) => `${a[1]} ${a[2]}`,
+    flops: (a) => 10 * a[1],
+    bytes: (a) => F32 * a[1],
+    shape: (a) => `${a[1]} ${a[2]}`,
   },
   randomInt: {
     bufs: (a) => [buf(0, a[1], 'out', 'signed', 'i32')],
-    flops: (a) => 10 * a[1], bytes: (a) => F32 * a[1], shape: (a) => `${a[1]} in [0, ${a[2]})`,
+    flops: (a) => 10 * a[1],
+    bytes: (a) => F32 * a[1],
+    shape: (a) => `${a[1]} in [0, ${a[2]})`,
   },
   unary: {
     bufs: (a) => [buf(1, a[3], 'in', positiveIn(a[0])), buf(2, a[3], 'out')],
-    flops: (a) => a[3], bytes: (a) => F32 * 2 * a[3], shape: (a) => `${a[0]} ${a[3]}`,
+    flops: (a) => a[3],
+    bytes: (a) => F32 * 2 * a[3],
+    shape: (a) => `${a[0]} ${a[3]}`,
   },
   unaryGrad: {
     bufs: (a) => {
       const p = positiveIn(a[0]);
       return [buf(1, a[5], 'in', p), buf(2, a[5], 'in', p), buf(3, a[5]), buf(4, a[5], 'out')];
     },
-    flops: (a) => 2 * a[5], bytes: (a) => F32 * 4 * a[5], shape: (a) => `${a[0]} ${a[5]}`,
+    flops: (a) => 2 * a[5],
+    bytes: (a) => F32 * 4 * a[5],
+    shape: (a) => `${a[0]} ${a[5]}`,
   },
   binary: {
-    bufs: (a) =>
-      [buf(1, prod(a[2])), buf(3, prod(a[4]), 'in', a[0] === 'div' ? 'positive' : 'signed'), buf(5, prod(a[6]), 'out')],
-    flops: (a) => prod(a[6]), bytes: (a) => F32 * (prod(a[2]) + prod(a[4]) + prod(a[6])),
+    bufs: (a) => [
+      buf(1, prod(a[2])),
+      buf(3, prod(a[4]), 'in', a[0] === 'div' ? 'positive' : 'signed'),
+      buf(5, prod(a[6]), 'out'),
+    ],
+    flops: (a) => prod(a[6]),
+    bytes: (a) => F32 * (prod(a[2]) + prod(a[4]) + prod(a[6])),
     shape: (a) => `${a[0]} [${a[2]}]·[${a[4]}]`,
   },
   reduceSum: {
@@ -263,15 +335,19 @@ export const SPECS = {
   },
   copyStrided: {
     bufs: (a) => [buf(0, spanOf(a[1], a[2], a[6])), buf(3, spanOf(a[4], a[5], a[6]), 'inout')],
-    flops: () => 0, bytes: (a) => F32 * 2 * prod(a[6]), shape: (a) => `[${a[6]}]`,
+    flops: () => 0,
+    bytes: (a) => F32 * 2 * prod(a[6]),
+    shape: (a) => `[${a[6]}]`,
   },
-  concat: { // (parts, offsets, widths, W, outer, inner, out)
+  concat: {
+    // (parts, offsets, widths, W, outer, inner, out)
     bufs: (a) => [...a[0].map((_, k) => buf([0, k], a[4] * a[2][k] * a[5])), buf(6, a[4] * a[3] * a[5], 'inout')],
     flops: () => 0,
     bytes: (a) => F32 * 2 * a[4] * a[2].reduce((t, w) => t + w, 0) * a[5],
     shape: (a) => `${a[0].length} parts → ${a[4]}×${a[3]}×${a[5]}`,
   },
-  split: { // (g, W, outer, inner, parts, offsets, widths)
+  split: {
+    // (g, W, outer, inner, parts, offsets, widths)
     bufs: (a) => [buf(0, a[2] * a[1] * a[3]), ...a[4].map((_, k) => buf([4, k], a[2] * a[6][k] * a[3], 'out'))],
     flops: () => 0,
     bytes: (a) => F32 * 2 * a[2] * a[6].reduce((t, w) => t + w, 0) * a[3],
@@ -280,13 +356,19 @@ export const SPECS = {
 };
 
 const ROLES = {
-  batchnormStatsRunning: ['batchnorm', 'stats + running'], batchnormStats: ['batchnorm', 'stats'],
-  batchnormApply: ['batchnorm', 'apply'], batchnormGrad: ['batchnorm', 'grad'],
+  batchnormStatsRunning: ['batchnorm', 'stats + running'],
+  batchnormStats: ['batchnorm', 'stats'],
+  batchnormApply: ['batchnorm', 'apply'],
+  batchnormGrad: ['batchnorm', 'grad'],
   activationDropout: ['dropout', 'act+dropout'],
-  embedding: ['embedding', 'gather'], embeddingGrad: ['embedding', 'grad'],
-  softmaxXentMean: ['loss', 'softmax xent'], softmaxXentMeanGrad: ['loss', 'softmax xent grad'],
-  bceLogitsMean: ['loss', 'bce'], bceLogitsMeanGrad: ['loss', 'bce grad'],
-  adamMulti: ['adam', 'step'], emaUpdate: ['ema', 'update'],
+  embedding: ['embedding', 'gather'],
+  embeddingGrad: ['embedding', 'grad'],
+  softmaxXentMean: ['loss', 'softmax xent'],
+  softmaxXentMeanGrad: ['loss', 'softmax xent grad'],
+  bceLogitsMean: ['loss', 'bce'],
+  bceLogitsMeanGrad: ['loss', 'bce grad'],
+  adamMulti: ['adam', 'step'],
+  emaUpdate: ['ema', 'update'],
 };
 
 /** the row's family and kernel (role) for a call, from the method and the class of the layer that made it */
@@ -309,5 +391,15 @@ export function classify(method, args, kind) {
 
 /** every family, in the order the table lists them (`--op` takes these) */
 export const FAMILIES = [
-  'conv2d', 'convTranspose2d', 'dense', 'batchnorm', 'dropout', 'embedding', 'maxpool', 'loss', 'adam', 'ema', 'glue',
+  'conv2d',
+  'convTranspose2d',
+  'dense',
+  'batchnorm',
+  'dropout',
+  'embedding',
+  'maxpool',
+  'loss',
+  'adam',
+  'ema',
+  'glue',
 ];

@@ -10,7 +10,8 @@
 // by run.
 export function timer(gpu, runs) {
   const software = gpu.adapter.software;
-  const WARM_MS = software ? 0 : 50, BATCH_MS = software ? 0 : 5;
+  const WARM_MS = software ? 0 : 50,
+    BATCH_MS = software ? 0 : 5;
   async function runsMs(fn, n) {
     if (gpu.canTime) {
       gpu.startProfile();
@@ -46,7 +47,8 @@ export async function matmulRate(E, be, gpu, timeKernel) {
   let best = { gflops: 0, what: '' };
   for (const n of gpu.adapter.software ? [512, 1024] : [4096, 8192]) {
     const gen = new E.Generator(5);
-    const A = E.F.randomUniform(be, [n, n], gen), B = E.F.randomUniform(be, [n, n], gen);
+    const A = E.F.randomUniform(be, [n, n], gen),
+      B = E.F.randomUniform(be, [n, n], gen);
     const ms = await timeKernel(() => E.F.matmul(A, B).dispose());
     A.dispose();
     B.dispose();
@@ -68,7 +70,9 @@ fn copy4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
 }`;
 const COPY = {
   file: 'bench/kernels/measure.js (copy bandwidth)',
-  code: COPY_WGSL, entry: 'copy4', bindings: ['read', 'rw'],
+  code: COPY_WGSL,
+  entry: 'copy4',
+  bindings: ['read', 'rw'],
 };
 
 /**
@@ -79,7 +83,8 @@ export async function copyBandwidth(E, gpu, timeKernel) {
   const mib = gpu.adapter.software ? 32 : 256;
   const bytes = Math.min(mib * 2 ** 20, gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
   const n4 = Math.floor(bytes / 16);
-  const src = gpu.acquire(n4 * 16), dst = gpu.acquire(n4 * 16);
+  const src = gpu.acquire(n4 * 16),
+    dst = gpu.acquire(n4 * 16);
   const host = new Float32Array(n4 * 4);
   for (let i = 0; i < host.length; i++) host[i] = (i % 9973) - 4986.5;
   gpu.upload(src, host);
@@ -105,7 +110,8 @@ export function relErr(got, want) {
   for (const v of want) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
   let e = 0;
   for (let i = 0; i < want.length; i++) {
-    const g = got[i], w = want[i];
+    const g = got[i],
+      w = want[i];
     if (!Number.isFinite(w) || !Number.isFinite(g)) {
       if (!(Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)))) return Infinity;
       continue;

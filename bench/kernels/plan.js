@@ -43,7 +43,8 @@ export function plan(E, be, { models, batches, families, checkBatch }) {
   const skipped = {};
   for (const model of models)
     for (const B of batches) {
-      const big = traceOf(E, model, B).calls, small = traceOf(E, model, checkBatch).calls;
+      const big = traceOf(E, model, B).calls,
+        small = traceOf(E, model, checkBatch).calls;
       if (big.length !== small.length)
         throw new Error(`${model}: the step at batch ${B} makes ${big.length} calls, at ${checkBatch} ${small.length}`);
       const byKey = new Map();
@@ -56,10 +57,25 @@ export function plan(E, be, { models, batches, families, checkBatch }) {
           let r = byKey.get(key);
           if (!r) {
             if (!layerOrder.has(c.layer)) layerOrder.set(c.layer, layerOrder.size);
-            byKey.set(key, (r = {
-              model, batch: B, layer: c.layer, kind: c.kind, family, kernel, variant: v.variant, picked: v.picked,
-              method: c.method, args: c.args, checkArgs: cs.args, calls: 0, order: byKey.size, note: extra.note ?? '',
-            }));
+            byKey.set(
+              key,
+              (r = {
+                model,
+                batch: B,
+                layer: c.layer,
+                kind: c.kind,
+                family,
+                kernel,
+                variant: v.variant,
+                picked: v.picked,
+                method: c.method,
+                args: c.args,
+                checkArgs: cs.args,
+                calls: 0,
+                order: byKey.size,
+                note: extra.note ?? '',
+              }),
+            );
             rows.push(r);
           }
           // per step (a variant the backend does not take here keeps the count; `picked` says which it takes)
@@ -70,8 +86,10 @@ export function plan(E, be, { models, batches, families, checkBatch }) {
       big.forEach((c, i) => {
         const cs = small[i];
         if (cs.method !== c.method || cs.layer !== c.layer)
-          throw new Error(`${model}: call ${i} is ${c.layer} ${c.method} at batch ${B}, ` +
-            `${cs.layer} ${cs.method} at ${checkBatch}`);
+          throw new Error(
+            `${model}: call ${i} is ${c.layer} ${c.method} at batch ${B}, ` +
+              `${cs.layer} ${cs.method} at ${checkBatch}`,
+          );
         const fam = SPECS[c.method] ? classify(c.method, c.args, c.kind).family : null;
         if (!fam || !families.includes(fam)) {
           const s = (skipped[`${model}:${B}`] ??= {});
@@ -81,8 +99,11 @@ export function plan(E, be, { models, batches, families, checkBatch }) {
         add(c, cs);
         if (c.method === 'batchnormApply' && !evalDone.has(c.layer)) {
           evalDone.add(c.layer);
-          add({ ...c, args: evalApply(c.args) }, { ...cs, args: evalApply(cs.args) },
-            { kernel: 'apply (eval)', synthetic: true, note: 'eval forward: not in a training step' });
+          add(
+            { ...c, args: evalApply(c.args) },
+            { ...cs, args: evalApply(cs.args) },
+            { kernel: 'apply (eval)', synthetic: true, note: 'eval forward: not in a training step' },
+          );
         }
       });
       // grouped by layer (first appearance), the glue between layers last; within a layer, in call order

@@ -13,8 +13,16 @@ export function hostData(E, bufs, seed) {
     const V = b.init.startsWith('index:') ? Number(b.init.slice(6)) : 256;
     for (let i = 0; i < b.n; i++) {
       const v = u[i];
-      out[i] = b.dtype === 'i32' ? Math.min(V - 1, Math.floor(v * V))
-        : b.init === 'positive' ? 0.5 + v : b.init === 'binary' ? (v < 0.5 ? 0 : 1) : 2 * v - 1;
+      out[i] =
+        b.dtype === 'i32'
+          ? Math.min(V - 1, Math.floor(v * V))
+          : b.init === 'positive'
+            ? 0.5 + v
+            : b.init === 'binary'
+              ? v < 0.5
+                ? 0
+                : 1
+              : 2 * v - 1;
     }
     return out;
   });
@@ -28,7 +36,8 @@ function withStores(args, bufs, stores) {
     else {
       // out[i] is already a copy when an earlier buffer had a key in it (concat's parts), so keys add up
       const [i, key] = b.path;
-      out[i] = Array.isArray(out[i]) ? out[i].map((v, j) => (j === key ? stores[k] : v))
+      out[i] = Array.isArray(out[i])
+        ? out[i].map((v, j) => (j === key ? stores[k] : v))
         : { ...out[i], [key]: stores[k] };
     }
   });
@@ -61,7 +70,8 @@ const bnDims = (method, a) => a[{ batchnormStats: 3, batchnormStatsRunning: 5, b
 function slicedCount(bn, gpu, d) {
   const rule = bn.batchnormSlices(gpu, d);
   if (rule > 1) return rule;
-  const G = d.groups ?? 1, M = (d.N / G) * d.L;
+  const G = d.groups ?? 1,
+    M = (d.N / G) * d.L;
   return Math.max(2, Math.min(64, Math.ceil(264 / (d.C * G)), Math.floor(M / 4096), M));
 }
 

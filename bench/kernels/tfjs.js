@@ -13,10 +13,12 @@ import { join, resolve } from 'node:path';
 
 /** TF.js from `dir` on Dawn's `navigatorGpu`: { tf, version, note, dispose } or { tf: null, note } */
 export async function loadTfjs(dir, navigatorGpu, ourDevice) {
-  const at = resolve(dir), nm = join(at, 'node_modules/@tensorflow');
+  const at = resolve(dir),
+    nm = join(at, 'node_modules/@tensorflow');
   const skip = (why) => ({
     tf: null,
-    note: `TF.js: skipped (${why}); to compare, \`cd bench/peers && npm install\` ` +
+    note:
+      `TF.js: skipped (${why}); to compare, \`cd bench/peers && npm install\` ` +
       '(or --peers DIR with @tensorflow/tfjs-core and -backend-webgpu)',
   });
   if (!existsSync(join(nm, 'tfjs-backend-webgpu')) || !existsSync(join(nm, 'tfjs-core')))
@@ -31,11 +33,15 @@ export async function loadTfjs(dir, navigatorGpu, ourDevice) {
     if (!(await tf.setBackend('webgpu'))) return skip('its WebGPU backend did not start');
     await tf.ready();
     const vendor = tf.backend().adapterInfo?.vendor ?? '?';
-    const timing = tf.backend().supportTimestampQuery ? 'GPU timestamps of its kernels (tf.time)'
+    const timing = tf.backend().supportTimestampQuery
+      ? 'GPU timestamps of its kernels (tf.time)'
       : "wall clock to the queue's completion";
     return {
-      tf, version: tf.version_core, dispose: () => tf.disposeVariables(),
-      note: `TF.js ${tf.version_core} WebGPU backend (from ${at}; its own device on this Dawn instance, ` +
+      tf,
+      version: tf.version_core,
+      dispose: () => tf.disposeVariables(),
+      note:
+        `TF.js ${tf.version_core} WebGPU backend (from ${at}; its own device on this Dawn instance, ` +
         `adapter vendor '${vendor}' beside ours, ${ourDevice}), NHWC; timing: ${timing}`,
     };
   } catch (e) {
@@ -123,32 +129,55 @@ function U(tf, shape, lo = -1, hi = 1) {
   }
   return tf.tensor(a, shape, 'float32');
 }
-const indices = (tf, n, V) => tf.tensor1d(Array.from({ length: n }, (_, i) => (i * 7) % V), 'int32');
+const indices = (tf, n, V) =>
+  tf.tensor1d(
+    Array.from({ length: n }, (_, i) => (i * 7) % V),
+    'int32',
+  );
 /** an inverted-dropout mask (0 or 1/(1 − p)), made once */
 const maskOf = (tf, shape, p) =>
   tf.tidy(() => tf.mul(tf.cast(tf.greaterEqual(U(tf, shape, 0, 1), p), 'float32'), 1 / (1 - p)));
 const ACT = { relu: 'relu', leaky_relu: 'leakyrelu', sigmoid: 'sigmoid' }; // what TF.js's fused kernels take
 const fusable = (a) => !a || a === 'none' || a in ACT;
 const act = (tf, y, a, alpha = 0.2) =>
-  a === 'relu' ? tf.relu(y) : a === 'leaky_relu' ? tf.leakyRelu(y, alpha) : a === 'tanh' ? tf.tanh(y)
-    : a === 'sigmoid' ? tf.sigmoid(y) : y;
+  a === 'relu'
+    ? tf.relu(y)
+    : a === 'leaky_relu'
+      ? tf.leakyRelu(y, alpha)
+      : a === 'tanh'
+        ? tf.tanh(y)
+        : a === 'sigmoid'
+          ? tf.sigmoid(y)
+          : y;
 /** act'(.) read off the activation's output y, times g */
 const actGrad = (tf, g, y, a, alpha = 0.2) =>
   a === 'relu' ? tf.mul(g, tf.step(y)) : a === 'leaky_relu' ? tf.where(tf.greater(y, 0), g, tf.mul(g, alpha)) : g;
 /** explicit NHWC padding: ours is top/left, the rest what P and Q imply */
-const pads = (d) => [[0, 0], [d.ph, Math.max(0, (d.P - 1) * d.sh + d.R - d.H - d.ph)],
-  [d.pw, Math.max(0, (d.Q - 1) * d.sw + d.S - d.W - d.pw)], [0, 0]];
+const pads = (d) => [
+  [0, 0],
+  [d.ph, Math.max(0, (d.P - 1) * d.sh + d.R - d.H - d.ph)],
+  [d.pw, Math.max(0, (d.Q - 1) * d.sw + d.S - d.W - d.pw)],
+  [0, 0],
+];
 const some = (...ts) => ts.filter(Boolean);
 
 function caseOf(tf, method, a) {
   switch (method) {
-    case 'conv2d': case 'conv2dGradInput': case 'conv2dGradWeight': return convCase(tf, method, a);
-    case 'batchnormStats': case 'batchnormStatsRunning': case 'batchnormApply': case 'batchnormGrad':
+    case 'conv2d':
+    case 'conv2dGradInput':
+    case 'conv2dGradWeight':
+      return convCase(tf, method, a);
+    case 'batchnormStats':
+    case 'batchnormStatsRunning':
+    case 'batchnormApply':
+    case 'batchnormGrad':
       return bnCase(tf, method, a);
-    case 'matmul': return matmulCase(tf, a);
+    case 'matmul':
+      return matmulCase(tf, a);
     case 'activationDropout': {
       const [, , n, epi] = a;
-      const x = U(tf, [n]), m = epi.p ? maskOf(tf, [n], epi.p) : null;
+      const x = U(tf, [n]),
+        m = epi.p ? maskOf(tf, [n], epi.p) : null;
       const run = () => {
         const y = act(tf, x, epi.act, epi.alpha);
         return m ? tf.mul(y, m) : y;
@@ -158,35 +187,45 @@ function caseOf(tf, method, a) {
     case 'batchnormEpilogueGrad': {
       const [, , , d, epi] = a;
       const n = d.N * d.C * d.L;
-      const g = U(tf, [n]), y = U(tf, [n]), m = epi.p ? maskOf(tf, [n], epi.p) : null;
+      const g = U(tf, [n]),
+        y = U(tf, [n]),
+        m = epi.p ? maskOf(tf, [n], epi.p) : null;
       const run = () => actGrad(tf, m ? tf.mul(g, m) : g, y, epi.act, epi.alpha);
       return { keep: some(g, y, m), note: 'composed', run };
     }
     case 'embedding': {
       const [, , , n, V, D] = a;
-      const w = U(tf, [V, D]), idx = indices(tf, n, V);
+      const w = U(tf, [V, D]),
+        idx = indices(tf, n, V);
       return { keep: [w, idx], note: 'GatherV2', run: () => tf.gather(w, idx) };
     }
     case 'embeddingGrad': {
       const [, , , n, V, D, accumulate] = a;
-      const g = U(tf, [n, D]), idx = indices(tf, n, V), prev = accumulate ? U(tf, [V, D]) : null;
+      const g = U(tf, [n, D]),
+        idx = indices(tf, n, V),
+        prev = accumulate ? U(tf, [V, D]) : null;
       const run = () => {
         const s = tf.unsortedSegmentSum(g, idx, V);
         return prev ? tf.add(s, prev) : s;
       };
       return { keep: some(g, idx, prev), note: 'UnsortedSegmentSum', run };
     }
-    case 'maxpool2d': case 'maxpool2dGrad': return poolCase(tf, method, a);
-    case 'softmaxXentMean': case 'softmaxXentMeanGrad': {
+    case 'maxpool2d':
+    case 'maxpool2dGrad':
+      return poolCase(tf, method, a);
+    case 'softmaxXentMean':
+    case 'softmaxXentMeanGrad': {
       const [N, C] = method === 'softmaxXentMean' ? [a[3], a[4]] : [a[4], a[5]];
-      const logits = U(tf, [N, C]), onehot = tf.tidy(() => tf.cast(tf.oneHot(indices(tf, N, C), C), 'float32'));
+      const logits = U(tf, [N, C]),
+        onehot = tf.tidy(() => tf.cast(tf.oneHot(indices(tf, N, C), C), 'float32'));
       if (method === 'softmaxXentMean')
         return { keep: [logits, onehot], note: 'tf.losses', run: () => tf.losses.softmaxCrossEntropy(onehot, logits) };
       const gl = tf.scalar(1);
       const run = () => tf.mul(tf.sub(tf.softmax(logits), onehot), tf.div(gl, N));
       return { keep: [logits, onehot, gl], note: 'composed', run };
     }
-    case 'bceLogitsMean': case 'bceLogitsMeanGrad': {
+    case 'bceLogitsMean':
+    case 'bceLogitsMeanGrad': {
       const [, , , , n, tStride, groups = 1] = a;
       const x = U(tf, [groups, n]);
       const t = tStride ? tf.tidy(() => tf.cast(tf.greater(U(tf, [groups, n]), 0), 'float32')) : tf.scalar(1);
@@ -209,11 +248,13 @@ function caseOf(tf, method, a) {
     }
     case 'emaUpdate': {
       const [, , n, decay] = a;
-      const avg = tf.tidy(() => tf.variable(U(tf, [n]))), x = U(tf, [n]);
+      const avg = tf.tidy(() => tf.variable(U(tf, [n]))),
+        x = U(tf, [n]);
       const run = () => avg.assign(tf.add(avg, tf.mul(tf.sub(x, avg), 1 - decay)));
       return { keep: [x], vars: [avg], note: 'composed', run };
     }
-    default: return null;
+    default:
+      return null;
   }
 }
 
@@ -221,13 +262,22 @@ function caseOf(tf, method, a) {
 function matmulCase(tf, a) {
   const [, , , d, bias, actName, alpha, accumulate, biasGrad] = a;
   if (d.batch !== 1) return null;
-  const A = U(tf, d.transA ? [d.K, d.M] : [d.M, d.K]), B = U(tf, d.transB ? [d.N, d.K] : [d.K, d.N]);
-  const b = bias ? U(tf, [d.N]) : null, prev = accumulate ? U(tf, [d.M, d.N]) : null;
+  const A = U(tf, d.transA ? [d.K, d.M] : [d.M, d.K]),
+    B = U(tf, d.transB ? [d.N, d.K] : [d.K, d.N]);
+  const b = bias ? U(tf, [d.N]) : null,
+    prev = accumulate ? U(tf, [d.M, d.N]) : null;
   const fused = fusable(actName) && (b || (actName && actName !== 'none'));
   const run = () => {
     let y = fused
-      ? tf.fused.matMul({ a: A, b: B, transposeA: d.transA, transposeB: d.transB, bias: b ?? undefined,
-        activation: ACT[actName] ?? 'linear', leakyreluAlpha: alpha })
+      ? tf.fused.matMul({
+          a: A,
+          b: B,
+          transposeA: d.transA,
+          transposeB: d.transB,
+          bias: b ?? undefined,
+          activation: ACT[actName] ?? 'linear',
+          leakyreluAlpha: alpha,
+        })
       : tf.matMul(A, B, d.transA, d.transB);
     if (!fusable(actName)) y = act(tf, b ? tf.add(y, b) : y, actName, alpha);
     if (prev) y = tf.add(y, prev);
@@ -240,18 +290,29 @@ function matmulCase(tf, a) {
 /** conv2d (Conv2D / FusedConv2D), conv2dGradInput (Conv2DBackpropInput), conv2dGradWeight (Conv2DBackpropFilter) */
 function convCase(tf, method, a) {
   const d = a[method === 'conv2d' ? 4 : 3];
-  const strides = [d.sh, d.sw], pad = pads(d);
-  const x = U(tf, [d.N, d.H, d.W, d.C]), w = U(tf, [d.R, d.S, d.C, d.K]), dy = U(tf, [d.N, d.P, d.Q, d.K]);
+  const strides = [d.sh, d.sw],
+    pad = pads(d);
+  const x = U(tf, [d.N, d.H, d.W, d.C]),
+    w = U(tf, [d.R, d.S, d.C, d.K]),
+    dy = U(tf, [d.N, d.P, d.Q, d.K]);
   const keep = [x, w, dy];
   if (method === 'conv2d') {
     const [, , bias, , , actName, alpha] = a;
     const b = bias ? U(tf, [d.K]) : null;
     if (b) keep.push(b);
     const extra = b || (actName && actName !== 'none');
-    const run = () => (fusable(actName)
-      ? tf.fused.conv2d({ x, filter: w, strides, pad, bias: b ?? undefined, activation: ACT[actName] ?? 'linear',
-        leakyreluAlpha: alpha })
-      : act(tf, b ? tf.add(tf.conv2d(x, w, strides, pad), b) : tf.conv2d(x, w, strides, pad), actName, alpha));
+    const run = () =>
+      fusable(actName)
+        ? tf.fused.conv2d({
+            x,
+            filter: w,
+            strides,
+            pad,
+            bias: b ?? undefined,
+            activation: ACT[actName] ?? 'linear',
+            leakyreluAlpha: alpha,
+          })
+        : act(tf, b ? tf.add(tf.conv2d(x, w, strides, pad), b) : tf.conv2d(x, w, strides, pad), actName, alpha);
     return { keep, note: extra ? 'FusedConv2D' : 'Conv2D', run };
   }
   if (method === 'conv2dGradInput') {
@@ -278,7 +339,8 @@ function convCase(tf, method, a) {
 /** max pooling each way (NHWC), the dropout mask multiplied in */
 function poolCase(tf, method, a) {
   const fwd = method === 'maxpool2d';
-  const d = a[fwd ? 2 : 3], drop = a[fwd ? 3 : 4];
+  const d = a[fwd ? 2 : 3],
+    drop = a[fwd ? 3 : 4];
   const x = U(tf, [d.N, d.H, d.W, d.C]);
   const y = tf.maxPool(x, d.k, d.stride, 'valid');
   const m = drop ? maskOf(tf, y.shape, drop.p) : null;
@@ -298,7 +360,9 @@ function poolCase(tf, method, a) {
 /** batchnorm on x [G][M][C] (NHWC, a group's N/G·L positions per channel) */
 function bnCase(tf, method, a) {
   const d = a[{ batchnormStats: 3, batchnormStatsRunning: 5, batchnormApply: 6, batchnormGrad: 8 }[method]];
-  const G = d.groups ?? 1, M = (d.N / G) * d.L, C = d.C;
+  const G = d.groups ?? 1,
+    M = (d.N / G) * d.L,
+    C = d.C;
   const x = U(tf, [G, M, C]);
   const xin = () => (d.inputRelu ? tf.relu(x) : x);
   const keep = [x];
@@ -306,7 +370,8 @@ function bnCase(tf, method, a) {
   if (method === 'batchnormStats' || method === 'batchnormStatsRunning') {
     const running = method === 'batchnormStatsRunning';
     const momentum = a[6];
-    const rm = running ? tf.variable(tf.zeros([C])) : null, rv = running ? tf.variable(tf.ones([C])) : null;
+    const rm = running ? tf.variable(tf.zeros([C])) : null,
+      rv = running ? tf.variable(tf.ones([C])) : null;
     const update = (r, s, g, k) =>
       r.assign(tf.add(tf.mul(r, 1 - momentum), tf.mul(tf.reshape(tf.slice(s, [g, 0], [1, C]), [C]), k)));
     const run = () => {
@@ -320,8 +385,10 @@ function bnCase(tf, method, a) {
     return { keep, vars: some(rm, rv), note: running ? 'tf.moments + ops' : 'tf.moments', run };
   }
   // statistics per group [G, 1, C]; gamma and beta of the same rank (tf.batchNorm wants equal ranks)
-  const mean = mk(U(tf, [G, 1, C], -0.1, 0.1)), variance = mk(U(tf, [G, 1, C], 0.5, 1.5));
-  const gamma = mk(U(tf, [1, 1, C])), beta = mk(U(tf, [1, 1, C]));
+  const mean = mk(U(tf, [G, 1, C], -0.1, 0.1)),
+    variance = mk(U(tf, [G, 1, C], 0.5, 1.5));
+  const gamma = mk(U(tf, [1, 1, C])),
+    beta = mk(U(tf, [1, 1, C]));
   const n = [G, M, C];
   if (method === 'batchnormApply') {
     const [, , , , , , , eps, epi] = a;
@@ -334,15 +401,18 @@ function bnCase(tf, method, a) {
   }
   // batchnormGrad, composed as TF.js's own gradient of batchNorm is (it has no fused kernel for it)
   const [, , , , , , , , , eps, training, acc = {}, through] = a;
-  const g0 = mk(U(tf, n)), y = through ? mk(U(tf, n)) : null;
+  const g0 = mk(U(tf, n)),
+    y = through ? mk(U(tf, n)) : null;
   const m = through?.epi.p ? mk(maskOf(tf, n, through.epi.p)) : null;
-  const pg = acc.gamma ? mk(U(tf, [C])) : null, pb = acc.beta ? mk(U(tf, [C])) : null;
+  const pg = acc.gamma ? mk(U(tf, [C])) : null,
+    pb = acc.beta ? mk(U(tf, [C])) : null;
   const run = () => {
     const g = through ? actGrad(tf, m ? tf.mul(g0, m) : g0, y, through.epi.act, through.epi.alpha) : g0;
     const inv = tf.rsqrt(tf.add(variance, eps));
     const xh = tf.mul(tf.sub(xin(), mean), inv);
     const gxh = tf.mul(g, xh);
-    let gBeta = tf.sum(g, [0, 1]), gGamma = tf.sum(gxh, [0, 1]);
+    let gBeta = tf.sum(g, [0, 1]),
+      gGamma = tf.sum(gxh, [0, 1]);
     const centred = () => tf.sub(tf.sub(g, tf.div(tf.sum(g, 1, true), M)), tf.mul(xh, tf.div(tf.sum(gxh, 1, true), M)));
     let gx = tf.mul(tf.mul(gamma, inv), training ? centred() : g);
     if (d.inputRelu) gx = tf.mul(gx, tf.step(x));

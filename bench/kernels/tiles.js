@@ -25,15 +25,19 @@ export async function tileSweep(E, gpu, be, { models, batches, timeKernel, famil
   const TILES = ck.CONV_TILES.filter((t) => ck.tileFits(gpu, t));
   const names = TILES.map(E.tileName);
   const tileRows = [];
-  console.log(`tile sweep on ${E.describeGpu(gpu)} (ms; picked = the op's choice by shape, * = fastest; ` +
-    '4×4 per thread unless /8: 8×8)');
+  console.log(
+    `tile sweep on ${E.describeGpu(gpu)} (ms; picked = the op's choice by shape, * = fastest; ` +
+      '4×4 per thread unless /8: 8×8)',
+  );
   console.log(`| model | layer | batch | kernel | picked | ${names.join(' | ')} | best vs picked |`);
   console.log(`|---|---|---:|---|---|${names.map(() => '---:').join('|')}|---:|`);
   for (const B of batches)
     for (const { model, layer, op, d } of convLayers(E, models, B, families)) {
       let seed = 3;
       const up = (n) => be.upload(hostData(E, [{ n, init: 'signed', dtype: 'f32' }], seed++)[0], 'f32');
-      const X = d.N * d.C * d.H * d.W, Y = d.N * d.K * d.P * d.Q, Wn = d.K * d.C * d.R * d.S;
+      const X = d.N * d.C * d.H * d.W,
+        Y = d.N * d.K * d.P * d.Q,
+        Wn = d.K * d.C * d.R * d.S;
       // conv terms: x [X], y [Y]; a transposed conv's input is the conv's y side
       const b = { x: up(X), w: up(Wn), gy: up(Y), xt: up(Y) };
       Object.assign(b, { y: be.alloc(Y), gx: be.alloc(X), gw: be.alloc(Wn), yt: be.alloc(X) });
@@ -42,14 +46,27 @@ export async function tileSweep(E, gpu, be, { models, batches, timeKernel, famil
       const gnOf = (mode) => (mode === 'forward' ? d.K : mode === 'gradInput' ? d.C : d.C * d.R * d.S);
       // [kernel, GEMM mode, run(variant)] in the conv's own terms (a transposed conv's forward is mode gradInput)
       const ks = [
-        ['forward', conv ? 'forward' : 'gradInput', (v) => (conv
-          ? ck.conv2d(gpu, b.x, b.w, null, b.y, d, 'none', 0, v)
-          : ck.conv2dGradInput(gpu, b.xt, b.w, b.yt, d, null, 'none', 0, v))],
-        ['gradInput', conv ? 'gradInput' : 'forward', (v) => (conv
-          ? ck.conv2dGradInput(gpu, b.gy, b.w, b.gx, d, null, 'none', 0, v)
-          : ck.conv2d(gpu, b.x, b.w, null, b.y, d, 'none', 0, v))],
-        ['gradWeight', 'gradWeight',
-          (v) => ck.conv2dGradWeight(gpu, b.x, conv ? b.gy : b.xt, b.gw, d, undefined, false, v)],
+        [
+          'forward',
+          conv ? 'forward' : 'gradInput',
+          (v) =>
+            conv
+              ? ck.conv2d(gpu, b.x, b.w, null, b.y, d, 'none', 0, v)
+              : ck.conv2dGradInput(gpu, b.xt, b.w, b.yt, d, null, 'none', 0, v),
+        ],
+        [
+          'gradInput',
+          conv ? 'gradInput' : 'forward',
+          (v) =>
+            conv
+              ? ck.conv2dGradInput(gpu, b.gy, b.w, b.gx, d, null, 'none', 0, v)
+              : ck.conv2d(gpu, b.x, b.w, null, b.y, d, 'none', 0, v),
+        ],
+        [
+          'gradWeight',
+          'gradWeight',
+          (v) => ck.conv2dGradWeight(gpu, b.x, conv ? b.gy : b.xt, b.gw, d, undefined, false, v),
+        ],
       ];
       for (const [kname, mode, fn] of ks) {
         if (gnOf(mode) <= 4) continue; // conv2d_skinny, no tile

@@ -8,18 +8,52 @@
 
 /** every primitive a backend provides that computes (src/autograd/backend.ts); the rest are storage calls */
 const COMPUTE = [
-  'fill', 'unary', 'unaryGrad', 'binary', 'reduceSum', 'copyStrided', 'concat', 'split', 'matmul', 'softmaxXent',
-  'softmaxXentGrad', 'softmaxXentMean', 'softmaxXentMeanGrad', 'bceLogitsMean', 'bceLogitsMeanGrad', 'argmaxMatch',
-  'adam', 'adamMulti', 'emaUpdate', 'random', 'randomInt', 'dropout', 'conv2d', 'conv2dGradInput',
-  'conv2dGradWeight', 'batchnormStats', 'batchnormStatsRunning', 'batchnormApply', 'activationDropout',
-  'batchnormEpilogueGrad', 'batchnormGrad', 'embedding', 'embeddingGrad', 'maxpool2d', 'maxpool2dGrad',
+  'fill',
+  'unary',
+  'unaryGrad',
+  'binary',
+  'reduceSum',
+  'copyStrided',
+  'concat',
+  'split',
+  'matmul',
+  'softmaxXent',
+  'softmaxXentGrad',
+  'softmaxXentMean',
+  'softmaxXentMeanGrad',
+  'bceLogitsMean',
+  'bceLogitsMeanGrad',
+  'argmaxMatch',
+  'adam',
+  'adamMulti',
+  'emaUpdate',
+  'random',
+  'randomInt',
+  'dropout',
+  'conv2d',
+  'conv2dGradInput',
+  'conv2dGradWeight',
+  'batchnormStats',
+  'batchnormStatsRunning',
+  'batchnormApply',
+  'activationDropout',
+  'batchnormEpilogueGrad',
+  'batchnormGrad',
+  'embedding',
+  'embeddingGrad',
+  'maxpool2d',
+  'maxpool2dGrad',
 ];
 
 /** a backend that records compute calls and hands out empty stores */
 function dryBackend(record) {
   const be = {
-    kind: 'gpu', name: 'dry (trace)',
-    alloc: () => ({}), upload: () => ({}), write() {}, free() {},
+    kind: 'gpu',
+    name: 'dry (trace)',
+    alloc: () => ({}),
+    upload: () => ({}),
+    write() {},
+    free() {},
     read: async (_s, n, dtype) => (dtype === 'i32' ? new Int32Array(n) : new Float32Array(n)),
     arena: (layout) => ({ whole: {}, slots: layout.slots.map(() => ({})) }),
   };
@@ -29,26 +63,43 @@ function dryBackend(record) {
 
 /** where each batchnorm primitive has its BatchnormDims */
 const BN_DIMS = {
-  batchnormStats: 3, batchnormStatsRunning: 5, batchnormApply: 6, batchnormGrad: 8, batchnormEpilogueGrad: 3,
+  batchnormStats: 3,
+  batchnormStatsRunning: 5,
+  batchnormApply: 6,
+  batchnormGrad: 8,
+  batchnormEpilogueGrad: 3,
 };
 
 /** the key under which a forward call's dims are remembered, so its backward kernels find their layer */
 function dimsKey(method, a) {
   switch (method) {
-    case 'conv2d': case 'conv2dGradInput': return `conv:${JSON.stringify(a[method === 'conv2d' ? 4 : 3])}`;
-    case 'conv2dGradWeight': return `conv:${JSON.stringify(a[3])}`;
-    case 'batchnormStats': case 'batchnormStatsRunning': case 'batchnormApply': case 'batchnormGrad':
+    case 'conv2d':
+    case 'conv2dGradInput':
+      return `conv:${JSON.stringify(a[method === 'conv2d' ? 4 : 3])}`;
+    case 'conv2dGradWeight':
+      return `conv:${JSON.stringify(a[3])}`;
+    case 'batchnormStats':
+    case 'batchnormStatsRunning':
+    case 'batchnormApply':
+    case 'batchnormGrad':
     case 'batchnormEpilogueGrad': {
       const d = a[BN_DIMS[method]];
       // activationDropout's gradient is batchnormEpilogueGrad over {N: n, C: 1, L: 1}
       return method === 'batchnormEpilogueGrad' && d.C === 1 && d.L === 1 ? `act:${d.N}` : `bn:${d.N}:${d.C}:${d.L}`;
     }
-    case 'activationDropout': return `act:${a[2]}`;
-    case 'maxpool2d': case 'maxpool2dGrad': return `pool:${JSON.stringify(a[method === 'maxpool2d' ? 2 : 3])}`;
-    case 'embedding': return `emb:${a[3]}:${a[4]}:${a[5]}`;
-    case 'embeddingGrad': return `emb:${a[3]}:${a[4]}:${a[5]}`;
-    case 'matmul': return `mm:${[a[3].M, a[3].N, a[3].K].sort((x, y) => x - y).join('x')}`;
-    default: return null;
+    case 'activationDropout':
+      return `act:${a[2]}`;
+    case 'maxpool2d':
+    case 'maxpool2dGrad':
+      return `pool:${JSON.stringify(a[method === 'maxpool2d' ? 2 : 3])}`;
+    case 'embedding':
+      return `emb:${a[3]}:${a[4]}:${a[5]}`;
+    case 'embeddingGrad':
+      return `emb:${a[3]}:${a[4]}:${a[5]}`;
+    case 'matmul':
+      return `mm:${[a[3].M, a[3].N, a[3].K].sort((x, y) => x - y).join('x')}`;
+    default:
+      return null;
   }
 }
 

@@ -4,7 +4,17 @@
 import { mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../autograd/backend.js';
-import { trainClassifier, makeClassifier, type ClassifierOptions, type ClassifierPosition, type TrainState, type EpochMetrics, type EvalResult, evaluate, prepareData } from '../train/classifier.js';
+import {
+  trainClassifier,
+  makeClassifier,
+  type ClassifierOptions,
+  type ClassifierPosition,
+  type TrainState,
+  type EpochMetrics,
+  type EvalResult,
+  evaluate,
+  prepareData,
+} from '../train/classifier.js';
 import type { FashionMnist } from '../data/dataset.js';
 import { CLASS_NAMES } from '../data/dataset.js';
 import { lineChart, confusionMatrix } from '../report/svg.js';
@@ -19,16 +29,38 @@ export function cnnStateTensors(state: TrainState): Record<string, Tensor> {
   return { ...state.model.stateDict(), ...state.opt.stateTensors(names) };
 }
 
-export async function saveCnn(path: string, state: TrainState, opts: ClassifierOptions, epoch: number, step: number, position?: ClassifierPosition): Promise<void> {
+export async function saveCnn(
+  path: string,
+  state: TrainState,
+  opts: ClassifierOptions,
+  epoch: number,
+  step: number,
+  position?: ClassifierPosition,
+): Promise<void> {
   await saveCheckpoint(path, {
     tensors: cnnStateTensors(state),
     meta: {
-      model: 'cnn', config: state.model.config, preprocessing: cnnPreprocessing(), conventions: cnnConventions(state.model.config),
-      epoch, step, position: position ?? null,
+      model: 'cnn',
+      config: state.model.config,
+      preprocessing: cnnPreprocessing(),
+      conventions: cnnConventions(state.model.config),
+      epoch,
+      step,
+      position: position ?? null,
       rng: { model: state.gen.state(), data: state.dataGen.state() },
       optimizer: { kind: 'adam', step: state.opt.stepCount, lr: state.opt.lr },
-      history: state.history, best: state.best,
-      options: { ...opts, onEpoch: undefined, onProgress: undefined, resume: undefined, config: undefined, shouldStop: undefined, onInterrupt: undefined, extraTrain: undefined },
+      history: state.history,
+      best: state.best,
+      options: {
+        ...opts,
+        onEpoch: undefined,
+        onProgress: undefined,
+        resume: undefined,
+        config: undefined,
+        shouldStop: undefined,
+        onInterrupt: undefined,
+        extraTrain: undefined,
+      },
     },
   });
 }
@@ -82,7 +114,10 @@ export function loadClassifier(be: Backend, path: string): Classifier {
  */
 export function shipClassifier(path: string, out: string, extraMeta: Record<string, unknown>): string {
   const parsed = parseCheckpoint(readCheckpoint(path), { model: 'cnn', name: path });
-  const bytes = slimCheckpointBytes(parsed, isOptimizerTensor, ['position'], { ...extraMeta, shippedFrom: basename(path) });
+  const bytes = slimCheckpointBytes(parsed, isOptimizerTensor, ['position'], {
+    ...extraMeta,
+    shippedFrom: basename(path),
+  });
   mkdirSync(dirname(out), { recursive: true });
   return writeWithHash(out, bytes);
 }
@@ -96,46 +131,106 @@ export interface CnnRunResult {
   seconds: number;
 }
 
-export async function runCnn(be: Backend, data: FashionMnist, opts: ClassifierOptions, outDir: string | null, resumePath?: string, log: (s: string) => void = console.log): Promise<CnnRunResult> {
+export async function runCnn(
+  be: Backend,
+  data: FashionMnist,
+  opts: ClassifierOptions,
+  outDir: string | null,
+  resumePath?: string,
+  log: (s: string) => void = console.log,
+): Promise<CnnRunResult> {
   const t0 = performance.now();
   let state: TrainState | undefined;
   if (resumePath) {
     const loaded = loadCnn(be, resumePath, opts.lr);
     state = loaded.state;
     const m = loaded.meta as { epoch: number; step: number; position: ClassifierPosition | null };
-    opts = { ...opts, resume: { epoch: m.epoch, step: m.step, history: state.history, best: state.best, position: m.position ?? undefined } };
-    log(`resuming from ${resumePath} after ${m.position?.inEpoch ? `${m.position.inEpoch} steps of epoch ${m.epoch + 1}` : `epoch ${m.epoch}`} (step ${m.step})`);
+    opts = {
+      ...opts,
+      resume: {
+        epoch: m.epoch,
+        step: m.step,
+        history: state.history,
+        best: state.best,
+        position: m.position ?? undefined,
+      },
+    };
+    log(
+      `resuming from ${resumePath} after ${m.position?.inEpoch ? `${m.position.inEpoch} steps of epoch ${m.epoch + 1}` : `epoch ${m.epoch}`} (step ${m.step})`,
+    );
   }
   if (outDir) mkdirSync(outDir, { recursive: true });
   const userOnEpoch = opts.onEpoch;
-  const res = await trainClassifier(be, data, {
-    ...opts,
-    onInterrupt: async (p, st, step) => {
-      if (outDir) await saveCnn(join(outDir, 'last.safetensors'), st, opts, p.epoch, step, p);
+  const res = await trainClassifier(
+    be,
+    data,
+    {
+      ...opts,
+      onInterrupt: async (p, st, step) => {
+        if (outDir) await saveCnn(join(outDir, 'last.safetensors'), st, opts, p.epoch, step, p);
+      },
+      onEpoch: async (m, st) => {
+        await userOnEpoch?.(m, st);
+        log(
+          `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | val loss ${m.valLoss.toFixed(4)} acc ${(100 * m.valAcc).toFixed(2)}% | ${m.imgPerSec.toFixed(0)} img/s, ${m.seconds.toFixed(1)} s${m.tuneSeconds ? ` (+ ${m.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`,
+        );
+        if (!outDir) return;
+        appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(m) + '\n');
+        await saveCnn(join(outDir, 'last.safetensors'), st, opts, m.epoch, m.step);
+        if (st.best?.epoch === m.epoch) await saveCnn(join(outDir, 'best.safetensors'), st, opts, m.epoch, m.step);
+        writeCurves(outDir, st.history);
+      },
     },
-    onEpoch: async (m, st) => {
-      await userOnEpoch?.(m, st);
-      log(`epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | val loss ${m.valLoss.toFixed(4)} acc ${(100 * m.valAcc).toFixed(2)}% | ${m.imgPerSec.toFixed(0)} img/s, ${m.seconds.toFixed(1)} s${m.tuneSeconds ? ` (+ ${m.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`);
-      if (!outDir) return;
-      appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(m) + '\n');
-      await saveCnn(join(outDir, 'last.safetensors'), st, opts, m.epoch, m.step);
-      if (st.best?.epoch === m.epoch) await saveCnn(join(outDir, 'best.safetensors'), st, opts, m.epoch, m.step);
-      writeCurves(outDir, st.history);
-    },
-  }, state);
+    state,
+  );
   const seconds = (performance.now() - t0) / 1000;
-  if (res.interrupted || !res.test) return { test: null, interrupted: true, history: res.state.history, checkpoint: outDir ? join(outDir, 'last.safetensors') : null, seconds };
+  if (res.interrupted || !res.test)
+    return {
+      test: null,
+      interrupted: true,
+      history: res.state.history,
+      checkpoint: outDir ? join(outDir, 'last.safetensors') : null,
+      seconds,
+    };
   if (outDir) {
-    writeFileSync(join(outDir, 'confusion.svg'), confusionMatrix(`Test confusion matrix (accuracy ${(100 * res.test.acc).toFixed(2)}%)`, res.test.confusion, CLASS_NAMES));
-    writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ test: res.test, best: res.state.best, epochs: res.state.history.length, seconds }, null, 2));
+    writeFileSync(
+      join(outDir, 'confusion.svg'),
+      confusionMatrix(
+        `Test confusion matrix (accuracy ${(100 * res.test.acc).toFixed(2)}%)`,
+        res.test.confusion,
+        CLASS_NAMES,
+      ),
+    );
+    writeFileSync(
+      join(outDir, 'summary.json'),
+      JSON.stringify({ test: res.test, best: res.state.best, epochs: res.state.history.length, seconds }, null, 2),
+    );
   }
-  return { test: res.test, interrupted: false, history: res.state.history, checkpoint: outDir ? join(outDir, 'best.safetensors') : null, seconds };
+  return {
+    test: res.test,
+    interrupted: false,
+    history: res.state.history,
+    checkpoint: outDir ? join(outDir, 'best.safetensors') : null,
+    seconds,
+  };
 }
 
 function writeCurves(dir: string, h: EpochMetrics[]): void {
   const x = h.map((m) => m.epoch);
-  writeFileSync(join(dir, 'loss.svg'), lineChart('Cross-entropy loss', 'epoch', [{ name: 'train', x, y: h.map((m) => m.trainLoss) }, { name: 'validation', x, y: h.map((m) => m.valLoss) }]));
-  writeFileSync(join(dir, 'accuracy.svg'), lineChart('Accuracy', 'epoch', [{ name: 'train', x, y: h.map((m) => m.trainAcc) }, { name: 'validation', x, y: h.map((m) => m.valAcc) }]));
+  writeFileSync(
+    join(dir, 'loss.svg'),
+    lineChart('Cross-entropy loss', 'epoch', [
+      { name: 'train', x, y: h.map((m) => m.trainLoss) },
+      { name: 'validation', x, y: h.map((m) => m.valLoss) },
+    ]),
+  );
+  writeFileSync(
+    join(dir, 'accuracy.svg'),
+    lineChart('Accuracy', 'epoch', [
+      { name: 'train', x, y: h.map((m) => m.trainAcc) },
+      { name: 'validation', x, y: h.map((m) => m.valAcc) },
+    ]),
+  );
 }
 
 /** test accuracy of a saved CNN (full or slim checkpoint) */

@@ -40,23 +40,70 @@ import type { TraceLine } from '../gan/trace.js';
 import { traceCharts } from '../report/trace_charts.js';
 import { reportHtml, type ReportFigure, type ReportInput, type ReportTruncation } from '../report/html.js';
 import { readSamplePair } from '../eval/idx_samples.js';
-import { accuracyOf, classBalance, classify, type Classified, featureGaussian, fidFromFeatures, fromSymmetric, pickImages, toBytes, type AccuracyResult, type BalanceResult, type FidResult } from '../eval/metrics.js';
-import { classSweepGrid, interpolationGrid, truncationGrid, pcaFit, pcaProject, silhouette, stratifiedIndices, takeRows, tsne, type ImageGrid, type Silhouette } from '../eval/latent.js';
+import {
+  accuracyOf,
+  classBalance,
+  classify,
+  type Classified,
+  featureGaussian,
+  fidFromFeatures,
+  fromSymmetric,
+  pickImages,
+  toBytes,
+  type AccuracyResult,
+  type BalanceResult,
+  type FidResult,
+} from '../eval/metrics.js';
+import {
+  classSweepGrid,
+  interpolationGrid,
+  truncationGrid,
+  pcaFit,
+  pcaProject,
+  silhouette,
+  stratifiedIndices,
+  takeRows,
+  tsne,
+  type ImageGrid,
+  type Silhouette,
+} from '../eval/latent.js';
 import { augmentationStudy, type AugmentOptions, type AugmentResult } from '../eval/augment.js';
 import { kidPrc, type KidOptions, type KidResult, type PrcOptions, type PrcResult } from '../eval/kid_prc.js';
 import { isc, type IscOptions, type IscResult } from '../eval/isc.js';
 
 export type EvalWhat =
-  'fid' | 'kid' | 'prc' | 'isc' | 'accuracy' | 'balance' | 'truncation' | 'latent' | 'augment' | 'report';
-export const EVAL_WHAT: EvalWhat[] =
-  ['fid', 'kid', 'prc', 'isc', 'accuracy', 'balance', 'truncation', 'latent', 'augment', 'report'];
+  | 'fid'
+  | 'kid'
+  | 'prc'
+  | 'isc'
+  | 'accuracy'
+  | 'balance'
+  | 'truncation'
+  | 'latent'
+  | 'augment'
+  | 'report';
+export const EVAL_WHAT: EvalWhat[] = [
+  'fid',
+  'kid',
+  'prc',
+  'isc',
+  'accuracy',
+  'balance',
+  'truncation',
+  'latent',
+  'augment',
+  'report',
+];
 /** the truncation study's default thresholds (BigGAN's range; below 0.5 most samples of a class look alike) */
 export const TRUNCATION_THRESHOLDS = [2, 1.5, 1, 0.5];
 
 export class EvalUsageError extends Error {}
 
 /** how a log line names the generator's weights */
-export const WEIGHTS_NOTE: Record<GanWeights, string> = { average: "the generator's weight average", trained: 'the trained weights' };
+export const WEIGHTS_NOTE: Record<GanWeights, string> = {
+  average: "the generator's weight average",
+  trained: 'the trained weights',
+};
 
 export interface EvalGanOptions {
   /** a GAN run's checkpoint.safetensors (or give samples + labels) */
@@ -88,7 +135,8 @@ export interface EvalGanOptions {
   isc?: Omit<IscOptions, 'seed' | 'shuffle'>;
   /** the truncation study's thresholds (default TRUNCATION_THRESHOLDS) */
   truncation?: number[];
-  /** the augmentation study's settings (default: 10 epochs, batch 64, lr 1e-3, the classifier checkpoint's architecture, all real training images) */
+  /** the augmentation study's settings (default: 10 epochs, batch 64, lr 1e-3, the classifier checkpoint's
+  /** architecture, all real training images) */
   augment?: Partial<Omit<AugmentOptions, 'log'>>;
   /** progress lines (default: none) */
   log?: (s: string) => void;
@@ -111,8 +159,18 @@ export interface TruncationRow {
 export interface EvalResults {
   version: 1;
   created: string;
-  source: { kind: 'gan'; checkpoint: string; model: string; preset?: string; epoch?: number; weights?: GanWeights } | { kind: 'idx'; samples: string; labels: string; fileCount: number };
-  classifier: { checkpoint: string; name: string; sha256: string; epoch?: number; bestValAcc?: number; testAcc?: number; config: CnnConfig };
+  source:
+    | { kind: 'gan'; checkpoint: string; model: string; preset?: string; epoch?: number; weights?: GanWeights }
+    | { kind: 'idx'; samples: string; labels: string; fileCount: number };
+  classifier: {
+    checkpoint: string;
+    name: string;
+    sha256: string;
+    epoch?: number;
+    bestValAcc?: number;
+    testAcc?: number;
+    config: CnnConfig;
+  };
   /** samples evaluated */
   n: number;
   seed: number;
@@ -160,9 +218,15 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const what = new Set(opts.what);
-  for (const w of opts.what) if (!EVAL_WHAT.includes(w)) throw new EvalUsageError(`unknown evaluation '${w}' (choose from ${EVAL_WHAT.join(', ')})`);
-  if (!!opts.ganCheckpoint === !!(opts.samples || opts.labels)) throw new EvalUsageError('evaluate either a GAN checkpoint or an IDX sample pair (--samples FILE --labels FILE), not both or neither');
-  if (!opts.ganCheckpoint && !(opts.samples && opts.labels)) throw new EvalUsageError('IDX samples need both --samples FILE and --labels FILE');
+  for (const w of opts.what)
+    if (!EVAL_WHAT.includes(w))
+      throw new EvalUsageError(`unknown evaluation '${w}' (choose from ${EVAL_WHAT.join(', ')})`);
+  if (!!opts.ganCheckpoint === !!(opts.samples || opts.labels))
+    throw new EvalUsageError(
+      'evaluate either a GAN checkpoint or an IDX sample pair (--samples FILE --labels FILE), not both or neither',
+    );
+  if (!opts.ganCheckpoint && !(opts.samples && opts.labels))
+    throw new EvalUsageError('IDX samples need both --samples FILE and --labels FILE');
   const n = opts.n ?? 10000;
   if (!(Number.isInteger(n) && n >= 2)) throw new EvalUsageError(`n must be an integer ≥ 2, got ${n}`);
   const seed = opts.seed ?? 0;
@@ -182,9 +246,13 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   const model: Cnn = cnn.model;
   const classes = model.config.classes;
   const classifier = {
-    checkpoint: opts.classifierCheckpoint, name: basename(opts.classifierCheckpoint), sha256: cnn.sha256,
-    epoch: cnn.meta.epoch as number | undefined, bestValAcc: (cnn.meta.best as { valAcc?: number } | null)?.valAcc,
-    testAcc: (cnn.meta.testAccuracy as number | undefined), config: model.config,
+    checkpoint: opts.classifierCheckpoint,
+    name: basename(opts.classifierCheckpoint),
+    sha256: cnn.sha256,
+    epoch: cnn.meta.epoch as number | undefined,
+    bestValAcc: (cnn.meta.best as { valAcc?: number } | null)?.valAcc,
+    testAcc: cnn.meta.testAccuracy as number | undefined,
+    config: model.config,
   };
   log(`classifier ${classifier.name} (epoch ${classifier.epoch ?? '?'}, SHA-256 ${cnn.sha256.slice(0, 16)}…)`);
 
@@ -196,15 +264,29 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   let labels: Int32Array;
   let idxSet: LabelledImages | null = null;
   if (opts.ganCheckpoint) {
-    const loaded = loadGanModels(be, readCheckpoint(opts.ganCheckpoint, SHIP_GAN(opts.ganCheckpoint)), opts.ganCheckpoint, opts.weights);
+    const loaded = loadGanModels(
+      be,
+      readCheckpoint(opts.ganCheckpoint, SHIP_GAN(opts.ganCheckpoint)),
+      opts.ganCheckpoint,
+      opts.weights,
+    );
     cleanup.push(() => {
       for (const m of [loaded.G, loaded.D]) m.dispose();
     });
     G = loaded.G;
     ganMeta = loaded.meta;
-    source = { kind: 'gan', checkpoint: opts.ganCheckpoint, model: ganMeta.model, preset: ganMeta.preset, epoch: ganMeta.epoch, weights: loaded.weights };
+    source = {
+      kind: 'gan',
+      checkpoint: opts.ganCheckpoint,
+      model: ganMeta.model,
+      preset: ganMeta.preset,
+      epoch: ganMeta.epoch,
+      weights: loaded.weights,
+    };
     labels = Int32Array.from({ length: n }, (_, i) => i % classes);
-    log(`generating ${n} samples from ${opts.ganCheckpoint} (${ganMeta.model}, epoch ${ganMeta.epoch}, ${WEIGHTS_NOTE[loaded.weights]})`);
+    log(
+      `generating ${n} samples from ${opts.ganCheckpoint} (${ganMeta.model}, epoch ${ganMeta.epoch}, ${WEIGHTS_NOTE[loaded.weights]})`,
+    );
     images = fromSymmetric(await generateLabelled(be, G, labels, new Generator(seed), batch));
   } else {
     idxSet = readSamplePair(opts.samples!, opts.labels!, classes);
@@ -219,7 +301,18 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   write('samples.png', gridPng(classMajor(images, labels, classes, 10), { rows: classes, cols: 10, range: 'unit' }));
 
   // --- classifier passes -------------------------------------------------------------------------------------
-  const results: EvalResults = { version: 1, created: new Date().toISOString(), source, classifier, n: count, seed, what: opts.what, files, notes, seconds: 0 };
+  const results: EvalResults = {
+    version: 1,
+    created: new Date().toISOString(),
+    source,
+    classifier,
+    n: count,
+    seed,
+    what: opts.what,
+    files,
+    notes,
+    seconds: 0,
+  };
   // every part but the augmentation study and the report reads the generated samples' classifier pass
   const needGen = opts.what.some((w) => w !== 'augment' && w !== 'report');
   let gen: Classified | null = null;
@@ -244,10 +337,17 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
     const floorSet = pickImages(opts.data.train, trainN, seed ^ 0xf100);
     log(`classifying ${trainN} real training images (the FID floor)`);
     const floor = await classify(be, model, floorSet.images, batch);
-    const gG = featureGaussian(gen!), gR = featureGaussian(rt.c), gF = featureGaussian(floor);
+    const gG = featureGaussian(gen!),
+      gR = featureGaussian(rt.c),
+      gF = featureGaussian(floor);
     results.fid = fidFromFeatures(gG, gR, gF, classifier.name);
-    log(`FID ${results.fid.fid.toFixed(3)} (floor ${results.fid.realFloor?.toFixed(3)}) with ${count} samples vs ${rt.labels.length} real`);
-    if (count < 2 * gen!.dim) notes.push(`FID with ${count} samples in ${gen!.dim} dimensions: the covariance is poorly estimated (want ≫ ${gen!.dim}); compare only at equal counts`);
+    log(
+      `FID ${results.fid.fid.toFixed(3)} (floor ${results.fid.realFloor?.toFixed(3)}) with ${count} samples vs ${rt.labels.length} real`,
+    );
+    if (count < 2 * gen!.dim)
+      notes.push(
+        `FID with ${count} samples in ${gen!.dim} dimensions: the covariance is poorly estimated (want ≫ ${gen!.dim}); compare only at equal counts`,
+      );
   }
   if (what.has('kid') || what.has('prc')) {
     // one float64 pass over every pair of feature vectors serves both (host side: ~30 s at 10 000 × 10 000)
@@ -256,7 +356,8 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
     log(`${parts}: ${count} generated vs ${rt.labels.length} real feature vectors`);
     const t = performance.now();
     const r = kidPrc(gen!.features, rt.c.features, gen!.dim, {
-      kid: what.has('kid') ? { ...opts.kid, seed } : null, prc: what.has('prc') ? opts.prc ?? {} : null,
+      kid: what.has('kid') ? { ...opts.kid, seed } : null,
+      prc: what.has('prc') ? (opts.prc ?? {}) : null,
     });
     const s = ((performance.now() - t) / 1000).toFixed(1);
     if (r.kid) {
@@ -286,14 +387,32 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
     const acc = accuracyOf(gen!.predictions, labels, classes);
     const real = realTest ? accuracyOf(realTest.c.predictions, realTest.labels, classes) : null;
     results.accuracy = real ? { ...acc, real: { acc: real.acc, count: real.count } } : acc;
-    write('confusion.svg', confusionMatrix(`Generated samples: intended (rows) vs predicted (accuracy ${(100 * acc.acc).toFixed(2)}%)`, acc.confusion, CLASS_NAMES));
+    write(
+      'confusion.svg',
+      confusionMatrix(
+        `Generated samples: intended (rows) vs predicted (accuracy ${(100 * acc.acc).toFixed(2)}%)`,
+        acc.confusion,
+        CLASS_NAMES,
+      ),
+    );
     log(`accuracy on intended labels ${(100 * acc.acc).toFixed(2)}%`);
   }
   if (what.has('balance')) {
     const b = classBalance(gen!.predictions, classes, labels);
     results.balance = b;
-    if (b.intendedShares?.some((s) => Math.abs(s - b.expected) > 0.02)) notes.push('the intended labels are not uniform, so the class-balance deviations mix the label distribution with the generator’s');
-    write('balance.svg', barChart('Predicted class shares', CLASS_NAMES.map((nm, c) => `${c} ${nm}`), b.shares, { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' }));
+    if (b.intendedShares?.some((s) => Math.abs(s - b.expected) > 0.02))
+      notes.push(
+        'the intended labels are not uniform, so the class-balance deviations mix the label distribution with the generator’s',
+      );
+    write(
+      'balance.svg',
+      barChart(
+        'Predicted class shares',
+        CLASS_NAMES.map((nm, c) => `${c} ${nm}`),
+        b.shares,
+        { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' },
+      ),
+    );
     log(`class balance: largest deviation ${(100 * b.maxDeviation).toFixed(2)} points (${CLASS_NAMES[b.worstClass]})`);
   }
 
@@ -309,7 +428,14 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
       const row = (threshold: number | null, c: Classified): TruncationRow => {
         const a = accuracyOf(c.predictions, labels, classes);
         const b = classBalance(c.predictions, classes, labels);
-        return { threshold, fid: fidFromFeatures(featureGaussian(c), gR, null, classifier.name).fid, acc: a.acc, perClassAcc: a.perClass.map((p) => p.acc), maxDeviation: b.maxDeviation, worstClass: b.worstClass };
+        return {
+          threshold,
+          fid: fidFromFeatures(featureGaussian(c), gR, null, classifier.name).fid,
+          acc: a.acc,
+          perClassAcc: a.perClass.map((p) => p.acc),
+          maxDeviation: b.maxDeviation,
+          worstClass: b.worstClass,
+        };
       };
       const rows = [row(null, gen!)];
       for (const t of thresholds) {
@@ -318,7 +444,9 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
         const imgs = fromSymmetric(await generateLabelled(be, G, labels, new Generator(seed), batch, t));
         rows.push(row(t, await classify(be, model, imgs, batch)));
         const r = rows[rows.length - 1];
-        log(`truncation ±${t}: FID ${r.fid.toFixed(3)}, accuracy ${(100 * r.acc).toFixed(2)}%, balance ${(100 * r.maxDeviation).toFixed(2)} points`);
+        log(
+          `truncation ±${t}: FID ${r.fid.toFixed(3)}, accuracy ${(100 * r.acc).toFixed(2)}%, balance ${(100 * r.maxDeviation).toFixed(2)} points`,
+        );
       }
       results.truncation = rows;
       const grid = gridOf(await truncationGrid(be, G, { thresholds: [Infinity, ...thresholds], seed: seed + 4 }));
@@ -340,12 +468,18 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
         const g = await interpolationGrid(be, G, { classes: cls, steps, seed: seed + 1, mode });
         const png = gridOf(g);
         write(`interp_${mode}.png`, png);
-        latentFigures.push({ caption: `Interpolation within each class (rows), ${mode === 'lerp' ? 'linear' : 'spherical'} between two noise vectors in ${steps} steps (same noise pairs in both figures).`, png });
+        latentFigures.push({
+          caption: `Interpolation within each class (rows), ${mode === 'lerp' ? 'linear' : 'spherical'} between two noise vectors in ${steps} steps (same noise pairs in both figures).`,
+          png,
+        });
       }
       const sweep = await classSweepGrid(be, G, { rows: lo.sweepRows ?? 8, seed: seed + 2 });
       const png = gridOf(sweep);
       write('class_sweep.png', png);
-      latentFigures.push({ caption: `Fixed noise (rows), every class (columns ${CLASS_NAMES.map((nm, c) => `${c} ${nm}`).join(', ')}).`, png });
+      latentFigures.push({
+        caption: `Fixed noise (rows), every class (columns ${CLASS_NAMES.map((nm, c) => `${c} ${nm}`).join(', ')}).`,
+        png,
+      });
     } else notes.push('interpolation grids need a generator: not made for IDX samples');
     const per = lo.perClass ?? 30;
     const gi = stratifiedIndices(labels, per, classes);
@@ -370,21 +504,38 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
     const ev = pca.explained.map((e) => `${(100 * e).toFixed(1)}%`).join(', ');
     const proj = { real: pcaProject(pca, rFeat, dim), generated: pcaProject(pca, gFeat, dim) };
     const bounds = scatterBounds(proj.real, proj.generated);
-    for (const [name, l] of [['real', rLab], ['generated', gLab]] as const) {
-      const svg = scatterPlot(`PCA of classifier features: ${name}`, proj[name], l, CLASS_NAMES, { bounds, xLabel: 'PC 1', yLabel: 'PC 2' });
+    for (const [name, l] of [
+      ['real', rLab],
+      ['generated', gLab],
+    ] as const) {
+      const svg = scatterPlot(`PCA of classifier features: ${name}`, proj[name], l, CLASS_NAMES, {
+        bounds,
+        xLabel: 'PC 1',
+        yLabel: 'PC 2',
+      });
       write(`pca_${name}.svg`, svg);
-      latentFigures.push({ caption: `${name === 'real' ? 'Real test images' : 'Generated samples (coloured by intended class)'} in the first two principal components of the real features (explained variance ${ev}); both panels share the projection.`, svg });
+      latentFigures.push({
+        caption: `${name === 'real' ? 'Real test images' : 'Generated samples (coloured by intended class)'} in the first two principal components of the real features (explained variance ${ev}); both panels share the projection.`,
+        svg,
+      });
     }
     const tsneKl: Record<string, number> = {};
-    for (const [name, f, l] of [['real', rFeat, rLab], ['generated', gFeat, gLab]] as const) {
+    for (const [name, f, l] of [
+      ['real', rFeat, rLab],
+      ['generated', gFeat, gLab],
+    ] as const) {
       const t = tsne(f, dim, { perplexity: lo.perplexity ?? 30, iterations: lo.tsneIterations ?? 1000, seed });
       tsneKl[name] = t.kl;
       const svg = scatterPlot(`t-SNE of classifier features: ${name}`, t.y, l, CLASS_NAMES);
       write(`tsne_${name}.svg`, svg);
-      latentFigures.push({ caption: `Exact t-SNE (perplexity ${t.perplexity.toFixed(0)}, KL ${t.kl.toFixed(3)}) of ${l.length} ${name === 'real' ? 'real test' : 'generated'} feature vectors.`, svg });
+      latentFigures.push({
+        caption: `Exact t-SNE (perplexity ${t.perplexity.toFixed(0)}, KL ${t.kl.toFixed(3)}) of ${l.length} ${name === 'real' ? 'real test' : 'generated'} feature vectors.`,
+        svg,
+      });
     }
     results.latent = {
-      perClass: per, pcaExplained: pca.explained,
+      perClass: per,
+      pcaExplained: pca.explained,
       silhouette: { real: silhouette(rFeat, dim, rLab, classes), generated: silhouette(gFeat, dim, gLab, classes) },
       tsneKl: { real: tsneKl.real, generated: tsneKl.generated },
     };
@@ -406,8 +557,17 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
       return { images: s.images.subarray(0, k * 784), labels: s.labels.subarray(0, k), count: k, rows: 28, cols: 28 };
     };
     results.augment = await augmentationStudy(be, opts.data, synth, {
-      epochs: a.epochs ?? 10, batch: a.batch ?? 64, lr: a.lr ?? 1e-3, seed: a.seed ?? seed, ratios: a.ratios, tstr: a.tstr,
-      trainSubset: a.trainSubset, testSubset: a.testSubset, valFraction: a.valFraction, config: a.config ?? model.config, log,
+      epochs: a.epochs ?? 10,
+      batch: a.batch ?? 64,
+      lr: a.lr ?? 1e-3,
+      seed: a.seed ?? seed,
+      ratios: a.ratios,
+      tstr: a.tstr,
+      trainSubset: a.trainSubset,
+      testSubset: a.testSubset,
+      valFraction: a.valFraction,
+      config: a.config ?? model.config,
+      log,
     });
     notes.push(...results.augment.notes);
   }
@@ -415,7 +575,12 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
   // --- report ------------------------------------------------------------------------------------------------
   results.seconds = (performance.now() - t0) / 1000;
   if (what.has('report')) {
-    write('report.html', reportHtml(reportInput(results, opts, ganMeta, latentFigures, readFileSync(join(out, 'samples.png')), truncationReport)));
+    write(
+      'report.html',
+      reportHtml(
+        reportInput(results, opts, ganMeta, latentFigures, readFileSync(join(out, 'samples.png')), truncationReport),
+      ),
+    );
     log(`wrote ${join(out, 'report.html')}`);
   }
   files.push('results.json');
@@ -427,8 +592,16 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
 }
 
 /** G's images [n·784] in [−1, 1] for labels y and noise drawn from `g` (truncated at ±truncation, if given) */
-async function generateLabelled(be: Backend, G: GanGenerator, y: Int32Array, g: Generator, batch: number, truncation = Infinity): Promise<Float32Array> {
-  const n = y.length, d = G.config.noiseDim;
+async function generateLabelled(
+  be: Backend,
+  G: GanGenerator,
+  y: Int32Array,
+  g: Generator,
+  batch: number,
+  truncation = Infinity,
+): Promise<Float32Array> {
+  const n = y.length,
+    d = G.config.noiseDim;
   const out = new Float32Array(n * 784);
   // in chunks, so the noise and label tensors stay small for large n
   const chunk = Math.max(batch, 5000);
@@ -445,7 +618,9 @@ async function generateLabelled(be: Backend, G: GanGenerator, y: Int32Array, g: 
 
 /** the truncation study's two charts against the threshold: accuracy and class balance (percent), and FID (the
  * untruncated samples' values go in the captions: they have no threshold to stand at) */
-export function truncationCharts(rows: TruncationRow[]): Record<'truncation_accuracy.svg' | 'truncation_fid.svg', string> {
+export function truncationCharts(
+  rows: TruncationRow[],
+): Record<'truncation_accuracy.svg' | 'truncation_fid.svg', string> {
   const cut = rows.filter((r) => r.threshold !== null).sort((a, b) => a.threshold! - b.threshold!);
   const x = cut.map((r) => r.threshold!);
   return {
@@ -453,7 +628,9 @@ export function truncationCharts(rows: TruncationRow[]): Record<'truncation_accu
       { name: 'accuracy %', x, y: cut.map((r) => 100 * r.acc) },
       { name: 'worst class, pts', x, y: cut.map((r) => 100 * r.maxDeviation) },
     ]),
-    'truncation_fid.svg': lineChart('FID of truncated samples', 'truncation threshold', [{ name: 'FID', x, y: cut.map((r) => r.fid) }]),
+    'truncation_fid.svg': lineChart('FID of truncated samples', 'truncation threshold', [
+      { name: 'FID', x, y: cut.map((r) => r.fid) },
+    ]),
   };
 }
 
@@ -483,64 +660,137 @@ function pickImagesAt(set: LabelledImages, idx: ArrayLike<number>): { images: Fl
 const gridOf = (g: ImageGrid): Uint8Array => new Uint8Array(gridPng(g.images, { rows: g.rows, cols: g.cols }));
 
 /** loss curves, per-epoch grids and --trace charts of the GAN run the checkpoint came from */
-function trainingFigures(ganCheckpoint: string, meta: Record<string, any>): { curves: ReportFigure[]; grids: { epoch: number; png: Uint8Array }[]; trace: ReportFigure[] | null } {
+function trainingFigures(
+  ganCheckpoint: string,
+  meta: Record<string, any>,
+): { curves: ReportFigure[]; grids: { epoch: number; png: Uint8Array }[]; trace: ReportFigure[] | null } {
   const curves: ReportFigure[] = [];
   const h = (meta.history ?? []) as GanEpoch[];
   if (h.length) {
     const lc = lossCharts(h);
     curves.push({ caption: 'Training losses per epoch (means over the epoch’s steps).', svg: lc.losses });
-    curves.push({ caption: 'Mean discriminator output on real images, D(x), and on generated ones, D(G(z)).', svg: lc.dOutputs });
+    curves.push({
+      caption: 'Mean discriminator output on real images, D(x), and on generated ones, D(G(z)).',
+      svg: lc.dOutputs,
+    });
     const fc = fidCharts(h);
     if (fc) {
-      const both = fc.trained ? ' Two lines: the generator\'s weight average (what samples come from) and the trained weights.' : '';
-      curves.push({ caption: `FID during training (--fid-every), on the same classifier's features with the run's --fid-n generated and test images (usually fewer than the evaluation's, and fewer images give a higher FID), with the real-vs-real floor at that size.${both}`, svg: fc.fid });
-      if (fc.accuracy) curves.push({ caption: `The classifier's accuracy on those generated images (their intended labels) during training.${both}`, svg: fc.accuracy });
+      const both = fc.trained
+        ? " Two lines: the generator's weight average (what samples come from) and the trained weights."
+        : '';
+      curves.push({
+        caption: `FID during training (--fid-every), on the same classifier's features with the run's --fid-n generated and test images (usually fewer than the evaluation's, and fewer images give a higher FID), with the real-vs-real floor at that size.${both}`,
+        svg: fc.fid,
+      });
+      if (fc.accuracy)
+        curves.push({
+          caption: `The classifier's accuracy on those generated images (their intended labels) during training.${both}`,
+          svg: fc.accuracy,
+        });
     }
   }
   const dir = join(dirname(ganCheckpoint), 'samples');
   const grids: { epoch: number; png: Uint8Array }[] = [];
   if (existsSync(dir)) {
-    const epochs = readdirSync(dir).map((f) => /^epoch_(\d+)\.png$/.exec(f)).filter((m): m is RegExpExecArray => !!m).map((m) => +m[1]).sort((a, b) => a - b);
+    const epochs = readdirSync(dir)
+      .map((f) => /^epoch_(\d+)\.png$/.exec(f))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => +m[1])
+      .sort((a, b) => a - b);
     // at most 6, evenly spaced, always the first and the last
-    const pick = epochs.length <= 6 ? epochs : [...new Set(Array.from({ length: 6 }, (_, i) => epochs[Math.round((i * (epochs.length - 1)) / 5)]))];
-    for (const e of pick) grids.push({ epoch: e, png: new Uint8Array(readFileSync(join(dir, `epoch_${String(e).padStart(3, '0')}.png`))) });
+    const pick =
+      epochs.length <= 6
+        ? epochs
+        : [...new Set(Array.from({ length: 6 }, (_, i) => epochs[Math.round((i * (epochs.length - 1)) / 5)]))];
+    for (const e of pick)
+      grids.push({ epoch: e, png: new Uint8Array(readFileSync(join(dir, `epoch_${String(e).padStart(3, '0')}.png`))) });
   }
   const tracePath = join(dirname(ganCheckpoint), 'trace.jsonl');
   const trace = existsSync(tracePath)
-    ? traceCharts(readFileSync(tracePath, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TraceLine))
+    ? traceCharts(
+        readFileSync(tracePath, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim())
+          .map((l) => JSON.parse(l) as TraceLine),
+      )
     : null;
   return { curves, grids, trace };
 }
 
 /** the truncation study's figures for the report (the charts named by the files they are also written to) */
-function truncationFigures(rows: TruncationRow[], gridPng: Uint8Array): ReportTruncation & { figures: (ReportFigure & { name?: string })[] } {
+function truncationFigures(
+  rows: TruncationRow[],
+  gridPng: Uint8Array,
+): ReportTruncation & { figures: (ReportFigure & { name?: string })[] } {
   const base = rows.find((x) => x.threshold === null);
   const charts = truncationCharts(rows);
   return {
     rows,
     figures: [
-      { name: 'truncation_accuracy.svg', caption: `Accuracy of the classifier on the truncated samples, and the largest deviation of a predicted class's share from an even one, in points${base ? ` (untruncated: ${(100 * base.acc).toFixed(2)}% and ${(100 * base.maxDeviation).toFixed(2)} points)` : ''}.`, svg: charts['truncation_accuracy.svg'] },
-      { name: 'truncation_fid.svg', caption: `FID of the truncated samples against the real test set${base ? ` (untruncated: ${base.fid.toFixed(3)})` : ''}.`, svg: charts['truncation_fid.svg'] },
-      { caption: 'One noise vector (rows: untruncated, then truncated at each threshold), every class (columns).', png: gridPng },
+      {
+        name: 'truncation_accuracy.svg',
+        caption: `Accuracy of the classifier on the truncated samples, and the largest deviation of a predicted class's share from an even one, in points${base ? ` (untruncated: ${(100 * base.acc).toFixed(2)}% and ${(100 * base.maxDeviation).toFixed(2)} points)` : ''}.`,
+        svg: charts['truncation_accuracy.svg'],
+      },
+      {
+        name: 'truncation_fid.svg',
+        caption: `FID of the truncated samples against the real test set${base ? ` (untruncated: ${base.fid.toFixed(3)})` : ''}.`,
+        svg: charts['truncation_fid.svg'],
+      },
+      {
+        caption: 'One noise vector (rows: untruncated, then truncated at each threshold), every class (columns).',
+        png: gridPng,
+      },
     ],
   };
 }
 
-function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<string, any> | null, latentFigures: ReportFigure[], samplesPng: Uint8Array, truncation?: ReportTruncation): ReportInput {
+function reportInput(
+  r: EvalResults,
+  opts: EvalGanOptions,
+  ganMeta: Record<string, any> | null,
+  latentFigures: ReportFigure[],
+  samplesPng: Uint8Array,
+  truncation?: ReportTruncation,
+): ReportInput {
   const setup: [string, string | number][] = [];
   if (r.source.kind === 'gan') {
-    setup.push(['model', `${r.source.model}${r.source.preset ? ` (preset ${r.source.preset})` : ''}`], ['checkpoint', r.source.checkpoint], ['epochs trained', r.source.epoch ?? '?']);
-    if (r.source.weights) setup.push(['generator weights', r.source.weights === 'average' ? `the weight average (EMA, decay ${ganMeta?.ema?.decay ?? '?'}, batchnorm statistics recomputed for it)` : 'the trained weights']);
-    if (ganMeta?.hyper) setup.push(['optimiser', `Adam lr ${ganMeta.hyper.lr}, β1 ${ganMeta.hyper.beta1}, batch ${ganMeta.hyper.batch}`]);
-    if (ganMeta?.config) setup.push(['generator', `noise ${ganMeta.config.noiseDim}-d, ${ganMeta.config.gMaps}/${ganMeta.config.gMid} maps; discriminator channels ${ganMeta.config.dChannels?.join('/')}`]);
+    setup.push(
+      ['model', `${r.source.model}${r.source.preset ? ` (preset ${r.source.preset})` : ''}`],
+      ['checkpoint', r.source.checkpoint],
+      ['epochs trained', r.source.epoch ?? '?'],
+    );
+    if (r.source.weights)
+      setup.push([
+        'generator weights',
+        r.source.weights === 'average'
+          ? `the weight average (EMA, decay ${ganMeta?.ema?.decay ?? '?'}, batchnorm statistics recomputed for it)`
+          : 'the trained weights',
+      ]);
+    if (ganMeta?.hyper)
+      setup.push(['optimiser', `Adam lr ${ganMeta.hyper.lr}, β1 ${ganMeta.hyper.beta1}, batch ${ganMeta.hyper.batch}`]);
+    if (ganMeta?.config)
+      setup.push([
+        'generator',
+        `noise ${ganMeta.config.noiseDim}-d, ${ganMeta.config.gMaps}/${ganMeta.config.gMid} maps; discriminator channels ${ganMeta.config.dChannels?.join('/')}`,
+      ]);
   } else setup.push(['samples', `${r.source.samples} (${r.source.fileCount} images)`], ['labels', r.source.labels]);
-  setup.push(['samples evaluated', `${r.n} (${r.source.kind === 'gan' ? `labels cycling 0–9, noise seed ${r.seed}` : 'labels from the file'})`]);
+  setup.push([
+    'samples evaluated',
+    `${r.n} (${r.source.kind === 'gan' ? `labels cycling 0–9, noise seed ${r.seed}` : 'labels from the file'})`,
+  ]);
   const c = r.classifier;
-  setup.push(['classifier', `${c.checkpoint} (epoch ${c.epoch ?? '?'}${c.bestValAcc !== undefined ? `, validation accuracy ${(100 * c.bestValAcc).toFixed(2)}%` : ''}${c.testAcc !== undefined ? `, test accuracy ${(100 * c.testAcc).toFixed(2)}%` : ''}; SHA-256 ${c.sha256})`]);
+  setup.push([
+    'classifier',
+    `${c.checkpoint} (epoch ${c.epoch ?? '?'}${c.bestValAcc !== undefined ? `, validation accuracy ${(100 * c.bestValAcc).toFixed(2)}%` : ''}${c.testAcc !== undefined ? `, test accuracy ${(100 * c.testAcc).toFixed(2)}%` : ''}; SHA-256 ${c.sha256})`,
+  ]);
   setup.push(['real data', opts.data.source]);
   setup.push(['evaluations', r.what.join(', ')], ['evaluation time', `${r.seconds.toFixed(1)} s`]);
   setup.push(...(opts.setup ?? []));
-  const tf = r.source.kind === 'gan' && ganMeta ? trainingFigures(r.source.checkpoint, ganMeta) : { curves: [], grids: [], trace: undefined };
+  const tf =
+    r.source.kind === 'gan' && ganMeta
+      ? trainingFigures(r.source.checkpoint, ganMeta)
+      : { curves: [], grids: [], trace: undefined };
   return {
     title: `Evaluation of ${r.source.kind === 'gan' ? `${r.source.model} ${basename(dirname(r.source.checkpoint))}` : basename(r.source.samples)}`,
     subtitle: `${r.created.slice(0, 10)} · fmnist-webgpu-engine`,
@@ -548,20 +798,33 @@ function reportInput(r: EvalResults, opts: EvalGanOptions, ganMeta: Record<strin
     lossCurves: tf.curves,
     sampleGrids: tf.grids,
     trace: tf.trace,
-    samples: { caption: `Evaluated samples: the first ten of each class (a row per class, ${CLASS_NAMES.join(', ')}).`, png: samplesPng },
+    samples: {
+      caption: `Evaluated samples: the first ten of each class (a row per class, ${CLASS_NAMES.join(', ')}).`,
+      png: samplesPng,
+    },
     fid: r.fid,
     kid: r.kid,
     prc: r.prc,
     isc: r.isc,
-    accuracy: r.accuracy ? { ...r.accuracy, realAcc: r.accuracy.real?.acc, realCount: r.accuracy.real?.count } : undefined,
+    accuracy: r.accuracy
+      ? { ...r.accuracy, realAcc: r.accuracy.real?.acc, realCount: r.accuracy.real?.count }
+      : undefined,
     balance: r.balance,
     truncation,
     augment: r.augment,
-    latent: r.latent || latentFigures.length ? {
-      figures: latentFigures,
-      silhouette: r.latent ? [{ name: 'real', s: r.latent.silhouette.real }, { name: 'generated', s: r.latent.silhouette.generated }] : undefined,
-      pcaExplained: r.latent?.pcaExplained,
-    } : undefined,
+    latent:
+      r.latent || latentFigures.length
+        ? {
+            figures: latentFigures,
+            silhouette: r.latent
+              ? [
+                  { name: 'real', s: r.latent.silhouette.real },
+                  { name: 'generated', s: r.latent.silhouette.generated },
+                ]
+              : undefined,
+            pcaExplained: r.latent?.pcaExplained,
+          }
+        : undefined,
     notes: r.notes,
   };
 }

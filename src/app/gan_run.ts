@@ -14,8 +14,26 @@ import { Generator } from '../autograd/random.js';
 import { Tensor } from '../autograd/tensor.js';
 import * as F from '../autograd/ops.js';
 import { batches, subset, type FashionMnist } from '../data/dataset.js';
-import { type GanHyper, type GanState, SCALARS, generate, gradNorms, makeGan, recalibrateEma, sampleInputs, samplingGenerator } from '../gan/train.js';
-import { GanLoop, type Position, ganCheckpointMeta, ganFromCheckpoint, ganStateTensors, positionOf, trainingSet } from '../gan/loop.js';
+import {
+  type GanHyper,
+  type GanState,
+  SCALARS,
+  generate,
+  gradNorms,
+  makeGan,
+  recalibrateEma,
+  sampleInputs,
+  samplingGenerator,
+} from '../gan/train.js';
+import {
+  GanLoop,
+  type Position,
+  ganCheckpointMeta,
+  ganFromCheckpoint,
+  ganStateTensors,
+  positionOf,
+  trainingSet,
+} from '../gan/loop.js';
 export { ganStateTensors } from '../gan/loop.js';
 import type { GanConfig, GanGenerator } from '../gan/models.js';
 import { writeGridPng } from '../node/png.js';
@@ -76,12 +94,32 @@ export interface GanRunOptions {
   /** FID every `every` epochs (and at the last): `n` generated images (n/10 per class) vs `n` test images in the
    *  128-d feature space of the classifier checkpoint `classifier` (--fid-every, --classifier) */
   fid?: { every: number; classifier: string; n: number };
-  onProgress?: (p: { epoch: number; epochs: number; step: number; steps: number; d: number; g: number; imgPerSec: number; etaSec: number }) => void;
+  onProgress?: (p: {
+    epoch: number;
+    epochs: number;
+    step: number;
+    steps: number;
+    d: number;
+    g: number;
+    imgPerSec: number;
+    etaSec: number;
+  }) => void;
   log?: (s: string) => void;
 }
 
-async function saveGan(path: string, s: GanState, opts: GanRunOptions, epoch: number, step: number, history: GanEpoch[], position: Position): Promise<void> {
-  await saveCheckpoint(path, { tensors: ganStateTensors(s), meta: ganCheckpointMeta(s, opts, epoch, step, history, position) });
+async function saveGan(
+  path: string,
+  s: GanState,
+  opts: GanRunOptions,
+  epoch: number,
+  step: number,
+  history: GanEpoch[],
+  position: Position,
+): Promise<void> {
+  await saveCheckpoint(path, {
+    tensors: ganStateTensors(s),
+    meta: ganCheckpointMeta(s, opts, epoch, step, history, position),
+  });
 }
 
 /** rebuild a GAN from a checkpoint (kind checked when `kind` is given) */
@@ -99,15 +137,25 @@ function checkMidEpochResume(path: string, meta: Record<string, any>, opts: GanR
   const now = { batch: opts.hyper.batch, subset: opts.trainSubset ?? null };
   const diffs: string[] = [];
   if (was.batch !== now.batch) diffs.push(`--batch ${was.batch} (asked: ${now.batch})`);
-  if (was.subset !== undefined && was.subset !== now.subset) diffs.push(was.subset === null ? `no --train-subset (asked: ${now.subset})` : `--train-subset ${was.subset} (asked: ${now.subset ?? 'all images'})`);
+  if (was.subset !== undefined && was.subset !== now.subset)
+    diffs.push(
+      was.subset === null
+        ? `no --train-subset (asked: ${now.subset})`
+        : `--train-subset ${was.subset} (asked: ${now.subset ?? 'all images'})`,
+    );
   if (diffs.length)
-    throw new CheckpointError(`${path} was written in the middle of epoch ${meta.position.epoch + 1} (after ${meta.position.inEpoch} batches) with ${diffs.join(' and ')}; resume it with the same settings, or continue from an epoch-end checkpoint`);
+    throw new CheckpointError(
+      `${path} was written in the middle of epoch ${meta.position.epoch + 1} (after ${meta.position.inEpoch} batches) with ${diffs.join(' and ')}; resume it with the same settings, or continue from an epoch-end checkpoint`,
+    );
 }
 
 /** bytes → MiB, to 0.1 */
 const mib = (bytes: number) => Math.round((10 * bytes) / 2 ** 20) / 10;
 /** G's and D's parameters by checkpoint name, for the non-finite scan */
-const allParams = (s: GanState) => [...s.G.namedParameters().map(([n, p]) => [`G.${n}`, p] as const), ...s.D.namedParameters().map(([n, p]) => [`D.${n}`, p] as const)];
+const allParams = (s: GanState) => [
+  ...s.G.namedParameters().map(([n, p]) => [`G.${n}`, p] as const),
+  ...s.D.namedParameters().map(([n, p]) => [`D.${n}`, p] as const),
+];
 
 export interface GanRunResult {
   history: GanEpoch[];
@@ -118,7 +166,13 @@ export interface GanRunResult {
   step: number;
 }
 
-export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOptions, outDir: string, resumePath?: string): Promise<GanRunResult> {
+export async function runGan(
+  be: Backend,
+  data: FashionMnist,
+  opts: GanRunOptions,
+  outDir: string,
+  resumePath?: string,
+): Promise<GanRunResult> {
   const log = opts.log ?? console.log;
   const t00 = performance.now();
   let s: GanState;
@@ -133,7 +187,9 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
     pos = positionOf(loaded.meta);
     if (opts.lrOverride !== undefined) s.optG.lr = s.optD.lr = opts.lrOverride;
     if (pos.inEpoch) checkMidEpochResume(resumePath, loaded.meta, opts);
-    log(`resuming from ${resumePath} after ${pos.inEpoch ? `${pos.inEpoch} steps of epoch ${pos.epoch + 1}` : `epoch ${pos.epoch}`} (step ${step})`);
+    log(
+      `resuming from ${resumePath} after ${pos.inEpoch ? `${pos.inEpoch} steps of epoch ${pos.epoch + 1}` : `epoch ${pos.epoch}`} (step ${step})`,
+    );
   } else s = makeGan(be, opts.config, opts.hyper, opts.seed);
   mkdirSync(join(outDir, 'samples'), { recursive: true });
   const train = trainingSet(data.train, opts.trainSubset);
@@ -152,7 +208,15 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
     const train = featureGaussian(await classify(be, cls.model, pickImages(data.train, opts.fid.n).images));
     const floor = fidFromFeatures(train, real, null, basename(opts.fid.classifier)).fid;
     const [z, y] = sampleInputs(be, s.config, Math.max(1, Math.round(opts.fid.n / s.config.classes)), 777);
-    fidRuler = { model: cls.model, real, floor, name: basename(opts.fid.classifier), z, y, labels: Int32Array.from(await y.toArray()) };
+    fidRuler = {
+      model: cls.model,
+      real,
+      floor,
+      name: basename(opts.fid.classifier),
+      z,
+      y,
+      labels: Int32Array.from(await y.toArray()),
+    };
   }
   const save = (epoch: number, position: Position) =>
     saveGan(join(outDir, 'checkpoint.safetensors'), s, opts, epoch, loop.step, history, position);
@@ -170,21 +234,36 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       let checked = loop.step;
       while (!loop.epochDone) {
         loop.next();
-        const k = loop.inEpoch, step = loop.step;
-        if (opts.injectFault?.step === step) (be as { gpu?: { injectFault(k: string): void } }).gpu?.injectFault(opts.injectFault.kind);
-        if (opts.injectNanAtStep === step) s.G.up1.weight.assign(new Float32Array(s.G.up1.weight.size).fill(NaN)); // test hook
+        const k = loop.inEpoch,
+          step = loop.step;
+        if (opts.injectFault?.step === step)
+          (be as { gpu?: { injectFault(k: string): void } }).gpu?.injectFault(opts.injectFault.kind);
+        // test hook
+        if (opts.injectNanAtStep === step) s.G.up1.weight.assign(new Float32Array(s.G.up1.weight.size).fill(NaN));
         if (k % opts.logEvery === 0 || k === steps) {
           // losses and weights: a NaN weight can hide behind a ReLU (max(NaN, 0) is 0) and keep the loss finite
           const v = await loop.sums!.toArray();
           const tensor = await firstNonFinite(allParams(s));
           if (tensor || v.some((x) => !Number.isFinite(x))) {
             const bad = SCALARS.filter((_, i) => !Number.isFinite(v[i]));
-            throw new NonFiniteError(`non-finite ${[...bad, ...(tensor ? ['weights'] : [])].join(', ')} between steps ${checked + 1} and ${step} (epoch ${epoch})${tensor ? `; first non-finite parameter (${SPREAD_NOTE}): ${tensor}` : ''}`, step);
+            throw new NonFiniteError(
+              `non-finite ${[...bad, ...(tensor ? ['weights'] : [])].join(', ')} between steps ${checked + 1} and ${step} (epoch ${epoch})${tensor ? `; first non-finite parameter (${SPREAD_NOTE}): ${tensor}` : ''}`,
+              step,
+            );
           }
           checked = step;
           const done = k - skip;
           const ips = (done * B) / elapsed();
-          opts.onProgress?.({ epoch, epochs: opts.hyper.epochs, step: k, steps, d: (v[0] + v[1]) / k, g: v[3] / k, imgPerSec: ips, etaSec: ((steps - k) * B + (opts.hyper.epochs - epoch) * steps * B) / ips });
+          opts.onProgress?.({
+            epoch,
+            epochs: opts.hyper.epochs,
+            step: k,
+            steps,
+            d: (v[0] + v[1]) / k,
+            g: v[3] / k,
+            imgPerSec: ips,
+            etaSec: ((steps - k) * B + (opts.hyper.epochs - epoch) * steps * B) / ips,
+          });
         }
         // stay at most two steps ahead of the GPU (bounded queue; signal handlers get to run)
         await be.throttle?.(2);
@@ -203,7 +282,15 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       const step = loop.step;
       const seconds = elapsed();
       const tuneSeconds = ((be.tuneMs ?? 0) - tune0) / 1000;
-      const e: GanEpoch = { epoch, step, ...m, imgPerSec: ((k - skip) * B) / seconds, seconds, ...(tuneSeconds > 0 ? { tuneSeconds } : {}), gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) } };
+      const e: GanEpoch = {
+        epoch,
+        step,
+        ...m,
+        imgPerSec: ((k - skip) * B) / seconds,
+        seconds,
+        ...(tuneSeconds > 0 ? { tuneSeconds } : {}),
+        gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) },
+      };
       const mem = be.memory?.(); // before this epoch's FID, trace and samples (their buffers count in the next peak)
       if (mem) e.memoryMiB = { live: mib(mem.live), peak: mib(mem.peak), allocated: mib(mem.allocated) };
       recalibrateEma(be, s);
@@ -216,8 +303,22 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(e) + '\n');
       if (opts.trace) {
         const n = Math.min(B, train.count);
-        const real = [...batches(subset(train, Int32Array.from({ length: n }, (_, i) => i)), { batchSize: n, scale: 'symmetric', shuffle: false }, new Generator(0))][0];
-        const inputs = [Tensor.from(be, real.x, [n, 1, 28, 28]), Tensor.from(be, real.y, [n], 'i32'), F.narrow(zFix, 0, 0, n), F.narrow(yFix, 0, 0, n)];
+        const real = [
+          ...batches(
+            subset(
+              train,
+              Int32Array.from({ length: n }, (_, i) => i),
+            ),
+            { batchSize: n, scale: 'symmetric', shuffle: false },
+            new Generator(0),
+          ),
+        ][0];
+        const inputs = [
+          Tensor.from(be, real.x, [n, 1, 28, 28]),
+          Tensor.from(be, real.y, [n], 'i32'),
+          F.narrow(zFix, 0, 0, n),
+          F.narrow(yFix, 0, 0, n),
+        ];
         const tr = await traceGan(be, s, inputs[2], inputs[3], inputs[0], inputs[1]);
         appendFileSync(join(outDir, 'trace.jsonl'), JSON.stringify({ epoch, step, ...tr }) + '\n');
         for (const t of inputs) t.dispose();
@@ -228,7 +329,9 @@ export async function runGan(be: Backend, data: FashionMnist, opts: GanRunOption
       copyFileSync(grid, join(outDir, 'grid.png'));
       writeCurves(outDir, history);
       await save(epoch, loop.epochEndPosition());
-      log(`epoch ${epoch}: ${e.fid !== undefined ? `${fidNote(e)} | ` : ''}D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s${e.tuneSeconds ? ` (+ ${e.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`);
+      log(
+        `epoch ${epoch}: ${e.fid !== undefined ? `${fidNote(e)} | ` : ''}D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s${e.tuneSeconds ? ` (+ ${e.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`,
+      );
       if (opts.shouldStop?.()) interrupted = epoch < opts.hyper.epochs;
     }
   } finally {
@@ -258,12 +361,16 @@ interface FidRuler {
 /** FID of G's images for the ruler's noise and labels, and the classifier's accuracy on them */
 async function fidAndAccuracy(be: Backend, r: FidRuler, G: GanGenerator): Promise<{ fid: number; acc: number }> {
   const c = await classify(be, r.model, fromSymmetric(await generate(G, r.z, r.y)));
-  return { fid: fidFromFeatures(featureGaussian(c), r.real, null, r.name).fid, acc: accuracyOf(c.predictions, r.labels).acc };
+  return {
+    fid: fidFromFeatures(featureGaussian(c), r.real, null, r.name).fid,
+    acc: accuracyOf(c.predictions, r.labels).acc,
+  };
 }
 
 /** "FID 17.84, accuracy 85.1% (trained weights: 19.20, 83.0%)" */
 function fidNote(e: GanEpoch): string {
-  const one = (fid: number, acc: number | undefined) => `${fid.toFixed(2)}${acc !== undefined ? `, accuracy ${(100 * acc).toFixed(1)}%` : ''}`;
+  const one = (fid: number, acc: number | undefined) =>
+    `${fid.toFixed(2)}${acc !== undefined ? `, accuracy ${(100 * acc).toFixed(1)}%` : ''}`;
   return `FID ${one(e.fid!, e.genAcc)}${e.fidTrained !== undefined ? ` (trained weights: ${one(e.fidTrained, e.genAccTrained)})` : ''}${e.fidFloor !== undefined ? `, floor ${e.fidFloor.toFixed(2)}` : ''}`;
 }
 
@@ -272,27 +379,41 @@ function fidNote(e: GanEpoch): string {
  * accuracy on the generated images — of the weight average and, beside it, of the trained weights where the run
  * kept an average (`trained`). Null without FID epochs; `accuracy` null for runs from before it was recorded.
  */
-export function fidCharts(h: readonly Pick<GanEpoch, 'epoch' | 'fid' | 'genAcc' | 'fidTrained' | 'genAccTrained' | 'fidFloor'>[]): { fid: string; accuracy: string | null; trained: boolean } | null {
+export function fidCharts(
+  h: readonly Pick<GanEpoch, 'epoch' | 'fid' | 'genAcc' | 'fidTrained' | 'genAccTrained' | 'fidFloor'>[],
+): { fid: string; accuracy: string | null; trained: boolean } | null {
   const w = h.filter((e) => e.fid !== undefined);
   if (!w.length) return null;
   const x = w.map((e) => e.epoch);
   const trained = w.every((e) => e.fidTrained !== undefined);
-  const chart = (title: string, what: string, key: 'fid' | 'genAcc', keyTrained: 'fidTrained' | 'genAccTrained', scale: number) => {
+  const chart = (
+    title: string,
+    what: string,
+    key: 'fid' | 'genAcc',
+    keyTrained: 'fidTrained' | 'genAccTrained',
+    scale: number,
+  ) => {
     const series = [{ name: trained ? `${what} (weight average)` : what, x, y: w.map((e) => scale * e[key]!) }];
     if (trained) series.push({ name: `${what} (trained weights)`, x, y: w.map((e) => scale * e[keyTrained]!) });
-    if (key === 'fid' && w.every((e) => e.fidFloor !== undefined)) series.push({ name: 'real-vs-real floor', x, y: w.map((e) => e.fidFloor!) });
+    if (key === 'fid' && w.every((e) => e.fidFloor !== undefined))
+      series.push({ name: 'real-vs-real floor', x, y: w.map((e) => e.fidFloor!) });
     return lineChart(title, 'epoch', series);
   };
   return {
-    fid: chart('FID (our classifier\'s features) per epoch', 'FID', 'fid', 'fidTrained', 1),
-    accuracy: w.every((e) => e.genAcc !== undefined) ? chart('Classifier accuracy on generated images (%) per epoch', 'accuracy', 'genAcc', 'genAccTrained', 100) : null,
+    fid: chart("FID (our classifier's features) per epoch", 'FID', 'fid', 'fidTrained', 1),
+    accuracy: w.every((e) => e.genAcc !== undefined)
+      ? chart('Classifier accuracy on generated images (%) per epoch', 'accuracy', 'genAcc', 'genAccTrained', 100)
+      : null,
     trained,
   };
 }
 
 /** the losses per epoch (the AC-GAN's class loss where the run has one) and D's mean outputs, as line charts: the
  *  run's losses.svg and d_outputs.svg, and the report's first two curves */
-export function lossCharts(h: readonly Pick<GanEpoch, 'epoch' | 'dReal' | 'dFake' | 'g' | 'aux' | 'dx' | 'dgz'>[]): { losses: string; dOutputs: string } {
+export function lossCharts(h: readonly Pick<GanEpoch, 'epoch' | 'dReal' | 'dFake' | 'g' | 'aux' | 'dx' | 'dgz'>[]): {
+  losses: string;
+  dOutputs: string;
+} {
   const x = h.map((e) => e.epoch);
   const series = [
     { name: 'D loss (real)', x, y: h.map((e) => e.dReal) },
@@ -302,7 +423,10 @@ export function lossCharts(h: readonly Pick<GanEpoch, 'epoch' | 'dReal' | 'dFake
   if (h.some((e) => e.aux)) series.push({ name: 'aux class loss', x, y: h.map((e) => e.aux) });
   return {
     losses: lineChart('GAN losses per epoch', 'epoch', series),
-    dOutputs: lineChart('Mean discriminator output', 'epoch', [{ name: 'D(x)', x, y: h.map((e) => e.dx) }, { name: 'D(G(z))', x, y: h.map((e) => e.dgz) }]),
+    dOutputs: lineChart('Mean discriminator output', 'epoch', [
+      { name: 'D(x)', x, y: h.map((e) => e.dx) },
+      { name: 'D(G(z))', x, y: h.map((e) => e.dgz) },
+    ]),
   };
 }
 

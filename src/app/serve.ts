@@ -39,8 +39,13 @@ export interface Playground {
 }
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
-  '.map': 'application/json', '.json': 'application/json', '.safetensors': 'application/octet-stream', '.png': 'image/png',
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
+  '.json': 'application/json',
+  '.safetensors': 'application/octet-stream',
+  '.png': 'image/png',
 };
 
 export class PlaygroundError extends Error {}
@@ -78,11 +83,14 @@ export function newestGanRun(runsDir: string): string | null {
 export async function startPlayground(opts: PlaygroundOptions): Promise<Playground> {
   const root = resolve(opts.root);
   if (!existsSync(join(root, 'index.html')) || !existsSync(join(root, 'playground.js')))
-    throw new PlaygroundError(`${opts.root} holds no built playground (index.html, playground.js): run \`node scripts/build.mjs --web\` (npm run build:web)`);
+    throw new PlaygroundError(
+      `${opts.root} holds no built playground (index.html, playground.js): run \`node scripts/build.mjs --web\` (npm run build:web)`,
+    );
   let ckptBytes: Uint8Array | null = null;
   let ckptName: string | null = null;
   if (opts.checkpoint) {
-    if (!existsSync(opts.checkpoint)) throw new PlaygroundError(`${opts.checkpoint}: no such file (give a GAN run's checkpoint.safetensors)`);
+    if (!existsSync(opts.checkpoint))
+      throw new PlaygroundError(`${opts.checkpoint}: no such file (give a GAN run's checkpoint.safetensors)`);
     ckptBytes = slimGanCheckpoint(new Uint8Array(readFileSync(opts.checkpoint)), opts.checkpoint);
     ckptName = opts.checkpoint;
   } else if (existsSync(join(root, 'checkpoint.safetensors'))) ckptName = join(opts.root, 'checkpoint.safetensors');
@@ -116,10 +124,19 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     // none to serve: 204, which the page reads as "no model yet" (a 404 would be a console error in the browser)
     if (path === '/checkpoint.safetensors' && !existsSync(join(root, 'checkpoint.safetensors'))) return send(204, '');
     if (extra.has(path)) return send(200, extra.get(path)!, TYPES['.safetensors']);
-    if (path === '/models.json' && (opts.models?.length || ckptBytes)) return send(200, JSON.stringify(models), TYPES['.json']);
+    if (path === '/models.json' && (opts.models?.length || ckptBytes))
+      return send(200, JSON.stringify(models), TYPES['.json']);
     // the data files this server has, so that the page asks only for those
     if (path === '/data/index.json')
-      return send(200, JSON.stringify({ files: dataDir ? [...dataFiles].map((f) => f.slice('/data/'.length)).filter((f) => existsSync(join(dataDir, f))) : [] }), TYPES['.json']);
+      return send(
+        200,
+        JSON.stringify({
+          files: dataDir
+            ? [...dataFiles].map((f) => f.slice('/data/'.length)).filter((f) => existsSync(join(dataDir, f)))
+            : [],
+        }),
+        TYPES['.json'],
+      );
     if (dataDir && dataFiles.has(path)) {
       const f = join(dataDir, path.slice('/data/'.length));
       if (existsSync(f)) return send(200, readFileSync(f), 'application/octet-stream');
@@ -132,7 +149,12 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((ok, bad) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      bad(e.code === 'EADDRINUSE' ? new PlaygroundError(`port ${opts.port} on ${host} is in use: pick another with --port N (0: any free port)`) : e));
+      bad(
+        e.code === 'EADDRINUSE'
+          ? new PlaygroundError(`port ${opts.port} on ${host} is in use: pick another with --port N (0: any free port)`)
+          : e,
+      ),
+    );
     server.listen(opts.port ?? 8080, host, () => ok());
   });
   const addr = server.address();
@@ -143,9 +165,10 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     checkpoint: ckptName,
     dataDir: dataDir ?? null,
     models,
-    close: () => new Promise<void>((ok) => {
-      server.closeAllConnections?.();
-      server.close(() => ok());
-    }),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections?.();
+        server.close(() => ok());
+      }),
   };
 }

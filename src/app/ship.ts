@@ -12,11 +12,15 @@ import { generate, sampleInputs } from '../gan/train.js';
 export const SHIPPED_GAN = { cgan: 'models/cgan.safetensors', acgan: 'models/acgan.safetensors' } as const;
 
 /** the command that writes a new shipped file at `path` (named in the error for a file that changed) */
-export const SHIP_GAN = (path: string) => `\`npm run eval -- gan --checkpoint runs/NAME/checkpoint.safetensors --ship ${path}\``;
+export const SHIP_GAN = (path: string) =>
+  `\`npm run eval -- gan --checkpoint runs/NAME/checkpoint.safetensors --ship ${path}\``;
 
 /** write the shipped file of the GAN checkpoint `from` to `out`, and `<out>.sha256`; returns the hash */
 export function shipGan(from: string, out: string): string {
-  const bytes = shipGanBytes(readCheckpointBytes(from), from, { from: basename(from), date: new Date().toISOString().slice(0, 10) });
+  const bytes = shipGanBytes(readCheckpointBytes(from), from, {
+    from: basename(from),
+    date: new Date().toISOString().slice(0, 10),
+  });
   mkdirSync(dirname(out), { recursive: true });
   return writeWithHash(out, bytes);
 }
@@ -26,7 +30,11 @@ export function shipGan(from: string, out: string): string {
  * 12345), written to `out`: what a full GPU run gives, beside a short demo run's grid. Null where this checkout
  * has no shipped file of that kind. Returns its metadata (epoch, preset) for the caller's message.
  */
-export async function writeShippedGrid(be: Backend, kind: 'cgan' | 'acgan', out: string): Promise<Record<string, any> | null> {
+export async function writeShippedGrid(
+  be: Backend,
+  kind: 'cgan' | 'acgan',
+  out: string,
+): Promise<Record<string, any> | null> {
   const path = SHIPPED_GAN[kind];
   if (!existsSync(path)) return null;
   const m = loadGanModels(be, readCheckpoint(path, SHIP_GAN(path)), path);

@@ -7,12 +7,39 @@ export type DType = 'f32' | 'i32';
 export type Store = object;
 
 export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'relu' | 'leaky_relu'
-  | 'add_s' | 'mul_s' | 'rsub_s' | 'square' | 'sqrt' | 'recip' | 'abs';
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'leaky_relu'
+  | 'add_s'
+  | 'mul_s'
+  | 'rsub_s'
+  | 'square'
+  | 'sqrt'
+  | 'recip'
+  | 'abs';
 /** a (op) b with broadcasting; sigmoid_sub = sigmoid(a) − b; bce_logits = max(a,0) − a·b + log(1+e^−|a|) */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'sigmoid_sub' | 'bce_logits';
 
-export const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'leaky_relu', 'add_s', 'mul_s', 'rsub_s', 'square', 'sqrt', 'recip', 'abs'];
+export const UNARY_OPS: readonly UnaryOp[] = [
+  'neg',
+  'exp',
+  'log',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'leaky_relu',
+  'add_s',
+  'mul_s',
+  'rsub_s',
+  'square',
+  'sqrt',
+  'recip',
+  'abs',
+];
 export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'sigmoid_sub', 'bce_logits'];
 
 export interface MatmulDims {
@@ -36,7 +63,8 @@ export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'leaky_relu',
 /** d's batchnorm groups (1 without), checked to divide the batch (both backends' primitives call this) */
 export function batchnormGroups(d: BatchnormDims): number {
   const G = d.groups ?? 1;
-  if (!(Number.isInteger(G) && G >= 1 && d.N % G === 0)) throw new Error(`batchnorm: ${G} groups do not divide a batch of ${d.N}`);
+  if (!(Number.isInteger(G) && G >= 1 && d.N % G === 0))
+    throw new Error(`batchnorm: ${G} groups do not divide a batch of ${d.N}`);
   return G;
 }
 
@@ -45,9 +73,19 @@ export function batchnormGroups(d: BatchnormDims): number {
  * (ph, pw); bottom/right padding is whatever P and Q imply (so TensorFlow's asymmetric 'same' fits).
  */
 export interface ConvDims {
-  N: number; C: number; H: number; W: number;
-  K: number; R: number; S: number; P: number; Q: number;
-  sh: number; sw: number; ph: number; pw: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  K: number;
+  R: number;
+  S: number;
+  P: number;
+  Q: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
 }
 
 /** batchnorm layout: x viewed as [N][C][L] (L = H·W for 2-D, 1 for 1-D); statistics are per channel c over N·L */
@@ -153,7 +191,8 @@ export interface Backend {
   free(s: Store): void;
   /**
    * An arena: one f32 storage block laid out as `layout` (from arenaLayout). `whole` spans it (for kernels such as
-   * adamMulti that update every slot at once); `slots[i]` is the storage of tensor i (layout.slots[i].n elements), usable
+   * adamMulti that update every slot at once); `slots[i]` is the storage of tensor i (layout.slots[i].n elements),
+   * usable
    * wherever a tensor's storage is. Contents undefined. Every handle is freed on its own; the block goes with the
    * last. On the GPU a kernel must not bind one slot as writable and another slot of the same arena as read-only
    * (WebGPU forbids a writable and a read-only use of one buffer in a dispatch).
@@ -178,24 +217,69 @@ export interface Backend {
   /** gx = gy · op'(x), given x and y = op(x) */
   unaryGrad(op: UnaryOp, x: Store, y: Store, gy: Store, gx: Store, n: number, alpha: number): void;
   /** out[outShape] = a[aShape] (op) b[bShape]; a and b broadcast to outShape (numpy rules, shapes padded left) */
-  binary(op: BinaryOp, a: Store, aShape: readonly number[], b: Store, bShape: readonly number[], out: Store, outShape: readonly number[]): void;
+  binary(
+    op: BinaryOp,
+    a: Store,
+    aShape: readonly number[],
+    b: Store,
+    bShape: readonly number[],
+    out: Store,
+    outShape: readonly number[],
+  ): void;
   /** out = sum of x over `axes` (out has x's shape with those axes set to 1); `accumulate`: out += it */
   reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store, accumulate?: boolean): void;
-  /** dst[dstOffset + Σ i_k·dstStrides_k] = src[srcOffset + Σ i_k·srcStrides_k] over `shape` (transpose, slice, concat) */
-  copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void;
+  /**
+   * dst[dstOffset + Σ i_k·dstStrides_k] = src[srcOffset + Σ i_k·srcStrides_k] over `shape` (transpose, slice, concat)
+   */
+  copyStrided(
+    src: Store,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: Store,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): void;
   /**
    * out [outer][W][inner] gets parts[k] [outer][widths[k]][inner] at columns [offsets[k], offsets[k] + widths[k]) of
    * its middle axis (concatenation along one axis), 1 to CONCAT_MAX_PARTS parts (32-bit words: f32 or i32)
    */
-  concat(parts: readonly Store[], offsets: readonly number[], widths: readonly number[], W: number, outer: number, inner: number, out: Store): void;
-  /** the inverse of concat: parts[k] = g [outer][W][inner]'s columns [offsets[k], offsets[k] + widths[k]), 1 to CONCAT_MAX_PARTS parts */
-  split(g: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void;
+  concat(
+    parts: readonly Store[],
+    offsets: readonly number[],
+    widths: readonly number[],
+    W: number,
+    outer: number,
+    inner: number,
+    out: Store,
+  ): void;
+  /** the inverse of concat: parts[k] = g [outer][W][inner]'s columns [offsets[k], offsets[k] + widths[k]), 1 to
+  /** CONCAT_MAX_PARTS parts */
+  split(
+    g: Store,
+    W: number,
+    outer: number,
+    inner: number,
+    parts: readonly Store[],
+    offsets: readonly number[],
+    widths: readonly number[],
+  ): void;
   /** out[batch][M][N] = act(op(A) · op(B) + bias[N]) (bias and activation optional); `accumulate`: out += it */
   /**
    * `biasGrad` (batch 1): also biasGrad.out[n] = Σ_k op(B)[k][n] (summed over k in order; added to its values with
    * biasGrad.add) — a dense layer's bias gradient from the product that makes its weight gradient
    */
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias?: Store | null, act?: Activation, alpha?: number, accumulate?: boolean, biasGrad?: { out: Store; add: boolean } | null): void;
+  matmul(
+    a: Store,
+    b: Store,
+    out: Store,
+    d: MatmulDims,
+    bias?: Store | null,
+    act?: Activation,
+    alpha?: number,
+    accumulate?: boolean,
+    biasGrad?: { out: Store; add: boolean } | null,
+  ): void;
   /** per-row cross-entropy of softmax(logits[N][C]) against integer labels[N] */
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void;
   /** gLogits[i][c] = gRow[i] · (softmax(logits_i)_c − [c = label_i]) */
@@ -209,9 +293,25 @@ export interface Backend {
    * and prob[k] = (1/n)·Σ_i sigmoid(logits_i) over the group's i, t_i = targets[i·tStride] (tStride 0: one target
    * for all); each group's the same as a call on it alone
    */
-  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1, groups?: number): void;
+  bceLogitsMean(
+    logits: Store,
+    targets: Store,
+    loss: Store,
+    prob: Store,
+    n: number,
+    tStride: 0 | 1,
+    groups?: number,
+  ): void;
   /** gLogits[i] = (sigmoid(logits_i) − t_i)·gLoss[k]/n, k = ⌊i/n⌋: the gradient of bceLogitsMean's losses */
-  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1, groups?: number): void;
+  bceLogitsMeanGrad(
+    logits: Store,
+    targets: Store,
+    gLoss: Store,
+    gLogits: Store,
+    n: number,
+    tStride: 0 | 1,
+    groups?: number,
+  ): void;
   /** hit[i] = 1 if argmax(logits_i) (first maximum) = label_i, else 0 */
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void;
   /** in place: param, m, v ← one Adam/AdamW step with gradient grad */
@@ -227,27 +327,56 @@ export interface Backend {
   random(out: Store, n: number, dist: 'uniform' | 'normal', seed: number, offset: number): void;
   /** i32 out[i] ∈ [0, high) from counter offset+i of stream `seed` (high ≤ 256) */
   randomInt(out: Store, n: number, high: number, seed: number, offset: number): void;
-  /** out = keep_i ? x_i / (1 − p) : 0, keep_i from counter offset+i of stream `seed` (same mask forward and backward) */
+  /**
+   * out = keep_i ? x_i / (1 − p) : 0, keep_i from counter offset+i of stream `seed` (same mask forward and backward)
+   */
   dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void;
 
   /** y = act(conv(x, w) + bias) */
   conv2d(x: Store, w: Store, bias: Store | null, y: Store, d: ConvDims, act: Activation, alpha: number): void;
   /** gx = ∂/∂x of conv given gy (gather form); with bias/act it is also the transposed convolution's forward */
-  conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void;
+  conv2dGradInput(
+    gy: Store,
+    w: Store,
+    gx: Store,
+    d: ConvDims,
+    bias: Store | null,
+    act: Activation,
+    alpha: number,
+  ): void;
   /** gw = ∂/∂w of conv given x and gy; `accumulate`: gw += it */
   conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims, accumulate?: boolean): void;
-  /** per-channel batch mean and biased variance (Σ(x − mean)²/(N·L), two-pass) of x [N][C][L] into mean[C], variance[C] */
+  /** per-channel batch mean and biased variance (Σ(x − mean)²/(N·L), two-pass) of x [N][C][L] into mean[C], variance[C]
+  /** */
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void;
   /**
    * batchnormStats, then in place, per channel: runMean = (1 − momentum)·runMean + momentum·mean,
    * runVar = (1 − momentum)·runVar + momentum·variance·M/(M − 1), M = N·L (the unbiased batch variance, as PyTorch)
    */
-  batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void;
+  batchnormStatsRunning(
+    x: Store,
+    mean: Store,
+    variance: Store,
+    runMean: Store,
+    runVar: Store,
+    d: BatchnormDims,
+    momentum: number,
+  ): void;
   /**
    * out = (x − mean_c)/√(variance_c + eps)·gamma_c + beta_c (batch statistics in training, running ones in eval),
    * then the epilogue's activation and dropout when one is given
    */
-  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi?: BatchnormEpilogue | null): void;
+  batchnormApply(
+    x: Store,
+    mean: Store,
+    variance: Store,
+    gamma: Store,
+    beta: Store,
+    out: Store,
+    d: BatchnormDims,
+    eps: number,
+    epi?: BatchnormEpilogue | null,
+  ): void;
   /**
    * out = batchnormApply's epilogue alone on x [n] (no normalisation): the activation, then dropout (mask of element
    * i); its gradient is batchnormEpilogueGrad with dims {N: n, C: 1, L: 1}
@@ -265,9 +394,23 @@ export interface Backend {
    * gGamma and/or gBeta to those outputs' values; `through`: g is the gradient of batchnormApply's epilogue output
    * y, taken back through the epilogue first (batchnormEpilogueGrad's g → gn)
    */
-  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc?: BatchnormAccumulate,
-    through?: { y: Store; epi: BatchnormEpilogue } | null): void;
-  /** out[i][:] = weight[indices[i]][:] for i < n, weight [V][D]; an index outside [0, V): the CPU throws, the GPU writes NaN */
+  batchnormGrad(
+    x: Store,
+    g: Store,
+    mean: Store,
+    variance: Store,
+    gamma: Store,
+    gx: Store,
+    gGamma: Store,
+    gBeta: Store,
+    d: BatchnormDims,
+    eps: number,
+    training: boolean,
+    acc?: BatchnormAccumulate,
+    through?: { y: Store; epi: BatchnormEpilogue } | null,
+  ): void;
+  /** out[i][:] = weight[indices[i]][:] for i < n, weight [V][D]; an index outside [0, V): the CPU throws, the GPU
+  /** writes NaN */
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void;
   /**
    * gWeight[v][:] = Σ over i with indices[i] = v of g[i][:] (rows no index names are 0; deterministic, no atomics);

@@ -38,42 +38,74 @@ const fmt = (t: Tensor) => `[${t.shape.join(', ')}]`;
  * With `activation` and/or `dropout` the result is dropout(act(y)), made by the same kernel: equal bit for bit to
  * F.dropout(F.leakyRelu(y)) etc., one dispatch instead of three.
  */
-export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchnormOptions): Tensor {
-  const { training, momentum = 0.1, eps = 1e-5, activation: act = 'none', alpha = 0.2, dropout: drop = null, inputRelu = false } = opts;
-  const groups = training ? opts.groups ?? 1 : 1; // eval: the running statistics for every sample
+export function batchnorm(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  opts: BatchnormOptions,
+): Tensor {
+  const {
+    training,
+    momentum = 0.1,
+    eps = 1e-5,
+    activation: act = 'none',
+    alpha = 0.2,
+    dropout: drop = null,
+    inputRelu = false,
+  } = opts;
+  const groups = training ? (opts.groups ?? 1) : 1; // eval: the running statistics for every sample
   const be: Backend = x.backend;
   if (x.dtype !== 'f32' || x.shape.length < 2 || x.shape.length > 4)
     throw new Error(`batchnorm: x must be f32 [N, C], [N, C, L] or [N, C, H, W], got ${x.dtype} ${fmt(x)}`);
   const [N, C] = x.shape;
   const L = x.shape.slice(2).reduce((a, b) => a * b, 1);
-  const params: [string, Tensor | null][] = [['gamma', gamma], ['beta', beta], ['runningMean', runningMean], ['runningVar', runningVar]];
+  const params: [string, Tensor | null][] = [
+    ['gamma', gamma],
+    ['beta', beta],
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+  ];
   for (const [name, t] of params) {
     if (!t) continue;
     if (t.backend !== be) throw new Error(`batchnorm: ${name} is on ${t.backend.name}, x on ${be.name}`);
-    if (t.dtype !== 'f32' || t.size !== C) throw new Error(`batchnorm: ${name} must be f32 with ${C} values (one per channel), got ${t.dtype} ${fmt(t)}`);
+    if (t.dtype !== 'f32' || t.size !== C)
+      throw new Error(`batchnorm: ${name} must be f32 with ${C} values (one per channel), got ${t.dtype} ${fmt(t)}`);
   }
-  if ((runningMean === null) !== (runningVar === null)) throw new Error('batchnorm: pass both runningMean and runningVar, or neither');
-  if (runningMean?.requiresGrad || runningVar?.requiresGrad) throw new Error('batchnorm: running statistics are updated in place and must not require grad');
+  if ((runningMean === null) !== (runningVar === null))
+    throw new Error('batchnorm: pass both runningMean and runningVar, or neither');
+  if (runningMean?.requiresGrad || runningVar?.requiresGrad)
+    throw new Error('batchnorm: running statistics are updated in place and must not require grad');
   if (!(eps > 0)) throw new Error(`batchnorm: eps must be > 0, got ${eps}`);
   if (!(momentum >= 0 && momentum <= 1)) throw new Error(`batchnorm: momentum must be in [0, 1], got ${momentum}`);
   // the backward reads the activation's slope off the output's sign, which needs sign(output) = sign(input)
-  if (act === 'leaky_relu' && !(alpha > 0)) throw new Error(`batchnorm: a fused leaky_relu needs a slope > 0, got ${alpha}`);
+  if (act === 'leaky_relu' && !(alpha > 0))
+    throw new Error(`batchnorm: a fused leaky_relu needs a slope > 0, got ${alpha}`);
   if (drop && !(drop.p >= 0 && drop.p < 1)) throw new Error(`batchnorm: dropout p must be in [0, 1), got ${drop.p}`);
-  const epi: BatchnormEpilogue | null = act !== 'none' || drop?.p ? { act, alpha, p: drop?.p ?? 0, key: drop?.key ?? 0 } : null;
+  const epi: BatchnormEpilogue | null =
+    act !== 'none' || drop?.p ? { act, alpha, p: drop?.p ?? 0, key: drop?.key ?? 0 } : null;
   if (!(Number.isInteger(groups) && groups >= 1 && N % groups === 0))
-    throw new Error(`batchnorm: groups must be a whole number ≥ 1 that divides the batch, got ${opts.groups} for x ${fmt(x)}`);
+    throw new Error(
+      `batchnorm: groups must be a whole number ≥ 1 that divides the batch, got ${opts.groups} for x ${fmt(x)}`,
+    );
   const d: BatchnormDims = { N, C, L, inputRelu, groups };
   const M = (N / groups) * L;
 
   let mean: Tensor, variance: Tensor;
   if (training) {
-    if (M < 2) throw new Error(`batchnorm: training needs more than one value per channel${groups > 1 ? ' in each group' : ''}, x is ${fmt(x)}`);
+    if (M < 2)
+      throw new Error(
+        `batchnorm: training needs more than one value per channel${groups > 1 ? ' in each group' : ''}, x is ${fmt(x)}`,
+      );
     mean = Tensor.empty(be, [groups * C]);
     variance = Tensor.empty(be, [groups * C]);
-    if (runningMean && runningVar) be.batchnormStatsRunning(x.store, mean.store, variance.store, runningMean.store, runningVar.store, d, momentum);
+    if (runningMean && runningVar)
+      be.batchnormStatsRunning(x.store, mean.store, variance.store, runningMean.store, runningVar.store, d, momentum);
     else be.batchnormStats(x.store, mean.store, variance.store, d);
   } else {
-    if (!runningMean || !runningVar) throw new Error('batchnorm: eval mode (training: false) needs runningMean and runningVar');
+    if (!runningMean || !runningVar)
+      throw new Error('batchnorm: eval mode (training: false) needs runningMean and runningVar');
     mean = runningMean;
     variance = runningVar;
   }
@@ -101,8 +133,21 @@ export function batchnorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
     const none = (s: readonly number[]) => ({ t: Tensor.empty(be, s), add: false });
     const gg = needs[1] ? into(1, gamma.shape) : none(gamma.shape);
     const gb = needs[2] ? into(2, beta.shape) : none(beta.shape);
-    be.batchnormGrad(x.store, g.store, mean.store, variance.store, gamma.store, gx.store, gg.t.store, gb.t.store, d, eps, training, { gamma: gg.add, beta: gb.add },
-      epi && { y: out.store, epi });
+    be.batchnormGrad(
+      x.store,
+      g.store,
+      mean.store,
+      variance.store,
+      gamma.store,
+      gx.store,
+      gg.t.store,
+      gb.t.store,
+      d,
+      eps,
+      training,
+      { gamma: gg.add, beta: gb.add },
+      epi && { y: out.store, epi },
+    );
     return [gx, gg.t, gb.t].map((t, k) => {
       if (needs[k]) return t;
       t.dispose();
@@ -126,8 +171,10 @@ export function activationDropout(x: Tensor, opts: Pick<BatchnormOptions, 'activ
   const { activation: act = 'none', alpha = 0.2, dropout: drop = null } = opts;
   const be: Backend = x.backend;
   if (x.dtype !== 'f32') throw new Error(`activationDropout: x must be f32, got ${x.dtype}`);
-  if (act === 'leaky_relu' && !(alpha > 0)) throw new Error(`activationDropout: leaky_relu needs a slope > 0, got ${alpha}`);
-  if (drop && !(drop.p >= 0 && drop.p < 1)) throw new Error(`activationDropout: dropout p must be in [0, 1), got ${drop.p}`);
+  if (act === 'leaky_relu' && !(alpha > 0))
+    throw new Error(`activationDropout: leaky_relu needs a slope > 0, got ${alpha}`);
+  if (drop && !(drop.p >= 0 && drop.p < 1))
+    throw new Error(`activationDropout: dropout p must be in [0, 1), got ${drop.p}`);
   const epi: BatchnormEpilogue = { act, alpha, p: drop?.p ?? 0, key: drop?.key ?? 0 };
   const out = Tensor.empty(be, x.shape);
   be.activationDropout(x.store, out.store, x.size, epi);

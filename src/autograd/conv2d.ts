@@ -10,7 +10,8 @@ const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v
 
 export interface Conv2dOptions {
   stride?: Pair;
-  /** a number or [top, left] (symmetric), 'valid' (0), or 'same' (TensorFlow's: output = ceil(in / stride), extra padding at the bottom/right) */
+  /** a number or [top, left] (symmetric), 'valid' (0), or 'same' (TensorFlow's: output = ceil(in / stride), extra
+  /** padding at the bottom/right) */
   padding?: Pair | 'same' | 'valid';
   activation?: Activation;
   /** leaky_relu slope */
@@ -36,12 +37,14 @@ export function convDims(xs: readonly number[], ws: readonly number[], opts: Con
     P = Math.floor((H + 2 * ph - R) / sh) + 1;
     Q = Math.floor((W + 2 * pw - S) / sw) + 1;
   }
-  if (!(sh >= 1 && sw >= 1) || P < 1 || Q < 1) throw new Error(`conv2d: kernel ${R}×${S} stride ${sh}×${sw} does not fit input ${H}×${W}`);
+  if (!(sh >= 1 && sw >= 1) || P < 1 || Q < 1)
+    throw new Error(`conv2d: kernel ${R}×${S} stride ${sh}×${sw} does not fit input ${H}×${W}`);
   return { N, C, H, W, K, R, S, P, Q, sh, sw, ph, pw };
 }
 
 function checkBias(bias: Tensor | null | undefined, n: number, op: string): void {
-  if (bias && (bias.size !== n || bias.dtype !== 'f32')) throw new Error(`${op}: bias [${bias.shape}] should have ${n} elements`);
+  if (bias && (bias.size !== n || bias.dtype !== 'f32'))
+    throw new Error(`${op}: bias [${bias.shape}] should have ${n} elements`);
 }
 
 /** y = act(conv2d(x, w) + bias); x [N,C,H,W], w [K,C,R,S], bias [K] → y [N,K,P,Q] */
@@ -56,7 +59,9 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: C
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(y, 'conv2d', inputs, (g, needs, out) => {
     const gp = preActivationGrad(y, g, act, alpha);
-    let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+    let gx: Tensor | null = null,
+      gw: Tensor | null = null,
+      gb: Tensor | null = null;
     if (needs[0]) {
       gx = Tensor.empty(be, x.shape);
       be.conv2dGradInput(gp.store, w.store, gx.store, d, null, 'none', 0);
@@ -83,9 +88,15 @@ export interface ConvTranspose2dOptions {
 }
 
 /** the dims of the convolution whose input gradient this transposed convolution is (x [N,Cin,H,W], w [Cin,Cout,R,S]) */
-export function convTransposeDims(xs: readonly number[], ws: readonly number[], opts: ConvTranspose2dOptions): ConvDims {
+export function convTransposeDims(
+  xs: readonly number[],
+  ws: readonly number[],
+  opts: ConvTranspose2dOptions,
+): ConvDims {
   if (xs.length !== 4 || ws.length !== 4 || xs[1] !== ws[0])
-    throw new Error(`convTranspose2d: input [${xs}] (want [N, Cin, H, W]) and weight [${ws}] (want [Cin, Cout, R, S]) do not match`);
+    throw new Error(
+      `convTranspose2d: input [${xs}] (want [N, Cin, H, W]) and weight [${ws}] (want [Cin, Cout, R, S]) do not match`,
+    );
   const [N, Cin, H, W] = xs;
   const [, Cout, R, S] = ws;
   const [sh, sw] = pair(opts.stride ?? 1);
@@ -107,7 +118,12 @@ export function convTransposeDims(xs: readonly number[], ws: readonly number[], 
 }
 
 /** y = act(conv_transpose2d(x, w) + bias); x [N,Cin,H,W], w [Cin,Cout,R,S] (PyTorch layout), bias [Cout] */
-export function convTranspose2d(x: Tensor, w: Tensor, bias: Tensor | null = null, opts: ConvTranspose2dOptions = {}): Tensor {
+export function convTranspose2d(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null = null,
+  opts: ConvTranspose2dOptions = {},
+): Tensor {
   const d = convTransposeDims(x.shape, w.shape, opts);
   checkBias(bias, d.C, 'convTranspose2d');
   const act = opts.activation ?? 'none';
@@ -118,7 +134,9 @@ export function convTranspose2d(x: Tensor, w: Tensor, bias: Tensor | null = null
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(y, 'convTranspose2d', inputs, (g, needs, out) => {
     const gp = preActivationGrad(y, g, act, alpha);
-    let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+    let gx: Tensor | null = null,
+      gw: Tensor | null = null,
+      gb: Tensor | null = null;
     if (needs[0]) {
       gx = Tensor.empty(be, x.shape);
       be.conv2d(gp.store, w.store, null, gx.store, d, 'none', 0);

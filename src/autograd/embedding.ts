@@ -8,9 +8,12 @@ import { Tensor, record } from './tensor.js';
  */
 export function embedding(weight: Tensor, indices: Tensor): Tensor {
   const be = weight.backend;
-  if (indices.backend !== be) throw new Error(`embedding: indices are on ${indices.backend.name}, weight on ${be.name}`);
+  if (indices.backend !== be)
+    throw new Error(`embedding: indices are on ${indices.backend.name}, weight on ${be.name}`);
   if (weight.dtype !== 'f32' || weight.shape.length !== 2 || indices.dtype !== 'i32')
-    throw new Error(`embedding: want weight f32 [V, D] and indices i32, got weight ${weight.dtype} [${weight.shape.join(', ')}], indices ${indices.dtype}`);
+    throw new Error(
+      `embedding: want weight f32 [V, D] and indices i32, got weight ${weight.dtype} [${weight.shape.join(', ')}], indices ${indices.dtype}`,
+    );
   const [V, D] = weight.shape;
   const n = indices.size;
   const out = Tensor.empty(be, [...indices.shape, D]);

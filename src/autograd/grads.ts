@@ -10,7 +10,8 @@ import { Tensor } from './tensor.js';
 export function sumInto(x: Tensor, axes: readonly number[], into: { t: Tensor; add: boolean }): Tensor {
   if (x.dtype !== 'f32') throw new Error(`sum: expects f32, got ${x.dtype} [${x.shape}]`);
   const t = into.t;
-  if (t.size !== x.shape.reduce((a, d, i) => (axes.includes(i) ? a : a * d), 1)) throw new Error(`sumInto: [${x.shape}] over axes [${axes}] does not fit [${t.shape}]`);
+  if (t.size !== x.shape.reduce((a, d, i) => (axes.includes(i) ? a : a * d), 1))
+    throw new Error(`sumInto: [${x.shape}] over axes [${axes}] does not fit [${t.shape}]`);
   x.backend.reduceSum(x.store, x.shape, axes, t.store, into.add);
   return t;
 }

@@ -10,14 +10,25 @@ import { Tensor, record } from './tensor.js';
  * tensor with that key.
  */
 export function maxpool2d(x: Tensor, k = 2, stride = k, dropout: { p: number; key: number } | null = null): Tensor {
-  if (dropout && !(dropout.p >= 0 && dropout.p < 1)) throw new Error(`maxpool2d: dropout p must be in [0, 1), got ${dropout.p}`);
+  if (dropout && !(dropout.p >= 0 && dropout.p < 1))
+    throw new Error(`maxpool2d: dropout p must be in [0, 1), got ${dropout.p}`);
   const drop = dropout?.p ? dropout : null;
-  if (x.dtype !== 'f32' || x.shape.length !== 4) throw new Error(`maxpool2d: x must be f32 [N, C, H, W], got ${x.dtype} [${x.shape.join(', ')}]`);
+  if (x.dtype !== 'f32' || x.shape.length !== 4)
+    throw new Error(`maxpool2d: x must be f32 [N, C, H, W], got ${x.dtype} [${x.shape.join(', ')}]`);
   if (!Number.isInteger(k) || k < 1 || !Number.isInteger(stride) || stride < 1)
     throw new Error(`maxpool2d: window ${k} and stride ${stride} must be positive integers`);
   const [N, C, H, W] = x.shape;
   if (H < k || W < k) throw new Error(`maxpool2d: a ${k}×${k} window does not fit in ${H}×${W}`);
-  const d: Pool2dDims = { N, C, H, W, k, stride, OH: Math.floor((H - k) / stride) + 1, OW: Math.floor((W - k) / stride) + 1 };
+  const d: Pool2dDims = {
+    N,
+    C,
+    H,
+    W,
+    k,
+    stride,
+    OH: Math.floor((H - k) / stride) + 1,
+    OW: Math.floor((W - k) / stride) + 1,
+  };
   const be = x.backend;
   const out = Tensor.empty(be, [N, C, d.OH, d.OW]);
   be.maxpool2d(x.store, out.store, d, drop);

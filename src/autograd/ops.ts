@@ -80,7 +80,8 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, into: Tensor | null = nul
   f32(a, op);
   f32(b, op);
   const shape = broadcastShape(a.shape, b.shape);
-  if (into && into.size !== sizeOf(shape)) throw new Error(`${op}: result [${shape}] does not fit the output tensor [${into.shape}]`);
+  if (into && into.size !== sizeOf(shape))
+    throw new Error(`${op}: result [${shape}] does not fit the output tensor [${into.shape}]`);
   const out = into ?? Tensor.empty(be, shape);
   be.binary(op, a.store, a.shape, b.store, b.shape, out.store, shape);
   return out;
@@ -89,7 +90,10 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, into: Tensor | null = nul
 export function add(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return addScalar(a, b);
   const y = binaryRaw('add', a, b);
-  return record(y, 'add', [a, b], (g, needs) => [needs[0] ? sumTo(g, a.shape) : null, needs[1] ? sumTo(g, b.shape) : null]);
+  return record(y, 'add', [a, b], (g, needs) => [
+    needs[0] ? sumTo(g, a.shape) : null,
+    needs[1] ? sumTo(g, b.shape) : null,
+  ]);
 }
 
 export function sub(a: Tensor, b: Tensor | number): Tensor {
@@ -196,11 +200,20 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const r = x.shape.length;
   const p = perm ?? [...Array(r).keys()].reverse();
-  if (p.length !== r || new Set(p).size !== r || p.some((a) => a < 0 || a >= r)) throw new Error(`transpose: bad permutation [${p}] for rank ${r}`);
+  if (p.length !== r || new Set(p).size !== r || p.some((a) => a < 0 || a >= r))
+    throw new Error(`transpose: bad permutation [${p}] for rank ${r}`);
   const shape = p.map((a) => x.shape[a]);
   const xs = stridesOf(x.shape);
   const out = Tensor.empty(x.backend, shape, x.dtype);
-  x.backend.copyStrided(x.store, 0, p.map((a) => xs[a]), out.store, 0, stridesOf(shape), shape);
+  x.backend.copyStrided(
+    x.store,
+    0,
+    p.map((a) => xs[a]),
+    out.store,
+    0,
+    stridesOf(shape),
+    shape,
+  );
   const inv = p.map((_, i) => p.indexOf(i));
   return record(out, 'transpose', [x], (g) => [transpose(g, inv)]);
 }
@@ -239,13 +252,29 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
   const widths = ts.map((t) => t.shape[a]);
   // up to CONCAT_MAX_PARTS tensors per kernel, each way
   for (let k = 0; k < ts.length; k += CONCAT_MAX_PARTS)
-    be.concat(ts.slice(k, k + CONCAT_MAX_PARTS).map((t) => t.store), offsets.slice(k, k + CONCAT_MAX_PARTS), widths.slice(k, k + CONCAT_MAX_PARTS), W, outer, inner, out.store);
+    be.concat(
+      ts.slice(k, k + CONCAT_MAX_PARTS).map((t) => t.store),
+      offsets.slice(k, k + CONCAT_MAX_PARTS),
+      widths.slice(k, k + CONCAT_MAX_PARTS),
+      W,
+      outer,
+      inner,
+      out.store,
+    );
   return record(out, 'concat', [...ts], (g, needs) => {
     const gs = ts.map((t, k) => (needs[k] ? Tensor.empty(be, t.shape) : null));
     const want = [...gs.keys()].filter((k) => gs[k]);
     for (let i = 0; i < want.length; i += CONCAT_MAX_PARTS) {
       const ks = want.slice(i, i + CONCAT_MAX_PARTS);
-      be.split(g.store, W, outer, inner, ks.map((k) => gs[k]!.store), ks.map((k) => offsets[k]), ks.map((k) => widths[k]));
+      be.split(
+        g.store,
+        W,
+        outer,
+        inner,
+        ks.map((k) => gs[k]!.store),
+        ks.map((k) => offsets[k]),
+        ks.map((k) => widths[k]),
+      );
     }
     return gs;
   });
@@ -253,7 +282,13 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
 
 // ------------------------------------------------------------------ matmul
 /** op(a)·op(b); into `into.t` when given (added to it with `into.add`: a parameter's gradient slot) */
-function matmulRaw(be: Backend, a: Tensor, b: Tensor, d: MatmulDims, into: { t: Tensor; add: boolean } | null = null): Tensor {
+function matmulRaw(
+  be: Backend,
+  a: Tensor,
+  b: Tensor,
+  d: MatmulDims,
+  into: { t: Tensor; add: boolean } | null = null,
+): Tensor {
   const out = into?.t ?? Tensor.empty(be, d.batch > 1 ? [d.batch, d.M, d.N] : [d.M, d.N]);
   be.matmul(a.store, b.store, out.store, d, null, 'none', 0, !!into?.add);
   return out;
@@ -269,7 +304,13 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   f32(b, 'matmul');
   const tA = !!opts.transA;
   const tB = !!opts.transB;
-  if (a.shape.length < 2 || a.shape.length > 3 || b.shape.length < 2 || b.shape.length > 3 || (a.shape.length === 2 && b.shape.length === 3))
+  if (
+    a.shape.length < 2 ||
+    a.shape.length > 3 ||
+    b.shape.length < 2 ||
+    b.shape.length > 3 ||
+    (a.shape.length === 2 && b.shape.length === 3)
+  )
     throw new Error(`matmul: unsupported ranks ${fmt(a.shape)} · ${fmt(b.shape)} (2-D·2-D, 3-D·3-D or 3-D·2-D)`);
   const batch = a.shape.length === 3 ? a.shape[0] : 1;
   const [ar, ac] = a.shape.slice(-2);
@@ -301,7 +342,16 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
         const MB = batch * M;
         if (tA) {
           // a is [B][K][M]: no single 2-D view; sum per-batch products instead
-          const parts = matmulRaw(be, a, g, { batch, M: K, N, K: M, transA: false, transB: false, strideA: M * K, strideB: M * N });
+          const parts = matmulRaw(be, a, g, {
+            batch,
+            M: K,
+            N,
+            K: M,
+            transA: false,
+            transB: false,
+            strideA: M * K,
+            strideB: M * N,
+          });
           const s = sum(parts, 0);
           parts.dispose();
           gb = tB ? transposeOwned(s) : s;
@@ -330,27 +380,62 @@ function transposeOwned(t: Tensor): Tensor {
   return r;
 }
 
-/** a dense layer: y = act(x·w + b); x [B, in], w [in, out], b [out]; bias and activation run in the matmul's epilogue */
-export function linear(x: Tensor, w: Tensor, b: Tensor | null = null, opts: { activation?: Activation; alpha?: number } = {}): Tensor {
+/** a dense layer: y = act(x·w + b); x [B, in], w [in, out], b [out]; bias and activation run in the matmul's epilogue
+/** */
+export function linear(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null = null,
+  opts: { activation?: Activation; alpha?: number } = {},
+): Tensor {
   const be = sameBackend(x, w, ...(b ? [b] : []));
   if (x.shape.length !== 2 || w.shape.length !== 2 || x.shape[1] !== w.shape[0] || (b && b.size !== w.shape[1]))
-    throw new Error(`linear: x ${fmt(x.shape)} (want [B, in]), w ${fmt(w.shape)} (want [in, out]), b ${b ? fmt(b.shape) : 'none'} (want [out]) do not match`);
+    throw new Error(
+      `linear: x ${fmt(x.shape)} (want [B, in]), w ${fmt(w.shape)} (want [in, out]), b ${b ? fmt(b.shape) : 'none'} (want [out]) do not match`,
+    );
   const [M, K] = x.shape;
   const N = w.shape[1];
   const act = opts.activation ?? 'none';
   const alpha = opts.alpha ?? 0.2;
   const y = Tensor.empty(be, [M, N]);
-  be.matmul(x.store, w.store, y.store, { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0 }, b?.store ?? null, act, alpha);
+  be.matmul(
+    x.store,
+    w.store,
+    y.store,
+    { batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0 },
+    b?.store ?? null,
+    act,
+    alpha,
+  );
   return record(y, 'linear', b ? [x, w, b] : [x, w], (g, needs, out) => {
     const gp = preActivationGrad(y, g, act, alpha);
     // into x's earlier gradient when it has one (two heads on one feature vector): added by this matmul
-    const gx = needs[0] ? matmulRaw(be, gp, w, { batch: 1, M, N: K, K: N, transA: false, transB: true, strideA: 0, strideB: 0 }, out(0, x.shape)) : null;
-    let gw: Tensor | null = null, gb: Tensor | null = null;
+    const gx = needs[0]
+      ? matmulRaw(
+          be,
+          gp,
+          w,
+          { batch: 1, M, N: K, K: N, transA: false, transB: true, strideA: 0, strideB: 0 },
+          out(0, x.shape),
+        )
+      : null;
+    let gw: Tensor | null = null,
+      gb: Tensor | null = null;
     if (needs[1]) {
       const ow = out(1, w.shape);
       // the bias gradient (gp's column sums) from the same kernel as the weight gradient
       const ob = b && needs[2] ? out(2, b.shape) : null;
-      be.matmul(x.store, gp.store, ow.t.store, { batch: 1, M: K, N, K: M, transA: true, transB: false, strideA: 0, strideB: 0 }, null, 'none', 0, ow.add, ob && { out: ob.t.store, add: ob.add });
+      be.matmul(
+        x.store,
+        gp.store,
+        ow.t.store,
+        { batch: 1, M: K, N, K: M, transA: true, transB: false, strideA: 0, strideB: 0 },
+        null,
+        'none',
+        0,
+        ow.add,
+        ob && { out: ob.t.store, add: ob.add },
+      );
       gw = ow.t;
       gb = ob?.t ?? null;
     } else if (b && needs[2]) gb = sumInto(gp, [0], out(2, b.shape));
@@ -364,7 +449,9 @@ function checkXent(logits: Tensor, labels: Tensor): Backend {
   const be = sameBackend(logits, labels);
   f32(logits, 'softmaxCrossEntropy');
   if (logits.shape.length !== 2 || labels.dtype !== 'i32' || labels.size !== logits.shape[0])
-    throw new Error(`softmaxCrossEntropy: logits ${fmt(logits.shape)} (want [N, C]) and labels ${fmt(labels.shape)} ${labels.dtype} (want [N] i32)`);
+    throw new Error(
+      `softmaxCrossEntropy: logits ${fmt(logits.shape)} (want [N, C]) and labels ${fmt(labels.shape)} ${labels.dtype} (want [N] i32)`,
+    );
   return be;
 }
 
@@ -401,7 +488,9 @@ export function softmaxCrossEntropyRows(logits: Tensor, labels: Tensor): Tensor 
 export function argmaxMatch(logits: Tensor, labels: Tensor): Tensor {
   const be = sameBackend(logits, labels);
   if (logits.shape.length !== 2 || labels.dtype !== 'i32' || labels.size !== logits.shape[0])
-    throw new Error(`argmaxMatch: logits ${fmt(logits.shape)} (want [N, C]) and labels ${fmt(labels.shape)} ${labels.dtype} (want [N] i32)`);
+    throw new Error(
+      `argmaxMatch: logits ${fmt(logits.shape)} (want [N, C]) and labels ${fmt(labels.shape)} ${labels.dtype} (want [N] i32)`,
+    );
   const out = Tensor.empty(be, [logits.shape[0]]);
   be.argmaxMatch(logits.store, labels.store, out.store, logits.shape[0], logits.shape[1]);
   return out;
@@ -424,7 +513,11 @@ export function bceWithLogitsAndProb(logits: Tensor, targets: Tensor): { loss: T
   f32(logits, 'bceWithLogits');
   f32(targets, 'bceWithLogits');
   const n = logits.size;
-  if (targets.requiresGrad || sizeOf(broadcastShape(logits.shape, targets.shape)) !== n || (targets.size !== n && targets.size !== 1))
+  if (
+    targets.requiresGrad ||
+    sizeOf(broadcastShape(logits.shape, targets.shape)) !== n ||
+    (targets.size !== n && targets.size !== 1)
+  )
     return { loss: bceWithLogitsUnfused(logits, targets), prob: noGrad(() => mean(sigmoid(logits))) };
   return bceFused(logits, targets, 1);
 }
@@ -440,9 +533,12 @@ export function bceWithLogitsGroups(logits: Tensor, targets: Tensor, groups: num
   f32(logits, 'bceWithLogitsGroups');
   f32(targets, 'bceWithLogitsGroups');
   const n = logits.size;
-  if (!(Number.isInteger(groups) && groups >= 1 && n % groups === 0)) throw new Error(`bceWithLogitsGroups: ${groups} groups do not divide ${n} logits`);
+  if (!(Number.isInteger(groups) && groups >= 1 && n % groups === 0))
+    throw new Error(`bceWithLogitsGroups: ${groups} groups do not divide ${n} logits`);
   if (targets.requiresGrad || (targets.size !== n && targets.size !== 1))
-    throw new Error(`bceWithLogitsGroups: targets must be one per logit (${n}) or one for all, without gradient; got ${fmt(targets.shape)}`);
+    throw new Error(
+      `bceWithLogitsGroups: targets must be one per logit (${n}) or one for all, without gradient; got ${fmt(targets.shape)}`,
+    );
   return bceFused(logits, targets, groups);
 }
 
@@ -503,7 +599,8 @@ export function randomNormal(be: Backend, shape: Shape, gen: Generator, mean = 0
 
 /** i32 integers uniform in [0, high) (e.g. class labels), drawn on the backend: no upload */
 export function randomInt(be: Backend, shape: Shape, high: number, gen: Generator): Tensor {
-  if (!(Number.isInteger(high) && high >= 1 && high <= 256)) throw new Error(`randomInt: high must be an integer in [1, 256], got ${high}`);
+  if (!(Number.isInteger(high) && high >= 1 && high <= 256))
+    throw new Error(`randomInt: high must be an integer in [1, 256], got ${high}`);
   const t = Tensor.empty(be, shape, 'i32');
   be.randomInt(t.store, t.size, high, gen.nextKey(), 0);
   return t;

@@ -92,7 +92,8 @@ export class Generator {
     for (let i = 0; i < n; i++) {
       let v = normalAt(k, i);
       for (let j = 1; Math.abs(v) > threshold; j++)
-        v = j <= 256 ? normalAt(hash32((k ^ Math.imul(j, 0x9e3779b9)) >>> 0), i) : (2 * uniformAt(k, i) - 1) * threshold;
+        v =
+          j <= 256 ? normalAt(hash32((k ^ Math.imul(j, 0x9e3779b9)) >>> 0), i) : (2 * uniformAt(k, i) - 1) * threshold;
       out[i] = v;
     }
     return out;

@@ -8,7 +8,8 @@ export type Shape = readonly number[];
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`bad shape [${shape.join(', ')}]: dimensions must be non-negative integers`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new Error(`bad shape [${shape.join(', ')}]: dimensions must be non-negative integers`);
     n *= d;
   }
   return n;
@@ -27,7 +28,12 @@ export function stridesOf(shape: Shape): number[] {
 /** refcounted backend storage: reshape/detach share it, the last release frees it (relocate moves it) */
 class Storage {
   refs = 1;
-  constructor(readonly backend: Backend, public store: Store, readonly n: number, readonly dtype: DType) {}
+  constructor(
+    readonly backend: Backend,
+    public store: Store,
+    readonly n: number,
+    readonly dtype: DType,
+  ) {}
   release(): void {
     if (--this.refs === 0) this.backend.free(this.store);
   }
@@ -38,8 +44,8 @@ class Storage {
  * added to. For a parameter with a gradient slot (an optimizer's arena, see `gradSlot`), `t` is a view of the
  * slot: the first gradient of the pass overwrites it, later ones add to it, and the optimizer finds the sum in
  * place. For an intermediate tensor that already has a gradient from another consumer (held by nothing else), `t`
- * is that gradient, with `add`. Otherwise `t` is a new tensor. A closure that allocates its gradients some other way is still correct
- * (they are added by the tape, and the optimizer copies what is not in its slot).
+ * is that gradient, with `add`. Otherwise `t` is a new tensor. A closure that allocates its gradients some other way
+ * is still correct (they are added by the tape, and the optimizer copies what is not in its slot).
  */
 export type GradOut = (k: number, shape: Shape) => { t: Tensor; add: boolean };
 
@@ -78,7 +84,8 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-    if (result instanceof Promise) throw new Error('tidy(fn): fn must be synchronous (record GPU work, read back outside)');
+    if (result instanceof Promise)
+      throw new Error('tidy(fn): fn must be synchronous (record GPU work, read back outside)');
   } finally {
     scopes.pop();
   }
@@ -94,7 +101,8 @@ export function tidy<T>(fn: () => T): T {
 function collect(v: unknown, into: Set<Tensor>): void {
   if (v instanceof Tensor) into.add(v);
   else if (Array.isArray(v)) for (const x of v) collect(x, into);
-  else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, into);
+  else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
+    for (const x of Object.values(v)) collect(x, into);
 }
 /** take a tensor out of every enclosing scope (it lives until disposed explicitly) */
 export function keep<T extends Tensor>(t: T): T {
@@ -121,7 +129,11 @@ export class Tensor {
   gradSlot: Tensor | null = null;
   private storage: Storage | null;
 
-  private constructor(storage: Storage, readonly shape: Shape, readonly dtype: DType) {
+  private constructor(
+    storage: Storage,
+    readonly shape: Shape,
+    readonly dtype: DType,
+  ) {
     this.storage = storage;
     this.size = sizeOf(shape);
     scopes[scopes.length - 1]?.add(this);
@@ -138,7 +150,10 @@ export class Tensor {
     return this.storage === null;
   }
   private live(): Storage {
-    if (!this.storage) throw new Error(`tensor #${this.id}${this.name ? ` (${this.name})` : ''} [${this.shape.join(', ')}] used after dispose`);
+    if (!this.storage)
+      throw new Error(
+        `tensor #${this.id}${this.name ? ` (${this.name})` : ''} [${this.shape.join(', ')}] used after dispose`,
+      );
     return this.storage;
   }
 
@@ -154,7 +169,8 @@ export class Tensor {
   }
   static from(backend: Backend, data: ArrayLike<number>, shape: Shape, dtype: DType = 'f32'): Tensor {
     const n = sizeOf(shape);
-    if (data.length !== n) throw new Error(`Tensor.from: ${data.length} values for shape [${shape.join(', ')}] (needs ${n})`);
+    if (data.length !== n)
+      throw new Error(`Tensor.from: ${data.length} values for shape [${shape.join(', ')}] (needs ${n})`);
     return new Tensor(new Storage(backend, backend.upload(data, dtype), n, dtype), [...shape], dtype);
   }
   static full(backend: Backend, shape: Shape, value: number): Tensor {
@@ -187,7 +203,8 @@ export class Tensor {
   /** overwrite this tensor's values in place (same storage: views and optimizer references stay valid) */
   assign(data: ArrayLike<number>): this {
     const s = this.live();
-    if (data.length !== this.size) throw new Error(`assign: ${data.length} values for tensor [${this.shape.join(', ')}] of ${this.size}`);
+    if (data.length !== this.size)
+      throw new Error(`assign: ${data.length} values for tensor [${this.shape.join(', ')}] of ${this.size}`);
     s.backend.write(s.store, data, this.dtype);
     return this;
   }
@@ -246,20 +263,29 @@ export function backwardAll(roots: readonly Tensor[], seeds?: readonly (Tensor |
   if (!roots.length) throw new Error('backwardAll(): no roots');
   roots.forEach((root, i) => {
     const what = roots.length > 1 ? `backwardAll(): root ${i}` : 'backward()';
-    if (!root.requiresGrad) throw new Error(`${what}: this tensor does not require grad (no input had requiresGrad, or it was made under noGrad)`);
+    if (!root.requiresGrad)
+      throw new Error(
+        `${what}: this tensor does not require grad (no input had requiresGrad, or it was made under noGrad)`,
+      );
     if (roots.indexOf(root) !== i) throw new Error(`${what} is listed twice`);
     const grad = seeds?.[i];
-    if (!grad && root.size !== 1) throw new Error(`${what}: tensor has ${root.size} elements; pass the output gradient`);
-    if (grad && grad.size !== root.size) throw new Error(`${what}: grad [${grad.shape}] does not match [${root.shape}]`);
+    if (!grad && root.size !== 1)
+      throw new Error(`${what}: tensor has ${root.size} elements; pass the output gradient`);
+    if (grad && grad.size !== root.size)
+      throw new Error(`${what}: grad [${grad.shape}] does not match [${root.shape}]`);
   });
   // the seeds: our own handles (every gradient in `grads` is ours to free); the kept 1 needs no fill per call, and
   // nothing writes into a gradient it is handed
-  const grads = new Map<Tensor, Tensor>(roots.map((root, i) => [root, (seeds?.[i] ?? oneOf(root.backend)).view(root.shape)]));
+  const grads = new Map<Tensor, Tensor>(
+    roots.map((root, i) => [root, (seeds?.[i] ?? oneOf(root.backend)).view(root.shape)]),
+  );
   const order = topoOrder(roots);
   // parameters with a gradient slot: how many gradients each is still to receive in this pass
   const pending = new Map<Tensor, number>();
   for (const t of order)
-    if (t.node) for (const inp of t.node.inputs) if (inp.requiresGrad && !inp.node && inp.gradSlot) pending.set(inp, (pending.get(inp) ?? 0) + 1);
+    if (t.node)
+      for (const inp of t.node.inputs)
+        if (inp.requiresGrad && !inp.node && inp.gradSlot) pending.set(inp, (pending.get(inp) ?? 0) + 1);
   // the slot view a leaf's complete gradient may be written into: none if .grad already holds an earlier pass's
   const slotFor = (inp: Tensor, shape: Shape): Tensor | null => {
     const slot = inp.gradSlot;
@@ -309,7 +335,8 @@ export function backwardAll(roots: readonly Tensor[], seeds?: readonly (Tensor |
           if (gi === g || handed.has(gi)) gi = gi.view(gi.shape);
           handed.add(gi);
           const prev = grads.get(inp);
-          if (prev && inPlace.has(gi)) gi.dispose(); // added in place (GradOut's add)
+          if (prev && inPlace.has(gi))
+            gi.dispose(); // added in place (GradOut's add)
           else if (prev) {
             // the last gradient of a parameter with a slot: the sum goes straight into the slot, unless one of the
             // two already lives there (WebGPU: no kernel reads a buffer it writes through another binding)
@@ -383,7 +410,12 @@ function topoOrder(roots: readonly Tensor[]): Tensor[] {
 }
 
 /** attach a backward closure to `out` (only when gradients are on and some input needs one) */
-export function record(out: Tensor, name: string, inputs: Tensor[], backward: (g: Tensor, needs: boolean[], out: GradOut) => (Tensor | null)[]): Tensor {
+export function record(
+  out: Tensor,
+  name: string,
+  inputs: Tensor[],
+  backward: (g: Tensor, needs: boolean[], out: GradOut) => (Tensor | null)[],
+): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.node = { name, inputs, backward };
@@ -398,6 +430,7 @@ export function resolveShape(shape: Shape, size: number): number[] {
     const rest = s.reduce((a, d, i) => (i === neg ? a : a * d), 1);
     s[neg] = rest === 0 ? 0 : size / rest;
   }
-  if (sizeOf(s) !== size || !Number.isInteger(s[neg] ?? 0)) throw new Error(`cannot view ${size} elements as [${shape.join(', ')}]`);
+  if (sizeOf(s) !== size || !Number.isInteger(s[neg] ?? 0))
+    throw new Error(`cannot view ${size} elements as [${shape.join(', ')}]`);
   return s;
 }

@@ -33,10 +33,16 @@ export function parseFlags(argv: string[], spec: Record<string, FlagSpec>): { fl
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
     const s = all[name];
-    if (!name || !s) throw new UsageError(`unknown flag '${a}' (known: ${Object.keys(all).map((k) => `--${k}`).join(', ')})`);
+    if (!name || !s)
+      throw new UsageError(
+        `unknown flag '${a}' (known: ${Object.keys(all)
+          .map((k) => `--${k}`)
+          .join(', ')})`,
+      );
     let raw: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
     if (s.type === 'bool') {
-      if (raw !== undefined && raw !== 'true' && raw !== 'false') throw new UsageError(`--${name} takes no value (or =true/=false), got '${raw}'`);
+      if (raw !== undefined && raw !== 'true' && raw !== 'false')
+        throw new UsageError(`--${name} takes no value (or =true/=false), got '${raw}'`);
       flags[name] = raw !== 'false';
       continue;
     }
@@ -45,7 +51,8 @@ export function parseFlags(argv: string[], spec: Record<string, FlagSpec>): { fl
       if (raw === undefined || raw.startsWith('--')) throw new UsageError(`--${name} needs a value (${s.help})`);
     }
     if (s.type === 'string') {
-      if (s.choices && !s.choices.includes(raw)) throw new UsageError(`--${name} must be one of ${s.choices.join(', ')}, got '${raw}'`);
+      if (s.choices && !s.choices.includes(raw))
+        throw new UsageError(`--${name} must be one of ${s.choices.join(', ')}, got '${raw}'`);
       flags[name] = raw;
       continue;
     }

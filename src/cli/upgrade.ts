@@ -21,7 +21,8 @@ import { sha256 } from '../node/checkpoint.js';
 /** format-1 checkpoint bytes → format-2 bytes (see the file's header); `name` for messages */
 export function upgradeCheckpoint(bytes: Uint8Array, name: string): Uint8Array {
   const parsed = parseCheckpoint(bytes, { name });
-  if (parsed.format === CHECKPOINT_FORMAT) throw new CheckpointError(`${name}: already format "${CHECKPOINT_FORMAT}"; nothing to upgrade`);
+  if (parsed.format === CHECKPOINT_FORMAT)
+    throw new CheckpointError(`${name}: already format "${CHECKPOINT_FORMAT}"; nothing to upgrade`);
   const meta = parsed.meta as Record<string, unknown>;
   // every tensor a checkpoint of this model can hold (networks, weight average, Adam's moments), on the CPU reference
   const be = new CpuBackend();
@@ -34,15 +35,24 @@ export function upgradeCheckpoint(bytes: Uint8Array, name: string): Uint8Array {
     const c = meta.config as GanConfig;
     all = ganStateTensors(makeGan(be, c, { lr: 1e-3, beta1: 0.5, emaDecay: 0.999 }, 0));
     added = { preprocessing: ganPreprocessing(c), conventions: ganConventions(c) };
-  } else throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}; upgrade knows cnn, cgan and acgan`);
+  } else
+    throw new CheckpointError(
+      `${name}: a checkpoint of model ${JSON.stringify(meta.model)}; upgrade knows cnn, cgan and acgan`,
+    );
   // the file's tensors must be the model's (a slim file holds fewer): names, dtypes and shapes checked
   const present = Object.fromEntries(Object.entries(all).filter(([k]) => Object.hasOwn(parsed.file.tensors, k)));
   checkState(parsed, present, { name });
   const tensors: Record<string, TensorToWrite> = {};
   for (const [k, t] of Object.entries(v1ToV2Tensors(parsed.file.tensors, transposedNames(present)))) {
     // F64 and I64 (read, never written by this engine) are written as F32 and I32, as slim copies do; F16 stays F16
-    const data = t.dtype === 'F64' ? Float32Array.from(t.data) : t.dtype === 'I64' ? Int32Array.from(t.data) : t.data as Float32Array | Int32Array | Uint8Array;
-    const dtype = t.dtype === 'F16' ? 'F16' : data instanceof Float32Array ? 'F32' : data instanceof Int32Array ? 'I32' : 'U8';
+    const data =
+      t.dtype === 'F64'
+        ? Float32Array.from(t.data)
+        : t.dtype === 'I64'
+          ? Int32Array.from(t.data)
+          : (t.data as Float32Array | Int32Array | Uint8Array);
+    const dtype =
+      t.dtype === 'F16' ? 'F16' : data instanceof Float32Array ? 'F32' : data instanceof Int32Array ? 'I32' : 'U8';
     tensors[k] = { dtype, shape: t.shape, data };
   }
   const metadata: Record<string, string> = { format: CHECKPOINT_FORMAT };

@@ -4,20 +4,34 @@ import type { Activation, UnaryOp } from '../autograd/backend.js';
 
 export function unaryRef(op: UnaryOp, x: number, a: number): number {
   switch (op) {
-    case 'neg': return -x;
-    case 'exp': return Math.exp(x);
-    case 'log': return Math.log(x);
-    case 'tanh': return Math.tanh(x);
-    case 'sigmoid': return 1 / (1 + Math.exp(-x));
-    case 'relu': return x > 0 ? x : 0;
-    case 'leaky_relu': return x > 0 ? x : a * x;
-    case 'add_s': return x + a;
-    case 'mul_s': return x * a;
-    case 'rsub_s': return a - x;
-    case 'square': return x * x;
-    case 'sqrt': return Math.sqrt(x);
-    case 'recip': return 1 / x;
-    case 'abs': return Math.abs(x);
+    case 'neg':
+      return -x;
+    case 'exp':
+      return Math.exp(x);
+    case 'log':
+      return Math.log(x);
+    case 'tanh':
+      return Math.tanh(x);
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-x));
+    case 'relu':
+      return x > 0 ? x : 0;
+    case 'leaky_relu':
+      return x > 0 ? x : a * x;
+    case 'add_s':
+      return x + a;
+    case 'mul_s':
+      return x * a;
+    case 'rsub_s':
+      return a - x;
+    case 'square':
+      return x * x;
+    case 'sqrt':
+      return Math.sqrt(x);
+    case 'recip':
+      return 1 / x;
+    case 'abs':
+      return Math.abs(x);
   }
 }
 

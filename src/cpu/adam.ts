@@ -2,7 +2,14 @@
 // see wgsl/adam.wgsl).
 import type { AdamHyper, ArenaSlot } from '../autograd/backend.js';
 
-export function adamRef(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, n: number, h: AdamHyper): void {
+export function adamRef(
+  p: Float64Array,
+  g: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  n: number,
+  h: AdamHyper,
+): void {
   const bc1 = 1 - h.beta1 ** h.step;
   const bc2 = 1 - h.beta2 ** h.step;
   for (let i = 0; i < n; i++) {
@@ -17,6 +24,14 @@ export function adamRef(p: Float64Array, g: Float64Array, m: Float64Array, v: Fl
 }
 
 /** adamRef on each listed slot of four arenas of one layout (element offset, length) */
-export function adamMultiRef(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, slots: readonly ArenaSlot[], h: AdamHyper): void {
-  for (const { offset: o, n } of slots) adamRef(p.subarray(o, o + n), g.subarray(o, o + n), m.subarray(o, o + n), v.subarray(o, o + n), n, h);
+export function adamMultiRef(
+  p: Float64Array,
+  g: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  slots: readonly ArenaSlot[],
+  h: AdamHyper,
+): void {
+  for (const { offset: o, n } of slots)
+    adamRef(p.subarray(o, o + n), g.subarray(o, o + n), m.subarray(o, o + n), v.subarray(o, o + n), n, h);
 }

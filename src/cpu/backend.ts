@@ -2,12 +2,35 @@
 // It is the oracle the GPU kernels are tested against and the baseline the benchmarks compare with.
 import { activationRef, unaryRef } from './activation.js';
 import { conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from './conv2d.js';
-import type { AdamHyper, Activation, ArenaLayout, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import type {
+  AdamHyper,
+  Activation,
+  ArenaLayout,
+  ArenaSlot,
+  Backend,
+  BatchnormAccumulate,
+  BatchnormDims,
+  BatchnormEpilogue,
+  BinaryOp,
+  ConvDims,
+  DType,
+  MatmulDims,
+  Pool2dDims,
+  Store,
+  UnaryOp,
+} from '../autograd/backend.js';
 import { broadcastStrides } from '../autograd/backend.js';
 import { adamMultiRef, adamRef } from './adam.js';
 import { emaUpdateRef } from './ema.js';
 import { dropThreshold, dropoutAt, intAt, normalAt, uniformAt } from '../autograd/random.js';
-import { activationDropoutRef, batchnormApplyRef, batchnormEpilogueGradRef, batchnormGradRef, batchnormStatsRef, batchnormStatsRunningRef } from './batchnorm.js';
+import {
+  activationDropoutRef,
+  batchnormApplyRef,
+  batchnormEpilogueGradRef,
+  batchnormGradRef,
+  batchnormStatsRef,
+  batchnormStatsRunningRef,
+} from './batchnorm.js';
 import { embeddingGradRef, embeddingRef } from './embedding.js';
 import { maxpool2dGradRef, maxpool2dRef } from './maxpool2d.js';
 
@@ -18,35 +41,62 @@ const f64 = (s: Store) => s as Float64Array;
 /** d op(x) / dx, given x and y = op(x) */
 export function unaryDerivRef(op: UnaryOp, x: number, y: number, a: number): number {
   switch (op) {
-    case 'neg': return -1;
-    case 'exp': return y;
-    case 'log': return 1 / x;
-    case 'tanh': return 1 - y * y;
-    case 'sigmoid': return y * (1 - y);
-    case 'relu': return x > 0 ? 1 : 0;
-    case 'leaky_relu': return x > 0 ? 1 : a;
-    case 'add_s': return 1;
-    case 'mul_s': return a;
-    case 'rsub_s': return -1;
-    case 'square': return 2 * x;
-    case 'sqrt': return 0.5 / y;
-    case 'recip': return -y * y;
-    case 'abs': return x > 0 ? 1 : x < 0 ? -1 : 0;
+    case 'neg':
+      return -1;
+    case 'exp':
+      return y;
+    case 'log':
+      return 1 / x;
+    case 'tanh':
+      return 1 - y * y;
+    case 'sigmoid':
+      return y * (1 - y);
+    case 'relu':
+      return x > 0 ? 1 : 0;
+    case 'leaky_relu':
+      return x > 0 ? 1 : a;
+    case 'add_s':
+      return 1;
+    case 'mul_s':
+      return a;
+    case 'rsub_s':
+      return -1;
+    case 'square':
+      return 2 * x;
+    case 'sqrt':
+      return 0.5 / y;
+    case 'recip':
+      return -y * y;
+    case 'abs':
+      return x > 0 ? 1 : x < 0 ? -1 : 0;
   }
 }
 export function binaryRef(op: BinaryOp, a: number, b: number): number {
   switch (op) {
-    case 'add': return a + b;
-    case 'sub': return a - b;
-    case 'mul': return a * b;
-    case 'div': return a / b;
-    case 'sigmoid_sub': return 1 / (1 + Math.exp(-a)) - b;
-    case 'bce_logits': return Math.max(a, 0) - a * b + Math.log1p(Math.exp(-Math.abs(a)));
+    case 'add':
+      return a + b;
+    case 'sub':
+      return a - b;
+    case 'mul':
+      return a * b;
+    case 'div':
+      return a / b;
+    case 'sigmoid_sub':
+      return 1 / (1 + Math.exp(-a)) - b;
+    case 'bce_logits':
+      return Math.max(a, 0) - a * b + Math.log1p(Math.exp(-Math.abs(a)));
   }
 }
 
 /** visit every multi-index of `shape`, calling fn with the two strided offsets */
-function forEachIndex(shape: readonly number[], sa: readonly number[], sb: readonly number[], oa: number, ob: number, fn: (ia: number, ib: number) => void): void {
+function forEachIndex(
+  shape: readonly number[],
+  sa: readonly number[],
+  sb: readonly number[],
+  oa: number,
+  ob: number,
+  fn: (ia: number, ib: number) => void,
+): void {
   const r = shape.length;
   if (shape.some((d) => d === 0)) return;
   const idx = new Array<number>(r).fill(0);
@@ -111,15 +161,29 @@ export class CpuBackend implements Backend {
     arr(out).fill(value, 0, n);
   }
   unary(op: UnaryOp, x: Store, out: Store, n: number, alpha: number): void {
-    const X = f64(x), O = f64(out);
+    const X = f64(x),
+      O = f64(out);
     for (let i = 0; i < n; i++) O[i] = unaryRef(op, X[i], alpha);
   }
   unaryGrad(op: UnaryOp, x: Store, y: Store, gy: Store, gx: Store, n: number, alpha: number): void {
-    const X = f64(x), Y = f64(y), G = f64(gy), O = f64(gx);
+    const X = f64(x),
+      Y = f64(y),
+      G = f64(gy),
+      O = f64(gx);
     for (let i = 0; i < n; i++) O[i] = G[i] * unaryDerivRef(op, X[i], Y[i], alpha);
   }
-  binary(op: BinaryOp, a: Store, aShape: readonly number[], b: Store, bShape: readonly number[], out: Store, outShape: readonly number[]): void {
-    const A = f64(a), B = f64(b), O = f64(out);
+  binary(
+    op: BinaryOp,
+    a: Store,
+    aShape: readonly number[],
+    b: Store,
+    bShape: readonly number[],
+    out: Store,
+    outShape: readonly number[],
+  ): void {
+    const A = f64(a),
+      B = f64(b),
+      O = f64(out);
     const sa = broadcastStrides(aShape, outShape);
     const sb = broadcastStrides(bShape, outShape);
     let o = 0;
@@ -136,25 +200,66 @@ export class CpuBackend implements Backend {
       forEachIndex(shape, xs, os, 0, 0, (ix, io) => (O[io] += X[ix]));
     });
   }
-  copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void {
-    const S = arr(src), D = arr(dst);
+  copyStrided(
+    src: Store,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: Store,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): void {
+    const S = arr(src),
+      D = arr(dst);
     forEachIndex(shape, srcStrides, dstStrides, srcOffset, dstOffset, (is, id) => (D[id] = S[is]));
   }
-  concat(parts: readonly Store[], offsets: readonly number[], widths: readonly number[], W: number, outer: number, inner: number, out: Store): void {
+  concat(
+    parts: readonly Store[],
+    offsets: readonly number[],
+    widths: readonly number[],
+    W: number,
+    outer: number,
+    inner: number,
+    out: Store,
+  ): void {
     const O = arr(out);
     parts.forEach((s, k) => {
-      const S = arr(s), w = widths[k];
-      for (let o = 0; o < outer; o++) for (let j = 0; j < w; j++) for (let l = 0; l < inner; l++) O[(o * W + offsets[k] + j) * inner + l] = S[(o * w + j) * inner + l];
+      const S = arr(s),
+        w = widths[k];
+      for (let o = 0; o < outer; o++)
+        for (let j = 0; j < w; j++)
+          for (let l = 0; l < inner; l++) O[(o * W + offsets[k] + j) * inner + l] = S[(o * w + j) * inner + l];
     });
   }
-  split(g: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void {
+  split(
+    g: Store,
+    W: number,
+    outer: number,
+    inner: number,
+    parts: readonly Store[],
+    offsets: readonly number[],
+    widths: readonly number[],
+  ): void {
     const G = arr(g);
     parts.forEach((s, k) => {
-      const S = arr(s), w = widths[k];
-      for (let o = 0; o < outer; o++) for (let j = 0; j < w; j++) for (let l = 0; l < inner; l++) S[(o * w + j) * inner + l] = G[(o * W + offsets[k] + j) * inner + l];
+      const S = arr(s),
+        w = widths[k];
+      for (let o = 0; o < outer; o++)
+        for (let j = 0; j < w; j++)
+          for (let l = 0; l < inner; l++) S[(o * w + j) * inner + l] = G[(o * W + offsets[k] + j) * inner + l];
     });
   }
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false, biasGrad: { out: Store; add: boolean } | null = null): void {
+  matmul(
+    a: Store,
+    b: Store,
+    out: Store,
+    d: MatmulDims,
+    bias: Store | null = null,
+    act: Activation = 'none',
+    alpha = 0,
+    accumulate = false,
+    biasGrad: { out: Store; add: boolean } | null = null,
+  ): void {
     into(f64(out), accumulate, (C) => this.matmulInto(f64(a), f64(b), C, d, bias && f64(bias), act, alpha));
     if (!biasGrad) return;
     if (d.batch !== 1) throw new Error('matmul: biasGrad needs batch 1');
@@ -167,10 +272,20 @@ export class CpuBackend implements Backend {
       }
     });
   }
-  private matmulInto(A: Float64Array, B: Float64Array, C: Float64Array, d: MatmulDims, bb: Float64Array | null, act: Activation, alpha: number): void {
+  private matmulInto(
+    A: Float64Array,
+    B: Float64Array,
+    C: Float64Array,
+    d: MatmulDims,
+    bb: Float64Array | null,
+    act: Activation,
+    alpha: number,
+  ): void {
     const { M, N, K } = d;
     for (let z = 0; z < d.batch; z++) {
-      const oa = z * d.strideA, ob = z * d.strideB, oc = z * M * N;
+      const oa = z * d.strideA,
+        ob = z * d.strideB,
+        oc = z * M * N;
       for (let i = 0; i < M; i++)
         for (let j = 0; j < N; j++) {
           let s = 0;
@@ -184,14 +299,19 @@ export class CpuBackend implements Backend {
     }
   }
   softmaxXent(logits: Store, labels: Store, out: Store, N: number, C: number): void {
-    const L = f64(logits), Y = labels as Int32Array, O = f64(out);
+    const L = f64(logits),
+      Y = labels as Int32Array,
+      O = f64(out);
     for (let i = 0; i < N; i++) {
       const y = checkLabel(Y[i], C, i);
       O[i] = logSumExp(L, i * C, C) - L[i * C + y];
     }
   }
   softmaxXentGrad(logits: Store, labels: Store, gRow: Store, gLogits: Store, N: number, C: number): void {
-    const L = f64(logits), Y = labels as Int32Array, G = f64(gRow), O = f64(gLogits);
+    const L = f64(logits),
+      Y = labels as Int32Array,
+      G = f64(gRow),
+      O = f64(gLogits);
     for (let i = 0; i < N; i++) {
       const y = checkLabel(Y[i], C, i);
       const lse = logSumExp(L, i * C, C);
@@ -209,9 +329,11 @@ export class CpuBackend implements Backend {
     this.softmaxXentGrad(logits, labels, new Float64Array(N).fill(f64(gLoss)[0] * (1 / N)), gLogits, N, C);
   }
   bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1, groups = 1): void {
-    const L = f64(logits), T = f64(targets);
+    const L = f64(logits),
+      T = f64(targets);
     for (let k = 0; k < groups; k++) {
-      let s = 0, q = 0;
+      let s = 0,
+        q = 0;
       for (let i = k * n; i < (k + 1) * n; i++) {
         s += binaryRef('bce_logits', L[i], T[i * tStride]);
         q += unaryRef('sigmoid', L[i], 0);
@@ -220,12 +342,26 @@ export class CpuBackend implements Backend {
       f64(prob)[k] = q * (1 / n);
     }
   }
-  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1, groups = 1): void {
-    const L = f64(logits), T = f64(targets), O = f64(gLogits), G = f64(gLoss);
-    for (let i = 0; i < n * groups; i++) O[i] = binaryRef('sigmoid_sub', L[i], T[i * tStride]) * (G[Math.floor(i / n)] * (1 / n));
+  bceLogitsMeanGrad(
+    logits: Store,
+    targets: Store,
+    gLoss: Store,
+    gLogits: Store,
+    n: number,
+    tStride: 0 | 1,
+    groups = 1,
+  ): void {
+    const L = f64(logits),
+      T = f64(targets),
+      O = f64(gLogits),
+      G = f64(gLoss);
+    for (let i = 0; i < n * groups; i++)
+      O[i] = binaryRef('sigmoid_sub', L[i], T[i * tStride]) * (G[Math.floor(i / n)] * (1 / n));
   }
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
-    const L = f64(logits), Y = labels as Int32Array, O = f64(hit);
+    const L = f64(logits),
+      Y = labels as Int32Array,
+      O = f64(hit);
     for (let i = 0; i < N; i++) {
       let best = 0;
       for (let c = 1; c < C; c++) if (L[i * C + c] > L[i * C + best]) best = c;
@@ -250,14 +386,23 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < n; i++) O[i] = intAt(seed, offset + i, high);
   }
   dropout(x: Store, out: Store, n: number, p: number, seed: number, offset: number): void {
-    const X = f64(x), O = f64(out);
+    const X = f64(x),
+      O = f64(out);
     const t = dropThreshold(p);
     for (let i = 0; i < n; i++) O[i] = dropoutAt(X[i], seed, offset + i, p, t);
   }
   conv2d(x: Store, w: Store, bias: Store | null, y: Store, d: ConvDims, act: Activation, alpha: number): void {
     conv2dRef(f64(x), f64(w), bias && f64(bias), f64(y), d, act, alpha);
   }
-  conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void {
+  conv2dGradInput(
+    gy: Store,
+    w: Store,
+    gx: Store,
+    d: ConvDims,
+    bias: Store | null,
+    act: Activation,
+    alpha: number,
+  ): void {
     conv2dGradInputRef(f64(gy), f64(w), f64(gx), d, bias && f64(bias), act, alpha);
   }
   conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims, accumulate = false): void {
@@ -266,7 +411,17 @@ export class CpuBackend implements Backend {
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
     batchnormStatsRef(bnInput(x, d), f64(mean), f64(variance), d);
   }
-  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
+  batchnormApply(
+    x: Store,
+    mean: Store,
+    variance: Store,
+    gamma: Store,
+    beta: Store,
+    out: Store,
+    d: BatchnormDims,
+    eps: number,
+    epi: BatchnormEpilogue | null = null,
+  ): void {
     batchnormApplyRef(bnInput(x, d), f64(mean), f64(variance), f64(gamma), f64(beta), f64(out), d, eps, epi);
   }
   activationDropout(x: Store, out: Store, n: number, epi: BatchnormEpilogue): void {
@@ -275,20 +430,45 @@ export class CpuBackend implements Backend {
   batchnormEpilogueGrad(g: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void {
     batchnormEpilogueGradRef(f64(g), f64(y), f64(gn), d, epi);
   }
-  batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
+  batchnormStatsRunning(
+    x: Store,
+    mean: Store,
+    variance: Store,
+    runMean: Store,
+    runVar: Store,
+    d: BatchnormDims,
+    momentum: number,
+  ): void {
     batchnormStatsRunningRef(bnInput(x, d), f64(mean), f64(variance), f64(runMean), f64(runVar), d, momentum);
   }
-  batchnormGrad(x: Store, g: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {},
-    through: { y: Store; epi: BatchnormEpilogue } | null = null): void {
+  batchnormGrad(
+    x: Store,
+    g: Store,
+    mean: Store,
+    variance: Store,
+    gamma: Store,
+    gx: Store,
+    gGamma: Store,
+    gBeta: Store,
+    d: BatchnormDims,
+    eps: number,
+    training: boolean,
+    acc: BatchnormAccumulate = {},
+    through: { y: Store; epi: BatchnormEpilogue } | null = null,
+  ): void {
     let gn = f64(g);
     if (through) {
       gn = new Float64Array(d.N * d.C * d.L);
       batchnormEpilogueGradRef(f64(g), f64(through.y), gn, d, through.epi);
     }
     into(f64(gGamma), !!acc.gamma, (gg) =>
-      into(f64(gBeta), !!acc.beta, (gb) => batchnormGradRef(bnInput(x, d), gn, f64(mean), f64(variance), f64(gamma), f64(gx), gg, gb, d, eps, training)));
+      into(f64(gBeta), !!acc.beta, (gb) =>
+        batchnormGradRef(bnInput(x, d), gn, f64(mean), f64(variance), f64(gamma), f64(gx), gg, gb, d, eps, training),
+      ),
+    );
     if (d.inputRelu) {
-      const X = f64(x), GX = f64(gx);
+      const X = f64(x),
+        GX = f64(gx);
       for (let i = 0; i < d.N * d.C * d.L; i++) GX[i] *= X[i] > 0 ? 1 : 0; // back through the ReLU
     }
   }

@@ -9,7 +9,11 @@ import { activationRef } from './activation.js';
  * lie at g·C */
 function groupsOf(d: BatchnormDims): { dg: BatchnormDims; xs: number; n: number }[] {
   const Ng = d.N / batchnormGroups(d);
-  return Array.from({ length: batchnormGroups(d) }, (_, g) => ({ dg: { ...d, N: Ng, groups: 1 }, xs: g * Ng * d.C * d.L, n: Ng * d.C * d.L }));
+  return Array.from({ length: batchnormGroups(d) }, (_, g) => ({
+    dg: { ...d, N: Ng, groups: 1 },
+    xs: g * Ng * d.C * d.L,
+    n: Ng * d.C * d.L,
+  }));
 }
 const part = (a: Float64Array, at: number, n: number) => a.subarray(at, at + n);
 
@@ -17,7 +21,9 @@ const part = (a: Float64Array, at: number, n: number) => a.subarray(at, at + n);
 export function batchnormStatsRef(X: Float64Array, mean: Float64Array, variance: Float64Array, d: BatchnormDims): void {
   const gs = groupsOf(d);
   if (gs.length > 1) {
-    gs.forEach(({ dg, xs, n }, g) => batchnormStatsRef(part(X, xs, n), part(mean, g * d.C, d.C), part(variance, g * d.C, d.C), dg));
+    gs.forEach(({ dg, xs, n }, g) =>
+      batchnormStatsRef(part(X, xs, n), part(mean, g * d.C, d.C), part(variance, g * d.C, d.C), dg),
+    );
     return;
   }
   const { N, C, L } = d;
@@ -38,7 +44,17 @@ export function batchnormStatsRef(X: Float64Array, mean: Float64Array, variance:
 }
 
 /** normalise, scale, shift; then the epilogue's activation and dropout (the mask of `dropout`, element index i) */
-export function batchnormApplyRef(X: Float64Array, mean: Float64Array, variance: Float64Array, gamma: Float64Array, beta: Float64Array, out: Float64Array, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
+export function batchnormApplyRef(
+  X: Float64Array,
+  mean: Float64Array,
+  variance: Float64Array,
+  gamma: Float64Array,
+  beta: Float64Array,
+  out: Float64Array,
+  d: BatchnormDims,
+  eps: number,
+  epi: BatchnormEpilogue | null = null,
+): void {
   const { N, C, L } = d;
   const t = epi?.p ? dropThreshold(epi.p) : 0;
   const Ng = N / batchnormGroups(d); // sample n's statistics: group ⌊n/Ng⌋'s (the dropout mask indexes the whole x)
@@ -68,10 +84,28 @@ export function activationDropoutRef(X: Float64Array, out: Float64Array, n: numb
 
 /** the statistics, then the running ones updated in place (momentum, PyTorch's unbiased variance M/(M − 1)); per
  * group in group order */
-export function batchnormStatsRunningRef(X: Float64Array, mean: Float64Array, variance: Float64Array, runMean: Float64Array, runVar: Float64Array, d: BatchnormDims, momentum: number): void {
+export function batchnormStatsRunningRef(
+  X: Float64Array,
+  mean: Float64Array,
+  variance: Float64Array,
+  runMean: Float64Array,
+  runVar: Float64Array,
+  d: BatchnormDims,
+  momentum: number,
+): void {
   const gs = groupsOf(d);
   if (gs.length > 1) {
-    gs.forEach(({ dg, xs, n }, g) => batchnormStatsRunningRef(part(X, xs, n), part(mean, g * d.C, d.C), part(variance, g * d.C, d.C), runMean, runVar, dg, momentum));
+    gs.forEach(({ dg, xs, n }, g) =>
+      batchnormStatsRunningRef(
+        part(X, xs, n),
+        part(mean, g * d.C, d.C),
+        part(variance, g * d.C, d.C),
+        runMean,
+        runVar,
+        dg,
+        momentum,
+      ),
+    );
     return;
   }
   batchnormStatsRef(X, mean, variance, d);
@@ -83,7 +117,13 @@ export function batchnormStatsRunningRef(X: Float64Array, mean: Float64Array, va
 }
 
 /** gn = g back through the epilogue: dropout mask and scale, then the activation's slope from sign(y) */
-export function batchnormEpilogueGradRef(G: Float64Array, Y: Float64Array, GN: Float64Array, { N, C, L }: BatchnormDims, epi: BatchnormEpilogue): void {
+export function batchnormEpilogueGradRef(
+  G: Float64Array,
+  Y: Float64Array,
+  GN: Float64Array,
+  { N, C, L }: BatchnormDims,
+  epi: BatchnormEpilogue,
+): void {
   const t = epi.p ? dropThreshold(epi.p) : 0;
   for (let i = 0; i < N * C * L; i++) {
     let g = G[i];
@@ -95,19 +135,41 @@ export function batchnormEpilogueGradRef(G: Float64Array, Y: Float64Array, GN: F
 }
 
 export function batchnormGradRef(
-  X: Float64Array, G: Float64Array, mean: Float64Array, variance: Float64Array, gamma: Float64Array,
-  gx: Float64Array, gGamma: Float64Array, gBeta: Float64Array, d: BatchnormDims, eps: number, training: boolean,
+  X: Float64Array,
+  G: Float64Array,
+  mean: Float64Array,
+  variance: Float64Array,
+  gamma: Float64Array,
+  gx: Float64Array,
+  gGamma: Float64Array,
+  gBeta: Float64Array,
+  d: BatchnormDims,
+  eps: number,
+  training: boolean,
 ): void {
   const gs = groupsOf(d);
   if (gs.length > 1) {
     // each group alone; gamma's and beta's gradients are the groups' sums, added in group order
     const { C } = d;
-    const gg = new Float64Array(C), gb = new Float64Array(C);
+    const gg = new Float64Array(C),
+      gb = new Float64Array(C);
     gGamma.fill(0);
     gBeta.fill(0);
     gs.forEach(({ dg, xs, n }, g) => {
       const ms = training ? g * C : 0; // eval mode: the running statistics, C values for every group
-      batchnormGradRef(part(X, xs, n), part(G, xs, n), part(mean, ms, C), part(variance, ms, C), gamma, part(gx, xs, n), gg, gb, dg, eps, training);
+      batchnormGradRef(
+        part(X, xs, n),
+        part(G, xs, n),
+        part(mean, ms, C),
+        part(variance, ms, C),
+        gamma,
+        part(gx, xs, n),
+        gg,
+        gb,
+        dg,
+        eps,
+        training,
+      );
       for (let c = 0; c < C; c++) {
         gGamma[c] += gg[c];
         gBeta[c] += gb[c];
@@ -119,7 +181,8 @@ export function batchnormGradRef(
   const M = N * L;
   for (let c = 0; c < C; c++) {
     const invstd = 1 / Math.sqrt(variance[c] + eps);
-    let sg = 0, sgx = 0;
+    let sg = 0,
+      sgx = 0;
     for (let n = 0; n < N; n++)
       for (let l = 0, o = (n * C + c) * L; l < L; l++) {
         sg += G[o + l];

@@ -23,7 +23,15 @@ function forEachTap(d: ConvDims, fn: (yi: number, xi: number, wi: number) => voi
         }
 }
 
-export function conv2dRef(x: Float64Array, w: Float64Array, bias: Float64Array | null, y: Float64Array, d: ConvDims, act: Activation, alpha: number): void {
+export function conv2dRef(
+  x: Float64Array,
+  w: Float64Array,
+  bias: Float64Array | null,
+  y: Float64Array,
+  d: ConvDims,
+  act: Activation,
+  alpha: number,
+): void {
   const { N, K, P, Q } = d;
   y.fill(0, 0, N * K * P * Q);
   forEachTap(d, (yi, xi, wi) => (y[yi] += x[xi] * w[wi]));
@@ -33,7 +41,15 @@ export function conv2dRef(x: Float64Array, w: Float64Array, bias: Float64Array |
   }
 }
 
-export function conv2dGradInputRef(gy: Float64Array, w: Float64Array, gx: Float64Array, d: ConvDims, bias: Float64Array | null, act: Activation, alpha: number): void {
+export function conv2dGradInputRef(
+  gy: Float64Array,
+  w: Float64Array,
+  gx: Float64Array,
+  d: ConvDims,
+  bias: Float64Array | null,
+  act: Activation,
+  alpha: number,
+): void {
   const { N, C, H, W } = d;
   gx.fill(0, 0, N * C * H * W);
   forEachTap(d, (yi, xi, wi) => (gx[xi] += gy[yi] * w[wi]));

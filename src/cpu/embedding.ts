@@ -5,7 +5,14 @@ function checkIndex(v: number, V: number, i: number): number {
   return v;
 }
 
-export function embeddingRef(weight: Float64Array, indices: Int32Array, out: Float64Array, n: number, V: number, D: number): void {
+export function embeddingRef(
+  weight: Float64Array,
+  indices: Int32Array,
+  out: Float64Array,
+  n: number,
+  V: number,
+  D: number,
+): void {
   for (let i = 0; i < n; i++) {
     const v = checkIndex(indices[i], V, i);
     for (let d = 0; d < D; d++) out[i * D + d] = weight[v * D + d];
@@ -13,7 +20,14 @@ export function embeddingRef(weight: Float64Array, indices: Int32Array, out: Flo
 }
 
 /** plain scatter-add in index order (the GPU gathers per weight row instead; both are deterministic) */
-export function embeddingGradRef(indices: Int32Array, g: Float64Array, gWeight: Float64Array, n: number, V: number, D: number): void {
+export function embeddingGradRef(
+  indices: Int32Array,
+  g: Float64Array,
+  gWeight: Float64Array,
+  n: number,
+  V: number,
+  D: number,
+): void {
   gWeight.fill(0, 0, V * D);
   for (let i = 0; i < n; i++) {
     const v = checkIndex(indices[i], V, i);

@@ -10,7 +10,8 @@ function dropRef(v: number, j: number, drop: Drop): number {
 
 /** offset in x of the first maximum (row-major window order) of window (oh, ow) in plane `base` */
 function argmax(X: Float64Array, base: number, oh: number, ow: number, d: Pool2dDims): number {
-  const h0 = oh * d.stride, w0 = ow * d.stride;
+  const h0 = oh * d.stride,
+    w0 = ow * d.stride;
   let best = base + h0 * d.W + w0;
   for (let i = 0; i < d.k; i++)
     for (let j = 0; j < d.k; j++) {
@@ -30,7 +31,13 @@ export function maxpool2dRef(X: Float64Array, out: Float64Array, d: Pool2dDims, 
 }
 
 /** scatter: each window adds its gradient to its argmax (the GPU gathers per input element instead) */
-export function maxpool2dGradRef(X: Float64Array, G: Float64Array, gx: Float64Array, d: Pool2dDims, drop: Drop = null): void {
+export function maxpool2dGradRef(
+  X: Float64Array,
+  G: Float64Array,
+  gx: Float64Array,
+  d: Pool2dDims,
+  drop: Drop = null,
+): void {
   gx.fill(0, 0, d.N * d.C * d.H * d.W);
   for (let p = 0; p < d.N * d.C; p++)
     for (let oh = 0; oh < d.OH; oh++)

@@ -5,7 +5,18 @@ import type { LabelledImages } from './idx.js';
 import { Generator } from '../autograd/random.js';
 
 /** the ten classes, as in the dataset's documentation */
-export const CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+export const CLASS_NAMES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
 
 export interface FashionMnist {
   train: LabelledImages;
@@ -46,7 +57,11 @@ export function subset(set: LabelledImages, idx: ArrayLike<number>): LabelledIma
 }
 
 /** a seeded train/validation split: the last `fraction` of a seeded permutation is validation */
-export function splitValidation(set: LabelledImages, fraction: number, seed: number): { train: LabelledImages; val: LabelledImages } {
+export function splitValidation(
+  set: LabelledImages,
+  fraction: number,
+  seed: number,
+): { train: LabelledImages; val: LabelledImages } {
   const perm = new Generator(seed).permutation(set.count);
   const nVal = Math.round(set.count * fraction);
   return { train: subset(set, perm.subarray(0, set.count - nVal)), val: subset(set, perm.subarray(set.count - nVal)) };

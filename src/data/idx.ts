@@ -11,22 +11,29 @@ export interface Idx {
 
 /** parse an unsigned-byte IDX file (type 0x08), checking the magic number, rank and length */
 export function parseIdx(bytes: Uint8Array, name: string, expectRank?: number): Idx {
-  if (bytes.length < 4) throw new IdxError(`${name}: ${bytes.length} bytes is too short for an IDX header (corrupt or truncated file)`);
+  if (bytes.length < 4)
+    throw new IdxError(`${name}: ${bytes.length} bytes is too short for an IDX header (corrupt or truncated file)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
   const type = bytes[2];
   const rank = bytes[3];
   if (bytes[0] !== 0 || bytes[1] !== 0 || type !== 0x08 || rank < 1 || rank > 4)
-    throw new IdxError(`${name}: bad magic number 0x${magic.toString(16).padStart(8, '0')} (want 0x0000080${expectRank ?? 'N'}: unsigned-byte IDX); not an IDX file, or still gzip-compressed?`);
+    throw new IdxError(
+      `${name}: bad magic number 0x${magic.toString(16).padStart(8, '0')} (want 0x0000080${expectRank ?? 'N'}: unsigned-byte IDX); not an IDX file, or still gzip-compressed?`,
+    );
   if (expectRank !== undefined && rank !== expectRank)
-    throw new IdxError(`${name}: IDX rank ${rank}, expected ${expectRank} (${expectRank === 3 ? 'images N×rows×cols' : 'labels N'})`);
+    throw new IdxError(
+      `${name}: IDX rank ${rank}, expected ${expectRank} (${expectRank === 3 ? 'images N×rows×cols' : 'labels N'})`,
+    );
   const header = 4 + 4 * rank;
   if (bytes.length < header) throw new IdxError(`${name}: truncated IDX header`);
   const dims: number[] = [];
   for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i, false));
   const n = dims.reduce((a, d) => a * d, 1);
   if (bytes.length - header !== n)
-    throw new IdxError(`${name}: header says ${dims.join('×')} = ${n} bytes of data but the file has ${bytes.length - header} (${bytes.length - header < n ? 'truncated' : 'trailing bytes'})`);
+    throw new IdxError(
+      `${name}: header says ${dims.join('×')} = ${n} bytes of data but the file has ${bytes.length - header} (${bytes.length - header < n ? 'truncated' : 'trailing bytes'})`,
+    );
   return { dims, data: bytes.subarray(header) };
 }
 
@@ -52,13 +59,21 @@ export interface LabelledImages {
   cols: number;
 }
 
-export function parseImagesAndLabels(imageBytes: Uint8Array, labelBytes: Uint8Array, names: [string, string], classes = 10, size?: [number, number]): LabelledImages {
+export function parseImagesAndLabels(
+  imageBytes: Uint8Array,
+  labelBytes: Uint8Array,
+  names: [string, string],
+  classes = 10,
+  size?: [number, number],
+): LabelledImages {
   const im = parseIdx(imageBytes, names[0], 3);
   const lb = parseIdx(labelBytes, names[1], 1);
   const [count, rows, cols] = im.dims;
-  if (size && (rows !== size[0] || cols !== size[1])) throw new IdxError(`${names[0]}: images are ${rows}×${cols}, expected ${size[0]}×${size[1]}`);
+  if (size && (rows !== size[0] || cols !== size[1]))
+    throw new IdxError(`${names[0]}: images are ${rows}×${cols}, expected ${size[0]}×${size[1]}`);
   if (lb.dims[0] !== count) throw new IdxError(`${names[1]}: ${lb.dims[0]} labels for ${count} images in ${names[0]}`);
   for (let i = 0; i < count; i++)
-    if (lb.data[i] >= classes) throw new IdxError(`${names[1]}: label ${lb.data[i]} at index ${i} is outside 0..${classes - 1}`);
+    if (lb.data[i] >= classes)
+      throw new IdxError(`${names[1]}: label ${lb.data[i]} at index ${i} is outside 0..${classes - 1}`);
   return { images: im.data, labels: lb.data, count, rows, cols };
 }

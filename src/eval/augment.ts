@@ -63,29 +63,65 @@ export interface AugmentResult {
   notes: string[];
 }
 
-export async function augmentationStudy(be: Backend, data: FashionMnist, synth: SyntheticSource, opts: AugmentOptions): Promise<AugmentResult> {
+export async function augmentationStudy(
+  be: Backend,
+  data: FashionMnist,
+  synth: SyntheticSource,
+  opts: AugmentOptions,
+): Promise<AugmentResult> {
   const log = opts.log ?? (() => {});
   const ratios = opts.ratios ?? [0, 0.5, 1];
   const tstr = opts.tstr ?? true;
   const base: ClassifierOptions = {
-    epochs: opts.epochs, batch: opts.batch, lr: opts.lr, seed: opts.seed, valFraction: opts.valFraction ?? 0.1, patience: 0,
-    augment: false, trainSubset: opts.trainSubset, testSubset: opts.testSubset, logEvery: 1 << 30, config: opts.config ?? SEED_CNN,
+    epochs: opts.epochs,
+    batch: opts.batch,
+    lr: opts.lr,
+    seed: opts.seed,
+    valFraction: opts.valFraction ?? 0.1,
+    patience: 0,
+    augment: false,
+    trainSubset: opts.trainSubset,
+    testSubset: opts.testSubset,
+    logEvery: 1 << 30,
+    config: opts.config ?? SEED_CNN,
   };
   const realCount = prepareData(data, base).train.count;
   const notes: string[] = [];
   const want = Math.max(tstr ? realCount : 0, ...ratios.map((r) => Math.round(r * realCount)));
   const pool = want > 0 ? await synth(want) : null;
-  if (pool && pool.count < want) notes.push(`only ${pool.count} synthetic images available of the ${want} wanted; larger settings use all of them`);
-  const take = (n: number): LabelledImages => subset(pool!, Int32Array.from({ length: Math.min(n, pool!.count) }, (_, i) => i));
+  if (pool && pool.count < want)
+    notes.push(`only ${pool.count} synthetic images available of the ${want} wanted; larger settings use all of them`);
+  const take = (n: number): LabelledImages =>
+    subset(
+      pool!,
+      Int32Array.from({ length: Math.min(n, pool!.count) }, (_, i) => i),
+    );
   const rows: AugmentRow[] = [];
-  const run = async (setting: string, ratio: number | null, d: FashionMnist, o: ClassifierOptions, real: number, synthetic: number) => {
+  const run = async (
+    setting: string,
+    ratio: number | null,
+    d: FashionMnist,
+    o: ClassifierOptions,
+    real: number,
+    synthetic: number,
+  ) => {
     log(`augment: ${setting} (${real} real + ${synthetic} synthetic, ${o.epochs} epochs)`);
     const t0 = performance.now();
     const { state, test: result } = await trainClassifier(be, d, o);
     if (!result) throw new Error(`augment: the ${setting} training was interrupted`);
     const test = result;
     const last = state.history[state.history.length - 1];
-    rows.push({ setting, ratio, real, synthetic, testAcc: test.acc, testLoss: test.loss, perClass: test.perClass.map((p) => p.acc), valAcc: last?.valAcc ?? NaN, seconds: (performance.now() - t0) / 1000 });
+    rows.push({
+      setting,
+      ratio,
+      real,
+      synthetic,
+      testAcc: test.acc,
+      testLoss: test.loss,
+      perClass: test.perClass.map((p) => p.acc),
+      valAcc: last?.valAcc ?? NaN,
+      seconds: (performance.now() - t0) / 1000,
+    });
     state.model.dispose();
     state.opt.dispose();
     log(`augment: ${setting}: test accuracy ${(100 * test.acc).toFixed(2)}%`);

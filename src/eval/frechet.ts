@@ -34,7 +34,8 @@ export function mean(x: ArrayLike<number>, dim: number): Float64Array {
 }
 
 function rowCount(x: ArrayLike<number>, dim: number): number {
-  if (!(dim > 0) || x.length % dim !== 0) throw new Error(`feature array of length ${x.length} is not a whole number of ${dim}-d rows`);
+  if (!(dim > 0) || x.length % dim !== 0)
+    throw new Error(`feature array of length ${x.length} is not a whole number of ${dim}-d rows`);
   return x.length / dim;
 }
 
@@ -78,7 +79,9 @@ export function symmetricEigen(a: SymMatrix): Eigen {
   const n = a.n;
   if (a.data.length !== n * n) throw new Error(`symmetricEigen: ${a.data.length} values for a ${n}×${n} matrix`);
   if (n === 0) return { values: new Float64Array(0), vectors: new Float64Array(0) };
-  for (let i = 0; i < n * n; i++) if (!Number.isFinite(a.data[i])) throw new Error(`symmetricEigen: non-finite entry ${a.data[i]} at (${Math.floor(i / n)}, ${i % n})`);
+  for (let i = 0; i < n * n; i++)
+    if (!Number.isFinite(a.data[i]))
+      throw new Error(`symmetricEigen: non-finite entry ${a.data[i]} at (${Math.floor(i / n)}, ${i % n})`);
   // V as an array of rows: the inner loops of both stages walk rows or columns of it
   const V: Float64Array[] = Array.from({ length: n }, (_, i) => Float64Array.from(a.data.subarray(i * n, (i + 1) * n)));
   const d = new Float64Array(n);
@@ -202,9 +205,12 @@ function tql2(n: number, V: Float64Array[], d: Float64Array, e: Float64Array): v
         f += h;
         // implicit QL transformation
         p = d[m];
-        let c = 1, c2 = c, c3 = c;
+        let c = 1,
+          c2 = c,
+          c3 = c;
         const el1 = e[l + 1];
-        let s = 0, s2 = 0;
+        let s = 0,
+          s2 = 0;
         for (let i = m - 1; i >= l; i--) {
           c3 = c2;
           c2 = c;
@@ -261,7 +267,8 @@ export function matmulSquare(a: Float64Array, b: Float64Array, n: number): Float
     for (let k = 0; k < n; k++) {
       const aik = a[i * n + k];
       if (aik === 0) continue;
-      const bRow = k * n, cRow = i * n;
+      const bRow = k * n,
+        cRow = i * n;
       for (let j = 0; j < n; j++) c[cRow + j] += aik * b[bRow + j];
     }
   return c;
@@ -331,7 +338,8 @@ export interface FrechetResult {
 /** the Fréchet distance d² between N(μ1, Σ1) and N(μ2, Σ2) (see the header for the method) */
 export function frechetDistance(g1: Pick<Gaussian, 'mu' | 'cov'>, g2: Pick<Gaussian, 'mu' | 'cov'>): FrechetResult {
   const n = g1.cov.n;
-  if (g2.cov.n !== n || g1.mu.length !== n || g2.mu.length !== n) throw new Error(`frechetDistance: dimensions differ (${g1.mu.length}/${g1.cov.n} vs ${g2.mu.length}/${g2.cov.n})`);
+  if (g2.cov.n !== n || g1.mu.length !== n || g2.mu.length !== n)
+    throw new Error(`frechetDistance: dimensions differ (${g1.mu.length}/${g1.cov.n} vs ${g2.mu.length}/${g2.cov.n})`);
   let meanTerm = 0;
   for (let i = 0; i < n; i++) meanTerm += (g1.mu[i] - g2.mu[i]) ** 2;
   const clip: ClipInfo = { clipped: 0, mostNegative: 0 };

@@ -24,7 +24,9 @@ export function readMaybeGzip(path: string, what: string): Uint8Array {
     const b = gunzipSync(raw);
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
-    throw new SampleFileError(`${what} file ${path}: starts like gzip but does not decompress (${(e as Error).message}); truncated or corrupt`);
+    throw new SampleFileError(
+      `${what} file ${path}: starts like gzip but does not decompress (${(e as Error).message}); truncated or corrupt`,
+    );
   }
 }
 
@@ -32,12 +34,26 @@ export function readMaybeGzip(path: string, what: string): Uint8Array {
  * Parse an images/labels pair already in memory (decompressed). `names` are used in messages. Images must be
  * N×28×28, labels N values in 0..classes−1, N ≥ 1.
  */
-export function parseSamplePair(imageBytes: Uint8Array, labelBytes: Uint8Array, names: [string, string], classes = 10): LabelledImages {
+export function parseSamplePair(
+  imageBytes: Uint8Array,
+  labelBytes: Uint8Array,
+  names: [string, string],
+  classes = 10,
+): LabelledImages {
   let set: LabelledImages;
   try {
-    set = parseImagesAndLabels(imageBytes, labelBytes, [`${names[0]} (--samples)`, `${names[1]} (--labels)`], classes, [28, 28]);
+    set = parseImagesAndLabels(
+      imageBytes,
+      labelBytes,
+      [`${names[0]} (--samples)`, `${names[1]} (--labels)`],
+      classes,
+      [28, 28],
+    );
   } catch (e) {
-    if (e instanceof IdxError) throw new SampleFileError(`${e.message}. Expected --samples: idx3-ubyte N×28×28 (magic 0x00000803), --labels: idx1-ubyte N (magic 0x00000801).`);
+    if (e instanceof IdxError)
+      throw new SampleFileError(
+        `${e.message}. Expected --samples: idx3-ubyte N×28×28 (magic 0x00000803), --labels: idx1-ubyte N (magic 0x00000801).`,
+      );
     throw e;
   }
   if (set.count === 0) throw new SampleFileError(`${names[0]} (--samples): holds no images (N = 0)`);

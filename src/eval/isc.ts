@@ -47,9 +47,10 @@ export function isc(logits: ArrayLike<number>, classes: number, opts: IscOptions
     throw new Error(
       `classifier score: ${n} samples cannot be scored in ${splits} splits (give at least one sample per split)`,
     );
-  const order = opts.shuffle === false
-    ? Int32Array.from({ length: n }, (_, i) => i)
-    : new Generator(opts.seed ?? ISC_DEFAULTS.seed).permutation(n);
+  const order =
+    opts.shuffle === false
+      ? Int32Array.from({ length: n }, (_, i) => i)
+      : new Generator(opts.seed ?? ISC_DEFAULTS.seed).permutation(n);
   // log p(y|x) of every sample, in float64
   const logp = new Float64Array(n * classes);
   for (let i = 0; i < n; i++) {
@@ -67,7 +68,8 @@ export function isc(logits: ArrayLike<number>, classes: number, opts: IscOptions
   const values: number[] = [];
   const q = new Float64Array(classes);
   for (let s = 0; s < splits; s++) {
-    const a = Math.floor((s * n) / splits), b = Math.floor(((s + 1) * n) / splits);
+    const a = Math.floor((s * n) / splits),
+      b = Math.floor(((s + 1) * n) / splits);
     q.fill(0);
     for (let t = a; t < b; t++) for (let c = 0; c < classes; c++) q[c] += Math.exp(logp[order[t] * classes + c]);
     for (let c = 0; c < classes; c++) q[c] /= b - a;

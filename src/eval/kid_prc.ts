@@ -74,10 +74,15 @@ export interface PrcResult {
  * rows (the first `size` of a seeded permutation of each set).
  */
 export function kidSubsets(
-  nGenerated: number, nReal: number, subsets: number, size: number, seed: number,
+  nGenerated: number,
+  nReal: number,
+  subsets: number,
+  size: number,
+  seed: number,
 ): { generated: Int32Array[]; real: Int32Array[] } {
   const g = new Generator(seed);
-  const generated: Int32Array[] = [], real: Int32Array[] = [];
+  const generated: Int32Array[] = [],
+    real: Int32Array[] = [];
   for (let s = 0; s < subsets; s++) {
     generated.push(g.permutation(nGenerated).slice(0, size));
     real.push(g.permutation(nReal).slice(0, size));
@@ -107,8 +112,14 @@ interface KidSums {
 
 /** adds k(a, b) = (dot/d + 1)³ to sums[s] for every subset s whose bit is set in both rows' masks */
 function addKernel(
-  sums: Float64Array, ma: Uint32Array, a: number, mb: Uint32Array, b: number, words: number,
-  dot: number, invDim: number,
+  sums: Float64Array,
+  ma: Uint32Array,
+  a: number,
+  mb: Uint32Array,
+  b: number,
+  words: number,
+  dot: number,
+  invDim: number,
 ): void {
   let any = 0;
   for (let w = 0; w < words; w++) any |= ma[a * words + w] & mb[b * words + w];
@@ -135,7 +146,11 @@ function pushNearest(knn: Float64Array, row: number, k: number, d2: number): voi
 
 /** one set against itself (pairs i < j): k-NN squared distances and/or KID's within-set sums */
 function selfPass(
-  x: Float64Array, dim: number, norms: Float64Array, knn: Float64Array | null, k: number,
+  x: Float64Array,
+  dim: number,
+  norms: Float64Array,
+  knn: Float64Array | null,
+  k: number,
   kid: { sums: Float64Array; mask: Uint32Array; words: number; invDim: number } | null,
 ): void {
   forEachDotTile(x, x, dim, true, (i0, i1, j0, j1, dots) => {
@@ -167,12 +182,17 @@ function radii(knn: Float64Array, k: number): Float64Array {
  * one). Bad sizes or options throw an Error saying what to change.
  */
 export function kidPrc(
-  generated: ArrayLike<number>, real: ArrayLike<number>, dim: number,
+  generated: ArrayLike<number>,
+  real: ArrayLike<number>,
+  dim: number,
   opts: { kid?: KidOptions | null; prc?: PrcOptions | null },
 ): { kid: KidResult | null; prc: PrcResult | null } {
-  const xg = rowsOf(generated, dim, 'generated features'), xr = rowsOf(real, dim, 'real features');
-  const nG = xg.length / dim, nR = xr.length / dim;
-  const ng = squaredNorms(xg, dim), nr = squaredNorms(xr, dim);
+  const xg = rowsOf(generated, dim, 'generated features'),
+    xr = rowsOf(real, dim, 'real features');
+  const nG = xg.length / dim,
+    nR = xr.length / dim;
+  const ng = squaredNorms(xg, dim),
+    nr = squaredNorms(xr, dim);
 
   let sums: KidSums | null = null;
   let kidInfo: Pick<KidResult, 'subsets' | 'subsetSize' | 'requestedSize' | 'seed'> | null = null;
@@ -189,8 +209,12 @@ export function kidPrc(
     const draw = kidSubsets(nG, nR, subsets, size, seed);
     const words = Math.ceil(subsets / 32);
     sums = {
-      words, maskG: subsetMasks(nG, draw.generated, words), maskR: subsetMasks(nR, draw.real, words),
-      gg: new Float64Array(words * 32), rr: new Float64Array(words * 32), gr: new Float64Array(words * 32),
+      words,
+      maskG: subsetMasks(nG, draw.generated, words),
+      maskR: subsetMasks(nR, draw.real, words),
+      gg: new Float64Array(words * 32),
+      rr: new Float64Array(words * 32),
+      gr: new Float64Array(words * 32),
       invDim: 1 / dim,
     };
     kidInfo = { subsets, subsetSize: size, requestedSize, seed };
@@ -211,8 +235,10 @@ export function kidPrc(
   selfPass(xg, dim, ng, knnG, k, sums && { sums: sums.gg, mask: sums.maskG, words: sums.words, invDim: sums.invDim });
   selfPass(xr, dim, nr, knnR, k, sums && { sums: sums.rr, mask: sums.maskR, words: sums.words, invDim: sums.invDim });
   // generated against real
-  const radG = knnG && radii(knnG, k), radR = knnR && radii(knnR, k);
-  const inReal = new Uint8Array(radR ? nG : 0), inGenerated = new Uint8Array(radG ? nR : 0);
+  const radG = knnG && radii(knnG, k),
+    radR = knnR && radii(knnR, k);
+  const inReal = new Uint8Array(radR ? nG : 0),
+    inGenerated = new Uint8Array(radG ? nR : 0);
   forEachDotTile(xg, xr, dim, false, (i0, i1, j0, j1, dots) => {
     for (let i = i0; i < i1; i++) {
       const r = (i - i0) * TILE - j0;
@@ -233,8 +259,10 @@ export function kidPrc(
     const m = kidInfo.subsetSize;
     // the passes summed each within-set pair once (i < j): Σ_{i≠j} is twice that
     const { gg, rr, gr } = sums;
-    const values = Array.from({ length: kidInfo.subsets }, (_, s) =>
-      (2 * gg[s] + 2 * rr[s]) / (m * (m - 1)) - (2 * gr[s]) / (m * m));
+    const values = Array.from(
+      { length: kidInfo.subsets },
+      (_, s) => (2 * gg[s] + 2 * rr[s]) / (m * (m - 1)) - (2 * gr[s]) / (m * m),
+    );
     const mean = values.reduce((a, v) => a + v, 0) / values.length;
     const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
     kid = { mean, std, ...kidInfo, nGenerated: nG, nReal: nR, dim, values };
@@ -251,14 +279,20 @@ export function kidPrc(
 
 /** KID alone (see the header) */
 export function kid(
-  generated: ArrayLike<number>, real: ArrayLike<number>, dim: number, opts: KidOptions = {},
+  generated: ArrayLike<number>,
+  real: ArrayLike<number>,
+  dim: number,
+  opts: KidOptions = {},
 ): KidResult {
   return kidPrc(generated, real, dim, { kid: opts, prc: null }).kid!;
 }
 
 /** precision and recall alone (see the header) */
 export function precisionRecall(
-  generated: ArrayLike<number>, real: ArrayLike<number>, dim: number, opts: PrcOptions = {},
+  generated: ArrayLike<number>,
+  real: ArrayLike<number>,
+  dim: number,
+  opts: PrcOptions = {},
 ): PrcResult {
   return kidPrc(generated, real, dim, { kid: null, prc: opts }).prc!;
 }

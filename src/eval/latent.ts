@@ -29,7 +29,9 @@ export function lerp(a: ArrayLike<number>, b: ArrayLike<number>, t: number): Flo
  * are interpolated along with the direction, as usual for GAN latents). Falls back to lerp when a ∥ b.
  */
 export function slerp(a: ArrayLike<number>, b: ArrayLike<number>, t: number): Float64Array {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     na += a[i] * a[i];
@@ -39,7 +41,8 @@ export function slerp(a: ArrayLike<number>, b: ArrayLike<number>, t: number): Fl
   const omega = Math.acos(cos);
   if (!(Math.abs(Math.sin(omega)) > 1e-8)) return lerp(a, b, t);
   const s = Math.sin(omega);
-  const wa = Math.sin((1 - t) * omega) / s, wb = Math.sin(t * omega) / s;
+  const wa = Math.sin((1 - t) * omega) / s,
+    wb = Math.sin(t * omega) / s;
   const out = new Float64Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = wa * a[i] + wb * b[i];
   return out;
@@ -58,13 +61,18 @@ export interface ImageGrid {
  * One row per entry of `classes`: `steps` images from noise z0 to z1 (both drawn from `seed`, a new pair per
  * row), interpolated by `mode`, all with that row's class label.
  */
-export async function interpolationGrid(be: Backend, G: GanGenerator, opts: { classes: number[]; steps: number; seed: number; mode: 'lerp' | 'slerp' }): Promise<ImageGrid> {
+export async function interpolationGrid(
+  be: Backend,
+  G: GanGenerator,
+  opts: { classes: number[]; steps: number; seed: number; mode: 'lerp' | 'slerp' },
+): Promise<ImageGrid> {
   const d = G.config.noiseDim;
   const g = new Generator(opts.seed);
   const z: number[] = [];
   const y: number[] = [];
   for (const c of opts.classes) {
-    const z0 = g.normal(d), z1 = g.normal(d);
+    const z0 = g.normal(d),
+      z1 = g.normal(d);
     for (let k = 0; k < opts.steps; k++) {
       const t = opts.steps === 1 ? 0 : k / (opts.steps - 1);
       z.push(...(opts.mode === 'slerp' ? slerp(z0, z1, t) : lerp(z0, z1, t)));
@@ -72,12 +80,22 @@ export async function interpolationGrid(be: Backend, G: GanGenerator, opts: { cl
     }
   }
   const images = await generateFor(be, G, z, y);
-  return { images, rows: opts.classes.length, cols: opts.steps, rowLabels: opts.classes.map((c) => `class ${c} (${opts.mode})`) };
+  return {
+    images,
+    rows: opts.classes.length,
+    cols: opts.steps,
+    rowLabels: opts.classes.map((c) => `class ${c} (${opts.mode})`),
+  };
 }
 
 /** `rows` noise vectors (from `seed`), each rendered as every class: row r, column c = G(z_r, c) */
-export async function classSweepGrid(be: Backend, G: GanGenerator, opts: { rows: number; seed: number }): Promise<ImageGrid> {
-  const d = G.config.noiseDim, classes = G.config.classes;
+export async function classSweepGrid(
+  be: Backend,
+  G: GanGenerator,
+  opts: { rows: number; seed: number },
+): Promise<ImageGrid> {
+  const d = G.config.noiseDim,
+    classes = G.config.classes;
   const g = new Generator(opts.seed);
   const z: number[] = [];
   const y: number[] = [];
@@ -89,15 +107,25 @@ export async function classSweepGrid(be: Backend, G: GanGenerator, opts: { rows:
     }
   }
   const images = await generateFor(be, G, z, y);
-  return { images, rows: opts.rows, cols: classes, rowLabels: Array.from({ length: opts.rows }, (_, r) => `noise ${r}`) };
+  return {
+    images,
+    rows: opts.rows,
+    cols: classes,
+    rowLabels: Array.from({ length: opts.rows }, (_, r) => `noise ${r}`),
+  };
 }
 
 /**
  * The truncation trick, seen: row r is one noise vector (from `seed`) truncated at thresholds[r] (Infinity: as
  * drawn; Generator.truncatedNormal keeps the components inside and redraws the others), rendered as every class.
  */
-export async function truncationGrid(be: Backend, G: GanGenerator, opts: { thresholds: number[]; seed: number }): Promise<ImageGrid> {
-  const d = G.config.noiseDim, classes = G.config.classes;
+export async function truncationGrid(
+  be: Backend,
+  G: GanGenerator,
+  opts: { thresholds: number[]; seed: number },
+): Promise<ImageGrid> {
+  const d = G.config.noiseDim,
+    classes = G.config.classes;
   const z: number[] = [];
   const y: number[] = [];
   for (const t of opts.thresholds) {
@@ -108,7 +136,12 @@ export async function truncationGrid(be: Backend, G: GanGenerator, opts: { thres
     }
   }
   const images = await generateFor(be, G, z, y);
-  return { images, rows: opts.thresholds.length, cols: classes, rowLabels: opts.thresholds.map((t) => (Number.isFinite(t) ? `truncated at ±${t}` : 'untruncated')) };
+  return {
+    images,
+    rows: opts.thresholds.length,
+    cols: classes,
+    rowLabels: opts.thresholds.map((t) => (Number.isFinite(t) ? `truncated at ±${t}` : 'untruncated')),
+  };
 }
 
 async function generateFor(be: Backend, G: GanGenerator, z: number[], y: number[]): Promise<Float32Array> {
@@ -157,7 +190,8 @@ export function pcaFit(x: ArrayLike<number>, dim: number, k = 2): Pca {
 
 /** coordinates [n, k] of x [n, dim] in a fitted PCA */
 export function pcaProject(p: Pca, x: ArrayLike<number>, dim: number): Float64Array {
-  const n = x.length / dim, k = p.components.length;
+  const n = x.length / dim,
+    k = p.components.length;
   const out = new Float64Array(n * k);
   for (let r = 0; r < n; r++)
     for (let j = 0; j < k; j++) {
@@ -209,7 +243,8 @@ export interface TsneResult {
 /** exact t-SNE of x [n, dim] to 2-D (see the header) */
 export function tsne(x: ArrayLike<number>, dim: number, opts: TsneOptions = {}): TsneResult {
   const n = x.length / dim;
-  if (!Number.isInteger(n) || n < 4) throw new Error(`tsne: needs at least 4 points of dimension ${dim}, got ${x.length / dim}`);
+  if (!Number.isInteger(n) || n < 4)
+    throw new Error(`tsne: needs at least 4 points of dimension ${dim}, got ${x.length / dim}`);
   const perplexity = Math.min(opts.perplexity ?? 30, (n - 1) / 3);
   const iters = opts.iterations ?? 1000;
   const eta = opts.learningRate ?? 200;
@@ -229,7 +264,8 @@ export function tsne(x: ArrayLike<number>, dim: number, opts: TsneOptions = {}):
     let sumNum = 0;
     for (let i = 0; i < n; i++)
       for (let j = i + 1; j < n; j++) {
-        const dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+        const dx = y[2 * i] - y[2 * j],
+          dy = y[2 * i + 1] - y[2 * j + 1];
         const v = 1 / (1 + dx * dx + dy * dy);
         num[i * n + j] = v;
         num[j * n + i] = v;
@@ -238,7 +274,8 @@ export function tsne(x: ArrayLike<number>, dim: number, opts: TsneOptions = {}):
     // gradient 4 Σ_j (ex·p_ij − q_ij) num_ij (y_i − y_j)
     grad.fill(0);
     for (let i = 0; i < n; i++) {
-      let gx = 0, gy = 0;
+      let gx = 0,
+        gy = 0;
       for (let j = 0; j < n; j++) {
         if (j === i) continue;
         const v = num[i * n + j];
@@ -257,7 +294,8 @@ export function tsne(x: ArrayLike<number>, dim: number, opts: TsneOptions = {}):
       y[k] += update[k];
     }
     // keep the embedding centred
-    let cx = 0, cy = 0;
+    let cx = 0,
+      cy = 0;
     for (let i = 0; i < n; i++) {
       cx += y[2 * i];
       cy += y[2 * i + 1];
@@ -277,12 +315,15 @@ export function jointProbabilities(d2: Float64Array, n: number, perplexity: numb
   const cond = new Float64Array(n * n);
   const row = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let beta = 1, lo = 0, hi = Infinity;
+    let beta = 1,
+      lo = 0,
+      hi = Infinity;
     let minD = Infinity;
     for (let j = 0; j < n; j++) if (j !== i && d2[i * n + j] < minD) minD = d2[i * n + j];
     // bisection on beta = 1/(2σ²) until the entropy H(P_i) = log(perplexity)
     for (let t = 0; t < 100; t++) {
-      let sum = 0, dot = 0;
+      let sum = 0,
+        dot = 0;
       for (let j = 0; j < n; j++) {
         row[j] = j === i ? 0 : Math.exp(-beta * (d2[i * n + j] - minD)); // shifted by the nearest for stability
         sum += row[j];
@@ -316,7 +357,8 @@ function klDivergence(P: Float64Array, y: Float64Array, n: number): number {
   for (let i = 0; i < n; i++)
     for (let j = 0; j < n; j++) {
       if (i === j) continue;
-      const dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+      const dx = y[2 * i] - y[2 * j],
+        dy = y[2 * i + 1] - y[2 * j + 1];
       q[i * n + j] = 1 / (1 + dx * dx + dy * dy);
       sumNum += q[i * n + j];
     }
@@ -347,7 +389,8 @@ export function silhouette(x: ArrayLike<number>, dim: number, labels: ArrayLike<
   const classSize = new Array<number>(classes).fill(0);
   for (let i = 0; i < n; i++) classSize[labels[i]]++;
   const present = classSize.filter((c) => c > 0).length;
-  let total = 0, counted = 0;
+  let total = 0,
+    counted = 0;
   const sums = new Float64Array(classes);
   for (let i = 0; i < n; i++) {
     sums.fill(0);
@@ -365,7 +408,11 @@ export function silhouette(x: ArrayLike<number>, dim: number, labels: ArrayLike<
     total += s;
     counted++;
   }
-  return { overall: counted ? total / counted : NaN, perClass: perSum.map((s, c) => (perCount[c] ? s / perCount[c] : NaN)), count: n };
+  return {
+    overall: counted ? total / counted : NaN,
+    perClass: perSum.map((s, c) => (perCount[c] ? s / perCount[c] : NaN)),
+    count: n,
+  };
 }
 
 /** indices of up to `perClass` items of each class (the first ones, in order), for the O(n²) methods above */

@@ -62,7 +62,8 @@ export interface Classified {
  */
 export async function classify(be: Backend, model: Cnn, images: Float32Array, batch = 500): Promise<Classified> {
   const px = 28 * 28;
-  if (images.length % px !== 0) throw new Error(`classify: ${images.length} values is not a whole number of 28×28 images`);
+  if (images.length % px !== 0)
+    throw new Error(`classify: ${images.length} values is not a whole number of 28×28 images`);
   const n = images.length / px;
   const dim = model.config.dense;
   const classes = model.config.classes;
@@ -117,7 +118,8 @@ export interface AccuracyResult {
 
 /** accuracy of predictions against intended labels, overall, per class and as a confusion matrix */
 export function accuracyOf(predictions: ArrayLike<number>, labels: ArrayLike<number>, classes = 10): AccuracyResult {
-  if (predictions.length !== labels.length) throw new Error(`accuracyOf: ${predictions.length} predictions for ${labels.length} labels`);
+  if (predictions.length !== labels.length)
+    throw new Error(`accuracyOf: ${predictions.length} predictions for ${labels.length} labels`);
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   for (let i = 0; i < labels.length; i++) confusion[labels[i]][predictions[i]]++;
   const perClass = confusion.map((row, c) => {
@@ -147,7 +149,11 @@ export interface BalanceResult {
 }
 
 /** how evenly the predicted classes of samples drawn with uniform labels spread over the classes */
-export function classBalance(predictions: ArrayLike<number>, classes = 10, intended?: ArrayLike<number>): BalanceResult {
+export function classBalance(
+  predictions: ArrayLike<number>,
+  classes = 10,
+  intended?: ArrayLike<number>,
+): BalanceResult {
   const count = predictions.length;
   const counts = new Array<number>(classes).fill(0);
   for (let i = 0; i < count; i++) counts[predictions[i]]++;
@@ -164,7 +170,11 @@ export function classBalance(predictions: ArrayLike<number>, classes = 10, inten
     intendedShares = ic.map((c) => (intended.length ? c / intended.length : 0));
   }
   return {
-    count, counts, shares, expected, worstClass,
+    count,
+    counts,
+    shares,
+    expected,
+    worstClass,
     maxDeviation: Math.abs(shares[worstClass] - expected),
     totalVariation: 0.5 * shares.reduce((a, s) => a + Math.abs(s - expected), 0),
     intendedShares,
@@ -192,14 +202,24 @@ export interface FidResult {
 }
 
 /** FID of generated features against real ones, with the floor when real training features are given */
-export function fidFromFeatures(generated: Gaussian, real: Gaussian, realTrain: Gaussian | null, classifier: string): FidResult {
+export function fidFromFeatures(
+  generated: Gaussian,
+  real: Gaussian,
+  realTrain: Gaussian | null,
+  classifier: string,
+): FidResult {
   const g: FrechetResult = frechetDistance(generated, real);
   const f: FrechetResult | null = realTrain ? frechetDistance(realTrain, real) : null;
   return {
-    fid: g.d2, realFloor: f ? f.d2 : null,
-    nGenerated: generated.count, nReal: real.count, nRealTrain: realTrain?.count ?? 0,
-    dim: generated.mu.length, classifier,
-    meanTerm: g.meanTerm, covTerm: g.covTerm,
+    fid: g.d2,
+    realFloor: f ? f.d2 : null,
+    nGenerated: generated.count,
+    nReal: real.count,
+    nRealTrain: realTrain?.count ?? 0,
+    dim: generated.mu.length,
+    classifier,
+    meanTerm: g.meanTerm,
+    covTerm: g.covTerm,
     clipped: g.clip.clipped + (f?.clip.clipped ?? 0),
     mostNegative: Math.min(g.clip.mostNegative, f?.clip.mostNegative ?? 0),
   };
@@ -209,10 +229,17 @@ export function fidFromFeatures(generated: Gaussian, real: Gaussian, realTrain: 
 export const featureGaussian = (c: Classified): Gaussian => gaussianOf(c.features, c.dim);
 
 /** the first `n` images of a set (all when n ≥ count), or a seeded random choice of n when `seed` is given */
-export function pickImages(set: LabelledImages, n: number | undefined, seed?: number): { images: Float32Array; labels: Int32Array } {
+export function pickImages(
+  set: LabelledImages,
+  n: number | undefined,
+  seed?: number,
+): { images: Float32Array; labels: Int32Array } {
   const px = set.rows * set.cols;
   const m = n === undefined ? set.count : Math.min(n, set.count);
-  const idx = seed === undefined || m === set.count ? Int32Array.from({ length: m }, (_, i) => i) : new Generator(seed).permutation(set.count).subarray(0, m);
+  const idx =
+    seed === undefined || m === set.count
+      ? Int32Array.from({ length: m }, (_, i) => i)
+      : new Generator(seed).permutation(set.count).subarray(0, m);
   const images = new Float32Array(m * px);
   const labels = new Int32Array(m);
   for (let i = 0; i < m; i++) {

@@ -39,23 +39,60 @@ export function squaredNorms(x: Float64Array, dim: number): Float64Array {
  * row-major; i1 − i0 and j1 − j0 at most TILE). Other entries of `out` are left as they were.
  */
 export function dotTile(
-  x: Float64Array, i0: number, i1: number, y: Float64Array, j0: number, j1: number, dim: number, out: Float64Array,
+  x: Float64Array,
+  i0: number,
+  i1: number,
+  y: Float64Array,
+  j0: number,
+  j1: number,
+  dim: number,
+  out: Float64Array,
 ): void {
   let i = i0;
   for (; i + 1 < i1; i += 2) {
-    const a0 = i * dim, a1 = a0 + dim, r0 = (i - i0) * TILE, r1 = r0 + TILE;
+    const a0 = i * dim,
+      a1 = a0 + dim,
+      r0 = (i - i0) * TILE,
+      r1 = r0 + TILE;
     let j = j0;
     for (; j + 3 < j1; j += 4) {
-      const b0 = j * dim, b1 = b0 + dim, b2 = b1 + dim, b3 = b2 + dim;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      const b0 = j * dim,
+        b1 = b0 + dim,
+        b2 = b1 + dim,
+        b3 = b2 + dim;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
       for (let k = 0; k < dim; k++) {
-        const x0 = x[a0 + k], x1 = x[a1 + k], y0 = y[b0 + k], y1 = y[b1 + k], y2 = y[b2 + k], y3 = y[b3 + k];
-        s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
-        s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
+        const x0 = x[a0 + k],
+          x1 = x[a1 + k],
+          y0 = y[b0 + k],
+          y1 = y[b1 + k],
+          y2 = y[b2 + k],
+          y3 = y[b3 + k];
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s02 += x0 * y2;
+        s03 += x0 * y3;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+        s12 += x1 * y2;
+        s13 += x1 * y3;
       }
       const c = j - j0;
-      out[r0 + c] = s00; out[r0 + c + 1] = s01; out[r0 + c + 2] = s02; out[r0 + c + 3] = s03;
-      out[r1 + c] = s10; out[r1 + c + 1] = s11; out[r1 + c + 2] = s12; out[r1 + c + 3] = s13;
+      out[r0 + c] = s00;
+      out[r0 + c + 1] = s01;
+      out[r0 + c + 2] = s02;
+      out[r0 + c + 3] = s03;
+      out[r1 + c] = s10;
+      out[r1 + c + 1] = s11;
+      out[r1 + c + 2] = s12;
+      out[r1 + c + 3] = s13;
     }
     for (; j < j1; j++) {
       out[r0 + j - j0] = dot(x, a0, y, j * dim, dim);
@@ -76,10 +113,14 @@ function dot(x: Float64Array, a: number, y: Float64Array, b: number, dim: number
  * `upper` (x and y the same set), only tiles with j0 ≥ i0: the caller takes the pairs j > i from them.
  */
 export function forEachDotTile(
-  x: Float64Array, y: Float64Array, dim: number, upper: boolean,
+  x: Float64Array,
+  y: Float64Array,
+  dim: number,
+  upper: boolean,
   visit: (i0: number, i1: number, j0: number, j1: number, dots: Float64Array) => void,
 ): void {
-  const nx = x.length / dim, ny = y.length / dim;
+  const nx = x.length / dim,
+    ny = y.length / dim;
   const dots = new Float64Array(TILE * TILE);
   for (let i0 = 0; i0 < nx; i0 += TILE) {
     const i1 = Math.min(nx, i0 + TILE);

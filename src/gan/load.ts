@@ -7,7 +7,15 @@
 import type { Backend } from '../autograd/backend.js';
 import { Generator } from '../autograd/random.js';
 import type { Tensor } from '../autograd/tensor.js';
-import { CheckpointError, type ParsedCheckpoint, assignState, parseCheckpoint, renameTensors, slimCheckpointBytes, withoutTensors } from '../nn/checkpoint.js';
+import {
+  CheckpointError,
+  type ParsedCheckpoint,
+  assignState,
+  parseCheckpoint,
+  renameTensors,
+  slimCheckpointBytes,
+  withoutTensors,
+} from '../nn/checkpoint.js';
 import type { Safetensors } from '../nn/safetensors.js';
 import { type GanConfig, GanDiscriminator, GanGenerator } from './models.js';
 
@@ -21,12 +29,14 @@ export interface GanModels {
   weights: GanWeights;
 }
 
-/** 'average': the generator's weight average where the checkpoint has one (else the trained weights); 'trained': G itself */
+/** 'average': the generator's weight average where the checkpoint has one (else the trained weights); 'trained': G
+/** itself */
 export type GanWeights = 'average' | 'trained';
 
 /** the networks' tensors by checkpoint name ("G.up1.weight", "D.bn2.running_mean", …): weights and buffers */
 export function ganModelTensors(G: GanGenerator, D: GanDiscriminator): Record<string, Tensor> {
-  const pre = (p: string, r: Record<string, Tensor>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [`${p}${k}`, v]));
+  const pre = (p: string, r: Record<string, Tensor>) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [`${p}${k}`, v]));
   return { ...pre('G.', G.stateDict()), ...pre('D.', D.stateDict()) };
 }
 
@@ -48,13 +58,21 @@ const modelOnly = (parsed: ParsedCheckpoint) => withoutTensors(parsed, isOptimiz
  * Build G and D from checkpoint bytes (in eval mode: batchnorm uses its running statistics, dropout is off).
  * Throws SafetensorsError for a damaged file, CheckpointError for a file that is not a GAN of this engine.
  */
-export function loadGanModels(be: Backend, src: Uint8Array | Safetensors | ParsedCheckpoint, name = 'checkpoint', weights: GanWeights = 'average'): GanModels {
+export function loadGanModels(
+  be: Backend,
+  src: Uint8Array | Safetensors | ParsedCheckpoint,
+  name = 'checkpoint',
+  weights: GanWeights = 'average',
+): GanModels {
   const parsed = 'file' in src && 'meta' in src ? src : parseCheckpoint(src, { name });
   const meta = parsed.meta as Record<string, any>;
   if (meta.model !== 'cgan' && meta.model !== 'acgan')
-    throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, not a GAN (cgan or acgan)`);
+    throw new CheckpointError(
+      `${name}: a checkpoint of model ${JSON.stringify(meta.model)}, not a GAN (cgan or acgan)`,
+    );
   const config = meta.config as GanConfig;
-  if (!config || typeof config.noiseDim !== 'number') throw new CheckpointError(`${name}: no GAN configuration in the metadata`);
+  if (!config || typeof config.noiseDim !== 'number')
+    throw new CheckpointError(`${name}: no GAN configuration in the metadata`);
   // the initial weights are drawn and then overwritten: any seed does
   const gen = new Generator(0);
   const G = new GanGenerator(be, gen, config);
@@ -62,7 +80,9 @@ export function loadGanModels(be: Backend, src: Uint8Array | Safetensors | Parse
   const names = Object.keys(parsed.file.tensors);
   const average = weights === 'average' && names.some((k) => k.startsWith(AVERAGE));
   if (!average && !names.some((k) => k.startsWith('G.')) && names.some((k) => k.startsWith(AVERAGE)))
-    throw new CheckpointError(`${name}: holds the generator's weight average only (a shipped file), not its trained weights; leave out --weights trained`);
+    throw new CheckpointError(
+      `${name}: holds the generator's weight average only (a shipped file), not its trained weights; leave out --weights trained`,
+    );
   try {
     assignState(pickGenerator(modelOnly(parsed), average), ganModelTensors(G, D), { name });
   } catch (e) {
@@ -74,11 +94,13 @@ export function loadGanModels(be: Backend, src: Uint8Array | Safetensors | Parse
   return { G, D, config, meta, weights: average ? 'average' : 'trained' };
 }
 
-/** a slim copy of a GAN checkpoint: the same metadata (less the resume position), G and D weights, no optimizer moments */
+/** a slim copy of a GAN checkpoint: the same metadata (less the resume position), G and D weights, no optimizer moments
+/** */
 export function slimGanCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Uint8Array {
   const parsed = parseCheckpoint(bytes, { name });
   const meta = parsed.meta as Record<string, any>;
-  if (meta.model !== 'cgan' && meta.model !== 'acgan') throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, not a GAN`);
+  if (meta.model !== 'cgan' && meta.model !== 'acgan')
+    throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, not a GAN`);
   return slimCheckpointBytes(parsed, isOptimizerTensor, ['position']);
 }
 
@@ -91,13 +113,23 @@ export const SHIP_HALF_MIN = 4096;
  * the discriminator, no optimizer moments, no resume position; weights of ≥ SHIP_HALF_MIN values stored as F16
  * (half the bytes; the scores are checked to stay the same). `extraMeta` (e.g. where it came from) is added.
  */
-export function shipGanBytes(bytes: Uint8Array, name = 'checkpoint', extraMeta: Record<string, unknown> = {}): Uint8Array {
+export function shipGanBytes(
+  bytes: Uint8Array,
+  name = 'checkpoint',
+  extraMeta: Record<string, unknown> = {},
+): Uint8Array {
   const parsed = parseCheckpoint(bytes, { name });
   const meta = parsed.meta as Record<string, any>;
-  if (meta.model !== 'cgan' && meta.model !== 'acgan') throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, not a GAN`);
+  if (meta.model !== 'cgan' && meta.model !== 'acgan')
+    throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, not a GAN`);
   const hasAverage = Object.keys(parsed.file.tensors).some((k) => k.startsWith(AVERAGE));
   const drop = (k: string) => isOptimizerTensor(k) || (hasAverage && k.startsWith('G.'));
-  const half = (k: string, shape: readonly number[]) => k.endsWith('.weight') && shape.reduce((a, b) => a * b, 1) >= SHIP_HALF_MIN;
-  const shipped = { weights: hasAverage ? 'average' : 'trained', storage: `F16 for weights of >= ${SHIP_HALF_MIN} values, F32 otherwise`, ...extraMeta };
+  const half = (k: string, shape: readonly number[]) =>
+    k.endsWith('.weight') && shape.reduce((a, b) => a * b, 1) >= SHIP_HALF_MIN;
+  const shipped = {
+    weights: hasAverage ? 'average' : 'trained',
+    storage: `F16 for weights of >= ${SHIP_HALF_MIN} values, F32 otherwise`,
+    ...extraMeta,
+  };
   return slimCheckpointBytes(parsed, drop, ['position', 'rng'], { shipped }, half);
 }

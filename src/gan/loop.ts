@@ -20,13 +20,19 @@ export interface Position {
   epochData: { seed: number; calls: number };
   /** the epoch's running sums so far (SCALARS' order) */
   partial: number[];
-  /** the epoch's D and G steps so far, where they differ from inEpoch (the page's manual steps); absent: both inEpoch */
+  /** the epoch's D and G steps so far, where they differ from inEpoch (the page's manual steps); absent: both inEpoch
+  /** */
   counts?: { d: number; g: number };
 }
 
 /** the images a run trains on: the first `trainSubset` of the training set (--train-subset), or all of them */
 export function trainingSet(train: LabelledImages, trainSubset?: number | null): LabelledImages {
-  return trainSubset && trainSubset < train.count ? subset(train, Int32Array.from({ length: trainSubset }, (_, i) => i)) : train;
+  return trainSubset && trainSubset < train.count
+    ? subset(
+        train,
+        Int32Array.from({ length: trainSubset }, (_, i) => i),
+      )
+    : train;
 }
 
 /** a step's scalars as the epoch's means: D's by the D steps, G's by the G steps */
@@ -34,7 +40,9 @@ export type StepMeans = Record<(typeof SCALARS)[number], number>;
 
 /** the means of summed step vectors (SCALARS' order) over `counts` D and G steps */
 export function meansOf(v: ArrayLike<number>, counts: { d: number; g: number }): StepMeans {
-  return Object.fromEntries(SCALARS.map((n, i) => [n, v[i] / Math.max(n === 'g' ? counts.g : counts.d, 1)])) as StepMeans;
+  return Object.fromEntries(
+    SCALARS.map((n, i) => [n, v[i] / Math.max(n === 'g' ? counts.g : counts.d, 1)]),
+  ) as StepMeans;
 }
 
 /**
@@ -66,7 +74,10 @@ export class GanLoop {
    * next epoch begins (the middle of one when the position says so).
    */
   constructor(
-    private readonly be: Backend, readonly s: GanState, readonly train: LabelledImages, readonly batch: number,
+    private readonly be: Backend,
+    readonly s: GanState,
+    readonly train: LabelledImages,
+    readonly batch: number,
     done: { step: number; position: Position | null } = { step: 0, position: null },
   ) {
     this.stepsPerEpoch = Math.floor(train.count / batch);
@@ -76,7 +87,9 @@ export class GanLoop {
     this.resumeAt = done.position?.inEpoch ? done.position : null;
   }
 
-  /** begin `this.epoch`: its shuffle drawn, its sums zeroed (at a resume position: the batches already trained skipped) */
+  /**
+   * begin `this.epoch`: its shuffle drawn, its sums zeroed (at a resume position: the batches already trained skipped)
+   */
   beginEpoch(): void {
     const pos = this.resumeAt;
     this.resumeAt = null;
@@ -84,9 +97,10 @@ export class GanLoop {
     if (skip) this.s.dataGen.setState(pos!.epochData);
     this.epochData = this.s.dataGen.state();
     this.sums?.dispose();
-    this.sums = skip && pos!.partial.length
-      ? Tensor.from(this.be, pos!.partial, [SCALARS.length])
-      : Tensor.zeros(this.be, [SCALARS.length]);
+    this.sums =
+      skip && pos!.partial.length
+        ? Tensor.from(this.be, pos!.partial, [SCALARS.length])
+        : Tensor.zeros(this.be, [SCALARS.length]);
     const order = { batchSize: this.batch, scale: 'symmetric' as const, shuffle: true, dropLast: true };
     this.batchIter = batches(this.train, order, this.s.dataGen)[Symbol.iterator]();
     // already trained before the interruption (the shuffle is redrawn identically)
@@ -106,9 +120,11 @@ export class GanLoop {
    */
   next(part: StepPart = 'both'): void {
     if (!this.sums || !this.batchIter) this.beginEpoch();
-    if (part !== 'G' && this.epochDone) throw new Error('GanLoop.next: the epoch has no batch left; call endEpoch() first');
+    if (part !== 'G' && this.epochDone)
+      throw new Error('GanLoop.next: the epoch has no batch left; call endEpoch() first');
     const B = this.batch;
-    let x: Tensor | null = null, y: Tensor | null = null;
+    let x: Tensor | null = null,
+      y: Tensor | null = null;
     if (part !== 'G') {
       const b = this.batchIter!.next().value as Batch;
       x = Tensor.from(this.be, b.x, [B, 1, 28, 28]);
@@ -170,11 +186,14 @@ export class GanLoop {
 export function ganStateTensors(s: GanState): Record<string, Tensor> {
   const gNames = s.G.namedParameters().map(([n]) => n);
   const dNames = s.D.namedParameters().map(([n]) => n);
-  const pre = (p: string, r: Record<string, Tensor>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [`${p}${k}`, v]));
+  const pre = (p: string, r: Record<string, Tensor>) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [`${p}${k}`, v]));
   return {
     // each network's state_dict under its prefix; the optimizers' moments under optim.m. / optim.v. + the full name
-    ...pre('G.', s.G.stateDict()), ...pre('D.', s.D.stateDict()),
-    ...s.optG.stateTensors(gNames.map((n) => `G.${n}`)), ...s.optD.stateTensors(dNames.map((n) => `D.${n}`)),
+    ...pre('G.', s.G.stateDict()),
+    ...pre('D.', s.D.stateDict()),
+    ...s.optG.stateTensors(gNames.map((n) => `G.${n}`)),
+    ...s.optD.stateTensors(dNames.map((n) => `D.${n}`)),
     ...(s.ema ? pre('G_ema.', s.ema.G.stateDict()) : {}),
   };
 }
@@ -192,13 +211,26 @@ export interface GanRunInfo {
  * playground), `adam` records each; a resume restores them.
  */
 export function ganCheckpointMeta(
-  s: GanState, run: GanRunInfo, epoch: number, step: number, history: readonly object[], position: Position,
+  s: GanState,
+  run: GanRunInfo,
+  epoch: number,
+  step: number,
+  history: readonly object[],
+  position: Position,
 ): Record<string, unknown> {
   const one = s.optG.lr === s.optD.lr && s.optG.beta1 === run.hyper.beta1 && s.optD.beta1 === run.hyper.beta1;
   return {
     // the state's own average (a run resumed from a checkpoint without one keeps none, whatever opts ask)
-    model: s.config.kind, config: s.config, preprocessing: ganPreprocessing(s.config), conventions: ganConventions(s.config),
-    hyper: { ...run.hyper, lr: s.optG.lr, emaDecay: s.ema?.avg.decay ?? 0 }, preset: run.preset, seed: run.seed, epoch, step, position,
+    model: s.config.kind,
+    config: s.config,
+    preprocessing: ganPreprocessing(s.config),
+    conventions: ganConventions(s.config),
+    hyper: { ...run.hyper, lr: s.optG.lr, emaDecay: s.ema?.avg.decay ?? 0 },
+    preset: run.preset,
+    seed: run.seed,
+    epoch,
+    step,
+    position,
     trainSubset: run.trainSubset ?? null,
     rng: { model: s.gen.state(), data: s.dataGen.state() },
     optimizer: { G: s.optG.stepCount, D: s.optD.stepCount },
@@ -209,11 +241,18 @@ export function ganCheckpointMeta(
 }
 
 /** rebuild a GAN's whole training state (networks, optimizers, random streams) from a parsed checkpoint */
-export function ganFromCheckpoint(be: Backend, parsed: ParsedCheckpoint, name: string): { state: GanState; meta: Record<string, any> } {
+export function ganFromCheckpoint(
+  be: Backend,
+  parsed: ParsedCheckpoint,
+  name: string,
+): { state: GanState; meta: Record<string, any> } {
   const meta = parsed.meta as Record<string, any>;
-  if (meta.model !== 'cgan' && meta.model !== 'acgan') throw new CheckpointError(`${name}: a checkpoint of model "${meta.model}", not a GAN`);
+  if (meta.model !== 'cgan' && meta.model !== 'acgan')
+    throw new CheckpointError(`${name}: a checkpoint of model "${meta.model}", not a GAN`);
   if (meta.slim === true || !meta.rng || !meta.optimizer)
-    throw new CheckpointError(`${name}: a slim checkpoint (weights only) cannot resume training: open the run's full checkpoint.safetensors`);
+    throw new CheckpointError(
+      `${name}: a slim checkpoint (weights only) cannot resume training: open the run's full checkpoint.safetensors`,
+    );
   const state = makeGan(be, meta.config as GanConfig, meta.hyper as GanHyper, meta.seed ?? 0);
   assignState(parsed, ganStateTensors(state), { name });
   state.gen.setState(meta.rng.model);
@@ -230,5 +269,7 @@ export function ganFromCheckpoint(be: Backend, parsed: ParsedCheckpoint, name: s
 
 /** a checkpoint's resume position (one written before positions existed: its epoch's end) */
 export function positionOf(meta: Record<string, any>): Position {
-  return (meta.position as Position | undefined) ?? { epoch: meta.epoch, inEpoch: 0, epochData: meta.rng.data, partial: [] };
+  return (
+    (meta.position as Position | undefined) ?? { epoch: meta.epoch, inEpoch: 0, epochData: meta.rng.data, partial: [] }
+  );
 }

@@ -29,9 +29,13 @@ export const GAN_BN_EPS = 1e-5;
 /** what the networks' inputs and outputs are (checkpoint metadata "preprocessing"; interop/pytorch reads it) */
 export function ganPreprocessing(c: GanConfig) {
   return {
-    input: `D: images [N, 1, 28, 28] float32 (NCHW) in [−1, 1]; ` +
+    input:
+      `D: images [N, 1, 28, 28] float32 (NCHW) in [−1, 1]; ` +
       `G: noise z [N, ${c.noiseDim}] ~ N(0, 1) and labels y [N] (int, 0–${c.classes - 1})`,
-    formula: 'x = pixel · 2/255 − 1', scale: 2 / 255, offset: -1, range: [-1, 1],
+    formula: 'x = pixel · 2/255 − 1',
+    scale: 2 / 255,
+    offset: -1,
+    range: [-1, 1],
     output: 'G: images in [−1, 1] (tanh); pixel = (x + 1) · 255/2',
   };
 }
@@ -41,7 +45,7 @@ export function ganPreprocessing(c: GanConfig) {
  * models/README.md; interop/pytorch/models.py follows it).
  */
 export function ganConventions(c: GanConfig) {
-  const cond = c.kind === 'acgan' ? 'acgan' : c.dCond ?? 'channel';
+  const cond = c.kind === 'acgan' ? 'acgan' : (c.dCond ?? 'channel');
   return {
     generator: [
       'label_map = label_fc(label_embed(y)) as [N, 1, 7, 7]; noise_maps = ReLU(noise_fc(z)) as [N, gMaps, 7, 7];',
@@ -53,8 +57,11 @@ export function ganConventions(c: GanConfig) {
       'conv1 (3×3, stride 2, same, bias) → LeakyReLU(0.2) → dropout;',
       'conv2, conv3, conv4 (strides 1, 2, 1, same, no bias) → bn → LeakyReLU(0.2) → dropout;',
       'features φ = flatten (C, H, W order);',
-      cond === 'projection' ? 'logit = adv(φ) + Σ label_proj(y)·φ (projection)'
-        : cond === 'acgan' ? 'logit = adv(φ), class logits = cls(φ)' : 'logit = adv(φ)',
+      cond === 'projection'
+        ? 'logit = adv(φ) + Σ label_proj(y)·φ (projection)'
+        : cond === 'acgan'
+          ? 'logit = adv(φ), class logits = cls(φ)'
+          : 'logit = adv(φ)',
     ].join(' '),
     padding: [
       `${SAME_PADDING}: 3×3 stride 2 pads 0 at the top/left and 1 at the bottom/right (not PyTorch's padding=1);`,
@@ -64,7 +71,8 @@ export function ganConventions(c: GanConfig) {
     batchnorm: { eps: GAN_BN_EPS, momentum: c.bnMomentum, momentumConvention: BN_MOMENTUM_CONVENTION },
     linear: "weight [out, in], y = x·Wᵀ + b (PyTorch's layout); transposed conv weight [in, out, kh, kw]",
     dropout: { p: c.dropout, note: 'inverted; off in eval mode' },
-    weights: 'G.* the trained generator, G_ema.* its weight average (samples and evaluation use it), ' +
+    weights:
+      'G.* the trained generator, G_ema.* its weight average (samples and evaluation use it), ' +
       "D.* the discriminator; optim.m.*/optim.v.* Adam's moments by parameter name",
   };
 }
@@ -99,15 +107,38 @@ export class GanGenerator extends Module {
   readonly up1: ConvTranspose2d;
   readonly bn1: BatchNorm;
   readonly up2: ConvTranspose2d;
-  constructor(be: Backend, gen: Generator, readonly config: GanConfig) {
+  constructor(
+    be: Backend,
+    gen: Generator,
+    readonly config: GanConfig,
+  ) {
     super();
     const c = config;
     this.labelEmbed = this.child('label_embed', new Embedding(be, c.classes, c.embedDim, gen));
     this.labelFc = this.child('label_fc', new Linear(be, c.embedDim, 49, gen, { init: 'normal_0.02' }));
-    this.noiseFc = this.child('noise_fc', new Linear(be, c.noiseDim, c.gMaps * 49, gen, { init: 'normal_0.02', activation: 'relu' }));
-    this.up1 = this.child('up1', new ConvTranspose2d(be, c.gMaps + 1, c.gMid, 5, gen, { stride: 2, padding: 'same', bias: false, init: 'normal_0.02' }));
+    this.noiseFc = this.child(
+      'noise_fc',
+      new Linear(be, c.noiseDim, c.gMaps * 49, gen, { init: 'normal_0.02', activation: 'relu' }),
+    );
+    this.up1 = this.child(
+      'up1',
+      new ConvTranspose2d(be, c.gMaps + 1, c.gMid, 5, gen, {
+        stride: 2,
+        padding: 'same',
+        bias: false,
+        init: 'normal_0.02',
+      }),
+    );
     this.bn1 = this.child('bn1', new BatchNorm(be, c.gMid, { momentum: c.bnMomentum, eps: GAN_BN_EPS }));
-    this.up2 = this.child('up2', new ConvTranspose2d(be, c.gMid, 1, 5, gen, { stride: 2, padding: 'same', activation: 'tanh', init: 'normal_0.02' }));
+    this.up2 = this.child(
+      'up2',
+      new ConvTranspose2d(be, c.gMid, 1, 5, gen, {
+        stride: 2,
+        padding: 'same',
+        activation: 'tanh',
+        init: 'normal_0.02',
+      }),
+    );
   }
   /**
    * images [B, 1, 28, 28] in [−1, 1] for noise z [B, noiseDim] and labels y [B] (i32). `see` receives each
@@ -140,19 +171,39 @@ export class GanDiscriminator extends Module {
   readonly labelFc: Linear | null;
   /** projection cGAN: V, one row of φ(x)'s width per class */
   readonly labelProj: Embedding | null;
-  constructor(be: Backend, gen: Generator, readonly config: GanConfig) {
+  constructor(
+    be: Backend,
+    gen: Generator,
+    readonly config: GanConfig,
+  ) {
     super();
     const c = config;
     const cond = c.kind === 'cgan';
     const channel = cond && (c.dCond ?? 'channel') === 'channel';
     this.labelEmbed = channel ? this.child('label_embed', new Embedding(be, c.classes, c.embedDim, gen)) : null;
-    this.labelFc = channel ? this.child('label_fc', new Linear(be, c.embedDim, 784, gen, { init: 'normal_0.02' })) : null;
+    this.labelFc = channel
+      ? this.child('label_fc', new Linear(be, c.embedDim, 784, gen, { init: 'normal_0.02' }))
+      : null;
     let inC = channel ? 2 : 1;
     c.dChannels.forEach((ch, i) => {
       const stride = i % 2 === 0 ? 2 : 1;
       const bn = i > 0;
-      this.convs.push(this.child(`conv${i + 1}`, new Conv2d(be, inC, ch, 3, gen, { stride, padding: 'same', bias: !bn, init: 'normal_0.02', activation: bn ? 'none' : 'leaky_relu', alpha: 0.2 })));
-      this.bns.push(bn ? this.child(`bn${i + 1}`, new BatchNorm(be, ch, { momentum: c.bnMomentum, eps: GAN_BN_EPS })) : null);
+      this.convs.push(
+        this.child(
+          `conv${i + 1}`,
+          new Conv2d(be, inC, ch, 3, gen, {
+            stride,
+            padding: 'same',
+            bias: !bn,
+            init: 'normal_0.02',
+            activation: bn ? 'none' : 'leaky_relu',
+            alpha: 0.2,
+          }),
+        ),
+      );
+      this.bns.push(
+        bn ? this.child(`bn${i + 1}`, new BatchNorm(be, ch, { momentum: c.bnMomentum, eps: GAN_BN_EPS })) : null,
+      );
       inC = ch;
     });
     this.drop = this.child('drop', new Dropout(c.dropout, gen));
@@ -174,7 +225,11 @@ export class GanDiscriminator extends Module {
     const B = x.shape[0];
     const look: Observer = see ?? ((_, t) => t);
     let h = x;
-    if (this.labelEmbed && this.labelFc) h = F.concat([x, look('label_map', F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 28, 28]))], 1);
+    if (this.labelEmbed && this.labelFc)
+      h = F.concat(
+        [x, look('label_map', F.reshape(this.labelFc.forward(this.labelEmbed.forward(y)), [B, 1, 28, 28]))],
+        1,
+      );
     this.convs.forEach((conv, i) => {
       const bn = this.bns[i];
       if (!bn && !see) {
@@ -182,7 +237,8 @@ export class GanDiscriminator extends Module {
         return;
       }
       h = conv.forward(h);
-      if (bn && !see) h = bn.forward(h, { activation: 'leaky_relu', alpha: 0.2, dropout: this.drop.fusedMask(), groups });
+      if (bn && !see)
+        h = bn.forward(h, { activation: 'leaky_relu', alpha: 0.2, dropout: this.drop.fusedMask(), groups });
       else {
         if (bn) h = F.leakyRelu(bn.forward(h, { groups }), 0.2);
         h = this.drop.forward(look(`conv${i + 1}`, h));

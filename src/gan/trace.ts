@@ -51,7 +51,14 @@ function restoreGrads(saved: Map<Tensor, [Tensor | null, Tensor | null]>): void 
   }
 }
 
-export async function traceGan(be: Backend, s: GanState, z: Tensor, y: Tensor, xReal: Tensor, yReal: Tensor): Promise<GanTrace> {
+export async function traceGan(
+  be: Backend,
+  s: GanState,
+  z: Tensor,
+  y: Tensor,
+  xReal: Tensor,
+  yReal: Tensor,
+): Promise<GanTrace> {
   // leave no trace: gradients, batchnorm running statistics and the random streams are restored afterwards
   const gSaved = snapshotGrads(s.G);
   const dSaved = snapshotGrads(s.D);
@@ -105,7 +112,8 @@ export async function traceGan(be: Backend, s: GanState, z: Tensor, y: Tensor, x
   restoreGrads(dSaved);
   buffers.forEach((t, i) => t.assign(bufferData[i]));
   s.gen.setState(genState);
-  const st = (i: number): Stat | null => (Number.isNaN(v[3 * i]) ? null : { mean: v[3 * i], std: v[3 * i + 1], absMean: v[3 * i + 2] });
+  const st = (i: number): Stat | null =>
+    Number.isNaN(v[3 * i]) ? null : { mean: v[3 * i], std: v[3 * i + 1], absMean: v[3 * i + 2] };
   const res: GanTrace = { G: {}, D: {}, params: {} };
   keys.forEach(([who, name, kind], i) => {
     const s0 = st(i);

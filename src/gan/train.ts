@@ -30,17 +30,63 @@ export interface GanPreset {
   about: string;
 }
 
-const SEED_NETS = { noiseDim: 100, embedDim: 50, classes: 10, gMaps: 384, gMid: 192, dChannels: [32, 64, 128, 256] as [number, number, number, number], dropout: 0.5, bnMomentum: 0.01 };
-const LITE_NETS = { ...SEED_NETS, gMaps: 64, gMid: 32, dChannels: [16, 32, 64, 128] as [number, number, number, number] };
+const SEED_NETS = {
+  noiseDim: 100,
+  embedDim: 50,
+  classes: 10,
+  gMaps: 384,
+  gMid: 192,
+  dChannels: [32, 64, 128, 256] as [number, number, number, number],
+  dropout: 0.5,
+  bnMomentum: 0.01,
+};
+const LITE_NETS = {
+  ...SEED_NETS,
+  gMaps: 64,
+  gMid: 32,
+  dChannels: [16, 32, 64, 128] as [number, number, number, number],
+};
 
 export const PRESETS: Record<string, GanPreset> = {
-  cgan: { config: { kind: 'cgan', ...SEED_NETS, dCond: 'projection' }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'our default: the seed-003 networks, a projection discriminator (the label as an inner product with D\'s features), Adam 2e-4 β1 0.5, samples from the generator\'s weight average (EMA 0.999)' },
-  'cgan-channel': { config: { kind: 'cgan', ...SEED_NETS, dCond: 'channel' }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'the default before the projection discriminator: the label as a second input channel of D (seed 000\'s form), Adam 2e-4 β1 0.5, EMA 0.999' },
-  'cgan-seed000': { config: { kind: 'cgan', ...SEED_NETS, dCond: 'channel' }, hyper: { lr: 1e-4, beta1: 0.5, batch: 64, epochs: 200, emaDecay: 0.999 }, about: 'seed 000: the label as a D input channel, lr 1e-4, 200 epochs (EMA 0.999 for samples)' },
-  acgan: { config: { kind: 'acgan', ...SEED_NETS, auxFake: false }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'our AC-GAN: the seed-003 networks and hyper-parameters, D\'s class head trained on real images only (G must make images that a classifier of real ones names right), samples from the generator\'s weight average (EMA 0.999)' },
-  'acgan-seed003': { config: { kind: 'acgan', ...SEED_NETS, auxFake: true }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 }, about: 'seed 003 AC-GAN: D\'s class loss on real and generated images, Adam 2e-4 β1 0.5, batch 64 (EMA 0.999 for samples)' },
-  'cgan-lite': { config: { kind: 'cgan', ...LITE_NETS, dCond: 'projection' }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1, emaDecay: 0.999 }, about: 'narrow networks for software adapters (lavapipe): 64/32 generator maps, 16–128 discriminator channels' },
-  'acgan-lite': { config: { kind: 'acgan', ...LITE_NETS, auxFake: false }, hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1, emaDecay: 0.999 }, about: 'narrow AC-GAN for software adapters' },
+  cgan: {
+    config: { kind: 'cgan', ...SEED_NETS, dCond: 'projection' },
+    hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 },
+    about:
+      "our default: the seed-003 networks, a projection discriminator (the label as an inner product with D's features), Adam 2e-4 β1 0.5, samples from the generator's weight average (EMA 0.999)",
+  },
+  'cgan-channel': {
+    config: { kind: 'cgan', ...SEED_NETS, dCond: 'channel' },
+    hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 },
+    about:
+      "the default before the projection discriminator: the label as a second input channel of D (seed 000's form), Adam 2e-4 β1 0.5, EMA 0.999",
+  },
+  'cgan-seed000': {
+    config: { kind: 'cgan', ...SEED_NETS, dCond: 'channel' },
+    hyper: { lr: 1e-4, beta1: 0.5, batch: 64, epochs: 200, emaDecay: 0.999 },
+    about: 'seed 000: the label as a D input channel, lr 1e-4, 200 epochs (EMA 0.999 for samples)',
+  },
+  acgan: {
+    config: { kind: 'acgan', ...SEED_NETS, auxFake: false },
+    hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 },
+    about:
+      "our AC-GAN: the seed-003 networks and hyper-parameters, D's class head trained on real images only (G must make images that a classifier of real ones names right), samples from the generator's weight average (EMA 0.999)",
+  },
+  'acgan-seed003': {
+    config: { kind: 'acgan', ...SEED_NETS, auxFake: true },
+    hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 },
+    about:
+      "seed 003 AC-GAN: D's class loss on real and generated images, Adam 2e-4 β1 0.5, batch 64 (EMA 0.999 for samples)",
+  },
+  'cgan-lite': {
+    config: { kind: 'cgan', ...LITE_NETS, dCond: 'projection' },
+    hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1, emaDecay: 0.999 },
+    about: 'narrow networks for software adapters (lavapipe): 64/32 generator maps, 16–128 discriminator channels',
+  },
+  'acgan-lite': {
+    config: { kind: 'acgan', ...LITE_NETS, auxFake: false },
+    hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1, emaDecay: 0.999 },
+    about: 'narrow AC-GAN for software adapters',
+  },
 };
 
 export interface GanState {
@@ -64,7 +110,12 @@ export interface GanState {
   realFake: Map<number, Tensor>;
 }
 
-export function makeGan(be: Backend, config: GanConfig, hyper: Pick<GanHyper, 'lr' | 'beta1' | 'emaDecay'>, seed: number): GanState {
+export function makeGan(
+  be: Backend,
+  config: GanConfig,
+  hyper: Pick<GanHyper, 'lr' | 'beta1' | 'emaDecay'>,
+  seed: number,
+): GanState {
   const gen = new Generator(seed);
   const G = new GanGenerator(be, gen, config);
   const D = new GanDiscriminator(be, gen, config);
@@ -77,7 +128,13 @@ export function makeGan(be: Backend, config: GanConfig, hyper: Pick<GanHyper, 'l
     ema = { G: Gema, avg: new Ema(optG, Gema, hyper.emaDecay) };
   }
   return {
-    G, D, gen, dataGen: new Generator(seed ^ 0x5eed), config, optG, ema,
+    G,
+    D,
+    gen,
+    dataGen: new Generator(seed ^ 0x5eed),
+    config,
+    optG,
+    ema,
     optD: new Adam(D.parameters(), { lr: hyper.lr, betas }),
     ones: keep(Tensor.full(be, [1, 1], 1)),
     zeros: keep(Tensor.full(be, [1, 1], 0)),
@@ -107,7 +164,17 @@ export function stepVector(r: StepScalars): Tensor {
 /** the targets of D's real and generated halves for batch size B: [2B], B ones then B zeros (made once, kept) */
 function realFakeTargets(be: Backend, s: GanState, B: number): Tensor {
   let t = s.realFake.get(B);
-  if (!t) s.realFake.set(B, (t = keep(Tensor.from(be, Array.from({ length: 2 * B }, (_, i) => (i < B ? 1 : 0)), [2 * B, 1]))));
+  if (!t)
+    s.realFake.set(
+      B,
+      (t = keep(
+        Tensor.from(
+          be,
+          Array.from({ length: 2 * B }, (_, i) => (i < B ? 1 : 0)),
+          [2 * B, 1],
+        ),
+      )),
+    );
   return t;
 }
 
@@ -133,7 +200,13 @@ export type StepPart = 'both' | 'D' | 'G';
  * a tape), 'G' the generator's half alone (x and y unused: give the batch size B in x's place as a number); the
  * half not run gives zeros in the scalars.
  */
-export function ganStep(be: Backend, s: GanState, x: Tensor | number, y: Tensor | null, part: StepPart = 'both'): StepScalars {
+export function ganStep(
+  be: Backend,
+  s: GanState,
+  x: Tensor | number,
+  y: Tensor | null,
+  part: StepPart = 'both',
+): StepScalars {
   const { G, D, optG, optD, ones, zeros } = s;
   const B = typeof x === 'number' ? x : x.shape[0];
   const acgan = s.config.kind === 'acgan';
@@ -156,7 +229,7 @@ export function ganStep(be: Backend, s: GanState, x: Tensor | number, y: Tensor 
   //    stops at the images, G is untouched.
   let dLoss: Tensor, dOut: Tensor, aux: Tensor;
   if (part !== 'G') {
-    if (typeof x === 'number' || !y) throw new Error('ganStep: the discriminator\'s step needs a real batch (x, y)');
+    if (typeof x === 'number' || !y) throw new Error("ganStep: the discriminator's step needs a real batch (x, y)");
     optD.zeroGrad();
     const yBoth = F.concat([y, yFake], 0);
     const both = D.forward(F.concat([x, fake.detach()], 0), yBoth, undefined, { classHead: acgan, groups: 2 });
@@ -165,9 +238,11 @@ export function ganStep(be: Backend, s: GanState, x: Tensor | number, y: Tensor 
     ({ loss: dLoss, prob: dOut } = F.bceWithLogitsGroups(both.adv, realFakeTargets(be, s, B), 2));
     // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms.
     // The AC-GAN's class loss on real and generated images (auxFake), each a mean over B, is twice the mean over both.
-    aux = !acgan ? zero1()
-      : auxOnFake ? F.mul(F.softmaxCrossEntropy(both.cls!, yBoth), 2)
-      : F.softmaxCrossEntropy(F.narrow(both.cls!, 0, 0, B), y);
+    aux = !acgan
+      ? zero1()
+      : auxOnFake
+        ? F.mul(F.softmaxCrossEntropy(both.cls!, yBoth), 2)
+        : F.softmaxCrossEntropy(F.narrow(both.cls!, 0, 0, B), y);
     // D's loss is dReal + dFake (+ aux): backward from its terms at once, as from their sum, which is never computed;
     // each seeded with kept ones (backward() would fill new ones)
     backwardAll(acgan ? [dLoss, aux] : [dLoss], acgan ? [s.ones2, ones] : [s.ones2]);
@@ -181,7 +256,9 @@ export function ganStep(be: Backend, s: GanState, x: Tensor | number, y: Tensor 
     optG.zeroGrad();
     setTrainable(optD.params, false);
     const out = D.forward(fake, yFake);
-    lossG = acgan ? F.add(F.bceWithLogits(out.adv, ones), F.softmaxCrossEntropy(out.cls!, yFake)) : F.bceWithLogits(out.adv, ones);
+    lossG = acgan
+      ? F.add(F.bceWithLogits(out.adv, ones), F.softmaxCrossEntropy(out.cls!, yFake))
+      : F.bceWithLogits(out.adv, ones);
     lossG.backward(ones);
     setTrainable(optD.params, true);
     optG.step();
@@ -216,7 +293,12 @@ export function sampleInputs(be: Backend, config: GanConfig, perClass: number, s
   const g = new Generator(seed);
   const n = perClass * config.classes;
   const z = Tensor.from(be, g.normal(n * config.noiseDim), [n, config.noiseDim]);
-  const y = Tensor.from(be, Array.from({ length: n }, (_, i) => Math.floor(i / perClass)), [n], 'i32');
+  const y = Tensor.from(
+    be,
+    Array.from({ length: n }, (_, i) => Math.floor(i / perClass)),
+    [n],
+    'i32',
+  );
   return [z, y];
 }
 
@@ -240,7 +322,14 @@ export async function generate(G: GanGenerator, z: Tensor, y: Tensor, batch = 50
 export async function gradNorms(m: Module): Promise<Record<string, number>> {
   const named = m.namedParameters().filter(([, p]) => p.grad);
   if (!named.length) return {};
-  const sq = noGrad(() => tidy(() => F.concat(named.map(([, p]) => F.reshape(F.sum(F.square(p.grad!)), [1])), 0)));
+  const sq = noGrad(() =>
+    tidy(() =>
+      F.concat(
+        named.map(([, p]) => F.reshape(F.sum(F.square(p.grad!)), [1])),
+        0,
+      ),
+    ),
+  );
   const v = await sq.toArray();
   sq.dispose();
   return Object.fromEntries(named.map(([n], i) => [n, Math.sqrt(v[i])]));

@@ -13,8 +13,17 @@ const MULTI: Kernel = { file: FILE, code: src, entry: 'adam_multi', bindings: ['
 function params(p: Params, h: AdamHyper, n: number, nx: number, groups: number): void {
   const bc1 = 1 - h.beta1 ** h.step;
   const bc2 = 1 - h.beta2 ** h.step;
-  p.u(n, nx, h.decoupled ? 1 : 0, groups)
-    .f(h.beta1, h.beta2, 1 - h.beta1, 1 - h.beta2, h.eps, h.weightDecay, h.lr * h.weightDecay, h.lr / bc1, 1 / Math.sqrt(bc2));
+  p.u(n, nx, h.decoupled ? 1 : 0, groups).f(
+    h.beta1,
+    h.beta2,
+    1 - h.beta1,
+    1 - h.beta2,
+    h.eps,
+    h.weightDecay,
+    h.lr * h.weightDecay,
+    h.lr / bc1,
+    1 / Math.sqrt(bc2),
+  );
 }
 
 export function adam(gpu: Gpu, param: GBuf, grad: GBuf, m: GBuf, v: GBuf, n: number, h: AdamHyper): void {
@@ -44,7 +53,8 @@ function tableFor(gpu: Gpu, slots: readonly ArenaSlot[]): Table {
   const rows = new Uint32Array(2 * groups);
   let w = 0;
   slots.forEach((s, k) => {
-    if (s.offset % 64) throw new Error(`adamMulti: slot ${k} starts at element ${s.offset}, not a multiple of 64 (256 bytes)`);
+    if (s.offset % 64)
+      throw new Error(`adamMulti: slot ${k} starts at element ${s.offset}, not a multiple of 64 (256 bytes)`);
     for (let t = 0; t < s.n; t += 256, w++) rows.set([s.offset + t, Math.min(256, s.n - t)], 2 * w);
   });
   const buf = gpu.acquire(rows.byteLength);
@@ -60,7 +70,15 @@ function tableFor(gpu: Gpu, slots: readonly ArenaSlot[]): Table {
 }
 
 /** one Adam/AdamW step of every slot in `slots` (element offsets and lengths, the same in all four arenas) */
-export function adamMulti(gpu: Gpu, param: GBuf, grad: GBuf, m: GBuf, v: GBuf, slots: readonly ArenaSlot[], h: AdamHyper): void {
+export function adamMulti(
+  gpu: Gpu,
+  param: GBuf,
+  grad: GBuf,
+  m: GBuf,
+  v: GBuf,
+  slots: readonly ArenaSlot[],
+  h: AdamHyper,
+): void {
   const live = slots.filter((s) => s.n > 0);
   if (!live.length) return;
   const t = tableFor(gpu, live);

@@ -1,7 +1,23 @@
 // kernels/backend.ts — the GPU backend: the Backend primitives (src/autograd/backend.ts) mapped onto the WGSL
 // kernels. Storage is a pooled GPU buffer or a slot of an arena (Gpu.arena); f32 data is uploaded as float32, i32
 // as int32.
-import type { AdamHyper, Activation, ArenaLayout, ArenaSlot, Backend, BatchnormAccumulate, BatchnormDims, BatchnormEpilogue, BinaryOp, ConvDims, DType, MatmulDims, Pool2dDims, Store, UnaryOp } from '../autograd/backend.js';
+import type {
+  AdamHyper,
+  Activation,
+  ArenaLayout,
+  ArenaSlot,
+  Backend,
+  BatchnormAccumulate,
+  BatchnormDims,
+  BatchnormEpilogue,
+  BinaryOp,
+  ConvDims,
+  DType,
+  MatmulDims,
+  Pool2dDims,
+  Store,
+  UnaryOp,
+} from '../autograd/backend.js';
 import type { Gpu, GBuf } from './gpu.js';
 import * as ew from './elementwise.js';
 import { reduceSum } from './reduce.js';
@@ -46,7 +62,11 @@ export class GpuBackend implements Backend {
     this.gpu.release(g(s));
   }
   arena({ slots, total }: ArenaLayout): { whole: Store; slots: Store[] } {
-    return this.gpu.arena(total * 4, slots.map((s) => s.offset * 4), slots.map((s) => s.n * 4));
+    return this.gpu.arena(
+      total * 4,
+      slots.map((s) => s.offset * 4),
+      slots.map((s) => s.n * 4),
+    );
   }
   memory(): { live: number; peak: number; allocated: number } {
     const s = this.gpu.pool.stats();
@@ -89,22 +109,64 @@ export class GpuBackend implements Backend {
   unaryGrad(op: UnaryOp, x: Store, y: Store, gy: Store, gx: Store, n: number, alpha: number): void {
     ew.unaryGrad(this.gpu, op, g(x), g(y), g(gy), g(gx), n, alpha);
   }
-  binary(op: BinaryOp, a: Store, aShape: readonly number[], b: Store, bShape: readonly number[], out: Store, outShape: readonly number[]): void {
+  binary(
+    op: BinaryOp,
+    a: Store,
+    aShape: readonly number[],
+    b: Store,
+    bShape: readonly number[],
+    out: Store,
+    outShape: readonly number[],
+  ): void {
     ew.binary(this.gpu, op, g(a), aShape, g(b), bShape, g(out), outShape);
   }
   reduceSum(x: Store, shape: readonly number[], axes: readonly number[], out: Store, accumulate = false): void {
     reduceSum(this.gpu, g(x), shape, axes, g(out), accumulate);
   }
-  copyStrided(src: Store, srcOffset: number, srcStrides: readonly number[], dst: Store, dstOffset: number, dstStrides: readonly number[], shape: readonly number[]): void {
+  copyStrided(
+    src: Store,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: Store,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): void {
     copyStrided(this.gpu, g(src), srcOffset, srcStrides, g(dst), dstOffset, dstStrides, shape);
   }
-  concat(parts: readonly Store[], offsets: readonly number[], widths: readonly number[], W: number, outer: number, inner: number, out: Store): void {
+  concat(
+    parts: readonly Store[],
+    offsets: readonly number[],
+    widths: readonly number[],
+    W: number,
+    outer: number,
+    inner: number,
+    out: Store,
+  ): void {
     concat(this.gpu, parts.map(g), offsets, widths, W, outer, inner, g(out));
   }
-  split(gs: Store, W: number, outer: number, inner: number, parts: readonly Store[], offsets: readonly number[], widths: readonly number[]): void {
+  split(
+    gs: Store,
+    W: number,
+    outer: number,
+    inner: number,
+    parts: readonly Store[],
+    offsets: readonly number[],
+    widths: readonly number[],
+  ): void {
     split(this.gpu, g(gs), W, outer, inner, parts.map(g), offsets, widths);
   }
-  matmul(a: Store, b: Store, out: Store, d: MatmulDims, bias: Store | null = null, act: Activation = 'none', alpha = 0, accumulate = false, biasGrad: { out: Store; add: boolean } | null = null): void {
+  matmul(
+    a: Store,
+    b: Store,
+    out: Store,
+    d: MatmulDims,
+    bias: Store | null = null,
+    act: Activation = 'none',
+    alpha = 0,
+    accumulate = false,
+    biasGrad: { out: Store; add: boolean } | null = null,
+  ): void {
     const bg = biasGrad && { out: g(biasGrad.out), add: biasGrad.add };
     matmul(this.gpu, g(a), g(b), g(out), d, bg ? 'matmul' : undefined, bias && g(bias), act, alpha, accumulate, bg);
   }
@@ -123,7 +185,15 @@ export class GpuBackend implements Backend {
   bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1, groups = 1): void {
     bceLogitsMean(this.gpu, g(logits), g(targets), g(loss), g(prob), n, tStride, groups);
   }
-  bceLogitsMeanGrad(logits: Store, targets: Store, gLoss: Store, gLogits: Store, n: number, tStride: 0 | 1, groups = 1): void {
+  bceLogitsMeanGrad(
+    logits: Store,
+    targets: Store,
+    gLoss: Store,
+    gLogits: Store,
+    n: number,
+    tStride: 0 | 1,
+    groups = 1,
+  ): void {
     bceLogitsMeanGrad(this.gpu, g(logits), g(targets), g(gLoss), g(gLogits), n, tStride, groups);
   }
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
@@ -150,7 +220,15 @@ export class GpuBackend implements Backend {
   conv2d(x: Store, w: Store, bias: Store | null, y: Store, d: ConvDims, act: Activation, alpha: number): void {
     conv.conv2d(this.gpu, g(x), g(w), bias && g(bias), g(y), d, act, alpha);
   }
-  conv2dGradInput(gy: Store, w: Store, gx: Store, d: ConvDims, bias: Store | null, act: Activation, alpha: number): void {
+  conv2dGradInput(
+    gy: Store,
+    w: Store,
+    gx: Store,
+    d: ConvDims,
+    bias: Store | null,
+    act: Activation,
+    alpha: number,
+  ): void {
     conv.conv2dGradInput(this.gpu, g(gy), g(w), g(gx), d, bias && g(bias), act, alpha);
   }
   conv2dGradWeight(x: Store, gy: Store, gw: Store, d: ConvDims, accumulate = false): void {
@@ -159,7 +237,17 @@ export class GpuBackend implements Backend {
   batchnormStats(x: Store, mean: Store, variance: Store, d: BatchnormDims): void {
     bn.batchnormStats(this.gpu, g(x), g(mean), g(variance), d);
   }
-  batchnormApply(x: Store, mean: Store, variance: Store, gamma: Store, beta: Store, out: Store, d: BatchnormDims, eps: number, epi: BatchnormEpilogue | null = null): void {
+  batchnormApply(
+    x: Store,
+    mean: Store,
+    variance: Store,
+    gamma: Store,
+    beta: Store,
+    out: Store,
+    d: BatchnormDims,
+    eps: number,
+    epi: BatchnormEpilogue | null = null,
+  ): void {
     bn.batchnormApply(this.gpu, g(x), g(mean), g(variance), g(gamma), g(beta), g(out), d, eps, epi);
   }
   activationDropout(x: Store, out: Store, n: number, epi: BatchnormEpilogue): void {
@@ -168,12 +256,48 @@ export class GpuBackend implements Backend {
   batchnormEpilogueGrad(gy: Store, y: Store, gn: Store, d: BatchnormDims, epi: BatchnormEpilogue): void {
     bn.batchnormEpilogueGrad(this.gpu, g(gy), g(y), g(gn), d, epi);
   }
-  batchnormStatsRunning(x: Store, mean: Store, variance: Store, runMean: Store, runVar: Store, d: BatchnormDims, momentum: number): void {
+  batchnormStatsRunning(
+    x: Store,
+    mean: Store,
+    variance: Store,
+    runMean: Store,
+    runVar: Store,
+    d: BatchnormDims,
+    momentum: number,
+  ): void {
     bn.batchnormStatsRunning(this.gpu, g(x), g(mean), g(variance), g(runMean), g(runVar), d, momentum);
   }
-  batchnormGrad(x: Store, gy: Store, mean: Store, variance: Store, gamma: Store, gx: Store, gGamma: Store, gBeta: Store, d: BatchnormDims, eps: number, training: boolean, acc: BatchnormAccumulate = {},
-    through: { y: Store; epi: BatchnormEpilogue } | null = null): void {
-    bn.batchnormGrad(this.gpu, g(x), g(gy), g(mean), g(variance), g(gamma), g(gx), g(gGamma), g(gBeta), d, eps, training, acc, through && { y: g(through.y), epi: through.epi });
+  batchnormGrad(
+    x: Store,
+    gy: Store,
+    mean: Store,
+    variance: Store,
+    gamma: Store,
+    gx: Store,
+    gGamma: Store,
+    gBeta: Store,
+    d: BatchnormDims,
+    eps: number,
+    training: boolean,
+    acc: BatchnormAccumulate = {},
+    through: { y: Store; epi: BatchnormEpilogue } | null = null,
+  ): void {
+    bn.batchnormGrad(
+      this.gpu,
+      g(x),
+      g(gy),
+      g(mean),
+      g(variance),
+      g(gamma),
+      g(gx),
+      g(gGamma),
+      g(gBeta),
+      d,
+      eps,
+      training,
+      acc,
+      through && { y: g(through.y), epi: through.epi },
+    );
   }
   embedding(weight: Store, indices: Store, out: Store, n: number, V: number, D: number): void {
     embedding(this.gpu, g(weight), g(indices), g(out), n, V, D);

@@ -39,15 +39,39 @@ const MODES = { forward: 0, gradInput: 1, gradWeight: 2 } as const;
 export type Mode = keyof typeof MODES;
 
 const kernels = new Map<string, Kernel>();
-function kernel(mode: Mode, hasBias: boolean, act: Activation, phased: boolean, skinny: boolean, hoist: boolean, accumulate: boolean, tile: Tile): Kernel {
+function kernel(
+  mode: Mode,
+  hasBias: boolean,
+  act: Activation,
+  phased: boolean,
+  skinny: boolean,
+  hoist: boolean,
+  accumulate: boolean,
+  tile: Tile,
+): Kernel {
   const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${hoist}:${accumulate}:${tileName(tile)}`;
   let k = kernels.get(key);
   if (!k)
-    kernels.set(key, (k = {
-      file: 'wgsl/conv2d.wgsl', code: src, entry: skinny ? 'conv2d_skinny' : 'conv2d', bindings: ['read', 'read', 'read', 'rw'],
-      constants: { MODE: MODES[mode], HAS_BIAS: hasBias ? 1 : 0, ACT: ACTIVATIONS.indexOf(act), PHASED: phased ? 1 : 0, HOIST: hoist ? 1 : 0, ACCUM: accumulate ? 1 : 0,
-        ...(skinny || (tile[0] === TILE && tile[1] === TILE) ? {} : { BM: tile[0], BN: tile[1] }), ...(skinny || blockOf(tile) === 4 ? {} : { TB: blockOf(tile) }), ...(!skinny && prefetchOf(tile) ? { PREFETCH: 1 } : {}) },
-    }));
+    kernels.set(
+      key,
+      (k = {
+        file: 'wgsl/conv2d.wgsl',
+        code: src,
+        entry: skinny ? 'conv2d_skinny' : 'conv2d',
+        bindings: ['read', 'read', 'read', 'rw'],
+        constants: {
+          MODE: MODES[mode],
+          HAS_BIAS: hasBias ? 1 : 0,
+          ACT: ACTIVATIONS.indexOf(act),
+          PHASED: phased ? 1 : 0,
+          HOIST: hoist ? 1 : 0,
+          ACCUM: accumulate ? 1 : 0,
+          ...(skinny || (tile[0] === TILE && tile[1] === TILE) ? {} : { BM: tile[0], BN: tile[1] }),
+          ...(skinny || blockOf(tile) === 4 ? {} : { TB: blockOf(tile) }),
+          ...(!skinny && prefetchOf(tile) ? { PREFETCH: 1 } : {}),
+        },
+      }),
+    );
   return k;
 }
 
@@ -86,7 +110,8 @@ export function pickTile(gpu: Gpu, mode: Mode, gm: number, gn: number): Tile {
     let t: Tile;
     if (mode === 'gradWeight') {
       // gm = K output channels, gn = C·R·S: 128 columns only for long rows of a wide layer
-      if (gn <= 32) t = gm <= 32 ? [32, 32] : [64, 32, 8]; // 32×32 with 8×8 blocks would be 16 threads: 4×4
+      if (gn <= 32)
+        t = gm <= 32 ? [32, 32] : [64, 32, 8]; // 32×32 with 8×8 blocks would be 16 threads: 4×4
       else {
         const bm = side(gm);
         t = [bm, bm === 128 && gn >= 512 ? 128 : 64, 8];
@@ -102,20 +127,45 @@ export function pickTile(gpu: Gpu, mode: Mode, gm: number, gn: number): Tile {
 }
 
 /** every tile wgsl/conv2d.wgsl has: 4×4 per thread, then 8×8 (32×32 with 8×8 would have 16 threads, too few) */
-export const CONV_TILES: readonly Tile[] = [[64, 64], [128, 32], [32, 128], [32, 32], [64, 32], [32, 64], [128, 128, 8], [64, 64, 8], [128, 64, 8], [64, 128, 8], [128, 32, 8], [32, 128, 8], [64, 32, 8], [32, 64, 8],
+export const CONV_TILES: readonly Tile[] = [
+  [64, 64],
+  [128, 32],
+  [32, 128],
+  [32, 32],
+  [64, 32],
+  [32, 64],
+  [128, 128, 8],
+  [64, 64, 8],
+  [128, 64, 8],
+  [64, 128, 8],
+  [128, 32, 8],
+  [32, 128, 8],
+  [64, 32, 8],
+  [32, 64, 8],
   // prefetching versions of the tiles the first GPU session's tuning chose most, and of the big 8×8 ones (where
   // few workgroups fit on a core, so waiting on memory between tile steps is not hidden by other workgroups)
-  [64, 64, 4, 'prefetch'], [128, 128, 8, 'prefetch'], [128, 64, 8, 'prefetch'], [64, 128, 8, 'prefetch']];
+  [64, 64, 4, 'prefetch'],
+  [128, 128, 8, 'prefetch'],
+  [128, 64, 8, 'prefetch'],
+  [64, 128, 8, 'prefetch'],
+];
 /** whether a tile fits the device's workgroup memory and invocations */
 export function tileFits(gpu: Gpu, t: Tile): boolean {
-  return gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(t) && gpu.limits.maxComputeInvocationsPerWorkgroup >= threadsOf(t) && threadsOf(t) >= BK;
+  return (
+    gpu.limits.maxComputeWorkgroupStorageSize >= tileBytes(t) &&
+    gpu.limits.maxComputeInvocationsPerWorkgroup >= threadsOf(t) &&
+    threadsOf(t) >= BK
+  );
 }
 
 /** a dispatch's problem for profiles: every mode of a convolution does its N·K·P·Q·C·R·S multiply-adds */
 function convWork(mode: Mode, d: ConvDims, phased: boolean, tile: string, z: number): Work {
   const { N, C, H, W, K, R, S, P, Q, sh, sw } = d;
   const extra = !phased && z > 1 ? `, ${z} slices` : '';
-  return { what: `${mode} x [${N},${C},${H},${W}] w [${K},${C},${R},${S}] stride ${sh}${sw !== sh ? `×${sw}` : ''}${phased ? ' phased' : ''} (${tile}${extra})`, flops: 2 * N * K * P * Q * C * R * S };
+  return {
+    what: `${mode} x [${N},${C},${H},${W}] w [${K},${C},${R},${S}] stride ${sh}${sw !== sh ? `×${sw}` : ''}${phased ? ' phased' : ''} (${tile}${extra})`,
+    flops: 2 * N * K * P * Q * C * R * S,
+  };
 }
 
 function biasOrDummy(gpu: Gpu, bias: GBuf | null): GBuf {
@@ -167,13 +217,45 @@ const specKey = (mode: Mode, d: ConvDims, phased: boolean, hoist: boolean, split
 
 /** run a problem the tuner noted, under `tile` (a, b, out: scratch buffers of its sizes) */
 export function runSpec(gpu: Gpu, s: TuneSpec, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, tile: Tile): void {
-  run(gpu, s.mode, a, b, bias, out, s.d, s.act, s.alpha, s.gm, s.gn, s.splits, s.kChunk, { phased: s.phased, skinny: false, hoist: s.hoist, tile }, s.accumulate);
+  run(
+    gpu,
+    s.mode,
+    a,
+    b,
+    bias,
+    out,
+    s.d,
+    s.act,
+    s.alpha,
+    s.gm,
+    s.gn,
+    s.splits,
+    s.kChunk,
+    { phased: s.phased, skinny: false, hoist: s.hoist, tile },
+    s.accumulate,
+  );
 }
 
 /** conv2d_skinny's GEMM rows per workgroup (wgsl/conv2d.wgsl SK_ROWS; each row's reduction split over 8 threads) */
 const SKINNY_ROWS = 32;
 
-function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number, gm: number, gn: number, splits = 1, kChunk = 0, v: ConvVariant = {}, accumulate = false): void {
+function run(
+  gpu: Gpu,
+  mode: Mode,
+  a: GBuf,
+  b: GBuf,
+  bias: GBuf | null,
+  out: GBuf,
+  d: ConvDims,
+  act: Activation,
+  alpha: number,
+  gm: number,
+  gn: number,
+  splits = 1,
+  kChunk = 0,
+  v: ConvVariant = {},
+  accumulate = false,
+): void {
   if (gm === 0 || gn === 0) return;
   const gm0 = gm;
   const skinny = v.skinny ?? gn <= 4;
@@ -189,21 +271,49 @@ function run(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, bias: GBuf | null, out: GBu
     const key = specKey(mode, d, phased, hoist, splits, kChunk);
     tile = tu.tiles.get(key);
     if (!tile && !tu.pending.has(key))
-      tu.pending.set(key, { key, mode, d: { ...d }, gm: gm0, rows: gm, gn, splits, kChunk, phased, hoist, hasBias: bias !== null, act, alpha, accumulate });
+      tu.pending.set(key, {
+        key,
+        mode,
+        d: { ...d },
+        gm: gm0,
+        rows: gm,
+        gn,
+        splits,
+        kChunk,
+        phased,
+        hoist,
+        hasBias: bias !== null,
+        act,
+        alpha,
+        accumulate,
+      });
   }
   tile ??= pickTile(gpu, mode, gm, gn);
-  if (![tile[0], tile[1]].every((t) => t === 32 || t === 64 || t === 128)) throw new Error(`conv2d tile sides are 32, 64 or 128, got ${tile}`);
+  if (![tile[0], tile[1]].every((t) => t === 32 || t === 64 || t === 128))
+    throw new Error(`conv2d tile sides are 32, 64 or 128, got ${tile}`);
   if (blockOf(tile) !== 4 && blockOf(tile) !== 8) throw new Error(`conv2d thread blocks are 4 or 8, got ${tile}`);
   // the loaders give each of BK = 32 reduction rows of a tile step a thread of its own, so ≥ 32 threads (32×32 with
   // 8×8 blocks would be 16)
-  if (threadsOf(tile) < BK) throw new Error(`conv2d tile ${tile} has ${threadsOf(tile)} threads, fewer than its ${BK} reduction rows`);
+  if (threadsOf(tile) < BK)
+    throw new Error(`conv2d tile ${tile} has ${threadsOf(tile)} threads, fewer than its ${BK} reduction rows`);
   if (prefetchOf(tile) && (v.hoist === false || Math.max(...slotsOf(tile)) > STAGE))
-    throw new Error(`conv2d tile ${tileName(tile)}: prefetching needs the hoisted loaders and at most ${STAGE} slots of A and of B per thread (${slotsOf(tile)})`);
-  if (tileBytes(tile) > gpu.limits.maxComputeWorkgroupStorageSize || threadsOf(tile) > gpu.limits.maxComputeInvocationsPerWorkgroup)
-    throw new Error(`conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${threadsOf(tile)} threads`);
-  gpu.dispatch(kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate, tile), [a, b, biasOrDummy(gpu, bias), out],
+    throw new Error(
+      `conv2d tile ${tileName(tile)}: prefetching needs the hoisted loaders and at most ${STAGE} slots of A and of B per thread (${slotsOf(tile)})`,
+    );
+  if (
+    tileBytes(tile) > gpu.limits.maxComputeWorkgroupStorageSize ||
+    threadsOf(tile) > gpu.limits.maxComputeInvocationsPerWorkgroup
+  )
+    throw new Error(
+      `conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${threadsOf(tile)} threads`,
+    );
+  gpu.dispatch(
+    kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate, tile),
+    [a, b, biasOrDummy(gpu, bias), out],
     (p) => p.u(d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.sh, d.sw, d.ph, d.pw, kChunk).f(alpha),
-    skinny ? [Math.ceil(gm / SKINNY_ROWS), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z], () => convWork(mode, d, phased, skinny ? 'skinny' : tileName(tile), z));
+    skinny ? [Math.ceil(gm / SKINNY_ROWS), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z],
+    () => convWork(mode, d, phased, skinny ? 'skinny' : tileName(tile), z),
+  );
 }
 
 /** split-K of the forward and input gradient: workgroups wanted in flight (2 per core of a ~132-core GPU, as the
@@ -215,9 +325,17 @@ const SPLIT_MAX = 16;
 /** how many slices the forward or the unphased input gradient's reduction (gk long, into gm × gn outputs under
  * `tile`) is split into: 1 where the output tiles alone give every core one (≥ SPLIT_TARGET / 2), on software
  * adapters (lavapipe's 2 cores are busy with any grid) and for ≤ 4 columns (the skinny kernel); else enough slices
- * of at least SPLIT_MIN_K for about SPLIT_TARGET workgroups (never with gpu.splitK false). The partial outputs cost a write and a read of splits × the
+ * of at least SPLIT_MIN_K for about SPLIT_TARGET workgroups (never with gpu.splitK false). The partial outputs cost a
+ * write and a read of splits × the
  * output (~6 MB at most on the seed layers: microseconds on an H100) and one dispatch of the reduce kernel. */
-export function gemmSplits(gpu: Gpu, mode: 'forward' | 'gradInput', gm: number, gn: number, gk: number, tile: Tile = pickTile(gpu, mode, gm, gn)): number {
+export function gemmSplits(
+  gpu: Gpu,
+  mode: 'forward' | 'gradInput',
+  gm: number,
+  gn: number,
+  gk: number,
+  tile: Tile = pickTile(gpu, mode, gm, gn),
+): number {
   if (gpu.adapter.software || !gpu.splitK || gn <= 4) return 1;
   const tiles = Math.ceil(gm / tile[0]) * Math.ceil(gn / tile[1]);
   if (2 * tiles >= SPLIT_TARGET) return 1;
@@ -225,16 +343,32 @@ export function gemmSplits(gpu: Gpu, mode: 'forward' | 'gradInput', gm: number, 
 }
 
 /** the forward (mode 0) or input gradient (mode 1) GEMM, split-K where gemmSplits (or v.splits) says so */
-function runOut(gpu: Gpu, mode: 'forward' | 'gradInput', a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, d: ConvDims, act: Activation, alpha: number,
-  gm: number, gn: number, gk: number, v: ConvVariant): void {
+function runOut(
+  gpu: Gpu,
+  mode: 'forward' | 'gradInput',
+  a: GBuf,
+  b: GBuf,
+  bias: GBuf | null,
+  out: GBuf,
+  d: ConvDims,
+  act: Activation,
+  alpha: number,
+  gm: number,
+  gn: number,
+  gk: number,
+  v: ConvVariant,
+): void {
   const phased = mode === 'gradInput' && (v.phased ?? (d.sh > 1 || d.sw > 1));
   const plain = bias === null && act === 'none' && !phased && !(v.skinny ?? gn <= 4);
   // like the weight gradient's, the split count (which sets the partial sums, so the result's bits) comes from the
   // forced tile or pickTile's, never from a tile chosen by timing
   const splits = v.splits ?? (plain ? gemmSplits(gpu, mode, gm, gn, gk, v.tile ?? pickTile(gpu, mode, gm, gn)) : 1);
-  if (!Number.isInteger(splits) || splits < 1) throw new Error(`conv2d: splits must be a whole number ≥ 1, got ${splits}`);
+  if (!Number.isInteger(splits) || splits < 1)
+    throw new Error(`conv2d: splits must be a whole number ≥ 1, got ${splits}`);
   if (splits > 1 && !plain)
-    throw new Error('conv2d: split-K needs the forward or unphased input gradient without bias or activation, on the tiled kernel');
+    throw new Error(
+      'conv2d: split-K needs the forward or unphased input gradient without bias or activation, on the tiled kernel',
+    );
   const { kChunk, z } = sliceK(gk, splits);
   if (z <= 1) run(gpu, mode, a, b, bias, out, d, act, alpha, gm, gn, 1, 0, v);
   else runSlices(gpu, mode, a, b, out, d, gm, gn, z, kChunk, v, false);
@@ -248,18 +382,51 @@ function sliceK(gk: number, splits: number): { kChunk: number; z: number } {
 
 /** split-K: z slices of the GEMM into partial outputs (no bias, no activation), summed into `out` in slice order by
  * the reduce kernel (`accumulate`: out += the sum) */
-function runSlices(gpu: Gpu, mode: Mode, a: GBuf, b: GBuf, out: GBuf, d: ConvDims, gm: number, gn: number, z: number, kChunk: number, v: ConvVariant, accumulate: boolean): void {
+function runSlices(
+  gpu: Gpu,
+  mode: Mode,
+  a: GBuf,
+  b: GBuf,
+  out: GBuf,
+  d: ConvDims,
+  gm: number,
+  gn: number,
+  z: number,
+  kChunk: number,
+  v: ConvVariant,
+  accumulate: boolean,
+): void {
   const part = gpu.acquire(z * gm * gn * 4);
   run(gpu, mode, a, b, null, part, d, 'none', 0, gm, gn, z, kChunk, v);
   reduceSum(gpu, part, [z, gm * gn], [0], out, accumulate);
   gpu.release(part);
 }
 
-export function conv2d(gpu: Gpu, x: GBuf, w: GBuf, bias: GBuf | null, y: GBuf, d: ConvDims, act: Activation, alpha: number, v: ConvVariant = {}): void {
+export function conv2d(
+  gpu: Gpu,
+  x: GBuf,
+  w: GBuf,
+  bias: GBuf | null,
+  y: GBuf,
+  d: ConvDims,
+  act: Activation,
+  alpha: number,
+  v: ConvVariant = {},
+): void {
   runOut(gpu, 'forward', x, w, bias, y, d, act, alpha, d.N * d.P * d.Q, d.K, d.C * d.R * d.S, v);
 }
 
-export function conv2dGradInput(gpu: Gpu, gy: GBuf, w: GBuf, gx: GBuf, d: ConvDims, bias: GBuf | null, act: Activation, alpha: number, v: ConvVariant = {}): void {
+export function conv2dGradInput(
+  gpu: Gpu,
+  gy: GBuf,
+  w: GBuf,
+  gx: GBuf,
+  d: ConvDims,
+  bias: GBuf | null,
+  act: Activation,
+  alpha: number,
+  v: ConvVariant = {},
+): void {
   runOut(gpu, 'gradInput', gy, w, bias, gx, d, act, alpha, d.N * d.H * d.W, d.C, d.K * d.R * d.S, v);
 }
 
@@ -279,8 +446,16 @@ export function gradWeightSplits(gpu: Gpu, d: ConvDims, tile: Tile = gradWeightT
 
 /** gw = ∂/∂w (split-K over `splits` slices, summed by the reduce kernel; by default gradWeightSplits for the
  * tile); with `accumulate`, gw += that. `v` forces the tile or the unhoisted loaders (tests, benchmarks) */
-export function conv2dGradWeight(gpu: Gpu, x: GBuf, gy: GBuf, gw: GBuf, d: ConvDims, splits?: number, accumulate = false,
-  v: Pick<ConvVariant, 'tile' | 'hoist'> = {}): void {
+export function conv2dGradWeight(
+  gpu: Gpu,
+  x: GBuf,
+  gy: GBuf,
+  gw: GBuf,
+  d: ConvDims,
+  splits?: number,
+  accumulate = false,
+  v: Pick<ConvVariant, 'tile' | 'hoist'> = {},
+): void {
   // the split count (which sets the partial sums, so the result's bits) comes from the forced tile or pickTile's,
   // never from a tile chosen by timing (run() consults those): tuning leaves the numbers as they are
   splits ??= gradWeightSplits(gpu, d, v.tile ?? gradWeightTile(gpu, d));

@@ -47,7 +47,8 @@ export interface TunedConv {
 export interface TuneOptions {
   /** tiles to try (default: every tile that fits) */
   tiles?: readonly Tile[];
-  /** timed rounds over the tiles, after an untimed one (default 5, 3 on software adapters; each tile's median counts) */
+  /** timed rounds over the tiles, after an untimed one (default 5, 3 on software adapters; each tile's median counts)
+  /** */
   reps?: number;
   /** GPU time the rule's tile runs for before the timed rounds, so that a GPU idle until then has raised its
    * clocks (default 50 ms, 0 on software adapters; a cold H200 timed some tiles 3–5× slow) */
@@ -66,7 +67,9 @@ export { tileName };
 /** elements of the buffers a problem reads and writes: a, b, out, bias */
 function sizes(s: TuneSpec): [number, number, number, number] {
   const { N, C, H, W, K, R, S, P, Q } = s.d;
-  const x = N * C * H * W, w = K * C * R * S, y = N * K * P * Q;
+  const x = N * C * H * W,
+    w = K * C * R * S,
+    y = N * K * P * Q;
   // split-K (the weight gradient; the forward and input gradient where gemmSplits says so): one output per slice
   if (s.mode === 'forward') return [x, w, s.splits * y, K];
   if (s.mode === 'gradInput') return [y, w, s.splits * x, C];
@@ -80,7 +83,10 @@ export async function tuneConvTiles(gpu: Gpu, o: TuneOptions = {}): Promise<Tune
   if (!tu?.pending.size || !gpu.canTime) return [];
   // a software adapter has no clocks to raise and takes milliseconds per run: fewer rounds, no warm-up
   const sw = gpu.adapter.software;
-  const reps = o.reps ?? (sw ? 3 : 5), margin = o.margin ?? 0.03, budget = o.budgetMs ?? 20_000, warmMs = o.warmMs ?? (sw ? 0 : 50);
+  const reps = o.reps ?? (sw ? 3 : 5),
+    margin = o.margin ?? 0.03,
+    budget = o.budgetMs ?? 20_000,
+    warmMs = o.warmMs ?? (sw ? 0 : 50);
   const tiles = (o.tiles ?? CONV_TILES).filter((t) => tileFits(gpu, t));
   const t0 = performance.now();
   const out: TunedConv[] = [];
@@ -109,7 +115,8 @@ export async function tuneConvTiles(gpu: Gpu, o: TuneOptions = {}): Promise<Tune
       return prof.map((p) => valid(p.ms));
     };
     const first = await timed(cands.length, () => cands.forEach(run));
-    const warm = warmMs <= 0 ? 0 : Math.min(WARM_MAX_RUNS, Number.isFinite(first[ri]) ? Math.ceil(warmMs / first[ri]) : 8);
+    const warm =
+      warmMs <= 0 ? 0 : Math.min(WARM_MAX_RUNS, Number.isFinite(first[ri]) ? Math.ceil(warmMs / first[ri]) : 8);
     const prof = await timed(warm + reps * cands.length, () => {
       for (let w = 0; w < warm; w++) run(rule);
       for (let r = 0; r < reps; r++) cands.forEach(run);
@@ -128,7 +135,15 @@ export async function tuneConvTiles(gpu: Gpu, o: TuneOptions = {}): Promise<Tune
     tu.tiles.set(s.key, cands[bi]);
     const { N, C, H, W, K, R, S, sh, sw } = s.d;
     const problem = `x [${N},${C},${H},${W}] w [${K},${C},${R},${S}] stride ${sh}${sw !== sh ? `×${sw}` : ''}${s.phased ? ' phased' : ''}${s.splits > 1 ? `, ${s.splits} slices` : ''}`;
-    out.push({ mode: s.mode, problem, rule: tileName(rule), ruleMs: ms[ri], best: tileName(cands[bi]), bestMs: ms[bi], all: Object.fromEntries(cands.map((t, i) => [tileName(t), ms[i]])) });
+    out.push({
+      mode: s.mode,
+      problem,
+      rule: tileName(rule),
+      ruleMs: ms[ri],
+      best: tileName(cands[bi]),
+      bestMs: ms[bi],
+      all: Object.fromEntries(cands.map((t, i) => [tileName(t), ms[i]])),
+    });
   }
   return out;
 }

@@ -40,7 +40,10 @@ export async function createGpu(gpu: GPU | undefined, opts: DeviceOptions = {}):
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) throw new NoAdapterError('No WebGPU adapter found.');
   const desc = describeAdapter(adapter);
-  if (opts.adapter && !`${desc.vendor} ${desc.description} ${desc.device}`.toLowerCase().includes(opts.adapter.toLowerCase()))
+  if (
+    opts.adapter &&
+    !`${desc.vendor} ${desc.description} ${desc.device}`.toLowerCase().includes(opts.adapter.toLowerCase())
+  )
     throw new NoAdapterError(`The adapter "${desc.description}" does not match --adapter "${opts.adapter}".`);
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) {

@@ -101,7 +101,10 @@ export class Params {
 /** what went wrong on the device: a shader or validation error, running out of memory, or losing the device */
 export type GpuFault = 'error' | 'oom' | 'lost';
 export class GpuError extends Error {
-  constructor(message: string, readonly kind: GpuFault = 'error') {
+  constructor(
+    message: string,
+    readonly kind: GpuFault = 'error',
+  ) {
     super(message);
   }
 }
@@ -132,20 +135,29 @@ export class Gpu {
   /** max bind groups kept (LRU); a steady training loop needs far fewer */
   bindGroupCacheSize = 8192;
   /** conv2d's split-K of the forward and unphased input gradient where output tiles are few (gemmSplits); false:
-   * never (`bench/train-step.js --split-k off`, to time what it buys on a GPU). The weight gradient's is not affected */
+   * never (`bench/train-step.js --split-k off`, to time what it buys on a GPU). The weight gradient's is not affected
+   * */
   splitK = true;
   /** tests: fill every newly acquired buffer with NaN so that an element a kernel fails to write shows up */
   poison = false;
   private poisonKernel: Kernel | null = null;
 
-  constructor(readonly device: GPUDevice, readonly adapter: AdapterDescription, readonly features: ReadonlySet<string>) {
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterDescription,
+    readonly features: ReadonlySet<string>,
+  ) {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.pool = new BufferPool(device, usage, 'tensor');
     this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
     this.paramCapacity = this.autoFlushEvery;
     this.paramHost = new ArrayBuffer(this.paramCapacity * PARAM_BYTES);
     this.params = new Params(this.paramHost);
-    this.paramBuf = device.createBuffer({ size: this.paramCapacity * PARAM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' });
+    this.paramBuf = device.createBuffer({
+      size: this.paramCapacity * PARAM_BYTES,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      label: 'params',
+    });
     device.addEventListener?.('uncapturederror', (ev: Event) => {
       const e = (ev as GPUUncapturedErrorEvent).error;
       if (e?.constructor?.name?.includes('OutOfMemory') || /out of memory/i.test(e?.message ?? '')) this.oom = true;
@@ -166,10 +178,18 @@ export class Gpu {
     let l = this.layouts.get(key);
     if (!l) {
       const entries: GPUBindGroupLayoutEntry[] = [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PARAM_BYTES } },
+        {
+          binding: 0,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PARAM_BYTES },
+        },
       ];
       bindings.forEach((b, i) =>
-        entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: b === 'read' ? 'read-only-storage' : 'storage' } }),
+        entries.push({
+          binding: i + 1,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: b === 'read' ? 'read-only-storage' : 'storage' },
+        }),
       );
       l = this.device.createBindGroupLayout({ entries, label: `layout(${key})` });
       this.layouts.set(key, l);
@@ -184,7 +204,11 @@ export class Gpu {
   pipeline(k: Kernel): GPUComputePipeline {
     const hit = this.pipelineOf.get(k);
     if (hit) return hit;
-    const ck = k.constants ? Object.entries(k.constants).map(([a, b]) => `${a}=${b}`).join(',') : '';
+    const ck = k.constants
+      ? Object.entries(k.constants)
+          .map(([a, b]) => `${a}=${b}`)
+          .join(',')
+      : '';
     const key = `${k.file}:${k.entry}:${ck}`;
     let p = this.pipelines.get(key);
     if (!p) {
@@ -213,7 +237,8 @@ export class Gpu {
     if (key === undefined) this.keyPart.set(k, (key = k.bindings.join(',')));
     for (const b of bufs) {
       let part = this.keyPart.get(b);
-      if (part === undefined) this.keyPart.set(b, (part = ':' + b.id + (b.offset === undefined ? '' : `@${b.offset}+${b.size}`)));
+      if (part === undefined)
+        this.keyPart.set(b, (part = ':' + b.id + (b.offset === undefined ? '' : `@${b.offset}+${b.size}`)));
       key += part;
     }
     let g = this.bindGroups.get(key);
@@ -222,8 +247,15 @@ export class Gpu {
       this.bindGroups.set(key, g);
       return g;
     }
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramBuf, offset: 0, size: PARAM_BYTES } }];
-    bufs.forEach((b, i) => entries.push({ binding: i + 1, resource: b.offset === undefined ? { buffer: b.buffer } : { buffer: b.buffer, offset: b.offset, size: b.size } }));
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.paramBuf, offset: 0, size: PARAM_BYTES } },
+    ];
+    bufs.forEach((b, i) =>
+      entries.push({
+        binding: i + 1,
+        resource: b.offset === undefined ? { buffer: b.buffer } : { buffer: b.buffer, offset: b.offset, size: b.size },
+      }),
+    );
     g = this.device.createBindGroup({ layout: this.layoutFor(k.bindings), entries, label: k.file });
     this.bindGroups.set(key, g);
     if (this.bindGroups.size > this.bindGroupCacheSize) {
@@ -239,7 +271,14 @@ export class Gpu {
   /** Forget cached bind groups that name a buffer (called when the pool destroys it). */
   private forgetBuffer(b: GBuf): void {
     const id = String(b.id);
-    for (const key of [...this.bindGroups.keys()]) if (key.split(':').slice(1).some((k) => k.split('@')[0] === id)) this.bindGroups.delete(key);
+    for (const key of [...this.bindGroups.keys()])
+      if (
+        key
+          .split(':')
+          .slice(1)
+          .some((k) => k.split('@')[0] === id)
+      )
+        this.bindGroups.delete(key);
   }
 
   // ---------------------------------------------------------------- recording
@@ -247,7 +286,9 @@ export class Gpu {
     this.checkLost();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (!this.pass) {
-      this.pass = this.encoder.beginComputePass(this.timestampWrites ? { timestampWrites: this.timestampWrites } : undefined);
+      this.pass = this.encoder.beginComputePass(
+        this.timestampWrites ? { timestampWrites: this.timestampWrites } : undefined,
+      );
       this.timestampWrites = null;
     }
     return this.pass;
@@ -277,7 +318,15 @@ export class Gpu {
     record();
     const enc = this.endPass();
     if (!this.resolveBuf)
-      this.resolveBuf = { buffer: this.device.createBuffer({ size: 256, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: 'timestamps' }), size: 256, id: -1 };
+      this.resolveBuf = {
+        buffer: this.device.createBuffer({
+          size: 256,
+          usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+          label: 'timestamps',
+        }),
+        size: 256,
+        id: -1,
+      };
     enc.resolveQuerySet(this.querySet, 0, 2, this.resolveBuf.buffer, 0);
     this.timestampWrites = null;
     const ticks = new BigUint64Array(await this.read(this.resolveBuf, 16));
@@ -298,16 +347,25 @@ export class Gpu {
    * `groups` is the workgroup count [x, y, z]. `work` describes the problem for profiles (called only when
    * profiling, so that a training step builds no strings).
    */
-  dispatch(k: Kernel, bufs: readonly GBuf[], setParams: (p: Params) => void, groups: readonly [number, number?, number?], work?: () => Work): void {
-    if (bufs.length !== k.bindings.length) throw new GpuError(`${k.file}:${k.entry}: ${bufs.length} buffers bound, ${k.bindings.length} declared`);
+  dispatch(
+    k: Kernel,
+    bufs: readonly GBuf[],
+    setParams: (p: Params) => void,
+    groups: readonly [number, number?, number?],
+    work?: () => Work,
+  ): void {
+    if (bufs.length !== k.bindings.length)
+      throw new GpuError(`${k.file}:${k.entry}: ${bufs.length} buffers bound, ${k.bindings.length} declared`);
     const [x, y = 1, z = 1] = groups;
     if (x === 0 || y === 0 || z === 0) return;
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
-    if (x > max || y > max || z > max) throw new GpuError(`${k.file}:${k.entry}: dispatch ${x}×${y}×${z} exceeds ${max} workgroups per dimension`);
+    if (x > max || y > max || z > max)
+      throw new GpuError(`${k.file}:${k.entry}: dispatch ${x}×${y}×${z} exceeds ${max} workgroups per dimension`);
     if (this.slot >= this.paramCapacity) this.flush();
     const p = this.params.at(this.slot * PARAM_BYTES);
     setParams(p);
-    if (p.n > (this.slot + 1) * PARAM_WORDS) throw new GpuError(`${k.file}:${k.entry}: parameters overflow their ${PARAM_BYTES}-byte slot`);
+    if (p.n > (this.slot + 1) * PARAM_WORDS)
+      throw new GpuError(`${k.file}:${k.entry}: parameters overflow their ${PARAM_BYTES}-byte slot`);
     const pipeline = this.pipeline(k);
     const group = this.bindGroup(k, bufs);
     if (this.prof) this.profileNext(k, work);
@@ -335,14 +393,26 @@ export class Gpu {
     if (!this.canTime) throw new GpuError('profiling needs the timestamp-query feature, which this adapter lacks');
     this.flush();
     const set = this.device.createQuerySet({ type: 'timestamp', count: 2 * capacity });
-    const resolve = this.device.createBuffer({ size: 16 * capacity, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const resolve = this.device.createBuffer({
+      size: 16 * capacity,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
     this.prof = { set, labels: [], resolve, capacity };
   }
   private profileNext(k: Kernel, work?: () => Work): void {
     const p = this.prof!;
     if (p.labels.length >= p.capacity) this.flushProfile();
     const i = p.labels.length;
-    p.labels.push({ label: `${k.file.replace(/^wgsl\//, '')}:${k.entry}${k.constants ? `(${Object.entries(k.constants).map(([a, b]) => `${a}=${b}`).join(',')})` : ''}`, ...work?.() });
+    p.labels.push({
+      label: `${k.file.replace(/^wgsl\//, '')}:${k.entry}${
+        k.constants
+          ? `(${Object.entries(k.constants)
+              .map(([a, b]) => `${a}=${b}`)
+              .join(',')})`
+          : ''
+      }`,
+      ...work?.(),
+    });
     this.endPass();
     this.timestampWrites = { querySet: p.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
   }
@@ -381,7 +451,13 @@ export class Gpu {
   /** Record a buffer-to-buffer copy into the shared encoder. */
   copy(src: GBuf, srcOffset: number, dst: GBuf, dstOffset: number, bytes: number): void {
     this.checkLost();
-    this.endPass().copyBufferToBuffer(src.buffer, (src.offset ?? 0) + srcOffset, dst.buffer, (dst.offset ?? 0) + dstOffset, bytes);
+    this.endPass().copyBufferToBuffer(
+      src.buffer,
+      (src.offset ?? 0) + srcOffset,
+      dst.buffer,
+      (dst.offset ?? 0) + dstOffset,
+      bytes,
+    );
     this.pending++;
   }
 
@@ -473,7 +549,10 @@ export class Gpu {
     const ref = { refs: offsets.length + 1, buf };
     const whole: GBuf = { buffer: buf.buffer, size: buf.size, id: buf.id, arena: ref };
     const slots = offsets.map((offset, i): GBuf => {
-      if (offset % 256 || offset + sizes[i] > bytes) throw new GpuError(`arena slot ${i} at byte ${offset} (${sizes[i]} bytes) is unaligned or outside ${bytes} bytes`);
+      if (offset % 256 || offset + sizes[i] > bytes)
+        throw new GpuError(
+          `arena slot ${i} at byte ${offset} (${sizes[i]} bytes) is unaligned or outside ${bytes} bytes`,
+        );
       return { buffer: buf.buffer, size: Math.max(4, sizes[i]), id: buf.id, offset, arena: ref };
     });
     return { whole, slots };
@@ -483,7 +562,13 @@ export class Gpu {
   upload(dst: GBuf, data: ArrayBufferView, dstOffset = 0): void {
     this.checkLost();
     if (this.encoder) this.flush();
-    this.device.queue.writeBuffer(dst.buffer, (dst.offset ?? 0) + dstOffset, data.buffer, data.byteOffset, data.byteLength);
+    this.device.queue.writeBuffer(
+      dst.buffer,
+      (dst.offset ?? 0) + dstOffset,
+      data.buffer,
+      data.byteOffset,
+      data.byteLength,
+    );
     this.counters.uploads++;
   }
 
@@ -510,7 +595,8 @@ export class Gpu {
 
   /** Fill `words` u32 words of a buffer with a bit pattern (used for poisoning and zeroing). */
   fillWords(b: GBuf, bits: number, words: number): void {
-    if (!this.poisonKernel) this.poisonKernel = { file: 'wgsl/fill.wgsl', code: FILL_WGSL, entry: 'fill_words', bindings: ['rw'] };
+    if (!this.poisonKernel)
+      this.poisonKernel = { file: 'wgsl/fill.wgsl', code: FILL_WGSL, entry: 'fill_words', bindings: ['rw'] };
     const wg = Math.ceil(words / 256);
     const gx = Math.min(wg, 65535);
     this.dispatch(this.poisonKernel, [b], (p) => p.u(words, bits, gx), [gx, Math.ceil(wg / gx)]);
@@ -549,7 +635,12 @@ export class Gpu {
   }
 
   stats(): GpuStats {
-    return { ...this.counters, pipelines: this.pipelines.size, bindGroups: this.bindGroups.size, pool: this.pool.stats() };
+    return {
+      ...this.counters,
+      pipelines: this.pipelines.size,
+      bindGroups: this.bindGroups.size,
+      pool: this.pool.stats(),
+    };
   }
 
   destroy(): void {
@@ -563,4 +654,3 @@ export function grid(workgroups: number): [number, number] {
   const gx = Math.min(Math.max(workgroups, 1), 65535);
   return [gx, Math.ceil(workgroups / gx)];
 }
-

@@ -8,12 +8,30 @@ import { type Gpu, type GBuf, type Kernel, type Params, grid } from './gpu.js';
 
 const src = main + '\n' + hash;
 const FILE = 'wgsl/maxpool2d.wgsl';
-const FWD = [0, 1].map((drop): Kernel => ({ file: FILE, code: src, entry: 'maxpool2d', bindings: ['read', 'rw'], constants: { DROP: drop } }));
-const BWD = [0, 1].map((drop): Kernel => ({ file: FILE, code: src, entry: 'maxpool2d_grad', bindings: ['read', 'read', 'rw'], constants: { DROP: drop } }));
+const FWD = [0, 1].map(
+  (drop): Kernel => ({
+    file: FILE,
+    code: src,
+    entry: 'maxpool2d',
+    bindings: ['read', 'rw'],
+    constants: { DROP: drop },
+  }),
+);
+const BWD = [0, 1].map(
+  (drop): Kernel => ({
+    file: FILE,
+    code: src,
+    entry: 'maxpool2d_grad',
+    bindings: ['read', 'read', 'rw'],
+    constants: { DROP: drop },
+  }),
+);
 
 type Drop = { p: number; key: number } | null;
 function params(p: Params, n: number, nx: number, d: Pool2dDims, drop: Drop): void {
-  p.u(n, nx, d.H, d.W, d.k, d.stride, d.OH, d.OW, drop?.key ?? 0, drop ? dropThreshold(drop.p) : 0).f(drop ? 1 / (1 - drop.p) : 1);
+  p.u(n, nx, d.H, d.W, d.k, d.stride, d.OH, d.OW, drop?.key ?? 0, drop ? dropThreshold(drop.p) : 0).f(
+    drop ? 1 / (1 - drop.p) : 1,
+  );
 }
 
 export function maxpool2d(gpu: Gpu, x: GBuf, out: GBuf, d: Pool2dDims, drop: Drop = null): void {

@@ -49,7 +49,11 @@ export class BufferPool {
   private freeCount = 0;
   private allocations = 0;
 
-  constructor(private device: GPUDevice, private usage: number, private label: string) {}
+  constructor(
+    private device: GPUDevice,
+    private usage: number,
+    private label: string,
+  ) {}
 
   acquire(bytes: number): GBuf {
     const size = sizeClass(bytes);
@@ -59,7 +63,11 @@ export class BufferPool {
     let b = list?.pop();
     if (b) this.freeCount--;
     else {
-      b = { buffer: this.device.createBuffer({ size, usage: this.usage, label: `${this.label}#${this.nextId}` }), size, id: this.nextId++ };
+      b = {
+        buffer: this.device.createBuffer({ size, usage: this.usage, label: `${this.label}#${this.nextId}` }),
+        size,
+        id: this.nextId++,
+      };
       this.allocated += size;
       this.count++;
       this.allocations++;
@@ -100,6 +108,13 @@ export class BufferPool {
   }
 
   stats(): PoolStats {
-    return { liveBytes: this.live, peakLiveBytes: this.peak, allocatedBytes: this.allocated, buffers: this.count, freeBuffers: this.freeCount, allocations: this.allocations };
+    return {
+      liveBytes: this.live,
+      peakLiveBytes: this.peak,
+      allocatedBytes: this.allocated,
+      buffers: this.count,
+      freeBuffers: this.freeCount,
+      allocations: this.allocations,
+    };
   }
 }

@@ -6,7 +6,13 @@ import { type Gpu, type GBuf, type Kernel, grid } from './gpu.js';
 
 const src = main + '\n' + hash;
 
-const UNIFORM: Kernel = { file: 'wgsl/random.wgsl', code: src, entry: 'random', bindings: ['rw'], constants: { DIST: 0 } };
+const UNIFORM: Kernel = {
+  file: 'wgsl/random.wgsl',
+  code: src,
+  entry: 'random',
+  bindings: ['rw'],
+  constants: { DIST: 0 },
+};
 const NORMAL: Kernel = { ...UNIFORM, constants: { DIST: 1 } };
 const RANDOM_INT: Kernel = { file: 'wgsl/random.wgsl', code: src, entry: 'random_int', bindings: ['rw'] };
 const DROPOUT: Kernel = { file: 'wgsl/random.wgsl', code: src, entry: 'dropout', bindings: ['read', 'rw'] };

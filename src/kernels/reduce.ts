@@ -5,7 +5,13 @@ import src from '../../wgsl/reduce.wgsl';
 import { type Gpu, type GBuf, type Kernel, type Params, grid } from './gpu.js';
 import { stridesOf } from '../autograd/tensor.js';
 
-const WG: Kernel = { file: 'wgsl/reduce.wgsl', code: src, entry: 'reduce_wg', bindings: ['read', 'rw'], constants: { ACCUM: 0 } };
+const WG: Kernel = {
+  file: 'wgsl/reduce.wgsl',
+  code: src,
+  entry: 'reduce_wg',
+  bindings: ['read', 'rw'],
+  constants: { ACCUM: 0 },
+};
 const SMALL: Kernel = { ...WG, entry: 'reduce_small' };
 const WG_ACCUM: Kernel = { ...WG, constants: { ACCUM: 1 } };
 const SMALL_ACCUM: Kernel = { ...SMALL, constants: { ACCUM: 1 } };
@@ -32,10 +38,20 @@ export function reduceSlices(gpu: Gpu, outN: number, R: number): number {
 
 /** out = the sum of x over `axes`; with `accumulate`, out += it. `opts.slices` forces the number of slices
  * (tests; 1 = one stage), by default reduceSlices' choice */
-export function reduceSum(gpu: Gpu, x: GBuf, shape: readonly number[], axes: readonly number[], out: GBuf, accumulate = false,
-  opts: { slices?: number } = {}): void {
+export function reduceSum(
+  gpu: Gpu,
+  x: GBuf,
+  shape: readonly number[],
+  axes: readonly number[],
+  out: GBuf,
+  accumulate = false,
+  opts: { slices?: number } = {},
+): void {
   const st = stridesOf(shape);
-  const ks: number[] = [], kst: number[] = [], rs: number[] = [], rst: number[] = [];
+  const ks: number[] = [],
+    kst: number[] = [],
+    rs: number[] = [],
+    rst: number[] = [];
   // kept and reduced axes in order; an axis that continues the previous one of its kind in memory (same kind, the
   // previous one's stride = this size × this stride) merges into it: a whole-tensor sum is one axis, and the
   // kernel decodes fewer indices per element (the order of the summed elements is unchanged)
@@ -62,8 +78,16 @@ export function reduceSum(gpu: Gpu, x: GBuf, shape: readonly number[], axes: rea
   const chunk = asked > 1 ? Math.ceil(R / asked) : 0;
   const slices = asked > 1 ? Math.ceil(R / chunk) : 1; // every slice non-empty
   const params = (p: Params) =>
-    p.u(outN, R, gx, ks.length, rs.length, chunk, slices, 0).vec4u(ks.slice(0, 4)).vec4u(ks.slice(4)).vec4u(kst.slice(0, 4)).vec4u(kst.slice(4))
-      .vec4u(rs.slice(0, 4)).vec4u(rs.slice(4)).vec4u(rst.slice(0, 4)).vec4u(rst.slice(4));
+    p
+      .u(outN, R, gx, ks.length, rs.length, chunk, slices, 0)
+      .vec4u(ks.slice(0, 4))
+      .vec4u(ks.slice(4))
+      .vec4u(kst.slice(0, 4))
+      .vec4u(kst.slice(4))
+      .vec4u(rs.slice(0, 4))
+      .vec4u(rs.slice(4))
+      .vec4u(rst.slice(0, 4))
+      .vec4u(rst.slice(4));
   const [gx, gy] = grid(small ? Math.ceil(outN / 256) : outN);
   if (slices > 1) {
     // stage 1: [outN][slices] partial sums, each over a contiguous run of r; stage 2: their sums, in slice order

@@ -7,9 +7,24 @@ import { REDUCE_SMALL_MAX } from './reduce.js';
 
 const src = xent + sumTree;
 
-const FWD: Kernel = { file: 'wgsl/softmax_xent.wgsl', code: src, entry: 'softmax_xent', bindings: ['read', 'read', 'rw'] };
-const MATCH: Kernel = { file: 'wgsl/softmax_xent.wgsl', code: src, entry: 'argmax_match', bindings: ['read', 'read', 'rw'] };
-const BWD: Kernel = { file: 'wgsl/softmax_xent.wgsl', code: src, entry: 'softmax_xent_grad', bindings: ['read', 'read', 'read', 'rw'] };
+const FWD: Kernel = {
+  file: 'wgsl/softmax_xent.wgsl',
+  code: src,
+  entry: 'softmax_xent',
+  bindings: ['read', 'read', 'rw'],
+};
+const MATCH: Kernel = {
+  file: 'wgsl/softmax_xent.wgsl',
+  code: src,
+  entry: 'argmax_match',
+  bindings: ['read', 'read', 'rw'],
+};
+const BWD: Kernel = {
+  file: 'wgsl/softmax_xent.wgsl',
+  code: src,
+  entry: 'softmax_xent_grad',
+  bindings: ['read', 'read', 'read', 'rw'],
+};
 const MEAN: Kernel = { ...FWD, entry: 'softmax_xent_mean' };
 const MEAN_BWD: Kernel = { ...BWD, entry: 'softmax_xent_mean_grad' };
 
@@ -17,7 +32,15 @@ export function softmaxXent(gpu: Gpu, logits: GBuf, labels: GBuf, out: GBuf, N: 
   const [gx, gy] = grid(Math.ceil(N / 256));
   gpu.dispatch(FWD, [logits, labels, out], (p) => p.u(N, C, gx), [gx, gy]);
 }
-export function softmaxXentGrad(gpu: Gpu, logits: GBuf, labels: GBuf, gRow: GBuf, gLogits: GBuf, N: number, C: number): void {
+export function softmaxXentGrad(
+  gpu: Gpu,
+  logits: GBuf,
+  labels: GBuf,
+  gRow: GBuf,
+  gLogits: GBuf,
+  N: number,
+  C: number,
+): void {
   const [gx, gy] = grid(Math.ceil(N / 256));
   gpu.dispatch(BWD, [logits, labels, gRow, gLogits], (p) => p.u(N, C, gx), [gx, gy]);
 }
@@ -30,7 +53,15 @@ export function softmaxXentMean(gpu: Gpu, logits: GBuf, labels: GBuf, loss: GBuf
   gpu.dispatch(MEAN, [logits, labels, loss], (p) => p.u(N, C, 1, N <= REDUCE_SMALL_MAX ? 1 : 0).f(1 / N), [1]);
 }
 /** gLogits = the gradient of the mean loss, given its gradient gLoss [1] */
-export function softmaxXentMeanGrad(gpu: Gpu, logits: GBuf, labels: GBuf, gLoss: GBuf, gLogits: GBuf, N: number, C: number): void {
+export function softmaxXentMeanGrad(
+  gpu: Gpu,
+  logits: GBuf,
+  labels: GBuf,
+  gLoss: GBuf,
+  gLogits: GBuf,
+  N: number,
+  C: number,
+): void {
   const [gx, gy] = grid(Math.ceil(N / 256));
   gpu.dispatch(MEAN_BWD, [logits, labels, gLoss, gLogits], (p) => p.u(N, C, gx, 0).f(1 / N), [gx, gy]);
 }

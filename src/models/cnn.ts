@@ -20,13 +20,24 @@ export interface CnnConfig {
   classes: number;
 }
 
-export const SEED_CNN: CnnConfig = { channels: [32, 32, 64, 64, 128, 128], dense: 128, dropout: 0.2, bnMomentum: 0.01, bnEps: 1e-3, classes: 10 };
+export const SEED_CNN: CnnConfig = {
+  channels: [32, 32, 64, 64, 128, 128],
+  dense: 128,
+  dropout: 0.2,
+  bnMomentum: 0.01,
+  bnEps: 1e-3,
+  classes: 10,
+};
 
 /** what the classifier's inputs are (checkpoint metadata "preprocessing"; interop/pytorch reads it) */
 export function cnnPreprocessing() {
   return {
     input: 'images [N, 1, 28, 28] float32 (NCHW), 0 black … 1 white',
-    formula: 'x = pixel / 255', scale: 1 / 255, offset: 0, range: [0, 1], normalisation: 'none (no mean/std)',
+    formula: 'x = pixel / 255',
+    scale: 1 / 255,
+    offset: 0,
+    range: [0, 1],
+    normalisation: 'none (no mean/std)',
   };
 }
 
@@ -45,7 +56,7 @@ export function cnnConventions(c: CnnConfig) {
     batchnorm: { eps: c.bnEps, momentum: c.bnMomentum, momentumConvention: BN_MOMENTUM_CONVENTION },
     linear: "weight [out, in], y = x·Wᵀ + b (PyTorch's layout); conv weight [out, in, kh, kw]",
     dropout: { p: c.dropout, note: 'inverted (kept values scaled by 1/(1 − p)); off in eval mode' },
-    features: 'the 128-d FID features are dense.bn\'s output (before the last dropout), in eval mode',
+    features: "the 128-d FID features are dense.bn's output (before the last dropout), in eval mode",
   };
 }
 
@@ -53,14 +64,22 @@ export class Cnn extends Module {
   readonly body: Sequential;
   readonly dense: Sequential;
   readonly out: Linear;
-  constructor(be: Backend, gen: Generator, readonly config: CnnConfig = SEED_CNN) {
+  constructor(
+    be: Backend,
+    gen: Generator,
+    readonly config: CnnConfig = SEED_CNN,
+  ) {
     super();
     const c = config;
     const layers: Record<string, Layer> = {};
     let inC = 1;
     let size = 28;
     c.channels.forEach((ch, i) => {
-      layers[`conv${i + 1}`] = new Conv2d(be, inC, ch, 3, gen, { padding: 'same', activation: 'relu', init: 'he_uniform' });
+      layers[`conv${i + 1}`] = new Conv2d(be, inC, ch, 3, gen, {
+        padding: 'same',
+        activation: 'relu',
+        init: 'he_uniform',
+      });
       layers[`bn${i + 1}`] = new BatchNorm(be, ch, { momentum: c.bnMomentum, eps: c.bnEps });
       inC = ch;
       if (i % 2 === 1) {
@@ -70,11 +89,14 @@ export class Cnn extends Module {
       }
     });
     this.body = this.child('body', new Sequential(layers));
-    this.dense = this.child('dense', new Sequential({
-      flatten: new Flatten(),
-      fc: new Linear(be, inC * size * size, c.dense, gen, { activation: 'relu', init: 'he_uniform' }),
-      bn: new BatchNorm(be, c.dense, { momentum: c.bnMomentum, eps: c.bnEps }),
-    }));
+    this.dense = this.child(
+      'dense',
+      new Sequential({
+        flatten: new Flatten(),
+        fc: new Linear(be, inC * size * size, c.dense, gen, { activation: 'relu', init: 'he_uniform' }),
+        bn: new BatchNorm(be, c.dense, { momentum: c.bnMomentum, eps: c.bnEps }),
+      }),
+    );
     this.out = this.child('out', new Linear(be, c.dense, c.classes, gen, { init: 'glorot_uniform' }));
     this.drop = this.child('drop', new Dropout(c.dropout, gen));
   }
@@ -89,7 +111,8 @@ export class Cnn extends Module {
     const ls = this.body.layers;
     let h = x;
     for (let i = 0; i < ls.length; i++) {
-      const l = ls[i], next = ls[i + 1];
+      const l = ls[i],
+        next = ls[i + 1];
       if (l instanceof Conv2d && l.opts.activation === 'relu' && next instanceof BatchNorm) {
         h = next.forward(l.forward(h, { noActivation: true }), { inputRelu: true });
         i++;

@@ -10,8 +10,15 @@ import { Cnn, type CnnConfig } from './cnn.js';
 const isOptimizerTensor = (k: string) => k.startsWith('optim.');
 
 /** the CNN of a full training checkpoint (its Adam moments ignored) or a slim one; CheckpointError for another model */
-export function cnnFromCheckpoint(be: Backend, bytes: Uint8Array, name: string): { model: Cnn; meta: Record<string, unknown> } {
-  const parsed = withoutTensors(parseCheckpoint(decodeSafetensors(bytes, name), { model: 'cnn', name }), isOptimizerTensor);
+export function cnnFromCheckpoint(
+  be: Backend,
+  bytes: Uint8Array,
+  name: string,
+): { model: Cnn; meta: Record<string, unknown> } {
+  const parsed = withoutTensors(
+    parseCheckpoint(decodeSafetensors(bytes, name), { model: 'cnn', name }),
+    isOptimizerTensor,
+  );
   const model = new Cnn(be, new Generator(0), parsed.meta.config as CnnConfig);
   try {
     assignState(parsed, model.stateDict(), { model: 'cnn', name });

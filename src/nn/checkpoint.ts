@@ -15,7 +15,13 @@
 
 import type { Backend, DType } from '../autograd/backend.js';
 import { Tensor } from '../autograd/tensor.js';
-import { decodeSafetensors, encodeSafetensors, type SafeData, type Safetensors, type TensorToWrite } from './safetensors.js';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  type SafeData,
+  type Safetensors,
+  type TensorToWrite,
+} from './safetensors.js';
 import { droppedOnLoad, fileShape, isStoredTransposed, storeTransposed, transpose2d } from './torch_layout.js';
 import { FORMAT_V1, v1Names } from './checkpoint_v1.js';
 
@@ -40,14 +46,18 @@ const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;
 export async function stateToSafetensors(state: EngineState): Promise<Uint8Array> {
   const metadata: Record<string, string> = { format: CHECKPOINT_FORMAT };
   for (const [k, v] of Object.entries(state.meta)) {
-    if (k === 'format') throw new CheckpointError(`stateToSafetensors: meta key "format" is reserved (the file's format, ${CHECKPOINT_FORMAT})`);
+    if (k === 'format')
+      throw new CheckpointError(
+        `stateToSafetensors: meta key "format" is reserved (the file's format, ${CHECKPOINT_FORMAT})`,
+      );
     let s: string | undefined;
     try {
       s = JSON.stringify(v);
     } catch (e) {
       throw new CheckpointError(`stateToSafetensors: meta "${k}" cannot be written as JSON (${(e as Error).message})`);
     }
-    if (s === undefined) throw new CheckpointError(`stateToSafetensors: meta "${k}" is ${typeof v}, which JSON cannot hold`);
+    if (s === undefined)
+      throw new CheckpointError(`stateToSafetensors: meta "${k}" is ${typeof v}, which JSON cannot hold`);
     Object.defineProperty(metadata, k, { value: s, enumerable: true, writable: true, configurable: true });
   }
   const out: Record<string, TensorToWrite> = {};
@@ -100,8 +110,13 @@ export function parseCheckpoint(src: Uint8Array | Safetensors, opts: CheckOption
   const file = format === FORMAT_V1 ? v1Names(decoded) : decoded;
   if (want !== null && format !== want && !(opts.format === undefined && format === FORMAT_V1)) {
     const wanted = `"${want}"${opts.format === undefined ? ` or "${FORMAT_V1}"` : ''}`;
-    if (format === null) throw new CheckpointError(`${name}: no "format" metadata; not a checkpoint of this engine (expected format ${wanted})`);
-    throw new CheckpointError(`${name}: format "${format}", expected ${wanted}${format.startsWith('fmnist-webgpu-engine/') ? ' (written by another version of this engine)' : '; not a checkpoint of this engine'}`);
+    if (format === null)
+      throw new CheckpointError(
+        `${name}: no "format" metadata; not a checkpoint of this engine (expected format ${wanted})`,
+      );
+    throw new CheckpointError(
+      `${name}: format "${format}", expected ${wanted}${format.startsWith('fmnist-webgpu-engine/') ? ' (written by another version of this engine)' : '; not a checkpoint of this engine'}`,
+    );
   }
   const meta: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(file.metadata)) {
@@ -110,7 +125,10 @@ export function parseCheckpoint(src: Uint8Array | Safetensors, opts: CheckOption
     try {
       parsed = JSON.parse(v);
     } catch {
-      if (want !== null) throw new CheckpointError(`${name}: metadata "${k}" is not JSON (${JSON.stringify(v.slice(0, 60))}); corrupt checkpoint`);
+      if (want !== null)
+        throw new CheckpointError(
+          `${name}: metadata "${k}" is not JSON (${JSON.stringify(v.slice(0, 60))}); corrupt checkpoint`,
+        );
     }
     Object.defineProperty(meta, k, { value: parsed, enumerable: true, writable: true, configurable: true });
   }
@@ -120,7 +138,8 @@ export function parseCheckpoint(src: Uint8Array | Safetensors, opts: CheckOption
 
 function checkModel(meta: Record<string, unknown>, model: string | undefined, name: string): void {
   if (model === undefined || meta.model === model) return;
-  if (meta.model === undefined) throw new CheckpointError(`${name}: the checkpoint names no model; expected a "${model}" checkpoint`);
+  if (meta.model === undefined)
+    throw new CheckpointError(`${name}: the checkpoint names no model; expected a "${model}" checkpoint`);
   throw new CheckpointError(`${name}: a checkpoint of model ${JSON.stringify(meta.model)}, expected "${model}"`);
 }
 
@@ -138,7 +157,11 @@ export interface LoadedState {
 }
 
 /** check a checkpoint against what a model expects (names, dtypes, shapes, model); returns it parsed */
-export function checkState(src: Uint8Array | Safetensors | ParsedCheckpoint, expected: Record<string, TensorSpec>, opts: CheckOptions = {}): ParsedCheckpoint {
+export function checkState(
+  src: Uint8Array | Safetensors | ParsedCheckpoint,
+  expected: Record<string, TensorSpec>,
+  opts: CheckOptions = {},
+): ParsedCheckpoint {
   const name = opts.name ?? 'checkpoint';
   let parsed: ParsedCheckpoint;
   if ('file' in src && 'meta' in src) {
@@ -151,18 +174,25 @@ export function checkState(src: Uint8Array | Safetensors | ParsedCheckpoint, exp
   const unexpected = Object.keys(have).filter((k) => !has(expected, k) && !droppedOnLoad(k, expected));
   if (missing.length || unexpected.length) {
     const parts: string[] = [];
-    if (missing.length) parts.push(`missing ${missing.length} tensor${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
-    if (unexpected.length) parts.push(`${unexpected.length} unexpected tensor${unexpected.length > 1 ? 's' : ''}: ${unexpected.join(', ')}`);
+    if (missing.length)
+      parts.push(`missing ${missing.length} tensor${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+    if (unexpected.length)
+      parts.push(`${unexpected.length} unexpected tensor${unexpected.length > 1 ? 's' : ''}: ${unexpected.join(', ')}`);
     throw new CheckpointError(`${name}: does not match the model: ${parts.join('; ')}`);
   }
   const problems: string[] = [];
   for (const [k, spec] of Object.entries(expected)) {
     const t = have[k];
-    const ok = spec.dtype === 'f32' ? t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'F64' : t.dtype === 'I32' || t.dtype === 'I64';
+    const ok =
+      spec.dtype === 'f32'
+        ? t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'F64'
+        : t.dtype === 'I32' || t.dtype === 'I64';
     const want = fileShape(spec, spec.shape, pytorchLayout(parsed)); // shapes as the file holds them
     if (!ok) problems.push(`${k}: dtype ${t.dtype} in the checkpoint, model wants ${spec.dtype}`);
     else if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i]))
-      problems.push(`${k}: shape ${fmtShape(t.shape)} in the checkpoint, model wants ${fmtShape(want)}${isStoredTransposed(spec) && pytorchLayout(parsed) ? ' ([out, in], as PyTorch)' : ''}`);
+      problems.push(
+        `${k}: shape ${fmtShape(t.shape)} in the checkpoint, model wants ${fmtShape(want)}${isStoredTransposed(spec) && pytorchLayout(parsed) ? ' ([out, in], as PyTorch)' : ''}`,
+      );
     else if (t.dtype === 'I64') {
       const bad = (t.data as Float64Array).findIndex((v) => v > 2147483647 || v < -2147483648);
       if (bad >= 0) problems.push(`${k}: I64 value ${t.data[bad]} at index ${bad} does not fit the model's i32`);
@@ -184,7 +214,12 @@ function engineData(parsed: ParsedCheckpoint, k: string, spec: TensorSpec): Safe
  * else. Throws CheckpointError listing every missing and unexpected name, or every dtype/shape mismatch, e.g.
  * `conv1.weight: shape [32, 1, 3, 3] in the checkpoint, model wants [32, 3, 3, 3]`.
  */
-export function loadStateInto(src: Uint8Array | Safetensors | ParsedCheckpoint, expected: Record<string, TensorSpec>, backend: Backend, opts: CheckOptions = {}): LoadedState {
+export function loadStateInto(
+  src: Uint8Array | Safetensors | ParsedCheckpoint,
+  expected: Record<string, TensorSpec>,
+  backend: Backend,
+  opts: CheckOptions = {},
+): LoadedState {
   const parsed = checkState(src, expected, opts);
   const tensors: Record<string, Tensor> = {};
   try {
@@ -208,7 +243,11 @@ export function loadStateInto(src: Uint8Array | Safetensors | ParsedCheckpoint, 
  * Check like loadStateInto, then overwrite the `targets` tensors' values in place (Tensor.assign), so the model's
  * parameters and the optimizer's references to them stay the same objects. Returns the metadata.
  */
-export function assignState(src: Uint8Array | Safetensors | ParsedCheckpoint, targets: Record<string, Tensor>, opts: CheckOptions = {}): Record<string, unknown> {
+export function assignState(
+  src: Uint8Array | Safetensors | ParsedCheckpoint,
+  targets: Record<string, Tensor>,
+  opts: CheckOptions = {},
+): Record<string, unknown> {
   const parsed = checkState(src, targets, opts);
   for (const [k, t] of Object.entries(targets)) {
     const d = engineData(parsed, k, t);
@@ -238,17 +277,34 @@ export function renameTensors(parsed: ParsedCheckpoint, rename: (name: string) =
  * browser download, the shipped evaluation classifier and GANs. Float tensors stored as F16 stay F16, and those
  * `half` names become F16 (the shipped GANs' large weights).
  */
-export function slimCheckpointBytes(parsed: ParsedCheckpoint, drop: (name: string) => boolean, dropMeta: string[] = [], extraMeta: Record<string, unknown> = {},
-  half: (name: string, shape: readonly number[]) => boolean = () => false): Uint8Array {
+export function slimCheckpointBytes(
+  parsed: ParsedCheckpoint,
+  drop: (name: string) => boolean,
+  dropMeta: string[] = [],
+  extraMeta: Record<string, unknown> = {},
+  half: (name: string, shape: readonly number[]) => boolean = () => false,
+): Uint8Array {
   const tensors: Record<string, TensorToWrite> = {};
   for (const [k, t] of Object.entries(withoutTensors(parsed, drop).file.tensors)) {
-    const data = t.dtype === 'F64' ? Float32Array.from(t.data) : t.dtype === 'I64' ? Int32Array.from(t.data) : t.data as Float32Array | Int32Array | Uint8Array;
+    const data =
+      t.dtype === 'F64'
+        ? Float32Array.from(t.data)
+        : t.dtype === 'I64'
+          ? Int32Array.from(t.data)
+          : (t.data as Float32Array | Int32Array | Uint8Array);
     const float = data instanceof Float32Array;
-    const dtype = float ? (t.dtype === 'F16' || half(k, t.shape) ? 'F16' : 'F32') : data instanceof Int32Array ? 'I32' : 'U8';
+    const dtype = float
+      ? t.dtype === 'F16' || half(k, t.shape)
+        ? 'F16'
+        : 'F32'
+      : data instanceof Int32Array
+        ? 'I32'
+        : 'U8';
     tensors[k] = { dtype, shape: t.shape, data };
   }
   const metadata: Record<string, string> = { format: parsed.format ?? '' };
-  for (const [k, v] of Object.entries({ ...parsed.meta, ...extraMeta })) if (!dropMeta.includes(k)) metadata[k] = JSON.stringify(v);
+  for (const [k, v] of Object.entries({ ...parsed.meta, ...extraMeta }))
+    if (!dropMeta.includes(k)) metadata[k] = JSON.stringify(v);
   metadata.slim = JSON.stringify(true);
   return encodeSafetensors(tensors, metadata);
 }

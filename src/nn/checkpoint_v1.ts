@@ -33,12 +33,16 @@ export function v1Names(file: Safetensors): Safetensors {
  * their Adam moments, by format-2 name; from the model, torch_layout.transposedNames), each written [out, in].
  * The tensors must already carry format-2 names (v1Names). Values are copied exactly.
  */
-export function v1ToV2Tensors(tensors: Safetensors['tensors'], transposed: ReadonlySet<string>): Safetensors['tensors'] {
+export function v1ToV2Tensors(
+  tensors: Safetensors['tensors'],
+  transposed: ReadonlySet<string>,
+): Safetensors['tensors'] {
   const out: Safetensors['tensors'] = {};
   for (const [k, t] of Object.entries(tensors)) {
     let v = t;
     if (transposed.has(k)) {
-      if (t.shape.length !== 2) throw new Error(`format-1 file: "${k}" should be a 2-D Linear weight, is [${t.shape.join(', ')}]`);
+      if (t.shape.length !== 2)
+        throw new Error(`format-1 file: "${k}" should be a 2-D Linear weight, is [${t.shape.join(', ')}]`);
       v = { ...t, shape: [t.shape[1], t.shape[0]], data: transpose2d(t.data as SafeData, t.shape[0], t.shape[1]) };
     }
     Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });

@@ -24,14 +24,20 @@ export class Ema {
 
   /** `target` is a network of the same architecture as the optimizer's (its parameters in the same order); its
    *  parameters are overwritten with the optimizer's current ones */
-  constructor(readonly source: Adam, target: Module, readonly decay: number) {
+  constructor(
+    readonly source: Adam,
+    target: Module,
+    readonly decay: number,
+  ) {
     if (!(decay > 0 && decay < 1)) throw new Error(`Ema: decay ${decay} is not in (0, 1)`);
     const params = source.params;
     this.avgParams = target.parameters();
-    if (this.avgParams.length !== params.length) throw new Error(`Ema: the average has ${this.avgParams.length} parameters, the optimizer ${params.length}`);
+    if (this.avgParams.length !== params.length)
+      throw new Error(`Ema: the average has ${this.avgParams.length} parameters, the optimizer ${params.length}`);
     params.forEach((p, i) => {
       const a = this.avgParams[i];
-      if (a.shape.join() !== p.shape.join()) throw new Error(`Ema: parameter ${p.name || i} is [${p.shape}] in the network, [${a.shape}] in the average`);
+      if (a.shape.join() !== p.shape.join())
+        throw new Error(`Ema: parameter ${p.name || i} is [${p.shape}] in the network, [${a.shape}] in the average`);
     });
     this.be = params[0]?.backend ?? this.avgParams[0]?.backend;
     const src = source.paramArena();
@@ -64,7 +70,9 @@ export class Ema {
   /** the average := the optimizer's current parameters (and the warm-up restarts) */
   copyFromSource(): void {
     this.updates = 0;
-    this.source.params.forEach((p, i) => this.be.copyStrided(p.store, 0, [1], this.avgParams[i].store, 0, [1], [p.size]));
+    this.source.params.forEach((p, i) =>
+      this.be.copyStrided(p.store, 0, [1], this.avgParams[i].store, 0, [1], [p.size]),
+    );
   }
 }
 
@@ -75,7 +83,10 @@ export class Ema {
  * modules' momenta and training flags are restored afterwards.
  */
 export function recalibrateBatchnorm(m: Module, batches: number, run: (k: number) => void): void {
-  const bns = m.namedModules().map(([, x]) => x).filter((x): x is BatchNorm => x instanceof BatchNorm);
+  const bns = m
+    .namedModules()
+    .map(([, x]) => x)
+    .filter((x): x is BatchNorm => x instanceof BatchNorm);
   if (!bns.length || batches < 1) return;
   const momenta = bns.map((b) => b.opts.momentum);
   const wasTraining = m.training;

@@ -16,7 +16,13 @@ export function heUniform(be: Backend, shape: readonly number[], fanIn: number, 
   return uniform(be, shape, Math.sqrt(6 / fanIn), gen);
 }
 /** Glorot (Xavier) uniform: U(±√(6 / (fanIn + fanOut))) — Keras' default */
-export function glorotUniform(be: Backend, shape: readonly number[], fanIn: number, fanOut: number, gen: Generator): Tensor {
+export function glorotUniform(
+  be: Backend,
+  shape: readonly number[],
+  fanIn: number,
+  fanOut: number,
+  gen: Generator,
+): Tensor {
   return uniform(be, shape, Math.sqrt(6 / (fanIn + fanOut)), gen);
 }
 /** N(mean, std²) — the DCGAN-style N(0, 0.02) by default */

@@ -15,10 +15,14 @@ export type Init = 'he_uniform' | 'glorot_uniform' | 'normal_0.02' | 'zeros';
 
 function initWeight(be: Backend, shape: number[], how: Init, fanIn: number, fanOut: number, gen: Generator): Tensor {
   switch (how) {
-    case 'he_uniform': return init.heUniform(be, shape, fanIn, gen);
-    case 'glorot_uniform': return init.glorotUniform(be, shape, fanIn, fanOut, gen);
-    case 'normal_0.02': return init.normal(be, shape, gen, 0, 0.02);
-    case 'zeros': return Tensor.zeros(be, shape);
+    case 'he_uniform':
+      return init.heUniform(be, shape, fanIn, gen);
+    case 'glorot_uniform':
+      return init.glorotUniform(be, shape, fanIn, fanOut, gen);
+    case 'normal_0.02':
+      return init.normal(be, shape, gen, 0, 0.02);
+    case 'zeros':
+      return Tensor.zeros(be, shape);
   }
 }
 
@@ -32,14 +36,28 @@ export interface DenseOptions {
 export class Linear extends Layer {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  constructor(be: Backend, readonly inFeatures: number, readonly outFeatures: number, gen: Generator, readonly opts: DenseOptions = {}) {
+  constructor(
+    be: Backend,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    gen: Generator,
+    readonly opts: DenseOptions = {},
+  ) {
     super();
-    this.weight = storeTransposed(this.param('weight', initWeight(be, [inFeatures, outFeatures], opts.init ?? 'glorot_uniform', inFeatures, outFeatures, gen)));
+    this.weight = storeTransposed(
+      this.param(
+        'weight',
+        initWeight(be, [inFeatures, outFeatures], opts.init ?? 'glorot_uniform', inFeatures, outFeatures, gen),
+      ),
+    );
     this.bias = opts.bias === false ? null : this.param('bias', Tensor.zeros(be, [outFeatures]));
   }
   /** `fuse.noActivation`: leave the activation to the next layer (a batchnorm's inputRelu) */
   forward(x: Tensor, fuse: { noActivation?: boolean } = {}): Tensor {
-    return F.linear(x, this.weight, this.bias, { activation: fuse.noActivation ? 'none' : this.opts.activation, alpha: this.opts.alpha });
+    return F.linear(x, this.weight, this.bias, {
+      activation: fuse.noActivation ? 'none' : this.opts.activation,
+      alpha: this.opts.alpha,
+    });
   }
   override describe(): string {
     return `Linear(${this.inFeatures}→${this.outFeatures}${this.opts.activation && this.opts.activation !== 'none' ? `, ${this.opts.activation}` : ''})`;
@@ -54,10 +72,27 @@ export interface ConvOptions extends DenseOptions {
 export class Conv2d extends Layer {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  constructor(be: Backend, readonly inChannels: number, readonly outChannels: number, readonly kernel: number, gen: Generator, readonly opts: ConvOptions = {}) {
+  constructor(
+    be: Backend,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: number,
+    gen: Generator,
+    readonly opts: ConvOptions = {},
+  ) {
     super();
     const k2 = kernel * kernel;
-    this.weight = this.param('weight', initWeight(be, [outChannels, inChannels, kernel, kernel], opts.init ?? 'glorot_uniform', inChannels * k2, outChannels * k2, gen));
+    this.weight = this.param(
+      'weight',
+      initWeight(
+        be,
+        [outChannels, inChannels, kernel, kernel],
+        opts.init ?? 'glorot_uniform',
+        inChannels * k2,
+        outChannels * k2,
+        gen,
+      ),
+    );
     this.bias = opts.bias === false ? null : this.param('bias', Tensor.zeros(be, [outChannels]));
   }
   /**
@@ -67,9 +102,14 @@ export class Conv2d extends Layer {
    */
   forward(x: Tensor, fuse: Pick<F.BatchnormOptions, 'dropout'> & { noActivation?: boolean } = {}): Tensor {
     const o = this.opts;
-    const act = fuse.noActivation ? 'none' : o.activation ?? 'none';
+    const act = fuse.noActivation ? 'none' : (o.activation ?? 'none');
     const moved = fuse.dropout && (act === 'relu' || act === 'leaky_relu') ? act : 'none';
-    const y = F.conv2d(x, this.weight, this.bias, { stride: o.stride, padding: o.padding, activation: moved === 'none' ? act : 'none', alpha: o.alpha });
+    const y = F.conv2d(x, this.weight, this.bias, {
+      stride: o.stride,
+      padding: o.padding,
+      activation: moved === 'none' ? act : 'none',
+      alpha: o.alpha,
+    });
     return fuse.dropout ? F.activationDropout(y, { activation: moved, alpha: o.alpha, dropout: fuse.dropout }) : y;
   }
   override describe(): string {
@@ -87,16 +127,39 @@ export interface ConvTransposeOptions extends DenseOptions {
 export class ConvTranspose2d extends Layer {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  constructor(be: Backend, readonly inChannels: number, readonly outChannels: number, readonly kernel: number, gen: Generator, readonly opts: ConvTransposeOptions = {}) {
+  constructor(
+    be: Backend,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: number,
+    gen: Generator,
+    readonly opts: ConvTransposeOptions = {},
+  ) {
     super();
     const k2 = kernel * kernel;
     // fan-in of a transposed conv is what feeds each output: in·k² / stride², but Keras and PyTorch use in·k²/out·k²
-    this.weight = this.param('weight', initWeight(be, [inChannels, outChannels, kernel, kernel], opts.init ?? 'glorot_uniform', outChannels * k2, inChannels * k2, gen));
+    this.weight = this.param(
+      'weight',
+      initWeight(
+        be,
+        [inChannels, outChannels, kernel, kernel],
+        opts.init ?? 'glorot_uniform',
+        outChannels * k2,
+        inChannels * k2,
+        gen,
+      ),
+    );
     this.bias = opts.bias === false ? null : this.param('bias', Tensor.zeros(be, [outChannels]));
   }
   forward(x: Tensor): Tensor {
     const o = this.opts;
-    return F.convTranspose2d(x, this.weight, this.bias, { stride: o.stride, padding: o.padding, outputPadding: o.outputPadding, activation: o.activation, alpha: o.alpha });
+    return F.convTranspose2d(x, this.weight, this.bias, {
+      stride: o.stride,
+      padding: o.padding,
+      outputPadding: o.outputPadding,
+      activation: o.activation,
+      alpha: o.alpha,
+    });
   }
   override describe(): string {
     return `ConvTranspose2d(${this.inChannels}→${this.outChannels}, k${this.kernel} s${this.opts.stride ?? 1}${this.opts.activation && this.opts.activation !== 'none' ? `, ${this.opts.activation}` : ''})`;
@@ -114,7 +177,11 @@ export class BatchNorm extends Layer {
   readonly bias: Tensor;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
-  constructor(be: Backend, readonly channels: number, readonly opts: BatchNormOptions = {}) {
+  constructor(
+    be: Backend,
+    readonly channels: number,
+    readonly opts: BatchNormOptions = {},
+  ) {
     super();
     this.weight = this.param('weight', Tensor.full(be, [channels], 1));
     this.bias = this.param('bias', Tensor.zeros(be, [channels]));
@@ -123,8 +190,16 @@ export class BatchNorm extends Layer {
   }
   /** `fuse`: an activation and/or dropout made by the same kernel, or the previous layer's ReLU; `groups`: statistics
    * per group of samples (see F.batchnorm) */
-  forward(x: Tensor, fuse: Pick<F.BatchnormOptions, 'activation' | 'alpha' | 'dropout' | 'inputRelu' | 'groups'> = {}): Tensor {
-    return F.batchnorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.opts.momentum, eps: this.opts.eps, ...fuse });
+  forward(
+    x: Tensor,
+    fuse: Pick<F.BatchnormOptions, 'activation' | 'alpha' | 'dropout' | 'inputRelu' | 'groups'> = {},
+  ): Tensor {
+    return F.batchnorm(x, this.weight, this.bias, this.runningMean, this.runningVar, {
+      training: this.training,
+      momentum: this.opts.momentum,
+      eps: this.opts.eps,
+      ...fuse,
+    });
   }
   override describe(): string {
     return `BatchNorm(${this.channels})`;
@@ -133,7 +208,13 @@ export class BatchNorm extends Layer {
 
 export class Embedding extends Module {
   readonly weight: Tensor;
-  constructor(be: Backend, readonly count: number, readonly dim: number, gen: Generator, how: Init = 'normal_0.02') {
+  constructor(
+    be: Backend,
+    readonly count: number,
+    readonly dim: number,
+    gen: Generator,
+    how: Init = 'normal_0.02',
+  ) {
     super();
     this.weight = this.param('weight', initWeight(be, [count, dim], how, count, dim, gen));
   }
@@ -146,7 +227,10 @@ export class Embedding extends Module {
 }
 
 export class Dropout extends Layer {
-  constructor(readonly p: number, readonly gen: Generator) {
+  constructor(
+    readonly p: number,
+    readonly gen: Generator,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -175,15 +259,22 @@ export class MaxPool2d extends Layer {
 }
 
 export class Act extends Layer {
-  constructor(readonly kind: 'relu' | 'leaky_relu' | 'tanh' | 'sigmoid', readonly alpha = 0.2) {
+  constructor(
+    readonly kind: 'relu' | 'leaky_relu' | 'tanh' | 'sigmoid',
+    readonly alpha = 0.2,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
     switch (this.kind) {
-      case 'relu': return F.relu(x);
-      case 'leaky_relu': return F.leakyRelu(x, this.alpha);
-      case 'tanh': return F.tanh(x);
-      case 'sigmoid': return F.sigmoid(x);
+      case 'relu':
+        return F.relu(x);
+      case 'leaky_relu':
+        return F.leakyRelu(x, this.alpha);
+      case 'tanh':
+        return F.tanh(x);
+      case 'sigmoid':
+        return F.sigmoid(x);
     }
   }
   override describe(): string {

@@ -7,7 +7,14 @@
 // the same names and shapes.
 import { Tensor, keep } from '../autograd/tensor.js';
 import { isStoredTransposed, storeTransposed } from './torch_layout.js';
-import { arenaLayout, type AdamHyper, type ArenaLayout, type ArenaSlot, type Backend, type Store } from '../autograd/backend.js';
+import {
+  arenaLayout,
+  type AdamHyper,
+  type ArenaLayout,
+  type ArenaSlot,
+  type Backend,
+  type Store,
+} from '../autograd/backend.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -54,7 +61,10 @@ export class Adam {
   readonly v: Tensor[];
   private arenas: Arenas | null = null;
 
-  constructor(readonly params: Tensor[], opts: AdamOptions = {}) {
+  constructor(
+    readonly params: Tensor[],
+    opts: AdamOptions = {},
+  ) {
     this.lr = opts.lr ?? 1e-3;
     [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
@@ -74,7 +84,10 @@ export class Adam {
     const layout = arenaLayout(params.map((p) => p.size));
     const { slots, total } = layout;
     const arena = () => be.arena(layout);
-    const pa = arena(), ga = arena(), ma = arena(), va = arena();
+    const pa = arena(),
+      ga = arena(),
+      ma = arena(),
+      va = arena();
     for (const whole of [ma.whole, va.whole]) be.fill(whole, total, 0);
     params.forEach((p, i) => p.relocate(pa.slots[i]));
     const adopt = (s: Store[]) => params.map((p, i) => keep(Tensor.adopt(be, s[i], p.shape)));
@@ -82,7 +95,17 @@ export class Adam {
     this.v = adopt(va.slots);
     const gradSlots = adopt(ga.slots);
     params.forEach((p, i) => (p.gradSlot = gradSlots[i]));
-    this.arenas = { be, param: pa.whole, grad: ga.whole, m: ma.whole, v: va.whole, slots, layout, paramStores: params.map((p) => p.store), gradSlots };
+    this.arenas = {
+      be,
+      param: pa.whole,
+      grad: ga.whole,
+      m: ma.whole,
+      v: va.whole,
+      slots,
+      layout,
+      paramStores: params.map((p) => p.store),
+      gradSlots,
+    };
   }
 
   /** the parameters' arena (the whole block and its layout), or null without one (multiTensor off) */
@@ -91,11 +114,22 @@ export class Adam {
   }
 
   private hyper(): AdamHyper {
-    return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, decoupled: this.decoupled, step: this.stepCount };
+    return {
+      lr: this.lr,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      decoupled: this.decoupled,
+      step: this.stepCount,
+    };
   }
 
   private checkGrad(p: Tensor, i: number): void {
-    if (p.grad!.size !== p.size) throw new Error(`Adam: gradient of ${p.name || `parameter ${i}`} has ${p.grad!.size} values, parameter ${p.size}`);
+    if (p.grad!.size !== p.size)
+      throw new Error(
+        `Adam: gradient of ${p.name || `parameter ${i}`} has ${p.grad!.size} values, parameter ${p.size}`,
+      );
   }
 
   /** one update of every parameter that has a gradient */
@@ -115,7 +149,10 @@ export class Adam {
     this.params.forEach((p, i) => {
       if (!p.grad) return;
       this.checkGrad(p, i);
-      if (p.store !== a.paramStores[i]) throw new Error(`Adam: parameter ${p.name || i} was moved out of this optimizer's arena (by another optimizer?)`);
+      if (p.store !== a.paramStores[i])
+        throw new Error(
+          `Adam: parameter ${p.name || i} was moved out of this optimizer's arena (by another optimizer?)`,
+        );
       // a gradient the backward pass could not write in place (or one set by hand): copy it into its slot
       const slot = a.gradSlots[i];
       if (p.grad.store !== slot.store) a.be.copyStrided(p.grad.store, 0, [1], slot.store, 0, [1], [p.size]);

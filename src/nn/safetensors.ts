@@ -54,7 +54,22 @@ const SIZE: Record<SafeDType, number> = { F32: 4, F16: 2, I32: 4, U8: 1, F64: 8,
 /** the writer's sort key: Python safetensors' Dtype enum order (BOOL < U8 < … < F16 < BF16 < I32 < U32 < F32 < …) */
 const RANK: Record<WritableDType, number> = { U8: 1, F16: 11, I32: 13, F32: 15 };
 /** dtypes in the safetensors spec that this engine does not handle (named as such in errors) */
-const OTHER_SPEC_DTYPES = new Set(['BOOL', 'I8', 'I16', 'U16', 'BF16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64']);
+const OTHER_SPEC_DTYPES = new Set([
+  'BOOL',
+  'I8',
+  'I16',
+  'U16',
+  'BF16',
+  'U32',
+  'U64',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'C64',
+]);
 
 /** the reference reader's limit on the JSON header */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -66,7 +81,8 @@ const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;
 function elementCount(shape: readonly number[], what: string): number {
   let n = 1;
   for (const d of shape) {
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw new SafetensorsError(`${what}: shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
+      throw new SafetensorsError(`${what}: shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
     n *= d;
   }
   if (!Number.isSafeInteger(n)) throw new SafetensorsError(`${what}: shape ${fmtShape(shape)} has too many elements`);
@@ -94,18 +110,28 @@ function define<T>(obj: Record<string, T>, key: string, value: T): void {
  * SafetensorsError for an unsupported dtype, a data array of the wrong type or length, a bad shape, a non-string
  * metadata value, or a tensor named `__metadata__`.
  */
-export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const entries = Object.entries(tensors).map(([name, t]) => {
     const what = `encodeSafetensors: tensor "${name}"`;
-    if (name === '__metadata__') throw new SafetensorsError(`${what}: the name __metadata__ is reserved for the metadata`);
+    if (name === '__metadata__')
+      throw new SafetensorsError(`${what}: the name __metadata__ is reserved for the metadata`);
     if (!t || typeof t !== 'object') throw new SafetensorsError(`${what}: not a {dtype, shape, data} object`);
-    if (!(t.dtype in RANK)) throw new SafetensorsError(`${what}: dtype ${JSON.stringify(t.dtype)} cannot be written (F32, F16, I32 or U8)`);
+    if (!(t.dtype in RANK))
+      throw new SafetensorsError(`${what}: dtype ${JSON.stringify(t.dtype)} cannot be written (F32, F16, I32 or U8)`);
     const want = t.dtype === 'F32' || t.dtype === 'F16' ? Float32Array : t.dtype === 'I32' ? Int32Array : Uint8Array;
-    if (!(t.data instanceof want)) throw new SafetensorsError(`${what}: dtype ${t.dtype} needs a ${want.name}, got ${t.data?.constructor?.name ?? typeof t.data}`);
+    if (!(t.data instanceof want))
+      throw new SafetensorsError(
+        `${what}: dtype ${t.dtype} needs a ${want.name}, got ${t.data?.constructor?.name ?? typeof t.data}`,
+      );
     const n = elementCount(t.shape, what);
-    if (t.data.length !== n) throw new SafetensorsError(`${what}: shape ${fmtShape(t.shape)} has ${n} elements but data has ${t.data.length}`);
+    if (t.data.length !== n)
+      throw new SafetensorsError(`${what}: shape ${fmtShape(t.shape)} has ${n} elements but data has ${t.data.length}`);
     // F16: the halves' bits (little-endian) stand in for the data from here on
-    if (t.dtype === 'F16') return { name, t: { ...t, data: new Uint8Array(toHalfBits(t.data as Float32Array, what).buffer) } };
+    if (t.dtype === 'F16')
+      return { name, t: { ...t, data: new Uint8Array(toHalfBits(t.data as Float32Array, what).buffer) } };
     return { name, t };
   });
   entries.sort((a, b) => RANK[b.t.dtype] - RANK[a.t.dtype] || compareUtf8(a.name, b.name));
@@ -114,7 +140,10 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metada
   if (metadata !== undefined) {
     const kv: string[] = [];
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new SafetensorsError(`encodeSafetensors: metadata "${k}" is a ${typeof v}; safetensors metadata values must be strings`);
+      if (typeof v !== 'string')
+        throw new SafetensorsError(
+          `encodeSafetensors: metadata "${k}" is a ${typeof v}; safetensors metadata values must be strings`,
+        );
       kv.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
     }
     parts.push(`"__metadata__":{${kv.join(',')}}`);
@@ -122,7 +151,9 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metada
   let offset = 0;
   for (const { name, t } of entries) {
     const end = offset + t.data.byteLength;
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
+    parts.push(
+      `${JSON.stringify(name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`,
+    );
     offset = end;
   }
   const json = utf8.encode(`{${parts.join(',')}}`);
@@ -165,8 +196,11 @@ export function toHalfBits(src: Float32Array, what = 'toHalfBits'): Uint16Array 
       // normal half: 10 mantissa bits, round to nearest even on the 13 dropped
       h = ((exp - 112) << 10) | (mant >>> 13);
       const rest = mant & 0x1fff;
-      if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // may carry into the exponent: still right
-      if (h >= 0x7c00) throw new SafetensorsError(`${what}: ${src[i]} at index ${i} rounds beyond F16's range (±65504); store it as F32`);
+      if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++; // may carry into the exponent: still right
+      if (h >= 0x7c00)
+        throw new SafetensorsError(
+          `${what}: ${src[i]} at index ${i} rounds beyond F16's range (±65504); store it as F32`,
+        );
     } else if (exp >= 102) {
       // subnormal half: shift the implicit 1 in, round to nearest even
       mant |= 0x800000;
@@ -174,7 +208,7 @@ export function toHalfBits(src: Float32Array, what = 'toHalfBits'): Uint16Array 
       h = mant >>> shift;
       const rest = mant & ((1 << shift) - 1);
       const halfway = 1 << (shift - 1);
-      if (rest > halfway || (rest === halfway && (h & 1))) h++;
+      if (rest > halfway || (rest === halfway && h & 1)) h++;
     } else h = 0; // below half the smallest subnormal: ±0
     out[i] = sign | h;
   }
@@ -190,7 +224,14 @@ export function fromHalfBits(bits: Uint16Array): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >>> 10) & 0x1f;
     const mant = h & 0x3ff;
-    out[i] = exp === 0 ? sign * mant * 2 ** -24 : exp === 31 ? (mant ? NaN : sign * Infinity) : sign * (1024 + mant) * 2 ** (exp - 25);
+    out[i] =
+      exp === 0
+        ? sign * mant * 2 ** -24
+        : exp === 31
+          ? mant
+            ? NaN
+            : sign * Infinity
+          : sign * (1024 + mant) * 2 ** (exp - 25);
   }
   return out;
 }
@@ -213,16 +254,24 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'checkpoint'): Safet
   const fail = (msg: string): never => {
     throw new SafetensorsError(`${name}: ${msg}`);
   };
-  if (!(bytes instanceof Uint8Array)) fail(`expected a Uint8Array of file bytes, got ${(bytes as unknown as object)?.constructor?.name ?? typeof bytes}`);
-  if (bytes.length < 8) fail(`${bytes.length} bytes is too short for a safetensors file (it starts with an 8-byte header length); empty or truncated file`);
+  if (!(bytes instanceof Uint8Array))
+    fail(`expected a Uint8Array of file bytes, got ${(bytes as unknown as object)?.constructor?.name ?? typeof bytes}`);
+  if (bytes.length < 8)
+    fail(
+      `${bytes.length} bytes is too short for a safetensors file (it starts with an 8-byte header length); empty or truncated file`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
   const headerLen = hi * 2 ** 32 + lo;
   if (headerLen > MAX_HEADER_BYTES)
-    fail(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit; not a safetensors file (or a corrupt one)`);
+    fail(
+      `header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit; not a safetensors file (or a corrupt one)`,
+    );
   if (8 + headerLen > bytes.length)
-    fail(`header length ${headerLen} reaches past the end of the ${bytes.length}-byte file; truncated, or not a safetensors file`);
+    fail(
+      `header length ${headerLen} reaches past the end of the ${bytes.length}-byte file; truncated, or not a safetensors file`,
+    );
   if (headerLen < 2) fail(`header length ${headerLen} is too small for a JSON object; not a safetensors file`);
   const headerBytes = bytes.subarray(8, 8 + headerLen);
   if (headerBytes[0] !== 0x7b /* { */) fail(`the header does not start with "{"; not a safetensors file`);
@@ -252,19 +301,23 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'checkpoint'): Safet
   for (const [key, v] of Object.entries(header as Record<string, unknown>)) {
     const what = `tensor ${JSON.stringify(key)}`;
     if (key === '__metadata__') {
-      if (!v || typeof v !== 'object' || Array.isArray(v)) fail(`__metadata__ must be an object of strings, got ${JSON.stringify(v)}`);
+      if (!v || typeof v !== 'object' || Array.isArray(v))
+        fail(`__metadata__ must be an object of strings, got ${JSON.stringify(v)}`);
       for (const [mk, mv] of Object.entries(v as Record<string, unknown>)) {
-        if (typeof mv !== 'string') fail(`__metadata__ "${mk}" is ${JSON.stringify(mv)}; metadata values must be strings`);
+        if (typeof mv !== 'string')
+          fail(`__metadata__ "${mk}" is ${JSON.stringify(mv)}; metadata values must be strings`);
         define(metadata, mk, mv);
       }
       continue;
     }
-    if (!v || typeof v !== 'object' || Array.isArray(v)) fail(`${what}: entry must be an object {dtype, shape, data_offsets}, got ${JSON.stringify(v)}`);
+    if (!v || typeof v !== 'object' || Array.isArray(v))
+      fail(`${what}: entry must be an object {dtype, shape, data_offsets}, got ${JSON.stringify(v)}`);
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e.dtype !== 'string') fail(`${what}: missing or non-string "dtype"`);
     const dtype = e.dtype as string;
     if (!(dtype in SIZE)) {
-      if (OTHER_SPEC_DTYPES.has(dtype)) fail(`${what}: dtype ${dtype} is not supported by this engine (F32, F16, I32, U8, F64, I64)`);
+      if (OTHER_SPEC_DTYPES.has(dtype))
+        fail(`${what}: dtype ${dtype} is not supported by this engine (F32, F16, I32, U8, F64, I64)`);
       fail(`${what}: unknown dtype ${JSON.stringify(dtype)}`);
     }
     if (!Array.isArray(e.shape)) fail(`${what}: missing or non-array "shape"`);
@@ -276,14 +329,21 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'checkpoint'): Safet
       fail((err as Error).message);
     }
     const offs = e.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0))
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)
+    )
       fail(`${what}: "data_offsets" must be [begin, end] with non-negative integers, got ${JSON.stringify(offs)}`);
     const [begin, end] = offs as number[];
     if (end < begin) fail(`${what}: data_offsets [${begin}, ${end}] end before they begin`);
     const nbytes = n * SIZE[dtype as SafeDType];
     if (end - begin !== nbytes)
-      fail(`${what}: ${dtype} ${fmtShape(shape)} needs ${nbytes} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
-    if (end > dataLen) fail(`${what}: data_offsets [${begin}, ${end}] reach past the ${dataLen}-byte data buffer; truncated file`);
+      fail(
+        `${what}: ${dtype} ${fmtShape(shape)} needs ${nbytes} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      );
+    if (end > dataLen)
+      fail(`${what}: data_offsets [${begin}, ${end}] reach past the ${dataLen}-byte data buffer; truncated file`);
     infos.push({ name: key, dtype: dtype as SafeDType, shape: [...shape], begin, end });
   }
 
@@ -292,16 +352,35 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'checkpoint'): Safet
   let pos = 0;
   let prev = '';
   for (const t of byPos) {
-    if (t.begin < pos) fail(`tensor ${JSON.stringify(t.name)} at [${t.begin}, ${t.end}] overlaps tensor ${JSON.stringify(prev)} (which ends at ${pos})`);
-    if (t.begin > pos) fail(`a gap of ${t.begin - pos} bytes before tensor ${JSON.stringify(t.name)} at [${t.begin}, ${t.end}] (the previous tensor ends at ${pos}); tensors must be contiguous`);
+    if (t.begin < pos)
+      fail(
+        `tensor ${JSON.stringify(t.name)} at [${t.begin}, ${t.end}] overlaps tensor ${JSON.stringify(prev)} (which ends at ${pos})`,
+      );
+    if (t.begin > pos)
+      fail(
+        `a gap of ${t.begin - pos} bytes before tensor ${JSON.stringify(t.name)} at [${t.begin}, ${t.end}] (the previous tensor ends at ${pos}); tensors must be contiguous`,
+      );
     pos = t.end;
     prev = t.name;
   }
   if (pos !== dataLen)
-    fail(`${dataLen - pos} bytes after the last tensor (tensors cover ${pos} of the ${dataLen}-byte data buffer); trailing garbage or a corrupt header`);
+    fail(
+      `${dataLen - pos} bytes after the last tensor (tensors cover ${pos} of the ${dataLen}-byte data buffer); trailing garbage or a corrupt header`,
+    );
 
   const tensors: Record<string, SafeTensor> = {};
-  for (const t of byPos) define(tensors, t.name, { dtype: t.dtype, shape: t.shape, data: readData(bytes, dataStart + t.begin, dataStart + t.end, t.dtype, `${name}: tensor ${JSON.stringify(t.name)}`) });
+  for (const t of byPos)
+    define(tensors, t.name, {
+      dtype: t.dtype,
+      shape: t.shape,
+      data: readData(
+        bytes,
+        dataStart + t.begin,
+        dataStart + t.end,
+        t.dtype,
+        `${name}: tensor ${JSON.stringify(t.name)}`,
+      ),
+    });
   return { tensors, metadata };
 }
 
@@ -314,14 +393,20 @@ function readData(bytes: Uint8Array, begin: number, end: number, dtype: SafeDTyp
     for (let i = 0; i < out.length; i++) {
       const v = view.getBigInt64(8 * i, true);
       if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
-        throw new SafetensorsError(`${what}: I64 value ${v} at index ${i} has magnitude ≥ 2^53, which a JS number cannot hold exactly`);
+        throw new SafetensorsError(
+          `${what}: I64 value ${v} at index ${i} has magnitude ≥ 2^53, which a JS number cannot hold exactly`,
+        );
       out[i] = Number(v);
     }
     return out;
   }
   if (!LITTLE_ENDIAN) swapBytes(raw, SIZE[dtype]);
   if (dtype === 'F16') return fromHalfBits(new Uint16Array(raw.buffer));
-  return dtype === 'F32' ? new Float32Array(raw.buffer) : dtype === 'I32' ? new Int32Array(raw.buffer) : new Float64Array(raw.buffer);
+  return dtype === 'F32'
+    ? new Float32Array(raw.buffer)
+    : dtype === 'I32'
+      ? new Int32Array(raw.buffer)
+      : new Float64Array(raw.buffer);
 }
 
 /** the keys of the top-level object of a JSON text already accepted by JSON.parse, in order, duplicates kept */

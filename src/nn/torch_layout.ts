@@ -11,10 +11,12 @@
 const TRANSPOSED = new WeakSet<object>();
 
 /** the batchnorm momentum convention (every model's), written into checkpoints' "conventions" */
-export const BN_MOMENTUM_CONVENTION = "PyTorch's: running = (1 − momentum)·running + momentum·batch " +
+export const BN_MOMENTUM_CONVENTION =
+  "PyTorch's: running = (1 − momentum)·running + momentum·batch " +
   "(Keras' momentum is 1 − this); running_var from the unbiased batch variance, normalisation by the biased one";
 /** 'same' padding (autograd/conv2d.ts), written into checkpoints' "conventions" */
-export const SAME_PADDING = "TensorFlow's 'same': output = ceil(input / stride); " +
+export const SAME_PADDING =
+  "TensorFlow's 'same': output = ceil(input / stride); " +
   'an odd total padding puts the extra row and column at the bottom/right';
 
 /** mark a 2-D tensor (or a TensorSpec) as [in, out] here and [out, in] in checkpoint files; returns it */
@@ -30,7 +32,11 @@ export function isStoredTransposed(t: object): boolean {
 
 /** the names of the marked tensors among `tensors` */
 export function transposedNames(tensors: Record<string, object>): Set<string> {
-  return new Set(Object.entries(tensors).filter(([, t]) => TRANSPOSED.has(t)).map(([k]) => k));
+  return new Set(
+    Object.entries(tensors)
+      .filter(([, t]) => TRANSPOSED.has(t))
+      .map(([k]) => k),
+  );
 }
 
 type Numeric = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -43,7 +49,9 @@ export function transpose2d<T extends Numeric>(data: T, rows: number, cols: numb
   return out;
 }
 
-/** the shape a tensor of engine shape `shape` has in a file: reversed where marked and the file is in PyTorch's layout */
+/**
+ * the shape a tensor of engine shape `shape` has in a file: reversed where marked and the file is in PyTorch's layout
+ */
 export function fileShape(spec: object, shape: readonly number[], pytorchLayout: boolean): number[] {
   if (!pytorchLayout || !TRANSPOSED.has(spec)) return [...shape];
   if (shape.length !== 2) throw new Error(`a tensor stored transposed must be 2-D, got [${shape.join(', ')}]`);

@@ -5,7 +5,17 @@
 // safetensors file. A shipped file (models/) has `<file>.sha256` beside it: every read checks it, since scores
 // measured with a changed file would not be the recorded ones.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { decodeSafetensors, type Safetensors } from '../nn/safetensors.js';
 import { CheckpointError, stateToSafetensors, type EngineState } from '../nn/checkpoint.js';
@@ -33,7 +43,9 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new CheckpointFileError(`cannot write ${path} (the previous file, if any, is unchanged): ${(e as Error).message}`);
+    throw new CheckpointFileError(
+      `cannot write ${path} (the previous file, if any, is unchanged): ${(e as Error).message}`,
+    );
   }
   // make the rename itself durable; not possible on every platform (e.g. Windows), where it is skipped
   try {
@@ -68,7 +80,9 @@ export function checkRecordedHash(path: string, bytes: Uint8Array, ship = 'its -
   const want = readFileSync(recorded, 'utf8').trim().split(/\s+/)[0];
   const hash = sha256(bytes);
   if (want !== hash)
-    throw new CheckpointError(`${path}: SHA-256 ${hash} differs from the one recorded in ${recorded} (${want}): the file changed, so its scores would not be the recorded ones; restore it (git checkout -- ${path}) or ship a new one with ${ship}`);
+    throw new CheckpointError(
+      `${path}: SHA-256 ${hash} differs from the one recorded in ${recorded} (${want}): the file changed, so its scores would not be the recorded ones; restore it (git checkout -- ${path}) or ship a new one with ${ship}`,
+    );
 }
 
 /** write `bytes` to `path` and `<path>.sha256` beside it (both atomically); returns the hash */

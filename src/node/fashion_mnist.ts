@@ -55,7 +55,9 @@ function readIdxBytes(path: string): Uint8Array {
     const b = gunzipSync(raw);
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
-    throw new DataError(`${path}: not a valid gzip file (${(e as Error).message}); the download is corrupt or truncated — delete it and fetch it again`);
+    throw new DataError(
+      `${path}: not a valid gzip file (${(e as Error).message}); the download is corrupt or truncated — delete it and fetch it again`,
+    );
   }
 }
 
@@ -89,8 +91,12 @@ export async function loadFashionMnist(opts: LoadOptions = {}): Promise<FashionM
   const log = opts.log ?? (() => {});
   // a directory the user names must hold the files: silently training on another copy would hide the mistake
   if (opts.dir && !hasAll(resolve(opts.dir))) {
-    const missing = Object.values(FILES).filter((f) => !fileIn(resolve(opts.dir!), f.name)).map((f) => `${f.name}[.gz]`);
-    throw new DataError(`--data ${opts.dir}: ${existsSync(opts.dir) ? `missing ${missing.join(', ')}` : 'no such directory'}; put the four Fashion-MNIST IDX files there, or leave --data out to search ${searchDirs({ ...opts, dir: undefined }).join(', ')}`);
+    const missing = Object.values(FILES)
+      .filter((f) => !fileIn(resolve(opts.dir!), f.name))
+      .map((f) => `${f.name}[.gz]`);
+    throw new DataError(
+      `--data ${opts.dir}: ${existsSync(opts.dir) ? `missing ${missing.join(', ')}` : 'no such directory'}; put the four Fashion-MNIST IDX files there, or leave --data out to search ${searchDirs({ ...opts, dir: undefined }).join(', ')}`,
+    );
   }
   let dir = findDataDir(opts);
   if (!dir && opts.download !== false) {
@@ -100,7 +106,9 @@ export async function loadFashionMnist(opts: LoadOptions = {}): Promise<FashionM
       dir = target;
     } catch (e) {
       if (e instanceof DataError) throw e;
-      throw new DataError(`${howToGetData(searchDirs(opts))}\n(the download from ${OFFICIAL_URL} failed too: ${(e as Error).message})`);
+      throw new DataError(
+        `${howToGetData(searchDirs(opts))}\n(the download from ${OFFICIAL_URL} failed too: ${(e as Error).message})`,
+      );
     }
   }
   if (!dir) throw new DataError(howToGetData(searchDirs(opts)));
@@ -110,7 +118,9 @@ export async function loadFashionMnist(opts: LoadOptions = {}): Promise<FashionM
     if (opts.verify !== false) {
       const sha = createHash('sha256').update(bytes).digest('hex');
       if (sha !== f.sha256)
-        throw new DataError(`${path}: contents differ from the official Fashion-MNIST (SHA-256 ${sha.slice(0, 12)}…, want ${f.sha256.slice(0, 12)}…); the file is corrupt — delete it and get it again`);
+        throw new DataError(
+          `${path}: contents differ from the official Fashion-MNIST (SHA-256 ${sha.slice(0, 12)}…, want ${f.sha256.slice(0, 12)}…); the file is corrupt — delete it and get it again`,
+        );
     }
     return [bytes, path];
   };

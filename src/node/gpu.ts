@@ -31,7 +31,8 @@ export async function nodeGpu(opts: DeviceOptions = {}): Promise<Gpu> {
   try {
     return await createGpu(navigatorGpu, { adapter, powerPreference: power });
   } catch (e) {
-    if (e instanceof NoAdapterError && !opts.adapter && !process.env.WEBGPU_ADAPTER) throw new NoAdapterError(NO_ADAPTER_HELP);
+    if (e instanceof NoAdapterError && !opts.adapter && !process.env.WEBGPU_ADAPTER)
+      throw new NoAdapterError(NO_ADAPTER_HELP);
     throw e;
   }
 }

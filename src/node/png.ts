@@ -15,8 +15,12 @@ export interface GridOptions {
 }
 
 export function gridPng(images: ArrayLike<number>, o: GridOptions): Buffer {
-  const h = o.h ?? 28, w = o.w ?? 28, s = o.scale ?? 2, gap = o.gap ?? 2;
-  const W = o.cols * (w * s + gap) + gap, H = o.rows * (h * s + gap) + gap;
+  const h = o.h ?? 28,
+    w = o.w ?? 28,
+    s = o.scale ?? 2,
+    gap = o.gap ?? 2;
+  const W = o.cols * (w * s + gap) + gap,
+    H = o.rows * (h * s + gap) + gap;
   const png = new PNG({ width: W, height: H });
   png.data.fill(255); // white gaps between images
   for (let r = 0; r < o.rows; r++)

@@ -26,7 +26,9 @@ export function lockRunDir(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   const mine = `${process.pid} ${new Date().toISOString()}\n`;
   const inUse = (pid: number, held: string) =>
-    new RunLockError(`${dir} is in use by another training process (pid ${pid}, since ${held.split(' ')[1]?.trim() ?? '?'}); wait for it to end or stop it, or pick another --out (if no such process runs, delete ${path})`);
+    new RunLockError(
+      `${dir} is in use by another training process (pid ${pid}, since ${held.split(' ')[1]?.trim() ?? '?'}); wait for it to end or stop it, or pick another --out (if no such process runs, delete ${path})`,
+    );
   // a stale lock is taken over at most twice: a third EEXIST means other processes keep racing for the directory
   for (let attempt = 0; ; attempt++) {
     try {
@@ -39,15 +41,20 @@ export function lockRunDir(dir: string): () => void {
         held = readFileSync(path, 'utf8');
       } catch (r) {
         if ((r as NodeJS.ErrnoException).code !== 'ENOENT')
-          throw new RunLockError(`cannot read the lock ${path}: ${(r as Error).message}; if no training process uses ${dir}, delete it`);
+          throw new RunLockError(
+            `cannot read the lock ${path}: ${(r as Error).message}; if no training process uses ${dir}, delete it`,
+          );
         held = null; // released meanwhile
       }
       const pid = parseInt(held ?? '', 10);
       if (held !== null && running(pid)) throw inUse(pid, held);
       if (attempt >= 2)
-        throw new RunLockError(`${dir}: other processes keep taking its lock (${path}); start one training process per --out directory`);
+        throw new RunLockError(
+          `${dir}: other processes keep taking its lock (${path}); start one training process per --out directory`,
+        );
       try {
-        if (held !== null && readFileSync(path, 'utf8') === held) unlinkSync(path); // left by a process that no longer runs
+        // left by a process that no longer runs
+        if (held !== null && readFileSync(path, 'utf8') === held) unlinkSync(path);
       } catch {
         // gone meanwhile: try again
       }

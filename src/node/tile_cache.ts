@@ -16,7 +16,10 @@ import type { Gpu } from '../kernels/gpu.js';
 import { writeFileAtomic } from './checkpoint.js';
 
 export function tileCachePath(): string {
-  return process.env.FMNIST_TILE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fmnist-webgpu-engine', 'conv-tiles.json');
+  return (
+    process.env.FMNIST_TILE_CACHE ||
+    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fmnist-webgpu-engine', 'conv-tiles.json')
+  );
 }
 
 /** what a cached choice belongs to: the adapter, and the limits that decide which tiles fit */
@@ -30,7 +33,8 @@ type CacheFile = { version: typeof VERSION; adapters: Record<string, Record<stri
 function read(path: string): CacheFile {
   const f = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown; adapters?: unknown } | null;
   if (f?.version === 1) throw new Error('timed by an older tuner, on quantised timestamps and a cold GPU');
-  if (f?.version !== VERSION || typeof f.adapters !== 'object' || f.adapters === null) throw new Error(`not a version-${VERSION} tile cache`);
+  if (f?.version !== VERSION || typeof f.adapters !== 'object' || f.adapters === null)
+    throw new Error(`not a version-${VERSION} tile cache`);
   return f as CacheFile;
 }
 

@@ -51,7 +51,10 @@ export interface ReportAccuracy {
 }
 
 /** the class-balance figures a report shows (the evaluation's BalanceResult carries them) */
-export type ReportBalance = Pick<BalanceResult, 'count' | 'counts' | 'shares' | 'expected' | 'maxDeviation' | 'worstClass' | 'totalVariation'>;
+export type ReportBalance = Pick<
+  BalanceResult,
+  'count' | 'counts' | 'shares' | 'expected' | 'maxDeviation' | 'worstClass' | 'totalVariation'
+>;
 
 export interface ReportAugment {
   rows: { setting: string; real: number; synthetic: number; testAcc: number; valAcc?: number; seconds?: number }[];
@@ -102,7 +105,8 @@ export interface ReportInput {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const pct = (v: number, d = 2) => (Number.isFinite(v) ? `${(100 * v).toFixed(d)}%` : '–');
-const num = (v: number | null | undefined, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
+const num = (v: number | null | undefined, d = 3) =>
+  v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d);
 /** 4 significant digits, exponent form below 10⁻³ (KID's values span orders of magnitude) */
 const sig = (v: number) =>
   !Number.isFinite(v) ? '–' : v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toPrecision(4);
@@ -139,14 +143,22 @@ class Doc {
   }
   figure(f: ReportFigure): void {
     this.fig++;
-    const body = f.svg ? inlineSvg(f.svg) : f.png ? `<img src="data:image/png;base64,${base64(f.png)}" alt="${esc(f.caption)}">` : '';
-    this.add(`<figure data-figure="${this.fig}">${body}<figcaption><b>Figure ${this.fig}.</b> ${esc(f.caption)}</figcaption></figure>`);
+    const body = f.svg
+      ? inlineSvg(f.svg)
+      : f.png
+        ? `<img src="data:image/png;base64,${base64(f.png)}" alt="${esc(f.caption)}">`
+        : '';
+    this.add(
+      `<figure data-figure="${this.fig}">${body}<figcaption><b>Figure ${this.fig}.</b> ${esc(f.caption)}</figcaption></figure>`,
+    );
   }
   table(caption: string, head: string[], rows: (string | number)[][]): void {
     this.tab++;
     const th = head.some((h) => h) ? `<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>` : '';
     const tr = rows.map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('\n');
-    this.add(`<table data-table="${this.tab}"><caption><b>Table ${this.tab}.</b> ${esc(caption)}</caption>${th}<tbody>\n${tr}\n</tbody></table>`);
+    this.add(
+      `<table data-table="${this.tab}"><caption><b>Table ${this.tab}.</b> ${esc(caption)}</caption>${th}<tbody>\n${tr}\n</tbody></table>`,
+    );
   }
   missing(what: string): void {
     this.add(`<p class="missing">${esc(what)}</p>`);
@@ -174,24 +186,42 @@ export function reportHtml(r: ReportInput): string {
 
   // summary: the headline numbers that exist
   const headline: string[] = [];
-  if (r.fid) headline.push(`FID ${num(r.fid.fid, 2)} against ${r.fid.nReal} real test images (real-vs-real floor ${num(r.fid.realFloor, 2)}), in the ${r.fid.dim}-d feature space of ${r.fid.classifier}`);
+  if (r.fid)
+    headline.push(
+      `FID ${num(r.fid.fid, 2)} against ${r.fid.nReal} real test images (real-vs-real floor ${num(r.fid.realFloor, 2)}), in the ${r.fid.dim}-d feature space of ${r.fid.classifier}`,
+    );
   if (r.kid) headline.push(`KID ${sig(r.kid.mean)} ± ${sig(r.kid.std)}`);
   if (r.prc) headline.push(`precision ${num(r.prc.precision)} and recall ${num(r.prc.recall)} (k = ${r.prc.k})`);
   if (r.isc) {
     const real = r.isc.real ? ` (real test images ${num(r.isc.real.mean, 2)})` : '';
     headline.push(`classifier score ${num(r.isc.mean, 2)} of at most ${r.isc.classes}${real}`);
   }
-  if (r.accuracy) headline.push(`the classifier names the intended class of ${pct(r.accuracy.acc)} of ${r.accuracy.count} samples${r.accuracy.realAcc !== undefined ? ` (${pct(r.accuracy.realAcc)} on real test images)` : ''}`);
-  if (r.balance) headline.push(`predicted classes deviate from an even ${pct(r.balance.expected, 0)} share by at most ${pct(r.balance.maxDeviation)} (${names[r.balance.worstClass] ?? r.balance.worstClass})`);
+  if (r.accuracy)
+    headline.push(
+      `the classifier names the intended class of ${pct(r.accuracy.acc)} of ${r.accuracy.count} samples${r.accuracy.realAcc !== undefined ? ` (${pct(r.accuracy.realAcc)} on real test images)` : ''}`,
+    );
+  if (r.balance)
+    headline.push(
+      `predicted classes deviate from an even ${pct(r.balance.expected, 0)} share by at most ${pct(r.balance.maxDeviation)} (${names[r.balance.worstClass] ?? r.balance.worstClass})`,
+    );
   if (r.augment?.rows.length) {
     const base = r.augment.rows.find((x) => x.synthetic === 0);
     const best = [...r.augment.rows].sort((a, b) => b.testAcc - a.testAcc)[0];
-    headline.push(`as training data, the best setting is “${best.setting}” at ${pct(best.testAcc)} test accuracy${base ? ` (real only: ${pct(base.testAcc)})` : ''}`);
+    headline.push(
+      `as training data, the best setting is “${best.setting}” at ${pct(best.testAcc)} test accuracy${base ? ` (real only: ${pct(base.testAcc)})` : ''}`,
+    );
   }
-  d.add(`<p class="abstract"><b>Summary.</b> ${headline.length ? esc(headline.join('; ')) + '.' : 'No metrics were computed in this run.'}</p>`);
+  d.add(
+    `<p class="abstract"><b>Summary.</b> ${headline.length ? esc(headline.join('; ')) + '.' : 'No metrics were computed in this run.'}</p>`,
+  );
 
   d.add('<h2>1. Setup</h2>');
-  if (r.setup?.length) d.table('Run and evaluation settings.', ['', ''], r.setup.map(([k, v]) => [k, v]));
+  if (r.setup?.length)
+    d.table(
+      'Run and evaluation settings.',
+      ['', ''],
+      r.setup.map(([k, v]) => [k, v]),
+    );
   else d.missing('No setup recorded.');
 
   d.add('<h2>2. Training</h2>');
@@ -199,32 +229,49 @@ export function reportHtml(r: ReportInput): string {
   else d.missing('No loss curves: the checkpoint has no training history (or samples came from IDX files).');
   if (r.sampleGrids?.length) {
     d.add('<div class="grids">');
-    for (const g of r.sampleGrids) d.figure({ caption: `Samples after epoch ${g.epoch} (fixed noise, a row per class).`, png: g.png });
+    for (const g of r.sampleGrids)
+      d.figure({ caption: `Samples after epoch ${g.epoch} (fixed noise, a row per class).`, png: g.png });
     d.add('</div>');
   } else d.missing('No per-epoch sample grids found next to the checkpoint.');
   if (r.trace !== undefined) {
     d.add('<h3>2.1 Inside the networks (--trace)</h3>');
     if (r.trace?.length) for (const f of r.trace) d.figure(f);
-    else d.missing('No trace.jsonl next to the checkpoint: train with --trace to see per-layer activation and gradient statistics here.');
+    else
+      d.missing(
+        'No trace.jsonl next to the checkpoint: train with --trace to see per-layer activation and gradient statistics here.',
+      );
   }
 
   d.add('<h2>3. Sample quality</h2>');
   if (r.samples) d.figure(r.samples);
   d.add('<h3>3.1 Fréchet distance</h3>');
   if (r.fid) {
-    d.table(`Fréchet distance (FID formula) in the ${r.fid.dim}-d penultimate feature space of the CNN classifier ${r.fid.classifier}; lower is better. Not comparable with Inception-based FIDs; compare only at equal sample counts.`, ['comparison', 'samples', 'reference', 'd²'], [
-      ['generated vs real test', r.fid.nGenerated, r.fid.nReal, num(r.fid.fid, 3)],
-      ...(r.fid.realFloor !== null ? [['real train vs real test (floor)', r.fid.nRealTrain, r.fid.nReal, num(r.fid.realFloor, 3)]] : []),
-    ]);
-    if (r.fid.clipped) d.add(`<p>${r.fid.clipped} negative eigenvalue(s)${r.fid.mostNegative !== undefined ? ` (the most negative ${r.fid.mostNegative.toExponential(2)})` : ''} were clipped to 0 in the matrix square roots: covariances estimated from few samples, or with constant features, are singular, and round-off leaves their zero eigenvalues slightly negative.</p>`);
+    d.table(
+      `Fréchet distance (FID formula) in the ${r.fid.dim}-d penultimate feature space of the CNN classifier ${r.fid.classifier}; lower is better. Not comparable with Inception-based FIDs; compare only at equal sample counts.`,
+      ['comparison', 'samples', 'reference', 'd²'],
+      [
+        ['generated vs real test', r.fid.nGenerated, r.fid.nReal, num(r.fid.fid, 3)],
+        ...(r.fid.realFloor !== null
+          ? [['real train vs real test (floor)', r.fid.nRealTrain, r.fid.nReal, num(r.fid.realFloor, 3)]]
+          : []),
+      ],
+    );
+    if (r.fid.clipped)
+      d.add(
+        `<p>${r.fid.clipped} negative eigenvalue(s)${r.fid.mostNegative !== undefined ? ` (the most negative ${r.fid.mostNegative.toExponential(2)})` : ''} were clipped to 0 in the matrix square roots: covariances estimated from few samples, or with constant features, are singular, and round-off leaves their zero eigenvalues slightly negative.</p>`,
+      );
   } else d.missing('FID not computed in this run.');
   d.add('<h3>3.2 Kernel distance, precision and recall, classifier score</h3>');
   if (r.kid || r.prc || r.isc) {
     const rows: (string | number)[][] = [];
     if (r.kid) {
       const about = `${r.kid.subsets} subset pairs of ${r.kid.subsetSize}; 0 expected for a perfect generator`;
-      rows.push(['KID (MMD², polynomial kernel; lower is better)', `${r.kid.nGenerated} vs ${r.kid.nReal}`,
-        `${sig(r.kid.mean)} ± ${sig(r.kid.std)}`, about]);
+      rows.push([
+        'KID (MMD², polynomial kernel; lower is better)',
+        `${r.kid.nGenerated} vs ${r.kid.nReal}`,
+        `${sig(r.kid.mean)} ± ${sig(r.kid.std)}`,
+        about,
+      ]);
     }
     if (r.prc) {
       const n = `${r.prc.nGenerated} vs ${r.prc.nReal}`;
@@ -236,13 +283,18 @@ export function reportHtml(r: ReportInput): string {
     if (r.isc) {
       const i = r.isc;
       const real = i.real ? `; real test images ${num(i.real.mean, 3)} ± ${num(i.real.std, 3)} (${i.real.n})` : '';
-      rows.push(['classifier score (Inception Score formula; higher is better)', i.n,
-        `${num(i.mean, 3)} ± ${num(i.std, 3)}`, `${i.splits} splits; at most ${i.classes}${real}`]);
+      rows.push([
+        'classifier score (Inception Score formula; higher is better)',
+        i.n,
+        `${num(i.mean, 3)} ± ${num(i.std, 3)}`,
+        `${i.splits} splits; at most ${i.classes}${real}`,
+      ]);
     }
     const dim = r.kid?.dim ?? r.prc?.dim;
     const space = dim ? `, on the same ${dim}-d classifier features` : '';
-    const caption = `torch-fidelity's measures beside FID${space} (the classifier score on its class probabilities). `
-      + 'Like FID, they depend on our classifier and are not comparable with Inception-based values.';
+    const caption =
+      `torch-fidelity's measures beside FID${space} (the classifier score on its class probabilities). ` +
+      'Like FID, they depend on our classifier and are not comparable with Inception-based values.';
     d.table(caption, ['measure', 'samples', 'value', ''], rows);
     const missing = [!r.kid && 'KID', !r.prc && 'precision/recall', !r.isc && 'the classifier score'].filter(Boolean);
     if (missing.length) d.add(`<p>${esc(missing.join(', '))}: not computed in this run.</p>`);
@@ -250,30 +302,61 @@ export function reportHtml(r: ReportInput): string {
   d.add('<h3>3.3 Does the classifier see the intended class?</h3>');
   if (r.accuracy) {
     const a = r.accuracy;
-    d.table(`Accuracy of the classifier on generated samples against the labels they were generated for${a.realAcc !== undefined ? `; on ${a.realCount ?? ''} real test images it scores ${pct(a.realAcc)}` : ''}.`, ['class', 'samples', 'correct', 'accuracy'], [
-      ...a.perClass.map((p, c) => [`${c} ${p.name}`, p.count, p.correct, pct(p.acc)]),
-      ['all', a.count, a.perClass.reduce((s, p) => s + p.correct, 0), pct(a.acc)],
-    ]);
-    d.figure({ caption: 'Confusion matrix of generated samples: rows the intended class, columns the class the classifier predicts.', svg: confusionMatrix(`Generated samples (accuracy ${pct(a.acc)})`, a.confusion, names) });
+    d.table(
+      `Accuracy of the classifier on generated samples against the labels they were generated for${a.realAcc !== undefined ? `; on ${a.realCount ?? ''} real test images it scores ${pct(a.realAcc)}` : ''}.`,
+      ['class', 'samples', 'correct', 'accuracy'],
+      [
+        ...a.perClass.map((p, c) => [`${c} ${p.name}`, p.count, p.correct, pct(p.acc)]),
+        ['all', a.count, a.perClass.reduce((s, p) => s + p.correct, 0), pct(a.acc)],
+      ],
+    );
+    d.figure({
+      caption:
+        'Confusion matrix of generated samples: rows the intended class, columns the class the classifier predicts.',
+      svg: confusionMatrix(`Generated samples (accuracy ${pct(a.acc)})`, a.confusion, names),
+    });
   } else d.missing('Accuracy not computed in this run.');
   d.add('<h3>3.4 Class balance</h3>');
   if (r.balance) {
     const b = r.balance;
-    d.figure({ caption: `Share of samples predicted as each class (labels drawn uniformly; ${b.count} samples). Dashed: the even share ${pct(b.expected, 0)}. Largest deviation ${pct(b.maxDeviation)} (${names[b.worstClass] ?? b.worstClass}); total variation ${num(b.totalVariation, 3)}.`, svg: barChart('Predicted class shares', names.map((n, c) => `${c} ${n}`), b.shares, { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' }) });
+    d.figure({
+      caption: `Share of samples predicted as each class (labels drawn uniformly; ${b.count} samples). Dashed: the even share ${pct(b.expected, 0)}. Largest deviation ${pct(b.maxDeviation)} (${names[b.worstClass] ?? b.worstClass}); total variation ${num(b.totalVariation, 3)}.`,
+      svg: barChart(
+        'Predicted class shares',
+        names.map((n, c) => `${c} ${n}`),
+        b.shares,
+        { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' },
+      ),
+    });
   } else d.missing('Class balance not computed in this run.');
 
   d.add('<h3>3.5 Truncation: fidelity against variety</h3>');
   if (r.truncation?.rows.length) {
     const t = r.truncation;
-    d.add('<p>The truncation trick (BigGAN): noise components outside ±t are drawn again, so the generator sees noise nearer its mode. Samples become more typical of their class, usually easier to classify, and less varied, which FID, measuring the whole distribution, charges for. The samples are the ones above (same labels, same noise), only their components outside ±t redrawn. Every other number in this report is from the untruncated samples.</p>');
-    d.table('Generated samples with truncated noise, scored as above (FID without the floor).', ['noise', 'FID', 'accuracy', 'worst class deviation'], t.rows.map((x) => [x.threshold === null ? 'untruncated' : `truncated at ±${x.threshold}`, num(x.fid, 3), pct(x.acc), `${pct(x.maxDeviation)} (${names[x.worstClass] ?? x.worstClass})`]));
+    d.add(
+      '<p>The truncation trick (BigGAN): noise components outside ±t are drawn again, so the generator sees noise nearer its mode. Samples become more typical of their class, usually easier to classify, and less varied, which FID, measuring the whole distribution, charges for. The samples are the ones above (same labels, same noise), only their components outside ±t redrawn. Every other number in this report is from the untruncated samples.</p>',
+    );
+    d.table(
+      'Generated samples with truncated noise, scored as above (FID without the floor).',
+      ['noise', 'FID', 'accuracy', 'worst class deviation'],
+      t.rows.map((x) => [
+        x.threshold === null ? 'untruncated' : `truncated at ±${x.threshold}`,
+        num(x.fid, 3),
+        pct(x.acc),
+        `${pct(x.maxDeviation)} (${names[x.worstClass] ?? x.worstClass})`,
+      ]),
+    );
     for (const f of t.figures) d.figure(f);
   } else d.missing('Truncation study not run in this run (GAN checkpoints only).');
 
   d.add('<h2>4. Generated images as training data</h2>');
   if (r.augment?.rows.length) {
     const a = r.augment;
-    d.table(`Test accuracy of the CNN classifier trained for ${a.epochs} epoch(s) (seed ${a.seed}, same initialisation) on real and generated images, tested on ${a.testCount} real test images.`, ['training set', 'real', 'synthetic', 'val. acc.', 'test acc.'], a.rows.map((x) => [x.setting, x.real, x.synthetic, x.valAcc === undefined ? '–' : pct(x.valAcc), pct(x.testAcc)]));
+    d.table(
+      `Test accuracy of the CNN classifier trained for ${a.epochs} epoch(s) (seed ${a.seed}, same initialisation) on real and generated images, tested on ${a.testCount} real test images.`,
+      ['training set', 'real', 'synthetic', 'val. acc.', 'test acc.'],
+      a.rows.map((x) => [x.setting, x.real, x.synthetic, x.valAcc === undefined ? '–' : pct(x.valAcc), pct(x.testAcc)]),
+    );
     for (const n of a.notes ?? []) d.add(`<p>${esc(n)}</p>`);
   } else d.missing('Augmentation study not run (it trains several classifiers: ask for it with what: augment).');
 
@@ -282,10 +365,14 @@ export function reportHtml(r: ReportInput): string {
     for (const f of r.latent.figures) d.figure(f);
     if (r.latent.silhouette?.length) {
       const sets = r.latent.silhouette;
-      d.table('Silhouette scores by class in the classifier’s feature space (−1 … 1; higher: classes better separated).', ['class', ...sets.map((s) => `${s.name} (${s.s.count})`)], [
-        ...names.map((n, c) => [`${c} ${n}`, ...sets.map((s) => num(s.s.perClass[c], 3))]),
-        ['all', ...sets.map((s) => num(s.s.overall, 3))],
-      ]);
+      d.table(
+        'Silhouette scores by class in the classifier’s feature space (−1 … 1; higher: classes better separated).',
+        ['class', ...sets.map((s) => `${s.name} (${s.s.count})`)],
+        [
+          ...names.map((n, c) => [`${c} ${n}`, ...sets.map((s) => num(s.s.perClass[c], 3))]),
+          ['all', ...sets.map((s) => num(s.s.overall, 3))],
+        ],
+      );
     }
   } else d.missing('Latent-space figures not made in this run.');
 

@@ -37,7 +37,13 @@ export interface ClassifierOptions {
   onEpoch?: (m: EpochMetrics, state: TrainState) => void | Promise<void>;
   onProgress?: (p: Progress) => void;
   /** continue from this state (a loaded checkpoint) */
-  resume?: { epoch: number; step: number; history: EpochMetrics[]; best: { epoch: number; valAcc: number } | null; position?: ClassifierPosition };
+  resume?: {
+    epoch: number;
+    step: number;
+    history: EpochMetrics[];
+    best: { epoch: number; valAcc: number } | null;
+    position?: ClassifierPosition;
+  };
   /** checked after every step: true stops at once; onInterrupt gets the exact position to checkpoint */
   shouldStop?: () => boolean;
   onInterrupt?: (p: ClassifierPosition, state: TrainState, step: number) => Promise<void>;
@@ -96,7 +102,13 @@ export interface EvalResult {
 }
 
 /** loss, accuracy and (when asked) the confusion matrix of `model` on `set`, in eval mode, without gradients */
-export async function evaluate(be: Backend, model: Cnn, set: LabelledImages, batch = 500, confusion = true): Promise<EvalResult> {
+export async function evaluate(
+  be: Backend,
+  model: Cnn,
+  set: LabelledImages,
+  batch = 500,
+  confusion = true,
+): Promise<EvalResult> {
   model.eval();
   const classes = model.config.classes;
   const conf = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
@@ -109,7 +121,11 @@ export async function evaluate(be: Backend, model: Cnn, set: LabelledImages, bat
     const [l, h, logits] = noGrad(() =>
       tidy(() => {
         const logits = model.forward(x);
-        return [F.add(lossSum, F.sum(F.softmaxCrossEntropyRows(logits, y))), F.add(hitSum, F.sum(F.argmaxMatch(logits, y))), logits];
+        return [
+          F.add(lossSum, F.sum(F.softmaxCrossEntropyRows(logits, y))),
+          F.add(hitSum, F.sum(F.argmaxMatch(logits, y))),
+          logits,
+        ];
       }),
     );
     lossSum.dispose();
@@ -130,7 +146,15 @@ export async function evaluate(be: Backend, model: Cnn, set: LabelledImages, bat
   const acc = (await hitSum.item()) / set.count;
   lossSum.dispose();
   hitSum.dispose();
-  const perClass = conf.map((row, c) => ({ name: CLASS_NAMES[c] ?? String(c), acc: row[c] / Math.max(1, row.reduce((a, b) => a + b, 0)) }));
+  const perClass = conf.map((row, c) => ({
+    name: CLASS_NAMES[c] ?? String(c),
+    acc:
+      row[c] /
+      Math.max(
+        1,
+        row.reduce((a, b) => a + b, 0),
+      ),
+  }));
   return { loss, acc, count: set.count, confusion: conf, perClass };
 }
 
@@ -149,16 +173,26 @@ export function makeClassifier(be: Backend, seed: number, config: CnnConfig = SE
 }
 
 /** split and trim the data as the options say (deterministic in the seed) */
-export function prepareData(data: FashionMnist, opts: Pick<ClassifierOptions, 'valFraction' | 'seed' | 'trainSubset' | 'testSubset'>) {
+export function prepareData(
+  data: FashionMnist,
+  opts: Pick<ClassifierOptions, 'valFraction' | 'seed' | 'trainSubset' | 'testSubset'>,
+) {
   const { train, val } = splitValidation(data.train, opts.valFraction, opts.seed);
-  const first = (s: LabelledImages, n?: number) => (n && n < s.count ? subset(s, Int32Array.from({ length: n }, (_, i) => i)) : s);
+  const first = (s: LabelledImages, n?: number) =>
+    n && n < s.count
+      ? subset(
+          s,
+          Int32Array.from({ length: n }, (_, i) => i),
+        )
+      : s;
   const valN = opts.trainSubset ? Math.max(100, Math.round(opts.trainSubset * opts.valFraction)) : undefined;
   return { train: first(train, opts.trainSubset), val: first(val, valN), test: first(data.test, opts.testSubset) };
 }
 
 /** a followed by b (same image size) */
 function concatSets(a: LabelledImages, b: LabelledImages): LabelledImages {
-  if (a.rows !== b.rows || a.cols !== b.cols) throw new Error(`extraTrain: ${b.rows}×${b.cols} images for a ${a.rows}×${a.cols} training set`);
+  if (a.rows !== b.rows || a.cols !== b.cols)
+    throw new Error(`extraTrain: ${b.rows}×${b.cols} images for a ${a.rows}×${a.cols} training set`);
   const px = a.rows * a.cols;
   const images = new Uint8Array((a.count + b.count) * px);
   images.set(a.images.subarray(0, a.count * px));
@@ -169,7 +203,12 @@ function concatSets(a: LabelledImages, b: LabelledImages): LabelledImages {
   return { images, labels, count: a.count + b.count, rows: a.rows, cols: a.cols };
 }
 
-export async function trainClassifier(be: Backend, data: FashionMnist, opts: ClassifierOptions, state: TrainState = makeClassifier(be, opts.seed, opts.config, opts.lr)): Promise<{ state: TrainState; test: EvalResult | null; interrupted: boolean }> {
+export async function trainClassifier(
+  be: Backend,
+  data: FashionMnist,
+  opts: ClassifierOptions,
+  state: TrainState = makeClassifier(be, opts.seed, opts.config, opts.lr),
+): Promise<{ state: TrainState; test: EvalResult | null; interrupted: boolean }> {
   const prepared = prepareData(data, opts);
   const { val, test } = prepared;
   const train = opts.extraTrain ? concatSets(prepared.train, opts.extraTrain) : prepared.train;
@@ -198,7 +237,16 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
     let seen = skip ? pos!.partial[2] : 0;
     pos = null;
     let k = 0;
-    for (const b of batches(train, { batchSize: opts.batch, scale: 'unit', shuffle: true, augment: opts.augment ? { shift: 2, flip: true } : undefined }, state.dataGen)) {
+    for (const b of batches(
+      train,
+      {
+        batchSize: opts.batch,
+        scale: 'unit',
+        shuffle: true,
+        augment: opts.augment ? { shift: 2, flip: true } : undefined,
+      },
+      state.dataGen,
+    )) {
       if (k < skip) {
         k++; // trained before the interruption; the shuffle and augmentation draws are replayed identically
         continue;
@@ -211,7 +259,10 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
         opt.zeroGrad();
         loss.backward();
         opt.step();
-        return noGrad(() => [F.add(lossSum, F.mulScalar(loss, b.size)), F.add(hitSum, F.sum(F.argmaxMatch(logits, y)))]);
+        return noGrad(() => [
+          F.add(lossSum, F.mulScalar(loss, b.size)),
+          F.add(hitSum, F.sum(F.argmaxMatch(logits, y))),
+        ]);
       });
       lossSum.dispose();
       hitSum.dispose();
@@ -229,14 +280,26 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
         if (tensor || !Number.isFinite(ls)) {
           lossSum.dispose();
           hitSum.dispose();
-          throw new NonFiniteError(`non-finite ${tensor ? 'weights' : 'loss'} between steps ${checked + 1} and ${step} (epoch ${epoch})${tensor ? `; first non-finite parameter (${SPREAD_NOTE}): ${tensor}` : ''}`, step);
+          throw new NonFiniteError(
+            `non-finite ${tensor ? 'weights' : 'loss'} between steps ${checked + 1} and ${step} (epoch ${epoch})${tensor ? `; first non-finite parameter (${SPREAD_NOTE}): ${tensor}` : ''}`,
+            step,
+          );
         }
         checked = step;
         if (opts.onProgress) {
           const secs = elapsed();
           const ips = seen / secs;
           const left = (stepsPerEpoch - k) * opts.batch + (opts.epochs - epoch) * train.count;
-          opts.onProgress({ epoch, epochs: opts.epochs, step: k, stepsPerEpoch, loss: ls / seen, acc: hs / seen, imgPerSec: ips, etaSec: left / ips });
+          opts.onProgress({
+            epoch,
+            epochs: opts.epochs,
+            step: k,
+            stepsPerEpoch,
+            loss: ls / seen,
+            acc: hs / seen,
+            imgPerSec: ips,
+            etaSec: left / ips,
+          });
         }
       }
       await be.throttle?.(2); // at most two steps ahead of the GPU; signal handlers get to run
@@ -252,11 +315,22 @@ export async function trainClassifier(be: Backend, data: FashionMnist, opts: Cla
     const trainAcc = (await hitSum.item()) / seen;
     lossSum.dispose();
     hitSum.dispose();
-    if (!Number.isFinite(trainLoss)) throw new Error(`training diverged: the loss is ${trainLoss} in epoch ${epoch} (step ${step}); lower --lr`);
+    if (!Number.isFinite(trainLoss))
+      throw new Error(`training diverged: the loss is ${trainLoss} in epoch ${epoch} (step ${step}); lower --lr`);
     const seconds = elapsed();
     const tuneSeconds = ((be.tuneMs ?? 0) - tune0) / 1000;
     const v = await evaluate(be, model, val, 500, false);
-    const m: EpochMetrics = { epoch, step, trainLoss, trainAcc, valLoss: v.loss, valAcc: v.acc, imgPerSec: seen / seconds, seconds, ...(tuneSeconds > 0 ? { tuneSeconds } : {}) };
+    const m: EpochMetrics = {
+      epoch,
+      step,
+      trainLoss,
+      trainAcc,
+      valLoss: v.loss,
+      valAcc: v.acc,
+      imgPerSec: seen / seconds,
+      seconds,
+      ...(tuneSeconds > 0 ? { tuneSeconds } : {}),
+    };
     state.history.push(m);
     if (!state.best || v.acc > state.best.valAcc) {
       state.best = { epoch, valAcc: v.acc };

@@ -5,7 +5,10 @@ import * as F from '../autograd/ops.js';
 
 /** a loss or parameter stopped being a finite number */
 export class NonFiniteError extends Error {
-  constructor(message: string, readonly step: number) {
+  constructor(
+    message: string,
+    readonly step: number,
+  ) {
     super(message);
   }
 }
@@ -13,7 +16,14 @@ export class NonFiniteError extends Error {
 /** the name of the first tensor (in the given order) holding a NaN or ±Inf, or null */
 export async function firstNonFinite(named: readonly (readonly [string, Tensor])[]): Promise<string | null> {
   if (!named.length) return null;
-  const sums = noGrad(() => tidy(() => F.concat(named.map(([, p]) => F.reshape(F.sum(F.abs(p)), [1])), 0)));
+  const sums = noGrad(() =>
+    tidy(() =>
+      F.concat(
+        named.map(([, p]) => F.reshape(F.sum(F.abs(p)), [1])),
+        0,
+      ),
+    ),
+  );
   const v = await sums.toArray();
   sums.dispose();
   const i = v.findIndex((x) => !Number.isFinite(x));

@@ -8,8 +8,9 @@ import { IdxError, parseImagesAndLabels, type LabelledImages } from '../data/idx
 export class PageDataError extends Error {}
 
 /** what to tell a user whose page found no data */
-export const HOW_TO_GET_DATA = 'Fashion-MNIST is not served here. With `npm run playground` the server serves the ' +
-  'files `bash scripts/setup.sh` installs (Debian\'s dataset-fashion-mnist, /usr/share/datasets/fashion-mnist; or ' +
+export const HOW_TO_GET_DATA =
+  'Fashion-MNIST is not served here. With `npm run playground` the server serves the ' +
+  "files `bash scripts/setup.sh` installs (Debian's dataset-fashion-mnist, /usr/share/datasets/fashion-mnist; or " +
   './data, or $FASHION_MNIST_DIR): install them and restart it. Or pick the four files (train-images-idx3-ubyte.gz, ' +
   'train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz from ' +
   'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/) with "Pick data files…".';
@@ -23,7 +24,9 @@ export async function gunzipIfNeeded(bytes: Uint8Array, name: string): Promise<U
     const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (e) {
-    throw new PageDataError(`${name}: not a valid gzip file (${(e as Error).message}); the download is corrupt or truncated — get it again`);
+    throw new PageDataError(
+      `${name}: not a valid gzip file (${(e as Error).message}); the download is corrupt or truncated — get it again`,
+    );
   }
 }
 
@@ -38,14 +41,24 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
  * against the official SHA-256 (`verify` false only for tests of small fixture files).
  */
 export async function trainSetFrom(
-  images: { name: string; bytes: Uint8Array }, labels: { name: string; bytes: Uint8Array }, verify = true,
+  images: { name: string; bytes: Uint8Array },
+  labels: { name: string; bytes: Uint8Array },
+  verify = true,
 ): Promise<LabelledImages> {
-  const [im, lb] = await Promise.all([gunzipIfNeeded(images.bytes, images.name), gunzipIfNeeded(labels.bytes, labels.name)]);
+  const [im, lb] = await Promise.all([
+    gunzipIfNeeded(images.bytes, images.name),
+    gunzipIfNeeded(labels.bytes, labels.name),
+  ]);
   if (verify)
-    for (const [b, name, want] of [[im, images.name, FILES.trainImages.sha256], [lb, labels.name, FILES.trainLabels.sha256]] as const) {
+    for (const [b, name, want] of [
+      [im, images.name, FILES.trainImages.sha256],
+      [lb, labels.name, FILES.trainLabels.sha256],
+    ] as const) {
       const sha = await sha256Hex(b);
       if (sha !== want)
-        throw new PageDataError(`${name}: contents differ from the official Fashion-MNIST training file (SHA-256 ${sha.slice(0, 12)}…, want ${want.slice(0, 12)}…); pick the right file, or get it again`);
+        throw new PageDataError(
+          `${name}: contents differ from the official Fashion-MNIST training file (SHA-256 ${sha.slice(0, 12)}…, want ${want.slice(0, 12)}…); pick the right file, or get it again`,
+        );
     }
   try {
     return parseImagesAndLabels(im, lb, [images.name, labels.name], 10, [28, 28]);
@@ -69,8 +82,12 @@ export async function trainSetFromPicked(files: { name: string; bytes: Uint8Arra
   const images = files.find((f) => trainFileKind(f.name) === 'images');
   const labels = files.find((f) => trainFileKind(f.name) === 'labels');
   if (!images || !labels) {
-    const missing = [!images && `${FILES.trainImages.name}.gz`, !labels && `${FILES.trainLabels.name}.gz`].filter(Boolean).join(' and ');
-    throw new PageDataError(`training needs ${missing} among the picked files (picked: ${files.map((f) => f.name).join(', ') || 'none'})`);
+    const missing = [!images && `${FILES.trainImages.name}.gz`, !labels && `${FILES.trainLabels.name}.gz`]
+      .filter(Boolean)
+      .join(' and ');
+    throw new PageDataError(
+      `training needs ${missing} among the picked files (picked: ${files.map((f) => f.name).join(', ') || 'none'})`,
+    );
   }
   return trainSetFrom(images, labels);
 }

@@ -16,7 +16,8 @@ export function drawImages(canvas: HTMLCanvasElement, imgs: Float32Array, rows: 
   const im = ctx.createImageData(cols * 28, rows * 28);
   const n = imgs.length / 784;
   for (let k = 0; k < n; k++) {
-    const r = Math.floor(k / cols), c = k % cols;
+    const r = Math.floor(k / cols),
+      c = k % cols;
     for (let y = 0; y < 28; y++)
       for (let x = 0; x < 28; x++) {
         const b = toByte(imgs[k * 784 + y * 28 + x]);
@@ -29,7 +30,14 @@ export function drawImages(canvas: HTMLCanvasElement, imgs: Float32Array, rows: 
 }
 
 /** one feature map, min–max scaled to grey levels (a constant map draws mid-grey) */
-export function drawMap(data: Float32Array, offset: number, h: number, w: number, lo: number, hi: number): HTMLCanvasElement {
+export function drawMap(
+  data: Float32Array,
+  offset: number,
+  h: number,
+  w: number,
+  lo: number,
+  hi: number,
+): HTMLCanvasElement {
   const c = document.createElement('canvas');
   c.width = w;
   c.height = h;
@@ -52,7 +60,7 @@ const LAYER_ABOUT: Record<string, string> = {
   'G.up1': '5×5 stride-2 transposed convolution of noise and label maps',
   'G.up1_bn_relu': 'after batchnorm (running statistics) and ReLU',
   'G.image': '5×5 stride-2 transposed convolution + tanh: the image',
-  'D.label_map': 'the label as the discriminator\'s second input channel',
+  'D.label_map': "the label as the discriminator's second input channel",
   'D.conv1': 'D: 3×3 stride-2 convolution + LeakyReLU',
   'D.conv2': 'D: 3×3 convolution, batchnorm, LeakyReLU',
   'D.conv3': 'D: 3×3 stride-2 convolution, batchnorm, LeakyReLU',
@@ -70,7 +78,8 @@ export interface PathTargets {
 /** one sample's path (explore.ts: samplePath): D's verdict, its class probabilities (AC-GAN), every layer's maps */
 export function drawPath(p: SamplePath, cfg: GanConfig, label: number, to: PathTargets): void {
   const v = p.verdict;
-  to.verdict.innerHTML = `For this <b>${CLASS_NAMES[label]}</b>, the discriminator says <b>${v.real >= 0.5 ? 'real' : 'fake'}</b>: ` +
+  to.verdict.innerHTML =
+    `For this <b>${CLASS_NAMES[label]}</b>, the discriminator says <b>${v.real >= 0.5 ? 'real' : 'fake'}</b>: ` +
     `P(real) = ${v.real.toFixed(3)} (logit ${v.logit.toFixed(2)}).`;
   const probs = to.probs;
   probs.innerHTML = '';
@@ -87,13 +96,19 @@ export function drawPath(p: SamplePath, cfg: GanConfig, label: number, to: PathT
       val.textContent = q.toFixed(3);
       box.append(name, bar, val);
     });
-    probs.append(Object.assign(document.createElement('p'), { textContent: `AC-GAN class head: what D thinks the class is (${cfg.classes} classes)` }), box);
+    probs.append(
+      Object.assign(document.createElement('p'), {
+        textContent: `AC-GAN class head: what D thinks the class is (${cfg.classes} classes)`,
+      }),
+      box,
+    );
   }
   const layers = to.layers;
   layers.innerHTML = '';
   for (const l of p.layers) {
     const [C, H, W] = l.shape;
-    let lo = Infinity, hi = -Infinity;
+    let lo = Infinity,
+      hi = -Infinity;
     for (const x of l.data) {
       if (x < lo) lo = x;
       if (x > hi) hi = x;

@@ -13,7 +13,12 @@ import type { GanDiscriminator, GanGenerator } from '../gan/models.js';
 import { generate } from '../gan/train.js';
 
 /** the grid's noise: `perClass` vectors per class, class-major ([classes·perClass, noiseDim]), and the labels */
-export function gridNoise(noiseDim: number, classes: number, perClass: number, seed: number): { z: Float32Array; y: Int32Array } {
+export function gridNoise(
+  noiseDim: number,
+  classes: number,
+  perClass: number,
+  seed: number,
+): { z: Float32Array; y: Int32Array } {
   const n = classes * perClass;
   const z = Float32Array.from(new Generator(seed).normal(n * noiseDim));
   const y = Int32Array.from({ length: n }, (_, i) => Math.floor(i / perClass));
@@ -21,7 +26,12 @@ export function gridNoise(noiseDim: number, classes: number, perClass: number, s
 }
 
 /** images [n, 784] in [−1, 1] for host-side noise rows and labels (eval mode; one readback) */
-export async function generateImages(be: Backend, G: GanGenerator, z: Float32Array, y: ArrayLike<number>): Promise<Float32Array> {
+export async function generateImages(
+  be: Backend,
+  G: GanGenerator,
+  z: Float32Array,
+  y: ArrayLike<number>,
+): Promise<Float32Array> {
   const n = y.length;
   const zt = Tensor.from(be, z, [n, G.config.noiseDim]);
   const yt = Tensor.from(be, Int32Array.from(y), [n], 'i32');
@@ -46,7 +56,14 @@ export interface Directions {
  * eigendecomposition of JᵀJ in float64. In eval mode each image depends on its own noise only, so the batch is
  * exactly the 2·noiseDim perturbed copies.
  */
-export async function principalDirections(be: Backend, G: GanGenerator, z: ArrayLike<number>, label: number, k = 5, h = 0.05): Promise<Directions> {
+export async function principalDirections(
+  be: Backend,
+  G: GanGenerator,
+  z: ArrayLike<number>,
+  label: number,
+  k = 5,
+  h = 0.05,
+): Promise<Directions> {
   const d = G.config.noiseDim;
   const zs = new Float32Array(2 * d * d);
   for (let i = 0; i < d; i++) {
@@ -97,10 +114,19 @@ export function moveAlong(z: ArrayLike<number>, dirs: Float64Array[], alphas: nu
 }
 
 /** `steps` noise vectors from a to b (inclusive), lerp or slerp, as rows of one array */
-export function interpolate(a: ArrayLike<number>, b: ArrayLike<number>, steps: number, mode: 'lerp' | 'slerp'): Float32Array {
+export function interpolate(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  steps: number,
+  mode: 'lerp' | 'slerp',
+): Float32Array {
   const d = a.length;
   const out = new Float32Array(steps * d);
-  for (let s = 0; s < steps; s++) out.set(mode === 'slerp' ? slerp(a, b, steps === 1 ? 0 : s / (steps - 1)) : lerp(a, b, steps === 1 ? 0 : s / (steps - 1)), s * d);
+  for (let s = 0; s < steps; s++)
+    out.set(
+      mode === 'slerp' ? slerp(a, b, steps === 1 ? 0 : s / (steps - 1)) : lerp(a, b, steps === 1 ? 0 : s / (steps - 1)),
+      s * d,
+    );
   return out;
 }
 
@@ -133,31 +159,43 @@ export interface SamplePath {
  * discriminator's four convolution outputs), and D's verdict on the image. One readback per tensor, after the
  * whole forward pass is recorded.
  */
-export async function samplePath(be: Backend, G: GanGenerator, D: GanDiscriminator, z: ArrayLike<number>, label: number): Promise<SamplePath> {
+export async function samplePath(
+  be: Backend,
+  G: GanGenerator,
+  D: GanDiscriminator,
+  z: ArrayLike<number>,
+  label: number,
+): Promise<SamplePath> {
   const held: [string, Tensor][] = [];
-  const hold = (prefix: string) => (name: string, t: Tensor): Tensor => {
-    if (t.shape.length === 4) held.push([`${prefix}.${name}`, keep(t)]);
-    return t;
-  };
-  const wasG = G.training, wasD = D.training;
+  const hold =
+    (prefix: string) =>
+    (name: string, t: Tensor): Tensor => {
+      if (t.shape.length === 4) held.push([`${prefix}.${name}`, keep(t)]);
+      return t;
+    };
+  const wasG = G.training,
+    wasD = D.training;
   G.eval();
   D.eval();
   let adv: Tensor, cls: Tensor | null;
   try {
-    [adv, cls] = noGrad(() => tidy(() => {
-      const zt = Tensor.from(be, Float32Array.from(z), [1, G.config.noiseDim]);
-      const yt = Tensor.from(be, [label], [1], 'i32');
-      const img = G.forward(zt, yt, hold('G'));
-      const out = D.forward(img, yt, hold('D'));
-      return [keep(out.adv), out.cls ? keep(out.cls) : null] as [Tensor, Tensor | null];
-    }));
+    [adv, cls] = noGrad(() =>
+      tidy(() => {
+        const zt = Tensor.from(be, Float32Array.from(z), [1, G.config.noiseDim]);
+        const yt = Tensor.from(be, [label], [1], 'i32');
+        const img = G.forward(zt, yt, hold('G'));
+        const out = D.forward(img, yt, hold('D'));
+        return [keep(out.adv), out.cls ? keep(out.cls) : null] as [Tensor, Tensor | null];
+      }),
+    );
   } finally {
     G.train(wasG);
     D.train(wasD);
   }
   try {
     const layers: LayerMaps[] = [];
-    for (const [name, t] of held) layers.push({ name, shape: [t.shape[1], t.shape[2], t.shape[3]], data: Float32Array.from(await t.toArray()) });
+    for (const [name, t] of held)
+      layers.push({ name, shape: [t.shape[1], t.shape[2], t.shape[3]], data: Float32Array.from(await t.toArray()) });
     const logit = (await adv.toArray())[0];
     const classProbs = cls ? softmax(Array.from(await cls.toArray())) : null;
     const image = layers.find((l) => l.name === 'G.image')!.data;

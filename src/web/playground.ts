@@ -29,7 +29,16 @@ interface Hooks {
   frames: number;
   adapter: string;
 }
-const hooks: Hooks = { state: 'loading', error: null, seed: 0, grid: null, sample: null, directions: null, frames: 0, adapter: '' };
+const hooks: Hooks = {
+  state: 'loading',
+  error: null,
+  seed: 0,
+  grid: null,
+  sample: null,
+  directions: null,
+  frames: 0,
+  adapter: '',
+};
 (window as unknown as { __playground: Hooks }).__playground = hooks;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -82,7 +91,10 @@ async function showGrid(seed: number): Promise<void> {
   gridZ = z;
   hooks.grid = imgs;
   drawImages($<HTMLCanvasElement>('grid'), imgs, m.config.classes, PER_CLASS);
-  setState('ready', `${hooks.adapter} · grid for seed ${seed}: ${y.length} images in ${(performance.now() - t0).toFixed(0)} ms`);
+  setState(
+    'ready',
+    `${hooks.adapter} · grid for seed ${seed}: ${y.length} images in ${(performance.now() - t0).toFixed(0)} ms`,
+  );
 }
 
 /** pick sample (row, col) of the grid as the one to explore */
@@ -101,7 +113,8 @@ async function refreshDirections(): Promise<void> {
   alphas.fill(0);
   buildSliders();
   await showSample();
-  $('status').textContent = `${hooks.adapter} · directions for a ${CLASS_NAMES[current.label]} in ${(performance.now() - t0).toFixed(0)} ms (${2 * m.config.noiseDim} generator passes)`;
+  $('status').textContent =
+    `${hooks.adapter} · directions for a ${CLASS_NAMES[current.label]} in ${(performance.now() - t0).toFixed(0)} ms (${2 * m.config.noiseDim} generator passes)`;
 }
 
 function buildSliders(): void {
@@ -112,7 +125,13 @@ function buildSliders(): void {
     row.className = 'slider';
     const name = document.createElement('span');
     name.textContent = `direction ${r + 1}`;
-    const input = Object.assign(document.createElement('input'), { type: 'range', min: '-3', max: '3', step: '0.05', value: '0' });
+    const input = Object.assign(document.createElement('input'), {
+      type: 'range',
+      min: '-3',
+      max: '3',
+      step: '0.05',
+      value: '0',
+    });
     input.id = `dir-${r}`;
     const gain = document.createElement('span');
     gain.textContent = `gain ${g.toFixed(2)}`;
@@ -168,7 +187,8 @@ async function loadModel(bytes: Uint8Array, name: string): Promise<void> {
   model = m;
   const meta = m.meta;
   const params = m.G.parameterCount() + m.D.parameterCount();
-  $('model-info').textContent = `${name}: ${meta.model === 'acgan' ? 'AC-GAN' : 'conditional GAN'}` +
+  $('model-info').textContent =
+    `${name}: ${meta.model === 'acgan' ? 'AC-GAN' : 'conditional GAN'}` +
     `${meta.preset ? `, preset ${meta.preset}` : ''}${meta.epoch !== undefined ? `, after ${meta.epoch} epoch${meta.epoch === 1 ? '' : 's'}` : ''}` +
     `${meta.step !== undefined ? ` (${meta.step} steps)` : ''} · ${(params / 1e6).toFixed(2)} M parameters (G ${m.G.parameterCount()}, D ${m.D.parameterCount()})`;
   $('app').hidden = false;
@@ -183,7 +203,10 @@ function wire(): void {
     names.append(Object.assign(document.createElement('li'), { textContent: n }));
     cls.append(Object.assign(document.createElement('option'), { value: String(k), textContent: `${k} ${n}` }));
   });
-  $('regen').addEventListener('click', () => void gpuTask('grid', () => showGrid(Number($<HTMLInputElement>('seed').value))));
+  $('regen').addEventListener(
+    'click',
+    () => void gpuTask('grid', () => showGrid(Number($<HTMLInputElement>('seed').value))),
+  );
   $('new-seed').addEventListener('click', () => {
     const s = Math.floor(Math.random() * 1e6);
     $<HTMLInputElement>('seed').value = String(s);
@@ -193,7 +216,10 @@ function wire(): void {
     const c = ev.currentTarget as HTMLCanvasElement;
     const r = c.getBoundingClientRect();
     const col = Math.min(PER_CLASS - 1, Math.floor(((ev.clientX - r.left) / r.width) * PER_CLASS));
-    const row = Math.min(model!.config.classes - 1, Math.floor(((ev.clientY - r.top) / r.height) * model!.config.classes));
+    const row = Math.min(
+      model!.config.classes - 1,
+      Math.floor(((ev.clientY - r.top) / r.height) * model!.config.classes),
+    );
     void gpuTask('select', () => select(row, col));
   });
   cls.addEventListener('change', () => {
@@ -232,7 +258,8 @@ async function main(): Promise<void> {
   } catch (e) {
     if (e instanceof NoAdapterError) {
       $('no-webgpu').hidden = false;
-      $('no-webgpu-why').textContent = 'navigator.gpu is there but gave no adapter: WebGPU is disabled or the GPU is blocklisted.';
+      $('no-webgpu-why').textContent =
+        'navigator.gpu is there but gave no adapter: WebGPU is disabled or the GPU is blocklisted.';
       setState('no-webgpu', 'WebGPU gave no adapter: see the box below.', true);
       return;
     }
@@ -254,7 +281,11 @@ async function main(): Promise<void> {
   if (params.get('view') === 'train') show('train');
   gpu.device.lost.then((info) => fail(`the GPU device was lost (${info.reason}): ${info.message}; reload the page`));
   const served = await servedModels();
-  const url = params.get('checkpoint') ?? (served.length && !served.some((m) => m.url === 'checkpoint.safetensors') ? served[0].url : 'checkpoint.safetensors');
+  const url =
+    params.get('checkpoint') ??
+    (served.length && !served.some((m) => m.url === 'checkpoint.safetensors')
+      ? served[0].url
+      : 'checkpoint.safetensors');
   await fetchModel(url, true);
 }
 
@@ -263,7 +294,8 @@ async function servedModels(): Promise<{ name: string; url: string }[]> {
   const res = await fetch('models.json').catch(() => null);
   const list = res?.ok ? ((await res.json()) as { name: string; url: string }[]) : [];
   const pick = $<HTMLSelectElement>('model-pick');
-  for (const m of list) pick.append(Object.assign(document.createElement('option'), { value: m.url, textContent: m.name }));
+  for (const m of list)
+    pick.append(Object.assign(document.createElement('option'), { value: m.url, textContent: m.name }));
   $('model-pick-label').hidden = list.length < 2;
   pick.addEventListener('change', () => void fetchModel(pick.value, false));
   return list;
@@ -273,8 +305,11 @@ async function fetchModel(url: string, first: boolean): Promise<void> {
   setState('loading', `${hooks.adapter} · fetching ${url}…`);
   const res = await fetch(url);
   if (!res.ok || res.status === 204) {
-    setState('waiting', `No checkpoint at ${url} (${res.status === 204 ? 'the server has none' : `HTTP ${res.status}`}). Open one ` +
-      'above, serve a run with `npm run playground -- --run runs/NAME`, or train one in the Train view.');
+    setState(
+      'waiting',
+      `No checkpoint at ${url} (${res.status === 204 ? 'the server has none' : `HTTP ${res.status}`}). Open one ` +
+        'above, serve a run with `npm run playground -- --run runs/NAME`, or train one in the Train view.',
+    );
     return;
   }
   const pick = $<HTMLSelectElement>('model-pick');

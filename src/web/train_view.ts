@@ -57,12 +57,25 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
   let selected = 0;
   const series = new Map<string, { x: number[]; y: number[] }>();
   const hooks: TrainHooks = {
-    state: 'idle', error: null, step: 0, epoch: 0, snapshots: [], imgPerSec: null, grid: null, balance: null, saved: 0, run: null,
+    state: 'idle',
+    error: null,
+    step: 0,
+    epoch: 0,
+    snapshots: [],
+    imgPerSec: null,
+    grid: null,
+    balance: null,
+    saved: 0,
+    run: null,
     params: async () => {
       if (!trainer) return {};
       const out: Record<string, string> = {};
-      for (const [pre, m] of [['G.', trainer.s.G], ['D.', trainer.s.D]] as const)
-        for (const [n, p] of m.namedParameters()) out[pre + n] = base64(new Uint8Array(Float32Array.from(await p.toArray()).buffer));
+      for (const [pre, m] of [
+        ['G.', trainer.s.G],
+        ['D.', trainer.s.D],
+      ] as const)
+        for (const [n, p] of m.namedParameters())
+          out[pre + n] = base64(new Uint8Array(Float32Array.from(await p.toArray()).buffer));
       return out;
     },
   };
@@ -76,7 +89,8 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
       $('t-status').classList.toggle('error', error);
     }
     const has = !!trainer;
-    for (const id of ['t-play', 't-step', 't-step-d', 't-step-g', 't-save', 't-draw']) $<HTMLButtonElement>(id).disabled = !has;
+    for (const id of ['t-play', 't-step', 't-step-d', 't-step-g', 't-save', 't-draw'])
+      $<HTMLButtonElement>(id).disabled = !has;
     $<HTMLButtonElement>('t-pause').disabled = !playing;
     for (const id of ['t-new', 't-open']) $<HTMLInputElement>(id).disabled = !train;
   };
@@ -106,12 +120,13 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
         setState('no-data', 'No training data: see above.', true);
         return;
       }
-      useData(set, 'served by the page\'s server (data/)');
+      useData(set, "served by the page's server (data/)");
     });
   }
   function useData(set: LabelledImages, from: string): void {
     train = set;
-    $('t-data').textContent = `Fashion-MNIST training set: ${set.count} images, ${from}; SHA-256 checked against the official files.`;
+    $('t-data').textContent =
+      `Fashion-MNIST training set: ${set.count} images, ${from}; SHA-256 checked against the official files.`;
     $('t-data').classList.remove('error');
     setState('ready', `${adapter} · data ready: start a new run or open a checkpoint`);
   }
@@ -152,7 +167,13 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
     refreshes = sinceRefresh = imagesTrained = 0;
     trainer = make();
     const t = trainer;
-    hooks.run = { preset: t.run.preset, batch: t.run.hyper.batch, seed: t.run.seed, trainSubset: t.run.trainSubset ?? null, resumedFrom };
+    hooks.run = {
+      preset: t.run.preset,
+      batch: t.run.hyper.batch,
+      seed: t.run.seed,
+      trainSubset: t.run.trainSubset ?? null,
+      resumedFrom,
+    };
     hooks.step = t.loop.step;
     hooks.epoch = t.loop.epoch;
     $<HTMLInputElement>('t-lr-d').value = String(t.s.optD.lr);
@@ -160,7 +181,8 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
     $<HTMLInputElement>('t-lr-g').value = String(t.s.optG.lr);
     $<HTMLInputElement>('t-b1-g').value = String(t.s.optG.beta1);
     const c = t.s.config;
-    $('t-run').textContent = `${resumedFrom ? `resumed from ${resumedFrom}: ` : ''}${c.kind === 'acgan' ? 'AC-GAN' : 'conditional GAN'}, preset ${t.run.preset}, ` +
+    $('t-run').textContent =
+      `${resumedFrom ? `resumed from ${resumedFrom}: ` : ''}${c.kind === 'acgan' ? 'AC-GAN' : 'conditional GAN'}, preset ${t.run.preset}, ` +
       `batch ${t.run.hyper.batch}, seed ${t.run.seed}, ${t.loop.train.count} images (${t.loop.stepsPerEpoch} steps per epoch) · ` +
       `${((t.s.G.parameterCount() + t.s.D.parameterCount()) / 1e6).toFixed(2)} M parameters`;
     setState('paused', `${adapter} · step ${t.loop.step}: press play or step`);
@@ -180,7 +202,8 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
     hooks.epoch = snap.epoch;
     record(snap);
     drawCharts();
-    $('t-status').textContent = `${adapter} · step ${snap.step} · epoch ${snap.epoch}, batch ${snap.inEpoch}/${snap.stepsPerEpoch}` +
+    $('t-status').textContent =
+      `${adapter} · step ${snap.step} · epoch ${snap.epoch}, batch ${snap.inEpoch}/${snap.stepsPerEpoch}` +
       ` · ${hooks.imgPerSec === null ? '– img/s (measured while training)' : `${hooks.imgPerSec.toFixed(1)} img/s`}`;
     refreshes++;
     if (images) await drawImagesNow();
@@ -214,16 +237,45 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
     }
     if (w && snap.windowSteps.g) add('G loss', w.g);
     for (const net of ['G', 'D'] as const)
-      for (const [n, v] of Object.entries(snap.gradNorms[net])) if (n.endsWith('weight')) add(`${net}|${n}`, Math.log10(Math.max(v, 1e-12)));
+      for (const [n, v] of Object.entries(snap.gradNorms[net]))
+        if (n.endsWith('weight')) add(`${net}|${n}`, Math.log10(Math.max(v, 1e-12)));
   }
 
   function drawCharts(): void {
-    const pick = (names: string[]): Series[] => names.flatMap((n) => (series.has(n) ? [{ name: n, ...series.get(n)! }] : []));
-    const byNet = (net: string): Series[] => [...series.entries()].filter(([k]) => k.startsWith(`${net}|`)).map(([k, s]) => ({ name: k.slice(2).replace(/\.weight$/, ''), ...s }));
-    $('t-chart-losses').innerHTML = lineChart('Losses (mean over each refresh window)', 'step', pick(['D loss (real)', 'D loss (fake)', 'G loss', 'aux class loss']), 520, 300);
-    $('t-chart-dout').innerHTML = lineChart('Mean D output: real images D(x), generated D(G(z))', 'step', pick(['D(x)', 'D(G(z))']), 520, 300);
-    $('t-chart-grad-g').innerHTML = lineChart('G: log10 gradient norm per layer (weights)', 'step', byNet('G'), 520, 300);
-    $('t-chart-grad-d').innerHTML = lineChart('D: log10 gradient norm per layer (weights)', 'step', byNet('D'), 520, 300);
+    const pick = (names: string[]): Series[] =>
+      names.flatMap((n) => (series.has(n) ? [{ name: n, ...series.get(n)! }] : []));
+    const byNet = (net: string): Series[] =>
+      [...series.entries()]
+        .filter(([k]) => k.startsWith(`${net}|`))
+        .map(([k, s]) => ({ name: k.slice(2).replace(/\.weight$/, ''), ...s }));
+    $('t-chart-losses').innerHTML = lineChart(
+      'Losses (mean over each refresh window)',
+      'step',
+      pick(['D loss (real)', 'D loss (fake)', 'G loss', 'aux class loss']),
+      520,
+      300,
+    );
+    $('t-chart-dout').innerHTML = lineChart(
+      'Mean D output: real images D(x), generated D(G(z))',
+      'step',
+      pick(['D(x)', 'D(G(z))']),
+      520,
+      300,
+    );
+    $('t-chart-grad-g').innerHTML = lineChart(
+      'G: log10 gradient norm per layer (weights)',
+      'step',
+      byNet('G'),
+      520,
+      300,
+    );
+    $('t-chart-grad-d').innerHTML = lineChart(
+      'D: log10 gradient norm per layer (weights)',
+      'step',
+      byNet('D'),
+      520,
+      300,
+    );
   }
 
   async function drawImagesNow(): Promise<void> {
@@ -260,15 +312,18 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
       val.textContent = `${(100 * q).toFixed(0)} %`;
       bars.append(name, bar, val);
     });
-    const note = `Predicted classes of ${b.count} generated images (10 asked of each class; an even share is 10 %), ` +
+    const note =
+      `Predicted classes of ${b.count} generated images (10 asked of each class; an even share is 10 %), ` +
       `${judgeNote}; accuracy against the asked class ${(100 * b.accuracy).toFixed(0)} %.`;
     box.append(Object.assign(document.createElement('p'), { className: 'hint', textContent: note }), bars);
     const alarm = $('t-alarm');
     alarm.hidden = b.vanished.length === 0;
     const many = b.vanished.length > 1;
-    alarm.textContent = b.vanished.length ? `Mode collapse alarm: ${b.vanished.map((k) => CLASS_NAMES[k]).join(', ')} ` +
-      `${many ? 'are' : 'is'} below ${(100 * VANISHED_BELOW / 10).toFixed(0)} % of the generated images (the classifier ` +
-      `no longer sees ${many ? 'them' : 'it'}).` : '';
+    alarm.textContent = b.vanished.length
+      ? `Mode collapse alarm: ${b.vanished.map((k) => CLASS_NAMES[k]).join(', ')} ` +
+        `${many ? 'are' : 'is'} below ${((100 * VANISHED_BELOW) / 10).toFixed(0)} % of the generated images (the classifier ` +
+        `no longer sees ${many ? 'them' : 'it'}).`
+      : '';
   }
 
   /** one step, then the epoch's end and the refresh where due */
@@ -314,16 +369,28 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
 
   // --- controls -------------------------------------------------------------------------------------------------
   const presetSel = $<HTMLSelectElement>('t-preset');
-  for (const [k, p] of Object.entries(PRESETS)) presetSel.append(Object.assign(document.createElement('option'), { value: k, textContent: k, title: p.about }));
+  for (const [k, p] of Object.entries(PRESETS))
+    presetSel.append(Object.assign(document.createElement('option'), { value: k, textContent: k, title: p.about }));
   presetSel.value = params.get('preset') ?? 'cgan-lite';
-  for (const [id, key] of [['t-batch', 'batch'], ['t-seed', 'seed'], ['t-subset', 'subset'], ['t-every', 'every'], ['t-img-every', 'images']] as const)
+  for (const [id, key] of [
+    ['t-batch', 'batch'],
+    ['t-seed', 'seed'],
+    ['t-subset', 'subset'],
+    ['t-every', 'every'],
+    ['t-img-every', 'images'],
+  ] as const)
     if (params.has(key)) $<HTMLInputElement>(id).value = params.get(key)!;
 
   $('t-new').addEventListener('click', () => {
     playing = false;
     void task(async () => {
       const subset = $<HTMLInputElement>('t-subset').value.trim();
-      const setup = { preset: presetSel.value, batch: num('t-batch'), seed: num('t-seed'), trainSubset: subset ? Number(subset) : null };
+      const setup = {
+        preset: presetSel.value,
+        batch: num('t-batch'),
+        seed: num('t-seed'),
+        trainSubset: subset ? Number(subset) : null,
+      };
       startRun(() => PageTrainer.create(be, train!, setup), null);
       await refresh(imagesDue(true));
     });
@@ -343,7 +410,9 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
     opened = true;
     void task(async () => {
       setState('loading', `reading ${files.length} file(s)…`);
-      const picked = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+      const picked = await Promise.all(
+        files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
+      );
       if (!judge && !judgeNote) await loadJudge();
       useData(await trainSetFromPicked(picked), `picked from disk (${files.map((f) => f.name).join(', ')})`);
     });
@@ -354,7 +423,11 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
   $('t-pause').addEventListener('click', () => {
     playing = false;
   });
-  for (const [id, part] of [['t-step', 'both'], ['t-step-d', 'D'], ['t-step-g', 'G']] as const)
+  for (const [id, part] of [
+    ['t-step', 'both'],
+    ['t-step-d', 'D'],
+    ['t-step-g', 'G'],
+  ] as const)
     $(id).addEventListener('click', () => {
       playing = false;
       void task(async () => {
@@ -362,7 +435,12 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
         setState('paused');
       });
     });
-  for (const [id, net, key] of [['t-lr-d', 'D', 'lr'], ['t-b1-d', 'D', 'beta1'], ['t-lr-g', 'G', 'lr'], ['t-b1-g', 'G', 'beta1']] as const)
+  for (const [id, net, key] of [
+    ['t-lr-d', 'D', 'lr'],
+    ['t-b1-d', 'D', 'beta1'],
+    ['t-lr-g', 'G', 'lr'],
+    ['t-b1-g', 'G', 'beta1'],
+  ] as const)
     $<HTMLInputElement>(id).addEventListener('change', () => {
       // between two steps (JavaScript runs one thing at a time): the next step uses it
       try {
@@ -383,7 +461,8 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
       a.remove();
       setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
       hooks.saved++;
-      $('t-status').textContent = `${adapter} · saved ${a.download} (${(bytes.length / 1e6).toFixed(1)} MB): ` +
+      $('t-status').textContent =
+        `${adapter} · saved ${a.download} (${(bytes.length / 1e6).toFixed(1)} MB): ` +
         `npm run sample -- --checkpoint FILE, or npm run train -- ${t.s.config.kind} --resume FILE`;
     });
   });
@@ -392,7 +471,10 @@ export function initTrainView(be: GpuBackend, adapter: string, params: URLSearch
     const c = ev.currentTarget as HTMLCanvasElement;
     const r = c.getBoundingClientRect();
     const col = Math.min(9, Math.floor(((ev.clientX - r.left) / r.width) * 10));
-    const row = Math.min(trainer.s.config.classes - 1, Math.floor(((ev.clientY - r.top) / r.height) * trainer.s.config.classes));
+    const row = Math.min(
+      trainer.s.config.classes - 1,
+      Math.floor(((ev.clientY - r.top) / r.height) * trainer.s.config.classes),
+    );
     selected = row * 10 + col;
     if (!playing) void task(drawImagesNow);
   });

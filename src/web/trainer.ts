@@ -12,9 +12,26 @@ import { parseCheckpoint, stateToSafetensors } from '../nn/checkpoint.js';
 import { accuracyOf, classBalance, classify, fromSymmetric } from '../eval/metrics.js';
 import type { Cnn } from '../models/cnn.js';
 import type { GanGenerator } from '../gan/models.js';
-import { PRESETS, SCALARS, type StepPart, type GanState, generate, makeGan, recalibrateEma, sampleInputs } from '../gan/train.js';
 import {
-  GanLoop, type GanRunInfo, type StepMeans, ganCheckpointMeta, ganFromCheckpoint, ganStateTensors, meansOf, positionOf, trainingSet,
+  PRESETS,
+  SCALARS,
+  type StepPart,
+  type GanState,
+  generate,
+  makeGan,
+  recalibrateEma,
+  sampleInputs,
+} from '../gan/train.js';
+import {
+  GanLoop,
+  type GanRunInfo,
+  type StepMeans,
+  ganCheckpointMeta,
+  ganFromCheckpoint,
+  ganStateTensors,
+  meansOf,
+  positionOf,
+  trainingSet,
 } from '../gan/loop.js';
 import { samplePath, type SamplePath } from './explore.js';
 
@@ -74,8 +91,12 @@ export class PageTrainer {
   private fixed: [Tensor, Tensor];
 
   private constructor(
-    private readonly be: Backend, readonly s: GanState, readonly run: GanRunInfo, train: LabelledImages,
-    done: { step: number; position: ReturnType<typeof positionOf> | null }, history: PageEpoch[],
+    private readonly be: Backend,
+    readonly s: GanState,
+    readonly run: GanRunInfo,
+    train: LabelledImages,
+    done: { step: number; position: ReturnType<typeof positionOf> | null },
+    history: PageEpoch[],
   ) {
     this.loop = new GanLoop(be, s, trainingSet(train, run.trainSubset), run.hyper.batch, done);
     this.history = history;
@@ -86,7 +107,8 @@ export class PageTrainer {
   static create(be: Backend, train: LabelledImages, setup: TrainSetup): PageTrainer {
     const preset = PRESETS[setup.preset];
     if (!preset) throw new Error(`no preset "${setup.preset}" (presets: ${Object.keys(PRESETS).join(', ')})`);
-    if (!(Number.isInteger(setup.batch) && setup.batch >= 1)) throw new Error(`batch size ${setup.batch}: give a whole number ≥ 1`);
+    if (!(Number.isInteger(setup.batch) && setup.batch >= 1))
+      throw new Error(`batch size ${setup.batch}: give a whole number ≥ 1`);
     const hyper = { ...preset.hyper, batch: setup.batch };
     const s = makeGan(be, preset.config, hyper, setup.seed);
     const run = { preset: setup.preset, hyper, seed: setup.seed, trainSubset: setup.trainSubset };
@@ -96,8 +118,20 @@ export class PageTrainer {
   /** a run resumed from a training checkpoint (the CLI's or the page's): its batch size, subset and position */
   static resume(be: Backend, train: LabelledImages, bytes: Uint8Array, name: string): PageTrainer {
     const { state, meta } = ganFromCheckpoint(be, parseCheckpoint(bytes, { name }), name);
-    const run: GanRunInfo = { preset: meta.preset ?? '?', hyper: meta.hyper, seed: meta.seed ?? 0, trainSubset: meta.trainSubset ?? null };
-    return new PageTrainer(be, state, run, train, { step: meta.step ?? 0, position: positionOf(meta) }, (meta.history ?? []) as PageEpoch[]);
+    const run: GanRunInfo = {
+      preset: meta.preset ?? '?',
+      hyper: meta.hyper,
+      seed: meta.seed ?? 0,
+      trainSubset: meta.trainSubset ?? null,
+    };
+    return new PageTrainer(
+      be,
+      state,
+      run,
+      train,
+      { step: meta.step ?? 0, position: positionOf(meta) },
+      (meta.history ?? []) as PageEpoch[],
+    );
   }
 
   /**
@@ -125,13 +159,23 @@ export class PageTrainer {
     const trained = l.inEpoch - this.epochStart.inEpoch;
     const epoch = l.epoch;
     const means = await l.endEpoch();
-    const e: PageEpoch = { epoch, step: l.step, ...means, imgPerSec: (trained * l.batch) / Math.max(seconds, 1e-9), seconds };
+    const e: PageEpoch = {
+      epoch,
+      step: l.step,
+      ...means,
+      imgPerSec: (trained * l.batch) / Math.max(seconds, 1e-9),
+      seconds,
+    };
     this.history.push(e);
     return e;
   }
 
   /** carry += (v, counts) − last */
-  private addWindow(into: { v: Float64Array; d: number; g: number }, v: ArrayLike<number>, counts: { d: number; g: number }): void {
+  private addWindow(
+    into: { v: Float64Array; d: number; g: number },
+    v: ArrayLike<number>,
+    counts: { d: number; g: number },
+  ): void {
     for (let i = 0; i < SCALARS.length; i++) into.v[i] += v[i] - this.last.v[i];
     into.d += counts.d - this.last.d;
     into.g += counts.g - this.last.g;
@@ -141,11 +185,19 @@ export class PageTrainer {
   async snapshot(): Promise<Snapshot> {
     const l = this.loop;
     const named = (net: 'G' | 'D') => (net === 'G' ? this.s.G : this.s.D).namedParameters().filter(([, p]) => p.grad);
-    const gN = named('G'), dN = named('D');
-    const flat = noGrad(() => tidy(() => F.concat([
-      l.sums ?? Tensor.zeros(this.be, [SCALARS.length]),
-      ...[...gN, ...dN].map(([, p]) => F.reshape(F.sum(F.square(p.grad!)), [1])),
-    ], 0)));
+    const gN = named('G'),
+      dN = named('D');
+    const flat = noGrad(() =>
+      tidy(() =>
+        F.concat(
+          [
+            l.sums ?? Tensor.zeros(this.be, [SCALARS.length]),
+            ...[...gN, ...dN].map(([, p]) => F.reshape(F.sum(F.square(p.grad!)), [1])),
+          ],
+          0,
+        ),
+      ),
+    );
     const all = await flat.toArray();
     flat.dispose();
     const v = all.subarray(0, SCALARS.length);
@@ -153,9 +205,13 @@ export class PageTrainer {
     this.addWindow(w, v, l.counts);
     this.carry = { v: new Float64Array(SCALARS.length), d: 0, g: 0 };
     this.last = { v: Float64Array.from(v), d: l.counts.d, g: l.counts.g };
-    const norms = (list: [string, Tensor][], at: number) => Object.fromEntries(list.map(([n], i) => [n, Math.sqrt(all[at + i])]));
+    const norms = (list: [string, Tensor][], at: number) =>
+      Object.fromEntries(list.map(([n], i) => [n, Math.sqrt(all[at + i])]));
     return {
-      step: l.step, epoch: l.epoch, inEpoch: l.inEpoch, stepsPerEpoch: l.stepsPerEpoch,
+      step: l.step,
+      epoch: l.epoch,
+      inEpoch: l.inEpoch,
+      stepsPerEpoch: l.stepsPerEpoch,
       window: w.d || w.g ? meansOf(w.v, w) : null,
       windowSteps: { d: w.d, g: w.g },
       gradNorms: { G: norms(gN, SCALARS.length), D: norms(dN, SCALARS.length + gN.length) },
@@ -166,7 +222,8 @@ export class PageTrainer {
   setAdam(net: 'G' | 'D', opts: { lr?: number; beta1?: number }): void {
     const o = net === 'G' ? this.s.optG : this.s.optD;
     if (opts.lr !== undefined) {
-      if (!(opts.lr >= 0 && Number.isFinite(opts.lr))) throw new Error(`${net}'s learning rate ${opts.lr}: give a number ≥ 0`);
+      if (!(opts.lr >= 0 && Number.isFinite(opts.lr)))
+        throw new Error(`${net}'s learning rate ${opts.lr}: give a number ≥ 0`);
       o.lr = opts.lr;
     }
     if (opts.beta1 !== undefined) {
