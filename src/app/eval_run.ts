@@ -214,10 +214,54 @@ export async function evaluateGan(be: Backend, opts: EvalGanOptions): Promise<Ev
   }
 }
 
+/** what every part of one evaluation reads (the judge, the samples, their classifier pass) and adds to */
+interface EvalRun {
+  be: Backend;
+  opts: EvalGanOptions;
+  what: Set<EvalWhat>;
+  log: (s: string) => void;
+  /** writes a file into the output directory and lists it in results.files */
+  write: (name: string, content: string | Uint8Array) => void;
+  results: EvalResults;
+  notes: string[];
+  seed: number;
+  batch: number;
+  model: Cnn;
+  classes: number;
+  /** the generator (null for IDX samples) and its checkpoint's metadata */
+  G: GanGenerator | null;
+  ganMeta: Record<string, any> | null;
+  idxSet: LabelledImages | null;
+  /** the samples in [0, 1] and their intended labels */
+  images: Float32Array;
+  labels: Int32Array;
+  /** the samples' classifier pass (null when only augment/report are asked) */
+  gen: Classified | null;
+  /** the real test set's classifier pass, made once for whichever part needs it first */
+  realTestSet: () => Promise<RealTest>;
+  /** that pass if some part made it already, else null */
+  realTest: () => RealTest | null;
+}
+type RealTest = { c: Classified; labels: Int32Array };
+
 async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)[]): Promise<EvalResults> {
   const t0 = performance.now();
-  const log = opts.log ?? (() => {});
-  const what = new Set(opts.what);
+  checkEvalOptions(opts);
+  const run = await openEvalRun(be, opts, cleanup);
+  const { what } = run;
+  if (what.has('fid')) await fidPart(run);
+  if (what.has('kid') || what.has('prc')) await kidPrcPart(run);
+  if (what.has('isc')) iscPart(run);
+  if (what.has('accuracy')) accuracyPart(run);
+  if (what.has('balance')) balancePart(run);
+  const truncationReport = what.has('truncation') ? await truncationPart(run) : undefined;
+  const latentFigures = what.has('latent') ? await latentPart(run) : [];
+  if (what.has('augment')) await augmentPart(run);
+  return finishEval(run, t0, truncationReport, latentFigures);
+}
+
+/** option combinations that make no evaluation: EvalUsageError before anything is loaded */
+function checkEvalOptions(opts: EvalGanOptions): void {
   for (const w of opts.what)
     if (!EVAL_WHAT.includes(w))
       throw new EvalUsageError(`unknown evaluation '${w}' (choose from ${EVAL_WHAT.join(', ')})`);
@@ -229,17 +273,10 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
     throw new EvalUsageError('IDX samples need both --samples FILE and --labels FILE');
   const n = opts.n ?? 10000;
   if (!(Number.isInteger(n) && n >= 2)) throw new EvalUsageError(`n must be an integer ≥ 2, got ${n}`);
-  const seed = opts.seed ?? 0;
-  const batch = opts.batch ?? 500;
-  const out = opts.outDir;
-  mkdirSync(out, { recursive: true });
-  const files: string[] = [];
-  const notes: string[] = [];
-  const write = (name: string, content: string | Uint8Array) => {
-    writeFileSync(join(out, name), content);
-    if (!files.includes(name)) files.push(name);
-  };
+}
 
+/** the classifier that judges the samples (its file's SHA-256 checked) and what results.json says of it */
+function loadJudge(be: Backend, opts: EvalGanOptions, cleanup: (() => void)[], log: (s: string) => void) {
   // --- the judge ---------------------------------------------------------------------------------------------
   const cnn = loadClassifier(be, opts.classifierCheckpoint);
   cleanup.push(() => cnn.model.dispose());
@@ -255,8 +292,17 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
     config: model.config,
   };
   log(`classifier ${classifier.name} (epoch ${classifier.epoch ?? '?'}, SHA-256 ${cnn.sha256.slice(0, 16)}…)`);
+  return { model, classes, classifier };
+}
 
-  // --- the samples -------------------------------------------------------------------------------------------
+/** n samples with their intended labels: generated (labels cycling over the classes) or read from IDX files */
+async function loadSamples(
+  be: Backend,
+  opts: EvalGanOptions,
+  cleanup: (() => void)[],
+  ctx: { classes: number; n: number; seed: number; batch: number; notes: string[]; log: (s: string) => void },
+) {
+  const { classes, n, seed, batch, notes, log } = ctx;
   let G: GanGenerator | null = null;
   let ganMeta: Record<string, any> | null = null;
   let source: EvalResults['source'];
@@ -297,6 +343,33 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
     if (idxSet.count > n) notes.push(`used the first ${n} of the ${idxSet.count} samples in ${opts.samples}`);
     log(`read ${idxSet.count} samples from ${opts.samples}; using ${labels.length}`);
   }
+  return { G, ganMeta, source, images, labels, idxSet };
+}
+
+/** the judge, the samples (generated or read) and their classifier pass; samples.png written */
+async function openEvalRun(be: Backend, opts: EvalGanOptions, cleanup: (() => void)[]): Promise<EvalRun> {
+  const log = opts.log ?? (() => {});
+  const n = opts.n ?? 10000;
+  const seed = opts.seed ?? 0;
+  const batch = opts.batch ?? 500;
+  const out = opts.outDir;
+  mkdirSync(out, { recursive: true });
+  const files: string[] = [];
+  const notes: string[] = [];
+  const write = (name: string, content: string | Uint8Array) => {
+    writeFileSync(join(out, name), content);
+    if (!files.includes(name)) files.push(name);
+  };
+
+  const { model, classes, classifier } = loadJudge(be, opts, cleanup, log);
+  const { G, ganMeta, source, images, labels, idxSet } = await loadSamples(be, opts, cleanup, {
+    classes,
+    n,
+    seed,
+    batch,
+    notes,
+    log,
+  });
   const count = labels.length;
   write('samples.png', gridPng(classMajor(images, labels, classes, 10), { rows: classes, cols: 10, range: 'unit' }));
 
@@ -331,248 +404,322 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
     }
     return realTest;
   };
-  if (what.has('fid')) {
-    const rt = await realTestSet();
-    const trainN = Math.min(rt.labels.length, opts.data.train.count);
-    const floorSet = pickImages(opts.data.train, trainN, seed ^ 0xf100);
-    log(`classifying ${trainN} real training images (the FID floor)`);
-    const floor = await classify(be, model, floorSet.images, batch);
-    const gG = featureGaussian(gen!),
-      gR = featureGaussian(rt.c),
-      gF = featureGaussian(floor);
-    results.fid = fidFromFeatures(gG, gR, gF, classifier.name);
+  return {
+    be,
+    opts,
+    what: new Set(opts.what),
+    log,
+    write,
+    results,
+    notes,
+    seed,
+    batch,
+    model,
+    classes,
+    G,
+    ganMeta,
+    idxSet,
+    images,
+    labels,
+    gen,
+    realTestSet,
+    realTest: () => realTest,
+  };
+}
+
+/** FID of the samples against the real test set, and the real-vs-real floor (training vs test images) */
+async function fidPart(run: EvalRun): Promise<void> {
+  const { opts, model, batch, seed, gen, log, notes, results } = run;
+  const be = run.be;
+  const count = run.labels.length;
+  const classifier = results.classifier;
+  const rt = await run.realTestSet();
+  const trainN = Math.min(rt.labels.length, opts.data.train.count);
+  const floorSet = pickImages(opts.data.train, trainN, seed ^ 0xf100);
+  log(`classifying ${trainN} real training images (the FID floor)`);
+  const floor = await classify(be, model, floorSet.images, batch);
+  const gG = featureGaussian(gen!),
+    gR = featureGaussian(rt.c),
+    gF = featureGaussian(floor);
+  results.fid = fidFromFeatures(gG, gR, gF, classifier.name);
+  log(
+    `FID ${results.fid.fid.toFixed(3)} (floor ${results.fid.realFloor?.toFixed(3)}) with ${count} samples vs ${rt.labels.length} real`,
+  );
+  if (count < 2 * gen!.dim)
+    notes.push(
+      `FID with ${count} samples in ${gen!.dim} dimensions: the covariance is poorly estimated (want ≫ ${gen!.dim}); compare only at equal counts`,
+    );
+}
+
+/** KID and precision/recall in one float64 pass over every pair of feature vectors */
+async function kidPrcPart(run: EvalRun): Promise<void> {
+  const { opts, what, gen, log, notes, results, seed } = run;
+  const count = run.labels.length;
+  // one float64 pass over every pair of feature vectors serves both (host side: ~30 s at 10 000 × 10 000)
+  const rt = await run.realTestSet();
+  const parts = [what.has('kid') && 'KID', what.has('prc') && 'precision/recall'].filter(Boolean).join(' and ');
+  log(`${parts}: ${count} generated vs ${rt.labels.length} real feature vectors`);
+  const t = performance.now();
+  const r = kidPrc(gen!.features, rt.c.features, gen!.dim, {
+    kid: what.has('kid') ? { ...opts.kid, seed } : null,
+    prc: what.has('prc') ? (opts.prc ?? {}) : null,
+  });
+  const s = ((performance.now() - t) / 1000).toFixed(1);
+  if (r.kid) {
+    const { values: _, ...k } = r.kid;
+    results.kid = k;
+    const about = `${k.subsets} subsets of ${k.subsetSize}; ${s} s`;
+    log(`KID ${k.mean.toExponential(3)} ± ${k.std.toExponential(2)} (${about})`);
+    if (k.subsetSize < k.requestedSize) {
+      const fewer = Math.min(k.nGenerated, k.nReal);
+      notes.push(`KID subsets of ${k.subsetSize} rows, not ${k.requestedSize}: the smaller set has only ${fewer}`);
+    }
+  }
+  if (r.prc) {
+    results.prc = r.prc;
+    log(`precision ${r.prc.precision.toFixed(4)}, recall ${r.prc.recall.toFixed(4)} (k = ${r.prc.k}; ${s} s)`);
+  }
+}
+
+/** the classifier score (the IS formula), beside the real test images' when they were classified */
+function iscPart(run: EvalRun): void {
+  const { opts, gen, classes, log, results, seed } = run;
+  const realTest = run.realTest();
+  const o = { ...opts.isc, seed };
+  const g = isc(gen!.logits, classes, o);
+  // the real test images' score for reference, when another part classified them anyway
+  results.isc = realTest ? { ...g, real: isc(realTest.c.logits, classes, o) } : g;
+  const real = results.isc.real ? `; real test images ${results.isc.real.mean.toFixed(3)}` : '';
+  log(`classifier score ${g.mean.toFixed(3)} ± ${g.std.toFixed(3)} (${g.splits} splits)${real}`);
+}
+
+/** does the classifier see the intended class: overall, per class, the confusion matrix */
+function accuracyPart(run: EvalRun): void {
+  const { gen, labels, classes, log, write, results } = run;
+  const realTest = run.realTest();
+  const acc = accuracyOf(gen!.predictions, labels, classes);
+  const real = realTest ? accuracyOf(realTest.c.predictions, realTest.labels, classes) : null;
+  results.accuracy = real ? { ...acc, real: { acc: real.acc, count: real.count } } : acc;
+  write(
+    'confusion.svg',
+    confusionMatrix(
+      `Generated samples: intended (rows) vs predicted (accuracy ${(100 * acc.acc).toFixed(2)}%)`,
+      acc.confusion,
+      CLASS_NAMES,
+    ),
+  );
+  log(`accuracy on intended labels ${(100 * acc.acc).toFixed(2)}%`);
+}
+
+/** the predicted classes' shares */
+function balancePart(run: EvalRun): void {
+  const { gen, labels, classes, log, write, notes, results } = run;
+  const b = classBalance(gen!.predictions, classes, labels);
+  results.balance = b;
+  if (b.intendedShares?.some((s) => Math.abs(s - b.expected) > 0.02))
+    notes.push(
+      'the intended labels are not uniform, so the class-balance deviations mix the label distribution with the generator’s',
+    );
+  write(
+    'balance.svg',
+    barChart(
+      'Predicted class shares',
+      CLASS_NAMES.map((nm, c) => `${c} ${nm}`),
+      b.shares,
+      { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' },
+    ),
+  );
+  log(`class balance: largest deviation ${(100 * b.maxDeviation).toFixed(2)} points (${CLASS_NAMES[b.worstClass]})`);
+}
+
+/** the same samples with their noise truncated at each threshold, scored like the untruncated ones (GAN only) */
+async function truncationPart(run: EvalRun): Promise<ReturnType<typeof truncationFigures> | undefined> {
+  const { be, opts, G, model, labels, classes, batch, seed, gen, log, write, notes, results } = run;
+  const count = labels.length;
+  const classifier = results.classifier;
+  if (!G) {
+    notes.push('the truncation study needs a generator: not run for IDX samples');
+    return undefined;
+  }
+  const thresholds = opts.truncation ?? TRUNCATION_THRESHOLDS;
+  const bad = thresholds.find((t) => !(t > 0));
+  if (bad !== undefined) throw new EvalUsageError(`truncation thresholds must be > 0, got ${bad}`);
+  const gR = featureGaussian((await run.realTestSet()).c);
+  const row = (threshold: number | null, c: Classified): TruncationRow => {
+    const a = accuracyOf(c.predictions, labels, classes);
+    const b = classBalance(c.predictions, classes, labels);
+    return {
+      threshold,
+      fid: fidFromFeatures(featureGaussian(c), gR, null, classifier.name).fid,
+      acc: a.acc,
+      perClassAcc: a.perClass.map((p) => p.acc),
+      maxDeviation: b.maxDeviation,
+      worstClass: b.worstClass,
+    };
+  };
+  const rows = [row(null, gen!)];
+  for (const t of thresholds) {
+    // the same labels and noise stream as the samples above, the components outside ±t redrawn
+    log(`truncation: ${count} samples with noise truncated at ±${t}`);
+    const imgs = fromSymmetric(await generateLabelled(be, G, labels, new Generator(seed), batch, t));
+    rows.push(row(t, await classify(be, model, imgs, batch)));
+    const r = rows[rows.length - 1];
     log(
-      `FID ${results.fid.fid.toFixed(3)} (floor ${results.fid.realFloor?.toFixed(3)}) with ${count} samples vs ${rt.labels.length} real`,
+      `truncation ±${t}: FID ${r.fid.toFixed(3)}, accuracy ${(100 * r.acc).toFixed(2)}%, balance ${(100 * r.maxDeviation).toFixed(2)} points`,
     );
-    if (count < 2 * gen!.dim)
-      notes.push(
-        `FID with ${count} samples in ${gen!.dim} dimensions: the covariance is poorly estimated (want ≫ ${gen!.dim}); compare only at equal counts`,
-      );
   }
-  if (what.has('kid') || what.has('prc')) {
-    // one float64 pass over every pair of feature vectors serves both (host side: ~30 s at 10 000 × 10 000)
-    const rt = await realTestSet();
-    const parts = [what.has('kid') && 'KID', what.has('prc') && 'precision/recall'].filter(Boolean).join(' and ');
-    log(`${parts}: ${count} generated vs ${rt.labels.length} real feature vectors`);
-    const t = performance.now();
-    const r = kidPrc(gen!.features, rt.c.features, gen!.dim, {
-      kid: what.has('kid') ? { ...opts.kid, seed } : null,
-      prc: what.has('prc') ? (opts.prc ?? {}) : null,
-    });
-    const s = ((performance.now() - t) / 1000).toFixed(1);
-    if (r.kid) {
-      const { values: _, ...k } = r.kid;
-      results.kid = k;
-      const about = `${k.subsets} subsets of ${k.subsetSize}; ${s} s`;
-      log(`KID ${k.mean.toExponential(3)} ± ${k.std.toExponential(2)} (${about})`);
-      if (k.subsetSize < k.requestedSize) {
-        const fewer = Math.min(k.nGenerated, k.nReal);
-        notes.push(`KID subsets of ${k.subsetSize} rows, not ${k.requestedSize}: the smaller set has only ${fewer}`);
-      }
-    }
-    if (r.prc) {
-      results.prc = r.prc;
-      log(`precision ${r.prc.precision.toFixed(4)}, recall ${r.prc.recall.toFixed(4)} (k = ${r.prc.k}; ${s} s)`);
-    }
-  }
-  if (what.has('isc')) {
-    const o = { ...opts.isc, seed };
-    const g = isc(gen!.logits, classes, o);
-    // the real test images' score for reference, when another part classified them anyway
-    results.isc = realTest ? { ...g, real: isc(realTest.c.logits, classes, o) } : g;
-    const real = results.isc.real ? `; real test images ${results.isc.real.mean.toFixed(3)}` : '';
-    log(`classifier score ${g.mean.toFixed(3)} ± ${g.std.toFixed(3)} (${g.splits} splits)${real}`);
-  }
-  if (what.has('accuracy')) {
-    const acc = accuracyOf(gen!.predictions, labels, classes);
-    const real = realTest ? accuracyOf(realTest.c.predictions, realTest.labels, classes) : null;
-    results.accuracy = real ? { ...acc, real: { acc: real.acc, count: real.count } } : acc;
-    write(
-      'confusion.svg',
-      confusionMatrix(
-        `Generated samples: intended (rows) vs predicted (accuracy ${(100 * acc.acc).toFixed(2)}%)`,
-        acc.confusion,
-        CLASS_NAMES,
-      ),
-    );
-    log(`accuracy on intended labels ${(100 * acc.acc).toFixed(2)}%`);
-  }
-  if (what.has('balance')) {
-    const b = classBalance(gen!.predictions, classes, labels);
-    results.balance = b;
-    if (b.intendedShares?.some((s) => Math.abs(s - b.expected) > 0.02))
-      notes.push(
-        'the intended labels are not uniform, so the class-balance deviations mix the label distribution with the generator’s',
-      );
-    write(
-      'balance.svg',
-      barChart(
-        'Predicted class shares',
-        CLASS_NAMES.map((nm, c) => `${c} ${nm}`),
-        b.shares,
-        { reference: b.expected, referenceLabel: 'even share', percent: true, yLabel: 'share of samples' },
-      ),
-    );
-    log(`class balance: largest deviation ${(100 * b.maxDeviation).toFixed(2)} points (${CLASS_NAMES[b.worstClass]})`);
-  }
+  results.truncation = rows;
+  const grid = gridOf(await truncationGrid(be, G, { thresholds: [Infinity, ...thresholds], seed: seed + 4 }));
+  write('truncation.png', grid);
+  const truncationReport = truncationFigures(rows, grid);
+  for (const f of truncationReport.figures) if (f.svg) write(f.name!, f.svg);
+  return truncationReport;
+}
 
-  // --- truncation ----------------------------------------------------------------------------------------------
-  let truncationReport: ReturnType<typeof truncationFigures> | undefined;
-  if (what.has('truncation')) {
-    if (!G) notes.push('the truncation study needs a generator: not run for IDX samples');
-    else {
-      const thresholds = opts.truncation ?? TRUNCATION_THRESHOLDS;
-      const bad = thresholds.find((t) => !(t > 0));
-      if (bad !== undefined) throw new EvalUsageError(`truncation thresholds must be > 0, got ${bad}`);
-      const gR = featureGaussian((await realTestSet()).c);
-      const row = (threshold: number | null, c: Classified): TruncationRow => {
-        const a = accuracyOf(c.predictions, labels, classes);
-        const b = classBalance(c.predictions, classes, labels);
-        return {
-          threshold,
-          fid: fidFromFeatures(featureGaussian(c), gR, null, classifier.name).fid,
-          acc: a.acc,
-          perClassAcc: a.perClass.map((p) => p.acc),
-          maxDeviation: b.maxDeviation,
-          worstClass: b.worstClass,
-        };
-      };
-      const rows = [row(null, gen!)];
-      for (const t of thresholds) {
-        // the same labels and noise stream as the samples above, the components outside ±t redrawn
-        log(`truncation: ${count} samples with noise truncated at ±${t}`);
-        const imgs = fromSymmetric(await generateLabelled(be, G, labels, new Generator(seed), batch, t));
-        rows.push(row(t, await classify(be, model, imgs, batch)));
-        const r = rows[rows.length - 1];
-        log(
-          `truncation ±${t}: FID ${r.fid.toFixed(3)}, accuracy ${(100 * r.acc).toFixed(2)}%, balance ${(100 * r.maxDeviation).toFixed(2)} points`,
-        );
-      }
-      results.truncation = rows;
-      const grid = gridOf(await truncationGrid(be, G, { thresholds: [Infinity, ...thresholds], seed: seed + 4 }));
-      write('truncation.png', grid);
-      truncationReport = truncationFigures(rows, grid);
-      for (const f of truncationReport.figures) if (f.svg) write(f.name!, f.svg);
-    }
-  }
+/** interpolation grids (GAN only), PCA and t-SNE maps and silhouettes of classifier features */
+async function latentPart(run: EvalRun): Promise<ReportFigure[]> {
+  const figures: ReportFigure[] = [];
+  if (run.G) figures.push(...(await latentGrids(run, run.G)));
+  else run.notes.push('interpolation grids need a generator: not made for IDX samples');
+  figures.push(...(await featureMaps(run)));
+  return figures;
+}
 
-  // --- latent space ------------------------------------------------------------------------------------------
+/** interpolations within each class and one noise vector swept over the classes */
+async function latentGrids(run: EvalRun, G: GanGenerator): Promise<ReportFigure[]> {
+  const { be, opts, classes, seed, log, write } = run;
   const latentFigures: ReportFigure[] = [];
-  if (what.has('latent')) {
-    const lo = opts.latent ?? {};
-    const steps = lo.steps ?? 10;
-    if (G) {
-      log('latent: interpolation grids');
-      const cls = [...Array(classes).keys()];
-      for (const mode of ['lerp', 'slerp'] as const) {
-        const g = await interpolationGrid(be, G, { classes: cls, steps, seed: seed + 1, mode });
-        const png = gridOf(g);
-        write(`interp_${mode}.png`, png);
-        latentFigures.push({
-          caption: `Interpolation within each class (rows), ${mode === 'lerp' ? 'linear' : 'spherical'} between two noise vectors in ${steps} steps (same noise pairs in both figures).`,
-          png,
-        });
-      }
-      const sweep = await classSweepGrid(be, G, { rows: lo.sweepRows ?? 8, seed: seed + 2 });
-      const png = gridOf(sweep);
-      write('class_sweep.png', png);
-      latentFigures.push({
-        caption: `Fixed noise (rows), every class (columns ${CLASS_NAMES.map((nm, c) => `${c} ${nm}`).join(', ')}).`,
-        png,
-      });
-    } else notes.push('interpolation grids need a generator: not made for IDX samples');
-    const per = lo.perClass ?? 30;
-    const gi = stratifiedIndices(labels, per, classes);
-    const gFeat = takeRows(gen!.features, gen!.dim, gi);
-    const gLab = Int32Array.from(gi, (i) => labels[i]);
-    let rFeat: Float64Array, rLab: Int32Array;
-    if (realTest) {
-      const ri = stratifiedIndices(realTest.labels, per, classes);
-      rFeat = takeRows(realTest.c.features, realTest.c.dim, ri);
-      rLab = Int32Array.from(ri, (i) => realTest!.labels[i]);
-    } else {
-      const ri = stratifiedIndices(opts.data.test.labels, per, classes);
-      const sub = pickImagesAt(opts.data.test, ri);
-      log(`latent: classifying ${ri.length} real test images`);
-      const c = await classify(be, model, sub.images, batch);
-      rFeat = Float64Array.from(c.features);
-      rLab = sub.labels;
-    }
-    const dim = gen!.dim;
-    log(`latent: PCA, t-SNE and silhouettes of ${gLab.length} generated and ${rLab.length} real feature vectors`);
-    const pca = pcaFit(rFeat, dim, 2);
-    const ev = pca.explained.map((e) => `${(100 * e).toFixed(1)}%`).join(', ');
-    const proj = { real: pcaProject(pca, rFeat, dim), generated: pcaProject(pca, gFeat, dim) };
-    const bounds = scatterBounds(proj.real, proj.generated);
-    for (const [name, l] of [
-      ['real', rLab],
-      ['generated', gLab],
-    ] as const) {
-      const svg = scatterPlot(`PCA of classifier features: ${name}`, proj[name], l, CLASS_NAMES, {
-        bounds,
-        xLabel: 'PC 1',
-        yLabel: 'PC 2',
-      });
-      write(`pca_${name}.svg`, svg);
-      latentFigures.push({
-        caption: `${name === 'real' ? 'Real test images' : 'Generated samples (coloured by intended class)'} in the first two principal components of the real features (explained variance ${ev}); both panels share the projection.`,
-        svg,
-      });
-    }
-    const tsneKl: Record<string, number> = {};
-    for (const [name, f, l] of [
-      ['real', rFeat, rLab],
-      ['generated', gFeat, gLab],
-    ] as const) {
-      const t = tsne(f, dim, { perplexity: lo.perplexity ?? 30, iterations: lo.tsneIterations ?? 1000, seed });
-      tsneKl[name] = t.kl;
-      const svg = scatterPlot(`t-SNE of classifier features: ${name}`, t.y, l, CLASS_NAMES);
-      write(`tsne_${name}.svg`, svg);
-      latentFigures.push({
-        caption: `Exact t-SNE (perplexity ${t.perplexity.toFixed(0)}, KL ${t.kl.toFixed(3)}) of ${l.length} ${name === 'real' ? 'real test' : 'generated'} feature vectors.`,
-        svg,
-      });
-    }
-    results.latent = {
-      perClass: per,
-      pcaExplained: pca.explained,
-      silhouette: { real: silhouette(rFeat, dim, rLab, classes), generated: silhouette(gFeat, dim, gLab, classes) },
-      tsneKl: { real: tsneKl.real, generated: tsneKl.generated },
-    };
-  }
-
-  // --- augmentation ------------------------------------------------------------------------------------------
-  if (what.has('augment')) {
-    const a = opts.augment ?? {};
-    const synthGen = new Generator(seed + 3);
-    const synth = async (m: number): Promise<LabelledImages> => {
-      if (G) {
-        const y = Int32Array.from({ length: m }, (_, i) => i % classes);
-        log(`augment: generating ${m} synthetic training images`);
-        const img = await generateLabelled(be, G, y, synthGen, batch);
-        return { images: toBytes(img, 'symmetric'), labels: Uint8Array.from(y), count: m, rows: 28, cols: 28 };
-      }
-      const s = idxSet!;
-      const k = Math.min(m, s.count);
-      return { images: s.images.subarray(0, k * 784), labels: s.labels.subarray(0, k), count: k, rows: 28, cols: 28 };
-    };
-    results.augment = await augmentationStudy(be, opts.data, synth, {
-      epochs: a.epochs ?? 10,
-      batch: a.batch ?? 64,
-      lr: a.lr ?? 1e-3,
-      seed: a.seed ?? seed,
-      ratios: a.ratios,
-      tstr: a.tstr,
-      trainSubset: a.trainSubset,
-      testSubset: a.testSubset,
-      valFraction: a.valFraction,
-      config: a.config ?? model.config,
-      log,
+  const lo = opts.latent ?? {};
+  const steps = lo.steps ?? 10;
+  log('latent: interpolation grids');
+  const cls = [...Array(classes).keys()];
+  for (const mode of ['lerp', 'slerp'] as const) {
+    const g = await interpolationGrid(be, G, { classes: cls, steps, seed: seed + 1, mode });
+    const png = gridOf(g);
+    write(`interp_${mode}.png`, png);
+    latentFigures.push({
+      caption: `Interpolation within each class (rows), ${mode === 'lerp' ? 'linear' : 'spherical'} between two noise vectors in ${steps} steps (same noise pairs in both figures).`,
+      png,
     });
-    notes.push(...results.augment.notes);
   }
+  const sweep = await classSweepGrid(be, G, { rows: lo.sweepRows ?? 8, seed: seed + 2 });
+  const png = gridOf(sweep);
+  write('class_sweep.png', png);
+  latentFigures.push({
+    caption: `Fixed noise (rows), every class (columns ${CLASS_NAMES.map((nm, c) => `${c} ${nm}`).join(', ')}).`,
+    png,
+  });
+  return latentFigures;
+}
 
-  // --- report ------------------------------------------------------------------------------------------------
+/** PCA and t-SNE maps and silhouette scores of the classifier's features, generated beside real */
+async function featureMaps(run: EvalRun): Promise<ReportFigure[]> {
+  const { be, opts, model, labels, classes, batch, seed, gen, log, write, results } = run;
+  const realTest = run.realTest();
+  const latentFigures: ReportFigure[] = [];
+  const lo = opts.latent ?? {};
+  const per = lo.perClass ?? 30;
+  const gi = stratifiedIndices(labels, per, classes);
+  const gFeat = takeRows(gen!.features, gen!.dim, gi);
+  const gLab = Int32Array.from(gi, (i) => labels[i]);
+  let rFeat: Float64Array, rLab: Int32Array;
+  if (realTest) {
+    const ri = stratifiedIndices(realTest.labels, per, classes);
+    rFeat = takeRows(realTest.c.features, realTest.c.dim, ri);
+    rLab = Int32Array.from(ri, (i) => realTest!.labels[i]);
+  } else {
+    const ri = stratifiedIndices(opts.data.test.labels, per, classes);
+    const sub = pickImagesAt(opts.data.test, ri);
+    log(`latent: classifying ${ri.length} real test images`);
+    const c = await classify(be, model, sub.images, batch);
+    rFeat = Float64Array.from(c.features);
+    rLab = sub.labels;
+  }
+  const dim = gen!.dim;
+  log(`latent: PCA, t-SNE and silhouettes of ${gLab.length} generated and ${rLab.length} real feature vectors`);
+  const pca = pcaFit(rFeat, dim, 2);
+  const ev = pca.explained.map((e) => `${(100 * e).toFixed(1)}%`).join(', ');
+  const proj = { real: pcaProject(pca, rFeat, dim), generated: pcaProject(pca, gFeat, dim) };
+  const bounds = scatterBounds(proj.real, proj.generated);
+  for (const [name, l] of [
+    ['real', rLab],
+    ['generated', gLab],
+  ] as const) {
+    const svg = scatterPlot(`PCA of classifier features: ${name}`, proj[name], l, CLASS_NAMES, {
+      bounds,
+      xLabel: 'PC 1',
+      yLabel: 'PC 2',
+    });
+    write(`pca_${name}.svg`, svg);
+    latentFigures.push({
+      caption: `${name === 'real' ? 'Real test images' : 'Generated samples (coloured by intended class)'} in the first two principal components of the real features (explained variance ${ev}); both panels share the projection.`,
+      svg,
+    });
+  }
+  const tsneKl: Record<string, number> = {};
+  for (const [name, f, l] of [
+    ['real', rFeat, rLab],
+    ['generated', gFeat, gLab],
+  ] as const) {
+    const t = tsne(f, dim, { perplexity: lo.perplexity ?? 30, iterations: lo.tsneIterations ?? 1000, seed });
+    tsneKl[name] = t.kl;
+    const svg = scatterPlot(`t-SNE of classifier features: ${name}`, t.y, l, CLASS_NAMES);
+    write(`tsne_${name}.svg`, svg);
+    latentFigures.push({
+      caption: `Exact t-SNE (perplexity ${t.perplexity.toFixed(0)}, KL ${t.kl.toFixed(3)}) of ${l.length} ${name === 'real' ? 'real test' : 'generated'} feature vectors.`,
+      svg,
+    });
+  }
+  results.latent = {
+    perClass: per,
+    pcaExplained: pca.explained,
+    silhouette: { real: silhouette(rFeat, dim, rLab, classes), generated: silhouette(gFeat, dim, gLab, classes) },
+    tsneKl: { real: tsneKl.real, generated: tsneKl.generated },
+  };
+  return latentFigures;
+}
+
+/** classifiers trained on real, real + synthetic and synthetic images, tested on real ones */
+async function augmentPart(run: EvalRun): Promise<void> {
+  const { be, opts, G, idxSet, model, classes, batch, seed, log, notes, results } = run;
+  const a = opts.augment ?? {};
+  const synthGen = new Generator(seed + 3);
+  const synth = async (m: number): Promise<LabelledImages> => {
+    if (G) {
+      const y = Int32Array.from({ length: m }, (_, i) => i % classes);
+      log(`augment: generating ${m} synthetic training images`);
+      const img = await generateLabelled(be, G, y, synthGen, batch);
+      return { images: toBytes(img, 'symmetric'), labels: Uint8Array.from(y), count: m, rows: 28, cols: 28 };
+    }
+    const s = idxSet!;
+    const k = Math.min(m, s.count);
+    return { images: s.images.subarray(0, k * 784), labels: s.labels.subarray(0, k), count: k, rows: 28, cols: 28 };
+  };
+  results.augment = await augmentationStudy(be, opts.data, synth, {
+    epochs: a.epochs ?? 10,
+    batch: a.batch ?? 64,
+    lr: a.lr ?? 1e-3,
+    seed: a.seed ?? seed,
+    ratios: a.ratios,
+    tstr: a.tstr,
+    trainSubset: a.trainSubset,
+    testSubset: a.testSubset,
+    valFraction: a.valFraction,
+    config: a.config ?? model.config,
+    log,
+  });
+  notes.push(...results.augment.notes);
+}
+
+/** report.html (when asked) and results.json */
+function finishEval(
+  run: EvalRun,
+  t0: number,
+  truncationReport: ReturnType<typeof truncationFigures> | undefined,
+  latentFigures: ReportFigure[],
+): EvalResults {
+  const { opts, what, ganMeta, log, write, results } = run;
+  const out = opts.outDir;
   results.seconds = (performance.now() - t0) / 1000;
   if (what.has('report')) {
     write(
@@ -583,7 +730,7 @@ async function evaluate(be: Backend, opts: EvalGanOptions, cleanup: (() => void)
     );
     log(`wrote ${join(out, 'report.html')}`);
   }
-  files.push('results.json');
+  results.files.push('results.json');
   results.seconds = (performance.now() - t0) / 1000;
   // the numbers first, the bookkeeping last
   const { files: f, notes: nt, seconds, ...rest } = results;
