@@ -4,17 +4,17 @@
 import { nodeGpu, releaseNodeGpu } from '../node/gpu.js';
 import { describeGpu, NoAdapterError } from '../kernels/device.js';
 import { GpuBackend } from '../kernels/backend.js';
-import { GpuError } from '../kernels/gpu.js';
 import type { Gpu } from '../kernels/gpu.js';
 import { parseFlags, helpText, UsageError, type FlagSpec, type Flags } from './args.js';
 import { ProgressLine, fmtTime } from './progress.js';
 import { loadFashionMnist, DataError } from '../node/fashion_mnist.js';
 import { runCnn, evalCnn, shipClassifier, SHIPPED_CLASSIFIER } from '../app/cnn_run.js';
-import { CLASS_NAMES } from '../data/dataset.js';
+import { CLASS_NAMES, type FashionMnist } from '../data/dataset.js';
 import { CheckpointError } from '../nn/checkpoint.js';
 import { SafetensorsError } from '../nn/safetensors.js';
 import { PRESETS } from '../gan/train.js';
 import { runGan, NonFiniteError } from '../app/gan_run.js';
+import { nanStopped, TrainingStopped, withGanPolicies, type GanAttempt } from '../app/policies.js';
 import { loadGanModels, type GanWeights } from '../gan/load.js';
 import { SHIPPED_GAN, SHIP_GAN, shipGan, writeShippedGrid } from '../app/ship.js';
 import { readCheckpoint, readCheckpointBytes, sha256, writeFileAtomic } from '../node/checkpoint.js';
@@ -317,10 +317,7 @@ async function trainCnn(argv: string[]): Promise<number> {
       .catch((e) => {
         if (!(e instanceof NonFiniteError)) throw e;
         bar.done();
-        const last = join(out, 'last.safetensors');
-        throw new TrainingStopped(
-          `${e.message}. Stopped; ${existsSync(last) ? `the last good checkpoint is ${last} (untouched); resume with --resume ${last} --lr ${opts.lr / 2}` : 'no checkpoint was written yet; lower --lr'}`,
-        );
+        throw nanStopped(e, join(out, 'last.safetensors'), opts.lr);
       })
       .finally(() => stop.dispose());
     bar.done();
@@ -388,9 +385,6 @@ function parseFault(v: string | undefined): { kind: 'oom' | 'lost'; step: number
   if (!m) throw new UsageError(`--debug-gpu-fault takes oom@STEP or lost@STEP, got '${v}'`);
   return { kind: m[1] as 'oom' | 'lost', step: Number(m[2]) };
 }
-
-/** a known way for training to end early: printed as one line, exit 1 */
-class TrainingStopped extends Error {}
 
 /**
  * A stop signal that arrives less than this many ms after the first one is the same request delivered twice, not
@@ -495,149 +489,144 @@ async function trainGan(kind: 'cgan' | 'acgan', argv: string[]): Promise<number>
   checkOutDir(flags.out, flags.resume, ['checkpoint.safetensors']);
   return withGpu(flags, async (gpu, be) => {
     console.log(`device: ${describeGpu(gpu)}`);
-    const short = gpu.adapter.software && !flags.full;
-    if (flags['fid-every'] && !flags.classifier)
-      throw new UsageError('--fid-every needs --classifier CNN (its features are the FID space)');
-    const presetName = (flags.preset as string) ?? (short ? `${kind}-lite` : kind);
-    const preset = PRESETS[presetName];
-    if (preset.config.kind !== kind)
-      throw new UsageError(`--preset ${presetName} is a ${preset.config.kind} preset, not ${kind}`);
-    const hyper = { ...preset.hyper };
-    if (flags.epochs) hyper.epochs = flags.epochs as number;
-    if (flags.batch) hyper.batch = flags.batch as number;
-    if (flags.lr !== undefined) hyper.lr = flags.lr as number;
-    if (flags.ema !== undefined) hyper.emaDecay = flags.ema as number;
-    const trainSubset = (flags['train-subset'] as number) ?? (short ? SOFTWARE_GAN_IMAGES : undefined);
-    if (short && !flags['train-subset'] && !flags.preset)
-      console.log(
-        `software adapter: a short demonstration run (preset ${presetName}, ${hyper.epochs} epoch on ${trainSubset} images, well under 10 minutes on 2 cores);\nthe real run is \`npm run train -- ${kind}\` on a GPU (preset ${kind}: ${PRESETS[kind].about}, ${PRESETS[kind].hyper.epochs} epochs)`,
-      );
-    else console.log(`preset ${presetName}: ${preset.about}`);
+    const plan = ganPlan(kind, flags, gpu.adapter.software);
     const data = await loadFashionMnist({ dir: flags.data as string | undefined, log: console.log });
     const out = (flags.out as string) ?? `runs/${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     const bar = new ProgressLine();
-    convTuningFor(gpu, be, flags, out, (l) => {
+    const log = (l: string) => {
       bar.done();
       console.log(l);
-    });
+    };
+    convTuningFor(gpu, be, flags, out, log);
     const stop = interruptible();
     const ckpt = join(out, 'checkpoint.safetensors');
-    let resume = flags.resume as string | undefined;
-    let lrOverride = flags.lr as number | undefined;
-    let injectNanAtStep = flags['debug-nan-at-step'] as number | undefined;
-    try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const res = await runGan(
-            be,
-            data,
-            {
-              preset: presetName,
-              config: preset.config,
-              hyper,
-              seed: (flags.seed as number) ?? 0,
-              trainSubset,
-              logEvery: 10,
-              trace: Boolean(flags.trace),
-              shouldStop: stop.requested,
-              lrOverride,
-              injectNanAtStep,
-              injectFault: parseFault(flags['debug-gpu-fault'] as string | undefined),
-              fid: flags['fid-every']
-                ? {
-                    every: flags['fid-every'] as number,
-                    classifier: flags.classifier as string,
-                    n: (flags['fid-n'] as number) ?? 2000,
-                  }
-                : undefined,
-              onProgress: (p) =>
-                bar.update(
-                  (p.epoch - 1 + p.step / p.steps) / p.epochs,
-                  `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} D ${p.d.toFixed(3)} G ${p.g.toFixed(3)} ${p.imgPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSec)}`,
-                ),
-              log: (l) => {
-                bar.done();
-                console.log(l);
-              },
-            },
-            out,
-            resume,
-          );
-          bar.done();
-          if (res.interrupted) {
-            console.log(
-              `stopped by ${stop.signal} after step ${res.step}; checkpoint: ${ckpt}\nresume with: npm run train -- ${kind} --out ${out} --resume ${ckpt}${flags.preset ? ` --preset ${presetName}` : ''}`,
-            );
-            return stop.signal === 'SIGTERM' ? 143 : 130;
-          }
-          console.log(
-            `done in ${fmtTime(res.seconds)}; run directory: ${out} (grid.png, samples/, losses.svg, d_outputs.svg, metrics.jsonl, checkpoint.safetensors)`,
-          );
-          if (short) {
-            // a demo run's grid is honest noise-and-blobs; beside it, the shipped GAN for the same noise
-            const meta = await writeShippedGrid(be, kind, join(out, 'grid-shipped.png'));
-            if (meta)
-              console.log(
-                `${join(out, 'grid.png')}: this demonstration run (preset ${presetName}, ${hyper.epochs} epoch${hyper.epochs === 1 ? '' : 's'} on ${trainSubset} images, software adapter)\n` +
-                  `${join(out, 'grid-shipped.png')}: the shipped ${kind === 'cgan' ? 'cGAN' : 'AC-GAN'} (${SHIPPED_GAN[kind]}, preset ${meta.preset}, ${meta.epoch} epochs on a GPU; models/README.md) for the same noise: what \`npm run train\` gives on a GPU`,
-              );
-          }
-          if (flags.classifier) {
-            // the evaluation at the end of the run (the augmentation study, hours of classifier training, is left
-            // to `npm run eval -- gan … --what augment`)
-            const r = await evaluateGan(be, {
-              ganCheckpoint: ckpt,
-              classifierCheckpoint: flags.classifier as string,
-              data,
-              n: (flags['fid-n'] as number) ?? (short ? 500 : 10000),
-              realN: short ? 500 : undefined,
-              seed: 0,
-              outDir: join(out, 'eval'),
-              what: ['fid', 'kid', 'prc', 'isc', 'accuracy', 'balance', 'truncation', 'latent', 'report'],
-              log: () => {},
-              setup: [['device', describeGpu(gpu)]],
-            });
-            if (r.fid)
-              console.log(
-                `FID ${r.fid.fid.toFixed(2)} (floor ${r.fid.realFloor?.toFixed(2) ?? '–'}); accuracy on generated images ${r.accuracy ? (100 * r.accuracy.acc).toFixed(2) : '–'}%; report: ${join(out, 'eval', 'report.html')}`,
-              );
-          }
-          return 0;
-        } catch (e) {
-          if (e instanceof GpuError && e.kind !== 'error') {
-            bar.done();
-            const have = existsSync(ckpt);
-            const saved = have
-              ? `the last checkpoint ${ckpt} is intact; resume with --resume ${ckpt}`
-              : 'no checkpoint was written yet';
-            if (e.kind === 'oom')
-              throw new TrainingStopped(
-                `the GPU ran out of memory at batch size ${hyper.batch}; ${saved} and a smaller batch, e.g. --batch ${Math.max(2, Math.floor(hyper.batch / 2))}`,
-              );
-            throw new TrainingStopped(
-              `${e.message.split('\n')[0]} (a driver reset, or the GPU was taken away); ${saved} once the GPU is back`,
-            );
-          }
-          if (!(e instanceof NonFiniteError)) throw e;
-          bar.done();
-          injectNanAtStep = undefined; // the test hook fires once
-          const have = existsSync(ckpt);
-          if (flags['on-nan'] === 'rollback' && attempt < 3 && have) {
-            const lr = (lrOverride ?? hyper.lr) / 2;
-            console.log(`${e.message}\nrolling back to ${ckpt} with learning rate ${lr} (try ${attempt + 1} of 3)`);
-            resume = ckpt;
-            lrOverride = lr;
-            continue;
-          }
-          throw new TrainingStopped(
-            `${e.message}. Stopped; ${have ? `the last good checkpoint is ${ckpt} (untouched); resume with --resume ${ckpt} --lr ${(lrOverride ?? hyper.lr) / 2}, or use --on-nan=rollback` : 'no checkpoint was written yet; lower --lr'}`,
-          );
-        }
-      }
-    } finally {
-      stop.dispose();
+    const { presetName, preset, hyper, trainSubset } = plan;
+    const run = (a: GanAttempt) =>
+      runGan(
+        be,
+        data,
+        {
+          preset: presetName,
+          config: preset.config,
+          hyper,
+          seed: (flags.seed as number) ?? 0,
+          trainSubset,
+          logEvery: 10,
+          trace: Boolean(flags.trace),
+          shouldStop: stop.requested,
+          lrOverride: a.lrOverride,
+          injectNanAtStep: a.injectNanAtStep,
+          injectFault: parseFault(flags['debug-gpu-fault'] as string | undefined),
+          fid: flags['fid-every']
+            ? {
+                every: flags['fid-every'] as number,
+                classifier: flags.classifier as string,
+                n: (flags['fid-n'] as number) ?? 2000,
+              }
+            : undefined,
+          onProgress: (p) =>
+            bar.update(
+              (p.epoch - 1 + p.step / p.steps) / p.epochs,
+              `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} D ${p.d.toFixed(3)} G ${p.g.toFixed(3)} ${p.imgPerSec.toFixed(0)} img/s ETA ${fmtTime(p.etaSec)}`,
+            ),
+          log,
+        },
+        out,
+        a.resume,
+      );
+    const res = await withGanPolicies(run, {
+      ckpt,
+      onNan: flags['on-nan'] === 'rollback' ? 'rollback' : 'stop',
+      lr: hyper.lr,
+      batch: hyper.batch,
+      resume: flags.resume as string | undefined,
+      lrOverride: flags.lr as number | undefined,
+      injectNanAtStep: flags['debug-nan-at-step'] as number | undefined,
+      log: console.log,
+      interrupt: () => bar.done(),
+    }).finally(() => stop.dispose());
+    bar.done();
+    if (res.interrupted) {
+      console.log(
+        `stopped by ${stop.signal} after step ${res.step}; checkpoint: ${ckpt}\nresume with: npm run train -- ${kind} --out ${out} --resume ${ckpt}${flags.preset ? ` --preset ${presetName}` : ''}`,
+      );
+      return stop.signal === 'SIGTERM' ? 143 : 130;
     }
+    console.log(
+      `done in ${fmtTime(res.seconds)}; run directory: ${out} (grid.png, samples/, losses.svg, d_outputs.svg, metrics.jsonl, checkpoint.safetensors)`,
+    );
+    if (plan.short) await shippedBeside(be, kind, plan, out);
+    if (flags.classifier) await evaluateAtEnd(be, gpu, flags, plan.short, data, out);
+    return 0;
   });
+}
+
+/** the preset, hyper-parameters and training subset of a GAN run from its flags; printed */
+function ganPlan(kind: 'cgan' | 'acgan', flags: Flags, software: boolean) {
+  const short = software && !flags.full;
+  if (flags['fid-every'] && !flags.classifier)
+    throw new UsageError('--fid-every needs --classifier CNN (its features are the FID space)');
+  const presetName = (flags.preset as string) ?? (short ? `${kind}-lite` : kind);
+  const preset = PRESETS[presetName];
+  if (preset.config.kind !== kind)
+    throw new UsageError(`--preset ${presetName} is a ${preset.config.kind} preset, not ${kind}`);
+  const hyper = { ...preset.hyper };
+  if (flags.epochs) hyper.epochs = flags.epochs as number;
+  if (flags.batch) hyper.batch = flags.batch as number;
+  if (flags.lr !== undefined) hyper.lr = flags.lr as number;
+  if (flags.ema !== undefined) hyper.emaDecay = flags.ema as number;
+  const trainSubset = (flags['train-subset'] as number) ?? (short ? SOFTWARE_GAN_IMAGES : undefined);
+  if (short && !flags['train-subset'] && !flags.preset)
+    console.log(
+      `software adapter: a short demonstration run (preset ${presetName}, ${hyper.epochs} epoch on ${trainSubset} images, well under 10 minutes on 2 cores);\nthe real run is \`npm run train -- ${kind}\` on a GPU (preset ${kind}: ${PRESETS[kind].about}, ${PRESETS[kind].hyper.epochs} epochs)`,
+    );
+  else console.log(`preset ${presetName}: ${preset.about}`);
+  return { short, presetName, preset, hyper, trainSubset };
+}
+
+/** a demo run's grid is honest noise-and-blobs; beside it, the shipped GAN's for the same noise */
+async function shippedBeside(
+  be: GpuBackend,
+  kind: 'cgan' | 'acgan',
+  plan: ReturnType<typeof ganPlan>,
+  out: string,
+): Promise<void> {
+  const meta = await writeShippedGrid(be, kind, join(out, 'grid-shipped.png'));
+  if (meta)
+    console.log(
+      `${join(out, 'grid.png')}: this demonstration run (preset ${plan.presetName}, ${plan.hyper.epochs} epoch${plan.hyper.epochs === 1 ? '' : 's'} on ${plan.trainSubset} images, software adapter)\n` +
+        `${join(out, 'grid-shipped.png')}: the shipped ${kind === 'cgan' ? 'cGAN' : 'AC-GAN'} (${SHIPPED_GAN[kind]}, preset ${meta.preset}, ${meta.epoch} epochs on a GPU; models/README.md) for the same noise: what \`npm run train\` gives on a GPU`,
+    );
+}
+
+/**
+ * The evaluation at the end of a run with --classifier (the augmentation study, hours of classifier training, is
+ * left to `npm run eval -- gan … --what augment`)
+ */
+async function evaluateAtEnd(
+  be: GpuBackend,
+  gpu: Gpu,
+  flags: Flags,
+  short: boolean,
+  data: FashionMnist,
+  out: string,
+): Promise<void> {
+  const r = await evaluateGan(be, {
+    ganCheckpoint: join(out, 'checkpoint.safetensors'),
+    classifierCheckpoint: flags.classifier as string,
+    data,
+    n: (flags['fid-n'] as number) ?? (short ? 500 : 10000),
+    realN: short ? 500 : undefined,
+    seed: 0,
+    outDir: join(out, 'eval'),
+    what: ['fid', 'kid', 'prc', 'isc', 'accuracy', 'balance', 'truncation', 'latent', 'report'],
+    log: () => {},
+    setup: [['device', describeGpu(gpu)]],
+  });
+  if (r.fid)
+    console.log(
+      `FID ${r.fid.fid.toFixed(2)} (floor ${r.fid.realFloor?.toFixed(2) ?? '–'}); accuracy on generated images ${r.accuracy ? (100 * r.accuracy.acc).toFixed(2) : '–'}%; report: ${join(out, 'eval', 'report.html')}`,
+    );
 }
 
 async function playgroundCmd(argv: string[]): Promise<number> {
