@@ -1,8 +1,9 @@
 // app/cnn_run.ts — one CNN training run as the CLI does it: a run directory with metrics.jsonl, loss and
 // accuracy curves (SVG), the confusion matrix (SVG), per-class accuracy, and a checkpoint after every epoch
 // (atomic; `last.safetensors`, plus `best.safetensors` for the best validation accuracy). Resumable.
-import { mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { RunDir, resumingFrom } from './run_dir.js';
 import type { Backend } from '../autograd/backend.js';
 import {
   trainClassifier,
@@ -155,11 +156,9 @@ export async function runCnn(
         position: m.position ?? undefined,
       },
     };
-    log(
-      `resuming from ${resumePath} after ${m.position?.inEpoch ? `${m.position.inEpoch} steps of epoch ${m.epoch + 1}` : `epoch ${m.epoch}`} (step ${m.step})`,
-    );
+    log(resumingFrom(resumePath, m.epoch, m.position?.inEpoch, m.step));
   }
-  if (outDir) mkdirSync(outDir, { recursive: true });
+  const dir = outDir ? new RunDir(outDir) : null;
   const userOnEpoch = opts.onEpoch;
   const res = await trainClassifier(
     be,
@@ -174,11 +173,11 @@ export async function runCnn(
         log(
           `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} acc ${(100 * m.trainAcc).toFixed(2)}% | val loss ${m.valLoss.toFixed(4)} acc ${(100 * m.valAcc).toFixed(2)}% | ${m.imgPerSec.toFixed(0)} img/s, ${m.seconds.toFixed(1)} s${m.tuneSeconds ? ` (+ ${m.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`,
         );
-        if (!outDir) return;
-        appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(m) + '\n');
-        await saveCnn(join(outDir, 'last.safetensors'), st, opts, m.epoch, m.step);
-        if (st.best?.epoch === m.epoch) await saveCnn(join(outDir, 'best.safetensors'), st, opts, m.epoch, m.step);
-        writeCurves(outDir, st.history);
+        if (!dir) return;
+        dir.appendMetrics(m);
+        await saveCnn(dir.path('last.safetensors'), st, opts, m.epoch, m.step);
+        if (st.best?.epoch === m.epoch) await saveCnn(dir.path('best.safetensors'), st, opts, m.epoch, m.step);
+        dir.writeCharts(cnnCharts(st.history));
       },
     },
     state,
@@ -215,22 +214,19 @@ export async function runCnn(
   };
 }
 
-function writeCurves(dir: string, h: EpochMetrics[]): void {
+/** the run's charts by file name: loss and accuracy, training beside validation */
+function cnnCharts(h: EpochMetrics[]): Record<string, string> {
   const x = h.map((m) => m.epoch);
-  writeFileSync(
-    join(dir, 'loss.svg'),
-    lineChart('Cross-entropy loss', 'epoch', [
+  return {
+    'loss.svg': lineChart('Cross-entropy loss', 'epoch', [
       { name: 'train', x, y: h.map((m) => m.trainLoss) },
       { name: 'validation', x, y: h.map((m) => m.valLoss) },
     ]),
-  );
-  writeFileSync(
-    join(dir, 'accuracy.svg'),
-    lineChart('Accuracy', 'epoch', [
+    'accuracy.svg': lineChart('Accuracy', 'epoch', [
       { name: 'train', x, y: h.map((m) => m.trainAcc) },
       { name: 'validation', x, y: h.map((m) => m.valAcc) },
     ]),
-  );
+  };
 }
 
 /** test accuracy of a saved CNN (full or slim checkpoint) */

@@ -3,8 +3,10 @@
 // exact-position checkpoints on a stop request between steps, then per epoch a 10×10 sample grid (a row per class,
 // fixed noise), loss and D-output curves (SVG), a metrics.jsonl line (losses, mean D(x) and D(G(z)), per-layer
 // gradient norms, img/s) and an atomic checkpoint.
-import { appendFileSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { appendFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { basename, } from 'node:path';
+import { RunDir, resumingFrom } from './run_dir.js';
+import type { LabelledImages } from '../data/idx.js';
 import { loadClassifier } from './cnn_run.js';
 import type { Cnn } from '../models/cnn.js';
 import { accuracyOf, classify, featureGaussian, fidFromFeatures, fromSymmetric, pickImages } from '../eval/metrics.js';
@@ -175,163 +177,30 @@ export async function runGan(
 ): Promise<GanRunResult> {
   const log = opts.log ?? console.log;
   const t00 = performance.now();
-  let s: GanState;
-  let history: GanEpoch[] = [];
-  let step = 0;
-  let pos: Position | null = null;
-  if (resumePath) {
-    const loaded = loadGan(be, resumePath, opts.config.kind);
-    s = loaded.state;
-    history = loaded.meta.history ?? [];
-    step = loaded.meta.step;
-    pos = positionOf(loaded.meta);
-    if (opts.lrOverride !== undefined) s.optG.lr = s.optD.lr = opts.lrOverride;
-    if (pos.inEpoch) checkMidEpochResume(resumePath, loaded.meta, opts);
-    log(
-      `resuming from ${resumePath} after ${pos.inEpoch ? `${pos.inEpoch} steps of epoch ${pos.epoch + 1}` : `epoch ${pos.epoch}`} (step ${step})`,
-    );
-  } else s = makeGan(be, opts.config, opts.hyper, opts.seed);
-  mkdirSync(join(outDir, 'samples'), { recursive: true });
+  const { s, history, step, pos } = startGan(be, opts, resumePath, log);
+  const dir = new RunDir(outDir);
+  mkdirSync(dir.path('samples'), { recursive: true });
   const train = trainingSet(data.train, opts.trainSubset);
   const B = opts.hyper.batch;
   if (train.count < B) throw new Error(`--train-subset ${train.count} is smaller than one batch of ${B}`);
   const loop = new GanLoop(be, s, train, B, { step, position: pos });
-  const steps = loop.stepsPerEpoch;
   const [zFix, yFix] = sampleInputs(be, s.config, 10, 12345);
-  // FID ruler: the classifier and the real test set's feature Gaussian, computed once
-  let fidRuler: FidRuler | null = null;
-  if (opts.fid) {
-    const cls = loadClassifier(be, opts.fid.classifier);
-    const realImgs = pickImages(data.test, opts.fid.n);
-    const real = featureGaussian(await classify(be, cls.model, realImgs.images));
-    // the floor: as many real training images against the same test images (what sampling noise alone gives)
-    const train = featureGaussian(await classify(be, cls.model, pickImages(data.train, opts.fid.n).images));
-    const floor = fidFromFeatures(train, real, null, basename(opts.fid.classifier)).fid;
-    const [z, y] = sampleInputs(be, s.config, Math.max(1, Math.round(opts.fid.n / s.config.classes)), 777);
-    fidRuler = {
-      model: cls.model,
-      real,
-      floor,
-      name: basename(opts.fid.classifier),
-      z,
-      y,
-      labels: Int32Array.from(await y.toArray()),
-    };
-  }
+  const fidRuler = opts.fid ? await fidRulerFor(be, data, s, opts.fid) : null;
   const save = (epoch: number, position: Position) =>
-    saveGan(join(outDir, 'checkpoint.safetensors'), s, opts, epoch, loop.step, history, position);
+    saveGan(dir.path('checkpoint.safetensors'), s, opts, epoch, loop.step, history, position);
+  const run: GanRunParts = { be, opts, s, loop, dir, history, train, zFix, yFix, fidRuler, save, log };
   let interrupted = false;
   try {
     for (let epoch = loop.epoch; epoch <= opts.hyper.epochs && !interrupted; epoch++) {
-      s.G.train();
-      s.D.train();
       const t0 = performance.now();
       const tune0 = be.tuneMs ?? 0;
       /** seconds since t0, less the time spent timing kernels */
       const elapsed = () => (performance.now() - t0 - ((be.tuneMs ?? 0) - tune0)) / 1000;
-      loop.beginEpoch();
-      const skip = loop.skipped;
-      let checked = loop.step;
-      while (!loop.epochDone) {
-        loop.next();
-        const k = loop.inEpoch,
-          step = loop.step;
-        if (opts.injectFault?.step === step)
-          (be as { gpu?: { injectFault(k: string): void } }).gpu?.injectFault(opts.injectFault.kind);
-        // test hook
-        if (opts.injectNanAtStep === step) s.G.up1.weight.assign(new Float32Array(s.G.up1.weight.size).fill(NaN));
-        if (k % opts.logEvery === 0 || k === steps) {
-          // losses and weights: a NaN weight can hide behind a ReLU (max(NaN, 0) is 0) and keep the loss finite
-          const v = await loop.sums!.toArray();
-          const tensor = await firstNonFinite(allParams(s));
-          if (tensor || v.some((x) => !Number.isFinite(x))) {
-            const bad = SCALARS.filter((_, i) => !Number.isFinite(v[i]));
-            throw new NonFiniteError(
-              `non-finite ${[...bad, ...(tensor ? ['weights'] : [])].join(', ')} between steps ${checked + 1} and ${step} (epoch ${epoch})${tensor ? `; first non-finite parameter (${SPREAD_NOTE}): ${tensor}` : ''}`,
-              step,
-            );
-          }
-          checked = step;
-          const done = k - skip;
-          const ips = (done * B) / elapsed();
-          opts.onProgress?.({
-            epoch,
-            epochs: opts.hyper.epochs,
-            step: k,
-            steps,
-            d: (v[0] + v[1]) / k,
-            g: v[3] / k,
-            imgPerSec: ips,
-            etaSec: ((steps - k) * B + (opts.hyper.epochs - epoch) * steps * B) / ips,
-          });
-        }
-        // stay at most two steps ahead of the GPU (bounded queue; signal handlers get to run)
-        await be.throttle?.(2);
-        if (opts.shouldStop?.() && k < steps) {
-          const position = await loop.position();
-          loop.dispose();
-          recalibrateEma(be, s); // the checkpoint's G_ema statistics match its weights
-          await save(epoch - 1, position);
-          interrupted = true;
-          break;
-        }
+      if (!(await trainEpoch(run, epoch, elapsed))) {
+        interrupted = true;
+        break;
       }
-      if (interrupted) break;
-      const k = loop.inEpoch;
-      const m = await loop.endEpoch();
-      const step = loop.step;
-      const seconds = elapsed();
-      const tuneSeconds = ((be.tuneMs ?? 0) - tune0) / 1000;
-      const e: GanEpoch = {
-        epoch,
-        step,
-        ...m,
-        imgPerSec: ((k - skip) * B) / seconds,
-        seconds,
-        ...(tuneSeconds > 0 ? { tuneSeconds } : {}),
-        gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) },
-      };
-      const mem = be.memory?.(); // before this epoch's FID, trace and samples (their buffers count in the next peak)
-      if (mem) e.memoryMiB = { live: mib(mem.live), peak: mib(mem.peak), allocated: mib(mem.allocated) };
-      recalibrateEma(be, s);
-      if (fidRuler && (epoch % opts.fid!.every === 0 || epoch === opts.hyper.epochs)) {
-        ({ fid: e.fid, acc: e.genAcc } = await fidAndAccuracy(be, fidRuler, samplingGenerator(s)));
-        e.fidFloor = fidRuler.floor;
-        if (s.ema) ({ fid: e.fidTrained, acc: e.genAccTrained } = await fidAndAccuracy(be, fidRuler, s.G));
-      }
-      history.push(e);
-      appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(e) + '\n');
-      if (opts.trace) {
-        const n = Math.min(B, train.count);
-        const real = [
-          ...batches(
-            subset(
-              train,
-              Int32Array.from({ length: n }, (_, i) => i),
-            ),
-            { batchSize: n, scale: 'symmetric', shuffle: false },
-            new Generator(0),
-          ),
-        ][0];
-        const inputs = [
-          Tensor.from(be, real.x, [n, 1, 28, 28]),
-          Tensor.from(be, real.y, [n], 'i32'),
-          F.narrow(zFix, 0, 0, n),
-          F.narrow(yFix, 0, 0, n),
-        ];
-        const tr = await traceGan(be, s, inputs[2], inputs[3], inputs[0], inputs[1]);
-        appendFileSync(join(outDir, 'trace.jsonl'), JSON.stringify({ epoch, step, ...tr }) + '\n');
-        for (const t of inputs) t.dispose();
-      }
-      const imgs = await generate(samplingGenerator(s), zFix, yFix);
-      const grid = join(outDir, 'samples', `epoch_${String(epoch).padStart(3, '0')}.png`);
-      writeGridPng(grid, imgs, { rows: 10, cols: 10 });
-      copyFileSync(grid, join(outDir, 'grid.png'));
-      writeCurves(outDir, history);
-      await save(epoch, loop.epochEndPosition());
-      log(
-        `epoch ${epoch}: ${e.fid !== undefined ? `${fidNote(e)} | ` : ''}D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s${e.tuneSeconds ? ` (+ ${e.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`,
-      );
+      await endEpoch(run, epoch, elapsed(), ((be.tuneMs ?? 0) - tune0) / 1000);
       if (opts.shouldStop?.()) interrupted = epoch < opts.hyper.epochs;
     }
   } finally {
@@ -344,6 +213,177 @@ export async function runGan(
     }
   }
   return { history, state: s, seconds: (performance.now() - t00) / 1000, interrupted, step: loop.step };
+}
+
+/** what the steps of one GAN run share */
+interface GanRunParts {
+  be: Backend;
+  opts: GanRunOptions;
+  s: GanState;
+  loop: GanLoop;
+  dir: RunDir;
+  history: GanEpoch[];
+  train: LabelledImages;
+  /** the fixed noise and labels of every epoch's sample grid */
+  zFix: Tensor;
+  yFix: Tensor;
+  fidRuler: FidRuler | null;
+  save: (epoch: number, position: Position) => Promise<void>;
+  log: (s: string) => void;
+}
+
+/** a new GAN, or one resumed from a checkpoint (its history, step and position in the data) */
+function startGan(be: Backend, opts: GanRunOptions, resumePath: string | undefined, log: (s: string) => void) {
+  if (!resumePath)
+    return { s: makeGan(be, opts.config, opts.hyper, opts.seed), history: [] as GanEpoch[], step: 0, pos: null };
+  const loaded = loadGan(be, resumePath, opts.config.kind);
+  const s = loaded.state;
+  const pos = positionOf(loaded.meta);
+  if (opts.lrOverride !== undefined) s.optG.lr = s.optD.lr = opts.lrOverride;
+  if (pos.inEpoch) checkMidEpochResume(resumePath, loaded.meta, opts);
+  log(resumingFrom(resumePath, pos.epoch, pos.inEpoch, loaded.meta.step));
+  return { s, history: (loaded.meta.history ?? []) as GanEpoch[], step: loaded.meta.step as number, pos };
+}
+
+/** the FID ruler: the classifier and the real test set's feature Gaussian, computed once; the floor beside it */
+async function fidRulerFor(
+  be: Backend,
+  data: FashionMnist,
+  s: GanState,
+  fid: NonNullable<GanRunOptions['fid']>,
+): Promise<FidRuler> {
+  const cls = loadClassifier(be, fid.classifier);
+  const realImgs = pickImages(data.test, fid.n);
+  const real = featureGaussian(await classify(be, cls.model, realImgs.images));
+  // the floor: as many real training images against the same test images (what sampling noise alone gives)
+  const train = featureGaussian(await classify(be, cls.model, pickImages(data.train, fid.n).images));
+  const floor = fidFromFeatures(train, real, null, basename(fid.classifier)).fid;
+  const [z, y] = sampleInputs(be, s.config, Math.max(1, Math.round(fid.n / s.config.classes)), 777);
+  return {
+    model: cls.model,
+    real,
+    floor,
+    name: basename(fid.classifier),
+    z,
+    y,
+    labels: Int32Array.from(await y.toArray()),
+  };
+}
+
+/**
+ * One epoch's steps: every `logEvery` steps the loss sums and weights are read back (a non-finite one stops the
+ * run: NonFiniteError) and progress reported; a stop request between steps writes an exact-position checkpoint
+ * and returns false.
+ */
+async function trainEpoch(run: GanRunParts, epoch: number, elapsed: () => number): Promise<boolean> {
+  const { be, opts, s, loop } = run;
+  const B = opts.hyper.batch;
+  const steps = loop.stepsPerEpoch;
+  s.G.train();
+  s.D.train();
+  loop.beginEpoch();
+  const skip = loop.skipped;
+  let checked = loop.step;
+  while (!loop.epochDone) {
+    loop.next();
+    const k = loop.inEpoch;
+    const step = loop.step;
+    if (opts.injectFault?.step === step)
+      (be as { gpu?: { injectFault(k: string): void } }).gpu?.injectFault(opts.injectFault.kind);
+    // test hook
+    if (opts.injectNanAtStep === step) s.G.up1.weight.assign(new Float32Array(s.G.up1.weight.size).fill(NaN));
+    if (k % opts.logEvery === 0 || k === steps) {
+      // losses and weights: a NaN weight can hide behind a ReLU (max(NaN, 0) is 0) and keep the loss finite
+      const v = await loop.sums!.toArray();
+      const tensor = await firstNonFinite(allParams(s));
+      if (tensor || v.some((x) => !Number.isFinite(x))) {
+        const bad = SCALARS.filter((_, i) => !Number.isFinite(v[i]));
+        throw new NonFiniteError(
+          `non-finite ${[...bad, ...(tensor ? ['weights'] : [])].join(', ')} between steps ${checked + 1} and ${step} (epoch ${epoch})${tensor ? `; first non-finite parameter (${SPREAD_NOTE}): ${tensor}` : ''}`,
+          step,
+        );
+      }
+      checked = step;
+      const ips = ((k - skip) * B) / elapsed();
+      opts.onProgress?.({
+        epoch,
+        epochs: opts.hyper.epochs,
+        step: k,
+        steps,
+        d: (v[0] + v[1]) / k,
+        g: v[3] / k,
+        imgPerSec: ips,
+        etaSec: ((steps - k) * B + (opts.hyper.epochs - epoch) * steps * B) / ips,
+      });
+    }
+    // stay at most two steps ahead of the GPU (bounded queue; signal handlers get to run)
+    await be.throttle?.(2);
+    if (opts.shouldStop?.() && k < steps) {
+      const position = await loop.position();
+      loop.dispose();
+      recalibrateEma(be, s); // the checkpoint's G_ema statistics match its weights
+      await run.save(epoch - 1, position);
+      return false;
+    }
+  }
+  return true;
+}
+
+/** an epoch's end: its metrics line (FID on the epochs asked), trace, sample grid, curves and checkpoint */
+async function endEpoch(run: GanRunParts, epoch: number, seconds: number, tuneSeconds: number): Promise<void> {
+  const { be, opts, s, loop, dir, history, fidRuler } = run;
+  const k = loop.inEpoch;
+  const skip = loop.skipped;
+  const m = await loop.endEpoch();
+  const e: GanEpoch = {
+    epoch,
+    step: loop.step,
+    ...m,
+    imgPerSec: ((k - skip) * opts.hyper.batch) / seconds,
+    seconds,
+    ...(tuneSeconds > 0 ? { tuneSeconds } : {}),
+    gradNorms: { G: await gradNorms(s.G), D: await gradNorms(s.D) },
+  };
+  const mem = be.memory?.(); // before this epoch's FID, trace and samples (their buffers count in the next peak)
+  if (mem) e.memoryMiB = { live: mib(mem.live), peak: mib(mem.peak), allocated: mib(mem.allocated) };
+  recalibrateEma(be, s);
+  if (fidRuler && (epoch % opts.fid!.every === 0 || epoch === opts.hyper.epochs)) {
+    ({ fid: e.fid, acc: e.genAcc } = await fidAndAccuracy(be, fidRuler, samplingGenerator(s)));
+    e.fidFloor = fidRuler.floor;
+    if (s.ema) ({ fid: e.fidTrained, acc: e.genAccTrained } = await fidAndAccuracy(be, fidRuler, s.G));
+  }
+  history.push(e);
+  dir.appendMetrics(e);
+  if (opts.trace) await traceEpoch(run, epoch);
+  const imgs = await generate(samplingGenerator(s), run.zFix, run.yFix);
+  const grid = dir.path('samples', `epoch_${String(epoch).padStart(3, '0')}.png`);
+  writeGridPng(grid, imgs, { rows: 10, cols: 10 });
+  copyFileSync(grid, dir.path('grid.png'));
+  dir.writeCharts(ganCharts(history));
+  await run.save(epoch, loop.epochEndPosition());
+  run.log(
+    `epoch ${epoch}: ${e.fid !== undefined ? `${fidNote(e)} | ` : ''}D(real) ${m.dReal.toFixed(3)} D(fake) ${m.dFake.toFixed(3)}${s.config.kind === 'acgan' ? ` aux ${m.aux.toFixed(3)}` : ''} G ${m.g.toFixed(3)} | D(x) ${m.dx.toFixed(2)} D(G(z)) ${m.dgz.toFixed(2)} | ${e.imgPerSec.toFixed(0)} img/s, ${seconds.toFixed(1)} s${e.tuneSeconds ? ` (+ ${e.tuneSeconds.toFixed(1)} s timing conv tiles)` : ''}`,
+  );
+}
+
+/** --trace: per-layer statistics on the first batch of the training set and the grid's noise, into trace.jsonl */
+async function traceEpoch(run: GanRunParts, epoch: number): Promise<void> {
+  const { be, s, train } = run;
+  const n = Math.min(run.opts.hyper.batch, train.count);
+  const first = subset(
+    train,
+    Int32Array.from({ length: n }, (_, i) => i),
+  );
+  const real = [...batches(first, { batchSize: n, scale: 'symmetric', shuffle: false }, new Generator(0))][0];
+  const inputs = [
+    Tensor.from(be, real.x, [n, 1, 28, 28]),
+    Tensor.from(be, real.y, [n], 'i32'),
+    F.narrow(run.zFix, 0, 0, n),
+    F.narrow(run.yFix, 0, 0, n),
+  ];
+  const tr = await traceGan(be, s, inputs[2], inputs[3], inputs[0], inputs[1]);
+  appendFileSync(run.dir.path('trace.jsonl'), `${JSON.stringify({ epoch, step: run.loop.step, ...tr })}\n`);
+  for (const t of inputs) t.dispose();
 }
 
 /** the FID ruler of a run: classifier, the real test set's feature Gaussian, fixed noise and labels (host copy) */
@@ -430,13 +470,14 @@ export function lossCharts(h: readonly Pick<GanEpoch, 'epoch' | 'dReal' | 'dFake
   };
 }
 
-function writeCurves(dir: string, h: GanEpoch[]): void {
+/** the run's charts by file name: losses, D's outputs, and FID/accuracy when measured */
+function ganCharts(h: GanEpoch[]): Record<string, string | undefined> {
   const lc = lossCharts(h);
-  writeFileSync(join(dir, 'losses.svg'), lc.losses);
   const fc = fidCharts(h);
-  if (fc) {
-    writeFileSync(join(dir, 'fid.svg'), fc.fid);
-    if (fc.accuracy) writeFileSync(join(dir, 'gen_accuracy.svg'), fc.accuracy);
-  }
-  writeFileSync(join(dir, 'd_outputs.svg'), lc.dOutputs);
+  return {
+    'losses.svg': lc.losses,
+    'fid.svg': fc?.fid,
+    'gen_accuracy.svg': fc?.accuracy ?? undefined,
+    'd_outputs.svg': lc.dOutputs,
+  };
 }
