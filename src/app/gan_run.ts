@@ -4,7 +4,7 @@
 // fixed noise), loss and D-output curves (SVG), a metrics.jsonl line (losses, mean D(x) and D(G(z)), per-layer
 // gradient norms, img/s) and an atomic checkpoint.
 import { appendFileSync, mkdirSync, copyFileSync } from 'node:fs';
-import { basename, } from 'node:path';
+import { basename } from 'node:path';
 import { RunDir, resumingFrom } from './run_dir.js';
 import type { LabelledImages } from '../data/idx.js';
 import { loadClassifier } from './cnn_run.js';
