@@ -164,4 +164,49 @@ test('scripts/gpu-session.sh all (trial settings): exit 0, OUT holds what a GPU 
   }
 });
 
+test("scripts/gpu-session.sh augment (trial settings): the shipped cGAN's augmentation study and train cnn --augment, ingested", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gpu-session-augment-'));
+  try {
+    const out = join(dir, 'out');
+    const env = {
+      ...process.env,
+      RUNS: join(dir, 'runs'),
+      BENCH: '0',
+      GANS: 'cgan',
+      CNN_S: '200',
+      EVAL_S: '400',
+      CNN_ARGS: '--train-subset 256 --test-subset 256 --epochs 1',
+      EVAL_ARGS: '--augment-epochs 1 --augment-train-subset 128 --augment-test-subset 128',
+    };
+    const r = spawnSync('bash', ['scripts/gpu-session.sh', 'augment', out], { encoding: 'utf8', env });
+    const log = existsSync(join(out, 'session.log'))
+      ? readFileSync(join(out, 'session.log'), 'utf8')
+      : r.stdout + r.stderr;
+    assert.is(r.status, 0, log);
+    const study = JSON.parse(readFileSync(join(dir, 'runs', 'gpu-cgan', 'eval-augment', 'results.json'), 'utf8'));
+    const rows = study.augment.rows as { setting: string; real: number; synthetic: number; testAcc: number }[];
+    const n = rows[0].real;
+    assert.ok(n > 0 && n <= 128, `real images: ${n}`);
+    assert.equal(
+      rows.map((x) => [x.setting, x.real, x.synthetic]),
+      [
+        ['real', n, 0],
+        ['real + 0.5× synthetic', n, Math.round(0.5 * n)],
+        ['real + 1× synthetic', n, n],
+        ['synthetic only (TSTR)', 0, n],
+      ],
+    );
+    for (const x of rows) assert.ok(x.testAcc >= 0 && x.testAcc <= 1, `${x.setting}: ${x.testAcc}`);
+    assert.ok(existsSync(join(dir, 'runs', 'gpu-cnn', 'last.safetensors')), 'train cnn --augment ran');
+    const dest = join(dir, 'ingested');
+    const ing = spawnSync(process.execPath, ['scripts/gpu-ingest.mjs', out, '--dest', dest], { encoding: 'utf8' });
+    assert.is(ing.status, 0, ing.stderr);
+    const summary = readFileSync(join(dest, 'SUMMARY.md'), 'utf8');
+    assert.match(summary, /## Augmentation study, shipped cGAN \(1 epochs per classifier, 128 test images\)/);
+    assert.match(summary, /\| real \| \d+ \| 0 \| [\d.]+% \|/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test.run();

@@ -204,6 +204,16 @@ const EVAL_GAN: Record<string, FlagSpec> = {
     min: 1,
     help: 'epochs of each classifier the augmentation study trains, all rows alike (default 10)',
   },
+  'augment-train-subset': {
+    type: 'int',
+    min: 2,
+    help: 'real training images of the augmentation study (default all 60000; for trials)',
+  },
+  'augment-test-subset': {
+    type: 'int',
+    min: 2,
+    help: 'test images its classifiers are scored on (default all 10000; for trials)',
+  },
   ship: {
     type: 'string',
     help: `first write the file to ship (weight average and D, no optimizer, large weights as F16) and FILE.sha256, then evaluate that file (${SHIPPED_GAN.cgan}, ${SHIPPED_GAN.acgan})`,
@@ -811,7 +821,11 @@ async function evalGanCmd(argv: string[]): Promise<number> {
       what,
       log: console.log,
       setup: [['device', describeGpu(gpu)]],
-      augment: flags['augment-epochs'] ? { epochs: flags['augment-epochs'] as number } : undefined,
+      augment: {
+        epochs: flags['augment-epochs'] as number | undefined,
+        trainSubset: flags['augment-train-subset'] as number | undefined,
+        testSubset: flags['augment-test-subset'] as number | undefined,
+      },
       truncation,
       kid: {
         subsets: flags['kid-subsets'] as number | undefined,
