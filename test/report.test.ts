@@ -22,6 +22,7 @@ import { runGan } from '../src/gan/run.js';
 import type { GanConfig } from '../src/gan/models.js';
 import { evaluateGan, EvalResults, EvalUsageError } from '../src/eval/run_eval.js';
 import { gpuBackend } from './harness.js';
+import { HANG_GUARD_MS } from './hang_guard.js';
 
 const TINY_CNN = { channels: [4, 4, 8, 8, 8, 8], dense: 16, dropout: 0.1, bnMomentum: 0.1, bnEps: 1e-3, classes: 10 };
 const TINY_GAN: GanConfig = { kind: 'cgan', noiseDim: 8, embedDim: 5, classes: 10, gMaps: 4, gMid: 3, dChannels: [2, 3, 4, 5], dropout: 0.5, bnMomentum: 0.1 };
@@ -110,9 +111,10 @@ async function renderInChromium(file: string): Promise<{ errors: string[]; figur
   }
   const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
   const ctx = await pw.chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM, timeout: HANG_GUARD_MS,
     args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+  ctx.setDefaultTimeout(HANG_GUARD_MS); // waits bounded by the work only (hang_guard.ts)
   try {
     const page = await ctx.newPage();
     const errors: string[] = [];

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HANG_GUARD_MS, ended } from './hang_guard.js';
 import { lockRunDir, LOCK_FILE, RunLockError } from '../src/node/runlock.js';
 
 test('run.lock: exclusive while held, gone when released, taken over from a dead process', () => {
@@ -49,8 +50,9 @@ test('train refuses an --out another process is training into (exit 1, before th
   try {
     const release = lockRunDir(dir);
     for (const model of ['cgan', 'cnn']) {
-      const r = spawnSync(process.execPath, ['dist/cli.js', 'train', model, '--out', dir], { encoding: 'utf8', timeout: 60_000 });
-      assert.is(r.status, 1, r.stderr);
+      const r = spawnSync(process.execPath, ['dist/cli.js', 'train', model, '--out', dir],
+        { encoding: 'utf8', timeout: HANG_GUARD_MS });
+      assert.is(r.status, 1, `${ended(r)}\n${r.stderr}`);
       assert.match(r.stderr, new RegExp(`error: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another training process \\(pid ${process.pid}`));
       assert.not.match(r.stdout + r.stderr, /device:|Warning: max/, 'no GPU started');
     }
