@@ -5,9 +5,13 @@
 // `--checkpoint FILE` (a GAN checkpoint) it also puts a slim copy of it there as checkpoint.safetensors, which the
 // page loads by default; the shipped GANs (models/cgan.safetensors, models/acgan.safetensors) go to dist/web/models/,
 // listed in dist/web/models.json for the page's picker. `npm run build:web` runs this.
+// Every build also emits the public API's declarations (tsc -p tsconfig.build.json → dist/types/, ~5 s), which
+// package.json's `types` and `exports` name, so the engine imports as a typed package.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,6 +25,14 @@ rmSync(join(root, 'dist/chunks'), { recursive: true, force: true });
 await build({ ...common, entryPoints: { index: 'src/index.ts', cli: 'src/cli/main.ts' }, outdir: 'dist',
   // one shared chunk so dist/index.js and dist/cli.js share one module instance of the engine
   splitting: true, chunkNames: 'chunks/[name]-[hash]' });
+// declarations of src/index.ts's API; cleared first so a removed module leaves no stale .d.ts in the package
+rmSync(join(root, 'dist/types'), { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const decl = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+if (decl.status !== 0) {
+  console.error('error: declaration emit (tsc -p tsconfig.build.json) failed');
+  process.exit(1);
+}
 if (process.argv.includes('--tests')) {
   rmSync(join(root, 'dist/test'), { recursive: true, force: true });
   const tests = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`);
