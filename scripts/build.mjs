@@ -6,9 +6,13 @@
 // page loads by default; the shipped GANs (models/cgan.safetensors, models/acgan.safetensors) go to dist/web/models/,
 // listed in dist/web/models.json for the page's picker, and the shipped classifier beside them (the Train view judges
 // class balance with it). `npm run build:web` runs this.
+// Every build also emits the public API's declarations (tsc -p tsconfig.build.json → dist/types/, ~5 s), which
+// package.json's `types` and `exports` name, so the engine imports as a typed package.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,6 +38,14 @@ await build({
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
 });
+// declarations of src/index.ts's API; cleared first so a removed module leaves no stale .d.ts in the package
+rmSync(join(root, 'dist/types'), { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const decl = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+if (decl.status !== 0) {
+  console.error('error: declaration emit (tsc -p tsconfig.build.json) failed');
+  process.exit(1);
+}
 if (process.argv.includes('--tests')) {
   rmSync(join(root, 'dist/test'), { recursive: true, force: true });
   const tests = readdirSync(join(root, 'test'))

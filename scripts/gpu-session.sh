@@ -23,9 +23,11 @@
 # `augment`: the augmentation study of each shipped GAN (models/*.safetensors) and `train cnn --augment`.
 # Back here: `node scripts/gpu-ingest.mjs OUT` (SUMMARY.md of every figure; --ship copies a new classifier).
 # Other parts: bench | cnn | cgan | acgan | gans. CNN_ARGS, CNN_EVAL_ARGS, GAN_ARGS and EVAL_ARGS add flags; RUNS
-# moves runs/. A trial on lavapipe (test/gpu_session.test.ts): BENCH=0 CNN=1 TOTAL_S=420 EPOCHS=2
+# moves runs/; CNN_S (100), EVAL_S (90; 200 for augment) and SHIP_S (60) bound the classifier's training, a GAN's
+# evaluation and the classifier's shipping. A trial on lavapipe (test/gpu_session.test.ts): BENCH=0 CNN=1 EPOCHS=2
 # CNN_ARGS='--train-subset 256 --test-subset 256 --epochs 2' CNN_EVAL_ARGS='--test-subset 256'
-# GAN_ARGS='--train-subset 128 --fid-n 100 --fid-every 1' EVAL_ARGS='--n 100 --real-n 100'.
+# GAN_ARGS='--train-subset 128 --fid-n 100 --fid-every 1' EVAL_ARGS='--n 100 --real-n 100', with every time budget
+# (TOTAL_S, CNN_S, EVAL_S, SHIP_S) far above what that work takes, so that the work bounds it, not the clock.
 set -uo pipefail
 part=${1:?usage: gpu-session.sh all|bench|cnn|cgan|acgan|gans|augment OUT}
 out=${2:?usage: gpu-session.sh PART OUT}
@@ -171,7 +173,8 @@ case "$part" in
     cls=$runs/gpu-cnn/eval-classifier.safetensors
     if [ -f "$runs/gpu-cnn/best.safetensors" ]; then
       stamp "ship the classifier"
-      timeout 60 node dist/cli.js eval cnn --checkpoint "$runs/gpu-cnn/best.safetensors" --ship "$cls" ${CNN_EVAL_ARGS:-} > "$res/cnn-ship.txt" 2>&1
+      timeout "${SHIP_S:-60}" node dist/cli.js eval cnn --checkpoint "$runs/gpu-cnn/best.safetensors" --ship "$cls" \
+        ${CNN_EVAL_ARGS:-} > "$res/cnn-ship.txt" 2>&1
       cat "$res/cnn-ship.txt"
     fi
     gans

@@ -1,4 +1,7 @@
 // index.ts — the engine's public API for Node.js: the browser-clean core plus the Node edge (Dawn device).
+// the public API names WebGPU's types (GPUDevice, GPUBuffer…): kept in the emitted index.d.ts so a user's
+// program gets them from @webgpu/types (a dependency for that reason)
+/// <reference types="@webgpu/types" preserve="true" />
 export * from './autograd/backend.js';
 export * from './autograd/tensor.js';
 export * as F from './autograd/ops.js';

@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { HANG_GUARD_MS, ended } from './hang_guard.js';
 import { pathToFileURL } from 'node:url';
 import * as E from '../src/index.js';
 
@@ -46,8 +47,8 @@ interface Out {
 }
 
 function run(args: string[]): { status: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['bench/conv.js', ...args], { encoding: 'utf8', timeout: 600_000 });
-  return { status: r.status, out: r.stdout, err: r.stderr };
+  const r = spawnSync(process.execPath, ['bench/conv.js', ...args], { encoding: 'utf8', timeout: HANG_GUARD_MS });
+  return { status: r.status, out: r.stdout, err: r.status === null ? `${ended(r)}\n${r.stderr}` : r.stderr };
 }
 
 test('trace: every call of each seed step has a spec and a layer; equal dims keep their own layers', async () => {
@@ -223,6 +224,7 @@ test('--html: renders in headless Chromium, no console errors: the roofline, a b
     const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
     const ctx = await pw.chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
+      timeout: HANG_GUARD_MS,
       args: [
         '--headless=new',
         '--no-sandbox',
@@ -233,6 +235,7 @@ test('--html: renders in headless Chromium, no console errors: the roofline, a b
         '--no-first-run',
       ],
     });
+    ctx.setDefaultTimeout(HANG_GUARD_MS);
     try {
       const p = await ctx.newPage();
       const errors: string[] = [];

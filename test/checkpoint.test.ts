@@ -21,6 +21,7 @@ import { Tensor } from '../src/autograd/tensor.js';
 import { Generator } from '../src/autograd/random.js';
 import type { Backend } from '../src/autograd/backend.js';
 import { cpu, gpuBackend } from './harness.js';
+import { HANG_GUARD_MS, ended } from './hang_guard.js';
 
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -605,9 +606,13 @@ test('writeFileAtomic: a write cut short (file size limit, EFBIG in a child proc
     const r = spawnSync('bash', ['-c', `ulimit -f 8 && exec "${process.execPath}" child.mjs`], {
       cwd: dir,
       encoding: 'utf8',
-      timeout: 20_000,
+      timeout: HANG_GUARD_MS,
     });
-    assert.match(r.stdout, /FAILED cannot write .*File too large|FAILED .*EFBIG/, `child: ${r.stdout} ${r.stderr}`);
+    assert.match(
+      r.stdout,
+      /FAILED cannot write .*File too large|FAILED .*EFBIG/,
+      `child (${ended(r)}): ${r.stdout} ${r.stderr}`,
+    );
     assert.ok(sameBytes(new Uint8Array(readFileSync(path)), old), 'previous checkpoint intact');
     assert.equal(readdirSync(dir).sort(), ['child.mjs', 'model.safetensors'], 'no temp file left');
   } finally {

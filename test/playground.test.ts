@@ -31,6 +31,7 @@ import {
 } from '../src/web/explore.js';
 import { startPlayground, PlaygroundError } from '../src/app/serve.js';
 import { gpuBackend, cpu } from './harness.js';
+import { HANG_GUARD_MS } from './hang_guard.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SITE = 'dist/web';
@@ -406,10 +407,11 @@ test('server: more GAN files (the shipped ones) as /models/NAME, listed in /mode
 
 // --- in the browser ----------------------------------------------------------------------------------------------
 type Pw = typeof import('playwright-core');
-/** headless Chromium with WebGPU (SwiftShader's adapter) */
+/** headless Chromium with WebGPU (SwiftShader's adapter); its waits are bounded by the work only (hang_guard.ts) */
 const launchWebGpu = (pw: Pw) =>
   pw.chromium.launch({
     executablePath: CHROMIUM,
+    timeout: HANG_GUARD_MS,
     args: [
       '--headless=new',
       '--enable-unsafe-webgpu',
@@ -423,6 +425,7 @@ const launchWebGpu = (pw: Pw) =>
 /** a page whose console errors, page errors and failed requests are collected in `errors` */
 async function watchedPage(browser: Awaited<ReturnType<typeof launchWebGpu>>) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
+  page.setDefaultTimeout(HANG_GUARD_MS); // every wait below: bounded by the work only
   const errors: string[] = [];
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(`console error: ${msg.text()}`);
@@ -463,19 +466,15 @@ test('in Chromium on WebGPU: the grid matches the Node engine, the controls work
     const { page, errors } = await watchedPage(browser);
     await page.goto(`${pg.url}?seed=${seed}`);
     // loaded: grid drawn, then the first sample's directions and path
-    await page.waitForFunction(
-      () => {
-        const s = document.body.dataset.state;
-        return (
-          s === 'error' ||
-          s === 'no-webgpu' ||
-          s === 'waiting' ||
-          (s === 'ready' && document.querySelectorAll('#layers .layer').length > 0)
-        );
-      },
-      null,
-      { timeout: 300_000 },
-    );
+    await page.waitForFunction(() => {
+      const s = document.body.dataset.state;
+      return (
+        s === 'error' ||
+        s === 'no-webgpu' ||
+        s === 'waiting' ||
+        (s === 'ready' && document.querySelectorAll('#layers .layer').length > 0)
+      );
+    });
     const state = await page.evaluate(() => ({
       state: document.body.dataset.state,
       status: document.getElementById('status')!.textContent,
@@ -539,29 +538,24 @@ test('in Chromium on WebGPU: the grid matches the Node engine, the controls work
     // click grid cell (row 3, column 2): that image becomes the explored sample
     const box = (await page.locator('#grid').boundingBox())!;
     await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.35);
-    await page.waitForFunction(() => (document.getElementById('class') as HTMLSelectElement).value === '3', null, {
-      timeout: 120_000,
-    });
+    await page.waitForFunction(() => (document.getElementById('class') as HTMLSelectElement).value === '3');
     await page.waitForFunction(
       (ref) => {
         const s = (window as any).__playground.sample as Float32Array;
         return Math.abs(s[0] - ref[0]) < 1e-3 && Math.abs(s[400] - ref[1]) < 1e-3;
       },
       [want[32 * 784], want[32 * 784 + 400]],
-      { timeout: 120_000 },
     );
     const picked = await page.evaluate(() => Array.from((window as any).__playground.sample as Float32Array));
     assert.ok(maxAbsDiff(picked, want.subarray(32 * 784, 33 * 784)) <= 1e-4, 'clicked cell (3, 2) is explored');
     // a slider moves the image
     await page.locator('#dir-0').fill('2');
-    await page.waitForFunction((p0) => (window as any).__playground.sample[300] !== p0, picked[300], {
-      timeout: 120_000,
-    });
+    await page.waitForFunction((p0) => (window as any).__playground.sample[300] !== p0, picked[300]);
     const movedImg = await page.evaluate(() => Array.from((window as any).__playground.sample as Float32Array));
     assert.ok(maxAbsDiff(movedImg, picked) > 0.05, 'direction 1 at +2 changes the image');
     // interpolation plays
     await page.click('#play');
-    await page.waitForFunction(() => (window as any).__playground.frames === 16, null, { timeout: 120_000 });
+    await page.waitForFunction(() => (window as any).__playground.frames === 16);
     await page.waitForTimeout(300);
     assert.is(await page.evaluate(() => document.body.dataset.state), 'ready');
     assert.equal(errors, [], 'no console errors');
@@ -592,18 +586,14 @@ test('in Chromium: without a run the page opens the first served model (the ship
     const { page, errors } = await watchedPage(browser);
     await page.goto(pg.url);
     const ready = (file: string) =>
-      page.waitForFunction(
-        (f) => {
-          const s = document.body.dataset.state;
-          return (
-            s === 'error' ||
-            s === 'no-webgpu' ||
-            (s === 'ready' && (document.getElementById('model-info')!.textContent ?? '').startsWith(f))
-          );
-        },
-        file,
-        { timeout: 300_000 },
-      );
+      page.waitForFunction((f) => {
+        const s = document.body.dataset.state;
+        return (
+          s === 'error' ||
+          s === 'no-webgpu' ||
+          (s === 'ready' && (document.getElementById('model-info')!.textContent ?? '').startsWith(f))
+        );
+      }, file);
     await ready('cgan.safetensors');
     assert.is(
       await page.evaluate(() => document.body.dataset.state),
@@ -637,16 +627,18 @@ test('in Chromium without WebGPU: the page says so and what to enable', async ()
   const pg = await startPlayground({ root: SITE, port: 0 });
   const browser = await pw.chromium.launch({
     executablePath: CHROMIUM,
+    timeout: HANG_GUARD_MS,
     args: ['--headless=new', '--no-sandbox', '--no-first-run'],
   });
   try {
     const page = await browser.newPage();
+    page.setDefaultTimeout(HANG_GUARD_MS);
     // a browser without WebGPU: navigator.gpu absent
     await page.addInitScript(() =>
       Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }),
     );
     await page.goto(pg.url);
-    await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.body.dataset.state !== 'loading');
     assert.is(await page.evaluate(() => document.body.dataset.state), 'no-webgpu');
     assert.ok(await page.isVisible('#no-webgpu'));
     const text = (await page.textContent('#no-webgpu')) ?? '';

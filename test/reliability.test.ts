@@ -20,15 +20,16 @@ import { loadFashionMnist, findDataDir } from '../src/node/fashion_mnist.js';
 import { decodeSafetensors } from '../src/nn/safetensors.js';
 import { CheckpointError } from '../src/nn/checkpoint.js';
 import { gpuBackend, randomData, toF32, withTempDir } from './harness.js';
+import { HANG_GUARD_MS, ended } from './hang_guard.js';
 
 const CLI = join(process.cwd(), 'dist', 'cli.js');
 const ENV = { ...process.env, XDG_RUNTIME_DIR: '/tmp' };
 const cli = (args: string[], env: NodeJS.ProcessEnv = ENV) => {
-  const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120000 });
-  const err = r.stderr
+  const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: HANG_GUARD_MS });
+  const lines = r.stderr
     .split('\n')
-    .filter((l) => l && !l.startsWith('Warning:') && !l.startsWith('    at CheckVkSuccess') && l.trim())
-    .join('\n');
+    .filter((l) => l && !l.startsWith('Warning:') && !l.startsWith('    at CheckVkSuccess') && l.trim());
+  const err = [...lines, ...(r.status === null ? [ended(r)] : [])].join('\n');
   return { code: r.status, out: r.stdout, err };
 };
 const tiny = (kind: 'cgan' | 'acgan'): GanConfig => ({
@@ -204,7 +205,11 @@ function runDriven(
     };
     child.stdout.on('data', on);
     child.stderr.on('data', on);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180000);
+    // a hang guard, not a speed limit (hang_guard.ts)
+    const timer = setTimeout(() => {
+      out += `\nstill running after the ${HANG_GUARD_MS / 60_000} min hang guard (a hang, not a speed limit): killed`;
+      child.kill('SIGKILL');
+    }, HANG_GUARD_MS);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, out });

@@ -22,6 +22,7 @@ import { runGan } from '../src/app/gan_run.js';
 import type { GanConfig } from '../src/gan/models.js';
 import { evaluateGan, type EvalResults, EvalUsageError } from '../src/app/eval_run.js';
 import { gpuBackend } from './harness.js';
+import { HANG_GUARD_MS } from './hang_guard.js';
 
 const TINY_CNN = { channels: [4, 4, 8, 8, 8, 8], dense: 16, dropout: 0.1, bnMomentum: 0.1, bnEps: 1e-3, classes: 10 };
 const TINY_GAN: GanConfig = {
@@ -215,6 +216,7 @@ async function renderInChromium(file: string): Promise<{
   const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
   const ctx = await pw.chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
+    timeout: HANG_GUARD_MS,
     args: [
       '--headless=new',
       '--no-sandbox',
@@ -225,6 +227,7 @@ async function renderInChromium(file: string): Promise<{
       '--no-first-run',
     ],
   });
+  ctx.setDefaultTimeout(HANG_GUARD_MS); // waits bounded by the work only (hang_guard.ts)
   try {
     const page = await ctx.newPage();
     const errors: string[] = [];

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HANG_GUARD_MS, ended } from './hang_guard.js';
 import { lockRunDir, LOCK_FILE, RunLockError } from '../src/node/runlock.js';
 
 test('run.lock: exclusive while held, gone when released, taken over from a dead process', () => {
@@ -59,9 +60,9 @@ test('train refuses an --out another process is training into (exit 1, before th
     for (const model of ['cgan', 'cnn']) {
       const r = spawnSync(process.execPath, ['dist/cli.js', 'train', model, '--out', dir], {
         encoding: 'utf8',
-        timeout: 60_000,
+        timeout: HANG_GUARD_MS,
       });
-      assert.is(r.status, 1, r.stderr);
+      assert.is(r.status, 1, `${ended(r)}\n${r.stderr}`);
       assert.match(
         r.stderr,
         new RegExp(

@@ -25,16 +25,15 @@ import { loadGanModels, shipGanBytes, SHIP_HALF_MIN } from '../src/gan/load.js';
 import { readCheckpoint, writeWithHash } from '../src/node/checkpoint.js';
 import { findDataDir } from '../src/node/fashion_mnist.js';
 import { gpuBackend, withTempDir } from './harness.js';
+import { HANG_GUARD_MS, ended } from './hang_guard.js';
 
 const CLI = resolve('dist', 'cli.js');
 const CLASSIFIER = resolve('models', 'eval-classifier.safetensors');
 const ENV = { ...process.env, XDG_RUNTIME_DIR: '/tmp' };
 const cli = (cwd: string, args: string[]) => {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env: ENV, encoding: 'utf8', timeout: 600_000 });
-  const err = (r.stderr ?? '')
-    .split('\n')
-    .filter((l) => l.trim() && !l.startsWith('Warning:'))
-    .join('\n');
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env: ENV, encoding: 'utf8', timeout: HANG_GUARD_MS });
+  const lines = (r.stderr ?? '').split('\n').filter((l) => l.trim() && !l.startsWith('Warning:'));
+  const err = [...lines, ...(r.status === null ? [ended(r)] : [])].join('\n');
   return { code: r.status, out: r.stdout ?? '', err };
 };
 /** large enough that the noise layer (32 → 16·7·7) is stored as F16, small enough for lavapipe */
