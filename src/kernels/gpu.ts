@@ -9,8 +9,8 @@
 // bound, and a loop that records hundreds of steps ahead of a slow adapter piles up in-flight work until Dawn
 // runs out of memory (seen on lavapipe: a crash after ~450 un-awaited GAN steps). The training loops read their
 // losses back every few steps, which keeps the queue short.
-import { BufferPool, type GBuf, type PoolStats } from './pool.js';
-export type { GBuf } from './pool.js';
+import { BufferPool, type GBuf, type PoolStats } from './buffer_pool.js';
+export type { GBuf } from './buffer_pool.js';
 import FILL_WGSL from '../../wgsl/fill.wgsl';
 
 export interface AdapterDescription {

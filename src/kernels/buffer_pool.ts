@@ -1,7 +1,8 @@
-// pool.ts — GPU buffer pool. Buffers are reused by size class so that a training step, once warm, allocates
-// nothing. Counters: live bytes (handed out now), peak live bytes, bytes allocated on the device in total.
-// Reuse is safe without waiting for the GPU: WebGPU executes the queue in order, so a buffer released after
-// kernel A read it and acquired by kernel B recorded later is only overwritten after A has run.
+// buffer_pool.ts — the GPU buffer pool (not pooling, which is maxpool2d.ts). Buffers are reused by size class so
+// that a training step, once warm, allocates nothing. Counters: live bytes (handed out now), peak live bytes, bytes
+// allocated on the device in total. Reuse is safe without waiting for the GPU: WebGPU executes the queue in order,
+// so a buffer released after kernel A read it and acquired by kernel B recorded later is only overwritten after A
+// has run.
 
 export interface GBuf {
   readonly buffer: GPUBuffer;
