@@ -6,7 +6,7 @@ import * as F from '../src/autograd/ops.js';
 import { Tensor, tidy } from '../src/autograd/tensor.js';
 import { Generator } from '../src/autograd/random.js';
 import { gpuBackend, assertClose, relError } from './harness.js';
-import { sizeClass } from '../src/kernels/pool.js';
+import { sizeClass } from '../src/kernels/buffer_pool.js';
 
 test('an element no kernel wrote reads as NaN and fails the comparison', async () => {
   const be = await gpuBackend();

@@ -64,7 +64,7 @@ function tableFor(gpu: Gpu, slots: readonly ArenaSlot[]): Table {
   if (cache.size > MAX_TABLES) {
     const [oldKey, old] = cache.entries().next().value!;
     cache.delete(oldKey);
-    gpu.release(old.buf); // reuse is ordered after the dispatches recorded with it (pool.ts)
+    gpu.release(old.buf); // reuse is ordered after the dispatches recorded with it (buffer_pool.ts)
   }
   return t;
 }

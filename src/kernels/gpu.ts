@@ -1,6 +1,8 @@
-// gpu.ts — the GPU context every kernel records into. It owns the device, the buffer pool, the pipeline and
-// bind-group caches, and one shared command encoder with one open compute pass. Kernels call `dispatch`; nothing
-// is submitted until a sync point (`read`, `flush`, `sync`) or until `autoFlushEvery` dispatches have piled up.
+// gpu.ts — the GPU context every kernel records into. It owns the device, the buffer pool (buffer_pool.ts), the
+// pipeline and bind-group caches (gpu_cache.ts), and one shared command encoder with one open compute pass; timing
+// (gpu_timing.ts), per-dispatch profiling (gpu_profile.ts) and the device's faults (gpu_faults.ts) sit beside it.
+// Kernels call `dispatch`; nothing is submitted until a sync point (`read`, `flush`, `sync`) or until
+// `autoFlushEvery` dispatches have piled up.
 // Per-dispatch parameters go into one uniform buffer through dynamic offsets (256 bytes a dispatch); the whole
 // batch of parameters is written with one queue.writeBuffer right before its submit, which the queue orders after
 // every earlier submit, so one uniform buffer serves every batch.
@@ -9,9 +11,18 @@
 // bound, and a loop that records hundreds of steps ahead of a slow adapter piles up in-flight work until Dawn
 // runs out of memory (seen on lavapipe: a crash after ~450 un-awaited GAN steps). The training loops read their
 // losses back every few steps, which keeps the queue short.
-import { BufferPool, type GBuf, type PoolStats } from './pool.js';
-export type { GBuf } from './pool.js';
+import { arenaHandles, BufferPool, type GBuf, type PoolStats } from './buffer_pool.js';
+import { type Kernel, PipelineCache } from './gpu_cache.js';
+import { GpuError, GpuFaults } from './gpu_faults.js';
+import { PARAM_BYTES, PARAM_WORDS, Params } from './gpu_params.js';
+import { GpuProfiler, type Profiled, type Work } from './gpu_profile.js';
+import { GpuTimer, type PassHost } from './gpu_timing.js';
 import FILL_WGSL from '../../wgsl/fill.wgsl';
+export type { GBuf } from './buffer_pool.js';
+export type { Kernel } from './gpu_cache.js';
+export { GpuError, type GpuFault } from './gpu_faults.js';
+export { Params } from './gpu_params.js';
+export type { Profiled, Work } from './gpu_profile.js';
 
 export interface AdapterDescription {
   vendor: string;
@@ -20,26 +31,6 @@ export interface AdapterDescription {
   description: string;
   software: boolean;
 }
-
-export interface Kernel {
-  /** shader file, e.g. 'wgsl/matmul.wgsl' (named in every error) */
-  file: string;
-  code: string;
-  entry: string;
-  /** access of bindings 1..n (binding 0 is the uniform parameter block) */
-  bindings: readonly ('read' | 'rw')[];
-  /** pipeline-overridable constants (part of the cache key) */
-  constants?: Record<string, number>;
-}
-
-/** what one dispatch computes, for profiles (benchmarks): the problem in words and its useful floating-point
- * operations (a multiply-add counts 2; zeros a kernel multiplies for its own convenience do not count) */
-export interface Work {
-  what: string;
-  flops: number;
-}
-/** a profiled dispatch: its pipeline's label (file:entry(constants)) and, where the wrapper said, its Work */
-export type Profiled = { label: string } & Partial<Work>;
 
 export interface GpuStats {
   dispatches: number;
@@ -51,89 +42,26 @@ export interface GpuStats {
   pool: PoolStats;
 }
 
-const PARAM_BYTES = 256; // one dispatch's parameter slot (minUniformBufferOffsetAlignment)
-const PARAM_WORDS = PARAM_BYTES / 4;
-
-/** Parameter block writer: fields in the order the WGSL struct declares them (vec4 fields take 4 words). */
-export class Params {
-  readonly u32: Uint32Array;
-  readonly f32: Float32Array;
-  readonly i32: Int32Array;
-  /** the next word written (absolute in the host copy of the parameter buffer) */
-  n = 0;
-  /** views over the whole host copy; `at` points them at one dispatch's slot (one object serves every dispatch) */
-  constructor(buf: ArrayBuffer) {
-    this.u32 = new Uint32Array(buf);
-    this.f32 = new Float32Array(buf);
-    this.i32 = new Int32Array(buf);
-  }
-  /** start writing the slot at byte `offset`, zeroed */
-  at(offset: number): this {
-    this.n = offset / 4;
-    this.u32.fill(0, this.n, this.n + PARAM_WORDS);
-    return this;
-  }
-  u(...v: number[]): this {
-    for (const x of v) this.u32[this.n++] = x >>> 0;
-    return this;
-  }
-  i(...v: number[]): this {
-    for (const x of v) this.i32[this.n++] = x | 0;
-    return this;
-  }
-  f(...v: number[]): this {
-    for (const x of v) this.f32[this.n++] = x;
-    return this;
-  }
-  /** pad to the next 16-byte boundary (before a vec4 field) */
-  align4(): this {
-    while (this.n % 4) this.u32[this.n++] = 0;
-    return this;
-  }
-  /** a vec4<u32> field (up to 4 values, rest 0) */
-  vec4u(v: readonly number[]): this {
-    this.align4();
-    for (let k = 0; k < 4; k++) this.u32[this.n++] = (v[k] ?? 0) >>> 0;
-    return this;
-  }
-}
-
-/** what went wrong on the device: a shader or validation error, running out of memory, or losing the device */
-export type GpuFault = 'error' | 'oom' | 'lost';
-export class GpuError extends Error {
-  constructor(
-    message: string,
-    readonly kind: GpuFault = 'error',
-  ) {
-    super(message);
-  }
-}
-
 export class Gpu {
   readonly pool: BufferPool;
   private staging: BufferPool;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** timestamp writes for the next compute pass begun (timing and profiling set them) */
+  private timestampWrites: GPUComputePassTimestampWrites | null = null;
   private pending = 0; // dispatches + copies in the open encoder
   private paramCapacity: number;
   private paramHost: ArrayBuffer;
   private paramBuf: GPUBuffer;
   private params: Params;
   private slot = 0;
-  private pipelines = new Map<string, GPUComputePipeline>();
-  private layouts = new Map<string, GPUBindGroupLayout>();
-  private pipelineLayouts = new Map<string, GPUPipelineLayout>();
-  private bindGroups = new Map<string, GPUBindGroup>();
-  /** bind groups evicted from the cache, held until the work submitted with them has finished */
-  private retired: GPUBindGroup[] = [];
-  private errors: string[] = [];
-  private oom = false;
-  private lostReason: string | null = null;
+  private cache: PipelineCache;
+  private faults: GpuFaults;
+  private timer: GpuTimer;
+  private profiler: GpuProfiler;
   readonly counters = { dispatches: 0, submits: 0, readbacks: 0, uploads: 0 };
   /** submit automatically after this many dispatches (keeps the GPU busy during long recordings) */
   autoFlushEvery = 2048;
-  /** max bind groups kept (LRU); a steady training loop needs far fewer */
-  bindGroupCacheSize = 8192;
   /** conv2d's split-K of the forward and unphased input gradient where output tiles are few (gemmSplits); false:
    * never (`bench/train-step.js --split-k off`, to time what it buys on a GPU). The weight gradient's is not affected
    * */
@@ -158,132 +86,46 @@ export class Gpu {
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
       label: 'params',
     });
-    device.addEventListener?.('uncapturederror', (ev: Event) => {
-      const e = (ev as GPUUncapturedErrorEvent).error;
-      if (e?.constructor?.name?.includes('OutOfMemory') || /out of memory/i.test(e?.message ?? '')) this.oom = true;
-      this.errors.push(e?.message ?? String(e));
-    });
-    device.lost.then((info) => {
-      if (info.reason !== 'destroyed') this.lostReason = `GPU device lost (${info.reason}): ${info.message}`;
-    });
+    const faults = new GpuFaults(device);
+    this.faults = faults;
+    this.cache = new PipelineCache(device, this.paramBuf, (m) => faults.report(m));
+    // what timing and profiling may do to the recording: end the open pass, stamp the next, submit, read back
+    const host: PassHost = {
+      device,
+      get canTime() {
+        return features.has('timestamp-query');
+      },
+      endPass: () => this.endPass(),
+      stampNextPass: (w) => {
+        this.timestampWrites = w;
+      },
+      flush: () => this.flush(),
+      read: (src, bytes) => this.read(src, bytes),
+    };
+    this.timer = new GpuTimer(host);
+    this.profiler = new GpuProfiler(host, this.pool);
   }
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
   }
 
-  // ---------------------------------------------------------------- pipelines and bind groups (cached)
-  private layoutFor(bindings: readonly ('read' | 'rw')[]): GPUBindGroupLayout {
-    const key = bindings.join(',');
-    let l = this.layouts.get(key);
-    if (!l) {
-      const entries: GPUBindGroupLayoutEntry[] = [
-        {
-          binding: 0,
-          visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PARAM_BYTES },
-        },
-      ];
-      bindings.forEach((b, i) =>
-        entries.push({
-          binding: i + 1,
-          visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: b === 'read' ? 'read-only-storage' : 'storage' },
-        }),
-      );
-      l = this.device.createBindGroupLayout({ entries, label: `layout(${key})` });
-      this.layouts.set(key, l);
-      this.pipelineLayouts.set(key, this.device.createPipelineLayout({ bindGroupLayouts: [l] }));
-    }
-    return l;
+  /** max bind groups kept (LRU); a steady training loop needs far fewer */
+  get bindGroupCacheSize(): number {
+    return this.cache.bindGroupCacheSize;
+  }
+  set bindGroupCacheSize(n: number) {
+    this.cache.bindGroupCacheSize = n;
   }
 
-  /** pipelines by kernel object (kernels are cached by their modules, so this skips building the string key) */
-  private pipelineOf = new WeakMap<Kernel, GPUComputePipeline>();
-
+  /** the kernel's pipeline (built once, cached) */
   pipeline(k: Kernel): GPUComputePipeline {
-    const hit = this.pipelineOf.get(k);
-    if (hit) return hit;
-    const ck = k.constants
-      ? Object.entries(k.constants)
-          .map(([a, b]) => `${a}=${b}`)
-          .join(',')
-      : '';
-    const key = `${k.file}:${k.entry}:${ck}`;
-    let p = this.pipelines.get(key);
-    if (!p) {
-      this.layoutFor(k.bindings);
-      const module = this.device.createShaderModule({ code: k.code, label: k.file });
-      module.getCompilationInfo?.().then((info) => {
-        for (const m of info.messages)
-          if (m.type === 'error') this.errors.push(`WGSL error in ${k.file}:${m.lineNum}:${m.linePos}: ${m.message}`);
-      });
-      p = this.device.createComputePipeline({
-        layout: this.pipelineLayouts.get(k.bindings.join(','))!,
-        compute: { module, entryPoint: k.entry, constants: k.constants },
-        label: `${k.file}:${k.entry}${ck ? `(${ck})` : ''}`,
-      });
-      this.pipelines.set(key, p);
-    }
-    this.pipelineOf.set(k, p);
-    return p;
-  }
-
-  /** cache-key parts, made once per kernel (its binding list) and per buffer handle (its id and slot) */
-  private keyPart = new WeakMap<object, string>();
-
-  private bindGroup(k: Kernel, bufs: readonly GBuf[]): GPUBindGroup {
-    let key = this.keyPart.get(k);
-    if (key === undefined) this.keyPart.set(k, (key = k.bindings.join(',')));
-    for (const b of bufs) {
-      let part = this.keyPart.get(b);
-      if (part === undefined)
-        this.keyPart.set(b, (part = ':' + b.id + (b.offset === undefined ? '' : `@${b.offset}+${b.size}`)));
-      key += part;
-    }
-    let g = this.bindGroups.get(key);
-    if (g) {
-      this.bindGroups.delete(key); // LRU: move to the end
-      this.bindGroups.set(key, g);
-      return g;
-    }
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: this.paramBuf, offset: 0, size: PARAM_BYTES } },
-    ];
-    bufs.forEach((b, i) =>
-      entries.push({
-        binding: i + 1,
-        resource: b.offset === undefined ? { buffer: b.buffer } : { buffer: b.buffer, offset: b.offset, size: b.size },
-      }),
-    );
-    g = this.device.createBindGroup({ layout: this.layoutFor(k.bindings), entries, label: k.file });
-    this.bindGroups.set(key, g);
-    if (this.bindGroups.size > this.bindGroupCacheSize) {
-      // an evicted group may still be named by recorded or in-flight work: keep it referenced until that work is
-      // done (dawn.node frees what the garbage collector finalises, in-flight or not)
-      const oldest = this.bindGroups.keys().next().value!;
-      this.retired.push(this.bindGroups.get(oldest)!);
-      this.bindGroups.delete(oldest);
-    }
-    return g;
-  }
-
-  /** Forget cached bind groups that name a buffer (called when the pool destroys it). */
-  private forgetBuffer(b: GBuf): void {
-    const id = String(b.id);
-    for (const key of [...this.bindGroups.keys()])
-      if (
-        key
-          .split(':')
-          .slice(1)
-          .some((k) => k.split('@')[0] === id)
-      )
-        this.bindGroups.delete(key);
+    return this.cache.pipeline(k);
   }
 
   // ---------------------------------------------------------------- recording
   private pass_(): GPUComputePassEncoder {
-    this.checkLost();
+    this.faults.checkLost();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (!this.pass) {
       this.pass = this.encoder.beginComputePass(
@@ -292,45 +134,6 @@ export class Gpu {
       this.timestampWrites = null;
     }
     return this.pass;
-  }
-
-  private timestampWrites: GPUComputePassTimestampWrites | null = null;
-  private querySet: GPUQuerySet | null = null;
-  private resolveBuf: GBuf | null = null;
-
-  /** whether GPU-side timing (timestamp queries) is available */
-  get canTime(): boolean {
-    return this.features.has('timestamp-query');
-  }
-
-  /**
-   * Run `record` (which records dispatches, no copies) in a compute pass of its own and return the GPU time of that
-   * pass in milliseconds from timestamp queries, or null where the adapter has none.
-   */
-  async timeGpu(record: () => void): Promise<number | null> {
-    if (!this.canTime) {
-      record();
-      return null;
-    }
-    this.flush();
-    if (!this.querySet) this.querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 });
-    this.timestampWrites = { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
-    record();
-    const enc = this.endPass();
-    if (!this.resolveBuf)
-      this.resolveBuf = {
-        buffer: this.device.createBuffer({
-          size: 256,
-          usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-          label: 'timestamps',
-        }),
-        size: 256,
-        id: -1,
-      };
-    enc.resolveQuerySet(this.querySet, 0, 2, this.resolveBuf.buffer, 0);
-    this.timestampWrites = null;
-    const ticks = new BigUint64Array(await this.read(this.resolveBuf, 16));
-    return Number(ticks[1] - ticks[0]) / 1e6;
   }
 
   private endPass(): GPUCommandEncoder {
@@ -366,91 +169,47 @@ export class Gpu {
     setParams(p);
     if (p.n > (this.slot + 1) * PARAM_WORDS)
       throw new GpuError(`${k.file}:${k.entry}: parameters overflow their ${PARAM_BYTES}-byte slot`);
-    const pipeline = this.pipeline(k);
-    const group = this.bindGroup(k, bufs);
-    if (this.prof) this.profileNext(k, work);
+    const pipeline = this.cache.pipeline(k);
+    const group = this.cache.bindGroup(k, bufs);
+    if (this.profiler.on) this.profiler.next(k, work);
     const pass = this.pass_();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group, [this.slot * PARAM_BYTES]);
     pass.dispatchWorkgroups(x, y, z);
-    if (this.prof) this.endPass();
+    if (this.profiler.on) this.endPass();
     this.slot++;
     this.pending++;
     this.counters.dispatches++;
     if (this.pending >= this.autoFlushEvery) this.flush();
   }
 
-  // ---------------------------------------------------------------- per-kernel profiling
-  private prof: { set: GPUQuerySet; labels: Profiled[]; resolve: GPUBuffer; capacity: number } | null = null;
+  // ---------------------------------------------------------------- timing, profiling (gpu_timing/profile.ts)
+  /** whether GPU-side timing (timestamp queries) is available */
+  get canTime(): boolean {
+    return this.features.has('timestamp-query');
+  }
 
   /**
-   * Profile mode (benchmarks only; needs timestamp-query): every dispatch gets a compute pass of its own with
-   * timestamps at its start and end. Passes cost more than dispatches in a shared pass, so profiled totals
-   * overstate a real run; the breakdown shows where time goes.
+   * Run `record` (which records dispatches, no copies) in a compute pass of its own and return the GPU time of that
+   * pass in milliseconds from timestamp queries, or null where the adapter has none.
    */
+  timeGpu(record: () => void): Promise<number | null> {
+    return this.timer.time(record);
+  }
+
+  /** profile mode (benchmarks only; needs timestamp-query): every dispatch in a timestamped pass of its own */
   startProfile(capacity = 2048): void {
-    capacity = Math.min(capacity, 2048); // WebGPU allows at most 4096 queries in a set
-    if (!this.canTime) throw new GpuError('profiling needs the timestamp-query feature, which this adapter lacks');
-    this.flush();
-    const set = this.device.createQuerySet({ type: 'timestamp', count: 2 * capacity });
-    const resolve = this.device.createBuffer({
-      size: 16 * capacity,
-      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-    });
-    this.prof = { set, labels: [], resolve, capacity };
-  }
-  private profileNext(k: Kernel, work?: () => Work): void {
-    const p = this.prof!;
-    if (p.labels.length >= p.capacity) this.flushProfile();
-    const i = p.labels.length;
-    p.labels.push({
-      label: `${k.file.replace(/^wgsl\//, '')}:${k.entry}${
-        k.constants
-          ? `(${Object.entries(k.constants)
-              .map(([a, b]) => `${a}=${b}`)
-              .join(',')})`
-          : ''
-      }`,
-      ...work?.(),
-    });
-    this.endPass();
-    this.timestampWrites = { querySet: p.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
-  }
-  /** resolve the recorded timestamps into results (async part is in stopProfile) */
-  private pendingResolves: { buf: GBuf; labels: Profiled[] }[] = [];
-  private flushProfile(): void {
-    const p = this.prof!;
-    const n = p.labels.length;
-    if (!n) return;
-    const enc = this.endPass();
-    const buf = this.pool.acquire(16 * n);
-    enc.resolveQuerySet(p.set, 0, 2 * n, p.resolve, 0);
-    enc.copyBufferToBuffer(p.resolve, 0, buf.buffer, 0, 16 * n);
-    this.pendingResolves.push({ buf, labels: p.labels });
-    p.labels = [];
-    this.flush();
+    this.profiler.start(capacity);
   }
   /** leave profile mode; returns every profiled dispatch with its GPU time in ms (and its Work where the kernel's
    * wrapper gave one), in order */
-  async stopProfile(): Promise<(Profiled & { ms: number })[]> {
-    if (!this.prof) return [];
-    this.flushProfile();
-    const out: (Profiled & { ms: number })[] = [];
-    for (const { buf, labels } of this.pendingResolves) {
-      const t = new BigUint64Array(await this.read(buf, 16 * labels.length));
-      labels.forEach((l, i) => out.push({ ...l, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
-      this.pool.release(buf);
-    }
-    this.pendingResolves = [];
-    this.prof.set.destroy();
-    this.prof.resolve.destroy();
-    this.prof = null;
-    return out;
+  stopProfile(): Promise<(Profiled & { ms: number })[]> {
+    return this.profiler.stop();
   }
 
   /** Record a buffer-to-buffer copy into the shared encoder. */
   copy(src: GBuf, srcOffset: number, dst: GBuf, dstOffset: number, bytes: number): void {
-    this.checkLost();
+    this.faults.checkLost();
     this.endPass().copyBufferToBuffer(
       src.buffer,
       (src.offset ?? 0) + srcOffset,
@@ -467,11 +226,7 @@ export class Gpu {
     const enc = this.endPass();
     if (this.slot > 0) this.device.queue.writeBuffer(this.paramBuf, 0, this.paramHost, 0, this.slot * PARAM_BYTES);
     this.device.queue.submit([enc.finish()]);
-    if (this.retired.length) {
-      const hold = this.retired;
-      this.retired = [];
-      this.device.queue.onSubmittedWorkDone().then(() => void hold.length);
-    }
+    this.cache.holdRetired();
     this.encoder = null;
     this.pending = 0;
     this.slot = 0;
@@ -545,22 +300,12 @@ export class Gpu {
    * Each handle is released on its own (release); the buffer returns to the pool with the last one.
    */
   arena(bytes: number, offsets: readonly number[], sizes: readonly number[]): { whole: GBuf; slots: GBuf[] } {
-    const buf = this.acquire(Math.max(4, bytes));
-    const ref = { refs: offsets.length + 1, buf };
-    const whole: GBuf = { buffer: buf.buffer, size: buf.size, id: buf.id, arena: ref };
-    const slots = offsets.map((offset, i): GBuf => {
-      if (offset % 256 || offset + sizes[i] > bytes)
-        throw new GpuError(
-          `arena slot ${i} at byte ${offset} (${sizes[i]} bytes) is unaligned or outside ${bytes} bytes`,
-        );
-      return { buffer: buf.buffer, size: Math.max(4, sizes[i]), id: buf.id, offset, arena: ref };
-    });
-    return { whole, slots };
+    return arenaHandles(this.acquire(Math.max(4, bytes)), bytes, offsets, sizes);
   }
 
   /** Write host data into a buffer. Pending work is submitted first so the write lands after it in queue order. */
   upload(dst: GBuf, data: ArrayBufferView, dstOffset = 0): void {
-    this.checkLost();
+    this.faults.checkLost();
     if (this.encoder) this.flush();
     this.device.queue.writeBuffer(
       dst.buffer,
@@ -582,7 +327,7 @@ export class Gpu {
     try {
       await st.buffer.mapAsync(GPUMapMode.READ, 0, nbytes);
     } catch (e) {
-      this.checkLost();
+      this.faults.checkLost();
       this.throwErrors();
       throw e;
     }
@@ -602,43 +347,28 @@ export class Gpu {
     this.dispatch(this.poisonKernel, [b], (p) => p.u(words, bits, gx), [gx, Math.ceil(wg / gx)]);
   }
 
-  // ---------------------------------------------------------------- errors and stats
-  private checkLost(): void {
-    if (this.lostReason) throw new GpuError(this.lostReason, 'lost');
-  }
-
+  // ---------------------------------------------------------------- errors and stats (gpu_faults.ts)
+  /** throws (as a GpuError) any WGSL/validation error, out-of-memory or device loss seen so far */
   throwErrors(): void {
-    this.checkLost();
-    if (this.errors.length) {
-      const msg = this.errors.join('\n');
-      this.errors = [];
-      if (this.oom) {
-        this.oom = false;
-        throw new GpuError(`GPU out of memory: ${msg}`, 'oom');
-      }
-      throw new GpuError(msg);
-    }
+    this.faults.throwErrors();
   }
 
   /** test hook: make the device look out of memory (reported at the next sync) or lost (from now on) */
   injectFault(kind: 'oom' | 'lost'): void {
-    if (kind === 'oom') {
-      this.oom = true;
-      this.errors.push('out of memory (injected by a test hook)');
-    } else this.lostReason = 'GPU device lost (injected by a test hook)';
+    this.faults.inject(kind);
   }
 
   /** Free pooled buffers that nothing holds (and the bind groups naming them). */
   trim(): number {
     this.flush();
-    return this.pool.trim((b) => this.forgetBuffer(b)) + this.staging.trim();
+    return this.pool.trim((b) => this.cache.forgetBuffer(b)) + this.staging.trim();
   }
 
   stats(): GpuStats {
     return {
       ...this.counters,
-      pipelines: this.pipelines.size,
-      bindGroups: this.bindGroups.size,
+      pipelines: this.cache.pipelineCount,
+      bindGroups: this.cache.bindGroupCount,
       pool: this.pool.stats(),
     };
   }

@@ -1,7 +1,9 @@
-// pool.ts — GPU buffer pool. Buffers are reused by size class so that a training step, once warm, allocates
-// nothing. Counters: live bytes (handed out now), peak live bytes, bytes allocated on the device in total.
-// Reuse is safe without waiting for the GPU: WebGPU executes the queue in order, so a buffer released after
-// kernel A read it and acquired by kernel B recorded later is only overwritten after A has run.
+// buffer_pool.ts — the GPU buffer pool (not pooling, which is maxpool2d.ts). Buffers are reused by size class so
+// that a training step, once warm, allocates nothing. Counters: live bytes (handed out now), peak live bytes, bytes
+// allocated on the device in total. Reuse is safe without waiting for the GPU: WebGPU executes the queue in order,
+// so a buffer released after kernel A read it and acquired by kernel B recorded later is only overwritten after A
+// has run. Also the handles of an arena (slots of one pooled buffer, released together).
+import { GpuError } from './gpu_faults.js';
 
 export interface GBuf {
   readonly buffer: GPUBuffer;
@@ -117,4 +119,27 @@ export class BufferPool {
       allocations: this.allocations,
     };
   }
+}
+
+/**
+ * The handles of an arena laid out in the pooled buffer `buf` (`bytes` long): the whole buffer's and one per slot at
+ * the given byte offsets (each a multiple of 256, minStorageBufferOffsetAlignment) and sizes. They share one
+ * reference count, one per handle: the buffer goes back to the pool with the last one released (Gpu.release).
+ */
+export function arenaHandles(
+  buf: GBuf,
+  bytes: number,
+  offsets: readonly number[],
+  sizes: readonly number[],
+): { whole: GBuf; slots: GBuf[] } {
+  const ref = { refs: offsets.length + 1, buf };
+  const whole: GBuf = { buffer: buf.buffer, size: buf.size, id: buf.id, arena: ref };
+  const slots = offsets.map((offset, i): GBuf => {
+    if (offset % 256 || offset + sizes[i] > bytes)
+      throw new GpuError(
+        `arena slot ${i} at byte ${offset} (${sizes[i]} bytes) is unaligned or outside ${bytes} bytes`,
+      );
+    return { buffer: buf.buffer, size: Math.max(4, sizes[i]), id: buf.id, offset, arena: ref };
+  });
+  return { whole, slots };
 }
