@@ -1,43 +1,18 @@
 // conv2d.wgsl — 2-D convolution as an implicit GEMM (no im2col buffer): forward, input gradient, weight gradient.
-// Layouts (NCHW, as PyTorch): x [N][C][H][W], w [K][C][R][S], bias [K], y [N][K][P][Q].
-// y[n,k,p,q] = bias[k] + Σ_{c,r,s} x[n, c, p·sh − ph + r, q·sw − pw + s] · w[k,c,r,s]  (out-of-range x reads 0;
-// ph/pw are the top/left padding, so asymmetric 'same' padding is P, Q plus ph, pw).
-// MODE (override) picks what the GEMM rows (gm), columns (gn) and reduction (gk) are:
-//   0 forward:      gm = (n,p,q)  gn = k  gk = (c,r,s)   A = x gathered, B = w;  out = y (+bias, activation)
-//   1 grad input:   gm = (n,h,w)  gn = c  gk = (k,r,s)   A = gy gathered where (h+ph−r)/sh and (w+pw−s)/sw are
-//                   whole and in range (gather form, no atomics), B = w; out = gx [N][C][H][W] (+bias, activation:
-//                   this mode is also the transposed convolution's forward)
-//   2 grad weight:  gm = k  gn = (c,r,s)  gk = (n,p,q)   A = gy, B = x gathered; out = gw [K][C][R][S], split-K over
-//                   workgroup z: slice z sums gk in [z·kChunk, (z+1)·kChunk) into out + z·K·C·R·S. ACCUM = 1 (one
-//                   slice only) adds to out's values instead of overwriting them (a weight's second gradient)
-//   Modes 0 and 1 (unphased) split the same way when kChunk > 0 (the TS side does it on hardware adapters where the
-//   output tiles are too few to fill the GPU: batch 64's 7×7 layers), into partial outputs out + z·gm·gn (no bias,
-//   no activation: the reduce kernel sums the slices); kChunk = 0 runs the whole reduction in one slice.
-// Tiling as wgsl/matmul.wgsl's `matmul`: a (BN/4)×(BM/4) workgroup computes a BM×BN output tile (BM rows of gm,
-// BN columns of gn), each thread a 4×4 block (rows 4·ty.., cols 4·tx..) in four vec4 accumulators; gk steps by
-// BK = 32 through vec4 workgroup tiles As[k][m/4], Bs[k][n/4]. BM, BN (overrides, each 32, 64 or 128) are 64×64
-// by default (16×16 threads, 16 KiB of workgroup memory); the TS side picks 128×32 (8×32 threads, 20 KiB) in
-// modes 0 and 1 when gn ≤ 32, where half of a 64-wide tile's columns would be idle, and 32×128 (32×8 threads,
-// 20 KiB) in mode 2 when gm = K ≤ 32 and gn > 64, where half of its rows would be. TB = 8 (override; BM, BN of 64
-// or 128) gives each thread an 8×8 block instead — a 2×2 of 4×4 blocks half a tile apart — with (BN/8)×(BM/8)
-// threads (128×128: 256 threads, 32 KiB); a tile needs NT ≥ BK threads (not 32×32 with TB = 8). Every loader (each mode) strides its tile by BM/4, BN/4,
-// NT/(BM/4) and NT/BK, so covers it for any BM, BN of 32, 64, 128 and either TB (LA = BK·(BM/4)/NT,
-// LB = BK·(BN/4)/NT). Gathers run along the contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when
-// HAS_BIAS = 1, then ACT: 0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
-// PREFETCH = 1 (a thread's LA, LB ≤ 8 slots): the next tile step's global loads go into registers
-// before this step's FMAs and into workgroup memory after them (software pipelining: a workgroup does not wait on
-// memory between steps, which matters where few workgroups fit on a core, e.g. 8×8 per thread). The FMAs and
-// their order are the same, so are the bits; the tuner times it as tiles of its own (64×64p, 128×128/8p, …).
-// PHASED = 1 (mode 1 with stride > 1): workgroup z picks an output phase (a, b) = (h mod sh, w mod sw); only the
-// taps r ≡ (a + ph) mod sh, s ≡ (b + pw) mod sw reach such pixels, so the reduction shrinks sh·sw-fold instead of
-// multiplying zeros (gm = N·⌈H/sh⌉·⌈W/sw⌉; gk = K·Rp·Sp, the phase's own tap counts Rp = ⌈(R − r0)/sh⌉ and
-// Sp = ⌈(S − s0)/sw⌉: for k5 s2 the phases reduce over 9, 6, 6 and 4 taps per channel, 25 in all, where a common
-// ⌈R/sh⌉·⌈S/sw⌉ = 9 each would run 36 with 11 of them zeros; for k3 s2, 9 instead of 16).
-// conv2d_skinny: up to 4 columns, 32 GEMM rows per workgroup, each row's reduction split over 8 threads (added in
-// a fixed order); for gn ≤ 4 (a 1-channel input gradient, a transposed convolution to 1 channel), where a 64-wide
-// tile would be 98% idle.
-// Grid: (ceil(gn/BN), ceil(gm/BM), slices or phases); skinny: (ceil(gm/32), 1, phases). Bindings: 0 uniform P, 1 a-source (x or gy), 2 b-source (w or x),
-// 3 bias (read; a 1-element dummy when HAS_BIAS = 0), 4 out (rw).
+// Layouts (NCHW, as PyTorch): x [N][C][H][W], w [K][C][R][S], bias [K], y [N][K][P][Q]; ph, pw: top/left padding.
+// MODE picks the GEMM's rows gm, columns gn and reduction gk: 0 forward (gm = n,p,q; gn = k; gk = c,r,s; out y);
+// 1 input gradient in gather form, also a transposed conv's forward (gm = n,h,w; gn = c; gk = k,r,s; out gx);
+// 2 weight gradient (gm = k; gn = c,r,s; gk = n,p,q; out gw). Split-K (mode 2; modes 0, 1 with kChunk > 0):
+// workgroup z sums slice z of gk into out + z·gm·gn (partial sums, added by the reduce kernel).
+// Tiling as matmul.wgsl's: a workgroup computes a BM × BN output tile (32, 64 or 128 each; 64 × 64 by default),
+// each thread a TB × TB block (TB = 4, or 8 as a 2×2 of 4×4 blocks), stepping gk by BK = 32 through vec4
+// workgroup tiles As[k][m/4], Bs[k][n/4]. Epilogue (modes 0, 1): + bias (HAS_BIAS), then ACT. Also PHASED (mode 1
+// per output phase), PREFETCH (the next step's loads before this step's FMAs), ACCUM (add to out).
+// conv2d_skinny: gn ≤ 4 columns, 32 rows per workgroup, each row's reduction split over 8 threads.
+// Grid: (ceil(gn/BN), ceil(gm/BM), slices or phases); skinny: (ceil(gm/32), 1, phases).
+// Bindings: 0 uniform P, 1 a-source (x or gy), 2 b-source (w or x), 3 bias (read; a 1-element dummy when
+// HAS_BIAS = 0), 4 out (rw). The TS side appends wgsl/activation.wgsl.
+// Every override, tile, phase and split in detail: docs/conv-kernel.md.
 override MODE: u32 = 0u;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
