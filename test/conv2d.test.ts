@@ -148,20 +148,16 @@ for (const splits of [1, 2, 7])
     });
   });
 
-// the weight gradient with each tile forced (32×128 is the default for K ≤ 32 and C·R·S > 64), hoisted loaders or
-// not, in one slice, several, and accumulating into gw (the store's ACCUM = 1 with one slice, the reduction's with
-// two); gm = K, gn = C·R·S (153, 425) and gk = N·P·Q (147) not multiples of any tile side
+// the weight gradient with each tile forced (32×128 is the default for K ≤ 32 and C·R·S > 64), in one slice,
+// several, and accumulating into gw (the store's ACCUM = 1 with one slice, the reduction's with two); gm = K,
+// gn = C·R·S (153, 425) and gk = N·P·Q (147) not multiples of any tile side
 const gwCases: [string, number[], number[], F.Conv2dOptions][] = [
   ['k3 stride 2 same 17→5', [3, 17, 13, 13], [5, 17, 3, 3], { stride: 2, padding: 'same' }],
   ['k3 stride 2 same 17→32', [3, 17, 13, 13], [32, 17, 3, 3], { stride: 2, padding: 'same' }],
   ['k5 stride 2 same 17→32', [3, 17, 13, 13], [32, 17, 5, 5], { stride: 2, padding: 'same' }],
   ['k3 stride 2 same 17→33', [3, 17, 13, 13], [33, 17, 3, 3], { stride: 2, padding: 'same' }],
 ];
-const gwVariants: Pick<ConvVariant, 'tile' | 'hoist'>[] = [
-  {},
-  { hoist: false, tile: [32, 128] },
-  { hoist: false, tile: [64, 64] },
-];
+const gwVariants: Pick<ConvVariant, 'tile'>[] = [{}];
 for (const tile of [
   [64, 64],
   [32, 128],
@@ -181,7 +177,7 @@ for (const tile of [
   gwVariants.push({ tile });
 for (const [name, xs, ws, opts] of gwCases)
   for (const v of gwVariants)
-    test(`conv2d weight gradient ${name} tile=${v.tile ?? 'default'} hoist=${v.hoist ?? true}`, async () => {
+    test(`conv2d weight gradient ${name} tile=${v.tile ?? 'default'}`, async () => {
       const g = await gpuBackend();
       const d = F.convDims(xs, ws, opts);
       const nx = d.N * d.C * d.H * d.W,
@@ -228,22 +224,13 @@ test('conv2d refuses a tile with fewer threads than reduction rows (32×32 with 
       }),
     /16 threads, fewer than its 32/,
   );
-  // prefetching keeps at most 8 slots of A and of B per thread in registers (64×32 with 8×8 blocks: 16 of A), and
-  // needs the hoisted loaders
+  // prefetching keeps at most 8 slots of A and of B per thread in registers (64×32 with 8×8 blocks: 16 of A)
   assert.throws(
     () =>
       conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, {
         tile: [64, 32, 8, 'prefetch'],
       }),
     /64×32\/8p: prefetching needs .* at most 8 slots .*\(16,8\)/,
-  );
-  assert.throws(
-    () =>
-      conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, {
-        tile: [64, 64, 4, 'prefetch'],
-        hoist: false,
-      }),
-    /prefetching needs the hoisted loaders/,
   );
   for (const t of [X, GY, GW]) t.dispose();
 });
@@ -323,8 +310,6 @@ const variants: ConvVariant[] = [
   { phased: true, skinny: false },
   { phased: false, skinny: true },
   { phased: true, skinny: true },
-  { phased: false, skinny: false, hoist: false },
-  { phased: true, skinny: false, hoist: false },
 ];
 for (const tile of [
   [128, 32],
@@ -347,14 +332,10 @@ for (const tile of [
   [32, 32, 4, 'prefetch'],
 ] as Tile[])
   variants.push({ phased: true, skinny: false, tile }, { phased: false, skinny: false, tile });
-variants.push(
-  { phased: true, skinny: false, hoist: false, tile: [128, 32] },
-  { phased: true, skinny: false, hoist: false, tile: [128, 128, 8] },
-);
 for (const [name, xs, ws, opts] of variantCases)
   for (const v of variants) {
     if (v.skinny && xs[1] > 4 && ws[0] > 4) continue;
-    test(`conv2d kernels ${name} phased=${v.phased} skinny=${v.skinny} hoist=${v.hoist ?? true} tile=${v.tile ?? 'default'}`, async () => {
+    test(`conv2d kernels ${name} phased=${v.phased} skinny=${v.skinny} tile=${v.tile ?? 'default'}`, async () => {
       const g = await gpuBackend();
       const d = F.convDims(xs, ws, opts);
       const nx = d.N * d.C * d.H * d.W,

@@ -8,10 +8,8 @@
 //               the same layout in all four: tensor k at element offset off_k, a multiple of 64, i.e. 256 bytes).
 //               The tensors to update are cut into runs of ≤ 256 elements, one per workgroup, and the table holds
 //               one row per workgroup, (first element, length): tensor k of n_k elements gets ⌈n_k/256⌉ rows
-//               (off_k + 256·t, min(256, n_k − 256·t)). Workgroup w updates row w's elements, one per invocation
-//               (one table read, no search: a per-invocation or barrier-shared binary search over per-tensor rows
-//               ran this kernel 2× slower than the per-tensor kernels on lavapipe). Tensors not in the table (no
-//               gradient this step) and the padding between slots are untouched.
+//               (off_k + 256·t, min(256, n_k − 256·t)). Workgroup w updates row w's elements, one per invocation.
+//               Tensors not in the table (no gradient this step) and the padding between slots are untouched.
 // Workgroups split over x/y (id = x + y·nx). Bindings: 0 uniform P, 1 grad (read), 2 param (rw), 3 m (rw),
 // 4 v (rw); adam_multi also 5 table (read, `groups` rows of vec2<u32>).
 struct P {
@@ -46,6 +44,8 @@ fn adam(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   update(i);
 }
 
+// one table read per workgroup, no search: a per-invocation or barrier-shared binary search over per-tensor rows ran
+// this kernel 2× slower than the per-tensor kernels on lavapipe
 @compute @workgroup_size(256)
 fn adam_multi(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let w = wg.x + wg.y * p.nx;

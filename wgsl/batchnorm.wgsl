@@ -1,47 +1,15 @@
 // batchnorm.wgsl — batch normalisation over x [N][C][L] (f32, row-major; L = H·W for NCHW images, 1 for [N][C]
-// features). Per-channel statistics run over the M = N·L elements x[(n·C + c)·L + l].
-//   batchnorm_stats:   mean[c] = Σx/M, var[c] = Σ(x − mean)²/M (biased), two passes over the channel.
-//                      One 256-thread workgroup per channel: strided partial sums, then a fixed tree in
-//                      workgroup memory (deterministic, no atomics). Bindings: 1 x (read), 2 mean, 3 var (rw).
-//   batchnorm_stats_running: batchnorm_stats (training mode), and the same thread that writes the channel's
-//                      statistics updates the running ones in place: rmean = (1 − m)·rmean + m·mean,
-//                      rvar = (1 − m)·rvar + m·var·unbias (unbias = M/(M − 1): PyTorch's unbiased running var).
-//                      Bindings: 1 x (read), 2 mean, 3 var, 4 rmean, 5 rvar (rw).
-//   batchnorm_apply:   out[i] = (x[i] − mean[c])·gamma[c]/√(var[c] + eps) + beta[c]. One thread per element.
-//                      Fused epilogue (override constants, one pipeline each): ACT, an activation of
-//                      wgsl/activation.wgsl (0 none, 1 relu, 2 leaky_relu with slope alpha), then with DROP = 1
-//                      inverted dropout: out = (bits(key, i) >> 8) ≥ threshold ? out·scale : 0, the mask of
-//                      random.wgsl's dropout for stream key (wgsl/hash.wgsl). Bindings: 1 x, 2 mean, 3 var,
-//                      4 gamma, 5 beta (read), 6 out (rw).
-//   activation_dropout: the epilogue alone, on a tensor no batchnorm precedes (a convolution's output):
-//                      out[i] = dropout(act(x[i]), i), same ACT, DROP. Bindings: 1 x (read), 2 out (rw).
-//   batchnorm_epilogue_grad: the gradient back through that epilogue (either entry's), one thread per element (same ACT, DROP):
-//                      gn = (DROP ? (kept ? g·scale : 0) : g)·act'(y), the slope read off the sign of the
-//                      epilogue's output y (relu: y > 0; leaky_relu: 1 or alpha), which is the sign of its input
-//                      wherever the element was kept. Bindings: 1 g, 2 y (read), 3 gn (rw).
-//   batchnorm_grad:    one 256-thread workgroup per channel; it reads its incoming gradient g through gIn(i).
-//                      Pass 1 (tree as in stats): gBeta[c] = Σg,
-//                      gGamma[c] = Σ g·x̂ with x̂ = (x − mean)·invstd. Pass 2 writes the channel's gx:
-//                      training: gx = gamma·invstd·(g − Σg/M − x̂·Σ(g·x̂)/M); eval: gx = g·gamma·invstd.
-//                      ACCUM (override, bits: 1 gGamma, 2 gBeta) adds those sums to the outputs' values instead
-//                      (a parameter's second gradient). Bindings: 1 x, 2 g, 3 mean, 4 var, 5 gamma (read), 6 gx,
-//                      7 gGamma, 8 gBeta (rw) — 8 storage buffers, WebGPU's default per-stage limit.
-//                      Through the epilogue (devices with ≥ 9 storage buffers per stage): the TS side swaps the
-//                      line marked GRAD_IN for a gIn that takes g back through batchnorm_apply's epilogue itself
-//                      (epiGrad of binding 9, the epilogue's output y), so batchnorm_epilogue_grad's pass and its
-//                      buffer are skipped; same ACT, DROP, and the same f32 values as the two kernels give.
-//   Sliced (hardware adapters, few long channels; see the section at the end): batchnorm_stats_part +
-//                      batchnorm_stats_merge, batchnorm_grad_part + batchnorm_grad_apply.
-// IN_RELU = 1 (override, statistics, apply and grad): x is read through relu — the ReLU of the layer before (a
-// convolution's), moved into the batchnorm so that batchnorm_grad's gx is also the gradient before that ReLU
-// (gx·[x > 0]), one kernel fewer than the ReLU's own gradient pass.
-// Groups (p.groups = G ≥ 1, TS: BatchnormDims.groups): the N samples are G consecutive groups of Ng = N/G, each
-// normalised by its own statistics, as if it went through the batchnorm alone: mean and var hold G·C values
-// (g·C + c), a channel's workgroup walks the groups in order (the running statistics take G updates in that order;
-// gGamma and gBeta add the groups' sums in that order), the sliced kernels' slices are per group and channel. G = 1
-// is the plain batchnorm, bit for bit. A discriminator's real and generated batches run as one batch of 2 groups.
-// Per-channel workgroups split over x/y (c = x + y·nx); per-element threads likewise (i = (x + y·nx)·256 + local).
-// The TS side appends wgsl/activation.wgsl and wgsl/hash.wgsl.
+// features): per-channel mean and biased variance over the N·L elements x[(n·C + c)·L + l], per group of samples.
+//   batchnorm_stats(_running): the statistics (and the running ones), one 256-thread workgroup per channel,
+//     sums in a fixed tree in workgroup memory (deterministic, no atomics).
+//   batchnorm_apply: out = (x − mean)·gamma/√(var + eps) + beta, then the epilogue (ACT, DROP: activation and
+//     dropout); activation_dropout: the epilogue alone; batchnorm_epilogue_grad: its gradient. A thread per element.
+//   batchnorm_grad: gBeta = Σg, gGamma = Σg·x̂ and gx, a workgroup per channel (ACCUM: add to gGamma, gBeta).
+//   Sliced, for few long channels: batchnorm_stats_part/_merge, batchnorm_grad_part/_apply (the last section).
+// IN_RELU = 1: x is read through relu (the previous layer's ReLU, moved in). Workgroups and threads split over x/y
+// (c = x + y·nx; i = (x + y·nx)·256 + local). The TS side appends wgsl/activation.wgsl and wgsl/hash.wgsl.
+// Bindings: 0 uniform P; each section declares its entries' storage buffers above them (x read, outputs rw).
+// Formulas, bindings per entry, groups, the epilogue's gradient: docs/batchnorm-kernel.md.
 override ACT: u32 = 0u;
 override DROP: u32 = 0u;
 override ACCUM: u32 = 0u;

@@ -1,51 +1,23 @@
 // conv2d.wgsl — 2-D convolution as an implicit GEMM (no im2col buffer): forward, input gradient, weight gradient.
-// Layouts (NCHW, as PyTorch): x [N][C][H][W], w [K][C][R][S], bias [K], y [N][K][P][Q].
-// y[n,k,p,q] = bias[k] + Σ_{c,r,s} x[n, c, p·sh − ph + r, q·sw − pw + s] · w[k,c,r,s]  (out-of-range x reads 0;
-// ph/pw are the top/left padding, so asymmetric 'same' padding is P, Q plus ph, pw).
-// MODE (override) picks what the GEMM rows (gm), columns (gn) and reduction (gk) are:
-//   0 forward:      gm = (n,p,q)  gn = k  gk = (c,r,s)   A = x gathered, B = w;  out = y (+bias, activation)
-//   1 grad input:   gm = (n,h,w)  gn = c  gk = (k,r,s)   A = gy gathered where (h+ph−r)/sh and (w+pw−s)/sw are
-//                   whole and in range (gather form, no atomics), B = w; out = gx [N][C][H][W] (+bias, activation:
-//                   this mode is also the transposed convolution's forward)
-//   2 grad weight:  gm = k  gn = (c,r,s)  gk = (n,p,q)   A = gy, B = x gathered; out = gw [K][C][R][S], split-K over
-//                   workgroup z: slice z sums gk in [z·kChunk, (z+1)·kChunk) into out + z·K·C·R·S. ACCUM = 1 (one
-//                   slice only) adds to out's values instead of overwriting them (a weight's second gradient)
-//   Modes 0 and 1 (unphased) split the same way when kChunk > 0 (the TS side does it on hardware adapters where the
-//   output tiles are too few to fill the GPU: batch 64's 7×7 layers), into partial outputs out + z·gm·gn (no bias,
-//   no activation: the reduce kernel sums the slices); kChunk = 0 runs the whole reduction in one slice.
-// Tiling as wgsl/matmul.wgsl's `matmul`: a (BN/4)×(BM/4) workgroup computes a BM×BN output tile (BM rows of gm,
-// BN columns of gn), each thread a 4×4 block (rows 4·ty.., cols 4·tx..) in four vec4 accumulators; gk steps by
-// BK = 32 through vec4 workgroup tiles As[k][m/4], Bs[k][n/4]. BM, BN (overrides, each 32, 64 or 128) are 64×64
-// by default (16×16 threads, 16 KiB of workgroup memory); the TS side picks 128×32 (8×32 threads, 20 KiB) in
-// modes 0 and 1 when gn ≤ 32, where half of a 64-wide tile's columns would be idle, and 32×128 (32×8 threads,
-// 20 KiB) in mode 2 when gm = K ≤ 32 and gn > 64, where half of its rows would be. TB = 8 (override; BM, BN of 64
-// or 128) gives each thread an 8×8 block instead — a 2×2 of 4×4 blocks half a tile apart — with (BN/8)×(BM/8)
-// threads (128×128: 256 threads, 32 KiB); a tile needs NT ≥ BK threads (not 32×32 with TB = 8). Every loader (hoisted or not, each mode) strides its tile by BM/4, BN/4,
-// NT/(BM/4) and NT/BK, so covers it for any BM, BN of 32, 64, 128 and either TB (LA = BK·(BM/4)/NT,
-// LB = BK·(BN/4)/NT). Gathers run along the contiguous axis of their source. Epilogue (modes 0, 1): + bias[col] when
-// HAS_BIAS = 1, then ACT: 0 none, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
-// PREFETCH = 1 (hoisted loaders, a thread's LA, LB ≤ 8 slots): the next tile step's global loads go into registers
-// before this step's FMAs and into workgroup memory after them (software pipelining: a workgroup does not wait on
-// memory between steps, which matters where few workgroups fit on a core, e.g. 8×8 per thread). The FMAs and
-// their order are the same, so are the bits; the tuner times it as tiles of its own (64×64p, 128×128/8p, …).
-// PHASED = 1 (mode 1 with stride > 1): workgroup z picks an output phase (a, b) = (h mod sh, w mod sw); only the
-// taps r ≡ (a + ph) mod sh, s ≡ (b + pw) mod sw reach such pixels, so the reduction shrinks sh·sw-fold instead of
-// multiplying zeros (gm = N·⌈H/sh⌉·⌈W/sw⌉; gk = K·Rp·Sp, the phase's own tap counts Rp = ⌈(R − r0)/sh⌉ and
-// Sp = ⌈(S − s0)/sw⌉: for k5 s2 the phases reduce over 9, 6, 6 and 4 taps per channel, 25 in all, where a common
-// ⌈R/sh⌉·⌈S/sw⌉ = 9 each would run 36 with 11 of them zeros; for k3 s2, 9 instead of 16).
-// conv2d_skinny: up to 4 columns, 32 GEMM rows per workgroup, each row's reduction split over 8 threads (added in
-// a fixed order); for gn ≤ 4 (a 1-channel input gradient, a transposed convolution to 1 channel), where a 64-wide
-// tile would be 98% idle.
-// Grid: (ceil(gn/BN), ceil(gm/BM), slices or phases); skinny: (ceil(gm/32), 1, phases). Bindings: 0 uniform P, 1 a-source (x or gy), 2 b-source (w or x),
-// 3 bias (read; a 1-element dummy when HAS_BIAS = 0), 4 out (rw).
+// Layouts (NCHW, as PyTorch): x [N][C][H][W], w [K][C][R][S], bias [K], y [N][K][P][Q]; ph, pw: top/left padding.
+// MODE picks the GEMM's rows gm, columns gn and reduction gk: 0 forward (gm = n,p,q; gn = k; gk = c,r,s; out y);
+// 1 input gradient in gather form, also a transposed conv's forward (gm = n,h,w; gn = c; gk = k,r,s; out gx);
+// 2 weight gradient (gm = k; gn = c,r,s; gk = n,p,q; out gw). Split-K (mode 2; modes 0, 1 with kChunk > 0):
+// workgroup z sums slice z of gk into out + z·gm·gn (partial sums, added by the reduce kernel).
+// Tiling as matmul.wgsl's: a workgroup computes a BM × BN output tile (32, 64 or 128 each; 64 × 64 by default),
+// each thread a TB × TB block (TB = 4, or 8 as a 2×2 of 4×4 blocks), stepping gk by BK = 32 through vec4
+// workgroup tiles As[k][m/4], Bs[k][n/4]. Epilogue (modes 0, 1): + bias (HAS_BIAS), then ACT. Also PHASED (mode 1
+// per output phase), PREFETCH (the next step's loads before this step's FMAs), ACCUM (add to out).
+// conv2d_skinny: gn ≤ 4 columns, 32 rows per workgroup, each row's reduction split over 8 threads.
+// Grid: (ceil(gn/BN), ceil(gm/BM), slices or phases); skinny: (ceil(gm/32), 1, phases).
+// Bindings: 0 uniform P, 1 a-source (x or gy), 2 b-source (w or x), 3 bias (read; a 1-element dummy when
+// HAS_BIAS = 0), 4 out (rw). The TS side appends wgsl/activation.wgsl.
+// Every override, tile, phase and split in detail: docs/conv-kernel.md.
 override MODE: u32 = 0u;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
 override PHASED: u32 = 0u;
 override ACCUM: u32 = 0u;
-// HOIST = 1: each thread decodes its fixed GEMM rows (pixels) once per workgroup and each reduction index once per
-// tile step (the tuned loader); 0: the first version, decoding every element through aval/bval (kept as a reference)
-override HOIST: u32 = 1u;
 override PREFETCH: u32 = 0u;
 
 struct Params {
@@ -76,8 +48,8 @@ var<workgroup> As: array<vec4<f32>, BK * BM / 4u>; // [BK][BM/4]
 var<workgroup> Bs: array<vec4<f32>, BK * BN / 4u>; // [BK][BN/4]
 
 // phased mode 1: this workgroup's output phase, its first taps (r0, s0) and how many taps of each kernel column
-// (phRp) and row (phSp) reach it — all in the kernel, so no tap of the reduction is a padding zero (the hoisted
-// loaders read these instead of dividing again per element)
+// (phRp) and row (phSp) reach it — all in the kernel, so no tap of the reduction is a padding zero (the loaders
+// read these instead of dividing again per element)
 var<private> phA: u32;
 var<private> phB: u32;
 var<private> phR0: u32;
@@ -147,65 +119,25 @@ fn gemmK(z: u32) -> u32 { // z: the workgroup's z (phased mode 1: its phase)
   }
 }
 
-// x[n, c, ih, iw] with ih = oh·sh − ph + r (0 outside the image)
+// conv2d_skinny's forward (mode 0; the tiled kernel has its own loaders below): A = x gathered at GEMM row
+// m = (n, p, q) and reduction index kk = (c, r, s), B = w; 0 outside the GEMM or the image
 fn xAt(n: u32, c: u32, oh: u32, ow: u32, r: u32, s: u32) -> f32 {
   let ih = i32(oh * p.sh + r) - i32(p.ph);
   let iw = i32(ow * p.sw + s) - i32(p.pw);
   if (ih < 0 || iw < 0 || ih >= i32(p.H) || iw >= i32(p.W)) { return 0.0; }
-  return srcB_or_A_x(((n * p.C + c) * p.H + u32(ih)) * p.W + u32(iw));
+  return srcA[((n * p.C + c) * p.H + u32(ih)) * p.W + u32(iw)];
 }
-// in mode 0 x is source A, in mode 2 source B
-fn srcB_or_A_x(i: u32) -> f32 {
-  if (MODE == 0u) { return srcA[i]; }
-  return srcB[i];
-}
-
 fn aval(m: u32, kk: u32, gm: u32, gk: u32) -> f32 {
   if (m >= gm || kk >= gk) { return 0.0; }
-  switch MODE {
-    case 0u: {
-      let pq = p.P * p.Q;
-      let n = m / pq; let r0 = m % pq;
-      let rs = p.R * p.S;
-      let c = kk / rs; let t = kk % rs;
-      return xAt(n, c, r0 / p.Q, r0 % p.Q, t / p.S, t % p.S);
-    }
-    case 1u: {
-      let px = pixel(m);
-      let tp = tap(kk);
-      if (px.y >= p.H) { return 0.0; }
-      let th = i32(px.y + p.ph) - i32(tp.y);
-      let tw = i32(px.z + p.pw) - i32(tp.z);
-      if (th < 0 || tw < 0) { return 0.0; }
-      let uh = u32(th); let uw = u32(tw);
-      if (uh % p.sh != 0u || uw % p.sw != 0u) { return 0.0; }
-      let oh = uh / p.sh; let ow = uw / p.sw;
-      if (oh >= p.P || ow >= p.Q) { return 0.0; }
-      return srcA[((px.x * p.K + tp.x) * p.P + oh) * p.Q + ow];
-    }
-    default: {
-      let pq = p.P * p.Q;
-      return srcA[((kk / pq) * p.K + m) * pq + kk % pq];
-    }
-  }
+  let pq = p.P * p.Q;
+  let n = m / pq; let r0 = m % pq;
+  let rs = p.R * p.S;
+  let c = kk / rs; let t = kk % rs;
+  return xAt(n, c, r0 / p.Q, r0 % p.Q, t / p.S, t % p.S);
 }
-
 fn bval(kk: u32, j: u32, gk: u32, gn: u32) -> f32 {
   if (j >= gn || kk >= gk) { return 0.0; }
-  switch MODE {
-    case 0u: { return srcB[j * (p.C * p.R * p.S) + kk]; }
-    case 1u: {
-      let tp = tap(kk);
-      return srcB[((tp.x * p.C + j) * p.R + tp.y) * p.S + tp.z];
-    }
-    default: {
-      let pq = p.P * p.Q;
-      let n = kk / pq; let t = kk % pq;
-      let rs = p.R * p.S;
-      let c = j / rs; let u = j % rs;
-      return xAt(n, c, t / p.Q, t % p.Q, u / p.S, u % p.S);
-    }
-  }
+  return srcB[j * (p.C * p.R * p.S) + kk];
 }
 
 // the epilogue's activation (wgsl/activation.wgsl, appended by the TS side)
@@ -236,7 +168,7 @@ fn store(m: u32, j0: u32, v: vec4<f32>, gm: u32, gn: u32, zOff: u32) {
   }
 }
 
-// ---------------------------------------------------------------- the hoisted loaders (HOIST = 1)
+// ---------------------------------------------------------------- the tile loaders
 // Modes 0 and 1 load As slots (k = t/(BM/4) + (BN/4)·l, rows 4·(t % (BM/4)) + 0..3, l < LA): a thread's four rows
 // never change, so their pixel decode happens once (decodeRows); per tile step each slot decodes its reduction
 // index once and reuses it for the four rows. Mode 2's A is a plain strided read. B slots are (k = t % BK,
@@ -467,10 +399,8 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
   var accD0 = vec4<f32>(0.0); var accD1 = vec4<f32>(0.0); var accD2 = vec4<f32>(0.0); var accD3 = vec4<f32>(0.0);
   var accDR0 = vec4<f32>(0.0); var accDR1 = vec4<f32>(0.0); var accDR2 = vec4<f32>(0.0); var accDR3 = vec4<f32>(0.0);
 
-  if (HOIST == 1u) {
-    decodeRows(row0 + 4u * (t % (BM / 4u)), gm);
-    if (MODE == 2u && LB <= COL_SLOTS) { decodeCols(t, col0, gn); }
-  }
+  decodeRows(row0 + 4u * (t % (BM / 4u)), gm);
+  if (MODE == 2u && LB <= COL_SLOTS) { decodeCols(t, col0, gn); }
   // PREFETCH: the first step's tile goes to workgroup memory before the loop; each step then loads the next one
   if (PREFETCH == 1u && kBeg < kEnd) {
     loadA(t, row0, kBeg, kEnd, gm);
@@ -483,28 +413,9 @@ fn conv2d(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
         loadA(t, row0, k0 + BK, kEnd, gm);
         loadB(t, col0, k0 + BK, kEnd, gn);
       }
-    } else if (HOIST == 1u) {
+    } else {
       loadA(t, row0, k0, kEnd, gm);
       loadB(t, col0, k0, kEnd, gn);
-    } else {
-      for (var l = 0u; l < LA; l++) {
-        let s = t + NT * l;
-        var ak: u32; var am4: u32;
-        if (MODE == 2u) { am4 = s / BK; ak = s % BK; } else { ak = s / (BM / 4u); am4 = s % (BM / 4u); }
-        let am = row0 + 4u * am4;
-        let kk = k0 + ak;
-        As[ak * (BM / 4u) + am4] = vec4<f32>(aval(am, kk, gm, kEnd), aval(am + 1u, kk, gm, kEnd),
-                                             aval(am + 2u, kk, gm, kEnd), aval(am + 3u, kk, gm, kEnd));
-      }
-      for (var l = 0u; l < LB; l++) {
-        let s = t + NT * l;
-        let bn4 = s / BK;
-        let bk = s % BK;
-        let bn = col0 + 4u * bn4;
-        let kb = k0 + bk;
-        Bs[bk * (BN / 4u) + bn4] = vec4<f32>(bval(kb, bn, kEnd, gn), bval(kb, bn + 1u, kEnd, gn),
-                                             bval(kb, bn + 2u, kEnd, gn), bval(kb, bn + 3u, kEnd, gn));
-      }
     }
     workgroupBarrier();
     if (TB == 8u) {
@@ -640,7 +551,7 @@ fn conv2d_skinny(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
           }
         }
       }
-    } else {
+    } else { // mode 0 (the TS side runs no weight gradient here)
       for (var kk = q * gk / SK_SLICES; kk < (q + 1u) * gk / SK_SLICES; kk++) {
         let a = aval(m, kk, gm, gk);
         if (a != 0.0) {

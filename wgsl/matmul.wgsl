@@ -1,7 +1,6 @@
 // matmul.wgsl — batched C[z] = op(A[z]) · op(B[z]) in f32, C row-major [batch][M][N].
 // op(A) is [M][K]: A stored [M][K], or [K][M] when TRANS_A = 1; op(B) is [K][N]: B stored [K][N], or [N][K] when
-// TRANS_B = 1 (so backward passes need no transpose copies). strideA/strideB step between batch matrices
-// (0 shares one matrix across the batch).
+// TRANS_B = 1 (no transpose copies). strideA/strideB step between batch matrices (0: one matrix for the batch).
 // Tiling: a 16×16 workgroup computes a 64×64 tile of C; thread (tx, ty) owns the 4×4 register block at rows
 // 4·ty..4·ty+3 and cols 4·tx..4·tx+3, held as four vec4 accumulators. The K loop steps by BK = 32: the 256 threads
 // load a 64×32 tile of op(A) and a 32×64 tile of op(B) into workgroup memory, stored k-major as vec4s
@@ -12,8 +11,6 @@
 // of overwriting them (C += op(A)·op(B): a second gradient of a weight summed in place).
 // BIAS_GRAD (`matmul` only, batch 1): also the column sums of op(B), gbias[n] = Σ_k op(B)[k][n] — a dense layer's
 // bias gradient from the pass that makes its weight gradient (A = x read transposed, B = the output gradient).
-// The 16 threads of row 0 of the workgroups of row tile 0 add the Bs tile's rows k = 0, 1, … in turn as the K
-// loop loads them (reduce_small's order); 1 writes them, 2 adds them to gbias's values (a second gradient).
 // Grid: (ceil(N/64), ceil(M/64), batch). Bindings: 0 uniform P, 1 A (read), 2 B (read), 3 bias (read; a
 // 1-element dummy when HAS_BIAS = 0), 4 C (rw), 5 gbias (rw; a 1-element dummy when BIAS_GRAD = 0).
 override TRANS_A: u32 = 0u;
@@ -21,6 +18,9 @@ override TRANS_B: u32 = 0u;
 override HAS_BIAS: u32 = 0u;
 override ACT: u32 = 0u;
 override ACCUM: u32 = 0u;
+// BIAS_GRAD: the 16 threads of row 0 of the workgroups of row tile 0 add the Bs tile's rows k = 0, 1, … in turn as
+// the K loop loads them (reduce_small's order); 1 writes the sums to gbias, 2 adds them to its values (a second
+// gradient)
 override BIAS_GRAD: u32 = 0u;
 
 struct P { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, alpha: f32 }

@@ -51,41 +51,37 @@ export const PRESETS: Record<string, GanPreset> = {
   cgan: {
     config: { kind: 'cgan', ...SEED_NETS, dCond: 'projection' },
     hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 },
-    about:
-      "our default: the seed-003 networks, a projection discriminator (the label as an inner product with D's features), Adam 2e-4 β1 0.5, samples from the generator's weight average (EMA 0.999)",
+    about: 'our default: the seed-003 networks and hyper-parameters with a projection discriminator',
   },
   'cgan-channel': {
     config: { kind: 'cgan', ...SEED_NETS, dCond: 'channel' },
     hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 },
-    about:
-      "the default before the projection discriminator: the label as a second input channel of D (seed 000's form), Adam 2e-4 β1 0.5, EMA 0.999",
+    about: "as cgan, but the label enters D as a second input channel (seed 000's form)",
   },
   'cgan-seed000': {
     config: { kind: 'cgan', ...SEED_NETS, dCond: 'channel' },
     hyper: { lr: 1e-4, beta1: 0.5, batch: 64, epochs: 200, emaDecay: 0.999 },
-    about: 'seed 000: the label as a D input channel, lr 1e-4, 200 epochs (EMA 0.999 for samples)',
+    about: 'seed 000: as cgan-channel with lr 1e-4 and 200 epochs',
   },
   acgan: {
     config: { kind: 'acgan', ...SEED_NETS, auxFake: false },
     hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 },
-    about:
-      "our AC-GAN: the seed-003 networks and hyper-parameters, D's class head trained on real images only (G must make images that a classifier of real ones names right), samples from the generator's weight average (EMA 0.999)",
+    about: "our AC-GAN: the seed-003 networks, D's class head trained on real images only",
   },
   'acgan-seed003': {
     config: { kind: 'acgan', ...SEED_NETS, auxFake: true },
     hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 50, emaDecay: 0.999 },
-    about:
-      "seed 003 AC-GAN: D's class loss on real and generated images, Adam 2e-4 β1 0.5, batch 64 (EMA 0.999 for samples)",
+    about: "seed 003's AC-GAN: as acgan, but D's class loss also on the generated images",
   },
   'cgan-lite': {
     config: { kind: 'cgan', ...LITE_NETS, dCond: 'projection' },
     hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1, emaDecay: 0.999 },
-    about: 'narrow networks for software adapters (lavapipe): 64/32 generator maps, 16–128 discriminator channels',
+    about: 'cgan with narrow networks for software adapters: 64/32 G maps, 16–128 D channels, 1 epoch',
   },
   'acgan-lite': {
     config: { kind: 'acgan', ...LITE_NETS, auxFake: false },
     hyper: { lr: 2e-4, beta1: 0.5, batch: 64, epochs: 1, emaDecay: 0.999 },
-    about: 'narrow AC-GAN for software adapters',
+    about: 'acgan with the narrow networks of cgan-lite, for software adapters',
   },
 };
 

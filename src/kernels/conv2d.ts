@@ -45,11 +45,10 @@ function kernel(
   act: Activation,
   phased: boolean,
   skinny: boolean,
-  hoist: boolean,
   accumulate: boolean,
   tile: Tile,
 ): Kernel {
-  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${hoist}:${accumulate}:${tileName(tile)}`;
+  const key = `${mode}:${hasBias}:${act}:${phased}:${skinny}:${accumulate}:${tileName(tile)}`;
   let k = kernels.get(key);
   if (!k)
     kernels.set(
@@ -64,7 +63,6 @@ function kernel(
           HAS_BIAS: hasBias ? 1 : 0,
           ACT: ACTIVATIONS.indexOf(act),
           PHASED: phased ? 1 : 0,
-          HOIST: hoist ? 1 : 0,
           ACCUM: accumulate ? 1 : 0,
           ...(skinny || (tile[0] === TILE && tile[1] === TILE) ? {} : { BM: tile[0], BN: tile[1] }),
           ...(skinny || blockOf(tile) === 4 ? {} : { TB: blockOf(tile) }),
@@ -81,8 +79,6 @@ export interface ConvVariant {
   phased?: boolean;
   /** one thread per row for ≤ 4 output columns */
   skinny?: boolean;
-  /** the tuned tile loaders (decode each pixel/tap once); false runs the first, per-element version */
-  hoist?: boolean;
   /** the GEMM tile [BM, BN] or [BM, BN, TB]; by default pickTile's choice by shape and adapter */
   tile?: Tile;
   /** forward and unphased input gradient without bias or activation: split the reduction into this many slices,
@@ -185,7 +181,6 @@ export interface TuneSpec {
   splits: number;
   kChunk: number;
   phased: boolean;
-  hoist: boolean;
   hasBias: boolean;
   act: Activation;
   alpha: number;
@@ -212,8 +207,8 @@ export function convTuning(gpu: Gpu): Tuning | undefined {
   return tunings.get(gpu);
 }
 /** a problem's identity for tuning: everything that sets the GEMM's shape and its partial sums, not the epilogue */
-const specKey = (mode: Mode, d: ConvDims, phased: boolean, hoist: boolean, splits: number, kChunk: number) =>
-  `${mode}:${phased ? 1 : 0}:${hoist ? 1 : 0}:${d.N},${d.C},${d.H},${d.W},${d.K},${d.R},${d.S},${d.P},${d.Q},${d.sh},${d.sw},${d.ph},${d.pw}:${splits}:${kChunk}`;
+const specKey = (mode: Mode, d: ConvDims, phased: boolean, splits: number, kChunk: number) =>
+  `${mode}:${phased ? 1 : 0}:${d.N},${d.C},${d.H},${d.W},${d.K},${d.R},${d.S},${d.P},${d.Q},${d.sh},${d.sw},${d.ph},${d.pw}:${splits}:${kChunk}`;
 
 /** run a problem the tuner noted, under `tile` (a, b, out: scratch buffers of its sizes) */
 export function runSpec(gpu: Gpu, s: TuneSpec, a: GBuf, b: GBuf, bias: GBuf | null, out: GBuf, tile: Tile): void {
@@ -231,7 +226,7 @@ export function runSpec(gpu: Gpu, s: TuneSpec, a: GBuf, b: GBuf, bias: GBuf | nu
     s.gn,
     s.splits,
     s.kChunk,
-    { phased: s.phased, skinny: false, hoist: s.hoist, tile },
+    { phased: s.phased, skinny: false, tile },
     s.accumulate,
   );
 }
@@ -267,8 +262,7 @@ function run(
   let tile = v.tile;
   const tu = tile || skinny ? undefined : tunings.get(gpu);
   if (tu) {
-    const hoist = v.hoist ?? true;
-    const key = specKey(mode, d, phased, hoist, splits, kChunk);
+    const key = specKey(mode, d, phased, splits, kChunk);
     tile = tu.tiles.get(key);
     if (!tile && !tu.pending.has(key))
       tu.pending.set(key, {
@@ -281,7 +275,6 @@ function run(
         splits,
         kChunk,
         phased,
-        hoist,
         hasBias: bias !== null,
         act,
         alpha,
@@ -296,9 +289,9 @@ function run(
   // 8×8 blocks would be 16)
   if (threadsOf(tile) < BK)
     throw new Error(`conv2d tile ${tile} has ${threadsOf(tile)} threads, fewer than its ${BK} reduction rows`);
-  if (prefetchOf(tile) && (v.hoist === false || Math.max(...slotsOf(tile)) > STAGE))
+  if (prefetchOf(tile) && Math.max(...slotsOf(tile)) > STAGE)
     throw new Error(
-      `conv2d tile ${tileName(tile)}: prefetching needs the hoisted loaders and at most ${STAGE} slots of A and of B per thread (${slotsOf(tile)})`,
+      `conv2d tile ${tileName(tile)}: prefetching needs at most ${STAGE} slots of A and of B per thread (${slotsOf(tile)})`,
     );
   if (
     tileBytes(tile) > gpu.limits.maxComputeWorkgroupStorageSize ||
@@ -308,7 +301,7 @@ function run(
       `conv2d tile ${tile} needs ${tileBytes(tile)} bytes of workgroup memory and ${threadsOf(tile)} threads`,
     );
   gpu.dispatch(
-    kernel(mode, bias !== null, act, phased, skinny, v.hoist ?? true, accumulate, tile),
+    kernel(mode, bias !== null, act, phased, skinny, accumulate, tile),
     [a, b, biasOrDummy(gpu, bias), out],
     (p) => p.u(d.N, d.C, d.H, d.W, d.K, d.R, d.S, d.P, d.Q, d.sh, d.sw, d.ph, d.pw, kChunk).f(alpha),
     skinny ? [Math.ceil(gm / SKINNY_ROWS), 1, z] : [Math.ceil(gn / tile[1]), Math.ceil(gm / tile[0]), z],
@@ -445,7 +438,7 @@ export function gradWeightSplits(gpu: Gpu, d: ConvDims, tile: Tile = gradWeightT
 }
 
 /** gw = ∂/∂w (split-K over `splits` slices, summed by the reduce kernel; by default gradWeightSplits for the
- * tile); with `accumulate`, gw += that. `v` forces the tile or the unhoisted loaders (tests, benchmarks) */
+ * tile); with `accumulate`, gw += that. `v` forces the tile (tests, benchmarks) */
 export function conv2dGradWeight(
   gpu: Gpu,
   x: GBuf,
@@ -454,12 +447,12 @@ export function conv2dGradWeight(
   d: ConvDims,
   splits?: number,
   accumulate = false,
-  v: Pick<ConvVariant, 'tile' | 'hoist'> = {},
+  v: Pick<ConvVariant, 'tile'> = {},
 ): void {
   // the split count (which sets the partial sums, so the result's bits) comes from the forced tile or pickTile's,
   // never from a tile chosen by timing (run() consults those): tuning leaves the numbers as they are
   splits ??= gradWeightSplits(gpu, d, v.tile ?? gradWeightTile(gpu, d));
-  const vv: ConvVariant = { skinny: false, tile: v.tile, hoist: v.hoist };
+  const vv: ConvVariant = { skinny: false, tile: v.tile };
   const gm = d.K;
   const gn = d.C * d.R * d.S;
   const gk = d.N * d.P * d.Q;

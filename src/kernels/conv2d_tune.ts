@@ -98,8 +98,7 @@ export async function tuneConvTiles(gpu: Gpu, o: TuneOptions = {}): Promise<Tune
   for (const s of specs) {
     if (performance.now() - t0 > budget) break;
     const rule = pickTile(gpu, s.mode, s.rows, s.gn);
-    const usable = s.hoist ? tiles : tiles.filter((t) => t[3] !== 'prefetch'); // prefetching needs the hoisted loaders
-    const cands = usable.some((t) => tileName(t) === tileName(rule)) ? usable : [rule, ...usable];
+    const cands = tiles.some((t) => tileName(t) === tileName(rule)) ? tiles : [rule, ...tiles];
     const ri = cands.findIndex((t) => tileName(t) === tileName(rule));
     const [na, nb, no, nbias] = sizes(s);
     const bufs: GBuf[] = [na, nb, no, Math.max(nbias, 1)].map((n) => gpu.acquire(4 * Math.max(n, 1)));
