@@ -230,7 +230,7 @@ test('conv2d refuses a tile with fewer threads than reduction rows (32×32 with 
       conv2dGradWeight(g.gpu, X.store as never, GY.store as never, GW.store as never, d, 1, false, {
         tile: [64, 32, 8, 'prefetch'],
       }),
-    /64×32\/8p: prefetching needs .* at most 8 slots .*\(16,8\)/,
+    /64×32\/8p: prefetching needs at most 8 slots .*\(16,8\)/,
   );
   for (const t of [X, GY, GW]) t.dispose();
 });
