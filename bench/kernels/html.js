@@ -4,7 +4,7 @@
 // stacked by kernel, ms × calls per step, coloured by the kernel's part: forward, input or weight gradient, …;
 // TF.js's time for the same kernels beneath, where it has them) and its table. Hovering a bar segment or a point
 // shows its row (SVG <title>).
-import { errText, stepMs } from './table.js';
+import { HEAD, errText, stepMs } from './table.js';
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const ok = (v) => v !== null && v !== undefined && Number.isFinite(v);
@@ -181,23 +181,6 @@ function roofline(data) {
   return p.join('') + legend([...new Set(pts.map((r) => r.family))].map((f) => [colour(f), f]));
 }
 
-const HEAD = [
-  'layer',
-  'kernel',
-  'shape',
-  'calls',
-  'ms',
-  'GFLOP/s',
-  'GB/s',
-  'FLOP/B',
-  'bound',
-  '% of roof',
-  'CPU ref ms',
-  '× CPU',
-  'max rel err',
-  'TF.js ms',
-  'TF.js / ours',
-];
 function table(rows) {
   const cells = (r) => [
     r.layer,

@@ -25,7 +25,8 @@ export function printHeader({ device, date, timing, roofs, tiles, peerNote, chec
   console.log(peerNote);
 }
 
-const HEAD = [
+/** the columns of a kernel row, in the terminal table and the HTML page alike */
+export const HEAD = [
   'layer',
   'kernel',
   'shape',
