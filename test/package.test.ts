@@ -9,6 +9,7 @@ import ts from 'typescript';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { stripVTControlCharacters } from 'node:util';
 import { join, resolve } from 'node:path';
 import { HANG_GUARD_MS, ended } from './hang_guard.js';
 
@@ -74,7 +75,7 @@ test("README example: compiles against the package's exports and types, and runs
     const run = spawnSync(process.execPath, ['example.js'], { cwd: dir, encoding: 'utf8', timeout: HANG_GUARD_MS });
     assert.is(run.status, 0, `node example.js: ${ended(run)}\n${run.stderr}`);
     // loss of 10 nearly equal logits ≈ ln 10; the weights' gradient has their shape
-    const m = /^(\d+\.\d+) \[ 784, 10 \]$/m.exec(run.stdout);
+    const m = /^(\d+\.\d+) \[ 784, 10 \]$/m.exec(stripVTControlCharacters(run.stdout)); // colour if forced
     assert.ok(m, `output: ${run.stdout}`);
     assert.ok(Math.abs(Number(m![1]) - Math.log(10)) < 0.2, `loss ${m![1]}`);
   } finally {
