@@ -54,6 +54,23 @@ test('every src/ folder has a layer and a place in docs/architecture.md', () => 
   );
 });
 
+// docs/watching-a-gan-learn.md points at lines of src/gan/train.ts: "`code` (line N)" or "(lines N–M)"; the quoted
+// code up to its first "…" must be on that line (or in that range)
+test('the lines docs/watching-a-gan-learn.md quotes from src/gan/train.ts are where it says', () => {
+  const doc = readFileSync('docs/watching-a-gan-learn.md', 'utf8');
+  const src = readFileSync('src/gan/train.ts', 'utf8').split('\n');
+  const wrong: string[] = [];
+  let checked = 0;
+  for (const m of doc.matchAll(/`([^`]+)`(?: = [^(]*)? \(lines? (\d+)(?:–(\d+))?\)/g)) {
+    const code = m[1].split('…')[0];
+    const [a, b] = [Number(m[2]), Number(m[3] ?? m[2])];
+    checked++;
+    if (!src.slice(a - 1, b).some((l) => l.includes(code))) wrong.push(`${m[0]}: not on src/gan/train.ts:${a}–${b}`);
+  }
+  assert.ok(checked >= 8, `only ${checked} quotes found`);
+  assert.equal(wrong, []);
+});
+
 test('the layer rules refuse an upward import, a sibling import and a cycle', () =>
   withTempDir('house-', (dir) => {
     const file = (p: string, text: string) => {

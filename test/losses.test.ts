@@ -3,6 +3,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as F from '../src/autograd/ops.js';
 import { Tensor } from '../src/autograd/tensor.js';
+import type { GBuf, Gpu } from '../src/kernels/gpu.js';
+import {
+  bceLogitsMeanComposed,
+  bceLogitsMeanComposedGrad,
+  bceLogitsMeanFused,
+  bceLogitsMeanFusedGrad,
+} from '../src/kernels/bce_logits.js';
 import { assertClose, checkOp, cpu, gpuBackend } from './harness.js';
 
 function labels(n: number, c: number): number[] {
@@ -56,6 +63,24 @@ test('bceWithLogits with broadcast target [65,1] vs [1]', () =>
     fn: ([x, t]) => F.bceWithLogits(x, t),
   }));
 
+// a general broadcast (the logits broadcast too: the GPU backend composes the elementwise and reduce kernels), with
+// and without the targets' gradient, the broadcast shape's size on both sides of 64 and 256
+for (const [shape, tShape, tGrad] of [
+  [[3, 1], [1, 2], true],
+  [[1], [5, 13], false],
+  [[17, 1], [1, 20], true],
+  [[2, 1, 3], [70, 1], false],
+] as const)
+  test(`bceWithLogits, general broadcast ${JSON.stringify(shape)} vs ${JSON.stringify(tShape)}`, () =>
+    checkOp({
+      name: 'bceWithLogits',
+      inputs: [
+        { shape: [...shape], lo: -5, hi: 5 },
+        { shape: [...tShape], lo: 0, hi: 1, grad: tGrad },
+      ],
+      fn: ([x, t]) => F.bceWithLogits(x, t),
+    }));
+
 // bceLogitsMean (the fused path: targets without gradient, one per logit or one for all), n on both sides of
 // REDUCE_SMALL_MAX (64: one thread sums) and of 256 (strided partial sums, then the tree)
 for (const [shape, tShape] of [
@@ -90,11 +115,13 @@ async function bits(t: Tensor): Promise<number[]> {
   return [...new Uint32Array(Float32Array.from(await t.toArray()).buffer)];
 }
 
-// the fused means add in reduce_sum's order, so they are bit-identical to the elementwise op → sum → scale they
-// replace (a GAN step's losses stay bit-identical)
+// the fused kernels add in reduce_sum's order, so they give the bits of the composed elementwise → sum → scale
+// kernels the GPU backend runs for a general broadcast or a target gradient (a GAN step's losses stay the bits
+// they were before the fusion); both match the CPU
 for (const n of [16, 64, 65, 300]) {
-  test(`bceLogitsMean n=${n}: loss and probability bit-identical to the unfused ops, probability matches the CPU`, async () => {
+  test(`bceLogitsMean n=${n}: the fused and the composed kernels give the same bits, and the CPU's values`, async () => {
     const g = await gpuBackend();
+    const gpu = (g as unknown as { gpu: Gpu }).gpu;
     const xs = Array.from({ length: n }, (_, i) => Math.sin(i * 1.7) * 4);
     for (const [tv, ts] of [
       [[1], [1, 1]],
@@ -102,15 +129,27 @@ for (const n of [16, 64, 65, 300]) {
     ] as const) {
       const x = Tensor.from(g, xs, [n, 1]);
       const t = Tensor.from(g, tv, [...ts]);
-      const { loss, prob } = F.bceWithLogitsAndProb(x, t);
-      const tg = Tensor.from(g, tv, [...ts]);
-      tg.requiresGrad = true; // a target gradient takes the elementwise path
-      const unfused = F.bceWithLogits(x, tg);
-      assert.equal(await bits(loss), await bits(unfused), 'loss');
-      assert.equal(await bits(prob), await bits(F.mean(F.sigmoid(x))), 'prob');
+      const gLoss = Tensor.from(g, [0.75], []);
+      const run = (fused: boolean) => {
+        const [loss, prob, gx] = [[], [], [n, 1]].map((s) => Tensor.empty(g, s));
+        const st = (u: Tensor) => u.store as GBuf;
+        if (fused) {
+          const stride = tv.length === 1 ? 0 : 1;
+          bceLogitsMeanFused(gpu, st(x), st(t), st(loss), st(prob), n, stride);
+          bceLogitsMeanFusedGrad(gpu, st(x), st(t), st(gLoss), st(gx), n, stride);
+        } else {
+          bceLogitsMeanComposed(gpu, st(x), x.shape, st(t), t.shape, st(loss), st(prob));
+          bceLogitsMeanComposedGrad(gpu, st(x), x.shape, st(t), t.shape, st(gLoss), st(gx), null);
+        }
+        return [loss, prob, gx];
+      };
+      const fused = run(true),
+        composed = run(false);
+      for (const [k, what] of ['loss', 'prob', 'gradient'].entries())
+        assert.equal(await bits(fused[k]), await bits(composed[k]), what);
       const want = F.bceWithLogitsAndProb(Tensor.from(cpu, xs, [n, 1]), Tensor.from(cpu, tv, [...ts]));
-      assertClose(await prob.toArray(), await want.prob.toArray(), 1e-5, 'prob vs CPU');
-      assertClose(await loss.toArray(), await want.loss.toArray(), 1e-5, 'loss vs CPU');
+      assertClose(await fused[1].toArray(), await want.prob.toArray(), 1e-5, 'prob vs CPU');
+      assertClose(await fused[0].toArray(), await want.loss.toArray(), 1e-5, 'loss vs CPU');
     }
   });
   test(`softmaxXentMean N=${n}: bit-identical to mean(softmaxCrossEntropyRows)`, async () => {
@@ -126,8 +165,8 @@ for (const n of [16, 64, 65, 300]) {
   });
 }
 
-// bceWithLogitsGroups: the fused loss over equal groups of logits (a discriminator's real and generated halves):
-// finite differences and GPU vs CPU on poisoned outputs, groups on both sides of REDUCE_SMALL_MAX and of 256
+// bceWithLogitsAndProb in groups: the fused loss over equal groups of logits (a discriminator's real and generated
+// halves): finite differences and GPU vs CPU on poisoned outputs, groups on both sides of REDUCE_SMALL_MAX and of 256
 for (const [shape, tShape, G] of [
   [[6, 1], [6, 1], 2],
   [[130, 1], [130, 1], 2],
@@ -135,15 +174,15 @@ for (const [shape, tShape, G] of [
   [[9], [9], 3],
   [[17], [17], 1],
 ] as const)
-  test(`bceWithLogitsGroups ${JSON.stringify(shape)} in ${G} groups vs target ${JSON.stringify(tShape)}`, () =>
+  test(`bceWithLogitsAndProb ${JSON.stringify(shape)} in ${G} groups vs target ${JSON.stringify(tShape)}`, () =>
     checkOp({
-      name: 'bceWithLogitsGroups',
+      name: 'bceWithLogitsAndProb',
       inputs: [
         { shape: [...shape], lo: -5, hi: 5 },
         { shape: [...tShape], lo: 0, hi: 1, grad: false },
       ],
       fn: ([x, t]) => {
-        const { loss, prob } = F.bceWithLogitsGroups(x, t, G);
+        const { loss, prob } = F.bceWithLogitsAndProb(x, t, G);
         prob.dispose();
         return loss;
       },
@@ -151,13 +190,13 @@ for (const [shape, tShape, G] of [
 
 // each group's loss, probability and gradient are the bits bceWithLogitsAndProb gives on that group alone
 for (const B of [3, 64, 65, 300])
-  test(`bceWithLogitsGroups, 2 groups of ${B}: bit for bit each group alone (loss, probability, gradient)`, async () => {
+  test(`bceWithLogitsAndProb, 2 groups of ${B}: bit for bit each group alone (loss, probability, gradient)`, async () => {
     const g = await gpuBackend();
     const xs = Array.from({ length: 2 * B }, (_, i) => Math.sin(i * 1.3) * 4);
     const ts = Array.from({ length: 2 * B }, (_, i) => (i < B ? 1 : 0));
     const seeds = [0.75, -1.5];
     const x = Tensor.from(g, xs, [2 * B, 1]).setRequiresGrad();
-    const { loss, prob } = F.bceWithLogitsGroups(x, Tensor.from(g, ts, [2 * B, 1]), 2);
+    const { loss, prob } = F.bceWithLogitsAndProb(x, Tensor.from(g, ts, [2 * B, 1]), 2);
     loss.backward(Tensor.from(g, seeds, [2]));
     const halves = [0, 1].map((k) => Tensor.from(g, xs.slice(k * B, (k + 1) * B), [B, 1]).setRequiresGrad());
     const alone = halves.map((h, k) => F.bceWithLogitsAndProb(h, Tensor.full(g, [1, 1], k === 0 ? 1 : 0)));
@@ -172,14 +211,14 @@ for (const B of [3, 64, 65, 300])
     }
   });
 
-test('bceWithLogitsGroups refuses groups that do not divide the logits, and targets with a gradient or of another size', () => {
+test('bceWithLogitsAndProb refuses groups that do not divide the logits, and targets with a gradient or of another size', () => {
   const x = Tensor.from(cpu, [0.5, -1, 2, 0], [4, 1]);
-  assert.throws(() => F.bceWithLogitsGroups(x, Tensor.full(cpu, [1], 1), 3), /3 groups do not divide 4 logits/);
-  assert.throws(() => F.bceWithLogitsGroups(x, Tensor.full(cpu, [2], 1), 2), /one per logit \(4\) or one for all/);
-  assert.throws(() => F.bceWithLogitsGroups(x, Tensor.full(cpu, [4], 1).setRequiresGrad(), 2), /without gradient/);
+  assert.throws(() => F.bceWithLogitsAndProb(x, Tensor.full(cpu, [1], 1), 3), /3 groups do not divide 4 logits/);
+  assert.throws(() => F.bceWithLogitsAndProb(x, Tensor.full(cpu, [2], 1), 2), /one per logit \(4\) or one for all/);
+  assert.throws(() => F.bceWithLogitsAndProb(x, Tensor.full(cpu, [4], 1).setRequiresGrad(), 2), /without gradient/);
 });
 
-test('bceWithLogits falls back to the elementwise ops for targets with a gradient or a general broadcast', async () => {
+test('bceWithLogits with a general broadcast: the loss over the broadcast pairs, the probability over the logits', async () => {
   for (const be of [cpu, await gpuBackend()]) {
     const x = Tensor.from(be, [0.5, -1, 2], [3, 1]);
     const t = Tensor.from(be, [0, 1], [1, 2]); // [3, 2] after broadcasting

@@ -54,9 +54,12 @@ const positiveIn = (op) => (['log', 'sqrt', 'recip'].includes(op) ? 'positive' :
 const reduced = (shape, axes) => prod(shape.map((e, k) => (axes.includes(k) ? 1 : e)));
 const matA = (d) => (d.strideA ? d.batch : 1) * d.M * d.K;
 const matB = (d) => (d.strideB ? d.batch : 1) * d.K * d.N;
-const bceN = (a) => a[4] * (a[6] ?? 1);
-const bceT = (a) => (a[5] ? bceN(a) : 1);
-const groupsTag = (a) => ((a[6] ?? 1) > 1 ? ` × ${a[6]} groups` : '');
+// bceLogitsMean (logits, lShape, targets, tShape, loss, prob, groups) and its gradient (…, gLoss, gLogits, gTargets,
+// groups): the steps use the fused layout (targets one per logit or one for all)
+const bceN = (a) => prod(a[1]);
+const bceT = (a) => prod(a[3]);
+const bceG = (a, at) => a[at] ?? 1;
+const groupsTag = (g) => (g > 1 ? ` × ${g} groups` : '');
 const poolSizes = (d) => ({ X: d.N * d.C * d.H * d.W, O: d.N * d.C * d.OH * d.OW });
 const poolShape = (d, drop) => `${d.N}×${d.C}×${d.H}×${d.W} k${d.k} s${d.stride}${drop ? ` +dropout ${drop.p}` : ''}`;
 
@@ -251,19 +254,27 @@ export const SPECS = {
     shape: (a) => `${a[4]}×${a[5]} logits`,
   },
   bceLogitsMean: {
-    bufs: (a) => {
-      const G = a[6] ?? 1;
-      return [buf(0, bceN(a)), buf(1, bceT(a), 'in', 'binary'), buf(2, G, 'out'), buf(3, G, 'out')];
-    },
+    bufs: (a) => [
+      buf(0, bceN(a)),
+      buf(2, bceT(a), 'in', 'binary'),
+      buf(4, bceG(a, 6), 'out'),
+      buf(5, bceG(a, 6), 'out'),
+    ],
     flops: (a) => 8 * bceN(a),
-    bytes: (a) => F32 * (bceN(a) + bceT(a) + 2 * (a[6] ?? 1)),
-    shape: (a) => `${a[4]}${groupsTag(a)} logits`,
+    bytes: (a) => F32 * (bceN(a) + bceT(a) + 2 * bceG(a, 6)),
+    shape: (a) => `${bceN(a) / bceG(a, 6)}${groupsTag(bceG(a, 6))} logits`,
   },
   bceLogitsMeanGrad: {
-    bufs: (a) => [buf(0, bceN(a)), buf(1, bceT(a), 'in', 'binary'), buf(2, a[6] ?? 1), buf(3, bceN(a), 'out')],
+    bufs: (a) => [
+      buf(0, bceN(a)),
+      buf(2, bceT(a), 'in', 'binary'),
+      buf(4, bceG(a, 7)),
+      ...(a[5] ? [buf(5, bceN(a), 'out')] : []),
+      ...(a[6] ? [buf(6, bceT(a), 'out')] : []),
+    ],
     flops: (a) => 4 * bceN(a),
-    bytes: (a) => F32 * (2 * bceN(a) + bceT(a) + (a[6] ?? 1)),
-    shape: (a) => `${a[4]}${groupsTag(a)} logits`,
+    bytes: (a) => F32 * (2 * bceN(a) + bceT(a) + bceG(a, 7) + (a[6] ? bceT(a) : 0)),
+    shape: (a) => `${bceN(a) / bceG(a, 7)}${groupsTag(bceG(a, 7))} logits`,
   },
   // ---------------------------------------------------------------- optimizer and weight average
   adamMulti: {

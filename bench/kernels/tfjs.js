@@ -226,7 +226,10 @@ function caseOf(tf, method, a) {
     }
     case 'bceLogitsMean':
     case 'bceLogitsMeanGrad': {
-      const [, , , , n, tStride, groups = 1] = a;
+      const [, lShape, , tShape] = a;
+      const groups = a[method === 'bceLogitsMean' ? 6 : 7] ?? 1;
+      const n = lShape.reduce((p, d) => p * d, 1) / groups;
+      const tStride = tShape.reduce((p, d) => p * d, 1) > 1;
       const x = U(tf, [groups, n]);
       const t = tStride ? tf.tidy(() => tf.cast(tf.greater(U(tf, [groups, n]), 0), 'float32')) : tf.scalar(1);
       if (method === 'bceLogitsMean') {

@@ -289,27 +289,33 @@ export interface Backend {
   /** softmaxXentGrad with every row's gRow = gLoss[0]/N: the gradient of softmaxXentMean */
   softmaxXentMeanGrad(logits: Store, labels: Store, gLoss: Store, gLogits: Store, N: number, C: number): void;
   /**
-   * per group k of n consecutive logits (groups of them; default 1): loss[k] = (1/n)·Σ_i bce_logits(logits_i, t_i)
-   * and prob[k] = (1/n)·Σ_i sigmoid(logits_i) over the group's i, t_i = targets[i·tStride] (tStride 0: one target
-   * for all); each group's the same as a call on it alone
+   * The mean binary cross-entropy with logits, per group: logits [lShape] and targets [tShape] broadcast together
+   * (numpy rules); the broadcast elements split into `groups` equal runs of n, loss[k] = (1/n)·Σ bce_logits(a, t) and
+   * prob[k] = the mean of sigmoid over group k's logits. groups > 1 takes logits that do not broadcast and targets
+   * one per logit or one for all. Each backend chooses its kernels (the GPU: one fused kernel, or the elementwise
+   * ones for a general broadcast)
    */
   bceLogitsMean(
     logits: Store,
+    lShape: readonly number[],
     targets: Store,
+    tShape: readonly number[],
     loss: Store,
     prob: Store,
-    n: number,
-    tStride: 0 | 1,
     groups?: number,
   ): void;
-  /** gLogits[i] = (sigmoid(logits_i) − t_i)·gLoss[k]/n, k = ⌊i/n⌋: the gradient of bceLogitsMean's losses */
+  /**
+   * the gradients of bceLogitsMean's losses given gLoss [groups]: gLogits [lShape] (Σ over broadcast copies of
+   * (sigmoid(a) − t)·gLoss[k]/n) and, when asked, gTargets [tShape] (of −a·gLoss[k]/n); null: not wanted
+   */
   bceLogitsMeanGrad(
     logits: Store,
+    lShape: readonly number[],
     targets: Store,
+    tShape: readonly number[],
     gLoss: Store,
-    gLogits: Store,
-    n: number,
-    tStride: 0 | 1,
+    gLogits: Store | null,
+    gTargets: Store | null,
     groups?: number,
   ): void;
   /** hit[i] = 1 if argmax(logits_i) (first maximum) = label_i, else 0 */
@@ -430,6 +436,20 @@ export interface Backend {
 }
 
 /** strides of `shape` broadcast into `out` (0 where broadcast), left-padded */
+/** the shape a and b broadcast to (numpy rules: shapes padded left, a dimension of 1 repeats) */
+export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1)
+      throw new Error(`shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
 export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
   const lead = out.length - shape.length;
   const s = new Array<number>(out.length).fill(0);

@@ -1,6 +1,6 @@
 // ops.ts — differentiable ops, each forward beside its backward (micrograd style). They call the backend's
 // primitive kernels, so every op here runs on the GPU and on the float64 CPU reference alike.
-import { CONCAT_MAX_PARTS } from './backend.js';
+import { CONCAT_MAX_PARTS, broadcastShape } from './backend.js';
 import type { Activation, Backend, BinaryOp, UnaryOp, MatmulDims } from './backend.js';
 import { Tensor, type Shape, record, setAccumulate, sizeOf, stridesOf, noGrad } from './tensor.js';
 import type { Generator } from './random.js';
@@ -17,17 +17,7 @@ function f32(t: Tensor, op: string): void {
 }
 const fmt = (s: Shape) => `[${s.join(', ')}]`;
 
-export function broadcastShape(a: Shape, b: Shape): number[] {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new Error(`shapes ${fmt(a)} and ${fmt(b)} do not broadcast`);
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
+export { broadcastShape };
 
 /** sum g (shape `from`) down to `to` (the shape it was broadcast from) */
 export function sumTo(g: Tensor, to: Shape): Tensor {
@@ -496,7 +486,7 @@ export function argmaxMatch(logits: Tensor, labels: Tensor): Tensor {
   return out;
 }
 
-/** mean of the elementwise binary cross-entropy of sigmoid(logits) against targets in [0, 1] */
+/** the mean binary cross-entropy of sigmoid(logits) against targets in [0, 1] (broadcast, numpy rules) */
 export function bceWithLogits(logits: Tensor, targets: Tensor): Tensor {
   const { loss, prob } = bceWithLogitsAndProb(logits, targets);
   prob.dispose();
@@ -504,79 +494,47 @@ export function bceWithLogits(logits: Tensor, targets: Tensor): Tensor {
 }
 
 /**
- * bceWithLogits, and the mean probability mean(sigmoid(logits)) (not differentiable; a discriminator's D(x)).
- * When the targets need no gradient and are either one value or one per logit, one kernel makes both
- * (bceLogitsMean) and one the gradient, with the same bits as the unfused ops; otherwise the elementwise ops.
+ * bceWithLogits and the mean probability mean(sigmoid(logits)) (not differentiable; a discriminator's D(x)), per
+ * group: with groups > 1 the logits are that many equal runs (consecutive along the flattened tensor, e.g. a
+ * discriminator's logits for real images, then for generated ones) and loss, prob [groups] hold each run's means,
+ * the same bits as a call on each run alone; the targets are then one per logit or one for all, without gradient.
+ * The backend chooses the kernels (backend.bceLogitsMean).
  */
-export function bceWithLogitsAndProb(logits: Tensor, targets: Tensor): { loss: Tensor; prob: Tensor } {
-  sameBackend(logits, targets);
+export function bceWithLogitsAndProb(logits: Tensor, targets: Tensor, groups = 1): { loss: Tensor; prob: Tensor } {
+  const be = sameBackend(logits, targets);
   f32(logits, 'bceWithLogits');
   f32(targets, 'bceWithLogits');
   const n = logits.size;
-  if (
-    targets.requiresGrad ||
-    sizeOf(broadcastShape(logits.shape, targets.shape)) !== n ||
-    (targets.size !== n && targets.size !== 1)
-  )
-    return { loss: bceWithLogitsUnfused(logits, targets), prob: noGrad(() => mean(sigmoid(logits))) };
-  return bceFused(logits, targets, 1);
-}
-
-/**
- * bceWithLogitsAndProb per group: logits are `groups` groups of equal size (consecutive along the flattened
- * tensor, e.g. a discriminator's logits for real images, then for generated ones), loss and prob [groups] hold each
- * group's mean loss and mean probability — the same bits as bceWithLogitsAndProb on each group alone, in one kernel
- * each way. Targets: one per logit or one for all, without gradient.
- */
-export function bceWithLogitsGroups(logits: Tensor, targets: Tensor, groups: number): { loss: Tensor; prob: Tensor } {
-  sameBackend(logits, targets);
-  f32(logits, 'bceWithLogitsGroups');
-  f32(targets, 'bceWithLogitsGroups');
-  const n = logits.size;
   if (!(Number.isInteger(groups) && groups >= 1 && n % groups === 0))
-    throw new Error(`bceWithLogitsGroups: ${groups} groups do not divide ${n} logits`);
-  if (targets.requiresGrad || (targets.size !== n && targets.size !== 1))
+    throw new Error(`bceWithLogits: ${groups} groups do not divide ${n} logits`);
+  const both = sizeOf(broadcastShape(logits.shape, targets.shape)); // throws on shapes that do not broadcast
+  if (groups > 1 && (targets.requiresGrad || both !== n || (targets.size !== n && targets.size !== 1)))
     throw new Error(
-      `bceWithLogitsGroups: targets must be one per logit (${n}) or one for all, without gradient; got ${fmt(targets.shape)}`,
+      `bceWithLogits in ${groups} groups: targets must be one per logit (${n}) or one for all, without gradient; ` +
+        `got ${fmt(targets.shape)}`,
     );
-  return bceFused(logits, targets, groups);
-}
-
-/** the fused mean BCE (bceLogitsMean) over `groups` equal groups of the logits: loss and prob [] for one, else
- * [groups]; the gradient kernel takes each group's loss gradient */
-function bceFused(logits: Tensor, targets: Tensor, groups: number): { loss: Tensor; prob: Tensor } {
-  const be = logits.backend;
-  const n = logits.size / groups;
-  const tStride = targets.size === logits.size && logits.size > 1 ? 1 : 0;
   const shape = groups === 1 ? [] : [groups];
   const loss = Tensor.empty(be, shape);
   const prob = Tensor.empty(be, shape);
-  be.bceLogitsMean(logits.store, targets.store, loss.store, prob.store, n, tStride, groups);
+  be.bceLogitsMean(logits.store, logits.shape, targets.store, targets.shape, loss.store, prob.store, groups);
   return {
-    loss: record(loss, 'bceWithLogits', [logits], (g) => {
-      const gl = Tensor.empty(be, logits.shape);
-      be.bceLogitsMeanGrad(logits.store, targets.store, g.store, gl.store, n, tStride, groups);
-      return [gl];
+    loss: record(loss, 'bceWithLogits', [logits, targets], (g, needs) => {
+      const gl = needs[0] ? Tensor.empty(be, logits.shape) : null;
+      const gt = needs[1] ? Tensor.empty(be, targets.shape) : null;
+      be.bceLogitsMeanGrad(
+        logits.store,
+        logits.shape,
+        targets.store,
+        targets.shape,
+        g.store,
+        gl?.store ?? null,
+        gt?.store ?? null,
+        groups,
+      );
+      return [gl, gt];
     }),
     prob,
   };
-}
-
-/** bceWithLogits as elementwise ops (binary bce_logits, then mean): any broadcast, gradient into the targets */
-function bceWithLogitsUnfused(logits: Tensor, targets: Tensor): Tensor {
-  const y = binaryRaw('bce_logits', logits, targets);
-  const e = record(y, 'bceWithLogits', [logits, targets], (g, needs) => [
-    needs[0] ? reduceTo(mulOwned(binaryRaw('sigmoid_sub', logits, targets), g), logits.shape) : null,
-    needs[1] ? reduceTo(mulOwned(unaryRaw('neg', logits), g), targets.shape) : null,
-  ]);
-  const m = mean(e);
-  if (!e.requiresGrad) e.dispose();
-  return m;
-}
-function mulOwned(x: Tensor, g: Tensor): Tensor {
-  const r = binaryRaw('mul', x, g);
-  x.dispose();
-  return r;
 }
 
 // ------------------------------------------------------------------ randomness

@@ -172,19 +172,30 @@ export class CpuBackend implements Backend {
   softmaxXentMeanGrad(logits: Store, labels: Store, gLoss: Store, gLogits: Store, N: number, C: number): void {
     softmaxXentMeanGradRef(f64(logits), i32(labels), f64(gLoss), f64(gLogits), N, C);
   }
-  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1, groups = 1): void {
-    bceLogitsMeanRef(f64(logits), f64(targets), f64(loss), f64(prob), n, tStride, groups);
+  bceLogitsMean(
+    logits: Store,
+    lShape: readonly number[],
+    targets: Store,
+    tShape: readonly number[],
+    loss: Store,
+    prob: Store,
+    groups = 1,
+  ): void {
+    bceLogitsMeanRef(f64(logits), lShape, f64(targets), tShape, f64(loss), f64(prob), groups);
   }
   bceLogitsMeanGrad(
     logits: Store,
+    lShape: readonly number[],
     targets: Store,
+    tShape: readonly number[],
     gLoss: Store,
-    gLogits: Store,
-    n: number,
-    tStride: 0 | 1,
+    gLogits: Store | null,
+    gTargets: Store | null,
     groups = 1,
   ): void {
-    bceLogitsMeanGradRef(f64(logits), f64(targets), f64(gLoss), f64(gLogits), n, tStride, groups);
+    const gl = gLogits && f64(gLogits),
+      gt = gTargets && f64(gTargets);
+    bceLogitsMeanGradRef(f64(logits), lShape, f64(targets), tShape, f64(gLoss), gl, gt, groups);
   }
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
     argmaxMatchRef(f64(logits), i32(labels), f64(hit), N, C);

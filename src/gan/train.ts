@@ -231,7 +231,7 @@ export function ganStep(
     const both = D.forward(F.concat([x, fake.detach()], 0), yBoth, undefined, { classHead: acgan, groups: 2 });
     // real images should score 1, generated ones 0: one loss kernel gives both halves' mean losses [dReal, dFake]
     // and the mean probabilities D assigns [D(x), D(G(z))] (for the log); one kernel their gradient
-    ({ loss: dLoss, prob: dOut } = F.bceWithLogitsGroups(both.adv, realFakeTargets(be, s, B), 2));
+    ({ loss: dLoss, prob: dOut } = F.bceWithLogitsAndProb(both.adv, realFakeTargets(be, s, B), 2));
     // the cGAN has no class loss: its aux is a view of the kept zero (no kernel) and is not one of D's loss terms.
     // The AC-GAN's class loss on real and generated images (auxFake), each a mean over B, is twice the mean over both.
     aux = !acgan

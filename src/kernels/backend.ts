@@ -182,19 +182,30 @@ export class GpuBackend implements Backend {
   softmaxXentMeanGrad(logits: Store, labels: Store, gLoss: Store, gLogits: Store, N: number, C: number): void {
     softmaxXentMeanGrad(this.gpu, g(logits), g(labels), g(gLoss), g(gLogits), N, C);
   }
-  bceLogitsMean(logits: Store, targets: Store, loss: Store, prob: Store, n: number, tStride: 0 | 1, groups = 1): void {
-    bceLogitsMean(this.gpu, g(logits), g(targets), g(loss), g(prob), n, tStride, groups);
+  bceLogitsMean(
+    logits: Store,
+    lShape: readonly number[],
+    targets: Store,
+    tShape: readonly number[],
+    loss: Store,
+    prob: Store,
+    groups = 1,
+  ): void {
+    bceLogitsMean(this.gpu, g(logits), lShape, g(targets), tShape, g(loss), g(prob), groups);
   }
   bceLogitsMeanGrad(
     logits: Store,
+    lShape: readonly number[],
     targets: Store,
+    tShape: readonly number[],
     gLoss: Store,
-    gLogits: Store,
-    n: number,
-    tStride: 0 | 1,
+    gLogits: Store | null,
+    gTargets: Store | null,
     groups = 1,
   ): void {
-    bceLogitsMeanGrad(this.gpu, g(logits), g(targets), g(gLoss), g(gLogits), n, tStride, groups);
+    const gl = gLogits && g(gLogits),
+      gt = gTargets && g(gTargets);
+    bceLogitsMeanGrad(this.gpu, g(logits), lShape, g(targets), tShape, g(gLoss), gl, gt, groups);
   }
   argmaxMatch(logits: Store, labels: Store, hit: Store, N: number, C: number): void {
     argmaxMatch(this.gpu, g(logits), g(labels), g(hit), N, C);
