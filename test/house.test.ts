@@ -54,6 +54,19 @@ test('every src/ folder has a layer and a place in docs/architecture.md', () => 
   );
 });
 
+// a shader's header says what, layout, tiling and bindings in at most 15 comment lines; the detail lives in docs/
+test('every WGSL header is at most 15 lines', () => {
+  const long = readdirSync('wgsl')
+    .filter((f) => f.endsWith('.wgsl'))
+    .map((f) => {
+      const lines = readFileSync(join('wgsl', f), 'utf8').split('\n');
+      const n = lines.findIndex((l) => !l.startsWith('//'));
+      return [f, n < 0 ? lines.length : n] as const;
+    })
+    .filter(([, n]) => n > 15 || n === 0);
+  assert.equal(long, [], 'shaders whose header is over 15 lines (or missing)');
+});
+
 // docs/watching-a-gan-learn.md points at lines of src/gan/train.ts: "`code` (line N)" or "(lines N–M)"; the quoted
 // code up to its first "…" must be on that line (or in that range)
 test('the lines docs/watching-a-gan-learn.md quotes from src/gan/train.ts are where it says', () => {
