@@ -26,56 +26,38 @@ import { tileSweep } from './kernels/tiles.js';
 import { loadTfjs, tfjsTimer } from './kernels/tfjs.js';
 import { printHeader, printRow, printModelSummary, TOLERANCE } from './kernels/table.js';
 import { reportHtml } from './kernels/html.js';
+import { benchArgs } from './args.js';
 
-const USAGE = `usage: node bench/conv.js [--quick] [--op ${FAMILIES.join(',')}]
-       [--model cnn,cgan,acgan] [--batch 64,256] [--peers DIR|none] [--json FILE] [--html FILE] [--tune auto|on|off]
-       [--tiles]`;
-const args = process.argv.slice(2);
-const FLAGS = ['--quick', '--tiles', '--op', '--model', '--batch', '--tune', '--json', '--html', '--peers', '--help'];
-const KNOWN = [...FLAGS, '--debug-break'];
-const fail = (msg) => {
-  console.error(`error: ${msg}`);
-  process.exit(2);
-};
-for (const a of args)
-  if (a.startsWith('--') && !KNOWN.includes(a)) fail(`unknown flag ${a} (flags: ${FLAGS.join(', ')})`);
-if (args.includes('--help')) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const flag = (name) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) fail(`--${name} needs a value`);
-  return v;
-};
-const list = (name, all) => {
-  const v = flag(name);
-  if (v === undefined) return undefined;
-  const xs = v.split(',');
-  for (const x of xs) if (!all.includes(x)) fail(`--${name} takes ${all.join(', ')}; got '${x}'`);
-  return xs;
-};
-const quick = args.includes('--quick');
-const tilesMode = args.includes('--tiles');
-const families = list('op', FAMILIES) ?? FAMILIES;
-const modelsAsked = list('model', ['cnn', 'sweep', ...Object.keys(E.PRESETS)]);
+const A = benchArgs('bench/conv.js', {
+  quick: {},
+  op: { takes: FAMILIES.join(',') },
+  model: { takes: 'cnn,cgan,acgan' },
+  batch: { takes: '64,256' },
+  peers: { takes: 'DIR|none' },
+  json: { takes: 'FILE' },
+  html: { takes: 'FILE' },
+  tune: { takes: 'auto|on|off' },
+  tiles: {},
+  'debug-break': { takes: 'METHOD', hidden: true }, // test hook: that method's checked run is skipped (outputs poisoned)
+});
+const fail = A.fail;
+const quick = A.has('quick');
+const tilesMode = A.has('tiles');
+const families = A.words('op', FAMILIES, FAMILIES);
+const modelsAsked = A.words('model', ['cnn', 'sweep', ...Object.keys(E.PRESETS)]);
 const tuneMode = (() => {
   try {
-    return E.tuneModeOf(flag('tune'), process.env.FMNIST_TUNE);
+    return E.tuneModeOf(A.str('tune'), process.env.FMNIST_TUNE);
   } catch (e) {
     return fail(e.message);
   }
 })();
-const batchFlag = flag('batch');
-const asked = batchFlag?.split(',').map(Number);
 // a step's batchnorm needs two samples per channel (the discriminator's two groups, one each: batch 1 is refused)
-if (asked?.some((b) => !(Number.isInteger(b) && b >= 2))) fail(`--batch takes integers ≥ 2, got '${batchFlag}'`);
-const jsonFile = flag('json'),
-  htmlFile = flag('html'),
-  peersFlag = flag('peers');
-const debugBreak = flag('debug-break'); // test hook: that method's checked run is skipped (its outputs stay poisoned)
+const asked = A.ints('batch', 2);
+const jsonFile = A.str('json'),
+  htmlFile = A.str('html'),
+  peersFlag = A.str('peers');
+const debugBreak = A.str('debug-break');
 
 const gpu = await E.nodeGpu();
 const be = new E.GpuBackend(gpu);
@@ -90,7 +72,7 @@ const cachedTiles = E.tunesOn(gpu, tuneMode) && !tilesMode ? E.loadTileCache(gpu
 if (cachedTiles.problem) console.error(cachedTiles.problem);
 const device = E.describeGpu(gpu);
 const date = new Date().toISOString();
-const command = `node bench/conv.js ${args.join(' ')}`.trim();
+const command = A.command;
 const t0 = performance.now();
 
 if (tilesMode) {

@@ -7,29 +7,11 @@ import { kidPrc, isc, Generator } from '../dist/index.js';
 import { cpus } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { benchArgs } from './args.js';
 
-const args = process.argv.slice(2);
-for (const a of args)
-  if (a.startsWith('--') && !['--n', '--dim', '--json', '--help'].includes(a)) {
-    console.error(`error: unknown flag ${a} (flags: --n N, --dim D, --json FILE)`);
-    process.exit(2);
-  }
-if (args.includes('--help')) {
-  console.log('usage: node bench/kid_prc.js [--n 10000] [--dim 128] [--json FILE]');
-  process.exit(0);
-}
-const flag = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(args[i + 1]);
-  if (!(Number.isInteger(v) && v >= 4)) {
-    console.error(`error: --${name} needs an integer ≥ 4, got '${args[i + 1]}'`);
-    process.exit(2);
-  }
-  return v;
-};
-const n = flag('n', 10000),
-  dim = flag('dim', 128);
+const A = benchArgs('bench/kid_prc.js', { n: { takes: '10000' }, dim: { takes: '128' }, json: { takes: 'FILE' } });
+const n = A.int('n', 4, 10000),
+  dim = A.int('dim', 4, 128);
 const g = new Generator(1);
 const real = g.normal(n * dim);
 const generated = g.normal(n * dim).map((v, i) => v + (i % dim === 0 ? 0.5 : 0));
@@ -62,9 +44,8 @@ time('classifier score (10 classes)', () => {
   const r = isc(logits, 10);
   return `${r.mean.toFixed(3)} ± ${r.std.toFixed(3)}`;
 });
-const jsonAt = args.indexOf('--json');
-if (jsonAt >= 0) {
-  const file = args[jsonAt + 1];
+const file = A.str('json');
+if (file) {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cpu, n, dim, rows }, null, 2));
 }

@@ -6,26 +6,23 @@
 import { nodeGpu, releaseNodeGpu, GpuBackend, Tensor, F, Generator, describeGpu } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { benchArgs } from './args.js';
 
-const args = process.argv.slice(2);
-const flag = (name) => {
-  const i = args.indexOf(`--${name}`);
-  return i < 0 ? undefined : args[i + 1];
-};
-for (const a of args)
-  if (a.startsWith('--') && !['--quick', '--json', '--shapes', '--help'].includes(a)) {
-    console.error(`error: unknown flag ${a} (flags: --quick, --json FILE, --shapes MxKxN,...)`);
-    process.exit(2);
-  }
-if (args.includes('--help')) {
-  console.log('usage: node bench/matmul.js [--quick] [--json FILE] [--shapes MxKxN,...]');
-  process.exit(0);
-}
+const A = benchArgs('bench/matmul.js', { quick: {}, json: { takes: 'FILE' }, shapes: { takes: 'MxKxN,...' } });
+// [name, M, K, N] from --shapes, before the GPU starts (else the default set below)
+let shapes = A.str('shapes')
+  ?.split(',')
+  .map((s) => {
+    const [m, k, n, ...rest] = s.split('x').map(Number);
+    if (rest.length || ![m, k, n].every((d) => Number.isInteger(d) && d >= 1))
+      A.fail(`--shapes takes MxKxN,... (positive integers), got '${s}'`);
+    return [`${m}×${k}×${n}`, m, k, n];
+  });
 
 const gpu = await nodeGpu();
 const be = new GpuBackend(gpu);
 const software = gpu.adapter.software;
-const quick = args.includes('--quick');
+const quick = A.has('quick');
 
 // [name, M, K, N]
 const SEED_SHAPES = [
@@ -35,15 +32,7 @@ const SEED_SHAPES = [
   ['acgan D head 12544→11 (b64)', 64, 12544, 11],
   ['acgan D head grad dW 12544×64·64×11', 12544, 64, 11],
 ];
-let shapes;
-if (flag('shapes'))
-  shapes = flag('shapes')
-    .split(',')
-    .map((s) => {
-      const [m, k, n] = s.split('x').map(Number);
-      return [`${m}×${k}×${n}`, m, k, n];
-    });
-else {
+if (!shapes) {
   const squares = quick || software ? [128, 256, 512, 1024] : [256, 512, 1024, 2048, 4096];
   shapes = [...squares.map((s) => [`square ${s}³`, s, s, s]), ...(quick ? SEED_SHAPES.slice(0, 2) : SEED_SHAPES)];
 }
@@ -110,7 +99,7 @@ for (const r of rows)
   console.log(
     `| ${r.name} | ${r.M}×${r.K}×${r.N} | ${r.ms.toFixed(3)} | ${r.gflops.toFixed(1)} | ${r.maxRelErr.toExponential(1)} |`,
   );
-const json = flag('json');
+const json = A.str('json');
 if (json) mkdirSync(dirname(json), { recursive: true });
 if (json)
   writeFileSync(

@@ -18,57 +18,28 @@ import {
   startPlayground,
 } from '../dist/index.js';
 import { writeFileSync } from 'node:fs';
+import { benchArgs } from './args.js';
 
-const args = process.argv.slice(2);
-const KNOWN = [
-  '--preset',
-  '--batch',
-  '--warmup',
-  '--steps',
-  '--every',
-  '--chromium',
-  '--chromium-args',
-  '--only',
-  '--json',
-  '--help',
-];
-for (const a of args)
-  if (a.startsWith('--') && !KNOWN.includes(a)) {
-    console.error(`error: unknown flag ${a} (flags: ${KNOWN.join(', ')})`);
-    process.exit(2);
-  }
-if (args.includes('--help')) {
-  console.log(
-    'usage: node bench/page-train.js [--preset cgan-lite] [--batch 8] [--warmup 2] [--steps 6] [--every 2] [--chromium PATH] [--chromium-args "A B"] [--only node|page] [--json FILE]',
-  );
-  process.exit(0);
-}
-const flag = (n, d) => {
-  const i = args.indexOf(`--${n}`);
-  return i < 0 ? d : args[i + 1];
-};
-const preset = flag('preset', 'cgan-lite');
-const [batch, warmup, steps, every] = ['batch', 'warmup', 'steps', 'every'].map((n, i) =>
-  Number(flag(n, [8, 2, 6, 2][i])),
-);
-for (const [n, v] of [
-  ['batch', batch],
-  ['warmup', warmup],
-  ['steps', steps],
-  ['every', every],
-])
-  if (!(Number.isInteger(v) && v >= 1)) {
-    console.error(`error: --${n} must be a whole number ≥ 1, got ${v}`);
-    process.exit(2);
-  }
-if (warmup % every || steps % every) {
-  console.error(
-    `error: --warmup and --steps must be multiples of --every (${every}): rates are taken between read-backs`,
-  );
-  process.exit(2);
-}
-const only = flag('only');
-const chromium = flag('chromium', '/usr/bin/chromium');
+const A = benchArgs('bench/page-train.js', {
+  preset: { takes: 'cgan-lite' },
+  batch: { takes: '8' },
+  warmup: { takes: '2' },
+  steps: { takes: '6' },
+  every: { takes: '2' },
+  chromium: { takes: 'PATH' },
+  'chromium-args': { takes: '"A B"' },
+  only: { takes: 'node|page' },
+  json: { takes: 'FILE' },
+});
+const preset = A.str('preset', 'cgan-lite');
+const batch = A.int('batch', 1, 8),
+  warmup = A.int('warmup', 1, 2),
+  steps = A.int('steps', 1, 6),
+  every = A.int('every', 1, 2);
+if (warmup % every || steps % every)
+  A.fail(`--warmup and --steps must be multiples of --every (${every}): rates are taken between read-backs`);
+const only = A.oneOf('only', ['node', 'page']);
+const chromium = A.str('chromium', '/usr/bin/chromium');
 const rows = [];
 
 if (only !== 'page') {
@@ -109,7 +80,7 @@ if (only !== 'page') {
 if (only !== 'node') {
   const { chromium: pw } = await import('playwright-core');
   const pg = await startPlayground({ root: 'dist/web', port: 0 });
-  const extra = (flag('chromium-args', '') || '').split(/\s+/).filter(Boolean);
+  const extra = A.str('chromium-args', '').split(/\s+/).filter(Boolean);
   const browser = await pw.launch({
     executablePath: chromium,
     args: ['--headless=new', '--enable-unsafe-webgpu', '--no-sandbox', '--no-first-run', ...extra],
@@ -147,14 +118,7 @@ if (only !== 'node') {
   }
 }
 if (rows.length === 2) console.log(`page / Node: ${(rows[1].imgPerSec / rows[0].imgPerSec).toFixed(3)}`);
-const json = flag('json');
+const json = A.str('json');
 if (json)
-  writeFileSync(
-    json,
-    JSON.stringify(
-      { date: new Date().toISOString(), command: `node bench/page-train.js ${args.join(' ')}`, rows },
-      null,
-      2,
-    ) + '\n',
-  );
+  writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), command: A.command, rows }, null, 2) + '\n');
 process.exit(0);

@@ -39,72 +39,44 @@ import {
 } from '../dist/index.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { benchArgs } from './args.js';
 
-const args = process.argv.slice(2);
-const KNOWN = [
-  '--quick',
-  '--model',
-  '--batch',
-  '--steps',
-  '--profile',
-  '--tune',
-  '--tune-budget',
-  '--fresh-tiles',
-  '--split-k',
-  '--json',
-  '--help',
-];
-for (const a of args)
-  if (a.startsWith('--') && !KNOWN.includes(a)) {
-    console.error(`error: unknown flag ${a} (flags: ${KNOWN.join(', ')})`);
-    process.exit(2);
-  }
-if (args.includes('--help')) {
-  console.log(
-    'usage: node bench/train-step.js [--quick] [--model acgan,cgan,cnn] [--batch 64,256] [--steps N] [--profile] [--tune auto|on|off] [--tune-budget S] [--fresh-tiles] [--split-k on|off] [--json FILE]',
-  );
-  process.exit(0);
-}
-const flag = (n) => {
-  const i = args.indexOf(`--${n}`);
-  return i < 0 ? undefined : args[i + 1];
-};
+const A = benchArgs('bench/train-step.js', {
+  quick: {},
+  model: { takes: 'acgan,cgan,cnn' },
+  batch: { takes: '64,256' },
+  steps: { takes: 'N' },
+  profile: {},
+  tune: { takes: 'auto|on|off' },
+  'tune-budget': { takes: 'S' },
+  'fresh-tiles': {},
+  'split-k': { takes: 'on|off' },
+  json: { takes: 'FILE' },
+});
 // --tune, else $FMNIST_TUNE, else auto (a bad word: its error, exit 2)
 const tuneMode = (() => {
   try {
-    return tuneModeOf(flag('tune'), process.env.FMNIST_TUNE);
+    return tuneModeOf(A.str('tune'), process.env.FMNIST_TUNE);
   } catch (e) {
-    console.error(`error: ${e.message}`);
-    process.exit(2);
+    return A.fail(e.message);
   }
 })();
-const splitK = flag('split-k') ?? 'on';
-if (!['on', 'off'].includes(splitK)) {
-  console.error(`error: --split-k takes on or off; got '${splitK}'`);
-  process.exit(2);
-}
+const splitK = A.oneOf('split-k', ['on', 'off'], 'on');
+const models = A.words('model', ['acgan', 'cgan', 'cnn'], ['acgan', 'cgan', 'cnn']);
+const batchesAsked = A.ints('batch', 1);
+const stepsAsked = A.int('steps', 1);
+const tuneBudget = A.num('tune-budget', (x) => x > 0, 'seconds > 0', 15);
 const gpu = await nodeGpu();
 gpu.splitK = splitK === 'on';
 const be = new GpuBackend(gpu);
 const software = gpu.adapter.software;
-const quick = args.includes('--quick');
-const models = (flag('model') ?? 'acgan,cgan,cnn').split(',');
-for (const m of models)
-  if (!['acgan', 'cgan', 'cnn'].includes(m)) {
-    console.error(`error: --model takes acgan, cgan, cnn; got '${m}'`);
-    process.exit(2);
-  }
-const batches = (flag('batch') ?? (software ? '16' : quick ? '64' : '64,256')).split(',').map(Number);
-const steps = Number(flag('steps') ?? (software ? 3 : 50));
-const tuneBudget = Number(flag('tune-budget') ?? 15);
-if (!(tuneBudget > 0)) {
-  console.error(`error: --tune-budget takes seconds > 0; got '${flag('tune-budget')}'`);
-  process.exit(2);
-}
+const quick = A.has('quick');
+const batches = batchesAsked ?? (software ? [16] : quick ? [64] : [64, 256]);
+const steps = stepsAsked ?? (software ? 3 : 50);
 const tune = tunesOn(gpu, tuneMode);
 // tiles an earlier run cached for this device are used as they are (--tune on --fresh-tiles times everything)
 let cached = { loaded: 0 };
-if (tune && args.includes('--fresh-tiles')) convKernels.enableConvTuning(gpu);
+if (tune && A.has('fresh-tiles')) convKernels.enableConvTuning(gpu);
 else if (tune) cached = loadTileCache(gpu);
 if (cached.problem) console.error(cached.problem);
 // software adapters run the narrow "-lite" GAN presets (the full ones take minutes per step there); on hardware the
@@ -172,7 +144,7 @@ const rows = [];
 const profiles = {};
 // rows print (and the JSON is rewritten) as each is measured, so a run cut short by a timeout keeps them
 const device = describeGpu(gpu);
-const json = flag('json');
+const json = A.str('json');
 const writeJson = () => {
   if (!json) return;
   mkdirSync(dirname(json), { recursive: true });
@@ -261,7 +233,7 @@ for (const model of models)
       `| ${r.name} | ${r.batch} | ${r.msPerStep.toFixed(2)} | ${r.hostMsPerStep.toFixed(2)} | ${r.imgPerSec.toFixed(0)} | ${r.dispatchesPerStep.toFixed(0)} | ${r.submitsPerStep.toFixed(1)} | ${r.peakLiveMB.toFixed(1)} | ${r.allocatedMB.toFixed(1)} (${r.allocatedGrowthMB.toFixed(1)}) | ${r.pytorchMs ?? ''} |`,
     );
     writeJson();
-    if (args.includes('--profile') && gpu.canTime) {
+    if (A.has('profile') && gpu.canTime) {
       gpu.startProfile();
       t.step();
       const prof = await gpu.stopProfile();
