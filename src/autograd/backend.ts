@@ -450,6 +450,12 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
   return out;
 }
 
+/** the axes of `from` that a tensor of shape `to` was broadcast along: summing over them gives back `to`'s elements */
+export function broadcastAxes(from: readonly number[], to: readonly number[]): number[] {
+  const lead = from.length - to.length;
+  return from.flatMap((d, i) => (i < lead || (to[i - lead] === 1 && d !== 1) ? [i] : []));
+}
+
 export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
   const lead = out.length - shape.length;
   const s = new Array<number>(out.length).fill(0);

@@ -1,6 +1,6 @@
 // ops.ts — differentiable ops, each forward beside its backward (micrograd style). They call the backend's
 // primitive kernels, so every op here runs on the GPU and on the float64 CPU reference alike.
-import { CONCAT_MAX_PARTS, broadcastShape } from './backend.js';
+import { CONCAT_MAX_PARTS, broadcastAxes, broadcastShape } from './backend.js';
 import type { Activation, Backend, BinaryOp, UnaryOp, MatmulDims } from './backend.js';
 import { Tensor, type Shape, record, setAccumulate, sizeOf, stridesOf, noGrad } from './tensor.js';
 import type { Generator } from './random.js';
@@ -22,10 +22,7 @@ export { broadcastShape };
 /** sum g (shape `from`) down to `to` (the shape it was broadcast from) */
 export function sumTo(g: Tensor, to: Shape): Tensor {
   if (g.shape.length === to.length && g.shape.every((d, i) => d === to[i])) return g;
-  const lead = g.shape.length - to.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.shape.length; i++) if (i < lead || (to[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  const r = sum(g, axes, true);
+  const r = sum(g, broadcastAxes(g.shape, to), true);
   if (r.shape.length === to.length) return r;
   const v = r.view(to);
   r.dispose();

@@ -4,7 +4,7 @@
 // before the fusion (the two are bit-identical where both apply: test/losses.test.ts).
 import bce from '../../wgsl/bce_logits.wgsl';
 import sumTree from '../../wgsl/sum_tree.wgsl';
-import { broadcastShape } from '../autograd/backend.js';
+import { broadcastAxes, broadcastShape } from '../autograd/backend.js';
 import { sizeOf, stridesOf } from '../autograd/tensor.js';
 import { copyStrided } from './copy_strided.js';
 import { binary, unary } from './elementwise.js';
@@ -197,9 +197,7 @@ function productTo(
   }
   const m = gpu.acquire(sizeOf(out) * 4);
   binary(gpu, 'mul', x, xShape, g, out, m, out);
-  const lead = out.length - to.length;
-  const axes = out.flatMap((d, i) => (i < lead || (to[i - lead] === 1 && d !== 1) ? [i] : []));
-  reduceSum(gpu, m, out, axes, dst);
+  reduceSum(gpu, m, out, broadcastAxes(out, to), dst);
   gpu.release(m);
 }
 
